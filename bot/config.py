@@ -1,0 +1,174 @@
+"""Settings from the environment (prefix MAKERLINK_) or a .env file; bad ones fail at start in one sentence."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "MAKERLINK_"
+_QUIET_HOURS = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or contradicts another; the message is one sentence for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///makerlink.db"
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_secret: SecretStr | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    public_url: str | None = None
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "America/Detroit"
+    quiet_hours: str = "21:00-08:00"
+    sms_per_second: float = Field(default=1.0, gt=0, le=1000)
+    match_radius_miles: float = Field(default=50.0, gt=0, le=3000)
+    max_invites: int = Field(default=5, ge=1, le=100)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator(
+        "telegram_token",
+        "telegram_webhook_secret",
+        "twilio_account_sid",
+        "twilio_auth_token",
+        "twilio_from_number",
+        "twilio_messaging_service_sid",
+        "public_url",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value):
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"must be Telegram user ids (numbers) separated by commas; {part!r} is not one")
+            return [int(p) for p in parts]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"must be an IANA time zone such as America/Detroit, not {value!r}") from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _QUIET_HOURS.match(value):
+            raise ValueError(f"must look like 21:00-08:00 (or be empty for none), not {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value.strip()):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value.strip()
+
+    @field_validator("public_url", "telegram_api_url", "twilio_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"must be an http(s) URL, not {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("twilio_from_number")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not _E164.match(value):
+            raise ValueError(f"must be a phone number in E.164 form such as +13135550100, not {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _channels_are_whole(self) -> Settings:
+        twilio = {
+            "TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+        }
+        sender = self.twilio_from_number or self.twilio_messaging_service_sid
+        if any(twilio.values()) or sender:
+            missing = [name for name, value in twilio.items() if not value]
+            if missing:
+                raise ValueError(f"{ENV_PREFIX}{missing[0]} is required once any Twilio setting is set")
+            if not sender:
+                raise ValueError(
+                    f"{ENV_PREFIX}TWILIO_FROM_NUMBER or {ENV_PREFIX}TWILIO_MESSAGING_SERVICE_SID is required "
+                    "to send SMS"
+                )
+        if self.twilio_from_number and self.twilio_messaging_service_sid:
+            raise ValueError(
+                f"set {ENV_PREFIX}TWILIO_FROM_NUMBER or {ENV_PREFIX}TWILIO_MESSAGING_SERVICE_SID, not both"
+            )
+        if self.telegram_webhook_secret and not self.telegram_token:
+            raise ValueError(f"{ENV_PREFIX}TELEGRAM_WEBHOOK_SECRET is set but {ENV_PREFIX}TELEGRAM_TOKEN is not")
+        return self
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def telegram_configured(self) -> bool:
+        return self.telegram_token is not None
+
+    @property
+    def is_sandbox(self) -> bool:
+        """No accounts at all: run locally, nothing leaves the machine."""
+        return not (self.twilio_configured or self.telegram_configured)
+
+
+def _sentence(error: ValidationError) -> str:
+    first = error.errors()[0]
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    loc = [str(part) for part in first.get("loc", ()) if isinstance(part, str)]
+    if not loc:
+        return message[:1].upper() + message[1:] + "."
+    name = ENV_PREFIX + loc[0].upper()
+    given = first.get("input")
+    shown = "" if "token" in loc[0] or isinstance(given, dict | SecretStr) else f" (got {given!r})"
+    kind = first.get("type", "")
+    limits = {k: f"{v:g}" if isinstance(v, int | float) else v for k, v in (first.get("ctx") or {}).items()}
+    plain = {
+        "float_parsing": "must be a number",
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "greater_than": f"must be greater than {limits.get('gt')}",
+        "greater_than_equal": f"must be at least {limits.get('ge')}",
+        "less_than": f"must be less than {limits.get('lt')}",
+        "less_than_equal": f"must be at most {limits.get('le')}",
+    }
+    if kind in plain:
+        return f"{name} {plain[kind]}{shown}."
+    return f"{name} {message}."
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings once at start-up; raise ConfigError with one sentence naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_sentence(error)) from None

@@ -1,0 +1,39 @@
+"""Phone numbers → E.164 ("+13135550100"), US by default; and a form safe to print in logs."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+DEFAULT_REGION = "US"
+
+
+def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
+    """The E.164 form of a phone number, or None if it cannot be one.
+
+    Fictional 555-01xx numbers (used in the demo directory) are accepted: they have the shape of a
+    real North American number even though no carrier will route them.
+    """
+    text = (raw or "").strip()
+    if not text or len(text) > 40:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    if not phonenumbers.is_valid_number(number) and not _nanp_shape(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _nanp_shape(number: phonenumbers.PhoneNumber) -> bool:
+    national = str(number.national_number)
+    return number.country_code == 1 and len(national) == 10 and national[0] in "23456789" and national[3] in "23456789"
+
+
+def masked(e164: str | None) -> str:
+    """"+13135550142" → "+1313•••0142": enough to tell numbers apart in a log, not enough to call."""
+    if not e164:
+        return "-"
+    return e164[:5] + "•••" + e164[-4:] if len(e164) > 9 else "•••"

@@ -1,0 +1,366 @@
+"""The maker directory: importing it from CSV, listing it, and handing it to the matcher."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from bot import texts
+from bot.db import Database
+from bot.models import Maker, MakerCapability, utcnow
+from bot.phones import to_e164
+from matching import geo
+from matching.directory import Directory, MakerProfile
+from matching.taxonomy import Taxonomy, load_taxonomy
+
+REQUIRED_COLUMNS = ("name", "phone", "zip", "capabilities")
+OPTIONAL_COLUMNS = ("min_order", "max_order", "lead_time_days", "website", "notes", "language")
+MAX_NAME = 200
+MAX_CAPABILITY = 200
+MAX_CAPABILITIES = 50
+MAX_NOTES = 2000
+MAX_WEBSITE = 500
+MAX_FILE_BYTES = 20 * 1024 * 1024
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
+_WEBSITE = re.compile(r"^(?:https?://)?[^\s/$.?#][^\s]*\.[^\s]{2,}$", re.IGNORECASE)
+_WHOLE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported; the message says why in one sentence."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MakerRow:
+    """One valid CSV row, normalised."""
+
+    line: int
+    name: str
+    phone: str
+    place: geo.Place
+    capabilities: tuple[str, ...]
+    optional: dict[str, object]  # only the optional columns the file has
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[RowProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    def as_dict(self) -> dict:
+        return {
+            "imported": self.imported,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": [{"line": p.line, "reason": p.reason} for p in self.skipped],
+            "ignored_columns": self.ignored_columns,
+        }
+
+
+# ── reading ──
+
+
+def _decode(data: bytes, path: str) -> str:
+    if not data.strip():
+        raise ImportFileError(texts.FILE_EMPTY.format(path=path))
+    if b"\x00" in data[:65536]:
+        raise ImportFileError(texts.FILE_BINARY.format(path=path))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(texts.FILE_NOT_UTF8.format(path=path)) from None
+
+
+def _column(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _whole_number(row: dict, column: str, problems: list[str]) -> int | None:
+    raw = (row.get(column) or "").strip()
+    if not raw:
+        return None
+    if not _WHOLE.match(raw) or len(raw) > 12:
+        problems.append(texts.ROW_BAD_NUMBER.format(column=column, value=raw[:40]))
+        return None
+    return int(raw.replace(",", ""))
+
+
+def _split_capabilities(raw: str) -> list[str]:
+    seen: dict[str, str] = {}
+    for part in raw.split(";"):
+        phrase = re.sub(r"\s+", " ", part).strip(" \t,")
+        if phrase and phrase.casefold() not in seen:
+            seen[phrase.casefold()] = phrase
+    return list(seen.values())
+
+
+def _validate(row: dict, line: int, columns: Sequence[str]) -> tuple[MakerRow | None, list[str]]:
+    problems: list[str] = []
+    name = re.sub(r"\s+", " ", row.get("name") or "").strip()
+    if not name:
+        problems.append(texts.ROW_NO_NAME)
+    elif len(name) > MAX_NAME:
+        problems.append(texts.ROW_NAME_TOO_LONG.format(limit=MAX_NAME))
+
+    raw_phone = (row.get("phone") or "").strip()
+    phone = to_e164(raw_phone) if raw_phone else None
+    if not raw_phone:
+        problems.append(texts.ROW_NO_PHONE)
+    elif phone is None:
+        problems.append(texts.ROW_BAD_PHONE.format(value=raw_phone[:40]))
+
+    raw_zip = (row.get("zip") or "").strip()
+    place = geo.lookup_zip(raw_zip) if raw_zip else None
+    if not raw_zip:
+        problems.append(texts.ROW_NO_ZIP)
+    elif place is None:
+        problems.append(texts.ROW_BAD_ZIP.format(value=raw_zip[:20]))
+
+    capabilities = _split_capabilities(row.get("capabilities") or "")
+    if not capabilities:
+        problems.append(texts.ROW_NO_CAPABILITIES)
+    elif len(capabilities) > MAX_CAPABILITIES:
+        problems.append(texts.ROW_TOO_MANY_CAPABILITIES.format(limit=MAX_CAPABILITIES))
+    for phrase in capabilities:
+        if len(phrase) > MAX_CAPABILITY:
+            problems.append(texts.ROW_CAPABILITY_TOO_LONG.format(value=phrase[:30], limit=MAX_CAPABILITY))
+            break
+
+    optional: dict[str, object] = {}
+    for column in ("min_order", "max_order", "lead_time_days"):
+        if column in columns:
+            optional[column] = _whole_number(row, column, problems)
+    low, high = optional.get("min_order"), optional.get("max_order")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        problems.append(texts.ROW_MIN_OVER_MAX.format(low=low, high=high))
+    if "website" in columns:
+        website = (row.get("website") or "").strip()
+        if website and (len(website) > MAX_WEBSITE or not _WEBSITE.match(website)):
+            problems.append(texts.ROW_BAD_WEBSITE.format(value=website[:60]))
+        optional["website"] = website or None
+    if "notes" in columns:
+        notes = (row.get("notes") or "").strip()
+        if len(notes) > MAX_NOTES:
+            problems.append(texts.ROW_NOTES_TOO_LONG.format(limit=MAX_NOTES))
+        optional["notes"] = notes or None
+    if "language" in columns:
+        language = (row.get("language") or "").strip().lower().replace("_", "-")
+        if language and not _LANGUAGE.match(language):
+            problems.append(texts.ROW_BAD_LANGUAGE.format(value=language[:20]))
+        optional["language"] = language or "en"
+
+    if problems:
+        return None, problems
+    assert phone is not None and place is not None
+    return MakerRow(line, name, phone, place, tuple(capabilities), optional), []
+
+
+def read_makers_csv(data: bytes, path: str = "the file") -> tuple[list[MakerRow], list[RowProblem], list[str]]:
+    """Valid rows, problems by line, and the columns that were ignored. Raises ImportFileError."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(texts.FILE_TOO_BIG.format(path=path, limit_mb=MAX_FILE_BYTES // (1024 * 1024)))
+    text = _decode(data, path)
+    sample = text[:4096]
+    delimiter = "\t" if sample.split("\n", 1)[0].count("\t") > sample.split("\n", 1)[0].count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except csv.Error as error:
+        raise ImportFileError(texts.FILE_UNREADABLE.format(path=path, line=1, problem=error)) from None
+    columns = [_column(c) for c in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ImportFileError(texts.FILE_NO_HEADER.format(path=path, missing=", ".join(missing)))
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    ignored = [header[i].strip() for i, c in enumerate(columns) if c not in known and header[i].strip()]
+
+    rows: list[MakerRow] = []
+    problems: list[RowProblem] = []
+    first_line_of_phone: dict[str, int] = {}
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(RowProblem(start, texts.FILE_UNREADABLE.format(path=path, line=start, problem=error)))
+            break  # the reader cannot resynchronise after a broken quote; report and stop
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
+            problems.append(
+                RowProblem(start, texts.ROW_EXTRA_VALUES.format(count=len(values), columns=len(columns)))
+            )
+            continue
+        record = {}
+        for i, column in enumerate(columns):
+            if column not in record or not record[column]:
+                record[column] = values[i] if i < len(values) else ""
+        maker, reasons = _validate(record, start, columns)
+        if maker is None:
+            problems.extend(RowProblem(start, reason) for reason in reasons)
+            continue
+        if maker.phone in first_line_of_phone:
+            problems.append(RowProblem(start, texts.ROW_DUPLICATE_PHONE.format(line=first_line_of_phone[maker.phone])))
+            continue
+        first_line_of_phone[maker.phone] = start
+        rows.append(maker)
+    return rows, problems, ignored
+
+
+# ── writing ──
+
+
+def _concepts(taxonomy: Taxonomy, phrase: str) -> str:
+    return " ".join(tag.id for tag in taxonomy.tag(phrase))
+
+
+def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
+    """Create or update one maker from a row; returns "created", "updated" or "unchanged"."""
+    maker = session.exec(select(Maker).where(Maker.phone == row.phone)).first()
+    fields = {
+        "name": row.name,
+        "zip": row.place.zip,
+        "lat": row.place.lat,
+        "lon": row.place.lon,
+        "timezone": row.place.timezone,
+        **row.optional,
+    }
+    if maker is None:
+        maker = Maker(phone=row.phone, **fields)
+        session.add(maker)
+        session.flush()
+        outcome = "created"
+        current: list[MakerCapability] = []
+    else:
+        current = list(
+            session.exec(
+                select(MakerCapability).where(MakerCapability.maker_id == maker.id).order_by(MakerCapability.position)
+            )
+        )
+        changed = any(getattr(maker, key) != value for key, value in fields.items())
+        changed = changed or [c.phrase for c in current] != list(row.capabilities)
+        if not changed:
+            return "unchanged"
+        for key, value in fields.items():
+            setattr(maker, key, value)
+        maker.updated_at = utcnow()
+        outcome = "updated"
+    if [c.phrase for c in current] != list(row.capabilities):
+        for old in current:
+            session.delete(old)
+        session.flush()
+        for position, phrase in enumerate(row.capabilities):
+            session.add(
+                MakerCapability(
+                    maker_id=maker.id, position=position, phrase=phrase, concepts=_concepts(taxonomy, phrase)
+                )
+            )
+    return outcome
+
+
+def import_makers(db: Database, data: bytes, path: str = "the file", taxonomy: Taxonomy | None = None) -> ImportReport:
+    """Import a maker CSV: good rows are created or updated by phone in one transaction, bad rows reported."""
+    taxonomy = taxonomy or load_taxonomy()
+    rows, problems, ignored = read_makers_csv(data, path)
+    report = ImportReport(skipped=problems, ignored_columns=ignored)
+    with db.transaction() as session:
+        for row in rows:
+            outcome = _apply(session, row, taxonomy)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+# ── reading the directory back ──
+
+
+@dataclass(frozen=True)
+class MakerView:
+    maker: Maker
+    capabilities: tuple[MakerCapability, ...]
+
+    def as_dict(self) -> dict:
+        m = self.maker
+        return {
+            "id": m.id,
+            "name": m.name,
+            "phone": m.phone,
+            "zip": m.zip,
+            "status": m.status,
+            "capabilities": [c.phrase for c in self.capabilities],
+            "concepts": sorted({cid for c in self.capabilities for cid in c.concepts.split()}),
+            "min_order": m.min_order,
+            "max_order": m.max_order,
+            "lead_time_days": m.lead_time_days,
+            "website": m.website,
+            "language": m.language,
+            "alerts_opt_out": m.alerts_opt_out,
+        }
+
+
+def list_makers(db: Database, status: str | None = None) -> list[MakerView]:
+    with db.read() as session:
+        query = select(Maker).order_by(Maker.name, Maker.id)
+        if status:
+            query = query.where(Maker.status == status)
+        makers = list(session.exec(query))
+        by_maker: dict[int, list[MakerCapability]] = {}
+        for cap in session.exec(select(MakerCapability).order_by(MakerCapability.maker_id, MakerCapability.position)):
+            by_maker.setdefault(cap.maker_id, []).append(cap)
+    return [MakerView(m, tuple(by_maker.get(m.id or 0, ()))) for m in makers]
+
+
+def count_makers(db: Database) -> int:
+    with db.read() as session:
+        return len(session.exec(select(Maker.id)).all())
+
+
+def responsiveness(maker: Maker) -> float | None:
+    """0..1 from how often the maker answered and delivered; None until they have been asked."""
+    if not maker.invited_count:
+        return None
+    replied = maker.replied_count / maker.invited_count
+    delivered = maker.delivered_count / maker.yes_count if maker.yes_count else 0.5
+    return round(0.7 * min(replied, 1.0) + 0.3 * min(delivered, 1.0), 3)
+
+
+def active_directory(db: Database, taxonomy: Taxonomy | None = None) -> Directory:
+    """The makers who can be asked right now, ready for matching."""
+    profiles = [
+        MakerProfile(
+            id=view.maker.id or 0,
+            name=view.maker.name,
+            capabilities=tuple(c.phrase for c in view.capabilities),
+            lat=view.maker.lat,
+            lon=view.maker.lon,
+            zip=view.maker.zip,
+            min_order=view.maker.min_order,
+            max_order=view.maker.max_order,
+            lead_time_days=view.maker.lead_time_days,
+            responsiveness=responsiveness(view.maker),
+        )
+        for view in list_makers(db, status="active")
+    ]
+    return Directory(profiles, taxonomy)

@@ -1,0 +1,73 @@
+"""US ZIP codes → centroid and time zone, offline, and distances between places.
+
+ZIP centroids come from the `zipcodes` package, which ships GeoNames data (CC BY 4.0,
+https://www.geonames.org/) inside the wheel: no network at run time.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+_ZIP = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
+_EARTH_RADIUS_MILES = 3958.7613
+KM_PER_MILE = 1.609344
+
+
+@dataclass(frozen=True)
+class Place:
+    zip: str
+    lat: float
+    lon: float
+    city: str
+    state: str
+    timezone: str | None
+
+
+@functools.cache
+def _places() -> dict[str, Place]:
+    import zipcodes  # imported lazily: building the table takes a moment and most callers never need it
+
+    table: dict[str, Place] = {}
+    for row in zipcodes.list_all():
+        try:
+            table[row["zip_code"]] = Place(
+                zip=row["zip_code"],
+                lat=float(row["lat"]),
+                lon=float(row["long"]),
+                city=row.get("city") or "",
+                state=row.get("state") or "",
+                timezone=row.get("timezone") or None,
+            )
+        except (KeyError, TypeError, ValueError):
+            continue  # a row without coordinates cannot place anyone
+    return table
+
+
+def normalize_zip(text: str | None) -> str | None:
+    """"48201-2153" → "48201"; anything that is not a 5-digit ZIP (optionally ZIP+4) → None."""
+    if text is None:
+        return None
+    found = _ZIP.match(str(text))
+    return found.group(1) if found else None
+
+
+def lookup_zip(text: str | None) -> Place | None:
+    """The centroid of a known US ZIP code, or None."""
+    code = normalize_zip(text)
+    return _places().get(code) if code else None
+
+
+def is_known_zip(code: str) -> bool:
+    return code in _places()
+
+
+def distance_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * _EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))

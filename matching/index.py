@@ -1,0 +1,149 @@
+"""Fuzzy search over many capability phrases without scanning them all.
+
+Brute force (`rapidfuzz.process.extract` with WRatio over every phrase) costs a full pass per request.
+This index answers the same question from a vocabulary of distinct words instead:
+
+1. each query word is compared (rapidfuzz) only with vocabulary words that share a character trigram
+   with it — typos, plurals and words containing the query word all qualify;
+2. the phrases holding those words are scored by how many query words they hold, weighted by rarity;
+3. the best few hundred candidates are scored with WRatio, exactly as brute force would score them.
+
+Phrases are processed with `rapidfuzz.utils.default_process`, the same way brute force processes them,
+so the final scores are comparable one for one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
+
+_MIN_WORD_SCORE = 75.0  # how close a vocabulary word must be to a query word to count
+_MAX_SIMILAR_WORDS = 64  # per query word; the rest would add only rare, weak candidates
+_MAX_SHORTLIST = 4000  # vocabulary words checked per query word, most trigrams shared first
+_CANDIDATES = 384  # phrases re-scored with WRatio per query
+_EXACT_BONUS = 3.0
+_DENSE_SHARE = 8  # accumulate into a dense array once postings exceed 1/8 of the phrases
+
+
+def _trigrams(word: str) -> set[str]:
+    padded = f" {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    phrase_id: int
+    score: float
+
+
+class PhraseIndex:
+    """An immutable index over a list of phrases; phrase ids are positions in that list."""
+
+    def __init__(self, phrases: Sequence[str]) -> None:
+        self._processed: list[str] = [default_process(p) for p in phrases]
+        vocab: dict[str, int] = {}
+        postings: list[list[int]] = []
+        for phrase_id, text in enumerate(self._processed):
+            for word in set(text.split()):
+                word_id = vocab.get(word)
+                if word_id is None:
+                    word_id = vocab[word] = len(postings)
+                    postings.append([])
+                postings[word_id].append(phrase_id)
+        self._words: list[str] = list(vocab)
+        self._word_ids = vocab
+        self._postings = [np.asarray(p, dtype=np.int32) for p in postings]
+        total = max(len(self._processed), 1)
+        self._idf = np.asarray([math.log(1 + total / len(p)) for p in postings], dtype=np.float32)
+        grams: dict[str, list[int]] = {}
+        for word_id, word in enumerate(self._words):
+            for gram in _trigrams(word):
+                grams.setdefault(gram, []).append(word_id)
+        self._grams = {g: np.asarray(ids, dtype=np.int32) for g, ids in grams.items()}
+        self._word_lengths = np.asarray([len(w) for w in self._words], dtype=np.int32)
+        # Prefer phrases whose length WRatio rewards: it scales a partial match down for long phrases.
+        lengths = np.asarray([len(t) for t in self._processed], dtype=np.float32)
+        self._length_prior = (1.0 / (1.0 + lengths / 64.0)).astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self._processed)
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self._words)
+
+    def _similar_words(self, word: str) -> list[tuple[int, float]]:
+        """Vocabulary words close to `word`: (word id, similarity 0..1)."""
+        out: dict[int, float] = {}
+        exact = self._word_ids.get(word)
+        if exact is not None:
+            out[exact] = 1.0
+        grams = [self._grams[g] for g in _trigrams(word) if g in self._grams]
+        if grams:
+            counts = np.bincount(np.concatenate(grams), minlength=len(self._words))
+            need = 1 if len(grams) <= 5 else math.ceil(len(grams) * 0.3)
+            shortlist = np.flatnonzero(counts >= need)
+            if len(shortlist) > _MAX_SHORTLIST:
+                shortlist = shortlist[np.argsort(-counts[shortlist], kind="stable")[:_MAX_SHORTLIST]]
+            if len(shortlist):
+                choices = [self._words[i] for i in shortlist]
+                scores = process.cdist([word], choices, scorer=fuzz.ratio, dtype=np.float32)[0]
+                # A word inside a longer one ("mask" in "masks", "face" in "faceshield") is close too, as
+                # WRatio's partial matching would find it.
+                lengths = self._word_lengths[shortlist]
+                fits = (np.minimum(lengths, len(word)) >= 3) & (
+                    np.minimum(lengths, len(word)) >= 0.3 * np.maximum(lengths, len(word))
+                )
+                if fits.any():
+                    partial = process.cdist([word], choices, scorer=fuzz.partial_ratio, dtype=np.float32)[0]
+                    scores = np.where(fits, np.maximum(scores, partial * 0.95), scores)
+                good = np.flatnonzero(scores >= _MIN_WORD_SCORE)
+                if len(good) > _MAX_SIMILAR_WORDS:
+                    good = good[np.argsort(-scores[good], kind="stable")[:_MAX_SIMILAR_WORDS]]
+                for position in good:
+                    word_id = int(shortlist[position])
+                    out[word_id] = max(out.get(word_id, 0.0), float(scores[position]) / 100.0)
+        return sorted(out.items(), key=lambda pair: -pair[1])
+
+    def search(self, query: str, limit: int = 10, score_cutoff: float = 0.0) -> list[Hit]:
+        """The `limit` phrases with the highest WRatio to `query`, best first."""
+        processed = default_process(query)
+        words = list(dict.fromkeys(processed.split()))
+        if not words or not self._processed:
+            return []
+        id_parts: list[np.ndarray] = []
+        weight_parts: list[np.ndarray] = []
+        for word in words:
+            for word_id, similarity in self._similar_words(word):
+                posting = self._postings[word_id]
+                id_parts.append(posting)
+                # A phrase holding the very word outranks one holding a look-alike: WRatio's token-set
+                # comparison gives the former a high score whatever else the phrase says.
+                weight = self._idf[word_id] * (_EXACT_BONUS if similarity >= 1.0 else similarity**3)
+                weight_parts.append(np.full(len(posting), weight, dtype=np.float32))
+        if not id_parts:
+            return []
+        ids = np.concatenate(id_parts)
+        weights = np.concatenate(weight_parts)
+        if len(ids) * _DENSE_SHARE > len(self._processed):
+            totals = np.bincount(ids, weights=weights, minlength=len(self._processed)).astype(np.float32)
+            candidates = np.flatnonzero(totals)
+            scores = totals[candidates]
+        else:
+            candidates, inverse = np.unique(ids, return_inverse=True)
+            scores = np.bincount(inverse, weights=weights).astype(np.float32)
+        scores = scores * self._length_prior[candidates]
+        keep = max(_CANDIDATES, limit * 4)
+        if len(candidates) > keep:
+            top = np.argpartition(-scores, keep - 1)[:keep]
+            candidates = candidates[top]
+        texts = [self._processed[i] for i in candidates]
+        ranked = process.extract(
+            processed, texts, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=score_cutoff
+        )
+        return [Hit(int(candidates[position]), float(score)) for _, score, position in ranked]

@@ -1,0 +1,342 @@
+"""Free-text request → what, how many, by when, where: `parse("need 500 face shields by Friday near 48201")`.
+
+Never raises: whatever cannot be found is returned as None, and the caller asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from matching import geo
+from matching.dates import find_deadline
+from matching.quantities import UNIT_OF, find_quantity
+from matching.taxonomy import Taxonomy, load_taxonomy
+from matching.text import fold_chars, has_cjk, strip_urls, tokens
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # a request is a sentence or two; anything longer is cut, not refused
+
+_ZIP_PLUS4 = re.compile(r"(?<![\d.,$])(\d{5})-\d{4}(?!\d)")
+_LOCATION_LEAD = re.compile(
+    r"(?:(?<!\w)(?:near|nr|in|zip(?:\s*code)?|zipcode|postal code|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|"
+    r"around|at|area|location|cerca de|en|codigo postal|cp|enviar a|entrega en|قرب|بالقرب من|بجوار|في|الي)\s*[:#]?\s*)$"
+)
+_ZIP_LABELLED = re.compile(
+    r"(?<!\w)(?:near|nr|in|zip(?:\s*code)?|zipcode|postal code|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|"
+    r"around|at|area|location|cerca de|en|codigo postal|cp|enviar a|entrega en|قرب|بالقرب من|بجوار|في|الي|"
+    r"الرمز البريدي|رمز بريدي)\s*[:#]?\s*(\d{5})(?![\d,.]\d)"
+)
+_ZIP_BARE = re.compile(r"(?<![\w.,$#/-])(\d{5})(?![\w,.]\d|\s*(?:k|pcs|x)\b)")
+_RADIUS = re.compile(
+    r"(?<!\w)(?:(?:within|inside|in|under|up to|max(?:imum)?|less than|a|en un radio de|dentro de|a menos de|"
+    r"radio de|radius(?: of)?|ضمن|في حدود|في نطاق|علي بعد)\s+)?(\d+(?:\.\d+)?)\s*-?\s*"
+    r"(miles?|mi|km|kms|kilometers?|kilometres?|millas?|kilometros?|ميل|اميال|اميل|كم|كيلومتر|كيلومترات)"
+    r"(?:\s+radius|\s+de radio|\s+away|\s+from (?:here|us|me))?(?!\w)"
+)
+# Words that may follow a bare ZIP; any other word after a 5-digit number makes it a quantity ("10000 masks").
+_AFTER_ZIP = frozenset(
+    tokens(
+        "need needs by before near asap please pls thanks thank within area zip urgent urgently ship "
+        "deliver delivery necesitamos para antes cerca نحتاج قبل بحلول من فضلك"
+    )
+)
+_CLAUSE = re.compile(r"[.!?;\n]+(?:\s|$)|[•|]")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+_LEADING_FILLER = [
+    "we really need", "we urgently need", "urgently need", "we need", "i need", "we still need", "still need",
+    "need urgently", "need", "needed", "needing", "we are looking for", "im looking for", "i am looking for",
+    "looking for", "can anyone make", "can anyone provide", "can anyone supply", "can someone make",
+    "can you make", "could anyone make", "could you make", "could someone make", "does anyone have",
+    "does anyone make", "anyone have", "anyone make", "who can make", "who makes", "who can supply", "we want",
+    "i want", "want", "we would like", "i would like", "id like", "we require", "require", "requesting",
+    "request for", "request", "seeking", "searching for", "in need of", "we are in need of",
+    "in desperate need of", "desperately need", "dire need of", "we are in dire need of", "we have no",
+    "we are low on", "low on", "short on", "shortage of", "our hospital needs", "our clinic needs", "hi", "hello",
+    "hey", "please", "pls", "plz", "urgent", "urgently", "help", "sos", "we", "i", "our", "us", "the", "a", "an",
+    "only", "just", "about", "are", "is", "have", "has", "get", "got", "them", "these", "those", "this", "that",
+    "some", "more", "any", "new", "of", "for", "to", "and", "with", "also", "about", "around", "approx",
+    "approximately", "at least", "total", "necesitamos", "necesito", "se necesitan", "se necesita", "buscamos",
+    "busco", "alguien puede hacer", "alguien que pueda hacer", "quien puede hacer", "quien puede fabricar",
+    "hola", "por favor", "urgente", "unos", "unas", "de", "el", "la", "los", "las", "nuestro", "nuestra",
+    "نحتاج الى", "نحتاج", "احتاج الى", "احتاج", "نريد", "اريد", "نبحث عن", "ابحث عن", "مطلوب",
+    "من يستطيع صنع", "هل يمكن لاحد صنع", "هل يمكن صنع", "مرحبا", "السلام عليكم", "من فضلك", "ارجو", "عاجل",
+    "الى", "الي",
+]
+_TRAILING_FILLER = [
+    "please", "pls", "plz", "thanks", "thank you", "thx", "ty", "each", "total", "in total", "if possible",
+    "if you can", "urgently", "urgent", "needed", "asap", "por favor", "gracias", "شكرا", "من فضلك", "of",
+    "and", "or", "for", "to", "the", "a", "de", "y", "para", "at", "in", "on", "by", "near", "cerca", "with",
+    "قرب", "في", "we", "i",
+]
+# "face shields for our nurses": the beneficiary is not part of the item.
+_BENEFICIARY = re.compile(r"\s(?:for|para|pour|für)\s+", re.IGNORECASE)
+_SPANISH_HINT = re.compile(
+    r"(?<!\w)(?:necesitamos|necesito|para|cerca|mascarillas?|caretas?|batas?|guantes|cubrebocas|viernes|lunes|"
+    r"semana|urgente|por favor|antes del?|hola|unidades|piezas)(?!\w)|[ñ¿¡]"
+)
+
+
+def _phrase_list(phrases: list[str]) -> list[tuple[str, ...]]:
+    keyed = {tuple(tokens(p)) for p in phrases}
+    return sorted((k for k in keyed if k), key=len, reverse=True)
+
+
+_LEADING = _phrase_list(_LEADING_FILLER)
+_TRAILING = _phrase_list(_TRAILING_FILLER)
+_EDGE_WORDS = frozenset(key for key in _LEADING + _TRAILING if len(key) == 1)
+_PART_WORDS_AFTER = frozenset(
+    tuple(tokens(w)) for w in ("part", "parts", "component", "components", "replacement", "replacements", "frames")
+)
+
+
+@dataclass(frozen=True)
+class ParsedRequest:
+    """What a buyer asked for. Anything the text did not say is None."""
+
+    text: str
+    item: str | None = None
+    items: tuple[str, ...] = ()  # canonical taxonomy ids named in `item`, in order
+    quantity: int | None = None
+    unit: str | None = None
+    deadline: date | None = None
+    urgency: str | None = None  # "asap" | "no_rush"
+    zip: str | None = None
+    radius_miles: float | None = None
+    language: str | None = None
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def as_dict(self) -> dict:
+        return {
+            "item": self.item,
+            "items": list(self.items),
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "urgency": self.urgency,
+            "zip": self.zip,
+            "radius_miles": self.radius_miles,
+            "language": self.language,
+        }
+
+
+def parse(text: object, now: datetime | date | None = None, taxonomy: Taxonomy | None = None) -> ParsedRequest:
+    """Read a buyer's request. Never raises: on any surprise it returns what it has, the rest unknown."""
+    raw = text if isinstance(text, str) else ("" if text is None else str(text))
+    try:
+        return _parse(raw, now, taxonomy or load_taxonomy())
+    except Exception:  # the parser must never take a conversation down
+        log.exception("parse failed; treating the request as an unparsed item")
+        return ParsedRequest(text=raw, item=raw.strip()[:200] or None)
+
+
+def _today(now: datetime | date | None) -> date:
+    if now is None:
+        return date.today()
+    return now.date() if isinstance(now, datetime) else now
+
+
+def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedRequest:
+    original = strip_urls(raw[:MAX_TEXT].replace("\x00", " "))
+    low = list(fold_chars(original))
+    notes: list[str] = []
+
+    def take(span: tuple[int, int]) -> None:
+        for i in range(span[0], span[1]):
+            low[i] = " "
+
+    def current() -> str:
+        return "".join(low)
+
+    zip_code = None
+    found = _ZIP_PLUS4.search(current())
+    if found:
+        zip_code = found.group(1)
+        lead = _LOCATION_LEAD.search(current()[: found.start()])
+        take((lead.start() if lead else found.start(), found.end()))
+
+    radius = None
+    found = _RADIUS.search(current())
+    if found:
+        value = float(found.group(1))
+        unit = found.group(2)
+        if unit.startswith(("k", "ك")):
+            value /= geo.KM_PER_MILE
+        if 0 < value <= 3000:
+            radius = round(value, 1)
+            take(found.span())
+
+    if zip_code is None:
+        found = _ZIP_LABELLED.search(current())
+        if found:
+            zip_code = found.group(1)
+            take(found.span())
+
+    deadline = find_deadline(current(), _today(now))
+    for span in deadline.spans:
+        take(span)
+
+    if zip_code is None:
+        zip_code = _bare_zip(current(), take)
+
+    def names_an_item(following: str) -> bool:
+        return bool(taxonomy.tag(following))
+
+    quantity = find_quantity(current(), names_an_item)
+    if quantity:
+        take(quantity.span)
+
+    # A unit without a number ("boxes of gloves") is still a unit; drop it from the item words.
+    unit = quantity.unit if quantity else None
+
+    if zip_code and not geo.is_known_zip(zip_code):
+        notes.append(f"unknown zip {zip_code}")
+
+    remaining = "".join(ch if low[i] != " " else " " for i, ch in enumerate(original))
+    item_text, items = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
+    return ParsedRequest(
+        text=raw,
+        item=item_text,
+        items=items,
+        quantity=quantity.value if quantity else None,
+        unit=unit,
+        deadline=deadline.day,
+        urgency=deadline.urgency,
+        zip=zip_code,
+        radius_miles=radius,
+        language=_language(fold_chars(original)),
+        notes=tuple(notes),
+    )
+
+
+def _bare_zip(low: str, take) -> str | None:
+    for found in _ZIP_BARE.finditer(low):
+        code = found.group(1)
+        following = _WORD.search(low, found.end())
+        if following and low[found.end() : following.start()].strip(" ,") == "":
+            if tokens(following.group())[:1] and tokens(following.group())[0] not in _AFTER_ZIP:
+                continue  # "10000 masks": a count, not a place
+        if geo.is_known_zip(code):
+            take(found.span())
+            return code
+    return None
+
+
+def _strip_edges(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Drop filler phrases from both ends: "we need gowns please" → "gowns"."""
+    keys = [tuple(tokens(w)) for w, _, _ in words]
+
+    def flat(seq):
+        return tuple(t for key in seq for t in key)
+
+    changed = True
+    while changed and words:
+        changed = False
+        for phrase in _LEADING:
+            n = 0
+            acc: tuple[str, ...] = ()
+            while n < len(keys) and len(acc) < len(phrase):
+                acc = acc + keys[n]
+                n += 1
+            if acc == phrase and n < len(keys):
+                words, keys = words[n:], keys[n:]
+                changed = True
+                break
+        for phrase in _TRAILING:
+            n = 0
+            acc = ()
+            while n < len(keys) and len(acc) < len(phrase):
+                acc = keys[len(keys) - 1 - n] + acc
+                n += 1
+            if acc == phrase and n < len(keys):
+                words, keys = words[: len(words) - n], keys[: len(keys) - n]
+                changed = True
+                break
+        if words and not flat(keys[:1]):
+            words, keys = words[1:], keys[1:]
+            changed = True
+    return words
+
+
+def _clause_tags(clause: str, taxonomy: Taxonomy):
+    """Words of a clause and the concepts found in them, located by word index."""
+    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(clause)]
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index, (word, _, _) in enumerate(words):
+        for tok in tokens(word):
+            flat.append(tok)
+            word_of.append(index)
+    located = [
+        (tag, word_of[start], word_of[end - 1]) for tag, start, end in taxonomy.locate(flat)
+    ]
+    return words, located
+
+
+def _item_phrase(
+    remaining: str, quantity_span: tuple[int, int] | None, taxonomy: Taxonomy
+) -> tuple[str | None, tuple[str, ...]]:
+    """The buyer's words for the item, and the taxonomy ids they name."""
+    best = None
+    for found in re.finditer(r"[^.!?;\n•|]+", remaining):
+        clause = found.group()
+        if not _WORD.search(clause):
+            continue
+        words, located = _clause_tags(clause, taxonomy)
+        names_item = any(taxonomy.kind(tag.id) != "process" for tag, _, _ in located) or has_cjk(clause)
+        holds_quantity = quantity_span is not None and found.start() <= quantity_span[0] < found.end()
+        rank = 0 if names_item else 1 if located else 2 if holds_quantity else 3
+        if best is None or rank < best[0]:
+            best = (rank, clause, words, located)
+    if best is None:
+        return None, ()
+    _, clause, words, located = best
+    if has_cjk(clause):
+        ids = tuple(tag.id for tag in taxonomy.tag(clause))
+        return _tidy(clause) or None, ids
+    if not located:
+        beneficiary = _BENEFICIARY.search(clause)
+        if beneficiary:
+            clause = clause[: beneficiary.start()]
+            words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(clause)]
+        words = _strip_edges(words)
+        if not words:
+            return None, ()
+        phrase = _tidy(clause[words[0][1] : words[-1][2]])
+        if not phrase or all(tok in UNIT_OF for tok in tokens(phrase)):
+            return None, ()
+        return phrase, ()
+    ids = tuple(dict.fromkeys(tag.id for tag, _, _ in located))
+    first = min(first for _, first, _ in located)
+    last = max(last for _, _, last in located)
+    # Keep up to three describing words before the item ("cotton fabric medical face masks"), and the
+    # "plastic for" of a part; stop at filler and numbers.
+    is_part = any(tag.id.endswith(".part") for tag, _, _ in located)
+    for _ in range(3):
+        if first == 0:
+            break
+        previous = tuple(tokens(words[first - 1][0]))
+        if not previous or (not is_part and (previous in _EDGE_WORDS or previous[0].isdigit())):
+            break
+        first -= 1
+    while last + 1 < len(words) and tuple(tokens(words[last + 1][0])) in _PART_WORDS_AFTER:
+        last += 1
+    return _tidy(clause[words[first][1] : words[last][2]]), ids
+
+
+def _tidy(phrase: str) -> str:
+    return re.sub(r"\s+", " ", phrase).strip(" ,-–—:/&+*()[]\"'")
+
+
+def _language(folded: str) -> str | None:
+    if re.search(r"[\u0600-\u06ff]", folded):
+        return "ar"
+    if _SPANISH_HINT.search(folded):
+        return "es"
+    if re.search(r"[a-z]", folded):
+        return "en"
+    return None

@@ -1,0 +1,193 @@
+"""Quantities in buyers' words: "500", "1,000", "5k", "a thousand", "two dozen", "x 100", "qty 50", "500 pcs".
+
+Works on text folded by `matching.text.fold_chars` (lower case, no accents, ASCII digits).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from matching.text import fold
+
+# ── number words (English, Spanish, Arabic after folding: ة→ه, أ→ا) ──
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "couple": 2,
+    "uno": 1, "una": 1, "un": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "once": 11, "doce": 12, "quince": 15, "veinte": 20, "veinticinco": 25, "treinta": 30,
+    "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90,
+    "cien": 100, "ciento": 100, "doscientos": 200, "doscientas": 200, "trescientos": 300, "trescientas": 300,
+    "cuatrocientos": 400, "cuatrocientas": 400, "quinientos": 500, "quinientas": 500, "seiscientos": 600,
+    "seiscientas": 600, "setecientos": 700, "setecientas": 700, "ochocientos": 800, "ochocientas": 800,
+    "novecientos": 900, "novecientas": 900,
+    "واحد": 1, "واحده": 1, "اثنان": 2, "اثنين": 2, "ثلاث": 3, "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5,
+    "خمسه": 5, "ست": 6, "سته": 6, "سبع": 7, "سبعه": 7, "ثمان": 8, "ثمانيه": 8, "تسع": 9, "تسعه": 9, "عشر": 10,
+    "عشره": 10, "عشرين": 20, "عشرون": 20, "ثلاثين": 30, "اربعين": 40, "خمسين": 50, "مئه": 100, "مائه": 100,
+    "مئتين": 200, "مائتين": 200, "مئتان": 200, "ثلاثمائه": 300, "ثلاثمئه": 300, "اربعمائه": 400, "اربعمئه": 400,
+    "خمسمائه": 500, "خمسمئه": 500, "ستمائه": 600, "سبعمائه": 700, "ثمانمائه": 800, "تسعمائه": 900,
+    "الفين": 2000, "الفان": 2000,
+}
+_UNITS = {fold(word): value for word, value in _UNITS.items()}  # Arabic hamza forms fold like the input
+_HUNDRED = {"hundred", "hundreds"}
+_MULTIPLIERS = {
+    "thousand": 1000, "thousands": 1000, "k": 1000, "mil": 1000, "الف": 1000, "الاف": 1000, "million": 1_000_000,
+    "millon": 1_000_000, "millones": 1_000_000, "مليون": 1_000_000,
+    "dozen": 12, "dozens": 12, "docena": 12, "docenas": 12, "دزينه": 12, "دسته": 12,
+}
+_MULTIPLIERS = {fold(word): value for word, value in _MULTIPLIERS.items()}
+_ARTICLES = {"a", "an", "un", "una"}  # "a thousand", "una docena"
+_JOINERS = {"and", "y", "و"}
+
+_UNIT_WORDS = {
+    "piece": ("pcs", "pc", "piece", "pieces", "unit", "units", "each", "ea", "pzas", "pza", "piezas", "pieza",
+              "unidades", "unidad", "قطعه", "قطع", "وحده", "وحدات", "items", "item"),
+    "box": ("box", "boxes", "bx", "cajas", "caja", "علبه", "علب", "صندوق", "صناديق", "cartons", "carton"),
+    "pair": ("pair", "pairs", "pr", "prs", "pares", "par", "زوج", "ازواج"),
+    "set": ("set", "sets", "juego", "juegos", "طقم", "اطقم"),
+    "case": ("case", "cases", "cs"),
+    "pack": ("pack", "packs", "package", "packages", "pk", "packet", "packets", "paquete", "paquetes", "عبوه", "عبوات"),
+    "kit": ("kit", "kits"),
+    "bottle": ("bottle", "bottles", "botella", "botellas", "زجاجه", "زجاجات"),
+    "gallon": ("gallon", "gallons", "gal", "galon", "galones", "جالون"),
+    "liter": ("liter", "liters", "litre", "litres", "l", "lt", "litro", "litros", "لتر", "لترات"),
+    "roll": ("roll", "rolls", "rollo", "rollos"),
+}
+UNIT_OF = {fold(word): unit for unit, words in _UNIT_WORDS.items() for word in words}
+_UNIT_RE = "|".join(sorted((re.escape(w) for w in UNIT_OF), key=len, reverse=True))
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+(?:\.\d+)?"
+_SCALE = r"k|thousand|mil|الف|million|millon|millones|dozen|docenas?"
+# A number that is part of a name or a measure, not a count: N95, 3M, 3-ply, level 3, size 6, $2.10, 60%.
+_NOT_BEFORE = re.compile(
+    r"(?:\b(?:level|type|size|class|grade|model|tier|no|number|version|step|phase|covid|ffp|n|kn|p|r|room|suite|"
+    r"floor|ext|usd|nivel|talla|tipo)\s*[-#.:]?\s*|[$€£#])$"
+)
+_NOT_AFTER = re.compile(r"^(?:\s*%|\s*-?\s*ply\b|\s*(?:st|nd|rd|th)\b|\s*[:/]\d|\s*(?:am|pm|mg|ml|oz|mm|cm|in|ft)\b)")
+_PLAIN = re.compile(
+    rf"(?<![\w.,/$#-])({_NUM})(?:\s*({_SCALE})(?![^\W\d_]))?(?:\s*({_UNIT_RE})(?![^\W\d_]))?(?![^\W\d_])"
+)
+_TIMES = re.compile(rf"(?:(?<![^\W\d_])[x×]\s*({_NUM})(?!\w)|(?<![\w.,])({_NUM})\s*[x×](?![^\W\d_]))")
+_LABELLED = re.compile(rf"\b(?:qty|quantity|cantidad|cant|الكميه|كميه|عدد)\s*[:#=.]?\s*({_NUM})(?:\s*({_SCALE})\b)?")
+_WORD = re.compile(r"[^\W\d_]+")
+_UNIT_AFTER = re.compile(rf"^\s*(?:of\s+|de\s+)?({_UNIT_RE})(?![^\W\d_])")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: int
+    unit: str | None
+    span: tuple[int, int]
+
+
+def _number(text: str) -> float | None:
+    if "," in text:
+        text = text.replace(",", "")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+", text):
+        text = text.replace(".", "")  # "1.000" is a thousand in most of the world
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _scaled(value: float | None, scale: str | None) -> int | None:
+    if value is None:
+        return None
+    if scale:
+        value *= _MULTIPLIERS.get(scale, 1)
+    if value <= 0 or value >= 10_000_000_000:
+        return None
+    return round(value)
+
+
+def word_numbers(low: str) -> list[tuple[int, int, int]]:
+    """Spans of spelled-out numbers: "two dozen" → 24, "a thousand" → 1000, "خمسمائة" → 500."""
+    found: list[tuple[int, int, int]] = []
+    words = list(_WORD.finditer(low))
+    i = 0
+    while i < len(words):
+        start = i
+        total = current = 0
+        seen_number = False
+        j = i
+        while j < len(words):
+            word = words[j].group()
+            nxt = words[j + 1].group() if j + 1 < len(words) else ""
+            if word in _UNITS:
+                current += _UNITS[word]
+                seen_number = True
+            elif word in _HUNDRED:
+                current = max(current, 1) * 100
+                seen_number = True
+            elif word in _MULTIPLIERS and word != "k":
+                current = max(current, 1) * _MULTIPLIERS[word]
+                if _MULTIPLIERS[word] >= 1000:
+                    total += current
+                    current = 0
+                seen_number = True
+            elif word == "half" and nxt in _ARTICLES:
+                current += 0.5  # "half a dozen"
+                j += 1
+            elif word in _ARTICLES and (nxt in _MULTIPLIERS or nxt in _HUNDRED):
+                pass  # "a thousand": the article counts as one only through the word after it
+            elif word in _JOINERS and seen_number and nxt and (nxt in _UNITS or nxt in _HUNDRED):
+                pass
+            else:
+                break
+            j += 1
+        value = total + current
+        if seen_number and value >= 1 and not (j - start == 1 and words[start].group() in {"un", "una", "once"}):
+            found.append((words[start].start(), words[j - 1].end(), round(value)))
+            i = j
+        else:
+            i = start + 1
+    return found
+
+
+def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | None:
+    """The requested quantity, or None.
+
+    `names_an_item(text)` tells whether the words right after a number name something buyers ask
+    for; a number followed by a unit or an item is preferred over any other number in the text.
+    """
+    labelled = _LABELLED.search(low)
+    if labelled:
+        value = _scaled(_number(labelled.group(1)), labelled.group(2))
+        if value:
+            return Quantity(value, _unit_after(low, labelled.end()), labelled.span())
+    candidates: list[tuple[int, Quantity]] = []
+    for found in _TIMES.finditer(low):
+        value = _scaled(_number(found.group(1) or found.group(2)), None)
+        if value:
+            candidates.append((1, Quantity(value, None, found.span())))
+    for found in _PLAIN.finditer(low):
+        if _NOT_BEFORE.search(low[max(0, found.start() - 12) : found.start()]):
+            continue
+        if _NOT_AFTER.match(low[found.end() : found.end() + 6]):
+            continue
+        value = _scaled(_number(found.group(1)), found.group(2))
+        if not value:
+            continue
+        unit = UNIT_OF.get(found.group(3)) if found.group(3) else None
+        rank = 0 if unit or names_an_item(low[found.end() : found.end() + 40]) else 2
+        candidates.append((rank, Quantity(value, unit, found.span())))
+    for start, end, value in word_numbers(low):
+        unit_match = _UNIT_AFTER.match(low[end:])
+        unit = UNIT_OF.get(unit_match.group(1)) if unit_match else None
+        span_end = end + unit_match.end() if unit_match else end
+        rank = 0 if unit or names_an_item(low[span_end : span_end + 40]) else 3
+        candidates.append((rank, Quantity(value, unit, (start, span_end))))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda pair: (pair[0], pair[1].span[0]))
+    return candidates[0][1]
+
+
+def _unit_after(low: str, position: int) -> str | None:
+    found = _UNIT_AFTER.match(low[position:])
+    return UNIT_OF.get(found.group(1)) if found else None

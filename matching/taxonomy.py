@@ -1,0 +1,349 @@
+"""The shipped taxonomy: canonical items and processes, their aliases, and the tagger that finds them in text.
+
+Data lives in `matching/data/taxonomy.toml` (hand-curated from public sources, see SOURCES.md) and
+`matching/data/ftm_labels_i18n.csv` (findthemasks' labels in 16 locales, MIT).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from matching.text import fold, has_cjk, stem, tokens
+
+PART_SUFFIX = ".part"
+_REFINE_WINDOW = 3
+_MAX_FUZZY_CANDIDATES = 3
+# Splits a translated label into its alternatives: "Walkie-talkies / baby monitors", "Sewing or textiles".
+_LABEL_SPLIT = re.compile(r"\s*/\s*|\s+(?:or|o|ou|oder|of|lub|или|أو|او|或|または|또는|या)\s+|、|・")
+_LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """An item (something a buyer asks for), a process (how a maker makes things) or an item's part."""
+
+    id: str
+    kind: str  # "item" | "process" | "part"
+    label: str
+    parent: str | None = None
+    strict: bool = False
+    makes: frozenset[str] = frozenset()
+    part_of: str | None = None
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One concept found in a text: which, through which words, and whether a typo had to be forgiven."""
+
+    id: str
+    surface: str
+    exact: bool = True
+
+
+@dataclass
+class _Rule:
+    item: str
+    when: frozenset[str]
+    becomes: str
+
+
+@dataclass
+class Taxonomy:
+    concepts: dict[str, Concept]
+    aliases: dict[tuple[str, ...], str]
+    cjk_aliases: list[tuple[str, str]]
+    refinements: list[_Rule]
+    part_words: frozenset[str]
+    material_words: frozenset[str]
+    for_words: frozenset[str]
+    generic_words: frozenset[str]
+    _vocab: list[str] = field(default_factory=list)
+    _vocab_set: frozenset[str] = frozenset()
+    _max_alias_len: int = 1
+    _made_by: dict[str, frozenset[str]] = field(default_factory=dict)
+    _children: dict[str, frozenset[str]] = field(default_factory=dict)
+    _fixes: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        vocab = {tok for key in self.aliases for tok in key}
+        self._vocab_set = frozenset(vocab)
+        # Only words long enough for a typo to be told apart from another word are corrected.
+        self._vocab = sorted(tok for tok in vocab if len(tok) >= 4 and not tok.isdigit())
+        self._max_alias_len = max((len(key) for key in self.aliases), default=1)
+        made_by: dict[str, set[str]] = {}
+        children: dict[str, set[str]] = {}
+        for concept in self.concepts.values():
+            for target in concept.makes:
+                made_by.setdefault(target, set()).add(concept.id)
+            if concept.parent:
+                children.setdefault(concept.parent, set()).add(concept.id)
+        self._made_by = {k: frozenset(v) for k, v in made_by.items()}
+        self._children = {k: frozenset(v) for k, v in children.items()}
+
+    # ── concepts ──
+
+    def concept(self, concept_id: str) -> Concept | None:
+        found = self.concepts.get(concept_id)
+        if found is not None or not concept_id.endswith(PART_SUFFIX):
+            return found
+        whole = self.concepts.get(concept_id[: -len(PART_SUFFIX)])
+        if whole is None or whole.kind != "item":
+            return None
+        return Concept(id=concept_id, kind="part", label=f"parts for {whole.label}", part_of=whole.id)
+
+    def label(self, concept_id: str) -> str:
+        found = self.concept(concept_id)
+        return found.label if found else concept_id
+
+    def kind(self, concept_id: str) -> str | None:
+        found = self.concept(concept_id)
+        return found.kind if found else None
+
+    def ancestors(self, concept_id: str) -> list[str]:
+        """Broader items, nearest first."""
+        out: list[str] = []
+        current = self.concepts.get(concept_id)
+        while current is not None and current.parent and current.parent not in out:
+            out.append(current.parent)
+            current = self.concepts.get(current.parent)
+        return out
+
+    def descendants(self, concept_id: str) -> set[str]:
+        out: set[str] = set()
+        todo = [concept_id]
+        while todo:
+            for child in self._children.get(todo.pop(), ()):
+                if child not in out:
+                    out.add(child)
+                    todo.append(child)
+        return out
+
+    def processes_for(self, item_id: str) -> frozenset[str]:
+        """Processes that can make this item (or part)."""
+        return self._made_by.get(item_id, frozenset())
+
+    # ── tagging ──
+
+    def tag(self, text: str) -> list[Tag]:
+        """Every item and process named in `text`, in order, without repeats."""
+        tags: list[Tag] = []
+        seen: set[str] = set()
+        for found, _, _ in self.locate(tokens(text)):
+            if found.id not in seen:
+                seen.add(found.id)
+                tags.append(found)
+        if has_cjk(text):
+            # No spaces between words: look for aliases inside the text, longest first, each span once.
+            squeezed = fold(text).replace(" ", "")
+            for alias, concept_id in self.cjk_aliases:
+                if alias in squeezed:
+                    squeezed = squeezed.replace(alias, " ")
+                    if concept_id not in seen:
+                        seen.add(concept_id)
+                        tags.append(Tag(concept_id, alias))
+        return tags
+
+    def locate(self, toks: list[str]) -> list[tuple[Tag, int, int]]:
+        """Concepts named in a token list, with the [start, end) token span each was found at."""
+        fixed, exact, origin = self._correct(toks)
+        found: list[tuple[int, int, str, bool]] = []
+        i = 0
+        while i < len(fixed):
+            for length in range(min(self._max_alias_len, len(fixed) - i), 0, -1):
+                concept_id = self.aliases.get(tuple(fixed[i : i + length]))
+                if concept_id is not None:
+                    found.append((i, i + length, concept_id, all(exact[i : i + length])))
+                    i += length
+                    break
+            else:
+                i += 1
+        located: list[tuple[Tag, int, int]] = []
+        for start, end, concept_id, was_exact in found:
+            concept_id = self._refine(concept_id, fixed, start, end)
+            concept_id = self._as_part(concept_id, fixed, start, end)
+            tag = Tag(concept_id, " ".join(fixed[start:end]), was_exact)
+            located.append((tag, origin[start], origin[end - 1] + 1))
+        return located
+
+    def _correct(self, toks: list[str]) -> tuple[list[str], list[bool], list[int]]:
+        """Forgive typos and run-together words against the alias vocabulary only.
+
+        Returns the corrected tokens, whether each is as written, and the input index each came from.
+        """
+        out: list[str] = []
+        exact: list[bool] = []
+        origin: list[int] = []
+        for index, tok in enumerate(toks):
+            if tok in self._vocab_set or len(tok) < 5 or tok.isdigit():
+                out.append(tok)
+                exact.append(True)
+                origin.append(index)
+                continue
+            split = self._split_compound(tok)
+            if split:
+                out.extend(split)
+                exact.extend([True, True])
+                origin.extend([index, index])
+                continue
+            nearest = self._nearest(tok)
+            out.append(nearest or tok)
+            exact.append(nearest is None)
+            origin.append(index)
+        return out, exact, origin
+
+    def _split_compound(self, tok: str) -> list[str] | None:
+        for cut in range(2, len(tok) - 1):
+            head, tail = tok[:cut], stem(tok[cut:])
+            if head in self._vocab_set and tail in self._vocab_set and len(tail) >= 3:
+                return [head, tail]
+        return None
+
+    def _nearest(self, tok: str) -> str | None:
+        if tok in self._fixes:
+            return self._fixes[tok]
+        fixed = self._nearest_uncached(tok)
+        if len(self._fixes) < 50_000:  # words repeat across requests; bound the memory anyway
+            self._fixes[tok] = fixed
+        return fixed
+
+    def _nearest_uncached(self, tok: str) -> str | None:
+        candidates = process.extract(
+            tok, self._vocab, scorer=fuzz.ratio, score_cutoff=75, limit=_MAX_FUZZY_CANDIDATES
+        )
+        best: tuple[int, float, str] | None = None
+        for candidate, score, _ in candidates:
+            if abs(len(candidate) - len(tok)) > 2:
+                continue
+            edits = DamerauLevenshtein.distance(tok, candidate)
+            if edits <= 1 or (len(tok) >= 7 and score >= 85):
+                if best is None or (edits, -score) < (best[0], -best[1]):
+                    best = (edits, score, candidate)
+        return best[2] if best else None
+
+    def _refine(self, concept_id: str, toks: list[str], start: int, end: int) -> str:
+        window = set(toks[max(0, start - _REFINE_WINDOW) : start]) | set(toks[end : end + _REFINE_WINDOW])
+        for rule in self.refinements:
+            if rule.item == concept_id and window & rule.when:
+                return rule.becomes
+        return concept_id
+
+    def _as_part(self, concept_id: str, toks: list[str], start: int, end: int) -> str:
+        concept = self.concepts.get(concept_id)
+        if concept is None or concept.kind != "item":
+            return concept_id
+        after = toks[end : end + 2]
+        before = toks[max(0, start - 3) : start]
+        if any(tok in self.part_words for tok in after):
+            return concept_id + PART_SUFFIX
+        if before and before[-1] in self.for_words:
+            if any(tok in self.part_words or tok in self.material_words for tok in before[:-1]):
+                return concept_id + PART_SUFFIX
+        return concept_id
+
+
+def _alias_key(phrase: str) -> tuple[str, ...]:
+    return tuple(tokens(phrase))
+
+
+def _label_alternatives(label: str) -> list[str]:
+    plain = _LABEL_QUALIFIER.sub("", label).strip()
+    parts = [p.strip() for p in _LABEL_SPLIT.split(plain) if p and p.strip()]
+    return [plain, *parts] if len(parts) > 1 else [plain]
+
+
+def _read_i18n() -> dict[str, list[str]]:
+    raw = resources.files("matching.data").joinpath("ftm_labels_i18n.csv").read_text(encoding="utf-8")
+    labels: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO(raw)):
+        labels.setdefault(row["key"], []).append(row["label"])
+    return labels
+
+
+def build_taxonomy(data: dict, i18n: dict[str, list[str]]) -> Taxonomy:
+    concepts: dict[str, Concept] = {}
+    aliases: dict[tuple[str, ...], str] = {}
+    cjk_aliases: list[tuple[str, str]] = []
+    translated: list[tuple[str, str]] = []
+
+    def add_alias(phrase: str, concept_id: str) -> None:
+        if has_cjk(phrase):
+            cjk_aliases.append((fold(phrase).replace(" ", ""), concept_id))
+            return
+        key = _alias_key(phrase)
+        # The first claim wins: hand-written aliases are added before machine-translated labels.
+        if key and key not in aliases:
+            aliases[key] = concept_id
+
+    for kind in ("item", "process"):
+        for entry in data.get(kind, []):
+            concept_id = entry["id"]
+            if concept_id in concepts:
+                raise ValueError(f"taxonomy: duplicate id {concept_id}")
+            concepts[concept_id] = Concept(
+                id=concept_id,
+                kind=kind,
+                label=entry["label"],
+                parent=entry.get("parent"),
+                strict=bool(entry.get("strict", False)),
+                makes=frozenset(entry.get("makes", ())),
+                sources=tuple(entry.get("sources", ())),
+            )
+            for phrase in [entry["label"], *entry.get("aliases", ())]:
+                add_alias(phrase, concept_id)
+            for phrase in entry.get("part_aliases", ()):
+                add_alias(phrase, concept_id + PART_SUFFIX)
+            split = entry.get("ftm_split", True)
+            for key in entry.get("ftm", ()):
+                for label in i18n.get(key, ()):
+                    alternatives = _label_alternatives(label) if split else [label]
+                    translated.extend((alt, concept_id) for alt in alternatives)
+    # "Ventilator part" (ftm) is listed on the whole item; its labels name the part.
+    for phrase, concept_id in translated:
+        if concept_id == "ventilator" and any(w in fold(phrase) for w in ("part", "parte", "جزء")):
+            concept_id = "ventilator.part"
+        add_alias(phrase, concept_id)
+
+    for concept in concepts.values():
+        if concept.parent and concept.parent not in concepts:
+            raise ValueError(f"taxonomy: {concept.id} has unknown parent {concept.parent}")
+        for target in concept.makes:
+            base = target.removesuffix(PART_SUFFIX)
+            if base not in concepts:
+                raise ValueError(f"taxonomy: {concept.id} makes unknown item {target}")
+
+    grammar = data.get("grammar", {})
+
+    def stems(words: list[str]) -> frozenset[str]:
+        return frozenset(stem(tok) for word in words for tok in tokens(word))
+
+    rules = [
+        _Rule(rule["item"], stems(rule["when"]), rule["becomes"]) for rule in data.get("refine", [])
+    ]
+    cjk_aliases.sort(key=lambda pair: len(pair[0]), reverse=True)
+    return Taxonomy(
+        concepts=concepts,
+        aliases=aliases,
+        cjk_aliases=cjk_aliases,
+        refinements=rules,
+        part_words=stems(grammar.get("part_words", [])),
+        material_words=stems(grammar.get("material_words", [])),
+        for_words=stems(grammar.get("for_words", [])),
+        generic_words=stems(grammar.get("generic_words", [])),
+    )
+
+
+@functools.cache
+def load_taxonomy() -> Taxonomy:
+    """The taxonomy shipped with the package (loaded once per process)."""
+    raw = resources.files("matching.data").joinpath("taxonomy.toml").read_text(encoding="utf-8")
+    return build_taxonomy(tomllib.loads(raw), _read_i18n())

@@ -1,0 +1,136 @@
+"""Text normalisation shared by the parser, the taxonomy and the index.
+
+Both sides of every comparison (a buyer's words, a maker's capability, a taxonomy alias) go through
+the same functions, so "Face-Shields!!" and "face shield" meet as the same tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_ARABIC_LETTERS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ـ": None,  # tatweel, a purely typographic stretch
+    }
+)
+# Arabic-Indic and Persian digits; NFKC leaves them alone.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_ARABIC_PREFIXES = ("وال", "بال", "لل", "ال")
+# Singular forms whose plural ends in -ies but which keep the "ie" (bootie → booties).
+_IE_WORDS = frozenset({"bootie", "hoodie", "cookie", "movie", "tie", "pie", "lie"})
+_KEEP_S = ("ss", "us", "is")
+
+
+def _marks_are_accents(base: str) -> bool:
+    # Latin, Greek, Cyrillic and Arabic marks are accents or vowel signs people often omit; in kana,
+    # Devanagari and others they change the letter (ド is not ト), so they stay.
+    code = ord(base)
+    return code < 0x0530 or 0x0600 <= code <= 0x06FF
+
+
+def strip_marks(text: str) -> str:
+    """Drop accents and Arabic vowel marks: "Máscaras" → "Mascaras"."""
+    out: list[str] = []
+    base = " "
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.category(ch) == "Mn":
+            if _marks_are_accents(base):
+                continue
+        else:
+            base = ch
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def fold(text: str) -> str:
+    """Case-fold, unify scripts' variant letters and digits, and drop accents; keeps punctuation."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_DIGITS).translate(_ARABIC_LETTERS)
+    return strip_marks(text).casefold()
+
+
+def strip_urls(text: str) -> str:
+    return _URL.sub(" ", text)
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text: letters and digits only; everything else (emoji, punctuation, hyphens) splits."""
+    folded = fold(strip_urls(text))
+    out: list[str] = []
+    current: list[str] = []
+    for ch in folded:
+        if ch.isalnum() or (current and unicodedata.category(ch)[0] == "M"):
+            current.append(ch)  # vowel signs inside Devanagari, Thai… words belong to the word
+        elif ch == "'" or ch == "’":
+            continue  # "n95's" → "n95s", "doctor's" → "doctors"
+        elif current:
+            out.append("".join(current))
+            current = []
+    if current:
+        out.append("".join(current))
+    return out
+
+
+def stem(word: str) -> str:
+    """A deliberately small English/Arabic stemmer: plurals and the Arabic article.
+
+    It only has to map a word and its plural to the same token, consistently on both sides.
+    """
+    if not word:
+        return word
+    if word.isascii():
+        if len(word) < 4 or not word.endswith("s") or word.endswith(_KEEP_S):
+            return word
+        if word.endswith("ies") and len(word) > 4:
+            base = word[:-3]
+            return base + "ie" if base + "ie" in _IE_WORDS else base + "y"
+        if word.endswith(("xes", "ches", "shes", "sses", "zes")):
+            return word[:-2]
+        return word[:-1]
+    if "\u0600" <= word[0] <= "\u06ff":
+        for prefix in _ARABIC_PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+                return word[len(prefix) :]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised, stemmed tokens: the unit every matcher in this package compares."""
+    return [stem(w) for w in words(text)]
+
+
+def norm(text: str) -> str:
+    """Tokens joined by single spaces: a canonical key for a phrase."""
+    return " ".join(tokens(text))
+
+
+def fold_chars(text: str) -> str:
+    """Like `fold`, but character by character, so the result has exactly the length of `text`.
+
+    The parser finds quantities and dates in this folded copy and cuts the same spans out of the
+    original, so the item keeps the buyer's own spelling.
+    """
+    out: list[str] = []
+    for ch in text:
+        mapped = ch.translate(_DIGITS).translate(_ARABIC_LETTERS) or " "
+        if not mapped.isascii():
+            decomposed = unicodedata.normalize("NFKD", mapped)
+            rest_are_marks = all(unicodedata.category(c) == "Mn" for c in decomposed[1:])
+            if decomposed and rest_are_marks and _marks_are_accents(decomposed[0]):
+                mapped = decomposed[0]
+        lower = mapped.lower()
+        out.append(lower if len(lower) == 1 else mapped)
+    return "".join(out)
