@@ -71,3 +71,57 @@ def distance_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dlmb = math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
     return 2 * _EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
+
+
+_STATES = {
+    "AL": "alabama", "AK": "alaska", "AZ": "arizona", "AR": "arkansas", "CA": "california", "CO": "colorado",
+    "CT": "connecticut", "DE": "delaware", "DC": "district of columbia", "FL": "florida", "GA": "georgia",
+    "HI": "hawaii", "ID": "idaho", "IL": "illinois", "IN": "indiana", "IA": "iowa", "KS": "kansas", "KY": "kentucky",
+    "LA": "louisiana", "ME": "maine", "MD": "maryland", "MA": "massachusetts", "MI": "michigan", "MN": "minnesota",
+    "MS": "mississippi", "MO": "missouri", "MT": "montana", "NE": "nebraska", "NV": "nevada", "NH": "new hampshire",
+    "NJ": "new jersey", "NM": "new mexico", "NY": "new york", "NC": "north carolina", "ND": "north dakota",
+    "OH": "ohio", "OK": "oklahoma", "OR": "oregon", "PA": "pennsylvania", "RI": "rhode island",
+    "SC": "south carolina", "SD": "south dakota", "TN": "tennessee", "TX": "texas", "UT": "utah", "VT": "vermont",
+    "VA": "virginia", "WA": "washington", "WV": "west virginia", "WI": "wisconsin", "WY": "wyoming",
+    "PR": "puerto rico",
+}  # fmt: skip
+STATE_OF = {**{code.lower(): code for code in _STATES}, **{name: code for code, name in _STATES.items()}}
+
+
+@functools.cache
+def _cities() -> dict[str, dict[str, list[Place]]]:
+    import zipcodes
+
+    table: dict[str, dict[str, list[Place]]] = {}
+    places = _places()
+    for row in zipcodes.list_all():
+        place = places.get(row.get("zip_code", ""))
+        if place is None or row.get("zip_code_type") != "STANDARD" or not place.city:
+            continue
+        table.setdefault(place.city.casefold(), {}).setdefault(place.state, []).append(place)
+    return table
+
+
+def state_code(text: str) -> str | None:
+    """"MI", "mi" or "Michigan" → "MI"."""
+    return STATE_OF.get(text.strip().casefold().rstrip("."))
+
+
+def lookup_city(name: str, state: str | None = None) -> Place | None:
+    """A US city by name → a Place at the middle of its ZIP codes (its ZIP is the one nearest that middle).
+
+    Without a state the city with that name and the most ZIP codes wins ("Detroit" → Detroit, MI).
+    """
+    by_state = _cities().get(name.strip().casefold())
+    if not by_state:
+        return None
+    if state:
+        zips = by_state.get(state)
+        if not zips:
+            return None
+    else:
+        zips = max(by_state.values(), key=len)
+    lat = sum(p.lat for p in zips) / len(zips)
+    lon = sum(p.lon for p in zips) / len(zips)
+    middle = min(zips, key=lambda p: distance_miles(lat, lon, p.lat, p.lon))
+    return Place(middle.zip, middle.lat, middle.lon, middle.city, middle.state, middle.timezone)

@@ -92,7 +92,9 @@ class Matcher:
         """Rank the makers who can serve `request`. A ZIP or radius in the text wins over the arguments."""
         today = _today(now)
         parsed = request if isinstance(request, ParsedRequest) else parse(request, today, self.taxonomy)
-        place = geo.lookup_zip(parsed.zip or zip)
+        # A ZIP in the text beats the one passed in, which beats a town named in the text.
+        wanted = parsed.zip if parsed.zip_source == "zip" else (zip or parsed.zip)
+        place = geo.lookup_zip(wanted)
         radius = parsed.radius_miles or radius_miles or self.radius_miles
         evidence = self._evidence(parsed)
         matches = []

@@ -44,7 +44,19 @@ _AFTER_ZIP = frozenset(
         "deliver delivery necesitamos para antes cerca نحتاج قبل بحلول من فضلك"
     )
 )
-_CLAUSE = re.compile(r"[.!?;\n]+(?:\s|$)|[•|]")
+_PLACE_LEAD = re.compile(
+    r"(?<!\w)(near|nr|around|in|at|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|located in|based in|"
+    r"cerca de|en|قرب|بالقرب من|في)\s+"
+)
+_PLACE_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['.-])*")
+_STRONG_PLACE_LEADS = frozenset({"near", "nr", "around", "ship to", "shipping to", "deliver to", "delivery to",
+                                 "delivered to", "send to", "located in", "based in", "cerca de", "قرب", "بالقرب من"})
+# "at Beaumont Hospital" names a hospital, not Beaumont, Texas.
+_FACILITY_WORDS = frozenset(
+    "hospital hospitals clinic clinics health medical center centre urgent care nursing university college "
+    "school county memorial general regional community home homes rehab hospice pharmacy dental".split()
+)
+_CITY_ABBREVIATIONS = {"st": "saint", "st.": "saint", "ft": "fort", "ft.": "fort", "mt": "mount", "mt.": "mount"}
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 _LEADING_FILLER = [
@@ -89,9 +101,6 @@ def _phrase_list(phrases: list[str]) -> list[tuple[str, ...]]:
 _LEADING = _phrase_list(_LEADING_FILLER)
 _TRAILING = _phrase_list(_TRAILING_FILLER)
 _EDGE_WORDS = frozenset(key for key in _LEADING + _TRAILING if len(key) == 1)
-_PART_WORDS_AFTER = frozenset(
-    tuple(tokens(w)) for w in ("part", "parts", "component", "components", "replacement", "replacements", "frames")
-)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,8 @@ class ParsedRequest:
     deadline: date | None = None
     urgency: str | None = None  # "asap" | "no_rush"
     zip: str | None = None
+    zip_source: str | None = None  # "zip" when the text gave one, "city" when it named a town
+    place_name: str | None = None  # "Detroit, MI" when the place came from a city name
     radius_miles: float | None = None
     language: str | None = None
     notes: tuple[str, ...] = field(default=(), compare=False)
@@ -119,6 +130,7 @@ class ParsedRequest:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "urgency": self.urgency,
             "zip": self.zip,
+            "place": self.place_name,
             "radius_miles": self.radius_miles,
             "language": self.language,
         }
@@ -153,6 +165,8 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         return "".join(low)
 
     zip_code = None
+    zip_source = None
+    place_name = None
     found = _ZIP_PLUS4.search(current())
     if found:
         zip_code = found.group(1)
@@ -182,6 +196,12 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
 
     if zip_code is None:
         zip_code = _bare_zip(current(), take)
+    if zip_code is not None:
+        zip_source = "zip"
+    else:
+        city = _city(current(), original, take)
+        if city is not None:
+            zip_code, zip_source, place_name = city.zip, "city", f"{city.city}, {city.state}"
 
     def names_an_item(following: str) -> bool:
         return bool(taxonomy.tag(following))
@@ -207,6 +227,8 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         deadline=deadline.day,
         urgency=deadline.urgency,
         zip=zip_code,
+        zip_source=zip_source,
+        place_name=place_name,
         radius_miles=radius,
         language=_language(fold_chars(original)),
         notes=tuple(notes),
@@ -223,6 +245,44 @@ def _bare_zip(low: str, take) -> str | None:
         if geo.is_known_zip(code):
             take(found.span())
             return code
+    return None
+
+
+def _city(low: str, original: str, take) -> geo.Place | None:
+    """A town named after a place word: "near Dearborn", "in Ann Arbor, MI", "ship to St. Louis"."""
+    for lead in _PLACE_LEAD.finditer(low):
+        words = [m for m in _PLACE_WORD.finditer(low, lead.end(), min(len(low), lead.end() + 60))]
+        # Only words that follow each other (a space or a comma between them).
+        run = []
+        for m in words:
+            if run and low[run[-1].end() : m.start()].strip(" ,") != "":
+                break
+            run.append(m)
+            if len(run) == 6:
+                break
+        if not run or run[0].start() != lead.end():
+            continue
+        strong = lead.group(1) in _STRONG_PLACE_LEADS
+        for n in range(min(3, len(run)), 0, -1):
+            name_words = [_CITY_ABBREVIATIONS.get(w.group(), w.group().rstrip(".")) for w in run[:n]]
+            rest = [w.group() for w in run[n : n + 2]]
+            state = None
+            used = n
+            for width in (2, 1):
+                if len(rest) >= width and geo.state_code(" ".join(rest[:width])):
+                    state = geo.state_code(" ".join(rest[:width]))
+                    used = n + width
+                    break
+            if not state and rest and rest[0] in _FACILITY_WORDS:
+                continue
+            place = geo.lookup_city(" ".join(name_words), state)
+            if place is None:
+                continue
+            capitalised = original[run[0].start()].isupper()
+            if not (capitalised or state or strong):
+                continue
+            take((lead.start(), run[used - 1].end()))
+            return place
     return None
 
 
@@ -323,7 +383,7 @@ def _item_phrase(
         if not previous or (not is_part and (previous in _EDGE_WORDS or previous[0].isdigit())):
             break
         first -= 1
-    while last + 1 < len(words) and tuple(tokens(words[last + 1][0])) in _PART_WORDS_AFTER:
+    while last + 1 < len(words) and set(tokens(words[last + 1][0])) & taxonomy.part_words:
         last += 1
     return _tidy(clause[words[first][1] : words[last][2]]), ids
 

@@ -170,6 +170,8 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
             continue
         if _NOT_AFTER.match(low[found.end() : found.end() + 6]):
             continue
+        if len(found.group(1)) > 1 and found.group(1).startswith("0"):
+            continue  # "02 monitors" (O2), "007": a label, not a count
         value = _scaled(_number(found.group(1)), found.group(2))
         if not value:
             continue

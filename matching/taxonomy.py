@@ -38,6 +38,7 @@ class Concept:
     strict: bool = False
     makes: frozenset[str] = frozenset()
     part_of: str | None = None
+    vague: bool = False  # "PPE": names no particular product
     sources: tuple[str, ...] = ()
 
 
@@ -67,6 +68,7 @@ class Taxonomy:
     material_words: frozenset[str]
     for_words: frozenset[str]
     generic_words: frozenset[str]
+    ordinary_words: frozenset[str] = frozenset()  # English words typo correction leaves alone
     _vocab: list[str] = field(default_factory=list)
     _vocab_set: frozenset[str] = frozenset()
     _max_alias_len: int = 1
@@ -173,7 +175,17 @@ class Taxonomy:
             concept_id = self._as_part(concept_id, fixed, start, end)
             tag = Tag(concept_id, " ".join(fixed[start:end]), was_exact)
             located.append((tag, origin[start], origin[end - 1] + 1))
-        return located
+        # "3M N95 masks", "Masks (N95)": a generic item next to a kind of it means the kind; and a vague
+        # word ("PPE - N95") says nothing once something specific is named.
+        named = {tag.id for tag, _, _ in located}
+        drop = {ancestor for concept_id in named for ancestor in self.ancestors(concept_id)}
+        if any(not self._is_vague(c) for c in named):
+            drop |= {c for c in named if self._is_vague(c)}
+        return [entry for entry in located if entry[0].id not in drop]
+
+    def _is_vague(self, concept_id: str) -> bool:
+        concept = self.concepts.get(concept_id)
+        return concept is not None and concept.vague
 
     def _correct(self, toks: list[str]) -> tuple[list[str], list[bool], list[int]]:
         """Forgive typos and run-together words against the alias vocabulary only.
@@ -184,7 +196,7 @@ class Taxonomy:
         exact: list[bool] = []
         origin: list[int] = []
         for index, tok in enumerate(toks):
-            if tok in self._vocab_set or len(tok) < 5 or tok.isdigit():
+            if tok in self._vocab_set or len(tok) < 5 or tok.isdigit() or tok in self.ordinary_words:
                 out.append(tok)
                 exact.append(True)
                 origin.append(index)
@@ -261,6 +273,11 @@ def _label_alternatives(label: str) -> list[str]:
     return [plain, *parts] if len(parts) > 1 else [plain]
 
 
+def _read_ordinary_words() -> frozenset[str]:
+    raw = resources.files("matching.data").joinpath("english_words.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+
+
 def _read_i18n() -> dict[str, list[str]]:
     raw = resources.files("matching.data").joinpath("ftm_labels_i18n.csv").read_text(encoding="utf-8")
     labels: dict[str, list[str]] = {}
@@ -269,7 +286,9 @@ def _read_i18n() -> dict[str, list[str]]:
     return labels
 
 
-def build_taxonomy(data: dict, i18n: dict[str, list[str]]) -> Taxonomy:
+def build_taxonomy(
+    data: dict, i18n: dict[str, list[str]], ordinary_words: frozenset[str] = frozenset()
+) -> Taxonomy:
     concepts: dict[str, Concept] = {}
     aliases: dict[tuple[str, ...], str] = {}
     cjk_aliases: list[tuple[str, str]] = []
@@ -295,6 +314,7 @@ def build_taxonomy(data: dict, i18n: dict[str, list[str]]) -> Taxonomy:
                 label=entry["label"],
                 parent=entry.get("parent"),
                 strict=bool(entry.get("strict", False)),
+                vague=bool(entry.get("vague", False)),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )
@@ -339,6 +359,7 @@ def build_taxonomy(data: dict, i18n: dict[str, list[str]]) -> Taxonomy:
         material_words=stems(grammar.get("material_words", [])),
         for_words=stems(grammar.get("for_words", [])),
         generic_words=stems(grammar.get("generic_words", [])),
+        ordinary_words=ordinary_words - frozenset(tok for key in aliases for tok in key),
     )
 
 
@@ -346,4 +367,4 @@ def build_taxonomy(data: dict, i18n: dict[str, list[str]]) -> Taxonomy:
 def load_taxonomy() -> Taxonomy:
     """The taxonomy shipped with the package (loaded once per process)."""
     raw = resources.files("matching.data").joinpath("taxonomy.toml").read_text(encoding="utf-8")
-    return build_taxonomy(tomllib.loads(raw), _read_i18n())
+    return build_taxonomy(tomllib.loads(raw), _read_i18n(), _read_ordinary_words())
