@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,8 +11,10 @@ from matching.index import PhraseIndex
 from matching.taxonomy import Tag, Taxonomy, load_taxonomy
 from matching.text import norm
 
+_EMPTY = np.zeros(0, dtype=np.int32)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class MakerProfile:
     """What the matcher needs to know about one maker."""
 
@@ -28,22 +30,32 @@ class MakerProfile:
     responsiveness: float | None = None  # 0..1 from past outcomes; None until there are some
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Capability:
     maker: int  # position in Directory.makers
     phrase: str
     tags: tuple[Tag, ...]
 
 
+def _floats(values: Iterable[float | int | None]) -> np.ndarray:
+    return np.asarray([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
 class Directory:
-    """Makers with their capability phrases tagged by the taxonomy and fuzzily searchable."""
+    """Makers with their capability phrases tagged by the taxonomy and fuzzily searchable.
+
+    Per-maker facts are also kept as numpy arrays, so that ranking thousands of candidates is a few
+    vector operations rather than a Python loop.
+    """
 
     def __init__(self, makers: Iterable[MakerProfile], taxonomy: Taxonomy | None = None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
         self.makers: list[MakerProfile] = list(makers)
         self.capabilities: list[Capability] = []
-        self.by_concept: dict[str, list[int]] = {}  # concept id → capability positions
+        by_concept: dict[str, dict[str, list[int]]] = {}  # concept → surface words → capability positions
+        inexact: set[int] = set()
         tag_cache: dict[str, tuple[Tag, ...]] = {}
+        owners: list[int] = []
         for position, maker in enumerate(self.makers):
             for phrase in maker.capabilities:
                 key = norm(phrase)
@@ -52,24 +64,42 @@ class Directory:
                     tags = tag_cache[key] = tuple(self.taxonomy.tag(phrase))
                 cap_id = len(self.capabilities)
                 self.capabilities.append(Capability(position, phrase, tags))
+                owners.append(position)
                 for tag in tags:
-                    self.by_concept.setdefault(tag.id, []).append(cap_id)
+                    by_concept.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
+                    if not tag.exact:
+                        inexact.add(cap_id)
+        self._by_concept = {
+            concept: {surface: np.asarray(ids, dtype=np.int32) for surface, ids in surfaces.items()}
+            for concept, surfaces in by_concept.items()
+        }
+        self.cap_maker = np.asarray(owners, dtype=np.int32)
+        self.cap_inexact = np.zeros(len(self.capabilities), dtype=bool)
+        if inexact:
+            self.cap_inexact[list(inexact)] = True
         self.index = PhraseIndex([c.phrase for c in self.capabilities])
-        kinds = [
-            any(self.taxonomy.kind(t.id) in ("item", "part") for t in c.tags) for c in self.capabilities
-        ]
         # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
-        self.names_no_item = ~np.asarray(kinds, dtype=bool) if kinds else np.zeros(0, dtype=bool)
-        lats = [m.lat if m.lat is not None else np.nan for m in self.makers]
-        lons = [m.lon if m.lon is not None else np.nan for m in self.makers]
-        self.lat = np.radians(np.asarray(lats, dtype=np.float64))
-        self.lon = np.radians(np.asarray(lons, dtype=np.float64))
+        kind = self.taxonomy.kind
+        self.names_no_item = np.asarray(
+            [not any(kind(t.id) in ("item", "part") for t in c.tags) for c in self.capabilities], dtype=bool
+        )
+        self.lat = np.radians(_floats(m.lat for m in self.makers))
+        self.lon = np.radians(_floats(m.lon for m in self.makers))
+        self.min_order = _floats(m.min_order or None for m in self.makers)  # 0 means "no minimum"
+        self.max_order = _floats(m.max_order or None for m in self.makers)
+        self.lead_time = _floats(m.lead_time_days for m in self.makers)
+        self.responsiveness = _floats(m.responsiveness for m in self.makers)
 
     def __len__(self) -> int:
         return len(self.makers)
 
-    def capabilities_of(self, concept_ids: Sequence[str]) -> list[int]:
-        out: list[int] = []
-        for concept_id in concept_ids:
-            out.extend(self.by_concept.get(concept_id, ()))
-        return out
+    def capabilities_of(self, concept: str) -> np.ndarray:
+        """Positions of the capability phrases that name `concept`."""
+        surfaces = self._by_concept.get(concept)
+        if not surfaces:
+            return _EMPTY
+        return np.concatenate(list(surfaces.values()))
+
+    def capabilities_of_by_surface(self, concept: str) -> dict[str, np.ndarray]:
+        """The same, split by the words each phrase used for it."""
+        return self._by_concept.get(concept, {})

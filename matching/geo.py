@@ -125,3 +125,14 @@ def lookup_city(name: str, state: str | None = None) -> Place | None:
     lon = sum(p.lon for p in zips) / len(zips)
     middle = min(zips, key=lambda p: distance_miles(lat, lon, p.lat, p.lon))
     return Place(middle.zip, middle.lat, middle.lon, middle.city, middle.state, middle.timezone)
+
+
+def distances_miles(lat: float, lon: float, lats_rad, lons_rad):
+    """Haversine from one place to many (numpy arrays in radians); NaN where a position is unknown."""
+    import numpy as np
+
+    phi1 = math.radians(lat)
+    dphi = lats_rad - phi1
+    dlmb = lons_rad - math.radians(lon)
+    a = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(lats_rad) * np.sin(dlmb / 2) ** 2
+    return 2 * _EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))

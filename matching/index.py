@@ -27,6 +27,7 @@ _MAX_SIMILAR_WORDS = 64  # per query word; the rest would add only rare, weak ca
 _MAX_SHORTLIST = 4000  # vocabulary words checked per query word, most trigrams shared first
 _CANDIDATES = 384  # phrases re-scored with WRatio per query
 _EXACT_BONUS = 3.0
+_SHORTEST = 8  # shortest phrases per similar word always re-scored
 _DENSE_SHARE = 8  # accumulate into a dense array once postings exceed 1/8 of the phrases
 
 
@@ -57,7 +58,13 @@ class PhraseIndex:
                 postings[word_id].append(phrase_id)
         self._words: list[str] = list(vocab)
         self._word_ids = vocab
-        self._postings = [np.asarray(p, dtype=np.int32) for p in postings]
+        lengths = np.asarray([len(t) for t in self._processed], dtype=np.int32)
+        # Each word's phrases, shortest first: WRatio favours short phrases, so the first few of every
+        # similar word are always worth a look.
+        self._postings = []
+        for posting in postings:
+            ids = np.asarray(posting, dtype=np.int32)
+            self._postings.append(ids[np.argsort(lengths[ids], kind="stable")] if len(ids) > _SHORTEST else ids)
         total = max(len(self._processed), 1)
         self._idf = np.asarray([math.log(1 + total / len(p)) for p in postings], dtype=np.float32)
         grams: dict[str, list[int]] = {}
@@ -67,11 +74,15 @@ class PhraseIndex:
         self._grams = {g: np.asarray(ids, dtype=np.int32) for g, ids in grams.items()}
         self._word_lengths = np.asarray([len(w) for w in self._words], dtype=np.int32)
         # Prefer phrases whose length WRatio rewards: it scales a partial match down for long phrases.
-        lengths = np.asarray([len(t) for t in self._processed], dtype=np.float32)
-        self._length_prior = (1.0 / (1.0 + lengths / 64.0)).astype(np.float32)
+        self._length_prior = (1.0 / (1.0 + lengths.astype(np.float32) / 64.0)).astype(np.float32)
 
     def __len__(self) -> int:
         return len(self._processed)
+
+    @property
+    def processed(self) -> list[str]:
+        """The phrases as `rapidfuzz.utils.default_process` leaves them, by phrase id."""
+        return self._processed
 
     @property
     def vocabulary_size(self) -> int:
@@ -118,10 +129,12 @@ class PhraseIndex:
             return []
         id_parts: list[np.ndarray] = []
         weight_parts: list[np.ndarray] = []
+        shortest: list[np.ndarray] = []
         for word in words:
             for word_id, similarity in self._similar_words(word):
                 posting = self._postings[word_id]
                 id_parts.append(posting)
+                shortest.append(posting[:_SHORTEST])
                 # A phrase holding the very word outranks one holding a look-alike: WRatio's token-set
                 # comparison gives the former a high score whatever else the phrase says.
                 weight = self._idf[word_id] * (_EXACT_BONUS if similarity >= 1.0 else similarity**3)
@@ -141,7 +154,7 @@ class PhraseIndex:
         keep = max(_CANDIDATES, limit * 4)
         if len(candidates) > keep:
             top = np.argpartition(-scores, keep - 1)[:keep]
-            candidates = candidates[top]
+            candidates = np.union1d(candidates[top], np.concatenate(shortest))
         texts = [self._processed[i] for i in candidates]
         ranked = process.extract(
             processed, texts, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=score_cutoff

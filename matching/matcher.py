@@ -7,9 +7,10 @@ that fits poorly is returned: an empty answer is a correct answer.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+
+import numpy as np
 
 from matching import geo, ranker
 from matching.directory import Directory
@@ -65,6 +66,29 @@ class MatchResult:
         }
 
 
+@dataclass
+class _Candidates:
+    """Evidence as parallel arrays: one entry per (capability phrase, kind of evidence)."""
+
+    caps: list[np.ndarray] = field(default_factory=list)
+    confidence: list[np.ndarray] = field(default_factory=list)
+    group: list[np.ndarray] = field(default_factory=list)
+    evidence: list[tuple[str, str, str | None]] = field(default_factory=list)  # (fit, concept, made) per group
+    concept_of_group: list[int] = field(default_factory=list)  # requested-concept index; -1 for fuzzy
+    wanted: int = 0  # how many concepts the request names
+
+    def add(self, caps: np.ndarray, confidence, fit: str, concept: str, concept_index: int, made=None) -> None:
+        if len(caps) == 0:
+            return
+        number = len(self.evidence)
+        self.caps.append(caps)
+        values = np.broadcast_to(np.asarray(confidence, dtype=np.float64), caps.shape)
+        self.confidence.append(np.array(values, dtype=np.float64))
+        self.group.append(np.full(len(caps), number, dtype=np.int32))
+        self.evidence.append((fit, concept, made))
+        self.concept_of_group.append(concept_index)
+
+
 def _today(now: datetime | date | None) -> date:
     if now is None:
         return date.today()
@@ -96,117 +120,142 @@ class Matcher:
         wanted = parsed.zip if parsed.zip_source == "zip" else (zip or parsed.zip)
         place = geo.lookup_zip(wanted)
         radius = parsed.radius_miles or radius_miles or self.radius_miles
-        evidence = self._evidence(parsed)
+        limit = limit or self.limit
+        empty = MatchResult(parsed, place, radius if place else None, ())
+
+        found = self._candidates(parsed)
+        if not found.caps:
+            return empty
+        directory = self.directory
+        caps = np.concatenate(found.caps)
+        confidence = np.concatenate(found.confidence)
+        group = np.concatenate(found.group)
+        makers = directory.cap_maker[caps]
+
+        # Best evidence per maker: sort by maker, strongest first, keep the first of each maker.
+        order = np.lexsort((-confidence, makers))
+        firsts = order[np.r_[True, makers[order][1:] != makers[order][:-1]]]
+        best_maker, best_conf = makers[firsts], confidence[firsts]
+        best_cap, best_group = caps[firsts], group[firsts]
+
+        # How many of the requested items each maker covers (fuzzy evidence does not count).
+        concept_index = np.asarray(found.concept_of_group, dtype=np.int64)[group]
+        counted = concept_index >= 0
+        pairs = np.unique(makers[counted].astype(np.int64) * 1024 + concept_index[counted])
+        covered = np.bincount((pairs // 1024).astype(np.int64), minlength=len(directory.makers))[best_maker]
+        if found.wanted > 1:  # "surgical masks and gowns": a maker of both serves the whole request
+            best_conf = best_conf * (1.0 - ranker.COVERAGE_WEIGHT * (1.0 - covered / found.wanted))
+
+        keep = best_conf >= ranker.MIN_CONFIDENCE
+        distances = None
+        if place is not None:
+            distances = geo.distances_miles(place.lat, place.lon, directory.lat[best_maker], directory.lon[best_maker])
+            with np.errstate(invalid="ignore"):
+                keep &= distances <= radius  # NaN (no location) is left out: we cannot tell if they are near
+        if not keep.any():
+            return empty
+        best_maker, best_conf = best_maker[keep], best_conf[keep]
+        best_cap, best_group = best_cap[keep], best_group[keep]
+        if distances is not None:
+            distances = distances[keep]
+
+        days_left = (parsed.deadline - today).days if parsed.deadline else None
+        capacity = ranker.capacity_values(
+            directory.min_order[best_maker],
+            directory.max_order[best_maker],
+            directory.lead_time[best_maker],
+            parsed.quantity,
+            days_left,
+        )
+        scores = ranker.total_scores(
+            best_conf,
+            ranker.distance_scores(distances, radius if place else None, len(best_maker)),
+            capacity,
+            directory.responsiveness[best_maker],
+        )
+        tiebreak_distance = distances if distances is not None else np.zeros(len(best_maker))
+        top = np.lexsort((best_maker, tiebreak_distance, -scores))[:limit]
+
         matches = []
-        for maker_pos, (best, covered) in evidence.items():
-            maker = self.directory.makers[maker_pos]
-            distance = None
-            if place is not None:
-                if maker.lat is None or maker.lon is None:
-                    continue  # cannot tell whether they are near
-                distance = geo.distance_miles(place.lat, place.lon, maker.lat, maker.lon)
-                if distance > radius:
-                    continue
-            confidence = min(1.0, best.confidence + ranker.EXTRA_ITEM_BONUS * (covered - 1))
-            fit = ranker.capacity_fit(maker, parsed.quantity, parsed.deadline, today)
-            score = ranker.total_score(
-                confidence, ranker.distance_score(distance, radius if place else None), fit.value, maker.responsiveness
-            )
-            phrase = self.directory.capabilities[best.capability].phrase
-            why = ranker.explain(best, phrase, self.taxonomy.label, distance, fit.notes)
-            matches.append(
-                Match(maker.id, maker.name, score, distance, phrase, why, best.fit, best.concept)
-            )
-        matches.sort(key=lambda m: (-m.score, math.inf if m.distance_miles is None else m.distance_miles, m.name))
-        return MatchResult(parsed, place, radius if place else None, tuple(matches[: limit or self.limit]))
+        for i in top:
+            maker = directory.makers[int(best_maker[i])]
+            fit, concept, made = found.evidence[int(best_group[i])]
+            phrase = directory.capabilities[int(best_cap[i])].phrase
+            distance = None if distances is None else float(distances[i])
+            evidence = Evidence(fit, float(best_conf[i]), int(best_cap[i]), concept, made)
+            notes = ranker.capacity_notes(maker, parsed.quantity, days_left)
+            why = ranker.explain(evidence, phrase, self.taxonomy.label, distance, notes)
+            matches.append(Match(maker.id, maker.name, float(scores[i]), distance, phrase, why, fit, concept))
+        return MatchResult(parsed, place, radius if place else None, tuple(matches))
 
     # ── evidence ──
 
-    def _evidence(self, parsed: ParsedRequest) -> dict[int, tuple[Evidence, int]]:
-        """Best evidence per maker position, and how many requested concepts that maker covers."""
+    def _candidates(self, parsed: ParsedRequest) -> _Candidates:
         tax = self.taxonomy
         items = [c for c in parsed.items if tax.kind(c) in ("item", "part")]
         processes = [c for c in parsed.items if tax.kind(c) == "process"]
         wanted = items or processes  # "3D printed face shields" asks for face shields, not for printing
-        per_concept: dict[str, dict[int, Evidence]] = {}
-        for concept in wanted:
-            found: dict[int, Evidence] = {}
-            for ev in self._taxonomy_evidence(concept, parsed):
-                maker = self.directory.capabilities[ev.capability].maker
-                if maker not in found or ev.confidence > found[maker].confidence:
-                    found[maker] = ev
-            per_concept[concept] = found
-        fuzzy = self._fuzzy_evidence(parsed, known_item=bool(items))
-        best: dict[int, tuple[Evidence, int]] = {}
-        for found in [*per_concept.values(), fuzzy]:
-            for maker, ev in found.items():
-                if ev.confidence < ranker.MIN_CONFIDENCE:
-                    continue
-                previous = best.get(maker)
-                if previous is None:
-                    best[maker] = (ev, 1)
-                else:
-                    top = ev if ev.confidence > previous[0].confidence else previous[0]
-                    best[maker] = (top, previous[1] + (0 if found is fuzzy else 1))
-        return best
+        found = _Candidates(wanted=len(wanted))
+        for index, concept in enumerate(wanted):
+            self._taxonomy_evidence(found, concept, index, parsed)
+        self._fuzzy_evidence(found, parsed, known_item=bool(items))
+        return found
 
-    def _taxonomy_evidence(self, concept: str, parsed: ParsedRequest):
+    def _taxonomy_evidence(self, found: _Candidates, concept: str, index: int, parsed: ParsedRequest) -> None:
         tax = self.taxonomy
         directory = self.directory
-        surfaces = {" ".join(tokens(parsed.item or ""))}
+        request_words = " ".join(tokens(parsed.item or ""))
         node = tax.concept(concept)
-        # The item itself, named in the buyer's words or others.
-        for cap in directory.capabilities_of([concept]):
-            tag = next(t for t in directory.capabilities[cap].tags if t.id == concept)
-            same_words = tag.surface in surfaces or any(tag.surface in s for s in surfaces)
-            fit = ranker.LISTED if same_words else ranker.ALIAS
-            penalty = 0.0 if tag.exact else ranker.CORRECTED_PENALTY
-            yield Evidence(fit, ranker.CONFIDENCE[fit] - penalty, cap, concept)
+        # The item itself, named in the buyer's words (listed) or in others (alias).
+        for surface, caps in directory.capabilities_of_by_surface(concept).items():
+            fit = ranker.LISTED if surface and surface in request_words else ranker.ALIAS
+            confidence = ranker.CONFIDENCE[fit] - ranker.CORRECTED_PENALTY * directory.cap_inexact[caps]
+            found.add(caps, confidence, fit, concept, index)
         # Kinds of it ("cloth masks" answer "masks").
-        kinds = tax.descendants(concept)
-        for cap in directory.capabilities_of(sorted(kinds)):
-            yield Evidence(ranker.KIND, ranker.CONFIDENCE[ranker.KIND], cap, concept)
-        # Something broader, unless the item is one a broad claim cannot vouch for (N95s are certified).
+        kinds = sorted(tax.descendants(concept))
+        for kind in kinds:
+            found.add(directory.capabilities_of(kind), ranker.CONFIDENCE[ranker.KIND], ranker.KIND, concept, index)
+        # Something broader, unless a broad claim cannot vouch for this item (N95s are certified).
+        parents = tax.ancestors(concept)[:1]
         if node is not None and not node.strict:
-            for parent in tax.ancestors(concept):
-                if tax.concept(parent) and not tax.concept(parent).strict:
-                    for cap in directory.capabilities_of([parent]):
-                        yield Evidence(ranker.BROADER, ranker.CONFIDENCE[ranker.BROADER], cap, concept)
-                break
+            for parent in parents:
+                parent_node = tax.concept(parent)
+                if parent_node is not None and not parent_node.strict:
+                    caps = directory.capabilities_of(parent)
+                    found.add(caps, ranker.CONFIDENCE[ranker.BROADER], ranker.BROADER, concept, index)
         # The whole thing, for a request for one of its parts (never the other way round).
         if node is not None and node.kind == "part" and node.part_of:
-            for cap in directory.capabilities_of([node.part_of]):
-                yield Evidence(ranker.WHOLE, ranker.CONFIDENCE[ranker.WHOLE], cap, concept)
+            caps = directory.capabilities_of(node.part_of)
+            found.add(caps, ranker.CONFIDENCE[ranker.WHOLE], ranker.WHOLE, concept, index)
         # Processes that make it, or make a kind of it.
         for process in sorted(tax.processes_for(concept)):
-            for cap in directory.capabilities_of([process]):
-                yield Evidence(ranker.PROCESS, ranker.CONFIDENCE[ranker.PROCESS], cap, concept, concept)
-        for kind in sorted(kinds):
+            caps = directory.capabilities_of(process)
+            found.add(caps, ranker.CONFIDENCE[ranker.PROCESS], ranker.PROCESS, concept, index, made=concept)
+        for kind in kinds:
             kind_node = tax.concept(kind)
-            if kind_node is not None and kind_node.strict:
+            if kind_node is None or kind_node.strict:
                 continue
             for process in sorted(tax.processes_for(kind)):
-                for cap in directory.capabilities_of([process]):
-                    yield Evidence(ranker.PROCESS, ranker.PROCESS_FOR_KIND, cap, concept, kind)
+                caps = directory.capabilities_of(process)
+                found.add(caps, ranker.PROCESS_FOR_KIND, ranker.PROCESS, concept, index, made=kind)
 
-    def _fuzzy_evidence(self, parsed: ParsedRequest, known_item: bool) -> dict[int, Evidence]:
+    def _fuzzy_evidence(self, found: _Candidates, parsed: ParsedRequest, known_item: bool) -> None:
         """Similar wording among phrases the taxonomy could not place: the last resort, kept strict."""
         if not parsed.item or len(self.directory.capabilities) == 0:
-            return {}
+            return
         generic = self.taxonomy.generic_words
         wanted_words = {t for t in tokens(parsed.item) if len(t) >= 3 and t not in generic}
         if not wanted_words:
-            return {}
+            return
         cutoff = ranker.FUZZY_MIN_SCORE + (4.0 if known_item else 0.0)
-        found: dict[int, Evidence] = {}
+        concept = parsed.items[0] if parsed.items else ""
+        caps, confidences = [], []
         for hit in self.directory.index.search(parsed.item, limit=_FUZZY_POOL, score_cutoff=cutoff):
             if not self.directory.names_no_item[hit.phrase_id]:
                 continue  # the taxonomy knows what this phrase is, and it is not what was asked
-            cap = self.directory.capabilities[hit.phrase_id]
-            if not wanted_words & {t for t in tokens(cap.phrase) if t not in generic}:
+            phrase = self.directory.capabilities[hit.phrase_id].phrase
+            if not wanted_words & {t for t in tokens(phrase) if t not in generic}:
                 continue  # similar letters, no shared word: "gowns" is not "wagons"
-            concept = parsed.items[0] if parsed.items else ""
-            ev = Evidence(ranker.FUZZY, ranker.fuzzy_confidence(hit.score), hit.phrase_id, concept)
-            if cap.maker not in found or ev.confidence > found[cap.maker].confidence:
-                found[cap.maker] = ev
-        return found
+            caps.append(hit.phrase_id)
+            confidences.append(ranker.fuzzy_confidence(hit.score))
+        found.add(np.asarray(caps, dtype=np.int32), np.asarray(confidences), ranker.FUZZY, concept, -1)

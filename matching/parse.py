@@ -49,13 +49,20 @@ _PLACE_LEAD = re.compile(
     r"cerca de|en|قرب|بالقرب من|في)\s+"
 )
 _PLACE_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['.-])*")
-_STRONG_PLACE_LEADS = frozenset({"near", "nr", "around", "ship to", "shipping to", "deliver to", "delivery to",
-                                 "delivered to", "send to", "located in", "based in", "cerca de", "قرب", "بالقرب من"})
+_STRONG_PLACE_LEADS = frozenset(
+    {
+        "near", "nr", "around", "ship to", "shipping to", "deliver to", "delivery to", "delivered to", "send to",
+        "located in", "based in", "cerca de", "قرب", "بالقرب من",
+    }
+)  # fmt: skip
 # "at Beaumont Hospital" names a hospital, not Beaumont, Texas.
 _FACILITY_WORDS = frozenset(
-    "hospital hospitals clinic clinics health medical center centre urgent care nursing university college "
-    "school county memorial general regional community home homes rehab hospice pharmacy dental".split()
-)
+    {
+        "hospital", "hospitals", "clinic", "clinics", "health", "medical", "center", "centre", "urgent", "care",
+        "nursing", "university", "college", "school", "county", "memorial", "general", "regional", "community",
+        "home", "homes", "rehab", "hospice", "pharmacy", "dental",
+    }
+)  # fmt: skip
 _CITY_ABBREVIATIONS = {"st": "saint", "st.": "saint", "ft": "fort", "ft.": "fort", "mt": "mount", "mt.": "mount"}
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
@@ -100,7 +107,8 @@ def _phrase_list(phrases: list[str]) -> list[tuple[str, ...]]:
 
 _LEADING = _phrase_list(_LEADING_FILLER)
 _TRAILING = _phrase_list(_TRAILING_FILLER)
-_EDGE_WORDS = frozenset(key for key in _LEADING + _TRAILING if len(key) == 1)
+# Words that end a run of describing words before an item: "can anyone make | sneeze guards".
+_EDGE_WORDS = frozenset((tok,) for key in _LEADING + _TRAILING for tok in key)
 
 
 @dataclass(frozen=True)
@@ -380,7 +388,8 @@ def _item_phrase(
         if first == 0:
             break
         previous = tuple(tokens(words[first - 1][0]))
-        if not previous or (not is_part and (previous in _EDGE_WORDS or previous[0].isdigit())):
+        joined = clause[words[first - 1][2] : words[first][1]] == "-"  # "3-ply"
+        if not previous or (not is_part and not joined and (previous in _EDGE_WORDS or previous[0].isdigit())):
             break
         first -= 1
     while last + 1 < len(words) and set(tokens(words[last + 1][0])) & taxonomy.part_words:

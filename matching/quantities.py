@@ -61,7 +61,7 @@ UNIT_OF = {fold(word): unit for unit, words in _UNIT_WORDS.items() for word in w
 _UNIT_RE = "|".join(sorted((re.escape(w) for w in UNIT_OF), key=len, reverse=True))
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+(?:\.\d+)?"
-_SCALE = r"k|thousand|mil|الف|million|millon|millones|dozen|docenas?"
+_SCALE = r"k|thousand|mil|الف|الاف|million|millon|millones|dozen|docenas?"
 # A number that is part of a name or a measure, not a count: N95, 3M, 3-ply, level 3, size 6, $2.10, 60%.
 _NOT_BEFORE = re.compile(
     r"(?:\b(?:level|type|size|class|grade|model|tier|no|number|version|step|phase|covid|ffp|n|kn|p|r|room|suite|"
@@ -122,10 +122,10 @@ def word_numbers(low: str) -> list[tuple[int, int, int]]:
                 current += _UNITS[word]
                 seen_number = True
             elif word in _HUNDRED:
-                current = max(current, 1) * 100
+                current = (current or 1) * 100
                 seen_number = True
             elif word in _MULTIPLIERS and word != "k":
-                current = max(current, 1) * _MULTIPLIERS[word]
+                current = (current or 1) * _MULTIPLIERS[word]
                 if _MULTIPLIERS[word] >= 1000:
                     total += current
                     current = 0

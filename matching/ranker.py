@@ -7,7 +7,8 @@ wherever they are within the radius. Distance, capacity and responsiveness order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+
+import numpy as np
 
 from matching.directory import MakerProfile
 from matching.text import tokens
@@ -26,7 +27,7 @@ PROCESS_FOR_KIND = 0.64  # a process that makes a kind of the item (sewing → c
 CORRECTED_PENALTY = 0.04  # the maker's phrase only matched after forgiving a typo
 FUZZY_MIN_SCORE = 86.0  # WRatio below this is not evidence of anything
 FUZZY_RANGE = (0.42, 0.58)
-EXTRA_ITEM_BONUS = 0.04  # per further requested item the same maker covers
+COVERAGE_WEIGHT = 0.1  # share of the capability score that depends on covering every requested item
 MIN_CONFIDENCE = 0.42
 
 WEIGHTS = {"capability": 0.70, "distance": 0.15, "capacity": 0.10, "responsiveness": 0.05}
@@ -52,49 +53,63 @@ def fuzzy_confidence(score: float) -> float:
     return round(low + (high - low) * max(0.0, share), 3)
 
 
-@dataclass(frozen=True)
-class CapacityFit:
-    value: float
-    notes: tuple[str, ...] = ()
+# How the order fits what the maker takes on.
+BELOW_MINIMUM = 0.3  # they may not take an order this small
+OVER_MAXIMUM = 0.55  # they can still take part of it; a request may be split
+FITS = 1.0
+TOO_SLOW = 0.6  # factor when their lead time overruns the deadline
 
 
-def capacity_fit(maker: MakerProfile, quantity: int | None, deadline: date | None, today: date) -> CapacityFit:
-    """How well the order fits what the maker takes on: size and time."""
-    value = UNKNOWN_CAPACITY
+def capacity_values(
+    min_order: np.ndarray, max_order: np.ndarray, lead_time: np.ndarray, quantity: int | None, days_left: int | None
+) -> np.ndarray:
+    """Capacity fit 0..1 for many makers at once (NaN = the maker did not say)."""
+    value = np.full(len(min_order), UNKNOWN_CAPACITY)
+    with np.errstate(invalid="ignore"):
+        if quantity:
+            below = min_order > quantity
+            over = ~below & (max_order < quantity)
+            fits = ~below & ~over & ~np.isnan(max_order)
+            value[below] = BELOW_MINIMUM
+            value[over] = OVER_MAXIMUM
+            value[fits] = FITS
+        if days_left is not None:
+            value[lead_time > max(days_left, 0)] *= TOO_SLOW
+    return value
+
+
+def capacity_notes(maker: MakerProfile, quantity: int | None, days_left: int | None) -> tuple[str, ...]:
+    """The same judgement as `capacity_values`, in words, for one maker."""
     notes: list[str] = []
     if quantity:
         if maker.min_order and quantity < maker.min_order:
-            value = 0.3
             notes.append(f"minimum order {maker.min_order:,}")
         elif maker.max_order and quantity > maker.max_order:
-            value = 0.55  # they can still take part of it; a request may be split
             notes.append(f"up to {maker.max_order:,} of {quantity:,}")
         elif maker.max_order:
-            value = 1.0
             notes.append(f"takes orders up to {maker.max_order:,}")
-    if deadline and maker.lead_time_days is not None:
-        days_left = (deadline - today).days
-        if maker.lead_time_days > max(days_left, 0):
-            value *= 0.6
-            notes.append(f"needs {maker.lead_time_days} days, deadline in {max(days_left, 0)}")
-    return CapacityFit(round(value, 3), tuple(notes))
+    if days_left is not None and maker.lead_time_days is not None and maker.lead_time_days > max(days_left, 0):
+        notes.append(f"needs {maker.lead_time_days} days, deadline in {max(days_left, 0)}")
+    return tuple(notes)
 
 
-def distance_score(distance: float | None, radius: float | None) -> float:
-    if distance is None or not radius:
-        return UNKNOWN_DISTANCE
-    return max(0.0, 1.0 - distance / radius)
+def distance_scores(distances: np.ndarray | None, radius: float | None, count: int) -> np.ndarray:
+    if distances is None or not radius:
+        return np.full(count, UNKNOWN_DISTANCE)
+    return np.clip(1.0 - distances / radius, 0.0, 1.0)
 
 
-def total_score(confidence: float, distance: float, capacity: float, responsiveness: float | None) -> float:
-    resp = UNKNOWN_RESPONSIVENESS if responsiveness is None else max(0.0, min(1.0, responsiveness))
+def total_scores(
+    confidence: np.ndarray, distance: np.ndarray, capacity: np.ndarray, responsiveness: np.ndarray
+) -> np.ndarray:
+    resp = np.where(np.isnan(responsiveness), UNKNOWN_RESPONSIVENESS, np.clip(responsiveness, 0.0, 1.0))
     value = (
         WEIGHTS["capability"] * confidence
         + WEIGHTS["distance"] * distance
         + WEIGHTS["capacity"] * capacity
         + WEIGHTS["responsiveness"] * resp
     )
-    return round(100.0 * value, 1)
+    return np.round(100.0 * value, 1)
 
 
 def explain(evidence: Evidence, phrase: str, labels, distance: float | None, notes: tuple[str, ...]) -> str:

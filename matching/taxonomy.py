@@ -253,9 +253,9 @@ class Taxonomy:
         concept = self.concepts.get(concept_id)
         if concept is None or concept.kind != "item":
             return concept_id
-        after = toks[end : end + 2]
+        after = toks[end : end + 1]
         before = toks[max(0, start - 3) : start]
-        if any(tok in self.part_words for tok in after):
+        if after and after[0] in self.part_words:
             return concept_id + PART_SUFFIX
         if before and before[-1] in self.for_words:
             if any(tok in self.part_words or tok in self.material_words for tok in before[:-1]):

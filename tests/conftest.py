@@ -1,0 +1,76 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when .ci/run provides it) and the demo directory."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from importlib import resources
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from bot.db import Database, normalize_url
+from bot.services import makers as maker_service
+from matching.directory import Directory
+from matching.matcher import Matcher
+
+POSTGRES_ENV = "MAKERLINK_TEST_POSTGRES_URL"
+TODAY = date(2026, 11, 27)  # a Friday
+
+
+def demo_csv() -> bytes:
+    return (resources.files("bot.data") / "demo_makers.csv").read_bytes()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path}/makerlink.db")
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[Database]:
+    """A fresh schema in the PostgreSQL named by MAKERLINK_TEST_POSTGRES_URL, dropped afterwards."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run sets it to the machine's PostgreSQL)")
+    schema = f"mk_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(normalize_url(url))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in url else "?"
+    db = Database(f"{url}{separator}options={quote(f'-csearch_path={schema}')}")
+    try:
+        db.upgrade()
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_db(request) -> Database:
+    """The same test on SQLite and, where available, on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_db")
+
+
+@pytest.fixture(scope="session")
+def demo_directory(tmp_path_factory) -> Directory:
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.db")
+    db.upgrade()
+    maker_service.import_makers(db, demo_csv(), "demo")
+    directory = maker_service.active_directory(db)
+    db.dispose()
+    return directory
+
+
+@pytest.fixture(scope="session")
+def demo_matcher(demo_directory) -> Matcher:
+    return Matcher(demo_directory)

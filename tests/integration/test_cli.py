@@ -1,0 +1,207 @@
+"""The `makerlink` command, run as a subprocess the way an operator runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import POSTGRES_ENV
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
+    env["MAKERLINK_DATABASE_URL"] = f"sqlite:///{tmp_path}/cli.db"
+
+    def _run(*args: str, stdin: str | None = None, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**env, **(extra_env or {})},
+            timeout=120,
+        )
+
+    return _run
+
+
+def test_help_lists_the_commands(run):
+    out = run("--help")
+    assert out.returncode == 0
+    for command in ("serve", "db", "makers", "match"):
+        assert command in out.stdout
+
+
+def test_db_upgrade(run, tmp_path):
+    out = run("db", "upgrade")
+    assert out.returncode == 0, out.stderr
+    assert "is at revision 0001" in out.stdout
+    assert (tmp_path / "cli.db").exists()
+
+
+def test_import_list_match(run, tmp_path):
+    imported = run("makers", "import", "--demo", "--json")
+    assert imported.returncode == 0, imported.stderr
+    report = json.loads(imported.stdout)
+    assert report["created"] >= 60 and report["skipped"] == []
+
+    listed = json.loads(run("makers", "list", "--json").stdout)
+    assert len(listed) == report["created"]
+    lift = next(m for m in listed if m["name"] == "LIFT")
+    assert lift["phone"] == "+13135550100" and "n95" in lift["concepts"]
+
+    plain = run("makers", "list")
+    assert plain.returncode == 0 and "Maker Works" in plain.stdout
+
+    matched = run("match", "need 500 face shields by Friday near 48201", "--json")
+    result = json.loads(matched.stdout)
+    assert result["request"]["item"] == "face shields" and result["request"]["zip"] == "48201"
+    assert result["matches"][0]["name"] in {"Neumann/Smith Architecture", "Xenith"}
+    assert set(result["matches"][0]) == {"maker_id", "name", "score", "distance_miles", "matched", "why"}
+
+    human = run("match", "Gowns", "--zip", "48126", "--limit", "3")
+    assert human.returncode == 0
+    assert human.stdout.count("score") == 3 and "Understood: Gowns · near 48126" in human.stdout
+
+    nobody = run("match", "thermometers near 48201")
+    assert "No maker fits this request within 50 miles of 48201." in nobody.stdout
+
+    radius = json.loads(run("match", "Gowns", "--zip", "49544", "--radius-miles", "200", "--json").stdout)
+    assert radius["matches"] and all(m["distance_miles"] <= 200 for m in radius["matches"])
+
+
+def test_match_reads_stdin_one_json_line_per_request(run):
+    run("makers", "import", "--demo")
+    requests = ["N95s near 48201", "", "thermometers near 48201", "necesitamos 500 caretas cerca de 48201", "🙂"]
+    out = run("match", "-", stdin="\n".join(requests) + "\n")
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == len(requests)
+    assert [m["name"] for m in lines[0]["matches"]] == ["LIFT"]
+    assert lines[1]["matches"] == [] and lines[1]["request"]["item"] is None
+    assert lines[2]["matches"] == []
+    assert lines[3]["request"]["quantity"] == 500 and lines[3]["matches"]
+
+
+def test_match_on_an_empty_directory_says_what_to_do(run):
+    out = run("match", "gowns")
+    assert out.returncode == 0
+    assert "makerlink makers import" in out.stderr
+
+
+def test_import_reports_bad_rows_by_line(run, tmp_path):
+    path = tmp_path / "makers.csv"
+    path.write_text(
+        "name,phone,zip,capabilities\n"
+        "Good,(313) 555-0100,48201,gowns\n"
+        "No phone,,48201,gowns\n"
+        "Bad zip,(313) 555-0101,00000,gowns\n",
+        encoding="utf-8",
+    )
+    out = run("makers", "import", str(path))
+    assert out.returncode == 1
+    assert "1 new" in out.stdout
+    assert "line 3: no phone number" in out.stdout
+    assert "line 4: “00000” is not a known US ZIP code" in out.stdout
+    again = run("makers", "import", str(path), "--json")
+    assert json.loads(again.stdout)["unchanged"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "is not a CSV file"),
+        (b"just some text\n", "is not a maker CSV"),
+        (b"", "is empty"),
+    ],
+)
+def test_import_refuses_a_file_that_is_not_a_maker_csv(run, tmp_path, content, message):
+    path = tmp_path / "upload.csv"
+    path.write_bytes(content)
+    out = run("makers", "import", str(path))
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_import_needs_exactly_one_source(run, tmp_path):
+    assert "Give a CSV file" in run("makers", "import").stderr
+    assert run("makers", "import", str(tmp_path / "missing.csv")).stderr.strip().endswith("does not exist.")
+
+
+def test_bad_setting_is_one_sentence(run):
+    out = run("makers", "list", extra_env={"MAKERLINK_SMS_PER_SECOND": "fast"})
+    assert out.returncode == 2
+    assert out.stderr.strip() == "Configuration error: MAKERLINK_SMS_PER_SECOND must be a number (got 'fast')."
+
+
+def test_unreachable_database_is_one_sentence_without_password(run):
+    out = run(
+        "makers", "list",
+        extra_env={"MAKERLINK_DATABASE_URL": "postgresql://bot:hunter2@127.0.0.1:1/nowhere"},
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("Database error:") and "hunter2" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_serve_without_accounts_runs_the_local_demo(run, tmp_path):
+    out = run("serve", stdin="")
+    assert out.returncode == 0, out.stderr
+    assert "local demo" in out.stdout and "Loaded the demo directory" in out.stdout
+    assert "1. " in out.stdout and "face shields" in out.stdout
+    second = run("serve", stdin="")
+    assert "Loaded the demo directory" not in second.stdout  # loaded once
+
+
+def test_serve_with_accounts_says_what_is_missing(run):
+    out = run(
+        "serve",
+        extra_env={"MAKERLINK_TELEGRAM_TOKEN": "123:abc"},
+    )
+    assert out.returncode == 2 and "not in this release yet" in out.stderr
+
+
+def test_python_dash_m_bot_is_the_same_command(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0 and "makerlink" in out.stdout
+
+
+def test_postgres_through_the_url(run):
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run sets it to the machine's PostgreSQL)")
+    import uuid
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
+
+    from bot.db import normalize_url
+
+    schema = f"mk_cli_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(normalize_url(url))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in url else "?"
+    env = {"MAKERLINK_DATABASE_URL": f"{url}{separator}options={quote(f'-csearch_path={schema}')}"}
+    try:
+        refused = run("makers", "list", extra_env=env)
+        assert refused.returncode == 2 and "makerlink db upgrade" in refused.stderr
+        assert run("db", "upgrade", extra_env=env).returncode == 0
+        assert run("makers", "import", "--demo", extra_env=env).returncode == 0
+        out = json.loads(run("match", "N95s near 48201", "--json", extra_env=env).stdout)
+        assert [m["name"] for m in out["matches"]] == ["LIFT"]
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def test_readme_commands_exist():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "makerlink serve" in readme or "make run" in readme

@@ -1,0 +1,141 @@
+"""The database layer on SQLite and, when .ci/run provides it, on PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.db import Database, SchemaOutOfDate, safe_url
+from bot.models import Maker, MakerCapability
+from bot.services.makers import active_directory, import_makers, list_makers
+from matching.matcher import Matcher
+from tests.conftest import TODAY, demo_csv
+
+
+def test_migrations_reach_head(any_db):
+    assert any_db.current_revision() == any_db.head_revision() == "0001"
+    tables = set(sa.inspect(any_db.engine).get_table_names())
+    assert {"maker", "maker_capability", "alembic_version"} <= tables
+
+
+def test_upgrade_is_idempotent(any_db):
+    assert any_db.upgrade() == "0001"
+
+
+def test_phone_is_unique(any_db):
+    with any_db.transaction() as session:
+        session.add(Maker(name="A", phone="+13135550100", zip="48201"))
+    with pytest.raises(sa.exc.IntegrityError), any_db.transaction() as session:
+        session.add(Maker(name="B", phone="+13135550100", zip="48202"))
+
+
+def test_status_is_checked(any_db):
+    with pytest.raises(sa.exc.IntegrityError), any_db.transaction() as session:
+        session.add(Maker(name="A", phone="+13135550100", zip="48201", status="sleeping"))
+
+
+def test_failed_transaction_writes_nothing(any_db):
+    with pytest.raises(RuntimeError), any_db.transaction() as session:
+        session.add(Maker(name="A", phone="+13135550100", zip="48201"))
+        session.flush()
+        raise RuntimeError("boom")
+    with any_db.read() as session:
+        assert session.exec(select(Maker)).all() == []
+
+
+def test_capabilities_go_with_their_maker(any_db):
+    import_makers(any_db, b"name,phone,zip,capabilities\nShop,(313) 555-0100,48201,gowns;masks\n")
+    with any_db.transaction() as session:
+        session.delete(session.exec(select(Maker)).one())
+    with any_db.read() as session:
+        assert session.exec(select(MakerCapability)).all() == []
+
+
+def test_demo_import_and_match_end_to_end(any_db):
+    report = import_makers(any_db, demo_csv(), "demo")
+    assert report.created >= 60 and report.skipped == []
+    again = import_makers(any_db, demo_csv(), "demo")
+    assert again.unchanged == report.created and again.created == again.updated == 0
+    result = Matcher(active_directory(any_db)).match("need 500 face shields by Friday near 48201", now=TODAY)
+    assert result.matches[0].fit == "listed"
+    assert len(list_makers(any_db, status="active")) == report.created
+
+
+def test_paused_makers_are_not_matched(any_db):
+    import_makers(any_db, b"name,phone,zip,capabilities\nShop,(313) 555-0100,48201,gowns\n")
+    with any_db.transaction() as session:
+        maker = session.exec(select(Maker)).one()
+        maker.status = "paused"
+    assert Matcher(active_directory(any_db)).match("gowns", zip="48201", now=TODAY).matches == ()
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_db):
+    with sqlite_db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_sqlite_write_transactions_take_the_lock_up_front(sqlite_db):
+    """BEGIN IMMEDIATE: a second writer cannot even start while the first holds the transaction open."""
+    path = sqlite_db.engine.url.database
+    started = threading.Event()
+    release = threading.Event()
+
+    def first_writer():
+        with sqlite_db.transaction() as session:
+            session.connection()  # opens the transaction, before any write
+            started.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert started.wait(5)
+    other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        # Readers are not blocked (WAL).
+        assert other.execute("SELECT count(*) FROM maker").fetchone() == (0,)
+    finally:
+        release.set()
+        thread.join()
+        other.close()
+    other = sqlite3.connect(path, timeout=1, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_reads_do_not_take_the_write_lock(sqlite_db):
+    path = sqlite_db.engine.url.database
+    with sqlite_db.read() as session:
+        session.exec(select(Maker)).all()
+        other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_fresh_sqlite_file_is_brought_up_to_date(tmp_path):
+    db = Database(f"sqlite:///{tmp_path}/new.db")
+    assert db.current_revision() is None
+    db.ensure_schema()
+    assert db.current_revision() == db.head_revision()
+    db.dispose()
+
+
+def test_postgres_is_not_migrated_behind_the_operators_back(postgres_db):
+    with postgres_db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM alembic_version")
+    with pytest.raises(SchemaOutOfDate, match="makerlink db upgrade"):
+        postgres_db.ensure_schema()
+
+
+def test_urls_in_messages_hide_passwords():
+    assert safe_url("postgresql+psycopg://bot:hunter2@db.example.org/makerlink") == (
+        "postgresql+psycopg://bot:***@db.example.org/makerlink"
+    )

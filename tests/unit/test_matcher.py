@@ -1,0 +1,199 @@
+"""Ranking: who comes back for a request, in what order, and why — on the demo directory and on small ones."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from matching import geo
+from matching.directory import Directory, MakerProfile
+from matching.matcher import Matcher
+from tests.conftest import TODAY
+
+DETROIT = geo.lookup_zip("48201")
+
+
+def maker(id, name, caps, zip_code="48201", **kw):
+    place = geo.lookup_zip(zip_code)
+    return MakerProfile(id=id, name=name, capabilities=tuple(caps), lat=place.lat, lon=place.lon, zip=zip_code, **kw)
+
+
+def names(result):
+    return [m.name for m in result.matches]
+
+
+# ── the demo directory ──
+
+
+def test_face_shields_near_detroit(demo_matcher):
+    result = demo_matcher.match("need 500 face shields by Friday near 48201", now=TODAY)
+    top = result.matches
+    assert [m.fit for m in top[:4]] == ["listed"] * 4
+    assert {m.name for m in top[:2]} == {"Neumann/Smith Architecture", "Xenith"}
+    assert all(m.distance_miles is not None and m.distance_miles <= 50 for m in top)
+    assert "mi" in top[0].why and "face shields" in top[0].why
+    # Suppliers of face-shield plastic are not face-shield makers.
+    assert "Detroit Denim" not in names(result) and "Pingree Detroit" not in names(result)
+
+
+def test_listed_beats_process_even_when_farther(demo_matcher):
+    result = demo_matcher.match("face shields", zip="48201", now=TODAY, limit=10)
+    fits = [m.fit for m in result.matches]
+    assert fits.index("process") > max(i for i, f in enumerate(fits) if f == "listed")
+
+
+def test_a_part_maker_is_not_offered_for_the_whole_machine(demo_matcher):
+    assert demo_matcher.match("Ventilators", zip="48201", now=TODAY).matches == ()
+    parts = demo_matcher.match("ventilator parts", zip="48201", now=TODAY)
+    assert parts.matches[0].name == "PTI Engineered Plastics"
+
+
+@pytest.mark.parametrize(
+    "text", ["thermometers", "Disinfecting wipes", "nitrile gloves", "toilet paper", "KN95", "Safety googles"]
+)
+def test_nobody_fits_is_an_empty_answer(demo_matcher, text):
+    assert demo_matcher.match(text, zip="48201", now=TODAY).matches == ()
+
+
+def test_certified_items_need_a_maker_who_names_them(demo_matcher):
+    result = demo_matcher.match("N95s", zip="48201", now=TODAY)
+    assert names(result) == ["LIFT"]  # the sewing shops listing "masks" are not N95 makers
+
+
+def test_radius(demo_matcher):
+    assert demo_matcher.match("Gowns", zip="49544", now=TODAY).matches == ()  # Grand Rapids: nobody within 50 mi
+    wide = demo_matcher.match("Gowns", zip="49544", radius_miles=200, now=TODAY)
+    assert wide.matches and all(m.distance_miles <= 200 for m in wide.matches)
+    narrow = demo_matcher.match("Gowns within 5 miles of 48201", now=TODAY)
+    assert narrow.matches and all(m.distance_miles <= 5 for m in narrow.matches)
+
+
+def test_without_a_place_nobody_is_excluded_for_distance(demo_matcher):
+    result = demo_matcher.match("N95s", now=TODAY)
+    assert len(result.matches) == 5 and all(m.distance_miles is None for m in result.matches)
+
+
+def test_zip_in_text_beats_argument_which_beats_a_town(demo_matcher):
+    assert demo_matcher.match("gowns near 48126", zip="02215", now=TODAY).place.zip == "48126"
+    assert demo_matcher.match("gowns in Boston", zip="48126", now=TODAY).place.zip == "48126"
+    assert demo_matcher.match("gowns in Dearborn", now=TODAY).place.city == "Dearborn"
+
+
+def test_spanish_and_arabic_requests(demo_matcher):
+    es = demo_matcher.match("necesitamos 500 caretas para el viernes cerca de 48201", now=TODAY)
+    ar = demo_matcher.match("نحتاج 500 درع وجه بحلول يوم الجمعة قرب 48201", now=TODAY)
+    assert names(es)[:2] == names(ar)[:2] == names(demo_matcher.match("face shields near 48201", now=TODAY))[:2]
+
+
+def test_result_contract(demo_matcher):
+    as_dict = demo_matcher.match("need 500 face shields by Friday near 48201", now=TODAY).as_dict()
+    assert as_dict["request"] == {
+        "item": "face shields",
+        "quantity": 500,
+        "unit": None,
+        "deadline": "2026-12-04",
+        "zip": "48201",
+    }
+    assert set(as_dict["matches"][0]) == {"maker_id", "name", "score", "distance_miles", "matched", "why"}
+    scores = [m["score"] for m in as_dict["matches"]]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 100 for s in scores)
+
+
+# ── small directories, one behaviour each ──
+
+
+def test_confidence_order_listed_alias_kind_process_broader():
+    directory = Directory(
+        [
+            maker(1, "Listed", ["face masks"]),
+            maker(2, "Alias", ["cubrebocas"]),
+            maker(3, "Kind", ["cloth masks"]),
+            maker(4, "Process", ["sewing"]),
+            maker(5, "Nothing", ["hand sanitizer"]),
+        ]
+    )
+    result = Matcher(directory).match("face masks", zip="48201", now=TODAY)
+    assert names(result) == ["Listed", "Alias", "Kind", "Process"]
+    assert [m.fit for m in result.matches] == ["listed", "alias", "kind", "process"]
+
+
+def test_broader_claim_counts_weakly_and_never_for_strict_items():
+    directory = Directory([maker(1, "Masks in general", ["masks"])])
+    matcher = Matcher(directory)
+    cloth = matcher.match("cloth masks", zip="48201", now=TODAY)
+    assert [m.fit for m in cloth.matches] == ["broader"]
+    assert matcher.match("N95 masks", zip="48201", now=TODAY).matches == ()
+
+
+def test_capacity_and_time_shape_the_order():
+    directory = Directory(
+        [
+            maker(1, "Small shop", ["face shields"], max_order=100),
+            maker(2, "Big shop", ["face shields"], max_order=10_000),
+            maker(3, "Wholesale only", ["face shields"], min_order=50_000),
+            maker(4, "Slow shop", ["face shields"], lead_time_days=30),
+        ]
+    )
+    result = Matcher(directory).match("500 face shields by Dec 4", zip="48201", now=TODAY)
+    assert names(result)[0] == "Big shop"
+    why = {m.name: m.why for m in result.matches}
+    assert "up to 100 of 500" in why["Small shop"]
+    assert "minimum order 50,000" in why["Wholesale only"]
+    assert "needs 30 days, deadline in 7" in why["Slow shop"]
+
+
+def test_responsiveness_breaks_ties():
+    directory = Directory(
+        [
+            maker(1, "Never answers", ["gowns"], responsiveness=0.0),
+            maker(2, "Always answers", ["gowns"], responsiveness=1.0),
+        ]
+    )
+    assert names(Matcher(directory).match("gowns", zip="48201", now=TODAY)) == ["Always answers", "Never answers"]
+
+
+def test_closer_wins_among_equals():
+    directory = Directory([maker(1, "Pontiac", ["gowns"], "48342"), maker(2, "Midtown", ["gowns"], "48202")])
+    assert names(Matcher(directory).match("gowns", zip="48201", now=TODAY)) == ["Midtown", "Pontiac"]
+
+
+def test_covering_more_of_the_request_helps():
+    directory = Directory(
+        [maker(1, "Masks only", ["surgical masks"]), maker(2, "Both", ["surgical masks", "isolation gowns"])]
+    )
+    assert names(Matcher(directory).match("surgical masks and gowns", zip="48201", now=TODAY))[0] == "Both"
+
+
+def test_fuzzy_layer_bridges_words_the_taxonomy_does_not_know():
+    directory = Directory(
+        [maker(1, "Patch shop", ["custom embroidered name patches"]), maker(2, "Bakery", ["sourdough bread"])]
+    )
+    result = Matcher(directory).match("embroidered name patches", zip="48201", now=TODAY)
+    assert names(result) == ["Patch shop"]
+    assert result.matches[0].fit == "fuzzy" and "similar wording" in result.matches[0].why
+
+
+def test_fuzzy_layer_never_overrules_the_taxonomy():
+    # "wedding gowns" is known to the taxonomy as something else than hospital gowns.
+    directory = Directory([maker(1, "Bridal shop", ["wedding gowns"]), maker(2, "Tailor", ["bridal alterations"])])
+    assert Matcher(directory).match("isolation gowns", zip="48201", now=TODAY).matches == ()
+
+
+def test_makers_without_a_location_are_left_out_when_the_buyer_has_one():
+    directory = Directory([MakerProfile(id=1, name="Somewhere", capabilities=("gowns",))])
+    assert Matcher(directory).match("gowns", zip="48201", now=TODAY).matches == ()
+    assert names(Matcher(directory).match("gowns", now=TODAY)) == ["Somewhere"]
+
+
+def test_limit_and_empty_directory():
+    directory = Directory([maker(i, f"Shop {i}", ["gowns"]) for i in range(20)])
+    assert len(Matcher(directory, limit=3).match("gowns", now=TODAY).matches) == 3
+    assert len(Matcher(directory).match("gowns", now=TODAY, limit=12).matches) == 12
+    assert Matcher(Directory([])).match("gowns", zip="48201", now=TODAY).matches == ()
+
+
+def test_deadline_uses_reference_day():
+    directory = Directory([maker(1, "Slow", ["gowns"], lead_time_days=10)])
+    late = Matcher(directory).match("gowns by Dec 1", now=date(2026, 11, 27)).matches[0]
+    assert "deadline in 4" in late.why

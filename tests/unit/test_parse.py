@@ -1,0 +1,190 @@
+"""The request parser, one table per thing it reads. Reference day: Friday 27 November 2026."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from matching.parse import parse
+from tests.conftest import TODAY
+
+
+def _p(text: str):
+    return parse(text, TODAY)
+
+
+QUANTITIES = [
+    ("need 500 face shields", 500, None),
+    ("1,000 gowns", 1000, None),
+    ("5k surgical masks", 5000, None),
+    ("1.5k ear savers", 1500, None),
+    ("a thousand N95 masks", 1000, None),
+    ("two dozen cloth gowns", 24, None),
+    ("half a dozen intubation boxes", 6, None),
+    ("five thousand masks", 5000, None),
+    ("two hundred fifty caps", 250, None),
+    ("500 pcs ear savers", 500, "piece"),
+    ("500 units of hand sanitizer", 500, "piece"),
+    ("300 BOXES OF GLOVES", 300, "box"),
+    ("200 pairs of safety goggles", 200, "pair"),
+    ("50 sets of scrubs", 50, "set"),
+    ("50 gallons of hand sanitizer", 50, "gallon"),
+    ("N95 masks x 4", 4, None),
+    ("x 100 gowns", 100, None),
+    ("qty 50 intubation boxes", 50, None),
+    ("Quantity: 2,500 face shields", 2500, None),
+    ("3-ply masks level 3, 2000 units", 2000, "piece"),
+    ("10000 masks", 10000, None),
+    ("dos mil mascarillas quirúrgicas", 2000, None),
+    ("quinientas caretas", 500, None),
+    ("نحتاج خمسمائة كمامة", 500, None),
+    ("نحتاج ٥٠٠ كمامة", 500, None),
+    ("٣ آلاف قفاز", 3000, None),
+    ("N95s", None, None),
+    ("3M N95 Masks", None, None),
+    ("02 monitors", None, None),
+    ("$2.10 each for face shields", None, None),
+    ("KN95 respirators, level 3", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "quantity", "unit"), QUANTITIES)
+def test_quantity(text, quantity, unit):
+    parsed = _p(text)
+    assert (parsed.quantity, parsed.unit) == (quantity, unit)
+
+
+DEADLINES = [
+    ("need 500 face shields by Friday", date(2026, 12, 4), None),  # said on a Friday: next week's
+    ("gowns by monday", date(2026, 11, 30), None),
+    ("masks before Dec 10", date(2026, 12, 10), None),
+    ("masks before December 10th", date(2026, 12, 10), None),
+    ("caps by 10 Dec", date(2026, 12, 10), None),
+    ("gowns by 4/15", date(2027, 4, 15), None),  # April has passed this year
+    ("gowns by 12/20/2026", date(2026, 12, 20), None),
+    ("gowns by 2027-01-05", date(2027, 1, 5), None),
+    ("ear savers within 2 weeks", date(2026, 12, 11), None),
+    ("ear savers in 10 days", date(2026, 12, 7), None),
+    ("within a month", date(2026, 12, 27), None),
+    ("face shields tomorrow", date(2026, 11, 28), None),
+    ("gowns by next week", date(2026, 12, 4), None),
+    ("by the end of the month", date(2026, 11, 30), None),
+    ("gowns asap", None, "asap"),
+    ("NEED N95's Yesterday!!!! Please get them here ASAP", None, "asap"),
+    ("intubation boxes, no rush", None, "no_rush"),
+    ("caretas para el viernes", date(2026, 12, 4), None),
+    ("batas antes del 10 de diciembre", date(2026, 12, 10), None),
+    ("mascarillas lo antes posible", None, "asap"),
+    ("بحلول يوم الجمعة", date(2026, 12, 4), None),
+    ("خلال أسبوعين", date(2026, 12, 11), None),
+    ("كمامات عاجل", None, "asap"),
+    ("sun shields", None, None),  # "sun" alone is not Sunday
+    ("masks by 2/30", None, None),  # no such day
+]
+
+
+@pytest.mark.parametrize(("text", "deadline", "urgency"), DEADLINES)
+def test_deadline(text, deadline, urgency):
+    parsed = _p(text)
+    assert (parsed.deadline, parsed.urgency) == (deadline, urgency)
+
+
+PLACES = [
+    ("need 500 face shields by Friday near 48201", "48201", None),
+    ("ship to 48201-2153", "48201", None),
+    ("gowns zip 48126", "48126", None),
+    ("masks 48201", "48201", None),
+    ("48201 need masks", "48201", None),
+    ("face shields within 25 miles of 48201", "48201", 25.0),
+    ("gowns within 40 km", None, 24.9),
+    ("25-mile radius", None, 25.0),
+    ("necesitamos caretas cerca de 48201", "48201", None),
+    ("نحتاج كمامات قرب 48201", "48201", None),
+    ("10000 masks", None, None),  # a count, not a ZIP
+    ("500 masks", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "zip_code", "radius"), PLACES)
+def test_place(text, zip_code, radius):
+    parsed = _p(text)
+    assert (parsed.zip, parsed.radius_miles) == (zip_code, radius)
+
+
+CITIES = [
+    ("isolation gowns for our nursing home in Dearborn by next Friday", "Dearborn, MI"),
+    ("500 face shields near detroit", "Detroit, MI"),
+    ("masks in Ann Arbor, Michigan", "Ann Arbor, MI"),
+    ("ship to St. Louis, MO 20 intubation boxes", "Saint Louis, MO"),
+    ("need gowns at Beaumont Hospital", None),  # a hospital, not Beaumont, Texas
+    ("in need of masks", None),
+]
+
+
+@pytest.mark.parametrize(("text", "place"), CITIES)
+def test_city(text, place):
+    parsed = _p(text)
+    assert parsed.place_name == place
+    assert (parsed.zip_source == "city") == (place is not None)
+
+
+ITEMS = [
+    # The buyer's words for the item, and what they name. Real phrases from findthemasks (March 2020).
+    ("need 500 face shields by Friday near 48201", "face shields", ("face_shield",)),
+    ("We need 1,000 N95 masks before Dec 10, ship to 48201-2153", "N95 masks", ("n95",)),
+    ("Can anyone make 200 sneeze guards for our front desk?", "sneeze guards", ("sneeze_guard",)),
+    ("LOOKING FOR 300 BOXES OF GLOVES!!!", "GLOVES", ("gloves",)),
+    ("two dozen cloth gowns for our clinic pls 🙏", "cloth gowns", ("cloth_gown",)),
+    ("Gowns are in extreme needs.", "Gowns", ("gown",)),
+    ("Hello, I'm a nurse at Henry Ford. We need 500 gowns asap.", "gowns", ("gown",)),
+    ("We have field staff of 200 and only 20 N95 masks", "N95 masks", ("n95",)),
+    ("Masks (N95) and Hand Sanitizer.", "Masks (N95) and Hand Sanitizer", ("n95", "sanitizer")),
+    ("N95/ face shields", "N95/ face shields", ("n95", "face_shield")),
+    ("Faceshields", "Faceshields", ("face_shield",)),
+    ("N95masks", "N95masks", ("n95",)),
+    ("respirtaors", "respirtaors", ("respirator",)),
+    ("Safety googles", "Safety googles", ("safety_goggles",)),
+    ("thermothers", "thermothers", ("thermometer",)),
+    ("Hand disfection", "Hand disfection", ("sanitizer",)),
+    ("PAPPR", "PAPPR", ("papr",)),
+    ("Home sewn masks: https://www.craftpassion.com/face-mask-sewing-pattern/", "Home sewn masks", ("cloth_mask",)),
+    ("cotton fabric medical face masks", "cotton fabric medical face masks", ("cloth_mask",)),
+    ("10,000 3-ply disposable masks", "3-ply disposable masks", ("surgical_mask",)),
+    ("PPE - N95 Masks", "PPE - N95 Masks", ("n95",)),
+    ("plastic for face shields", "plastic for face shields", ("face_shield.part",)),
+    ("necesitamos 500 caretas para el viernes cerca de 48201", "caretas", ("face_shield",)),
+    ("نحتاج 500 درع وجه بحلول يوم الجمعة قرب 48201", "درع وجه", ("face_shield",)),
+    ("口罩", "口罩", ("surgical_mask",)),
+    ("layers are relatively easy to breathe through", "layers are relatively easy to breathe through", ()),
+]
+
+
+@pytest.mark.parametrize(("text", "item", "items"), ITEMS)
+def test_item(text, item, items):
+    parsed = _p(text)
+    assert (parsed.item, parsed.items) == (item, items)
+
+
+def test_language():
+    assert _p("necesitamos 500 caretas").language == "es"
+    assert _p("نحتاج كمامات").language == "ar"
+    assert _p("need masks").language == "en"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "!!!", "500", None, 3.25, "\x00\x00"])
+def test_nothing_usable_is_unknown_not_an_error(text):
+    parsed = parse(text, TODAY)
+    assert parsed.items == ()
+    assert parsed.deadline is None and parsed.zip is None
+
+
+def test_only_a_number_is_a_quantity_without_item():
+    parsed = _p("500")
+    assert (parsed.item, parsed.quantity) == (None, 500)
+
+
+def test_very_long_text_is_cut_not_refused():
+    parsed = _p("need 500 face shields " + "please " * 5000)
+    assert parsed.items == ("face_shield",)
+    assert parsed.quantity == 500
