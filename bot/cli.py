@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
+import alembic.util
 import sqlalchemy.exc
 import typer
 
@@ -44,7 +45,7 @@ def _runtime(ensure_schema: bool = True) -> bootstrap.Runtime:
         raise _fail(texts.CONFIG_ERROR.format(problem=error)) from None
     except SchemaOutOfDate as error:
         raise _fail(str(error)) from None
-    except sqlalchemy.exc.SQLAlchemyError as error:
+    except (sqlalchemy.exc.SQLAlchemyError, alembic.util.CommandError) as error:
         raise _fail(texts.DATABASE_ERROR.format(problem=_db_problem(error))) from None
 
 
@@ -68,7 +69,7 @@ def db_upgrade() -> None:
     runtime = _runtime(ensure_schema=False)
     try:
         revision = runtime.db.upgrade()
-    except sqlalchemy.exc.SQLAlchemyError as error:
+    except (sqlalchemy.exc.SQLAlchemyError, alembic.util.CommandError) as error:
         raise _fail(texts.DATABASE_ERROR.format(problem=_db_problem(error))) from None
     typer.echo(texts.DB_AT_REVISION.format(url=safe_url(runtime.db.url), revision=revision))
 
@@ -105,7 +106,6 @@ def makers_import(
     else:
         typer.echo(
             texts.IMPORT_DONE.format(
-                total=report.imported,
                 path=name,
                 created=report.created,
                 updated=report.updated,

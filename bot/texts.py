@@ -34,7 +34,7 @@ FILE_NO_HEADER = (
 FILE_UNREADABLE = "{path} could not be read as CSV at line {line}: {problem}."
 
 # ── CLI ──
-IMPORT_DONE = "Imported {total} makers from {path}: {created} new, {updated} updated, {unchanged} unchanged."
+IMPORT_DONE = "Imported from {path}: {created} new, {updated} updated, {unchanged} unchanged."
 IMPORT_SKIPPED = "Skipped {count} rows:"
 IMPORT_SKIPPED_ROW = "  line {line}: {reason}"
 IMPORT_IGNORED_COLUMNS = "Ignored columns: {columns}."

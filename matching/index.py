@@ -27,7 +27,8 @@ _MAX_SIMILAR_WORDS = 64  # per query word; the rest would add only rare, weak ca
 _MAX_SHORTLIST = 4000  # vocabulary words checked per query word, most trigrams shared first
 _CANDIDATES = 384  # phrases re-scored with WRatio per query
 _EXACT_BONUS = 3.0
-_SHORTEST = 8  # shortest phrases per similar word always re-scored
+_SHORTEST = 8  # shortest phrases of each of the closest words, always re-scored
+_SHORTEST_WORDS = 12
 _DENSE_SHARE = 8  # accumulate into a dense array once postings exceed 1/8 of the phrases
 
 
@@ -131,10 +132,11 @@ class PhraseIndex:
         weight_parts: list[np.ndarray] = []
         shortest: list[np.ndarray] = []
         for word in words:
-            for word_id, similarity in self._similar_words(word):
+            for rank, (word_id, similarity) in enumerate(self._similar_words(word)):
                 posting = self._postings[word_id]
                 id_parts.append(posting)
-                shortest.append(posting[:_SHORTEST])
+                if rank < _SHORTEST_WORDS:
+                    shortest.append(posting[:_SHORTEST])
                 # A phrase holding the very word outranks one holding a look-alike: WRatio's token-set
                 # comparison gives the former a high score whatever else the phrase says.
                 weight = self._idf[word_id] * (_EXACT_BONUS if similarity >= 1.0 else similarity**3)

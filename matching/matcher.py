@@ -73,7 +73,7 @@ class _Candidates:
     caps: list[np.ndarray] = field(default_factory=list)
     confidence: list[np.ndarray] = field(default_factory=list)
     group: list[np.ndarray] = field(default_factory=list)
-    evidence: list[tuple[str, str, str | None]] = field(default_factory=list)  # (fit, concept, made) per group
+    evidence: list[Evidence] = field(default_factory=list)  # what each group of entries means
     concept_of_group: list[int] = field(default_factory=list)  # requested-concept index; -1 for fuzzy
     wanted: int = 0  # how many concepts the request names
 
@@ -85,7 +85,7 @@ class _Candidates:
         values = np.broadcast_to(np.asarray(confidence, dtype=np.float64), caps.shape)
         self.confidence.append(np.array(values, dtype=np.float64))
         self.group.append(np.full(len(caps), number, dtype=np.int32))
-        self.evidence.append((fit, concept, made))
+        self.evidence.append(Evidence(fit, concept, made))
         self.concept_of_group.append(concept_index)
 
 
@@ -179,13 +179,14 @@ class Matcher:
         matches = []
         for i in top:
             maker = directory.makers[int(best_maker[i])]
-            fit, concept, made = found.evidence[int(best_group[i])]
+            evidence = found.evidence[int(best_group[i])]
             phrase = directory.capabilities[int(best_cap[i])].phrase
             distance = None if distances is None else float(distances[i])
-            evidence = Evidence(fit, float(best_conf[i]), int(best_cap[i]), concept, made)
             notes = ranker.capacity_notes(maker, parsed.quantity, days_left)
             why = ranker.explain(evidence, phrase, self.taxonomy.label, distance, notes)
-            matches.append(Match(maker.id, maker.name, float(scores[i]), distance, phrase, why, fit, concept))
+            matches.append(
+                Match(maker.id, maker.name, float(scores[i]), distance, phrase, why, evidence.fit, evidence.concept)
+            )
         return MatchResult(parsed, place, radius if place else None, tuple(matches))
 
     # ── evidence ──

@@ -41,8 +41,6 @@ class Evidence:
     """Why one maker might serve one requested concept."""
 
     fit: str
-    confidence: float
-    capability: int  # position of the maker's capability phrase in the directory
     concept: str  # the requested concept this answers
     made: str | None = None  # for PROCESS: the item (or kind of it) the process makes
 

@@ -202,6 +202,25 @@ def test_postgres_through_the_url(run):
         admin.dispose()
 
 
-def test_readme_commands_exist():
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    assert "makerlink serve" in readme or "make run" in readme
+def test_ci_runs_the_readme_test_command():
+    root = Path(__file__).parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8")
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    assert "make run " in readme and "make test " in readme
+    assert "\nmake test\n" in ci
+    assert "makerlink serve" in makefile and "pytest" in makefile and "ruff check" in makefile
+
+
+def test_a_database_from_a_newer_makerlink_is_refused_in_one_sentence(run, tmp_path):
+    assert run("db", "upgrade").returncode == 0
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "cli.db")
+    conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    conn.commit()
+    conn.close()
+    out = run("makers", "list")
+    assert out.returncode == 2
+    assert out.stderr.startswith("Database error:") and "9999_from_the_future" in out.stderr
+    assert "Traceback" not in out.stderr
