@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from importlib import resources
 from urllib.parse import quote
@@ -33,26 +34,39 @@ def sqlite_db(tmp_path) -> Iterator[Database]:
     db.dispose()
 
 
-@pytest.fixture
-def postgres_db() -> Iterator[Database]:
-    """A fresh schema in the PostgreSQL named by MAKERLINK_TEST_POSTGRES_URL, dropped afterwards."""
+def postgres_url_or_skip() -> str:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run sets it to the machine's PostgreSQL)")
+    return url
+
+
+@contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """A database URL whose tables land in a new, empty schema of the test PostgreSQL; dropped afterwards."""
+    url = postgres_url_or_skip()
     schema = f"mk_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(normalize_url(url))
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in url else "?"
-    db = Database(f"{url}{separator}options={quote(f'-csearch_path={schema}')}")
     try:
-        db.upgrade()
-        yield db
+        yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
     finally:
-        db.dispose()
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[Database]:
+    with fresh_postgres_schema() as url:
+        db = Database(url)
+        try:
+            db.upgrade()
+            yield db
+        finally:
+            db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

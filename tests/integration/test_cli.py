@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_ENV
+from tests.conftest import fresh_postgres_schema
 
 
 @pytest.fixture
@@ -173,33 +173,14 @@ def test_python_dash_m_bot_is_the_same_command(tmp_path):
 
 
 def test_postgres_through_the_url(run):
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run sets it to the machine's PostgreSQL)")
-    import uuid
-    from urllib.parse import quote
-
-    import sqlalchemy as sa
-
-    from bot.db import normalize_url
-
-    schema = f"mk_cli_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(normalize_url(url))
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in url else "?"
-    env = {"MAKERLINK_DATABASE_URL": f"{url}{separator}options={quote(f'-csearch_path={schema}')}"}
-    try:
+    with fresh_postgres_schema() as url:
+        env = {"MAKERLINK_DATABASE_URL": url}
         refused = run("makers", "list", extra_env=env)
         assert refused.returncode == 2 and "makerlink db upgrade" in refused.stderr
         assert run("db", "upgrade", extra_env=env).returncode == 0
         assert run("makers", "import", "--demo", extra_env=env).returncode == 0
         out = json.loads(run("match", "N95s near 48201", "--json", extra_env=env).stdout)
         assert [m["name"] for m in out["matches"]] == ["LIFT"]
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def test_ci_runs_the_readme_test_command():
