@@ -85,9 +85,14 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value.strip()):
+        value = value.strip()
+        if not re.match(r"^(sqlite|postgres|postgresql)(\+\w+)?://", value):
             raise ValueError("must start with sqlite:/// or postgresql://")
-        return value.strip()
+        authority = value.split("://", 1)[1].split("/", 1)[0]
+        if authority.count("@") > 1:
+            # Otherwise part of the password would be taken for the host, and shown in messages.
+            raise ValueError("has an @ in its password: write it as %40")
+        return value
 
     @field_validator("public_url", "telegram_api_url", "twilio_api_url")
     @classmethod

@@ -49,9 +49,11 @@ def _alternation(words) -> str:
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 
 
+# Words that may precede a date ("due by", "para el"). Repeated possessively and at most four times:
+# alternatives like "due" / "due by" overlap, and a backtracking repeat would take exponential time.
 _LEAD = (
-    r"(?:(?:by|before|until|till|til|no later than|due|due by|deadline|needed by|need by|for|on|this|next|"
-    r"para el|para|antes del|antes de|antes|el|hasta el|hasta|a mas tardar el|بحلول|قبل|حتى|يوم|في)\s+)*"
+    r"(?:(?:by|before|until|till|til|no later than|due by|due|deadline|needed by|need by|for|on|this|next|"
+    r"para el|para|antes del|antes de|antes|el|hasta el|hasta|a mas tardar el|بحلول|قبل|حتى|يوم|في)\s+){0,4}+"
 )
 _WEEKDAY = re.compile(rf"(?<!\w){_LEAD}({_alternation(_WEEKDAYS)})(?!\w)")
 _MONTH = _alternation(_MONTHS)
@@ -66,6 +68,8 @@ _RELATIVE = re.compile(
     rf"\s+(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|un|una|dos|tres|cuatro|cinco|seis|diez|quince)"
     rf"\s+({_alternation(_SPANS)})(?!\w)"
 )
+_MAX_DAYS_AHEAD = 3660  # a deadline more than ten years out is not one
+_ORDINAL_DAY = re.compile(r"(?<!\w)(?:by|before|until|till|on|due)\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)(?!\w)")
 _DUAL = re.compile(rf"(?<!\w)(?:within|خلال|في غضون|في خلال|في)?\s*({_alternation(_DUALS)})(?!\w)")
 _SMALL = {"a": 1, "an": 1, "un": 1, "una": 1}
 _NAMED = [
@@ -110,6 +114,20 @@ def _next_on_or_after(today: date, month: int, day: int, year: int | None) -> da
             continue
         if candidate >= today:
             return candidate
+    return None
+
+
+def _next_day_of_month(today: date, day_of_month: int) -> date | None:
+    """"by the 15th": the next 15th on or after today."""
+    year, month = today.year, today.month
+    for _ in range(3):
+        try:
+            candidate = date(year, month, day_of_month)
+        except ValueError:
+            candidate = None
+        if candidate and candidate >= today:
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return None
 
 
@@ -165,8 +183,12 @@ def find_deadline(low: str, today: date) -> Deadline:
         hits.append((found.start(), found.end(), _weekday(today, _WEEKDAYS[name])))
     for found in _RELATIVE.finditer(low):
         count = _count(found.group(1))
-        if count:
+        if count and count * _SPANS[found.group(2)] <= _MAX_DAYS_AHEAD:
             hits.append((found.start(), found.end(), today + timedelta(days=count * _SPANS[found.group(2)])))
+    for found in _ORDINAL_DAY.finditer(low):
+        day = _next_day_of_month(today, int(found.group(1)))
+        if day:
+            hits.append((found.start(), found.end(), day))
     for found in _DUAL.finditer(low):
         hits.append((found.start(), found.end(), today + timedelta(days=_DUALS[found.group(1)])))
     for pattern, days in _NAMED:

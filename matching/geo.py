@@ -107,6 +107,12 @@ def state_code(text: str) -> str | None:
     return STATE_OF.get(text.strip().casefold().rstrip("."))
 
 
+def city_zip_count(name: str) -> int:
+    """How many ZIP codes the largest US town of this name has (0 if there is none)."""
+    by_state = _cities().get(name.strip().casefold())
+    return max((len(zips) for zips in by_state.values()), default=0) if by_state else 0
+
+
 def lookup_city(name: str, state: str | None = None) -> Place | None:
     """A US city by name → a Place at the middle of its ZIP codes (its ZIP is the one nearest that middle).
 

@@ -117,8 +117,9 @@ class Matcher:
         today = _today(now)
         parsed = request if isinstance(request, ParsedRequest) else parse(request, today, self.taxonomy)
         # A ZIP in the text beats the one passed in, which beats a town named in the text.
-        wanted = parsed.zip if parsed.zip_source == "zip" else (zip or parsed.zip)
-        place = geo.lookup_zip(wanted)
+        # A ZIP in the text that is not a real one does not push aside a good one passed in.
+        text_place = geo.lookup_zip(parsed.zip) if parsed.zip_source == "zip" else None
+        place = text_place or geo.lookup_zip(zip) or geo.lookup_zip(parsed.zip)
         radius = parsed.radius_miles or radius_miles or self.radius_miles
         limit = limit or self.limit
         empty = MatchResult(parsed, place, radius if place else None, ())

@@ -14,7 +14,7 @@ from matching import geo
 from matching.dates import find_deadline
 from matching.quantities import UNIT_OF, find_quantity
 from matching.taxonomy import Taxonomy, load_taxonomy
-from matching.text import fold_chars, has_cjk, strip_urls, tokens
+from matching.text import fold_chars, has_cjk, stem, strip_urls, tokens
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,17 @@ _LOCATION_LEAD = re.compile(
 _ZIP_LABELLED = re.compile(
     r"(?<!\w)(?:near|nr|in|zip(?:\s*code)?|zipcode|postal code|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|"
     r"around|at|area|location|cerca de|en|codigo postal|cp|enviar a|entrega en|قرب|بالقرب من|بجوار|في|الي|"
-    r"الرمز البريدي|رمز بريدي)\s*[:#]?\s*(\d{5})(?![\d,.]\d)"
+    r"الرمز البريدي|رمز بريدي)\s*[:#]?\s*(\d{5})(?!\d|[,.]\d)"
 )
+# Labels that make a 5-digit number a ZIP even when it is not a known one (then the buyer is told).
+_ZIP_WORDS = ("zip", "postal", "codigo postal", "cp", "الرمز البريدي", "رمز بريدي")
 _ZIP_BARE = re.compile(r"(?<![\w.,$#/-])(\d{5})(?![\w,.]\d|\s*(?:k|pcs|x)\b)")
+# Phone numbers and street addresses hold numbers that are neither counts nor ZIPs.
+_PHONE = re.compile(r"(?<![\w+])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?!\d)")
+_STREET = re.compile(
+    r"(?<!\w)\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][\w'.-]*\s+){1,3}"
+    r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pkwy|Parkway|Hwy|Highway|Pl|Place)\b\.?"
+)
 _RADIUS = re.compile(
     r"(?<!\w)(?:(?:within|inside|in|under|up to|max(?:imum)?|less than|a|en un radio de|dentro de|a menos de|"
     r"radio de|radius(?: of)?|ضمن|في حدود|في نطاق|علي بعد)\s+)?(\d+(?:\.\d+)?)\s*-?\s*"
@@ -41,7 +49,8 @@ _RADIUS = re.compile(
 _AFTER_ZIP = frozenset(
     tokens(
         "need needs by before near asap please pls thanks thank within area zip urgent urgently ship "
-        "deliver delivery necesitamos para antes cerca نحتاج قبل بحلول من فضلك"
+        "deliver delivery necesitamos para antes cerca نحتاج قبل بحلول من فضلك "
+        "clinic clinics hospital office facility center centre home location site campus"
     )
 )
 _PLACE_LEAD = re.compile(
@@ -63,6 +72,9 @@ _FACILITY_WORDS = frozenset(
         "home", "homes", "rehab", "hospice", "pharmacy", "dental",
     }
 )  # fmt: skip
+_MAX_PLACE_LEADS = 25
+# Short words that are also names of US towns; with no state they stay words.
+_ORDINARY_PLACE_WORDS = frozenset({"home", "hope", "ford", "need", "help", "work", "care", "health", "time", "may"})
 _CITY_ABBREVIATIONS = {"st": "saint", "st.": "saint", "ft": "fort", "ft.": "fort", "mt": "mount", "mt.": "mount"}
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
@@ -77,6 +89,7 @@ _LEADING_FILLER = [
     "in desperate need of", "desperately need", "dire need of", "we are in dire need of", "we have no",
     "we are low on", "low on", "short on", "shortage of", "our hospital needs", "our clinic needs", "hi", "hello",
     "hey", "please", "pls", "plz", "urgent", "urgently", "help", "sos", "we", "i", "our", "us", "the", "a", "an",
+    "delivered to", "deliver to", "ship to", "send to",
     "only", "just", "about", "are", "is", "have", "has", "get", "got", "them", "these", "those", "this", "that",
     "some", "more", "any", "new", "of", "for", "to", "and", "with", "also", "about", "around", "approx",
     "approximately", "at least", "total", "necesitamos", "necesito", "se necesitan", "se necesita", "buscamos",
@@ -172,6 +185,10 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     def current() -> str:
         return "".join(low)
 
+    for pattern, text in ((_PHONE, current()), (_STREET, original)):
+        for found in pattern.finditer(text):
+            take(found.span())
+
     zip_code = None
     zip_source = None
     place_name = None
@@ -193,10 +210,7 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
             take(found.span())
 
     if zip_code is None:
-        found = _ZIP_LABELLED.search(current())
-        if found:
-            zip_code = found.group(1)
-            take(found.span())
+        zip_code = _labelled_zip(current(), take)
 
     deadline = find_deadline(current(), _today(now))
     for span in deadline.spans:
@@ -207,7 +221,7 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     if zip_code is not None:
         zip_source = "zip"
     else:
-        city = _city(current(), original, take)
+        city = _city(current(), original, take, taxonomy)
         if city is not None:
             zip_code, zip_source, place_name = city.zip, "city", f"{city.city}, {city.state}"
 
@@ -243,26 +257,48 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     )
 
 
+def _followed_by_a_count_word(low: str, end: int) -> bool:
+    """"10000 masks", "20000 pcs": a word right after the number makes it a count, unless it is a place word."""
+    following = _WORD.search(low, end)
+    if not following or low[end : following.start()].strip(" ,") != "":
+        return False
+    first = tokens(following.group())[:1]
+    return bool(first) and first[0] not in _AFTER_ZIP
+
+
+def _labelled_zip(low: str, take) -> str | None:
+    for found in _ZIP_LABELLED.finditer(low):
+        code = found.group(1)
+        labelled = any(word in found.group(0) for word in _ZIP_WORDS)
+        if labelled or (geo.is_known_zip(code) and not _followed_by_a_count_word(low, found.end())):
+            take(found.span())
+            return code
+    return None
+
+
 def _bare_zip(low: str, take) -> str | None:
     for found in _ZIP_BARE.finditer(low):
         code = found.group(1)
-        following = _WORD.search(low, found.end())
-        if following and low[found.end() : following.start()].strip(" ,") == "":
-            if tokens(following.group())[:1] and tokens(following.group())[0] not in _AFTER_ZIP:
-                continue  # "10000 masks": a count, not a place
+        if _followed_by_a_count_word(low, found.end()):
+            continue
         if geo.is_known_zip(code):
             take(found.span())
             return code
     return None
 
 
-def _city(low: str, original: str, take) -> geo.Place | None:
-    """A town named after a place word: "near Dearborn", "in Ann Arbor, MI", "ship to St. Louis"."""
-    for lead in _PLACE_LEAD.finditer(low):
-        words = [m for m in _PLACE_WORD.finditer(low, lead.end(), min(len(low), lead.end() + 60))]
-        # Only words that follow each other (a space or a comma between them).
+def _city(low: str, original: str, take, taxonomy: Taxonomy) -> geo.Place | None:
+    """A town named after a place word: "near Dearborn", "in Ann Arbor, MI", "ship to St. Louis".
+
+    Careful, because a wrong town is worse than none (the bot asks when it has none): a state name is not
+    a town, a name that runs on ("Henry Ford Hospital", "Wayne State") is an institution, and a small or
+    ordinary-word town ("Home", "Christmas") needs its state or a clear "near".
+    """
+    for attempt, lead in enumerate(_PLACE_LEAD.finditer(low)):
+        if attempt == _MAX_PLACE_LEADS:
+            break
         run = []
-        for m in words:
+        for m in _PLACE_WORD.finditer(low, lead.end(), min(len(low), lead.end() + 60)):
             if run and low[run[-1].end() : m.start()].strip(" ,") != "":
                 break
             run.append(m)
@@ -272,7 +308,7 @@ def _city(low: str, original: str, take) -> geo.Place | None:
             continue
         strong = lead.group(1) in _STRONG_PLACE_LEADS
         for n in range(min(3, len(run)), 0, -1):
-            name_words = [_CITY_ABBREVIATIONS.get(w.group(), w.group().rstrip(".")) for w in run[:n]]
+            name = " ".join(_CITY_ABBREVIATIONS.get(w.group(), w.group().rstrip(".")) for w in run[:n])
             rest = [w.group() for w in run[n : n + 2]]
             state = None
             used = n
@@ -281,13 +317,21 @@ def _city(low: str, original: str, take) -> geo.Place | None:
                     state = geo.state_code(" ".join(rest[:width]))
                     used = n + width
                     break
-            if not state and rest and rest[0] in _FACILITY_WORDS:
-                continue
-            place = geo.lookup_city(" ".join(name_words), state)
+            if not state:
+                if geo.state_code(name):
+                    continue  # "in Michigan" is a state, not Michigan, North Dakota
+                if any(w.group() in _FACILITY_WORDS for w in run[n : n + 3]):
+                    continue  # "Garden City Hospital"
+                if rest and original[run[n].start()].isupper():
+                    continue  # "Henry Ford", "Wayne State": the proper name goes on
+            place = geo.lookup_city(name, state)
             if place is None:
                 continue
-            capitalised = original[run[0].start()].isupper()
-            if not (capitalised or state or strong):
+            if not (original[run[0].start()].isupper() or state or strong):
+                continue
+            ordinary = n == 1 and (stem(name) in taxonomy.ordinary_words or name in _ORDINARY_PLACE_WORDS)
+            size = geo.city_zip_count(name)
+            if not state and ((ordinary and size < 4) or (size < 2 and not strong)):
                 continue
             take((lead.start(), run[used - 1].end()))
             return place
@@ -384,12 +428,14 @@ def _item_phrase(
     # Keep up to three describing words before the item ("cotton fabric medical face masks"), and the
     # "plastic for" of a part; stop at filler and numbers.
     is_part = any(tag.id.endswith(".part") for tag, _, _ in located)
+    part_grammar = taxonomy.part_words | taxonomy.material_words | taxonomy.for_words
     for _ in range(3):
         if first == 0:
             break
         previous = tuple(tokens(words[first - 1][0]))
         joined = clause[words[first - 1][2] : words[first][1]] == "-"  # "3-ply"
-        if not previous or (not is_part and not joined and (previous in _EDGE_WORDS or previous[0].isdigit())):
+        part_word = is_part and bool(previous) and previous[0] in part_grammar  # "plastic for | face shields"
+        if not previous or (not part_word and not joined and (previous in _EDGE_WORDS or previous[0].isdigit())):
             break
         first -= 1
     while last + 1 < len(words) and set(tokens(words[last + 1][0])) & taxonomy.part_words:

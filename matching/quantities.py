@@ -64,17 +64,21 @@ _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+(?:\.\d+)?
 _SCALE = r"k|thousand|mil|الف|الاف|million|millon|millones|dozen|docenas?"
 # A number that is part of a name or a measure, not a count: N95, 3M, 3-ply, level 3, size 6, $2.10, 60%.
 _NOT_BEFORE = re.compile(
-    r"(?:\b(?:level|type|size|class|grade|model|tier|no|number|version|step|phase|covid|ffp|n|kn|p|r|room|suite|"
+    r"(?:\b(?:level|type|size|class|grade|model|tier|no|number|version|step|phase|covid|ffp|n|kn|p|r|room|suite|zip|"
     r"floor|ext|usd|nivel|talla|tipo)\s*[-#.:]?\s*|[$€£#])$"
 )
 _NOT_AFTER = re.compile(r"^(?:\s*%|\s*-?\s*ply\b|\s*(?:st|nd|rd|th)\b|\s*[:/]\d|\s*(?:am|pm|mg|ml|oz|mm|cm|in|ft)\b)")
+# (?!\d) after the number stops "10am" from being read as "1" followed by "0am".
 _PLAIN = re.compile(
-    rf"(?<![\w.,/$#-])({_NUM})(?:\s*({_SCALE})(?![^\W\d_]))?(?:\s*({_UNIT_RE})(?![^\W\d_]))?(?![^\W\d_])"
+    rf"(?<![\w.,/$#-])({_NUM})(?!\d)(?:\s*({_SCALE})(?![^\W\d_]))?(?:\s*({_UNIT_RE})(?![^\W\d_]))?(?![^\W\d_])"
 )
 _TIMES = re.compile(rf"(?:(?<![^\W\d_])[x×]\s*({_NUM})(?!\w)|(?<![\w.,])({_NUM})\s*[x×](?![^\W\d_]))")
 _LABELLED = re.compile(rf"\b(?:qty|quantity|cantidad|cant|الكميه|كميه|عدد)\s*[:#=.]?\s*({_NUM})(?:\s*({_SCALE})\b)?")
 _WORD = re.compile(r"[^\W\d_]+")
 _UNIT_AFTER = re.compile(rf"^\s*(?:of\s+|de\s+)?({_UNIT_RE})(?![^\W\d_])")
+
+
+MAX_QUANTITY = 1_000_000_000  # more than anyone orders from a maker; beyond it a "number" is noise
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def _scaled(value: float | None, scale: str | None) -> int | None:
         return None
     if scale:
         value *= _MULTIPLIERS.get(scale, 1)
-    if value <= 0 or value >= 10_000_000_000:
+    if value <= 0 or value >= MAX_QUANTITY:
         return None
     return round(value)
 
@@ -141,7 +145,7 @@ def word_numbers(low: str) -> list[tuple[int, int, int]]:
                 break
             j += 1
         value = total + current
-        if seen_number and value >= 1 and not (j - start == 1 and words[start].group() in {"un", "una", "once"}):
+        if seen_number and 1 <= value < MAX_QUANTITY and not (j - start == 1 and words[start].group() in {"un", "una", "once"}):
             found.append((words[start].start(), words[j - 1].end(), round(value)))
             i = j
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -26,6 +26,8 @@ MAX_CAPABILITIES = 50
 MAX_NOTES = 2000
 MAX_WEBSITE = 500
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_NUMBER = 1_000_000_000  # fits the database's integer columns with room to spare
+MAX_RECORD_LINES = 30  # a record spanning more lines than this is an unclosed quote, not a long note
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
 _WEBSITE = re.compile(r"^(?:https?://)?[^\s/$.?#][^\s]*\.[^\s]{2,}$", re.IGNORECASE)
 _WHOLE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
@@ -98,8 +100,8 @@ def _whole_number(row: dict, column: str, problems: list[str]) -> int | None:
     raw = (row.get(column) or "").strip()
     if not raw:
         return None
-    if not _WHOLE.match(raw) or len(raw) > 12:
-        problems.append(texts.ROW_BAD_NUMBER.format(column=column, value=raw[:40]))
+    if not _WHOLE.match(raw) or len(raw) > 13 or int(raw.replace(",", "")) > MAX_NUMBER:
+        problems.append(texts.ROW_BAD_NUMBER.format(column=column, value=raw[:40], limit=MAX_NUMBER))
         return None
     return int(raw.replace(",", ""))
 
@@ -115,9 +117,12 @@ def _split_capabilities(raw: str) -> list[str]:
 
 def _validate(row: dict, line: int, columns: Sequence[str]) -> tuple[MakerRow | None, list[str]]:
     problems: list[str] = []
-    name = re.sub(r"\s+", " ", row.get("name") or "").strip()
+    raw_name = (row.get("name") or "").strip()
+    name = re.sub(r"\s+", " ", raw_name)
     if not name:
         problems.append(texts.ROW_NO_NAME)
+    elif "\n" in raw_name or "\r" in raw_name:
+        problems.append(texts.ROW_NAME_SPANS_LINES)
     elif len(name) > MAX_NAME:
         problems.append(texts.ROW_NAME_TOO_LONG.format(limit=MAX_NAME))
 
@@ -129,7 +134,9 @@ def _validate(row: dict, line: int, columns: Sequence[str]) -> tuple[MakerRow | 
         problems.append(texts.ROW_BAD_PHONE.format(value=raw_phone[:40]))
 
     raw_zip = (row.get("zip") or "").strip()
-    place = geo.lookup_zip(raw_zip) if raw_zip else None
+    # Spreadsheets drop the leading zero of New England ZIPs (02134 → 2134).
+    padded = raw_zip.zfill(5) if raw_zip.isdigit() and 3 <= len(raw_zip) <= 4 else raw_zip
+    place = geo.lookup_zip(padded) if padded else None
     if not raw_zip:
         problems.append(texts.ROW_NO_ZIP)
     elif place is None:
@@ -174,17 +181,61 @@ def _validate(row: dict, line: int, columns: Sequence[str]) -> tuple[MakerRow | 
     return MakerRow(line, name, phone, place, tuple(capabilities), optional), []
 
 
+class _RunawayRecord(Exception):
+    """A record has run on for more lines than any real row: an opening quote was never closed."""
+
+
+def _records(text: str, delimiter: str, first_line: int) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """CSV records from `first_line` on, as (line, values, None) or (line, None, problem).
+
+    A broken record (an unclosed quote, an unreadable line) is reported and reading starts again on the
+    next line, so one bad row never hides the rows after it. A record may span MAX_RECORD_LINES lines
+    at most, which also bounds the work an unclosed quote can cause.
+    """
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]  # where each line begins
+    line = first_line
+    while line <= len(starts):
+        fed = {"lines": 0, "boundary": 0}
+
+        def feed(offset: int = starts[line - 1], fed: dict = fed) -> Iterator[str]:
+            for raw in io.StringIO(text[offset:], newline=""):
+                fed["lines"] += 1
+                if fed["lines"] - fed["boundary"] > MAX_RECORD_LINES:
+                    raise _RunawayRecord
+                yield raw
+
+        reader = csv.reader(feed(), delimiter=delimiter)
+        restart = None
+        while True:
+            start = line + fed["boundary"]
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except _RunawayRecord:
+                yield start, None, texts.ROW_UNCLOSED_QUOTE
+                restart = start + 1
+                break
+            except csv.Error as error:
+                yield start, None, texts.ROW_UNREADABLE.format(problem=error)
+                restart = start + 1
+                break
+            fed["boundary"] = reader.line_num
+            yield start, values, None
+        line = restart
+
+
 def read_makers_csv(data: bytes, path: str = "the file") -> tuple[list[MakerRow], list[RowProblem], list[str]]:
     """Valid rows, problems by line, and the columns that were ignored. Raises ImportFileError."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportFileError(texts.FILE_TOO_BIG.format(path=path, limit_mb=MAX_FILE_BYTES // (1024 * 1024)))
     text = _decode(data, path)
-    sample = text[:4096]
-    delimiter = "\t" if sample.split("\n", 1)[0].count("\t") > sample.split("\n", 1)[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    csv.field_size_limit(MAX_FILE_BYTES)  # one oversized note must not end the import; the file size is capped
     try:
-        header = next(reader)
-    except csv.Error as error:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except (csv.Error, StopIteration) as error:
         raise ImportFileError(texts.FILE_UNREADABLE.format(path=path, line=1, problem=error)) from None
     columns = [_column(c) for c in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
@@ -196,27 +247,23 @@ def read_makers_csv(data: bytes, path: str = "the file") -> tuple[list[MakerRow]
     rows: list[MakerRow] = []
     problems: list[RowProblem] = []
     first_line_of_phone: dict[str, int] = {}
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(RowProblem(start, texts.FILE_UNREADABLE.format(path=path, line=start, problem=error)))
-            break  # the reader cannot resynchronise after a broken quote; report and stop
-        line = reader.line_num
+    for start, values, problem in _records(text, delimiter, first_line=2):
+        if values is None:
+            problems.append(RowProblem(start, problem or ""))
+            continue
         if not any(v.strip() for v in values):
+            continue
+        if any("\x00" in v for v in values):
+            problems.append(RowProblem(start, texts.ROW_BINARY))
             continue
         if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
             problems.append(
                 RowProblem(start, texts.ROW_EXTRA_VALUES.format(count=len(values), columns=len(columns)))
             )
             continue
-        record = {}
+        record: dict[str, str] = {}
         for i, column in enumerate(columns):
-            if column not in record or not record[column]:
+            if not record.get(column):
                 record[column] = values[i] if i < len(values) else ""
         maker, reasons = _validate(record, start, columns)
         if maker is None:

@@ -139,3 +139,45 @@ def test_urls_in_messages_hide_passwords():
     assert safe_url("postgresql+psycopg://bot:hunter2@db.example.org/makerlink") == (
         "postgresql+psycopg://bot:***@db.example.org/makerlink"
     )
+
+
+def test_models_and_migrations_agree(any_db):
+    """`alembic revision --autogenerate` would find nothing to do: the models are what the migrations build."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import bot.models  # noqa: F401
+
+    with any_db.engine.connect() as conn:
+        # SQLite reflects an empty-string default as "''", so defaults are compared on PostgreSQL only.
+        defaults = conn.dialect.name != "sqlite"
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": defaults})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_a_future_sqlite_table_rebuild_keeps_child_rows(sqlite_db, tmp_path):
+    """SQLite alters a table by rebuilding it; the migration environment must not let that cascade."""
+    import shutil
+    from importlib import resources
+
+    from alembic import command
+
+    import_makers(sqlite_db, demo_csv(), "demo")
+    with sqlite_db.read() as session:
+        before = len(session.exec(select(MakerCapability)).all())
+    scripts = tmp_path / "migrations"
+    shutil.copytree(resources.files("bot") / "migrations", scripts)
+    (scripts / "versions" / "0002_rebuild.py").write_text(
+        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0002"\ndown_revision = "0001"\n'
+        "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n"
+        '    with op.batch_alter_table("maker", recreate="always") as batch:\n'
+        '        batch.alter_column("name", type_=sa.String(300))\n\n\ndef downgrade():\n    pass\n'
+    )
+    config = sqlite_db._alembic_config()
+    config.set_main_option("script_location", str(scripts))
+    command.upgrade(config, "head")
+    with sqlite_db.read() as session:
+        assert len(session.exec(select(MakerCapability)).all()) == before > 0
+    with sqlite_db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

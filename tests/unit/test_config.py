@@ -81,3 +81,10 @@ def test_secrets_never_show(monkeypatch):
     monkeypatch.setenv("MAKERLINK_TELEGRAM_TOKEN", "123456:very-secret")
     settings = load_settings()
     assert "very-secret" not in repr(settings) and "very-secret" not in str(settings.model_dump())
+
+
+def test_an_at_sign_in_the_database_password_is_refused_before_it_leaks(monkeypatch):
+    monkeypatch.setenv("MAKERLINK_DATABASE_URL", "postgresql://bob:s3cr@t-Pass@127.0.0.1/app")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "write it as %40" in str(caught.value) and "t-Pass" not in str(caught.value)

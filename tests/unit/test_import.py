@@ -141,3 +141,56 @@ def test_the_demo_directory_imports_cleanly(sqlite_db):
     detroit = [v for v in views if v.maker.zip.startswith("48")]
     assert len(detroit) >= 18
     assert maker_service.count_makers(sqlite_db) == report.created
+
+
+def test_one_unclosed_quote_does_not_hide_the_rows_after_it():
+    good = [f"Shop {i},(313) 555-{i:04d},48201,gowns" for i in range(1000, 1100)]
+    data = csv_bytes('"Broken Shop,(313) 666-0002,48201,gowns', *good, header="name,phone,zip,capabilities\n")
+    rows, problems, _ = read_makers_csv(data)
+    assert len(rows) == 100
+    assert [(p.line, p.reason) for p in problems] == [
+        (2, "a quote opened on this line is never closed; the line was skipped")
+    ]
+
+
+def test_a_name_running_over_lines_is_a_missing_quote():
+    data = b'name,phone,zip,capabilities\n"Bad 0,(313) 666-0000,48201,gowns\n"Bad 1",(313) 666-0001,48201,gowns\n'
+    rows, problems, _ = read_makers_csv(data)
+    assert rows == [] and "runs over several lines" in problems[0].reason
+
+
+def test_binary_data_late_in_the_file_is_a_bad_row_not_a_crash():
+    good = [f"Shop {i},(313) 555-{i:04d},48201,gowns" for i in range(1000, 4000)]  # more than the 64 KiB sniffed
+    data = csv_bytes(*good, "Bad\x00Name,(313) 666-0102,48201,gowns", header="name,phone,zip,capabilities\n")
+    rows, problems, _ = read_makers_csv(data)
+    assert len(rows) == 3000
+    assert [p.reason for p in problems] == ["contains binary data (a NUL character)"]
+
+
+def test_numbers_beyond_the_columns_are_refused():
+    data = b"name,phone,zip,min_order,capabilities\nShop,(313) 555-0100,48201,99999999999,gowns\n"
+    rows, problems, _ = read_makers_csv(data)
+    assert rows == [] and "from 0 to 1,000,000,000" in problems[0].reason
+
+
+def test_a_huge_note_is_reported_not_fatal():
+    note = "x" * 200_000
+    data = (
+        f"name,phone,zip,notes,capabilities\nShop,(313) 555-0100,48201,{note},gowns\n"
+        "Shop2,(313) 555-0101,48201,,masks\n"
+    )
+    rows, problems, _ = read_makers_csv(data.encode())
+    assert [r.name for r in rows] == ["Shop2"] and "longer than 2000" in problems[0].reason
+
+
+def test_zip_codes_that_lost_their_leading_zero():
+    rows, problems, _ = read_makers_csv(b"name,phone,zip,capabilities\nShop,(617) 555-0100,2134,gowns\n")
+    assert rows[0].place.zip == "02134" and problems == []
+
+
+def test_import_into_postgres_survives_what_postgres_refuses(postgres_db):
+    good = [f"Shop {i},(313) 555-{i:04d},48201,gowns" for i in range(1000, 4000)]
+    bad = ["Bad\x00Name,(313) 666-0102,48201,gowns", "Big,(313) 666-0103,48201,gowns,99999999999"]
+    data = csv_bytes(*good, *bad, header="name,phone,zip,capabilities,min_order\n")
+    report = import_makers(postgres_db, data)
+    assert report.created == 3000 and len(report.skipped) == 2

@@ -197,3 +197,14 @@ def test_deadline_uses_reference_day():
     directory = Directory([maker(1, "Slow", ["gowns"], lead_time_days=10)])
     late = Matcher(directory).match("gowns by Dec 1", now=date(2026, 11, 27)).matches[0]
     assert "deadline in 4" in late.why
+
+
+def test_an_unknown_zip_in_the_text_does_not_push_aside_the_buyers_zip(demo_matcher):
+    result = demo_matcher.match("need gowns zip 00000", zip="48201", now=TODAY)
+    assert result.place.zip == "48201"
+
+
+def test_absurd_quantities_do_not_break_ranking():
+    directory = Directory([maker(1, "Shop", ["face shields"], min_order=10, max_order=100)])
+    result = Matcher(directory).match("need " + "hundred " * 155 + "face shields", zip="48201", now=TODAY)
+    assert names(result) == ["Shop"]

@@ -188,3 +188,99 @@ def test_very_long_text_is_cut_not_refused():
     parsed = _p("need 500 face shields " + "please " * 5000)
     assert parsed.items == ("face_shield",)
     assert parsed.quantity == 500
+
+
+NOT_QUANTITIES = [
+    # Numbers that belong to something else: a time, a day, a size, a phone number, a street address.
+    "need masks by 10am",
+    "need 10mm tubing",
+    "face shields, 12in visor",
+    "need masks, call (313) 555-0100",
+    "delivered to 123 Main St, Detroit MI 48201",
+    "zip 482011 masks",
+]
+
+
+@pytest.mark.parametrize("text", NOT_QUANTITIES)
+def test_numbers_that_are_not_counts(text):
+    assert _p(text).quantity is None
+
+
+def test_ordinal_day_is_a_deadline():
+    assert _p("gowns by the 21st near 48201").deadline == date(2026, 12, 21)
+    assert _p("masks by the 15th").deadline == date(2026, 12, 15)
+
+
+@pytest.mark.parametrize(
+    ("text", "zip_code", "quantity"),
+    [
+        ("need masks in 20000 pcs", None, 20000),
+        ("Our 48201 clinic needs masks", "48201", None),
+        ("need masks in 48201", "48201", None),
+    ],
+)
+def test_labelled_zip_or_count(text, zip_code, quantity):
+    parsed = _p(text)
+    assert (parsed.zip, parsed.quantity) == (zip_code, quantity)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "need 100 gowns in Michigan",  # a state, not Michigan, North Dakota
+        "gowns in Ohio",
+        "need gowns at Henry Ford Hospital",  # not Henry, Virginia
+        "at Garden City Hospital",
+        "at Wayne State University",
+        "at St. Joseph Mercy",
+        "around Christmas",
+        "at Home",
+    ],
+)
+def test_names_that_are_not_towns(text):
+    assert _p(text).place_name is None
+
+
+def test_filler_stays_out_of_part_requests():
+    assert _p("need ventilator parts near 48201").item == "ventilator parts"
+    assert _p("need plastic for face shields").item == "plastic for face shields"
+
+
+ADVERSARIAL = [
+    "due by " * 300,
+    "para el " * 250,
+    "hasta el " * 250,
+    "in " * 700,
+    "by by by by " * 100,
+    "1 " * 1000,
+    "near " * 400,
+    "ship to " * 250,
+    "need " + "hundred " * 250 + "face shields",
+    "need 500 face shields near 48201 within 3000000 days",
+    "٥" * 2000,
+    "a" * 5000,
+    "x" * 100 + "," * 1900,
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=range(len(ADVERSARIAL)))
+def test_adversarial_input_returns(text):
+    """Inputs that once hung the parser (exponential regex) or overflowed; a hang fails by alarm, not by timing."""
+    import signal
+
+    def hung(*_):
+        raise TimeoutError("parse did not return")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        parsed = _p(text)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert parsed.quantity is None or parsed.quantity < 1_000_000_000
+
+
+def test_a_silly_deadline_keeps_the_rest():
+    parsed = _p("need 500 face shields near 48201 within 3000000 days")
+    assert (parsed.items, parsed.quantity, parsed.zip, parsed.deadline) == (("face_shield",), 500, "48201", None)
