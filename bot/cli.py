@@ -57,7 +57,7 @@ def _db_problem(error: Exception) -> str:
 
 def _demo_csv() -> tuple[bytes, str]:
     resource = resources.files("bot.data") / "demo_makers.csv"
-    return resource.read_bytes(), "the demo directory"
+    return resource.read_bytes(), texts.DEMO_DIRECTORY_NAME
 
 
 # ── db ──
@@ -244,4 +244,9 @@ def serve() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except (sqlalchemy.exc.SQLAlchemyError, alembic.util.CommandError) as error:
+        # The database went away mid-command: one sentence, no traceback (which could show the URL).
+        typer.echo(texts.DATABASE_ERROR.format(problem=_db_problem(error)), err=True)
+        sys.exit(2)

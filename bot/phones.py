@@ -1,4 +1,4 @@
-"""Phone numbers → E.164 ("+13135550100"), US by default; and a form safe to print in logs."""
+"""Phone numbers → E.164 ("+13135550100"), US by default."""
 
 from __future__ import annotations
 
@@ -30,10 +30,3 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
 def _nanp_shape(number: phonenumbers.PhoneNumber) -> bool:
     national = str(number.national_number)
     return number.country_code == 1 and len(national) == 10 and national[0] in "23456789" and national[3] in "23456789"
-
-
-def masked(e164: str | None) -> str:
-    """"+13135550142" → "+1313•••0142": enough to tell numbers apart in a log, not enough to call."""
-    if not e164:
-        return "-"
-    return e164[:5] + "•••" + e164[-4:] if len(e164) > 9 else "•••"

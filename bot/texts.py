@@ -74,6 +74,7 @@ DEMO_BANNER = (
     "The browser sandbox with chat and SMS threads comes with a later release; for now this shows the matcher\n"
     "at work on {count} demo makers in {url}."
 )
+DEMO_DIRECTORY_NAME = "the demo directory"
 DEMO_LOADED = "Loaded the demo directory ({count} Detroit-area and US makers, fictional 555 phone numbers)."
 DEMO_EXAMPLE = "Example request: “{text}”"
 DEMO_PROMPT = "Type a request (an empty line or Ctrl-D quits): "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from matching import geo
@@ -140,7 +140,6 @@ class ParsedRequest:
     place_name: str | None = None  # "Detroit, MI" when the place came from a city name
     radius_miles: float | None = None
     language: str | None = None
-    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict:
         return {
@@ -176,7 +175,6 @@ def _today(now: datetime | date | None) -> date:
 def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedRequest:
     original = strip_urls(raw[:MAX_TEXT].replace("\x00", " "))
     low = list(fold_chars(original))
-    notes: list[str] = []
 
     def take(span: tuple[int, int]) -> None:
         for i in range(span[0], span[1]):
@@ -235,9 +233,6 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     # A unit without a number ("boxes of gloves") is still a unit; drop it from the item words.
     unit = quantity.unit if quantity else None
 
-    if zip_code and not geo.is_known_zip(zip_code):
-        notes.append(f"unknown zip {zip_code}")
-
     remaining = "".join(ch if low[i] != " " else " " for i, ch in enumerate(original))
     item_text, items = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
     return ParsedRequest(
@@ -253,7 +248,6 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         place_name=place_name,
         radius_miles=radius,
         language=_language(fold_chars(original)),
-        notes=tuple(notes),
     )
 
 

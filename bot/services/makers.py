@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot import texts
 from bot.db import Database
@@ -381,7 +381,7 @@ def list_makers(db: Database, status: str | None = None) -> list[MakerView]:
 
 def count_makers(db: Database) -> int:
     with db.read() as session:
-        return len(session.exec(select(Maker.id)).all())
+        return session.exec(select(func.count()).select_from(Maker)).one()
 
 
 def responsiveness(maker: Maker) -> float | None:
