@@ -21,15 +21,13 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2000  # a request is a sentence or two; anything longer is cut, not refused
 
 _ZIP_PLUS4 = re.compile(r"(?<![\d.,$])(\d{5})-\d{4}(?!\d)")
-_LOCATION_LEAD = re.compile(
-    r"(?:(?<!\w)(?:near|nr|in|zip(?:\s*code)?|zipcode|postal code|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|"
-    r"around|at|area|location|cerca de|en|codigo postal|cp|enviar a|entrega en|قرب|بالقرب من|بجوار|في|الي)\s*[:#]?\s*)$"
+# Words that introduce a place: "near 48201", "ship to 48201-2153", "cerca de 48201", "قرب 48201".
+_ZIP_LEADS = (
+    r"near|nr|in|zip(?:\s*code)?|zipcode|postal code|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|around|at|"
+    r"area|location|cerca de|en|codigo postal|cp|enviar a|entrega en|قرب|بالقرب من|بجوار|في|الي|الرمز البريدي|رمز بريدي"
 )
-_ZIP_LABELLED = re.compile(
-    r"(?<!\w)(?:near|nr|in|zip(?:\s*code)?|zipcode|postal code|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|"
-    r"around|at|area|location|cerca de|en|codigo postal|cp|enviar a|entrega en|قرب|بالقرب من|بجوار|في|الي|"
-    r"الرمز البريدي|رمز بريدي)\s*[:#]?\s*(\d{5})(?!\d|[,.]\d)"
-)
+_LOCATION_LEAD = re.compile(rf"(?:(?<!\w)(?:{_ZIP_LEADS})\s*[:#]?\s*)$")
+_ZIP_LABELLED = re.compile(rf"(?<!\w)(?:{_ZIP_LEADS})\s*[:#]?\s*(\d{{5}})(?!\d|[,.]\d)")
 # Labels that make a 5-digit number a ZIP even when it is not a known one (then the buyer is told).
 _ZIP_WORDS = ("zip", "postal", "codigo postal", "cp", "الرمز البريدي", "رمز بريدي")
 _ZIP_BARE = re.compile(r"(?<![\w.,$#/-])(\d{5})(?![\w,.]\d|\s*(?:k|pcs|x)\b)")
