@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -66,3 +66,188 @@ class MakerCapability(SQLModel, table=True):
     phrase: str = Field(max_length=300)
     # Space-separated taxonomy ids, e.g. "face_shield laser_cutting".
     concepts: str = Field(default="", max_length=1000, sa_column_kwargs=_server_default(""))
+
+
+REQUEST_STATUSES = ("draft", "open", "matched", "fulfilled", "cancelled", "expired")
+INVITATION_STATUSES = ("invited", "declined", "quoted", "accepted", "lost", "delivered", "expired")
+# Open invitations: the maker may still answer, or an order is under way.
+OPEN_INVITATION_STATUSES = ("invited", "quoted", "accepted")
+MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "errored", "cancelled")
+LANES = ("reply", "bulk")
+
+
+def _check_in(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=name)
+
+
+class Buyer(SQLModel, table=True):
+    """Someone who needs things made; reached on Telegram (the Telegram issue fills most of this in)."""
+
+    __tablename__ = "buyer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int | None = Field(default=None, unique=True, sa_type=sa.BigInteger)
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    name: str = Field(default="", max_length=200, sa_column_kwargs=_server_default(""))
+    username: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    zip: str | None = Field(default=None, max_length=5)
+    lat: float | None = None
+    lon: float | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    language: str = Field(default="en", max_length=16, sa_column_kwargs=_server_default("en"))
+    radius_miles: float | None = None
+    blocked: bool = Field(default=False, sa_column_kwargs=_server_default(sa.false()))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class Request(SQLModel, table=True):
+    """What a buyer needs: parsed from their words, sent to makers, followed until it is done."""
+
+    __tablename__ = "request"
+    __table_args__ = (_check_in("status", REQUEST_STATUSES, "ck_request_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=8, unique=True)  # the short code makers answer with: "YES K7Q2"
+    buyer_id: int | None = Field(default=None, foreign_key="buyer.id", index=True, ondelete="SET NULL")
+    source: str = Field(default="cli", max_length=16)  # cli, telegram, sandbox
+    text: str = Field(max_length=2000)
+    item: str | None = Field(default=None, max_length=64)  # canonical taxonomy id
+    item_label: str = Field(default="", max_length=200)  # what people read: "face shields"
+    concepts: str = Field(default="", max_length=1000)  # every taxonomy id the request names
+    quantity: int | None = None
+    unit: str | None = Field(default=None, max_length=32)
+    deadline: date | None = None
+    urgency: str | None = Field(default=None, max_length=16)
+    zip: str | None = Field(default=None, max_length=5)
+    place_name: str | None = Field(default=None, max_length=100)
+    lat: float | None = None
+    lon: float | None = None
+    radius_miles: float = Field(default=50.0)
+    status: str = Field(default="draft", max_length=16, index=True, sa_column_kwargs=_server_default("draft"))
+    quantity_committed: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class Invitation(SQLModel, table=True):
+    """One request sent to one maker, and what became of it."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", "maker_id", name="uq_invitation_request_maker"),
+        _check_in("status", INVITATION_STATUSES, "ck_invitation_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True, ondelete="CASCADE")
+    maker_id: int = Field(foreign_key="maker.id", index=True, ondelete="CASCADE")
+    rank: int = 1
+    score: float = 0.0
+    why: str = Field(default="", max_length=500)
+    distance_miles: float | None = None
+    status: str = Field(default="invited", max_length=16, index=True, sa_column_kwargs=_server_default("invited"))
+    quantity_offered: int | None = None
+    price_cents: int | None = None  # per unit
+    price_text: str | None = Field(default=None, max_length=100)  # as the maker wrote it, when not per unit
+    lead_time_days: int | None = None
+    late_days: int | None = None
+    answer_text: str | None = Field(default=None, max_length=1600)
+    invited_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    answered_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    accepted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    delivered_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class OutboundMessage(SQLModel, table=True):
+    """Every message makerlink sends is one of these first; the dispatcher sends it. See bot/outbox.py."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (
+        _check_in("status", MESSAGE_STATUSES, "ck_outbound_message_status"),
+        _check_in("lane", LANES, "ck_outbound_message_lane"),
+        sa.Index("ix_outbound_message_due", "channel", "status", "lane", "priority", "next_attempt_at"),
+        sa.Index("ix_outbound_message_recent", "address", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)  # sms, telegram, sandbox
+    address: str = Field(max_length=64)  # E.164 phone or Telegram chat id
+    maker_id: int | None = Field(default=None, foreign_key="maker.id", index=True, ondelete="SET NULL")
+    buyer_id: int | None = Field(default=None, foreign_key="buyer.id", index=True, ondelete="SET NULL")
+    request_id: int | None = Field(default=None, foreign_key="request.id", index=True, ondelete="SET NULL")
+    text: str = Field(sa_type=sa.Text)
+    buttons: str | None = Field(default=None, sa_type=sa.Text)  # JSON rows of [label, callback data]
+    purpose: str = Field(max_length=32)  # invitation, reply, alert, reminder, introduction…
+    lane: str = Field(default="reply", max_length=8)
+    priority: int = Field(default=0)  # within a lane, smaller goes first
+    idempotency_key: str = Field(max_length=200, unique=True)
+    status: str = Field(default="queued", max_length=16, sa_column_kwargs=_server_default("queued"))
+    attempts: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    lease_until: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    lease_owner: str | None = Field(default=None, max_length=64)
+    segments: int = Field(default=1, sa_column_kwargs=_server_default("1"))
+    text_hash: str = Field(max_length=16)  # for the loop guard: identical texts to one address
+    timezone: str | None = Field(default=None, max_length=64)  # the recipient's, for quiet hours
+    provider_id: str | None = Field(default=None, max_length=64, index=True)
+    error_code: str | None = Field(default=None, max_length=32)
+    error_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    delivered_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every message received, once: the provider's id is unique, so a webhook retried is work done once."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (sa.UniqueConstraint("channel", "provider_id", name="uq_inbound_message_provider"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    provider_id: str = Field(max_length=64)  # Twilio MessageSid, Telegram update_id
+    sender: str = Field(max_length=64)
+    text: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default="processed", max_length=16)  # processed, failed (the error is kept)
+    error: str | None = Field(default=None, max_length=500)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class OptOut(SQLModel, table=True):
+    """An address that said STOP (or that the provider reports as opted out): nothing is sent to it."""
+
+    __tablename__ = "opt_out"
+    __table_args__ = (sa.UniqueConstraint("channel", "address", name="uq_opt_out_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64)
+    reason: str = Field(max_length=64)  # the keyword they sent, or the provider's error code
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class Conversation(SQLModel, table=True):
+    """What the bot is waiting for from one address (a maker joining, a choice between codes)."""
+
+    __tablename__ = "conversation"
+    __table_args__ = (sa.UniqueConstraint("channel", "address", name="uq_conversation_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64)
+    state: str = Field(max_length=32)
+    data: str = Field(default="{}", sa_type=sa.Text)  # JSON
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class ChannelPace(SQLModel, table=True):
+    """The next free send slot of a rate-limited channel, shared by every dispatcher process."""
+
+    __tablename__ = "channel_pace"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    next_at: float = 0.0  # seconds since the epoch

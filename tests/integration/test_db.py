@@ -17,13 +17,13 @@ from tests.conftest import TODAY, demo_csv
 
 
 def test_migrations_reach_head(any_db):
-    assert any_db.current_revision() == any_db.head_revision() == "0001"
+    assert any_db.current_revision() == any_db.head_revision() == "0002"
     tables = set(sa.inspect(any_db.engine).get_table_names())
-    assert {"maker", "maker_capability", "alembic_version"} <= tables
+    assert {"maker", "maker_capability", "request", "invitation", "outbound_message", "alembic_version"} <= tables
 
 
 def test_upgrade_is_idempotent(any_db):
-    assert any_db.upgrade() == "0001"
+    assert any_db.upgrade() == "0002"
 
 
 def test_phone_is_unique(any_db):
@@ -168,8 +168,9 @@ def test_a_future_sqlite_table_rebuild_keeps_child_rows(sqlite_db, tmp_path):
         before = len(session.exec(select(MakerCapability)).all())
     scripts = tmp_path / "migrations"
     shutil.copytree(resources.files("bot") / "migrations", scripts)
-    (scripts / "versions" / "0002_rebuild.py").write_text(
-        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0002"\ndown_revision = "0001"\n'
+    (scripts / "versions" / "9999_rebuild.py").write_text(
+        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "9999"\n'
+        f"down_revision = {sqlite_db.head_revision()!r}\n"
         "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n"
         '    with op.batch_alter_table("maker", recreate="always") as batch:\n'
         '        batch.alter_column("name", type_=sa.String(300))\n\n\ndef downgrade():\n    pass\n'
