@@ -251,3 +251,10 @@ class ChannelPace(SQLModel, table=True):
 
     channel: str = Field(primary_key=True, max_length=16)
     next_at: float = 0.0  # seconds since the epoch
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without their zone; everything makerlink stores is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

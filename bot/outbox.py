@@ -1,0 +1,669 @@
+"""The durable outbound queue: services enqueue in their own transaction; dispatchers send through senders.
+
+Every message makerlink sends is an OutboundMessage row first. A dispatcher claims due rows with a lease
+(PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE), paces them to the channel's rate through a
+slot shared by every dispatcher process, sends them through the injected `Sender` of their channel and
+records the outcome. This module imports no channel: senders are handed in by the bootstrap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import socket
+import time as _time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from bot.db import Database
+from bot.models import LANES, Buyer, ChannelPace, Maker, OptOut, OutboundMessage, utcnow
+from bot.segments import count_segments
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as a sender sees it."""
+
+    id: int
+    channel: str
+    address: str
+    text: str
+    buttons: list[list[tuple[str, str]]] | None  # rows of (label, callback data)
+    purpose: str
+    attempt: int  # 1 for the first try
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str | None  # Twilio's MessageSid, Telegram's message_id
+    segments: int | None = None  # as the provider counted them, when it says
+
+
+class SendError(Exception):
+    """A send that did not happen. `retryable` decides between another attempt and failure."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        code: str | None = None,
+        retry_after: float | None = None,
+        recipient_gone: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable and not recipient_gone
+        self.code = code
+        self.retry_after = retry_after  # seconds the provider asked us to wait
+        self.recipient_gone = recipient_gone  # opted out, blocked the bot, deactivated: never send again
+
+
+class Sender(Protocol):
+    """What the dispatcher needs from a channel."""
+
+    channel: str
+
+    async def send(self, message: Outgoing) -> SendResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+# ── enqueue: called by services inside their own transaction ──
+
+LOOP_GUARD_LIMIT = 20  # identical texts to one address…
+LOOP_GUARD_WINDOW = timedelta(minutes=5)  # …within this window; the next one fails instead of going out
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def enqueue(
+    session: Session,
+    *,
+    channel: str,
+    address: str,
+    text: str,
+    purpose: str,
+    key: str,
+    lane: str = "reply",
+    priority: int = 0,
+    buttons: list[list[tuple[str, str]]] | None = None,
+    maker_id: int | None = None,
+    buyer_id: int | None = None,
+    request_id: int | None = None,
+    timezone: str | None = None,
+    not_before: datetime | None = None,
+    now: datetime | None = None,
+) -> OutboundMessage:
+    """Queue one message in the caller's transaction; the same `key` twice yields one message."""
+    if lane not in LANES:
+        raise ValueError(f"lane must be one of {LANES}, not {lane!r}")
+    now = now or utcnow()
+    values = {
+        "channel": channel,
+        "address": address,
+        "text": text,
+        "buttons": json.dumps(buttons, ensure_ascii=False) if buttons else None,
+        "purpose": purpose,
+        "lane": lane,
+        "priority": priority,
+        "idempotency_key": key[:200],
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": max(now, not_before) if not_before else now,
+        "segments": count_segments(text) if channel in SEGMENTED_CHANNELS else 1,
+        "text_hash": text_hash(text),
+        "timezone": timezone,
+        "maker_id": maker_id,
+        "buyer_id": buyer_id,
+        "request_id": request_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    table = OutboundMessage.__table__
+    insert = pg_insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
+    session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    return session.exec(
+        select(OutboundMessage).where(OutboundMessage.idempotency_key == values["idempotency_key"])
+    ).one()
+
+
+SEGMENTED_CHANNELS = frozenset({"sms"})  # paced and billed by segment
+
+
+# ── dispatch ──
+
+
+@dataclass(frozen=True)
+class ChannelPolicy:
+    """How one channel may be used."""
+
+    per_second: float | None = None  # units per second across every dispatcher; None = as fast as the sender goes
+    quiet_hours: tuple[time, time] | None = None  # recipient's local time; holds the bulk lane only
+    concurrency: int = 1  # sends in flight at once in one process
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+    """ "21:00-08:00" → (21:00, 08:00); "" → None. The settings have already checked the form."""
+    if not value:
+        return None
+    start, end = (time.fromisoformat(part.zfill(5)) for part in value.split("-"))
+    return None if start == end else (start, end)
+
+
+def quiet_until(now: datetime, zone: ZoneInfo, quiet: tuple[time, time]) -> datetime | None:
+    """When quiet hours end for someone in `zone`, or None when it is not quiet there now."""
+    local = now.astimezone(zone)
+    start, end = quiet
+    clock = local.time()
+    inside = start <= clock < end if start < end else (clock >= start or clock < end)
+    if not inside:
+        return None
+    end_today = datetime.combine(local.date(), end, tzinfo=zone)
+    ends = end_today if end_today > local else datetime.combine(local.date() + timedelta(days=1), end, tzinfo=zone)
+    return ends.astimezone(UTC)
+
+
+@dataclass
+class _Claimed:
+    outgoing: Outgoing
+    slot: float  # epoch seconds: not before
+    segments: int
+
+
+@dataclass
+class _Outcome:
+    id: int
+    result: SendResult | None = None
+    error: SendError | None = None
+
+
+RecipientGoneHook = Callable[[Session, str, str, str | None], None]
+
+_DUE = ("queued", "errored")
+_STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "failed": 3, "cancelled": 3}
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Claims due messages, sends them through the channel's sender at the channel's pace, records the outcome.
+
+    Any number of dispatchers (in one process or many) can run over one database: a message is claimed by one
+    of them under a lease, and a crash leaves it to be claimed again once the lease runs out.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        senders: Mapping[str, Sender],
+        policies: Mapping[str, ChannelPolicy] | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        default_timezone: str = "UTC",
+        lease_seconds: float = 60.0,
+        send_timeout: float = 20.0,
+        max_attempts: int = 3,
+        backoff: Sequence[float] = (30.0, 120.0),
+        max_batch: int = 100,
+        horizon: float = 2.0,
+        poll_interval: float = 0.5,
+        flush_every: int = 20,
+        on_recipient_gone: RecipientGoneHook | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.db = db
+        self.senders = dict(senders)
+        self.policies = {channel: (policies or {}).get(channel, ChannelPolicy()) for channel in self.senders}
+        self.clock = clock
+        self.default_zone = ZoneInfo(default_timezone)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.send_timeout = send_timeout
+        self.max_attempts = max_attempts
+        self.backoff = tuple(backoff)
+        self.max_batch = max_batch
+        self.horizon = horizon
+        self.poll_interval = poll_interval
+        self.flush_every = flush_every
+        self.on_recipient_gone = on_recipient_gone
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.sent = 0  # sends attempted by this dispatcher, for health and tests
+        self.last_loop_at: datetime | None = None
+        self._wake: dict[str, asyncio.Event] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ── running ──
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch every channel until `stop` is set; in-flight sends finish and are recorded."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = {channel: asyncio.Event() for channel in self.senders}
+        await asyncio.gather(*(self._run_channel(channel, stop) for channel in self.senders))
+
+    def notify(self, channel: str | None = None) -> None:
+        """Something was enqueued: look now rather than at the next poll. Safe from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        for name, event in self._wake.items():
+            if channel is None or name == channel:
+                loop.call_soon_threadsafe(event.set)
+
+    async def drain(self, channel: str | None = None) -> int:
+        """Send everything that is due now (tests, the CLI); return how many sends were attempted."""
+        total = 0
+        for name in [channel] if channel else list(self.senders):
+            while True:
+                batch = await asyncio.to_thread(self.claim, name)
+                if not batch:
+                    break
+                total += await self._send_batch(name, batch)
+        return total
+
+    async def _run_channel(self, channel: str, stop: asyncio.Event) -> None:
+        wake = self._wake[channel]
+        while not stop.is_set():
+            self.last_loop_at = self.clock()
+            try:
+                batch = await asyncio.to_thread(self.claim, channel)
+            except Exception:
+                log.exception("outbox: claiming %s messages failed; retrying shortly", channel)
+                batch = []
+            if batch:
+                await self._send_batch(channel, batch, stop)
+                continue
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first(stop.wait(), wake.wait()), timeout=self.poll_interval)
+
+    # ── claiming ──
+
+    def claim(self, channel: str) -> list[_Claimed]:
+        """Take due messages of `channel` under a lease, as many as the channel's pace allows soon."""
+        policy = self.policies[channel]
+        now = self.clock()
+        with self.db.transaction() as session:
+            slot = self._pace_start(session, channel, policy) if policy.per_second else None
+            if slot is not None and slot - time_now() > self.horizon:
+                return []
+            budget = policy.per_second * self.horizon if policy.per_second else None
+            rows = self._due(session, channel, now)
+            if not rows:
+                return []
+            rows = self._screen(session, channel, policy, rows, now)
+            claimed: list[_Claimed] = []
+            used = 0.0
+            next_slot = slot if slot is not None else time_now()
+            for row in rows:
+                units = row.segments if channel in SEGMENTED_CHANNELS else 1
+                if budget is not None and claimed and used + units > budget:
+                    break
+                used += units
+                claimed.append(_Claimed(_outgoing(row), next_slot, row.segments))
+                if policy.per_second:
+                    next_slot += units / policy.per_second
+            if not claimed:
+                return []
+            table = OutboundMessage.__table__
+            session.execute(
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("_id"))
+                .values(
+                    status="sending",
+                    attempts=table.c.attempts + 1,
+                    lease_owner=self.owner,
+                    lease_until=sa.bindparam("_lease"),
+                    updated_at=now,
+                ),
+                [
+                    {
+                        "_id": c.outgoing.id,
+                        "_lease": now + self.lease + timedelta(seconds=max(0.0, c.slot - time_now())),
+                    }
+                    for c in claimed
+                ],
+            )
+            if policy.per_second:
+                session.execute(
+                    sa.update(ChannelPace.__table__).where(ChannelPace.channel == channel).values(next_at=next_slot)
+                )
+        return claimed
+
+    def _pace_start(self, session: Session, channel: str, policy: ChannelPolicy) -> float:
+        """The channel's next free slot, locked for this transaction (SQLite: the write lock already is)."""
+        table = ChannelPace.__table__
+        postgres = session.get_bind().dialect.name == "postgresql"
+        insert = pg_insert(table) if postgres else sqlite_insert(table)
+        session.execute(insert.values(channel=channel, next_at=0.0).on_conflict_do_nothing(index_elements=["channel"]))
+        query = sa.select(table.c.next_at).where(table.c.channel == channel)
+        if postgres:
+            query = query.with_for_update()
+        return max(session.execute(query).scalar_one(), time_now())
+
+    def _due(self, session: Session, channel: str, now: datetime) -> list[OutboundMessage]:
+        """Due rows, replies before bulk; rows whose sender died mid-send come back after their lease."""
+        m = OutboundMessage
+        postgres = session.get_bind().dialect.name == "postgresql"
+        rows: list[OutboundMessage] = []
+        queries = [
+            select(m).where(m.channel == channel, m.status == "sending", m.lease_until < now).order_by(m.id),
+            *(
+                select(m)
+                .where(m.channel == channel, m.lane == lane, m.status.in_(_DUE), m.next_attempt_at <= now)
+                .order_by(m.priority, m.next_attempt_at, m.id)
+                for lane in LANES
+            ),
+        ]
+        for query in queries:
+            room = self.max_batch - len(rows)
+            if room <= 0:
+                break
+            query = query.limit(room)
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows.extend(session.exec(query).all())
+        return rows
+
+    def _screen(
+        self, session: Session, channel: str, policy: ChannelPolicy, rows: list[OutboundMessage], now: datetime
+    ) -> list[OutboundMessage]:
+        """Hold what quiet hours hold; cancel what must not go (opted out, stopped, blocked); stop loops."""
+        ok: list[OutboundMessage] = []
+        addresses = {row.address for row in rows}
+        opted_out = set(
+            session.exec(select(OptOut.address).where(OptOut.channel == channel, OptOut.address.in_(addresses))).all()
+        )
+        maker_ids = {row.maker_id for row in rows if row.maker_id}
+        makers = (
+            {mk.id: mk for mk in session.exec(select(Maker).where(Maker.id.in_(maker_ids))).all()} if maker_ids else {}
+        )
+        buyer_ids = {row.buyer_id for row in rows if row.buyer_id}
+        blocked = (
+            set(session.exec(select(Buyer.id).where(Buyer.id.in_(buyer_ids), Buyer.blocked.is_(True))).all())
+            if buyer_ids
+            else set()
+        )
+        recent = self._recent_identical(session, channel, rows, now)
+        for row in rows:
+            maker = makers.get(row.maker_id) if row.maker_id else None
+            if row.address in opted_out or (maker is not None and maker.status == "stopped"):
+                self._finish(row, "cancelled", now, "recipient_opted_out", "the recipient has opted out")
+            elif row.buyer_id in blocked:
+                self._finish(row, "cancelled", now, "recipient_blocked", "the recipient blocked the bot")
+            elif row.purpose == "alert" and maker is not None and maker.alerts_opt_out:
+                self._finish(row, "cancelled", now, "alerts_off", "the recipient turned alerts off")
+            elif recent.get((row.address, row.text_hash), 0) >= LOOP_GUARD_LIMIT:
+                self._finish(row, "failed", now, "loop_guard", "the same text went to this recipient too often")
+            elif (
+                row.lane == "bulk"
+                and policy.quiet_hours
+                and (until := quiet_until(now, self._zone(row.timezone), policy.quiet_hours))
+            ):
+                row.next_attempt_at = until
+                row.updated_at = now
+            else:
+                key = (row.address, row.text_hash)
+                recent[key] = recent.get(key, 0) + 1
+                ok.append(row)
+        return ok
+
+    def _recent_identical(
+        self, session: Session, channel: str, rows: list[OutboundMessage], now: datetime
+    ) -> dict[tuple[str, str], int]:
+        m = OutboundMessage
+        query = (
+            select(m.address, m.text_hash, sa.func.count())
+            .where(
+                m.channel == channel,
+                m.address.in_({row.address for row in rows}),
+                m.sent_at >= now - LOOP_GUARD_WINDOW,
+            )
+            .group_by(m.address, m.text_hash)
+        )
+        return {(address, digest): count for address, digest, count in session.exec(query).all()}
+
+    def _zone(self, name: str | None) -> ZoneInfo:
+        if name:
+            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+                return ZoneInfo(name)
+        return self.default_zone
+
+    @staticmethod
+    def _finish(row: OutboundMessage, status: str, now: datetime, code: str, reason: str) -> None:
+        row.status = status
+        row.error_code = code
+        row.error_reason = reason
+        row.lease_owner = None
+        row.lease_until = None
+        row.updated_at = now
+
+    # ── sending ──
+
+    async def _send_batch(self, channel: str, batch: list[_Claimed], stop: asyncio.Event | None = None) -> int:
+        sender = self.senders[channel]
+        gate = asyncio.Semaphore(self.policies[channel].concurrency)
+        pending: list[_Outcome] = []
+        tasks: set[asyncio.Task] = set()
+        done = 0
+
+        async def one(claimed: _Claimed) -> None:
+            try:
+                pending.append(_Outcome(claimed.outgoing.id, result=await self._send(sender, claimed.outgoing)))
+            except SendError as error:
+                pending.append(_Outcome(claimed.outgoing.id, error=error))
+            finally:
+                gate.release()
+
+        for position, claimed in enumerate(batch):
+            if stop is not None and stop.is_set():
+                # Shutting down: hand the rest back rather than wait for their slots.
+                await asyncio.gather(*tasks)
+                await asyncio.to_thread(self._release, [c.outgoing.id for c in batch[position:]])
+                break
+            wait = claimed.slot - time_now()
+            if wait > 0:
+                if pending:
+                    await asyncio.to_thread(self._record, channel, _take(pending))
+                await asyncio.sleep(max(0.0, claimed.slot - time_now()))
+            await gate.acquire()
+            task = asyncio.create_task(one(claimed))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            done += 1
+            if len(pending) >= self.flush_every:
+                await asyncio.to_thread(self._record, channel, _take(pending))
+        await asyncio.gather(*tasks)
+        if pending:
+            await asyncio.to_thread(self._record, channel, _take(pending))
+        self.sent += done
+        return done
+
+    async def _send(self, sender: Sender, outgoing: Outgoing) -> SendResult:
+        try:
+            return await asyncio.wait_for(sender.send(outgoing), timeout=self.send_timeout)
+        except SendError:
+            raise
+        except TimeoutError:
+            raise SendError("the provider did not answer in time", retryable=True, code="timeout") from None
+        except Exception as error:  # a sender bug must not stop the queue; the message is retried, then failed
+            log.exception("outbox: %s sender raised unexpectedly for message %s", outgoing.channel, outgoing.id)
+            raise SendError(f"unexpected {type(error).__name__}", retryable=True, code="sender_error") from None
+
+    def _record(self, channel: str, outcomes: list[_Outcome]) -> None:
+        """Write what happened to each send; a row no longer leased to us (lease ran out) is left alone."""
+        now = self.clock()
+        m = OutboundMessage
+        with self.db.transaction() as session:
+            sent = [o for o in outcomes if o.result is not None]
+            if sent:
+                table = m.__table__
+                session.execute(
+                    sa.update(table)
+                    .where(table.c.id == sa.bindparam("_id"), table.c.lease_owner == self.owner)
+                    .values(
+                        status="sent",
+                        provider_id=sa.bindparam("_provider"),
+                        segments=sa.func.coalesce(sa.bindparam("_segments", type_=sa.Integer), table.c.segments),
+                        sent_at=now,
+                        lease_owner=None,
+                        lease_until=None,
+                        error_code=None,
+                        error_reason=None,
+                        updated_at=now,
+                    ),
+                    [
+                        {"_id": o.id, "_provider": o.result.provider_id, "_segments": o.result.segments}
+                        for o in sent
+                        if o.result is not None
+                    ],
+                )
+            failed = [o for o in outcomes if o.error is not None]
+            if not failed:
+                return
+            rows = session.exec(select(m).where(m.id.in_([o.id for o in failed]), m.lease_owner == self.owner)).all()
+            by_id = {row.id: row for row in rows}
+            for outcome in failed:
+                row, error = by_id.get(outcome.id), outcome.error
+                if row is None or error is None:
+                    continue
+                row.error_code = (error.code or "error")[:32]
+                row.error_reason = error.reason[:500]
+                row.lease_owner = None
+                row.lease_until = None
+                row.updated_at = now
+                if error.retryable and row.attempts < self.max_attempts:
+                    row.status = "errored"
+                    delay = error.retry_after or self.backoff[min(row.attempts, len(self.backoff)) - 1]
+                    row.next_attempt_at = now + timedelta(seconds=delay)
+                else:
+                    row.status = "failed"
+                    if error.recipient_gone and self.on_recipient_gone is not None:
+                        self.on_recipient_gone(session, channel, row.address, error.code)
+                log.info(
+                    "outbox: message %s on %s %s (%s) after attempt %s",
+                    row.id,
+                    channel,
+                    row.status,
+                    row.error_code,
+                    row.attempts,
+                )
+
+    def _release(self, ids: list[int]) -> None:
+        """Give claimed but unsent messages back, without counting the attempt."""
+        if not ids:
+            return
+        table = OutboundMessage.__table__
+        with self.db.transaction() as session:
+            session.execute(
+                sa.update(table)
+                .where(table.c.id.in_(ids), table.c.lease_owner == self.owner, table.c.status == "sending")
+                .values(status="queued", attempts=table.c.attempts - 1, lease_owner=None, lease_until=None)
+            )
+
+
+def _outgoing(row: OutboundMessage) -> Outgoing:
+    buttons = None
+    if row.buttons:
+        buttons = [[(label, data) for label, data in line] for line in json.loads(row.buttons)]
+    return Outgoing(
+        id=row.id or 0,
+        channel=row.channel,
+        address=row.address,
+        text=row.text,
+        buttons=buttons,
+        purpose=row.purpose,
+        attempt=row.attempts + 1,
+    )
+
+
+def _take(items: list) -> list:
+    taken = list(items)
+    items.clear()
+    return taken
+
+
+async def _first(*aws) -> None:
+    tasks = [asyncio.ensure_future(aw) for aw in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def time_now() -> float:
+    return _time.time()
+
+
+def _until(slot: float) -> timedelta:
+    return timedelta(seconds=max(0.0, slot - time_now()))
+
+
+# ── provider status reports ──
+
+# Twilio's message statuses, mapped to ours; a report only ever moves a message forward.
+PROVIDER_STATUS = {
+    "accepted": "queued",
+    "scheduled": "queued",
+    "queued": "queued",
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+    "canceled": "cancelled",
+}
+
+
+def record_status(
+    session: Session, channel: str, provider_id: str, provider_status: str, error_code: str | None, now: datetime
+) -> bool:
+    """Apply a delivery report; return whether it changed anything."""
+    status = PROVIDER_STATUS.get(provider_status.strip().lower())
+    if status is None:
+        return False
+    m = OutboundMessage
+    row = session.exec(select(m).where(m.channel == channel, m.provider_id == provider_id)).first()
+    if row is None or _STATUS_RANK.get(status, 0) <= _STATUS_RANK.get(row.status, 0) or row.status == "cancelled":
+        return False
+    row.status = status
+    row.updated_at = now
+    if status == "delivered":
+        row.delivered_at = now
+    if status == "failed":
+        row.error_code = (error_code or provider_status)[:32]
+        row.error_reason = f"the provider reported the message {provider_status}"
+    return True
+
+
+# ── reading ──
+
+
+def list_messages(db: Database, status: str | None = None, limit: int = 200) -> list[OutboundMessage]:
+    """The newest messages first."""
+    with db.read() as session:
+        query = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)
+        if status:
+            query = query.where(OutboundMessage.status == status)
+        return list(session.exec(query).all())
+
+
+def count_by_status(db: Database) -> dict[str, int]:
+    with db.read() as session:
+        m = OutboundMessage
+        return dict(session.exec(select(m.status, sa.func.count()).group_by(m.status)).all())

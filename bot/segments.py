@@ -1,0 +1,41 @@
+"""How many SMS segments a text costs: GSM-7 (160 alone, 153 per part) or UCS-2 (70 alone, 67 per part)."""
+
+from __future__ import annotations
+
+# The GSM 03.38 default alphabet, and its extension table whose characters take two septets (escape + char).
+_GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text)
+
+
+def count_segments(text: str) -> int:
+    """Segments a carrier bills for `text`; an empty text is still one message."""
+    if is_gsm7(text):
+        septets = [2 if ch in _GSM_EXTENDED else 1 for ch in text]
+        total = sum(septets)
+        if total <= 160:
+            return 1
+        # An escape pair is never split across two parts, so count part by part.
+        parts, used = 1, 0
+        for size in septets:
+            if used + size > 153:
+                parts, used = parts + 1, 0
+            used += size
+        return parts
+    units = len(text.encode("utf-16-le")) // 2  # an emoji is a surrogate pair: two UCS-2 units
+    if units <= 70:
+        return 1
+    # Likewise a surrogate pair stays in one part.
+    parts, used = 1, 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > 67:
+            parts, used = parts + 1, 0
+        used += size
+    return parts

@@ -1,0 +1,407 @@
+"""The outbox: one durable path for every message, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from bot.models import Maker, OptOut, OutboundMessage, as_utc
+from bot.outbox import (
+    LOOP_GUARD_LIMIT,
+    ChannelPolicy,
+    Dispatcher,
+    SendError,
+    enqueue,
+    parse_quiet_hours,
+    record_status,
+)
+from tests.fakes.senders import Clock, RecordingSender
+
+NOON = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # noon in Detroit
+PHONE = "+13135550101"
+
+
+def _enqueue(db, n=1, **kw):
+    base = {"channel": "sms", "address": PHONE, "purpose": "reply", "now": kw.pop("now", NOON)}
+    base.update(kw)
+    with db.transaction() as session:
+        return [
+            enqueue(
+                session,
+                text=base.pop("text", None) or f"message {i}",
+                key=f"{base.get('purpose')}-{i}-{kw}",
+                **{k: v for k, v in base.items()},
+            )
+            for i in range(n)
+        ]
+
+
+def _messages(db) -> list[OutboundMessage]:
+    with db.read() as session:
+        return list(session.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all())
+
+
+def _dispatcher(db, sender, clock=None, **kw) -> Dispatcher:
+    policy = kw.pop("policy", ChannelPolicy())
+    return Dispatcher(db, {sender.channel: sender}, {sender.channel: policy}, clock=clock or Clock(NOON), **kw)
+
+
+def _maker(db, phone=PHONE, **kw) -> int:
+    with db.transaction() as session:
+        maker = Maker(name="Test Shop", phone=phone, zip="48201", timezone="America/Detroit", **kw)
+        session.add(maker)
+        session.flush()
+        return maker.id
+
+
+def test_same_key_twice_is_one_message(any_db):
+    with any_db.transaction() as session:
+        first = enqueue(session, channel="sms", address=PHONE, text="hi", purpose="reply", key="k1")
+        again = enqueue(session, channel="sms", address=PHONE, text="hi again", purpose="reply", key="k1")
+    assert first.id == again.id
+    with any_db.transaction() as session:
+        enqueue(session, channel="sms", address=PHONE, text="third", purpose="reply", key="k1")
+    rows = _messages(any_db)
+    assert [r.text for r in rows] == ["hi"]
+
+
+def test_an_enqueue_rolled_back_with_its_transaction_sends_nothing(any_db):
+    with pytest.raises(RuntimeError), any_db.transaction() as session:
+        enqueue(session, channel="sms", address=PHONE, text="hi", purpose="reply", key="k1")
+        raise RuntimeError("the service failed after enqueueing")
+    assert _messages(any_db) == []
+
+
+def test_dispatch_sends_and_records(any_db):
+    _enqueue(any_db, 3)
+    sender = RecordingSender()
+    assert asyncio.run(_dispatcher(any_db, sender).drain()) == 3
+    assert [m.text for m in sender.sent] == ["message 0", "message 1", "message 2"]
+    rows = _messages(any_db)
+    assert {r.status for r in rows} == {"sent"}
+    assert all(r.provider_id and r.provider_id.startswith("SM") and r.attempts == 1 for r in rows)
+    assert all(r.lease_owner is None for r in rows)
+    # Nothing is due any more: a second pass sends nothing.
+    assert asyncio.run(_dispatcher(any_db, sender).drain()) == 0
+
+
+def test_replies_go_before_bulk(any_db):
+    with any_db.transaction() as session:
+        for i in range(3):
+            enqueue(
+                session,
+                channel="sms",
+                address=f"+1313555020{i}",
+                text=f"alert {i}",
+                purpose="alert",
+                lane="bulk",
+                key=f"a{i}",
+                now=NOON,
+            )
+        enqueue(session, channel="sms", address="+13135550299", text="your answer", purpose="reply", key="r", now=NOON)
+    sender = RecordingSender()
+    asyncio.run(_dispatcher(any_db, sender).drain())
+    assert [m.text for m in sender.sent] == ["your answer", "alert 0", "alert 1", "alert 2"]
+
+
+def test_retryable_errors_back_off_then_fail_after_three_attempts(any_db):
+    _enqueue(any_db)
+    clock = Clock(NOON)
+    sender = RecordingSender(fail=lambda m: SendError("busy", retryable=True, code="63018"))
+    dispatcher = _dispatcher(any_db, sender, clock, backoff=(30, 120))
+    asyncio.run(dispatcher.drain())
+    [row] = _messages(any_db)
+    assert (row.status, row.attempts, row.error_code) == ("errored", 1, "63018")
+    assert as_utc(row.next_attempt_at) == datetime(2026, 11, 27, 17, 0, 30, tzinfo=UTC)
+    assert asyncio.run(dispatcher.drain()) == 0  # not due yet
+    clock.advance(seconds=30)
+    asyncio.run(dispatcher.drain())
+    [row] = _messages(any_db)
+    assert (row.status, row.attempts) == ("errored", 2)
+    clock.advance(seconds=120)
+    asyncio.run(dispatcher.drain())
+    [row] = _messages(any_db)
+    assert (row.status, row.attempts, row.error_reason) == ("failed", 3, "busy")
+    clock.advance(days=1)
+    assert asyncio.run(dispatcher.drain()) == 0
+
+
+def test_retry_after_from_the_provider_wins(any_db):
+    _enqueue(any_db)
+    sender = RecordingSender(fail=lambda m: SendError("slow down", retryable=True, code="429", retry_after=7))
+    asyncio.run(_dispatcher(any_db, sender).drain())
+    [row] = _messages(any_db)
+    assert as_utc(row.next_attempt_at) == datetime(2026, 11, 27, 17, 0, 7, tzinfo=UTC)
+
+
+def test_permanent_errors_fail_at_once(any_db):
+    _enqueue(any_db)
+    sender = RecordingSender(fail=lambda m: SendError("not a mobile number", retryable=False, code="21614"))
+    asyncio.run(_dispatcher(any_db, sender).drain())
+    [row] = _messages(any_db)
+    assert (row.status, row.attempts, row.error_code) == ("failed", 1, "21614")
+
+
+def test_recipient_gone_calls_the_hook_in_the_same_transaction(any_db):
+    maker_id = _maker(any_db)
+    _enqueue(any_db, maker_id=maker_id)
+    gone = []
+
+    def hook(session, channel, address, code):
+        gone.append((channel, address, code))
+        session.add(OptOut(channel=channel, address=address, reason=code))
+
+    sender = RecordingSender(fail=lambda m: SendError("opted out", retryable=True, code="21610", recipient_gone=True))
+    asyncio.run(_dispatcher(any_db, sender, on_recipient_gone=hook).drain())
+    assert gone == [("sms", PHONE, "21610")]
+    [row] = _messages(any_db)
+    assert (row.status, row.attempts) == ("failed", 1)
+    # Later messages to that address are cancelled before they reach the sender.
+    _enqueue(any_db, text="another", purpose="invitation")
+    sender.fail = None
+    asyncio.run(_dispatcher(any_db, sender).drain())
+    assert sender.sent == []
+    assert _messages(any_db)[-1].status == "cancelled"
+
+
+def test_opt_out_is_checked_at_send_time(any_db):
+    maker_id = _maker(any_db)
+    _enqueue(any_db, 2, maker_id=maker_id)
+    with any_db.transaction() as session:
+        session.add(OptOut(channel="sms", address=PHONE, reason="STOP"))
+    sender = RecordingSender()
+    asyncio.run(_dispatcher(any_db, sender).drain())
+    assert sender.sent == []
+    assert {(r.status, r.error_code) for r in _messages(any_db)} == {("cancelled", "recipient_opted_out")}
+
+
+def test_stopped_maker_gets_nothing_and_alerts_off_only_stops_alerts(any_db):
+    stopped = _maker(any_db, "+13135550111", status="stopped")
+    quiet = _maker(any_db, "+13135550112", alerts_opt_out=True)
+    with any_db.transaction() as session:
+        enqueue(
+            session, channel="sms", address="+13135550111", text="job", purpose="invitation", key="1", maker_id=stopped
+        )
+        enqueue(
+            session,
+            channel="sms",
+            address="+13135550112",
+            text="alert",
+            purpose="alert",
+            lane="bulk",
+            key="2",
+            maker_id=quiet,
+        )
+        enqueue(
+            session, channel="sms", address="+13135550112", text="job", purpose="invitation", key="3", maker_id=quiet
+        )
+    sender = RecordingSender()
+    asyncio.run(_dispatcher(any_db, sender).drain())
+    assert [(m.address, m.text) for m in sender.sent] == [("+13135550112", "job")]
+    assert [r.error_code for r in _messages(any_db)] == ["recipient_opted_out", "alerts_off", None]
+
+
+def test_loop_guard_stops_identical_texts_to_one_recipient(any_db):
+    with any_db.transaction() as session:
+        for i in range(LOOP_GUARD_LIMIT + 5):
+            enqueue(
+                session,
+                channel="sms",
+                address=PHONE,
+                text="Sorry, I did not understand.",
+                purpose="reply",
+                key=f"loop{i}",
+                now=NOON,
+            )
+        enqueue(session, channel="sms", address=PHONE, text="Something else", purpose="reply", key="other", now=NOON)
+    sender = RecordingSender()
+    clock = Clock(NOON)
+    dispatcher = _dispatcher(any_db, sender, clock, max_batch=7)
+    asyncio.run(dispatcher.drain())
+    assert len(sender.texts_to(PHONE)) == LOOP_GUARD_LIMIT + 1
+    statuses = [r.error_code for r in _messages(any_db) if r.status == "failed"]
+    assert statuses == ["loop_guard"] * 5
+    # Five minutes on, the same text may go again.
+    clock.advance(minutes=6)
+    _enqueue(any_db, text="Sorry, I did not understand.", now=clock.now)
+    asyncio.run(dispatcher.drain())
+    assert len(sender.texts_to(PHONE)) == LOOP_GUARD_LIMIT + 2
+
+
+def test_quiet_hours_hold_bulk_sms_but_not_replies(any_db):
+    late = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)  # 23:00 in Detroit, 20:00 in Los Angeles
+    with any_db.transaction() as session:
+        enqueue(
+            session,
+            channel="sms",
+            address="+13135550121",
+            text="alert",
+            purpose="alert",
+            lane="bulk",
+            key="a",
+            timezone="America/Detroit",
+            now=late,
+        )
+        enqueue(
+            session,
+            channel="sms",
+            address="+12135550122",
+            text="alert",
+            purpose="alert",
+            lane="bulk",
+            key="b",
+            timezone="America/Los_Angeles",
+            now=late,
+        )
+        enqueue(
+            session,
+            channel="sms",
+            address="+13135550123",
+            text="reply",
+            purpose="reply",
+            key="c",
+            timezone="America/Detroit",
+            now=late,
+        )
+    sender = RecordingSender()
+    clock = Clock(late)
+    policy = ChannelPolicy(quiet_hours=parse_quiet_hours("21:00-08:00"))
+    dispatcher = _dispatcher(any_db, sender, clock, policy=policy)
+    asyncio.run(dispatcher.drain())
+    assert sorted(m.address for m in sender.sent) == ["+12135550122", "+13135550123"]
+    held = _messages(any_db)[0]
+    assert held.status == "queued"
+    assert as_utc(held.next_attempt_at) == datetime(2026, 11, 28, 13, 0, tzinfo=UTC)  # 08:00 in Detroit
+    clock.now = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
+    asyncio.run(dispatcher.drain())
+    assert [m.address for m in sender.sent][-1] == "+13135550121"
+
+
+def test_quiet_hours_across_midnight_and_within_a_day():
+    from zoneinfo import ZoneInfo
+
+    from bot.outbox import quiet_until
+
+    detroit = ZoneInfo("America/Detroit")
+    night = parse_quiet_hours("21:00-08:00")
+    assert quiet_until(datetime(2026, 11, 27, 17, 0, tzinfo=UTC), detroit, night) is None
+    assert quiet_until(datetime(2026, 11, 28, 6, 0, tzinfo=UTC), detroit, night) == datetime(
+        2026, 11, 28, 13, 0, tzinfo=UTC
+    )
+    lunch = parse_quiet_hours("12:00-13:00")
+    assert quiet_until(datetime(2026, 11, 27, 17, 30, tzinfo=UTC), detroit, lunch) == datetime(
+        2026, 11, 27, 18, 0, tzinfo=UTC
+    )
+    assert parse_quiet_hours("") is None
+
+
+def test_pace_is_never_above_the_rate(sqlite_db):
+    _enqueue(sqlite_db, 11)
+    sender = RecordingSender()
+    dispatcher = _dispatcher(sqlite_db, sender, Clock(NOON), policy=ChannelPolicy(per_second=20), horizon=0.2)
+    started = time.monotonic()
+    asyncio.run(dispatcher.drain())
+    assert len(sender.sent) == 11
+    assert time.monotonic() - started >= 10 / 20 * 0.98
+
+
+def test_sms_pace_counts_segments(sqlite_db):
+    long_text = "x" * 300  # two segments
+    with sqlite_db.transaction() as session:
+        for i in range(5):
+            enqueue(session, channel="sms", address=PHONE, text=f"{long_text}{i}", purpose="reply", key=f"l{i}")
+    [row, *_] = _messages(sqlite_db)
+    assert row.segments == 2
+    sender = RecordingSender()
+    dispatcher = _dispatcher(sqlite_db, sender, policy=ChannelPolicy(per_second=20), horizon=0.2)
+    started = time.monotonic()
+    asyncio.run(dispatcher.drain())
+    assert time.monotonic() - started >= 8 / 20 * 0.98  # ten segments; the last message's two start at 8/20 s
+
+
+def test_a_lease_that_ran_out_is_claimed_again_and_the_late_owner_cannot_overwrite(any_db):
+    _enqueue(any_db)
+    clock = Clock(NOON)
+    crashed = _dispatcher(any_db, RecordingSender(), clock, lease_seconds=30)
+    [claimed] = crashed.claim("sms")  # …and the process dies before sending
+    survivor_sender = RecordingSender()
+    survivor = _dispatcher(any_db, survivor_sender, clock, lease_seconds=30)
+    assert survivor.claim("sms") == []  # still leased
+    clock.advance(seconds=31)
+    asyncio.run(survivor.drain())
+    assert len(survivor_sender.sent) == 1
+    from bot.outbox import SendResult, _Outcome
+
+    crashed._record("sms", [_Outcome(claimed.outgoing.id, result=SendResult("SMlate"))])
+    [row] = _messages(any_db)
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert row.provider_id != "SMlate"
+
+
+def test_status_reports_only_move_forward(any_db):
+    _enqueue(any_db)
+    asyncio.run(_dispatcher(any_db, RecordingSender()).drain())
+    [row] = _messages(any_db)
+    sid = row.provider_id
+    steps = [
+        ("queued", False, "sent"),
+        ("sent", False, "sent"),
+        ("delivered", True, "delivered"),
+        ("sent", False, "delivered"),
+        ("failed", False, "delivered"),
+        ("bogus", False, "delivered"),
+    ]
+    for reported, changed, expected in steps:
+        with any_db.transaction() as session:
+            assert record_status(session, "sms", sid, reported, None, NOON) is changed
+        assert _messages(any_db)[0].status == expected
+    with any_db.transaction() as session:
+        assert record_status(session, "sms", "SMunknown", "delivered", None, NOON) is False
+
+
+def test_undelivered_keeps_the_error_code(any_db):
+    _enqueue(any_db)
+    asyncio.run(_dispatcher(any_db, RecordingSender()).drain())
+    sid = _messages(any_db)[0].provider_id
+    with any_db.transaction() as session:
+        record_status(session, "sms", sid, "undelivered", "30006", NOON)
+    row = _messages(any_db)[0]
+    assert (row.status, row.error_code) == ("failed", "30006")
+
+
+def test_a_sender_that_raises_anything_does_not_stop_the_queue(any_db):
+    _enqueue(any_db, 2)
+
+    def boom(message):
+        if message.text == "message 0":
+            raise KeyError("bug")
+        return None
+
+    sender = RecordingSender(fail=boom)
+    asyncio.run(_dispatcher(any_db, sender).drain())
+    rows = _messages(any_db)
+    assert [(r.status, r.error_code) for r in rows] == [("errored", "sender_error"), ("sent", None)]
+
+
+def test_the_run_loop_stops_cleanly_and_hands_back_what_it_did_not_send(sqlite_db):
+    _enqueue(sqlite_db, 5)
+    sender = RecordingSender()
+    dispatcher = _dispatcher(sqlite_db, sender, policy=ChannelPolicy(per_second=4), horizon=2.0, poll_interval=0.05)
+
+    async def scenario():
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        await asyncio.sleep(0.6)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
+    rows = _messages(sqlite_db)
+    sent = [r for r in rows if r.status == "sent"]
+    assert 1 <= len(sent) < 5
+    assert {r.status for r in rows} <= {"sent", "queued"}
+    assert all(r.attempts == (1 if r.status == "sent" else 0) for r in rows)
