@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench eval clean
+.PHONY: run test peers lint bench eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,31 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# npm test peers for the integration tests (tests/peers/package.json): Prism and telegram-test-api, plus
+# Twilio's OpenAPI description, taken from the npm tarball of @twilio-alpha/mcp (its dependencies are not needed).
+PEERS := tests/peers
+TWILIO_SPEC := $(PEERS)/spec/twilio_api_v2010.json
+TWILIO_SPEC_PACKAGE := @twilio-alpha/mcp@0.7.0
+
+$(PEERS)/node_modules/.makerlink-installed: $(PEERS)/package.json $(PEERS)/package-lock.json
+	npm ci --prefix $(PEERS) --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(TWILIO_SPEC):
+	rm -rf $(PEERS)/spec/.pack && mkdir -p $(PEERS)/spec/.pack
+	npm pack $(TWILIO_SPEC_PACKAGE) --pack-destination $(PEERS)/spec/.pack --silent --loglevel=error >/dev/null
+	tar -xzf $(PEERS)/spec/.pack/*.tgz -O package/twilio-oai/spec/json/twilio_api_v2010.json > $@.tmp
+	mv $@.tmp $@
+	rm -rf $(PEERS)/spec/.pack
+
+peers: $(PEERS)/node_modules/.makerlink-installed $(TWILIO_SPEC)
+
 run: $(VENV)/.installed
 	$(BIN)/makerlink serve
 
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed peers
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	MAKERLINK_REQUIRE_PEERS=1 $(BIN)/python -m pytest
 
 eval: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/eval_match.py

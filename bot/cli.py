@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import date
 from importlib import resources
@@ -13,10 +14,12 @@ import alembic.util
 import sqlalchemy.exc
 import typer
 
-from bot import __version__, bootstrap, texts
+from bot import __version__, bootstrap, outbox, texts
 from bot.config import ConfigError
 from bot.db import SchemaOutOfDate, safe_url
+from bot.models import MESSAGE_STATUSES
 from bot.services import makers as maker_service
+from bot.services import requests as request_service
 from matching.matcher import Matcher, MatchResult
 
 app = typer.Typer(
@@ -27,8 +30,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 makers_app = typer.Typer(help="The maker directory.", no_args_is_help=True)
+requests_app = typer.Typer(help="Buyers' requests and the makers invited to them.", no_args_is_help=True)
+messages_app = typer.Typer(help="The outbox: every message makerlink sends.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(makers_app, name="makers")
+app.add_typer(requests_app, name="requests")
+app.add_typer(messages_app, name="messages")
 
 DEMO_EXAMPLE_REQUEST = "need 500 face shields by Friday near 48201"
 
@@ -209,15 +216,160 @@ def match(
     _print_result(result)
 
 
+# ── requests ──
+
+
+@requests_app.command("invite")
+def requests_invite(
+    text: Annotated[str, typer.Argument(help="The request, e.g. “500 face shields by Friday near 48201”.")],
+    zip_code: Annotated[
+        str | None, typer.Option("--zip", help="Where it is needed, when the text names no ZIP.")
+    ] = None,
+    radius_miles: Annotated[
+        float | None,
+        typer.Option("--radius-miles", min=0.1, max=3000, help="Search radius (default MAKERLINK_MATCH_RADIUS_MILES)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, max=100, help="Makers to ask (default MAKERLINK_MAX_INVITES).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the request as JSON.")] = False,
+) -> None:
+    """Open a request on a buyer's behalf and queue SMS invitations to the best makers (sent by `serve`)."""
+    runtime = _runtime()
+    settings = runtime.settings
+    try:
+        opened = request_service.open_request(
+            runtime.db,
+            runtime.taxonomy,
+            text,
+            zip_code=zip_code,
+            radius_miles=radius_miles or settings.match_radius_miles,
+            max_invites=limit or settings.max_invites,
+        )
+    except request_service.RequestProblem as problem:
+        raise _fail(str(problem), 1) from None
+    view = request_service.list_requests(runtime.db, code=opened.request.code)[0]
+    if as_json:
+        typer.echo(json.dumps(view.as_dict(), ensure_ascii=False))
+        return
+    request = opened.request
+    typer.echo(texts.REQUEST_OPENED.format(code=request.code, summary=request_service.summary(request)))
+    if not opened.invited:
+        typer.echo(texts.REQUEST_NONE_INVITED.format(radius=request.radius_miles))
+        return
+    typer.echo(texts.REQUEST_INVITED.format(count=len(opened.invited), radius=request.radius_miles))
+    for invitation, maker in opened.invited:
+        distance = texts.MILES.format(miles=invitation.distance_miles) if invitation.distance_miles is not None else ""
+        typer.echo(
+            texts.REQUEST_INVITED_LINE.format(
+                rank=invitation.rank, name=maker.name, distance=distance, why=invitation.why
+            )
+        )
+
+
+@requests_app.command("list")
+def requests_list(
+    status: Annotated[str | None, typer.Option("--status", help="Only requests with this status.")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="Only the request with this code.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array of requests.")] = False,
+) -> None:
+    """Requests, newest first, with every invited maker's answer."""
+    runtime = _runtime()
+    views = request_service.list_requests(runtime.db, status=status, code=code)
+    if as_json:
+        typer.echo(json.dumps([v.as_dict() for v in views], ensure_ascii=False))
+        return
+    if not views:
+        typer.echo(texts.REQUEST_NOT_FOUND.format(code=code) if code else texts.REQUESTS_EMPTY)
+        return
+    for view in views:
+        r = view.request
+        typer.echo(f"{r.code}  {r.status:<9}  {request_service.summary(r)}")
+        for invitation, maker in view.invitations:
+            answer = (
+                texts.terms(
+                    invitation.quantity_offered,
+                    invitation.price_cents,
+                    invitation.total_cents,
+                    invitation.lead_time_days,
+                )
+                if invitation.status == "quoted"
+                else ""
+            )
+            typer.echo(f"    {invitation.rank}. {maker.name[:40]:<40}  {invitation.status:<9}  {answer}")
+
+
+# ── messages ──
+
+
+@messages_app.command("list")
+def messages_list(
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Only messages with this status: queued, sending, sent, delivered, failed, …"),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="How many, newest first.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array of messages.")] = False,
+) -> None:
+    """Messages in the outbox, newest first, with their status and any error."""
+    runtime = _runtime()
+    if status and status not in MESSAGE_STATUSES:
+        raise _fail(texts.MESSAGES_BAD_STATUS.format(status=status, statuses=", ".join(MESSAGE_STATUSES)))
+    rows = outbox.list_messages(runtime.db, status=status, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([outbox.message_dict(row) for row in rows], ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo(texts.MESSAGES_EMPTY.format(where=f" with status {status}" if status else ""))
+        return
+    for row in rows:
+        error = f"  [{row.error_code}: {row.error_reason}]" if row.error_code else ""
+        text = " ".join(row.text.split())
+        typer.echo(
+            f"{row.id:>6}  {row.created_at:%Y-%m-%d %H:%M}  {row.channel:<8} {row.address:<14} {row.status:<9} "
+            f"{row.purpose:<11} {text[:60]}{'…' if len(text) > 60 else ''}{error}"
+        )
+
+
 # ── serve ──
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Their request lines would carry full URLs and phone numbers; ours say what happened, masked.
+    for noisy in ("httpx", "twilio.http_client", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 @app.command("serve")
-def serve() -> None:
-    """Run the bot. With no Telegram or Twilio settings it runs locally on SQLite (today: the matcher demo)."""
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default MAKERLINK_HOST).")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on (default MAKERLINK_PORT).")
+    ] = None,
+) -> None:
+    """Run the bot with the channels that are configured; with none, a local demo on SQLite."""
     runtime = _runtime()
-    if not runtime.settings.is_sandbox:
-        raise _fail(texts.CHANNELS_NOT_YET)
+    settings = runtime.settings
+    if settings.telegram_configured:
+        raise _fail(texts.TELEGRAM_NOT_YET)
+    if not settings.is_sandbox:
+        import uvicorn
+
+        _configure_logging()
+        server = bootstrap.build_server(runtime)
+        typer.echo(
+            texts.SERVE_BANNER.format(
+                version=__version__,
+                channels=", ".join(server.channels),
+                url=safe_url(runtime.db.url),
+                public=settings.public_url,
+            )
+        )
+        uvicorn.run(
+            server.app, host=host or settings.host, port=port or settings.port, access_log=False, log_config=None
+        )
+        return
     if maker_service.count_makers(runtime.db) == 0:
         data, name = _demo_csv()
         report = maker_service.import_makers(runtime.db, data, name, runtime.taxonomy)

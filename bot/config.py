@@ -124,6 +124,11 @@ class Settings(BaseSettings):
                     f"{ENV_PREFIX}TWILIO_FROM_NUMBER or {ENV_PREFIX}TWILIO_MESSAGING_SERVICE_SID is required "
                     "to send SMS"
                 )
+            if not self.public_url:
+                raise ValueError(
+                    f"{ENV_PREFIX}PUBLIC_URL is required with Twilio: it is the https address where Twilio "
+                    "posts incoming SMS (/twilio/sms) and delivery reports (/twilio/status)"
+                )
         if self.twilio_from_number and self.twilio_messaging_service_sid:
             raise ValueError(
                 f"set {ENV_PREFIX}TWILIO_FROM_NUMBER or {ENV_PREFIX}TWILIO_MESSAGING_SERVICE_SID, not both"

@@ -22,9 +22,7 @@ class Maker(SQLModel, table=True):
     """A maker who can be asked to make things: reached by SMS at `phone`."""
 
     __tablename__ = "maker"
-    __table_args__ = (
-        sa.CheckConstraint("status IN ('active', 'paused', 'stopped')", name="ck_maker_status"),
-    )
+    __table_args__ = (sa.CheckConstraint("status IN ('active', 'paused', 'stopped')", name="ck_maker_status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -150,7 +148,7 @@ class Invitation(SQLModel, table=True):
     status: str = Field(default="invited", max_length=16, index=True, sa_column_kwargs=_server_default("invited"))
     quantity_offered: int | None = None
     price_cents: int | None = None  # per unit
-    price_text: str | None = Field(default=None, max_length=100)  # as the maker wrote it, when not per unit
+    total_cents: int | None = None  # when the maker quoted a total instead
     lead_time_days: int | None = None
     late_days: int | None = None
     answer_text: str | None = Field(default=None, max_length=1600)

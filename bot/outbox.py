@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot.db import Database
-from bot.models import LANES, Buyer, ChannelPace, Maker, OptOut, OutboundMessage, utcnow
+from bot.models import LANES, Buyer, ChannelPace, Maker, OptOut, OutboundMessage, as_utc, utcnow
 from bot.segments import count_segments
 
 
@@ -661,6 +661,26 @@ def list_messages(db: Database, status: str | None = None, limit: int = 200) -> 
         if status:
             query = query.where(OutboundMessage.status == status)
         return list(session.exec(query).all())
+
+
+def message_dict(row: OutboundMessage) -> dict:
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "address": row.address,
+        "purpose": row.purpose,
+        "lane": row.lane,
+        "status": row.status,
+        "text": row.text,
+        "segments": row.segments,
+        "attempts": row.attempts,
+        "provider_id": row.provider_id,
+        "error_code": row.error_code,
+        "error_reason": row.error_reason,
+        "created_at": as_utc(row.created_at).isoformat(),
+        "sent_at": as_utc(row.sent_at).isoformat() if row.sent_at else None,
+        "delivered_at": as_utc(row.delivered_at).isoformat() if row.delivered_at else None,
+    }
 
 
 def count_by_status(db: Database) -> dict[str, int]:

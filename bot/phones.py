@@ -30,3 +30,9 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
 def _nanp_shape(number: phonenumbers.PhoneNumber) -> bool:
     national = str(number.national_number)
     return number.country_code == 1 and len(national) == 10 and national[0] in "23456789" and national[3] in "23456789"
+
+
+def masked(address: str | None) -> str:
+    """For logs: only the last four digits of a phone number (or chat id)."""
+    text = str(address or "")
+    return f"…{text[-4:]}" if len(text) > 4 else "…"

@@ -79,10 +79,15 @@ DEMO_LOADED = "Loaded the demo directory ({count} Detroit-area and US makers, fi
 DEMO_EXAMPLE = "Example request: “{text}”"
 DEMO_PROMPT = "Type a request (an empty line or Ctrl-D quits): "
 DEMO_BYE = "Bye."
-CHANNELS_NOT_YET = (
-    "Telegram and SMS channels are not in this release yet; unset the MAKERLINK_TELEGRAM_* and "
-    "MAKERLINK_TWILIO_* settings to run the local demo."
+TELEGRAM_NOT_YET = (
+    "The Telegram channel is not in this release yet; unset the MAKERLINK_TELEGRAM_* settings to run SMS only "
+    "(or every account setting to run the local demo)."
 )
+SERVE_BANNER = (
+    "makerlink {version} — channels: {channels}; database {url}.\n"
+    "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
+)
+MESSAGES_BAD_STATUS = "“{status}” is not a message status; use one of: {statuses}."
 SCHEMA_OUT_OF_DATE = "The database at {url} is not up to date; run `makerlink db upgrade` first."
 
 
@@ -111,3 +116,135 @@ def request_summary(
         if radius:
             parts.append(SUMMARY_WITHIN.format(radius=radius))
     return " · ".join(parts)
+
+
+# ── requests (the CLI today; the Telegram chat wires buyers in) ──
+REQUEST_NO_ITEM = MATCH_NO_ITEM
+REQUEST_NO_PLACE = "Where is it needed? Add a ZIP code to the request or give --zip."
+REQUEST_UNKNOWN_ZIP = "“{zip}” is not a known US ZIP code."
+REQUEST_OPENED = "Request {code} opened: {summary}"
+REQUEST_INVITED = "Asked {count} makers by SMS (within {radius:g} miles):"
+REQUEST_INVITED_LINE = "  {rank}. {name} — {distance} — {why}"
+REQUEST_NONE_INVITED = "No maker fits within {radius:g} miles; the request stays open."
+REQUESTS_EMPTY = 'No requests yet. Open one with `makerlink requests invite "500 face shields near 48201"`.'
+REQUEST_NOT_FOUND = "No request with code {code}."
+MESSAGES_EMPTY = "No messages{where}."
+
+
+# ── SMS to makers ──
+# An invitation never names the buyer; it says exactly how to answer. Kept within two segments when it can.
+SMS_INVITATION = (
+    "makerlink job {code}: {what}{when}, {where}. Can you make it? "
+    "Reply YES {code} with price and days to make (e.g. YES {code} $2.10 each 5 days), or NO {code}."
+)
+SMS_INVITATION_SHORT = "makerlink job {code}: {what}{when}, {where}. Reply YES {code} price days, or NO {code}."
+SMS_WHEN_BY = ", needed by {date}"
+SMS_WHEN_ASAP = ", needed ASAP"
+SMS_WHERE = "{distance} from you ({area})"
+SMS_WHERE_AREA = "near {area}"
+SMS_QUANTITY_UNKNOWN = "{item} (quantity open)"
+
+SMS_QUOTE_THANKS = "Thanks! Your answer for job {code} ({terms}) went to the buyer. We'll text you if they accept."
+SMS_QUOTE_TERMS_NONE = "no price yet"
+SMS_QUOTE_HINT = " Tip: add your price and days, e.g. YES {code} $2.10 each 5 days."
+SMS_DECLINE_THANKS = "Thanks for letting us know — job {code} is off your list."
+SMS_DONE_THANKS = "Marked job {code} delivered. Thank you!"
+SMS_LATE_NOTED = "Thanks — we told the buyer job {code} is running {days} late."
+SMS_LATE_NOTED_NO_DAYS = (
+    "Thanks — we told the buyer job {code} is running late. Reply LATE {code} 3 to say how many days."
+)
+SMS_NOT_ACCEPTED_YET = "Job {code} is not accepted by the buyer yet, so there is nothing to deliver."
+SMS_NOT_ACCEPTED_LATE = "Job {code} is not accepted by the buyer yet; no need to report a delay."
+SMS_JOB_CLOSED = "Job {code} is closed ({status}); nothing changed."
+SMS_ALREADY_ACCEPTED = "Job {code} is already agreed; text DONE {code} when delivered or LATE {code} 3 if late."
+SMS_UNKNOWN_CODE = "There is no job {code} for this number. {jobs}"
+SMS_NO_OPEN_JOBS = "You have no open jobs right now."
+SMS_WHICH_JOB = "Which job? Reply with its code: {choices}"
+SMS_WHICH_CHOICE = "{code} ({what})"
+SMS_MY_JOBS = "Your jobs: {jobs}"
+SMS_MY_JOB = "{code} {what} — {state}"
+SMS_JOB_STATE = {
+    "invited": "waiting for your answer",
+    "quoted": "you answered, waiting for the buyer",
+    "accepted": "agreed, due {due}",
+}
+SMS_DUE_OPEN = "as agreed"
+SMS_CODE_ALONE = "For job {code}, reply YES {code} (with price and days) or NO {code}."
+SMS_PAUSED_UNTIL = "Paused until {date}: no job requests until then. Text RESUME to come back sooner."
+SMS_PAUSED = "Paused: no job requests until you text RESUME."
+SMS_RESUMED = "Welcome back — you will get job requests again."
+SMS_NOT_PAUSED = "You are already taking job requests."
+SMS_CAPS = "You make: {caps}. Text CAPS ADD item; item or CAPS REMOVE 2 to change this."
+SMS_CAPS_LINE = "{n}) {phrase}"
+SMS_CAPS_EMPTY = "No capabilities listed. Text CAPS ADD face shields; sewing to add some."
+SMS_CAPS_ADDED = "Added: {added}. {understood}"
+SMS_CAPS_ALREADY = "Already listed: {phrases}."
+SMS_CAPS_REMOVED = "Removed: {phrase}."
+SMS_CAPS_NOT_FOUND = "Nothing to remove matches “{what}”. {caps}"
+SMS_CAPS_NEED_ITEMS = "Say what to add, e.g. CAPS ADD face shields; sewing."
+SMS_CAPS_TOO_MANY = "You can list at most {limit} capabilities; remove some first (CAPS REMOVE 2)."
+SMS_UNDERSTOOD = "I understood: {labels}."
+SMS_NOT_RECOGNISED = "Kept as written (not in our list yet): {phrases}."
+SMS_ALERTS_OFF = "Alerts are off. You will still get job requests; text ALERTS ON to get alerts again."
+SMS_ALERTS_ON = "Alerts are on again."
+SMS_RESUBSCRIBED = "You are back on makerlink and will get job requests again. Text HELP for commands."
+SMS_HELP = (
+    "makerlink: YES code price days / NO code to answer a job, DONE code when delivered, LATE code days, "
+    "MY for your jobs, PAUSE 2W / RESUME, CAPS to see what you make, ALERTS OFF, STOP to leave."
+)
+SMS_UNKNOWN = "Sorry, I did not understand. {hint}"
+SMS_HINT_ONE_JOB = "To answer job {code}: YES {code} $2.10 each 5 days, or NO {code}. Text HELP for more."
+SMS_HINT = "Text HELP for the commands, or MY for your jobs."
+SMS_STRANGER = "This is makerlink, which sends local makers job requests from buyers. Text JOIN to sign up as a maker."
+SMS_ALREADY_JOINED = "You are already signed up as {name}. Text CAPS to see what you make, HELP for commands."
+SMS_JOIN_NAME = "Welcome to makerlink! What is your business or shop name?"
+SMS_JOIN_NAME_BAD = "Please send your business name (up to {limit} characters)."
+SMS_JOIN_ZIP = "Thanks, {name}. What is your 5-digit ZIP code?"
+SMS_JOIN_ZIP_BAD = "I could not find ZIP code “{value}”. Please send a 5-digit US ZIP code."
+SMS_JOIN_CAPS = "What do you make or do? Separate items with ; (e.g. face shields; sewing; 3D printing)."
+SMS_JOIN_CAPS_BAD = "Please list at least one thing you make, e.g. face shields; sewing."
+SMS_JOINED = (
+    "You're in, {name} ({zip})! {understood} You'll get job requests by text. HELP for commands, STOP to leave."
+)
+SMS_ERROR = "Sorry, something went wrong on our side. Please try again in a few minutes."
+
+# ── what buyers see of a maker's answer (sent on Telegram once the chat exists) ──
+BUYER_QUOTE = "Maker {rank} — {distance} — {terms}"
+BUYER_DECLINED = "Maker {rank} cannot take this one."
+BUYER_DELIVERED = "Maker {rank} says your order {code} is delivered."
+BUYER_LATE = "Maker {rank} says order {code} is running late{days}."
+BUTTON_ACCEPT = "Accept"
+BUTTON_DECLINE = "Decline"
+
+TERMS_QUANTITY = "can make {quantity:,}"
+TERMS_QUANTITY_UNKNOWN = "can make it"
+TERMS_PRICE_EACH = "at ${price} each"
+TERMS_PRICE_TOTAL = "for ${price} in all"
+TERMS_READY = "ready in {days}"
+DAYS = {1: "1 day"}
+DAYS_MANY = "{n} days"
+MILES = "{miles:.1f} mi"
+MILES_UNKNOWN = "distance unknown"
+
+
+def days_text(n: int) -> str:
+    return DAYS.get(n, DAYS_MANY.format(n=n))
+
+
+def money(cents: int) -> str:
+    """$2.10, $500, $1,050.50."""
+    whole, part = divmod(cents, 100)
+    return f"{whole:,}" + (f".{part:02d}" if part else "")
+
+
+def terms(quantity: int | None, price_cents: int | None, total_cents: int | None, lead_days: int | None) -> str:
+    """“can make 500 at $2.10 each, ready in 5 days”."""
+    parts = [TERMS_QUANTITY.format(quantity=quantity) if quantity else TERMS_QUANTITY_UNKNOWN]
+    if price_cents is not None:
+        parts.append(TERMS_PRICE_EACH.format(price=money(price_cents)))
+    elif total_cents is not None:
+        parts.append(TERMS_PRICE_TOTAL.format(price=money(total_cents)))
+    text = " ".join(parts)
+    if lead_days is not None:
+        text += ", " + TERMS_READY.format(days=days_text(lead_days))
+    return text

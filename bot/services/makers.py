@@ -7,12 +7,13 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session, func, select
 
 from bot import texts
 from bot.db import Database
-from bot.models import Maker, MakerCapability, utcnow
+from bot.models import Maker, MakerCapability, as_utc, utcnow
 from bot.phones import to_e164
 from matching import geo
 from matching.directory import Directory, MakerProfile
@@ -257,9 +258,7 @@ def read_makers_csv(data: bytes, path: str = "the file") -> tuple[list[MakerRow]
             problems.append(RowProblem(start, texts.ROW_BINARY))
             continue
         if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
-            problems.append(
-                RowProblem(start, texts.ROW_EXTRA_VALUES.format(count=len(values), columns=len(columns)))
-            )
+            problems.append(RowProblem(start, texts.ROW_EXTRA_VALUES.format(count=len(values), columns=len(columns))))
             continue
         record: dict[str, str] = {}
         for i, column in enumerate(columns):
@@ -280,7 +279,8 @@ def read_makers_csv(data: bytes, path: str = "the file") -> tuple[list[MakerRow]
 # ── writing ──
 
 
-def _concepts(taxonomy: Taxonomy, phrase: str) -> str:
+def capability_concepts(taxonomy: Taxonomy, phrase: str) -> str:
+    """The taxonomy ids a capability phrase names, space-separated as stored."""
     return " ".join(tag.id for tag in taxonomy.tag(phrase))
 
 
@@ -322,7 +322,7 @@ def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
         for position, phrase in enumerate(row.capabilities):
             session.add(
                 MakerCapability(
-                    maker_id=maker.id, position=position, phrase=phrase, concepts=_concepts(taxonomy, phrase)
+                    maker_id=maker.id, position=position, phrase=phrase, concepts=capability_concepts(taxonomy, phrase)
                 )
             )
     return outcome
@@ -393,7 +393,15 @@ def responsiveness(maker: Maker) -> float | None:
     return round(0.7 * min(replied, 1.0) + 0.3 * min(delivered, 1.0), 3)
 
 
-def active_directory(db: Database, taxonomy: Taxonomy | None = None) -> Directory:
+def is_available(maker: Maker, now: datetime | None = None) -> bool:
+    """Active, or paused for a while that is over."""
+    if maker.status == "active":
+        return True
+    until = as_utc(maker.paused_until)
+    return maker.status == "paused" and until is not None and until <= (now or utcnow())
+
+
+def active_directory(db: Database, taxonomy: Taxonomy | None = None, now: datetime | None = None) -> Directory:
     """The makers who can be asked right now, ready for matching."""
     profiles = [
         MakerProfile(
@@ -408,6 +416,7 @@ def active_directory(db: Database, taxonomy: Taxonomy | None = None) -> Director
             lead_time_days=view.maker.lead_time_days,
             responsiveness=responsiveness(view.maker),
         )
-        for view in list_makers(db, status="active")
+        for view in list_makers(db)
+        if is_available(view.maker, now)
     ]
     return Directory(profiles, taxonomy)

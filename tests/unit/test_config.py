@@ -10,6 +10,7 @@ TWILIO = {
     "MAKERLINK_TWILIO_ACCOUNT_SID": "AC" + "a" * 32,
     "MAKERLINK_TWILIO_AUTH_TOKEN": "secret-token-value",
     "MAKERLINK_TWILIO_FROM_NUMBER": "+13135550100",
+    "MAKERLINK_PUBLIC_URL": "https://makerlink.example.org",
 }
 
 
@@ -61,6 +62,10 @@ BAD = [
         "MAKERLINK_TWILIO_FROM_NUMBER or MAKERLINK_TWILIO_MESSAGING_SERVICE_SID is required",
     ),
     ({**TWILIO, "MAKERLINK_TWILIO_MESSAGING_SERVICE_SID": "MG" + "b" * 32}, "not both"),
+    (
+        {k: v for k, v in TWILIO.items() if "PUBLIC" not in k},
+        "MAKERLINK_PUBLIC_URL is required with Twilio: it is the https address where Twilio posts incoming SMS",
+    ),
     ({**TWILIO, "MAKERLINK_TWILIO_FROM_NUMBER": "555-0100"}, "MAKERLINK_TWILIO_FROM_NUMBER must be a phone number"),
     ({"MAKERLINK_TELEGRAM_WEBHOOK_SECRET": "s3cret"}, "MAKERLINK_TELEGRAM_TOKEN is not"),
 ]

@@ -123,7 +123,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), server_default="invited", nullable=False),
         sa.Column("quantity_offered", sa.Integer(), nullable=True),
         sa.Column("price_cents", sa.Integer(), nullable=True),
-        sa.Column("price_text", sa.String(length=100), nullable=True),
+        sa.Column("total_cents", sa.Integer(), nullable=True),
         sa.Column("lead_time_days", sa.Integer(), nullable=True),
         sa.Column("late_days", sa.Integer(), nullable=True),
         sa.Column("answer_text", sa.String(length=1600), nullable=True),

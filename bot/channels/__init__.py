@@ -1,0 +1,1 @@
+"""Channel adapters: the senders (and receivers) that talk to Telegram and Twilio for the outbox."""

@@ -1,0 +1,231 @@
+"""The SMS channel's receiving side: Twilio's webhooks for incoming texts and delivery reports.
+
+Each post is checked against its X-Twilio-Signature, de-duplicated on MessageSid (Twilio retries), acted on
+in one transaction, and answered only after that commit — with empty TwiML, since every reply goes through
+the outbox. A bad message is answered, logged and kept; it never becomes a 500.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import ImmutableMultiDict
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from twilio.request_validator import RequestValidator
+
+from bot import outbox, texts
+from bot.db import Database
+from bot.models import InboundMessage, OutboundMessage, utcnow
+from bot.phones import masked
+from bot.services import sms_inbox
+from matching.taxonomy import Taxonomy
+
+CHANNEL = "sms"
+MAX_BODY_BYTES = 64 * 1024  # an SMS is at most 1,600 characters; Twilio's whole form stays far below this
+MAX_TEXT = 5000
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+log = logging.getLogger(__name__)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_capped(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refusing early (by Content-Length) or while streaming anything over `limit`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _field(form: ImmutableMultiDict, *names: str, limit: int) -> str:
+    """The first of `names` present, trimmed, without NUL characters (PostgreSQL refuses them)."""
+    for name in names:
+        value = (form.get(name) or "").replace("\x00", "").strip()
+        if value:
+            return value[:limit]
+    return ""
+
+
+def _port_variants(url: str) -> list[str]:
+    """Twilio may sign with or without the default port in the URL; accept either."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    host = parts.hostname or ""
+    variants = [url]
+    if parts.port is None and default:
+        variants.append(urlunsplit(parts._replace(netloc=f"{parts.netloc}:{default}")))
+    elif parts.port == default:
+        netloc = parts.netloc.rsplit(":", 1)[0] if host else parts.netloc
+        variants.append(urlunsplit(parts._replace(netloc=netloc)))
+    return variants
+
+
+@dataclass
+class TwilioWebhooks:
+    """The two Twilio endpoints, bound to one database and auth token."""
+
+    db: Database
+    taxonomy: Taxonomy
+    auth_token: str
+    public_url: str
+    default_timezone: str = "America/Detroit"
+    clock: Callable[[], datetime] = utcnow
+    on_enqueued: Callable[[], None] | None = None  # wakes the dispatcher after a commit
+
+    def __post_init__(self) -> None:
+        self._validator = RequestValidator(self.auth_token)
+
+    # ── checking ──
+
+    def signed_url(self, request: Request) -> str:
+        query = request.url.query
+        return self.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+
+    def signature_ok(self, request: Request, form: ImmutableMultiDict) -> bool:
+        given = request.headers.get("x-twilio-signature", "")
+        if not given:
+            return False
+        good = False
+        for url in _port_variants(self.signed_url(request)):
+            expected = self._validator.compute_signature(url, form)
+            # Constant time, and every variant checked, so timing says nothing about which part differed.
+            good |= hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+        return good
+
+    async def _form(self, request: Request) -> ImmutableMultiDict | Response:
+        try:
+            body = await read_capped(request)
+        except BodyTooLarge:
+            log.warning("twilio: refused a %s post over %s bytes", request.url.path, MAX_BODY_BYTES)
+            return PlainTextResponse("Request body too large.", status_code=413)
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+        form = ImmutableMultiDict(pairs)
+        if not self.signature_ok(request, form):
+            log.warning("twilio: refused a %s post with a missing or wrong signature", request.url.path)
+            return PlainTextResponse("Invalid signature.", status_code=403)
+        return form
+
+    # ── POST /twilio/sms ──
+
+    async def sms(self, request: Request) -> Response:
+        form = await self._form(request)
+        if isinstance(form, Response):
+            return form
+        sid = _field(form, "MessageSid", "SmsSid", limit=64)
+        sender = _field(form, "From", limit=64)
+        if not sid or not sender:
+            log.warning("twilio: a signed SMS post without MessageSid or From was ignored")
+            return PlainTextResponse("MessageSid and From are required.", status_code=400)
+        text = (form.get("Body") or "").replace("\x00", "")[:MAX_TEXT]
+        opt_out_type = _field(form, "OptOutType", limit=16)
+        try:
+            fresh = await run_in_threadpool(self._receive, sid, sender, text, opt_out_type)
+        except sa.exc.OperationalError:
+            log.exception("twilio: the database is unavailable; SMS %s not handled", sid)
+            return PlainTextResponse("Temporarily unavailable.", status_code=503)
+        if fresh and self.on_enqueued is not None:
+            self.on_enqueued()
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+    def _insert_inbound(self, session, sid: str, sender: str, text: str, status: str, error: str | None) -> bool:
+        table = InboundMessage.__table__
+        insert = pg_insert(table) if self.db.engine.dialect.name == "postgresql" else sqlite_insert(table)
+        values = {
+            "channel": CHANNEL,
+            "provider_id": sid,
+            "sender": sender,
+            "text": text,
+            "status": status,
+            "error": error,
+            "received_at": self.clock(),
+        }
+        result = session.execute(
+            insert.values(**values).on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        )
+        return result.rowcount == 1
+
+    def _receive(self, sid: str, sender: str, text: str, opt_out_type: str | None) -> bool:
+        """Record and act on one SMS; False when Twilio sent it before (nothing done twice)."""
+        now = self.clock()
+        try:
+            with self.db.transaction() as session:
+                if not self._insert_inbound(session, sid, sender, text, "processed", None):
+                    log.info("twilio: SMS %s from %s seen before; ignored", sid, masked(sender))
+                    return False
+                sms_inbox.handle_sms(
+                    session,
+                    self.taxonomy,
+                    phone=sender,
+                    text=text,
+                    message_id=sid,
+                    now=now,
+                    opt_out_type=opt_out_type,
+                    default_timezone=self.default_timezone,
+                )
+            log.info("twilio: SMS %s from %s handled", sid, masked(sender))
+            return True
+        except sa.exc.OperationalError:
+            raise
+        except Exception as error:
+            # A bug or an odd message: keep the message, tell the sender, never answer Twilio with a 500.
+            log.exception("twilio: SMS %s from %s could not be handled", sid, masked(sender))
+            with self.db.transaction() as session:
+                if not self._insert_inbound(session, sid, sender, text, "failed", type(error).__name__):
+                    return False
+                outbox.enqueue(
+                    session,
+                    channel=CHANNEL,
+                    address=sender,
+                    text=texts.SMS_ERROR,
+                    purpose="reply",
+                    key=f"sms-error:{sid}",
+                    now=now,
+                )
+            return True
+
+    # ── POST /twilio/status ──
+
+    async def status(self, request: Request) -> Response:
+        form = await self._form(request)
+        if isinstance(form, Response):
+            return form
+        sid = _field(form, "MessageSid", "SmsSid", limit=64)
+        status = _field(form, "MessageStatus", "SmsStatus", limit=32)
+        if not sid or not status:
+            return PlainTextResponse("MessageSid and MessageStatus are required.", status_code=400)
+        error_code = _field(form, "ErrorCode", limit=32) or None
+        try:
+            await run_in_threadpool(self._status, sid, status, error_code)
+        except sa.exc.OperationalError:
+            log.exception("twilio: the database is unavailable; status of %s not recorded", sid)
+            return PlainTextResponse("Temporarily unavailable.", status_code=503)
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+    def _status(self, sid: str, status: str, error_code: str | None) -> None:
+        with self.db.transaction() as session:
+            changed = outbox.record_status(session, CHANNEL, sid, status, error_code, self.clock())
+            if error_code == "21610":
+                address = session.execute(
+                    sa.select(OutboundMessage.address).where(OutboundMessage.provider_id == sid)
+                ).scalar()
+                if address:
+                    sms_inbox.mark_unreachable(session, CHANNEL, address, error_code)
+        log.info("twilio: status %s for %s%s", status, sid, "" if changed else " (no change)")

@@ -1,0 +1,261 @@
+"""Requests: open one from a buyer's words, send it to the best makers by SMS, read them back."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from bot import outbox, texts
+from bot.db import Database
+from bot.models import Invitation, Maker, Request, utcnow
+from bot.segments import count_segments
+from bot.services import makers as maker_service
+from bot.services.replies import new_code
+from matching import geo
+from matching.matcher import Match, Matcher, MatchResult
+from matching.taxonomy import Taxonomy
+
+MAX_SEGMENTS = 2  # an invitation should cost at most this many SMS segments
+_rng = random.SystemRandom()
+
+
+class RequestProblem(Exception):
+    """The request cannot be sent as it is; the message says what is missing, for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    request: Request
+    invited: list[tuple[Invitation, Maker]]
+    result: MatchResult
+
+
+def item_label(taxonomy: Taxonomy, result: MatchResult) -> str:
+    """What makers read: the taxonomy's names for the items, else the buyer's own words."""
+    labels = [taxonomy.label(concept) for concept in result.request.items]
+    return ", ".join(dict.fromkeys(labels)) or (result.request.item or "")
+
+
+def _unique_code(session: Session) -> str:
+    for attempt in range(20):
+        code = new_code(_rng, 4 if attempt < 10 else 6)
+        if session.exec(select(Request.id).where(Request.code == code)).first() is None:
+            return code
+    raise RuntimeError("could not find a free request code")
+
+
+def open_request(
+    db: Database,
+    taxonomy: Taxonomy,
+    text: str,
+    *,
+    zip_code: str | None = None,
+    radius_miles: float,
+    max_invites: int,
+    buyer_id: int | None = None,
+    source: str = "cli",
+    now: datetime | None = None,
+    today: date | None = None,
+) -> Opened:
+    """Parse, match and, in one transaction, store the request and queue an SMS invitation per chosen maker."""
+    now = now or utcnow()
+    if zip_code and geo.lookup_zip(zip_code) is None:
+        raise RequestProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=zip_code))
+    directory = maker_service.active_directory(db, taxonomy, now)
+    matcher = Matcher(directory, radius_miles=radius_miles, limit=max_invites)
+    result = matcher.match(text, zip=zip_code, now=today or now.date())
+    parsed = result.request
+    if not parsed.items and not parsed.item:
+        raise RequestProblem(texts.REQUEST_NO_ITEM)
+    if result.place is None:
+        if parsed.zip:
+            raise RequestProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=parsed.zip))
+        raise RequestProblem(texts.REQUEST_NO_PLACE)
+    with db.transaction() as session:
+        request = Request(
+            code=_unique_code(session),
+            buyer_id=buyer_id,
+            source=source,
+            text=text[:2000],
+            item=parsed.items[0] if parsed.items else None,
+            item_label=item_label(taxonomy, result)[:200],
+            concepts=" ".join(parsed.items),
+            quantity=parsed.quantity,
+            unit=parsed.unit,
+            deadline=parsed.deadline,
+            urgency=parsed.urgency,
+            zip=result.place.zip,
+            place_name=f"{result.place.city}, {result.place.state}"[:100],
+            lat=result.place.lat,
+            lon=result.place.lon,
+            radius_miles=result.radius_miles or radius_miles,
+            status="open",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(request)
+        session.flush()
+        invited = invite(session, request, result.matches, now)
+    return Opened(request, invited, result)
+
+
+def invite(
+    session: Session, request: Request, matches: tuple[Match, ...], now: datetime
+) -> list[tuple[Invitation, Maker]]:
+    """Invite each matched maker not invited yet; the SMS is queued in this same transaction."""
+    invited: list[tuple[Invitation, Maker]] = []
+    already = set(session.exec(select(Invitation.maker_id).where(Invitation.request_id == request.id)).all())
+    rank = len(already)
+    for match in matches:
+        maker = session.get(Maker, int(match.maker_id))
+        if maker is None or maker.id in already:
+            continue
+        rank += 1
+        invitation = Invitation(
+            request_id=request.id,
+            maker_id=maker.id,
+            rank=rank,
+            score=match.score,
+            why=match.why[:500],
+            distance_miles=match.distance_miles,
+            invited_at=now,
+            updated_at=now,
+        )
+        session.add(invitation)
+        session.flush()
+        maker.invited_count += 1
+        outbox.enqueue(
+            session,
+            channel="sms",
+            address=maker.phone,
+            text=invitation_sms(request, match.distance_miles),
+            purpose="invitation",
+            key=f"invitation:{invitation.id}",
+            lane="bulk",
+            priority=0,
+            maker_id=maker.id,
+            request_id=request.id,
+            timezone=maker.timezone,
+            now=now,
+        )
+        invited.append((invitation, maker))
+    return invited
+
+
+def _what(request: Request) -> str:
+    item = request.item_label or request.text[:60]
+    if not request.quantity:
+        return texts.SMS_QUANTITY_UNKNOWN.format(item=item)
+    unit = f" {request.unit} of" if request.unit else ""
+    return f"{request.quantity:,}{unit} {item}"
+
+
+def _when(request: Request) -> str:
+    if request.deadline:
+        d = request.deadline
+        return texts.SMS_WHEN_BY.format(date=f"{d:%a %b} {d.day}")
+    if request.urgency == "asap":
+        return texts.SMS_WHEN_ASAP
+    return ""
+
+
+def invitation_sms(request: Request, distance_miles: float | None) -> str:
+    """The invitation a maker receives: item, quantity, deadline, distance and area; never who is asking."""
+    area = request.place_name.split(",")[0] if request.place_name else ""
+    area = f"{area} {request.zip}".strip()
+    if distance_miles is not None:
+        where = texts.SMS_WHERE.format(distance=texts.MILES.format(miles=distance_miles), area=area)
+    else:
+        where = texts.SMS_WHERE_AREA.format(area=area)
+    fields = {"code": request.code, "what": _what(request), "when": _when(request), "where": where}
+    text = texts.SMS_INVITATION.format(**fields)
+    if count_segments(text) > MAX_SEGMENTS:
+        text = texts.SMS_INVITATION_SHORT.format(**fields)
+    what = fields["what"]
+    while count_segments(text) > MAX_SEGMENTS and len(fields["what"]) > 20:
+        # A long item description (or one in a script SMS carries 70 to a segment) is cut, never the how-to.
+        what = what[:-10]
+        fields["what"] = what.rstrip() + "…"
+        text = texts.SMS_INVITATION_SHORT.format(**fields)
+    return text
+
+
+def summary(request: Request) -> str:
+    return texts.request_summary(
+        request.item_label or None,
+        request.quantity,
+        request.unit,
+        f"{request.deadline:%a %d %b %Y}" if request.deadline else None,
+        request.urgency,
+        request.zip,
+        request.radius_miles,
+    )
+
+
+# ── reading ──
+
+
+@dataclass(frozen=True)
+class RequestView:
+    request: Request
+    invitations: tuple[tuple[Invitation, Maker], ...]
+
+    def as_dict(self) -> dict:
+        r = self.request
+        return {
+            "code": r.code,
+            "status": r.status,
+            "text": r.text,
+            "item": r.item,
+            "item_label": r.item_label,
+            "quantity": r.quantity,
+            "unit": r.unit,
+            "deadline": r.deadline.isoformat() if r.deadline else None,
+            "zip": r.zip,
+            "radius_miles": r.radius_miles,
+            "quantity_committed": r.quantity_committed,
+            "created_at": r.created_at.isoformat(),
+            "invitations": [
+                {
+                    "rank": inv.rank,
+                    "maker_id": maker.id,
+                    "maker": maker.name,
+                    "status": inv.status,
+                    "score": inv.score,
+                    "distance_miles": None if inv.distance_miles is None else round(inv.distance_miles, 1),
+                    "quantity_offered": inv.quantity_offered,
+                    "price_cents": inv.price_cents,
+                    "total_cents": inv.total_cents,
+                    "lead_time_days": inv.lead_time_days,
+                    "answer": inv.answer_text,
+                }
+                for inv, maker in self.invitations
+            ],
+        }
+
+
+def list_requests(
+    db: Database, status: str | None = None, code: str | None = None, limit: int = 100
+) -> list[RequestView]:
+    """Newest first, each with its invitations in rank order."""
+    with db.read() as session:
+        query = select(Request).order_by(Request.id.desc()).limit(limit)
+        if status:
+            query = query.where(Request.status == status)
+        if code:
+            query = query.where(Request.code == code.upper())
+        requests = list(session.exec(query).all())
+        ids = [r.id for r in requests]
+        rows = session.exec(
+            select(Invitation, Maker)
+            .join(Maker, Maker.id == Invitation.maker_id)
+            .where(Invitation.request_id.in_(ids))
+            .order_by(Invitation.rank)
+        ).all()
+    by_request: dict[int, list[tuple[Invitation, Maker]]] = {}
+    for invitation, maker in rows:
+        by_request.setdefault(invitation.request_id, []).append((invitation, maker))
+    return [RequestView(r, tuple(by_request.get(r.id or 0, ()))) for r in requests]

@@ -1,0 +1,619 @@
+"""What happens when someone texts makerlink: a maker answering a job, managing their listing, or a stranger joining.
+
+`handle_sms` runs inside the webhook's transaction: every state change and every reply it queues commits
+together, or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, select
+
+from bot import outbox, texts
+from bot.models import (
+    OPEN_INVITATION_STATUSES,
+    Buyer,
+    Conversation,
+    Invitation,
+    Maker,
+    MakerCapability,
+    OptOut,
+    Request,
+    as_utc,
+)
+from bot.services import makers as maker_service
+from bot.services.replies import Reply, parse_reply
+from matching import geo
+from matching.taxonomy import Taxonomy
+
+CHANNEL = "sms"
+CONVERSATION_TTL = timedelta(days=2)  # a half-finished sign-up or question older than this is forgotten
+CLOSED_REQUEST = ("cancelled", "expired", "fulfilled")
+log = logging.getLogger(__name__)
+
+
+class Inbox:
+    """One incoming SMS and everything it may touch, in the caller's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        taxonomy: Taxonomy,
+        *,
+        phone: str,
+        text: str,
+        message_id: str,
+        now: datetime,
+        default_timezone: str = "America/Detroit",
+    ) -> None:
+        self.session = session
+        self.taxonomy = taxonomy
+        self.phone = phone
+        self.text = text
+        self.message_id = message_id
+        self.now = now
+        self.maker = session.exec(select(Maker).where(Maker.phone == phone)).first()
+        zone_name = (self.maker.timezone if self.maker else None) or default_timezone
+        try:
+            self.zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.zone = ZoneInfo(default_timezone)
+        self._replies = 0
+
+    # ── replies and notes to the buyer ──
+
+    def reply(self, text: str) -> None:
+        self._replies += 1
+        outbox.enqueue(
+            self.session,
+            channel=CHANNEL,
+            address=self.phone,
+            text=text,
+            purpose="reply",
+            key=f"sms-reply:{self.message_id}:{self._replies}",
+            lane="reply",
+            maker_id=self.maker.id if self.maker else None,
+            timezone=self.maker.timezone if self.maker else None,
+            now=self.now,
+        )
+
+    def tell_buyer(self, request: Request, text: str, purpose: str, buttons=None) -> None:
+        """Relay to the buyer on Telegram; requests opened from the CLI have no buyer to tell."""
+        if request.buyer_id is None:
+            return
+        buyer = self.session.get(Buyer, request.buyer_id)
+        if buyer is None or buyer.chat_id is None:
+            return
+        outbox.enqueue(
+            self.session,
+            channel="telegram",
+            address=str(buyer.chat_id),
+            text=text,
+            purpose=purpose,
+            key=f"{purpose}:{self.message_id}",
+            buttons=buttons,
+            buyer_id=buyer.id,
+            request_id=request.id,
+            now=self.now,
+        )
+
+    # ── conversation state ──
+
+    def conversation(self) -> Conversation | None:
+        found = self.session.exec(
+            select(Conversation).where(Conversation.channel == CHANNEL, Conversation.address == self.phone)
+        ).first()
+        if found is not None and as_utc(found.updated_at) < self.now - CONVERSATION_TTL:
+            self.session.delete(found)
+            return None
+        return found
+
+    def remember(self, state: str, **data) -> None:
+        found = self.conversation()
+        if found is None:
+            found = Conversation(channel=CHANNEL, address=self.phone, state=state)
+            self.session.add(found)
+        found.state = state
+        found.data = json.dumps(data, ensure_ascii=False)
+        found.updated_at = self.now
+
+    def forget(self) -> None:
+        found = self.conversation()
+        if found is not None:
+            self.session.delete(found)
+
+    # ── the entry point ──
+
+    def handle(self, opt_out_type: str | None = None) -> None:
+        today = self.now.astimezone(self.zone).date()
+        reply = parse_reply(self.text, today=today)
+        # Twilio's Advanced Opt-Out tells us which keyword it acted on; it is the authority where it speaks.
+        forced = {"STOP": "stop", "START": "start", "HELP": "help"}.get((opt_out_type or "").strip().upper())
+        if forced:
+            reply = Reply(kind=forced, text=reply.text)
+        pending = self.conversation()
+        joining = pending is not None and pending.state.startswith("join_") and self.maker is None
+        # While signing up, "End Grain Woodworks" is a shop name; only the bare keyword opts out.
+        if reply.kind in ("stop", "start") and (forced or not joining or len(self.text.split()) == 1):
+            return self.stop() if reply.kind == "stop" else self.start()
+        if joining and pending is not None:
+            if reply.kind in ("help", "join") and len(self.text.split()) == 1:
+                self.forget()
+            else:
+                return self.join_step(pending)
+        if pending is not None and pending.state == "which":
+            self.forget()
+            if reply.kind == "code" and reply.code:
+                saved = json.loads(pending.data)
+                return self.answer(Reply(**{**saved, "code": reply.code}))
+        if self.maker is None:
+            return self.stranger(reply)
+        handler = {
+            "yes": self.answer,
+            "no": self.answer,
+            "done": self.answer,
+            "late": self.answer,
+            "my": self.my_jobs,
+            "pause": self.pause,
+            "resume": self.resume,
+            "caps": self.show_caps,
+            "caps_add": self.add_caps,
+            "caps_remove": self.remove_caps,
+            "alerts_off": self.alerts,
+            "alerts_on": self.alerts,
+            "help": lambda _r: self.reply(texts.SMS_HELP),
+            "join": lambda _r: self.reply(texts.SMS_ALREADY_JOINED.format(name=self.maker.name)),
+            "code": self.code_alone,
+        }.get(reply.kind, self.not_understood)
+        handler(reply)
+
+    # ── opt-out ──
+
+    def stop(self) -> None:
+        """STOP and its synonyms: nothing more is sent. The carrier (or Twilio) confirms; we add no message."""
+        found = self.session.exec(select(OptOut).where(OptOut.channel == CHANNEL, OptOut.address == self.phone)).first()
+        if found is None:
+            keyword = (self.text.strip().split() or ["STOP"])[0].upper()[:64]
+            self.session.add(OptOut(channel=CHANNEL, address=self.phone, reason=keyword, created_at=self.now))
+        if self.maker is not None:
+            self.maker.status = "stopped"
+            self.maker.updated_at = self.now
+        self.forget()
+
+    def start(self) -> None:
+        found = self.session.exec(select(OptOut).where(OptOut.channel == CHANNEL, OptOut.address == self.phone)).first()
+        if found is not None:
+            self.session.delete(found)
+            self.session.flush()
+        if self.maker is None:
+            self.reply(texts.SMS_STRANGER)
+            return
+        if self.maker.status == "stopped":
+            self.maker.status = "active"
+            self.maker.paused_until = None
+            self.maker.updated_at = self.now
+        self.reply(texts.SMS_RESUBSCRIBED)
+
+    # ── strangers and joining ──
+
+    def stranger(self, reply: Reply) -> None:
+        if reply.kind == "join":
+            self.remember("join_name")
+            self.reply(texts.SMS_JOIN_NAME)
+        else:
+            self.reply(texts.SMS_STRANGER)
+
+    def join_step(self, pending: Conversation) -> None:
+        data = json.loads(pending.data)
+        answer = " ".join(self.text.split())
+        if pending.state == "join_name":
+            if not answer or len(answer) > maker_service.MAX_NAME:
+                self.reply(texts.SMS_JOIN_NAME_BAD.format(limit=maker_service.MAX_NAME))
+                return
+            self.remember("join_zip", name=answer)
+            self.reply(texts.SMS_JOIN_ZIP.format(name=answer))
+        elif pending.state == "join_zip":
+            place = geo.lookup_zip(answer)
+            if place is None:
+                self.reply(texts.SMS_JOIN_ZIP_BAD.format(value=answer[:20]))
+                return
+            self.remember("join_caps", name=data.get("name", ""), zip=place.zip)
+            self.reply(texts.SMS_JOIN_CAPS)
+        else:
+            phrases = _split_phrases(self.text)[: maker_service.MAX_CAPABILITIES]
+            if not phrases:
+                self.reply(texts.SMS_JOIN_CAPS_BAD)
+                return
+            place = geo.lookup_zip(data.get("zip"))
+            if place is None:  # the stored ZIP went bad: start the ZIP question again
+                self.remember("join_zip", name=data.get("name", ""))
+                self.reply(texts.SMS_JOIN_ZIP.format(name=data.get("name", "")))
+                return
+            maker = Maker(
+                name=data.get("name", "")[: maker_service.MAX_NAME] or self.phone,
+                phone=self.phone,
+                zip=place.zip,
+                lat=place.lat,
+                lon=place.lon,
+                timezone=place.timezone,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+            self.session.add(maker)
+            self.session.flush()
+            self.maker = maker
+            for position, phrase in enumerate(phrases):
+                self.session.add(
+                    MakerCapability(
+                        maker_id=maker.id,
+                        position=position,
+                        phrase=phrase,
+                        concepts=maker_service.capability_concepts(self.taxonomy, phrase),
+                    )
+                )
+            self.forget()
+            self.reply(
+                texts.SMS_JOINED.format(name=maker.name, zip=maker.zip, understood=self.understood(phrases)).strip()
+            )
+            log.info("sms: a new maker joined by text (maker %s)", maker.id)
+
+    def understood(self, phrases: list[str]) -> str:
+        """“I understood: face shields, sewing. Kept as written: …” — what the taxonomy made of the phrases."""
+        labels: list[str] = []
+        unknown: list[str] = []
+        for phrase in phrases:
+            found = maker_service.capability_concepts(self.taxonomy, phrase).split()
+            if found:
+                labels.extend(self.taxonomy.label(concept) for concept in found)
+            else:
+                unknown.append(phrase)
+        parts = []
+        if labels:
+            parts.append(texts.SMS_UNDERSTOOD.format(labels=", ".join(dict.fromkeys(labels))))
+        if unknown:
+            parts.append(texts.SMS_NOT_RECOGNISED.format(phrases="; ".join(unknown)))
+        return " ".join(parts)
+
+    # ── answering jobs ──
+
+    def jobs(self, statuses=OPEN_INVITATION_STATUSES) -> list[tuple[Invitation, Request]]:
+        assert self.maker is not None
+        rows = self.session.exec(
+            select(Invitation, Request)
+            .join(Request, Request.id == Invitation.request_id)
+            .where(Invitation.maker_id == self.maker.id, Invitation.status.in_(statuses))
+            .order_by(Invitation.invited_at, Invitation.id)
+        ).all()
+        return [(inv, req) for inv, req in rows if req.status not in CLOSED_REQUEST]
+
+    def answer(self, reply: Reply) -> None:
+        """YES / NO / DONE / LATE, with or without a code."""
+        candidates = self.jobs(("invited", "quoted") if reply.kind in ("yes", "no") else ("accepted",))
+        if reply.code:
+            found = self._by_code(reply.code)
+            if found is None:
+                self.reply(texts.SMS_UNKNOWN_CODE.format(code=reply.code, jobs=self._jobs_line()))
+                return
+            invitation, request = found
+        elif len(candidates) == 1:
+            invitation, request = candidates[0]
+        elif not candidates:
+            self.reply(texts.SMS_NO_OPEN_JOBS if not self.jobs() else self._jobs_line())
+            return
+        else:
+            self.remember("which", **_reply_fields(reply))
+            choices = ", ".join(
+                texts.SMS_WHICH_CHOICE.format(code=req.code, what=_short_what(req)) for _, req in candidates
+            )
+            self.reply(texts.SMS_WHICH_JOB.format(choices=choices))
+            return
+        if request.status in CLOSED_REQUEST or invitation.status in ("expired", "lost"):
+            status = request.status if request.status in CLOSED_REQUEST else invitation.status
+            self.reply(texts.SMS_JOB_CLOSED.format(code=request.code, status=status))
+            return
+        {"yes": self.quote, "no": self.decline, "done": self.delivered, "late": self.late}[reply.kind](
+            reply, invitation, request
+        )
+
+    def _by_code(self, code: str) -> tuple[Invitation, Request] | None:
+        assert self.maker is not None
+        row = self.session.exec(
+            select(Invitation, Request)
+            .join(Request, Request.id == Invitation.request_id)
+            .where(Invitation.maker_id == self.maker.id, Request.code == code.upper())
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def _first_answer(self, invitation: Invitation) -> None:
+        assert self.maker is not None
+        if invitation.answered_at is None:
+            invitation.answered_at = self.now
+            self.maker.replied_count += 1
+            self.maker.median_reply_seconds = self._median_reply_seconds()
+
+    def _median_reply_seconds(self) -> int | None:
+        assert self.maker is not None
+        self.session.flush()
+        rows = self.session.exec(
+            select(Invitation.invited_at, Invitation.answered_at)
+            .where(Invitation.maker_id == self.maker.id, Invitation.answered_at.is_not(None))
+            .order_by(Invitation.id.desc())
+            .limit(50)
+        ).all()
+        waits = [(as_utc(answered) - as_utc(invited)).total_seconds() for invited, answered in rows]
+        return int(statistics.median(waits)) if waits else None
+
+    def quote(self, reply: Reply, invitation: Invitation, request: Request) -> None:
+        assert self.maker is not None
+        if invitation.status in ("accepted", "delivered"):
+            self.reply(texts.SMS_ALREADY_ACCEPTED.format(code=request.code))
+            return
+        if invitation.status != "quoted":
+            self.maker.yes_count += 1
+        self._first_answer(invitation)
+        invitation.status = "quoted"
+        invitation.answer_text = reply.text[:1600]
+        # A second YES updates the quote; what it does not mention stays as it was.
+        for name in ("quantity_offered", "price_cents", "total_cents", "lead_time_days"):
+            value = getattr(reply, "quantity" if name == "quantity_offered" else name)
+            if value is not None:
+                setattr(invitation, name, value)
+        invitation.updated_at = self.now
+        terms = texts.terms(
+            invitation.quantity_offered, invitation.price_cents, invitation.total_cents, invitation.lead_time_days
+        )
+        has_terms = invitation.price_cents or invitation.total_cents or invitation.lead_time_days is not None
+        thanks = texts.SMS_QUOTE_THANKS.format(
+            code=request.code, terms=terms if has_terms else texts.SMS_QUOTE_TERMS_NONE
+        )
+        if not has_terms:
+            thanks += texts.SMS_QUOTE_HINT.format(code=request.code)
+        self.reply(thanks)
+        distance = (
+            texts.MILES.format(miles=invitation.distance_miles)
+            if invitation.distance_miles is not None
+            else texts.MILES_UNKNOWN
+        )
+        self.tell_buyer(
+            request,
+            texts.BUYER_QUOTE.format(rank=invitation.rank, distance=distance, terms=terms),
+            "quote",
+            buttons=[
+                [(texts.BUTTON_ACCEPT, f"accept:{invitation.id}"), (texts.BUTTON_DECLINE, f"reject:{invitation.id}")]
+            ],
+        )
+
+    def decline(self, reply: Reply, invitation: Invitation, request: Request) -> None:
+        if invitation.status in ("accepted", "delivered"):
+            self.reply(texts.SMS_ALREADY_ACCEPTED.format(code=request.code))
+            return
+        if invitation.status == "quoted" and self.maker is not None:
+            self.maker.yes_count = max(0, self.maker.yes_count - 1)
+        self._first_answer(invitation)
+        invitation.status = "declined"
+        invitation.answer_text = reply.text[:1600]
+        invitation.updated_at = self.now
+        self.reply(texts.SMS_DECLINE_THANKS.format(code=request.code))
+        self.tell_buyer(request, texts.BUYER_DECLINED.format(rank=invitation.rank), "declined")
+
+    def delivered(self, reply: Reply, invitation: Invitation, request: Request) -> None:
+        assert self.maker is not None
+        if invitation.status == "delivered":
+            self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
+            return
+        if invitation.status != "accepted":
+            self.reply(texts.SMS_NOT_ACCEPTED_YET.format(code=request.code))
+            return
+        invitation.status = "delivered"
+        invitation.delivered_at = self.now
+        invitation.updated_at = self.now
+        self.maker.delivered_count += 1
+        self.session.flush()
+        still_open = self.session.exec(
+            select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status == "accepted")
+        ).first()
+        covered = request.quantity is None or request.quantity_committed >= request.quantity
+        if still_open is None and covered and request.status == "matched":
+            request.status = "fulfilled"
+            request.updated_at = self.now
+        self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
+        self.tell_buyer(request, texts.BUYER_DELIVERED.format(rank=invitation.rank, code=request.code), "delivered")
+
+    def late(self, reply: Reply, invitation: Invitation, request: Request) -> None:
+        if invitation.status != "accepted":
+            self.reply(texts.SMS_NOT_ACCEPTED_LATE.format(code=request.code))
+            return
+        invitation.late_days = reply.days
+        invitation.answer_text = reply.text[:1600]
+        invitation.updated_at = self.now
+        if reply.days:
+            self.reply(texts.SMS_LATE_NOTED.format(code=request.code, days=texts.days_text(reply.days)))
+        else:
+            self.reply(texts.SMS_LATE_NOTED_NO_DAYS.format(code=request.code))
+        days = f" ({texts.days_text(reply.days)})" if reply.days else ""
+        self.tell_buyer(request, texts.BUYER_LATE.format(rank=invitation.rank, code=request.code, days=days), "late")
+
+    def code_alone(self, reply: Reply) -> None:
+        found = self._by_code(reply.code or "")
+        if found is None:
+            self.reply(texts.SMS_UNKNOWN_CODE.format(code=reply.code, jobs=self._jobs_line()))
+        else:
+            self.reply(texts.SMS_CODE_ALONE.format(code=found[1].code))
+
+    # ── the maker's listing ──
+
+    def _jobs_line(self) -> str:
+        jobs = self.jobs()
+        if not jobs:
+            return texts.SMS_NO_OPEN_JOBS
+        lines = []
+        for invitation, request in jobs:
+            state = texts.SMS_JOB_STATE[invitation.status]
+            if invitation.status == "accepted":
+                due = request.deadline
+                state = state.format(due=f"{due:%b} {due.day}" if due else texts.SMS_DUE_OPEN)
+            lines.append(texts.SMS_MY_JOB.format(code=request.code, what=_short_what(request), state=state))
+        return texts.SMS_MY_JOBS.format(jobs="; ".join(lines))
+
+    def my_jobs(self, _reply: Reply) -> None:
+        self.reply(self._jobs_line())
+
+    def pause(self, reply: Reply) -> None:
+        assert self.maker is not None
+        self.maker.status = "paused"
+        self.maker.updated_at = self.now
+        if reply.days:
+            until = self.now + timedelta(days=reply.days)
+            self.maker.paused_until = until
+            local = until.astimezone(self.zone)
+            self.reply(texts.SMS_PAUSED_UNTIL.format(date=f"{local:%a %b} {local.day}"))
+        else:
+            self.maker.paused_until = None
+            self.reply(texts.SMS_PAUSED)
+
+    def resume(self, _reply: Reply) -> None:
+        assert self.maker is not None
+        if self.maker.status == "active":
+            self.reply(texts.SMS_NOT_PAUSED)
+            return
+        self.maker.status = "active"
+        self.maker.paused_until = None
+        self.maker.updated_at = self.now
+        self.reply(texts.SMS_RESUMED)
+
+    def capabilities(self) -> list[MakerCapability]:
+        assert self.maker is not None
+        return list(
+            self.session.exec(
+                select(MakerCapability)
+                .where(MakerCapability.maker_id == self.maker.id)
+                .order_by(MakerCapability.position, MakerCapability.id)
+            ).all()
+        )
+
+    def _caps_line(self) -> str:
+        caps = self.capabilities()
+        if not caps:
+            return texts.SMS_CAPS_EMPTY
+        listed = ", ".join(texts.SMS_CAPS_LINE.format(n=n, phrase=c.phrase) for n, c in enumerate(caps, 1))
+        return texts.SMS_CAPS.format(caps=listed)
+
+    def show_caps(self, _reply: Reply) -> None:
+        self.reply(self._caps_line())
+
+    def add_caps(self, reply: Reply) -> None:
+        assert self.maker is not None
+        phrases = [p[: maker_service.MAX_CAPABILITY] for p in reply.phrases if p.strip()]
+        if not phrases:
+            self.reply(texts.SMS_CAPS_NEED_ITEMS)
+            return
+        current = self.capabilities()
+        have = {c.phrase.casefold() for c in current}
+        new = [p for p in dict.fromkeys(phrases) if p.casefold() not in have]
+        if not new:
+            self.reply(texts.SMS_CAPS_ALREADY.format(phrases="; ".join(phrases)))
+            return
+        if len(current) + len(new) > maker_service.MAX_CAPABILITIES:
+            self.reply(texts.SMS_CAPS_TOO_MANY.format(limit=maker_service.MAX_CAPABILITIES))
+            return
+        position = max((c.position for c in current), default=-1)
+        for phrase in new:
+            position += 1
+            self.session.add(
+                MakerCapability(
+                    maker_id=self.maker.id,
+                    position=position,
+                    phrase=phrase,
+                    concepts=maker_service.capability_concepts(self.taxonomy, phrase),
+                )
+            )
+        self.maker.updated_at = self.now
+        self.reply(texts.SMS_CAPS_ADDED.format(added="; ".join(new), understood=self.understood(new)).strip())
+
+    def remove_caps(self, reply: Reply) -> None:
+        caps = self.capabilities()
+        target: MakerCapability | None = None
+        wanted = reply.phrases[0] if reply.phrases else ""
+        if reply.number is not None and 1 <= reply.number <= len(caps):
+            target = caps[reply.number - 1]
+        elif wanted:
+            folded = wanted.casefold()
+            exact = [c for c in caps if c.phrase.casefold() == folded]
+            partial = [c for c in caps if folded in c.phrase.casefold()]
+            target = (exact or (partial if len(partial) == 1 else [None]))[0]
+        if target is None:
+            what = wanted or (str(reply.number) if reply.number is not None else "")
+            self.reply(texts.SMS_CAPS_NOT_FOUND.format(what=what, caps=self._caps_line()))
+            return
+        self.session.delete(target)
+        assert self.maker is not None
+        self.maker.updated_at = self.now
+        self.reply(texts.SMS_CAPS_REMOVED.format(phrase=target.phrase))
+
+    def alerts(self, reply: Reply) -> None:
+        assert self.maker is not None
+        self.maker.alerts_opt_out = reply.kind == "alerts_off"
+        self.maker.updated_at = self.now
+        self.reply(texts.SMS_ALERTS_OFF if self.maker.alerts_opt_out else texts.SMS_ALERTS_ON)
+
+    def not_understood(self, _reply: Reply) -> None:
+        jobs = self.jobs(("invited",))
+        hint = texts.SMS_HINT_ONE_JOB.format(code=jobs[0][1].code) if len(jobs) == 1 else texts.SMS_HINT
+        self.reply(texts.SMS_UNKNOWN.format(hint=hint))
+
+
+def _split_phrases(text: str) -> list[str]:
+    parts = [" ".join(p.split()) for chunk in text.replace("\n", ";").split(";") for p in chunk.split(",")]
+    return [p for p in dict.fromkeys(parts) if p]
+
+
+def _short_what(request: Request) -> str:
+    item = request.item_label or request.text[:30]
+    return f"{request.quantity:,} {item}" if request.quantity else item
+
+
+def _reply_fields(reply: Reply) -> dict:
+    return {
+        "kind": reply.kind,
+        "quantity": reply.quantity,
+        "price_cents": reply.price_cents,
+        "total_cents": reply.total_cents,
+        "lead_time_days": reply.lead_time_days,
+        "days": reply.days,
+        "text": reply.text,
+    }
+
+
+def handle_sms(
+    session: Session,
+    taxonomy: Taxonomy,
+    *,
+    phone: str,
+    text: str,
+    message_id: str,
+    now: datetime,
+    opt_out_type: str | None = None,
+    default_timezone: str = "America/Detroit",
+) -> None:
+    """Act on one incoming SMS in the caller's transaction; replies are queued, never sent from here."""
+    Inbox(
+        session, taxonomy, phone=phone, text=text, message_id=message_id, now=now, default_timezone=default_timezone
+    ).handle(opt_out_type)
+
+
+def mark_unreachable(session: Session, channel: str, address: str, code: str | None) -> None:
+    """The provider says this address opted out (Twilio 21610): record it and stop the maker."""
+    if channel != CHANNEL:
+        return
+    exists = session.exec(select(OptOut).where(OptOut.channel == channel, OptOut.address == address)).first()
+    if exists is None:
+        session.add(OptOut(channel=channel, address=address, reason=(code or "provider")[:64]))
+    maker = session.exec(select(Maker).where(Maker.phone == address)).first()
+    if maker is not None and maker.status != "stopped":
+        maker.status = "stopped"
+    log.info("sms: a recipient opted out at the carrier (%s); marked stopped", code)
