@@ -15,11 +15,12 @@ import json
 import logging
 import os
 import socket
-import time as _time
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -154,19 +155,19 @@ class ChannelPolicy:
     """How one channel may be used."""
 
     per_second: float | None = None  # units per second across every dispatcher; None = as fast as the sender goes
-    quiet_hours: tuple[time, time] | None = None  # recipient's local time; holds the bulk lane only
+    quiet_hours: tuple[clock_time, clock_time] | None = None  # recipient's local time; holds the bulk lane only
     concurrency: int = 1  # sends in flight at once in one process
 
 
-def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+def parse_quiet_hours(value: str) -> tuple[clock_time, clock_time] | None:
     """ "21:00-08:00" → (21:00, 08:00); "" → None. The settings have already checked the form."""
     if not value:
         return None
-    start, end = (time.fromisoformat(part.zfill(5)) for part in value.split("-"))
+    start, end = (clock_time.fromisoformat(part.zfill(5)) for part in value.split("-"))
     return None if start == end else (start, end)
 
 
-def quiet_until(now: datetime, zone: ZoneInfo, quiet: tuple[time, time]) -> datetime | None:
+def quiet_until(now: datetime, zone: ZoneInfo, quiet: tuple[clock_time, clock_time]) -> datetime | None:
     """When quiet hours end for someone in `zone`, or None when it is not quiet there now."""
     local = now.astimezone(zone)
     start, end = quiet
@@ -183,7 +184,7 @@ def quiet_until(now: datetime, zone: ZoneInfo, quiet: tuple[time, time]) -> date
 class _Claimed:
     outgoing: Outgoing
     slot: float  # epoch seconds: not before
-    segments: int
+    units: int  # what it costs against the channel's rate (SMS: segments)
 
 
 @dataclass
@@ -244,6 +245,7 @@ class Dispatcher:
         self.sent = 0  # sends attempted by this dispatcher, for health and tests
         self.last_loop_at: datetime | None = None
         self._wake: dict[str, asyncio.Event] = {}
+        self._last_send: dict[str, tuple[float, int]] = {}  # monotonic start and units of the last send
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ── running ──
@@ -313,7 +315,7 @@ class Dispatcher:
                 if budget is not None and claimed and used + units > budget:
                     break
                 used += units
-                claimed.append(_Claimed(_outgoing(row), next_slot, row.segments))
+                claimed.append(_Claimed(_outgoing(row), next_slot, units))
                 if policy.per_second:
                     next_slot += units / policy.per_second
             if not claimed:
@@ -461,6 +463,7 @@ class Dispatcher:
         done = 0
 
         async def one(claimed: _Claimed) -> None:
+            self._last_send[channel] = (time.monotonic(), claimed.units)
             try:
                 pending.append(_Outcome(claimed.outgoing.id, result=await self._send(sender, claimed.outgoing)))
             except SendError as error:
@@ -468,18 +471,26 @@ class Dispatcher:
             finally:
                 gate.release()
 
+        rate = self.policies[channel].per_second
         for position, claimed in enumerate(batch):
             if stop is not None and stop.is_set():
                 # Shutting down: hand the rest back rather than wait for their slots.
                 await asyncio.gather(*tasks)
                 await asyncio.to_thread(self._release, [c.outgoing.id for c in batch[position:]])
                 break
-            wait = claimed.slot - time_now()
-            if wait > 0:
+            # Not before the shared slot, and — since a late send must not let the next one catch up and
+            # exceed the rate — not sooner after this process's previous send than its units allow.
+            await gate.acquire()
+            start = time.monotonic() + max(0.0, claimed.slot - time_now())
+            if rate:
+                last_start, last_units = self._last_send.get(channel, (0.0, 0))
+                start = max(start, last_start + last_units / rate)
+            if start > time.monotonic():
                 if pending:
                     await asyncio.to_thread(self._record, channel, _take(pending))
-                await asyncio.sleep(max(0.0, claimed.slot - time_now()))
-            await gate.acquire()
+                while (wait := start - time.monotonic()) > 0:
+                    await asyncio.sleep(wait)
+            self._last_send[channel] = (time.monotonic(), claimed.units)
             task = asyncio.create_task(one(claimed))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -494,7 +505,8 @@ class Dispatcher:
 
     async def _send(self, sender: Sender, outgoing: Outgoing) -> SendResult:
         try:
-            return await asyncio.wait_for(sender.send(outgoing), timeout=self.send_timeout)
+            async with asyncio.timeout(self.send_timeout):
+                return await sender.send(outgoing)
         except SendError:
             raise
         except TimeoutError:
@@ -606,7 +618,7 @@ async def _first(*aws) -> None:
 
 
 def time_now() -> float:
-    return _time.time()
+    return time.time()
 
 
 def _until(slot: float) -> timedelta:

@@ -1,0 +1,188 @@
+"""Fault figures for the outbox: dispatchers killed mid-queue, and several dispatchers over one PostgreSQL.
+
+    python tests/benchmarks/outbox_faults.py                 # SQLite kill test
+    MAKERLINK_TEST_POSTGRES_URL=postgresql://… python tests/benchmarks/outbox_faults.py   # adds PostgreSQL
+
+Each scenario queues messages, runs `tests/fakes/outbox_worker.py` processes (a zero-latency sender that logs
+every send), and counts how often each message was sent. The integration tests call the same functions.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bot.db import Database  # noqa: E402
+from bot.models import OutboundMessage  # noqa: E402
+from bot.outbox import text_hash  # noqa: E402
+from bot.segments import count_segments  # noqa: E402
+
+
+@dataclass
+class FaultReport:
+    scenario: str
+    messages: int
+    sent_once: int
+    sent_twice_or_more: int
+    never_sent: int
+    max_sends_of_one: int
+    kill_after: int | None
+    seconds: float
+
+
+def queue(db: Database, n: int, prefix: str = "fault") -> None:
+    """Insert n due SMS messages in one go (the bulk path a broadcast will use)."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "channel": "sms",
+            "address": f"+1313555{i % 10000:04d}",
+            "text": f"fault test message {i}",
+            "purpose": "alert",
+            "lane": "bulk",
+            "priority": 5,
+            "idempotency_key": f"{prefix}:{i}",
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "segments": count_segments(f"fault test message {i}"),
+            "text_hash": text_hash(f"fault test message {i}"),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(n)
+    ]
+    with db.transaction() as session:
+        for start in range(0, n, 2000):
+            session.execute(sa.insert(OutboundMessage.__table__), rows[start : start + 2000])
+
+
+def _worker(url: str, log: Path, *extra: str) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.outbox_worker", url, str(log), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # "ready"
+    return process
+
+
+def _lines(log: Path) -> int:
+    try:
+        return log.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def _unsent(db: Database) -> int:
+    with db.read() as session:
+        return session.execute(
+            sa.select(sa.func.count()).select_from(OutboundMessage).where(OutboundMessage.status != "sent")
+        ).scalar_one()
+
+
+def _wait_drained(db: Database, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _unsent(db) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _report(scenario: str, log: Path, n: int, kill_after: int | None, seconds: float) -> FaultReport:
+    counts = collections.Counter(int(line) for line in log.read_text().split())
+    return FaultReport(
+        scenario=scenario,
+        messages=n,
+        sent_once=sum(1 for c in counts.values() if c == 1),
+        sent_twice_or_more=sum(1 for c in counts.values() if c > 1),
+        never_sent=n - len(counts),
+        max_sends_of_one=max(counts.values(), default=0),
+        kill_after=kill_after,
+        seconds=round(seconds, 2),
+    )
+
+
+def kill_and_restart(url: str, workdir: Path, n: int = 1000, kill_after: int = 300, batch: int = 50) -> FaultReport:
+    """One dispatcher is SIGKILLed once it has sent `kill_after` messages; a new one finishes the queue."""
+    db = Database(url)
+    db.upgrade()
+    queue(db, n)
+    log = workdir / "sends.log"
+    started = time.monotonic()
+    first = _worker(url, log, "--lease", "1", "--batch", str(batch))
+    while _lines(log) < kill_after and first.poll() is None:
+        time.sleep(0.001)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    killed_at = _lines(log)
+    second = _worker(url, log, "--lease", "1", "--batch", str(batch))
+    try:
+        _wait_drained(db, 120)
+    finally:
+        _stop(second)
+    report = _report("SIGKILL mid-queue, then restart", log, n, killed_at, time.monotonic() - started)
+    db.dispose()
+    return report
+
+
+def parallel_workers(url: str, workdir: Path, n: int = 10_000, workers: int = 2, batch: int = 100) -> FaultReport:
+    """Several dispatcher processes drain one queue together."""
+    db = Database(url)
+    db.upgrade()
+    queue(db, n)
+    log = workdir / "sends.log"
+    started = time.monotonic()
+    processes = [_worker(url, log, "--lease", "30", "--batch", str(batch)) for _ in range(workers)]
+    try:
+        _wait_drained(db, 300)
+    finally:
+        for process in processes:
+            _stop(process)
+    report = _report(f"{workers} dispatchers in parallel", log, n, None, time.monotonic() - started)
+    db.dispose()
+    return report
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import fresh_postgres_schema
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(("sqlite", kill_and_restart(f"sqlite:///{tmp}/kill.db", Path(tmp))))
+    if os.environ.get("MAKERLINK_TEST_POSTGRES_URL"):
+        for name, scenario in (("postgresql", kill_and_restart), ("postgresql", parallel_workers)):
+            with tempfile.TemporaryDirectory() as tmp, fresh_postgres_schema() as url:
+                results.append((name, scenario(url, Path(tmp))))
+    for database, report in results:
+        print(json.dumps({"database": database, **asdict(report)}))
+
+
+if __name__ == "__main__":
+    main()
