@@ -63,9 +63,13 @@ def baseline(db: Database, n: int, batch: int = 100) -> float:
     started = time.perf_counter()
     while True:
         with db.transaction() as session:
-            ids = session.execute(
-                sa.select(table.c.id).where(table.c.status == "queued").order_by(table.c.id).limit(batch)
-            ).scalars().all()
+            ids = (
+                session.execute(
+                    sa.select(table.c.id).where(table.c.status == "queued").order_by(table.c.id).limit(batch)
+                )
+                .scalars()
+                .all()
+            )
             if not ids:
                 break
             session.execute(sa.update(table).where(table.c.id.in_(ids)).values(status="sending", lease_owner="b"))
@@ -110,9 +114,7 @@ def pacing(db: Database, rate: float, messages: int, segments: int) -> dict:
     times = [t for t, _ in sender.times]
     achieved = (len(times) - 1) * segments / (times[-1] - times[0])
     window = 5
-    fastest = max(
-        (window - 1) * segments / (times[i + window - 1] - times[i]) for i in range(len(times) - window + 1)
-    )
+    fastest = max((window - 1) * segments / (times[i + window - 1] - times[i]) for i in range(len(times) - window + 1))
     return {
         "rate": rate,
         "segments_per_message": segments,
