@@ -88,3 +88,12 @@ def demo_directory(tmp_path_factory) -> Directory:
 @pytest.fixture(scope="session")
 def demo_matcher(demo_directory) -> Matcher:
     return Matcher(demo_directory)
+
+
+@pytest.fixture(scope="session")
+def prism_url(tmp_path_factory) -> Iterator[str]:
+    """Base URL of a Prism mock of Twilio's API (tests/peers, installed by `make test`); it keeps no state."""
+    from tests.integration.peers import prism_twilio
+
+    with prism_twilio(tmp_path_factory.mktemp("prism")) as url:
+        yield url
