@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test peers lint bench eval clean
+.PHONY: run test peers lint bench bench-outbox eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,9 @@ eval: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/bench_match.py
 
+bench-outbox: $(VENV)/.test-installed
+	$(BIN)/python tests/benchmarks/bench_outbox.py
+	$(BIN)/python tests/benchmarks/outbox_faults.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info $(PEERS)/node_modules $(PEERS)/spec
