@@ -259,12 +259,7 @@ def requests_invite(
         return
     typer.echo(texts.REQUEST_INVITED.format(count=len(opened.invited), radius=request.radius_miles))
     for invitation, maker in opened.invited:
-        distance = texts.MILES.format(miles=invitation.distance_miles) if invitation.distance_miles is not None else ""
-        typer.echo(
-            texts.REQUEST_INVITED_LINE.format(
-                rank=invitation.rank, name=maker.name, distance=distance, why=invitation.why
-            )
-        )
+        typer.echo(texts.REQUEST_INVITED_LINE.format(rank=invitation.rank, name=maker.name, why=invitation.why))
 
 
 @requests_app.command("list")

@@ -303,10 +303,16 @@ class Dispatcher:
             if slot is not None and slot - time_now() > self.horizon:
                 return []
             budget = policy.per_second * self.horizon if policy.per_second else None
-            rows = self._due(session, channel, now)
-            if not rows:
-                return []
-            rows = self._screen(session, channel, policy, rows, now)
+            rows: list[OutboundMessage] = []
+            for _ in range(50):
+                due = self._due(session, channel, now)
+                if not due:
+                    break
+                rows = self._screen(session, channel, policy, due, now)
+                if rows:
+                    break
+                # A whole batch was held or cancelled: look again, so it cannot hide what is due behind it.
+                session.flush()
             claimed: list[_Claimed] = []
             used = 0.0
             next_slot = slot if slot is not None else time_now()

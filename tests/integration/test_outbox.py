@@ -405,3 +405,23 @@ def test_the_run_loop_stops_cleanly_and_hands_back_what_it_did_not_send(sqlite_d
     assert 1 <= len(sent) < 5
     assert {r.status for r in rows} <= {"sent", "queued"}
     assert all(r.attempts == (1 if r.status == "sent" else 0) for r in rows)
+
+
+def test_a_batch_of_opted_out_messages_does_not_hide_the_rest(any_db):
+    with any_db.transaction() as session:
+        session.add(OptOut(channel="sms", address="+13135550999", reason="STOP"))
+        for i in range(30):
+            enqueue(
+                session,
+                channel="sms",
+                address="+13135550999",
+                text=f"x{i}",
+                purpose="alert",
+                lane="bulk",
+                key=f"gone{i}",
+                now=NOON,
+            )
+        enqueue(session, channel="sms", address=PHONE, text="for you", purpose="alert", lane="bulk", key="ok", now=NOON)
+    sender = RecordingSender()
+    asyncio.run(_dispatcher(any_db, sender, max_batch=10).drain())
+    assert [m.text for m in sender.sent] == ["for you"]
