@@ -47,13 +47,15 @@ def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     parsed: URL = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, future=True)
+        # hide_parameters: a database error's message would otherwise carry phone numbers and texts into logs.
+        return sa.create_engine(url, pool_pre_ping=True, future=True, hide_parameters=True)
 
     memory = parsed.database in (None, "", ":memory:")
     engine = sa.create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         poolclass=sa.pool.StaticPool if memory else None,
+        hide_parameters=True,
     )
 
     @sa.event.listens_for(engine, "connect")

@@ -30,7 +30,7 @@ from bot.phones import masked
 from bot.services import sms_inbox
 from matching.taxonomy import Taxonomy
 
-CHANNEL = "sms"
+CHANNEL = sms_inbox.CHANNEL
 MAX_BODY_BYTES = 64 * 1024  # an SMS is at most 1,600 characters; Twilio's whole form stays far below this
 MAX_TEXT = 5000
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -157,10 +157,13 @@ class TwilioWebhooks:
             "error": error,
             "received_at": self.clock(),
         }
-        result = session.execute(
-            insert.values(**values).on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        statement = (
+            insert.values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+            .returning(table.c.id)
         )
-        return result.rowcount == 1
+        # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT … RETURNING.
+        return session.execute(statement).scalar_one_or_none() is not None
 
     def _receive(self, sid: str, sender: str, text: str, opt_out_type: str | None) -> bool:
         """Record and act on one SMS; False when Twilio sent it before (nothing done twice)."""

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from tests.conftest import fresh_postgres_schema
 from tests.fixtures.twilio import inbound_sms, signed, status_callback
 from tests.integration.peers import free_port
 
@@ -22,14 +23,23 @@ AUTH_TOKEN = "e2e-auth-token-0123456789abcdef"
 FROM = "+13135559000"  # not a demo maker's number
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/bot.db"
+        return
+    with fresh_postgres_schema() as url:
+        yield url
+
+
 @pytest.fixture
-def bot(tmp_path, prism_url):
+def bot(tmp_path, prism_url, database_url):
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
     env.update(
         {
-            "MAKERLINK_DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
+            "MAKERLINK_DATABASE_URL": database_url,
             "MAKERLINK_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "MAKERLINK_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "MAKERLINK_TWILIO_FROM_NUMBER": FROM,
@@ -47,6 +57,7 @@ def bot(tmp_path, prism_url):
         assert out.returncode == 0, out.stderr
         return out
 
+    cli("db", "upgrade")
     cli("makers", "import", "--demo")
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(

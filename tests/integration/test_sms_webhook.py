@@ -25,9 +25,9 @@ MAKER = "+13135550101"  # in the demo directory
 
 
 @pytest.fixture
-def db(sqlite_db):
-    maker_service.import_makers(sqlite_db, demo_csv(), "demo")
-    return sqlite_db
+def db(any_db):
+    maker_service.import_makers(any_db, demo_csv(), "demo")
+    return any_db
 
 
 @pytest.fixture
