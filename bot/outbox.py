@@ -185,6 +185,7 @@ class _Claimed:
     outgoing: Outgoing
     slot: float  # epoch seconds: not before
     units: int  # what it costs against the channel's rate (SMS: segments)
+    leased_until: float  # epoch seconds: another dispatcher may take it over after this
 
 
 @dataclass
@@ -232,7 +233,10 @@ class Dispatcher:
         self.policies = {channel: (policies or {}).get(channel, ChannelPolicy()) for channel in self.senders}
         self.clock = clock
         self.default_zone = ZoneInfo(default_timezone)
+        if lease_seconds < 2 * send_timeout:
+            raise ValueError("lease_seconds must be at least twice send_timeout: no send may outlive its lease")
         self.lease = timedelta(seconds=lease_seconds)
+        self.lease_seconds = lease_seconds
         self.send_timeout = send_timeout
         self.max_attempts = max_attempts
         self.backoff = tuple(backoff)
@@ -286,7 +290,12 @@ class Dispatcher:
                 log.exception("outbox: claiming %s messages failed; retrying shortly", channel)
                 batch = []
             if batch:
-                await self._send_batch(channel, batch, stop)
+                try:
+                    await self._send_batch(channel, batch, stop)
+                except Exception:
+                    # The rows stay leased to us; once the lease runs out any dispatcher takes them again.
+                    log.exception("outbox: a batch of %s messages failed; carrying on", channel)
+                    await asyncio.sleep(self.poll_interval)
                 continue
             wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -321,7 +330,8 @@ class Dispatcher:
                 if budget is not None and claimed and used + units > budget:
                     break
                 used += units
-                claimed.append(_Claimed(_outgoing(row), next_slot, units))
+                wait = max(0.0, next_slot - time_now())
+                claimed.append(_Claimed(_outgoing(row), next_slot, units, time_now() + self.lease_seconds + wait))
                 if policy.per_second:
                     next_slot += units / policy.per_second
             if not claimed:
@@ -338,10 +348,7 @@ class Dispatcher:
                     updated_at=now,
                 ),
                 [
-                    {
-                        "_id": c.outgoing.id,
-                        "_lease": now + self.lease + timedelta(seconds=max(0.0, c.slot - time_now())),
-                    }
+                    {"_id": c.outgoing.id, "_lease": now + timedelta(seconds=c.leased_until - time_now())}
                     for c in claimed
                 ],
             )
@@ -462,52 +469,38 @@ class Dispatcher:
     # ── sending ──
 
     async def _send_batch(self, channel: str, batch: list[_Claimed], stop: asyncio.Event | None = None) -> int:
-        sender = self.senders[channel]
-        gate = asyncio.Semaphore(self.policies[channel].concurrency)
-        pending: list[_Outcome] = []
-        tasks: set[asyncio.Task] = set()
-        done = 0
-
-        async def one(claimed: _Claimed) -> None:
-            self._last_send[channel] = (time.monotonic(), claimed.units)
-            try:
-                pending.append(_Outcome(claimed.outgoing.id, result=await self._send(sender, claimed.outgoing)))
-            except SendError as error:
-                pending.append(_Outcome(claimed.outgoing.id, error=error))
-            finally:
-                gate.release()
-
-        rate = self.policies[channel].per_second
-        for position, claimed in enumerate(batch):
-            if stop is not None and stop.is_set():
-                # Shutting down: hand the rest back rather than wait for their slots.
-                await asyncio.gather(*tasks)
-                await asyncio.to_thread(self._release, [c.outgoing.id for c in batch[position:]])
-                break
-            # Not before the shared slot, and — since a late send must not let the next one catch up and
-            # exceed the rate — not sooner after this process's previous send than its units allow.
-            await gate.acquire()
-            start = time.monotonic() + max(0.0, claimed.slot - time_now())
-            if rate:
-                last_start, last_units = self._last_send.get(channel, (0.0, 0))
-                start = max(start, last_start + last_units / rate)
-            if start > time.monotonic():
-                if pending:
-                    await asyncio.to_thread(self._record, channel, _take(pending))
-                while (wait := start - time.monotonic()) > 0:
-                    await asyncio.sleep(wait)
-            self._last_send[channel] = (time.monotonic(), claimed.units)
-            task = asyncio.create_task(one(claimed))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            done += 1
-            if len(pending) >= self.flush_every:
-                await asyncio.to_thread(self._record, channel, _take(pending))
-        await asyncio.gather(*tasks)
-        if pending:
-            await asyncio.to_thread(self._record, channel, _take(pending))
+        run = _BatchRun(self, channel, batch, stop)
+        heartbeat = asyncio.create_task(run.keep_leases())
+        try:
+            done = await run.send_all()
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
         self.sent += done
         return done
+
+    async def _record_safely(self, channel: str, outcomes: list[_Outcome]) -> None:
+        """Record outcomes, retrying through a database blip; if it stays down, the leases run out and the
+        messages are sent again (at least once, never lost)."""
+        for attempt in range(6):
+            try:
+                await asyncio.to_thread(self._record, channel, outcomes)
+                return
+            except Exception:
+                log.exception("outbox: recording %s outcomes failed (attempt %s)", len(outcomes), attempt + 1)
+                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+
+    def _extend(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        table = OutboundMessage.__table__
+        with self.db.transaction() as session:
+            session.execute(
+                sa.update(table)
+                .where(table.c.id.in_(ids), table.c.lease_owner == self.owner, table.c.status == "sending")
+                .values(lease_until=self.clock() + self.lease)
+            )
 
     async def _send(self, sender: Sender, outgoing: Outgoing) -> SendResult:
         try:
@@ -591,6 +584,97 @@ class Dispatcher:
                 .where(table.c.id.in_(ids), table.c.lease_owner == self.owner, table.c.status == "sending")
                 .values(status="queued", attempts=table.c.attempts - 1, lease_owner=None, lease_until=None)
             )
+
+
+class _BatchRun:
+    """Sending one claimed batch: at its slots, within its leases (renewed while it runs), outcomes recorded often."""
+
+    def __init__(self, dispatcher: Dispatcher, channel: str, batch: list[_Claimed], stop: asyncio.Event | None):
+        self.d = dispatcher
+        self.channel = channel
+        self.batch = batch
+        self.stop = stop
+        self.sender = dispatcher.senders[channel]
+        self.rate = dispatcher.policies[channel].per_second
+        self.gate = asyncio.Semaphore(dispatcher.policies[channel].concurrency)
+        self.pending: list[_Outcome] = []
+        self.tasks: set[asyncio.Task] = set()
+        self.unrecorded = {c.outgoing.id for c in batch}
+        self.renewed_until = 0.0  # every unrecorded row's lease holds at least until then (epoch seconds)
+
+    async def keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.d.lease_seconds / 3)
+            started = time_now()
+            try:
+                await asyncio.to_thread(self.d._extend, sorted(self.unrecorded))
+            except Exception:
+                log.exception("outbox: could not renew the leases of %s messages", self.channel)
+                continue
+            self.renewed_until = started + self.d.lease_seconds
+
+    async def record(self) -> None:
+        outcomes = _take(self.pending)
+        await self.d._record_safely(self.channel, outcomes)
+        self.unrecorded.difference_update(o.id for o in outcomes)
+
+    async def one(self, claimed: _Claimed) -> None:
+        self.d._last_send[self.channel] = (time.monotonic(), claimed.units)
+        try:
+            result = await self.d._send(self.sender, claimed.outgoing)
+            self.pending.append(_Outcome(claimed.outgoing.id, result=result))
+        except SendError as error:
+            self.pending.append(_Outcome(claimed.outgoing.id, error=error))
+        finally:
+            self.gate.release()
+
+    async def wait_for_slot(self, claimed: _Claimed) -> None:
+        """Not before the shared slot; and, so that a late send cannot let the next one catch up and exceed
+        the rate, not sooner after this process's previous send than that send's units allow."""
+        start = time.monotonic() + max(0.0, claimed.slot - time_now())
+        if self.rate:
+            last_start, last_units = self.d._last_send.get(self.channel, (0.0, 0))
+            start = max(start, last_start + last_units / self.rate)
+        if start > time.monotonic():
+            if self.pending:
+                await self.record()
+            while (wait := start - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+
+    def may_send(self, claimed: _Claimed) -> bool:
+        """Not when shutting down, nor when the lease could run out mid-send (another dispatcher could then
+        take the message over and send it too)."""
+        if self.stop is not None and self.stop.is_set():
+            return False
+        return time_now() + self.d.send_timeout <= max(claimed.leased_until, self.renewed_until)
+
+    async def hand_back(self, position: int) -> None:
+        await asyncio.gather(*self.tasks)
+        await asyncio.to_thread(self.d._release, [c.outgoing.id for c in self.batch[position:]])
+
+    async def send_all(self) -> int:
+        done = 0
+        for position, claimed in enumerate(self.batch):
+            if self.stop is not None and self.stop.is_set():
+                await self.hand_back(position)
+                break
+            await self.gate.acquire()
+            await self.wait_for_slot(claimed)
+            if not self.may_send(claimed):
+                self.gate.release()
+                await self.hand_back(position)
+                break
+            self.d._last_send[self.channel] = (time.monotonic(), claimed.units)
+            task = asyncio.create_task(self.one(claimed))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            done += 1
+            if len(self.pending) >= self.d.flush_every:
+                await self.record()
+        await asyncio.gather(*self.tasks)
+        if self.pending:
+            await self.record()
+        return done
 
 
 def _outgoing(row: OutboundMessage) -> Outgoing:

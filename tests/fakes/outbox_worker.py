@@ -46,6 +46,7 @@ async def main() -> None:
         {"sms": sender},
         {"sms": ChannelPolicy(per_second=args.per_second)},
         lease_seconds=args.lease,
+        send_timeout=args.lease / 3,
         max_batch=args.batch,
         poll_interval=0.05,
     )

@@ -326,10 +326,10 @@ def test_sms_pace_counts_segments(sqlite_db):
 def test_a_lease_that_ran_out_is_claimed_again_and_the_late_owner_cannot_overwrite(any_db):
     _enqueue(any_db)
     clock = Clock(NOON)
-    crashed = _dispatcher(any_db, RecordingSender(), clock, lease_seconds=30)
+    crashed = _dispatcher(any_db, RecordingSender(), clock, lease_seconds=30, send_timeout=5)
     [claimed] = crashed.claim("sms")  # …and the process dies before sending
     survivor_sender = RecordingSender()
-    survivor = _dispatcher(any_db, survivor_sender, clock, lease_seconds=30)
+    survivor = _dispatcher(any_db, survivor_sender, clock, lease_seconds=30, send_timeout=5)
     assert survivor.claim("sms") == []  # still leased
     clock.advance(seconds=31)
     asyncio.run(survivor.drain())
@@ -425,3 +425,48 @@ def test_a_batch_of_opted_out_messages_does_not_hide_the_rest(any_db):
     sender = RecordingSender()
     asyncio.run(_dispatcher(any_db, sender, max_batch=10).drain())
     assert [m.text for m in sender.sent] == ["for you"]
+
+
+def test_slow_sends_outliving_the_first_lease_are_not_taken_over(postgres_db):
+    """Sends slower than the batch's lease: the lease is renewed while the batch runs, so a second dispatcher
+    never takes a message over and sends it again."""
+    with postgres_db.transaction() as session:
+        for i in range(12):
+            enqueue(
+                session, channel="sms", address=f"+131355503{i:02d}", text=f"slow {i}", purpose="reply", key=f"slow{i}"
+            )
+
+    class SlowSender(RecordingSender):
+        async def send(self, message):
+            await asyncio.sleep(0.4)
+            return await super().send(message)
+
+    sender = SlowSender()
+    policy = ChannelPolicy(per_second=8, concurrency=2)
+
+    def make():
+        return Dispatcher(
+            postgres_db,
+            {"sms": sender},
+            {"sms": policy},
+            lease_seconds=1.0,
+            send_timeout=0.5,
+            horizon=2.0,
+            poll_interval=0.05,
+        )
+
+    async def scenario():
+        stop = asyncio.Event()
+        runs = [asyncio.create_task(make().run(stop)) for _ in range(2)]
+        for _ in range(200):
+            if len({m.id for m in sender.sent}) == 12:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)  # time for a wrongful takeover, were leases not renewed
+        stop.set()
+        await asyncio.gather(*runs)
+
+    asyncio.run(scenario())
+    ids = [m.id for m in sender.sent]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 12
+    assert {r.status for r in _messages(postgres_db)} == {"sent"}
