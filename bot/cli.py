@@ -245,6 +245,7 @@ def requests_invite(
             zip_code=zip_code,
             radius_miles=radius_miles or settings.match_radius_miles,
             max_invites=limit or settings.max_invites,
+            timezone=settings.timezone,
         )
     except request_service.RequestProblem as problem:
         raise _fail(str(problem), 1) from None

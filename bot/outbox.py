@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from bot import texts
 from bot.db import Database
 from bot.models import LANES, Buyer, ChannelPace, Maker, OptOut, OutboundMessage, as_utc, utcnow
 from bot.segments import count_segments
@@ -87,6 +88,7 @@ class Sender(Protocol):
 
 LOOP_GUARD_LIMIT = 20  # identical texts to one address…
 LOOP_GUARD_WINDOW = timedelta(minutes=5)  # …within this window; the next one fails instead of going out
+_LOOP_GUARD_REASON = texts.REASON_LOOP_GUARD.format(limit=LOOP_GUARD_LIMIT, minutes=LOOP_GUARD_WINDOW.seconds // 60)
 
 
 def text_hash(text: str) -> str:
@@ -145,6 +147,8 @@ def enqueue(
 
 
 SEGMENTED_CHANNELS = frozenset({"sms"})  # paced and billed by segment
+# The one message that may still go to someone who just opted out: the confirmation that they did.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
 
 
 # ── dispatch ──
@@ -415,14 +419,15 @@ class Dispatcher:
         recent = self._recent_identical(session, channel, rows, now)
         for row in rows:
             maker = makers.get(row.maker_id) if row.maker_id else None
-            if row.address in opted_out or (maker is not None and maker.status == "stopped"):
-                self._finish(row, "cancelled", now, "recipient_opted_out", "the recipient has opted out")
+            gone = row.address in opted_out or (maker is not None and maker.status == "stopped")
+            if gone and row.purpose != OPT_OUT_CONFIRMATION:
+                self._finish(row, "cancelled", now, "recipient_opted_out", texts.REASON_OPTED_OUT)
             elif row.buyer_id in blocked:
-                self._finish(row, "cancelled", now, "recipient_blocked", "the recipient blocked the bot")
+                self._finish(row, "cancelled", now, "recipient_blocked", texts.REASON_BLOCKED)
             elif row.purpose == "alert" and maker is not None and maker.alerts_opt_out:
-                self._finish(row, "cancelled", now, "alerts_off", "the recipient turned alerts off")
+                self._finish(row, "cancelled", now, "alerts_off", texts.REASON_ALERTS_OFF)
             elif recent.get((row.address, row.text_hash), 0) >= LOOP_GUARD_LIMIT:
-                self._finish(row, "failed", now, "loop_guard", "the same text went to this recipient too often")
+                self._finish(row, "failed", now, "loop_guard", _LOOP_GUARD_REASON)
             elif (
                 row.lane == "bulk"
                 and policy.quiet_hours
@@ -509,10 +514,11 @@ class Dispatcher:
         except SendError:
             raise
         except TimeoutError:
-            raise SendError("the provider did not answer in time", retryable=True, code="timeout") from None
+            raise SendError(texts.REASON_TIMEOUT, retryable=True, code="timeout") from None
         except Exception as error:  # a sender bug must not stop the queue; the message is retried, then failed
             log.exception("outbox: %s sender raised unexpectedly for message %s", outgoing.channel, outgoing.id)
-            raise SendError(f"unexpected {type(error).__name__}", retryable=True, code="sender_error") from None
+            reason = texts.REASON_SENDER_BUG.format(error=type(error).__name__)
+            raise SendError(reason, retryable=True, code="sender_error") from None
 
     def _record(self, channel: str, outcomes: list[_Outcome]) -> None:
         """Write what happened to each send; a row no longer leased to us (lease ran out) is left alone."""
@@ -749,7 +755,7 @@ def record_status(
         row.delivered_at = now
     if status == "failed":
         row.error_code = (error_code or provider_status)[:32]
-        row.error_reason = f"the provider reported the message {provider_status}"
+        row.error_reason = texts.REASON_PROVIDER_STATUS.format(status=provider_status)
     return True
 
 
@@ -783,9 +789,3 @@ def message_dict(row: OutboundMessage) -> dict:
         "sent_at": as_utc(row.sent_at).isoformat() if row.sent_at else None,
         "delivered_at": as_utc(row.delivered_at).isoformat() if row.delivered_at else None,
     }
-
-
-def count_by_status(db: Database) -> dict[str, int]:
-    with db.read() as session:
-        m = OutboundMessage
-        return dict(session.exec(select(m.status, sa.func.count()).group_by(m.status)).all())

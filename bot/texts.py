@@ -130,6 +130,15 @@ REQUESTS_EMPTY = 'No requests yet. Open one with `makerlink requests invite "500
 REQUEST_NOT_FOUND = "No request with code {code}."
 MESSAGES_EMPTY = "No messages{where}."
 
+# ── why a message did not go out (shown by `makerlink messages list`) ──
+REASON_OPTED_OUT = "the recipient has opted out"
+REASON_BLOCKED = "the recipient blocked the bot"
+REASON_ALERTS_OFF = "the recipient turned alerts off"
+REASON_LOOP_GUARD = "more than {limit} identical texts to this recipient within {minutes} minutes"
+REASON_TIMEOUT = "the provider did not answer in time"
+REASON_SENDER_BUG = "unexpected {error} in the sender"
+REASON_PROVIDER_STATUS = "the provider reported the message {status}"
+
 
 # ── SMS to makers ──
 # An invitation never names the buyer; it says exactly how to answer. Kept within two segments when it can.
@@ -147,6 +156,8 @@ SMS_QUANTITY_UNKNOWN = "{item} (quantity open)"
 SMS_QUOTE_THANKS = "Thanks! Your answer for job {code} ({terms}) went to the buyer. We'll text you if they accept."
 SMS_QUOTE_TERMS_NONE = "no price yet"
 SMS_QUOTE_HINT = " Tip: add your price and days, e.g. YES {code} $2.10 each 5 days."
+SMS_QUOTE_ALREADY = "Noted: your answer for job {code} is with the buyer. To change it: YES {code} new price, days."
+SMS_STOPPED = "You will get no more texts from makerlink. Text START to come back."
 SMS_DECLINE_THANKS = "Thanks for letting us know — job {code} is off your list."
 SMS_DONE_THANKS = "Marked job {code} delivered. Thank you!"
 SMS_LATE_NOTED = "Thanks — we told the buyer job {code} is running {days} late."

@@ -101,6 +101,12 @@ _ALERT_SWITCH = {
     **dict.fromkeys(("on", "start", "enable", "unmute", "resume", "yes"), "alerts_on"),
 }
 _TAKES_CODE = frozenset({"yes", "no", "done", "late"})  # the kinds that answer one request
+# Words that may follow DONE, or BACK / AVAILABLE, without turning the command into a sentence.
+_DONE_FILLER = frozenset(
+    {"thanks", "thank", "you", "ty", "thx", "all", "its", "it", "is", "job", "order", "delivered", "shipped", "and",
+     "we", "are", "both", "sides", "today", "now"}
+)  # fmt: skip
+_RESUME_FILLER = frozenset({"now", "again", "online", "here", "im", "i", "am", "available", "back"})
 
 # A word: letters and digits, with apostrophes inside ("can't"); emoji and punctuation separate words.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -208,12 +214,25 @@ def parse_reply(text: str, today: date | None = None) -> Reply:
 def _parse_words(original: str, low: str, words: list[re.Match[str]], today: date | None) -> Reply:
     kind, used = _keyword([_normal(w.group()) for w in words[:2]])
     rest = low[words[used - 1].end() :]
+    first = _normal(words[0].group())
+    after = [_normal(w.group()) for w in words[used:] if not _code_of(w.group())]
+    if kind == "stop" and first in ("cancel", "end") and len(words) > 1:
+        # Only the bare word opts out: "End of the week works", "Cancel K7Q2, we can't make it".
+        code = _take_code(rest)[0]
+        return Reply("no", code=code, text=original) if first == "cancel" and code else Reply("unknown", text=original)
+    if kind == "done" and not set(after) <= _DONE_FILLER:
+        return Reply("unknown", text=original)  # "Done by Friday, don't worry" is a promise, not a delivery
+    if kind == "resume" and first in ("back", "available") and not set(after) <= _RESUME_FILLER:
+        return Reply("unknown", text=original)  # "back next week"
     if kind in ("no", "done"):
         return Reply(kind, code=_take_code(rest)[0], text=original)
     if kind == "yes":
         return _yes(rest, _today(today), original)
     if kind in ("late", "pause"):
         code, days = _duration(rest, _today(today))
+        days = days or None  # "busy today": zero days is no duration
+        if kind == "pause" and first != "pause" and after and days is None:
+            return Reply("unknown", text=original)  # "Busy right now, I'll get back to you later"
         return Reply(kind, code=code if kind == "late" else None, days=days, text=original)
     if kind == "my":
         whole = len(words) <= _MY_MAX_WORDS and all(_normal(w.group()) in _MY_WORDS for w in words)
@@ -432,10 +451,10 @@ def _caps(original: str, low: str, words: list[re.Match[str]]) -> Reply:
             if number is not None and not 1 <= number <= MAX_CAPABILITY_NUMBER:
                 number = None
             return Reply(action, number=number, text=original)
-    return Reply(action, phrases=_phrases(original[start:]), text=original)
+    return Reply(action, phrases=split_phrases(original[start:]), text=original)
 
 
-def _phrases(text: str) -> tuple[str, ...]:
+def split_phrases(text: str) -> tuple[str, ...]:
     """Items split on ";", "," or new lines, trimmed, empties and repeats dropped, in the maker's spelling."""
     out: list[str] = []
     seen: set[str] = set()

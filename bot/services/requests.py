@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -59,14 +60,19 @@ def open_request(
     source: str = "cli",
     now: datetime | None = None,
     today: date | None = None,
+    timezone: str = "America/Detroit",
 ) -> Opened:
-    """Parse, match and, in one transaction, store the request and queue an SMS invitation per chosen maker."""
+    """Parse, match and, in one transaction, store the request and queue an SMS invitation per chosen maker.
+
+    "By tomorrow" means the buyer's tomorrow: `today` is taken in `timezone` unless given.
+    """
     now = now or utcnow()
+    today = today or now.astimezone(ZoneInfo(timezone)).date()
     if zip_code and geo.lookup_zip(zip_code) is None:
         raise RequestProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=zip_code))
     directory = maker_service.active_directory(db, taxonomy, now)
     matcher = Matcher(directory, radius_miles=radius_miles, limit=max_invites)
-    result = matcher.match(text, zip=zip_code, now=today or now.date())
+    result = matcher.match(text, zip=zip_code, now=today)
     parsed = result.request
     if not parsed.items and not parsed.item:
         raise RequestProblem(texts.REQUEST_NO_ITEM)
@@ -175,10 +181,10 @@ def invitation_sms(request: Request, distance_miles: float | None) -> str:
     if count_segments(text) > MAX_SEGMENTS:
         text = texts.SMS_INVITATION_SHORT.format(**fields)
     what = fields["what"]
-    while count_segments(text) > MAX_SEGMENTS and len(fields["what"]) > 20:
-        # A long item description (or one in a script SMS carries 70 to a segment) is cut, never the how-to.
-        what = what[:-10]
-        fields["what"] = what.rstrip() + "…"
+    while count_segments(text) > MAX_SEGMENTS and len(what) > 20:
+        # A long item list is cut at a word, never the how-to. "..." keeps GSM-7 (160 a segment); "…" would not.
+        what = what[: len(what) - 10].rsplit(" ", 1)[0].rstrip(" ,;")
+        fields["what"] = what + "..."
         text = texts.SMS_INVITATION_SHORT.format(**fields)
     return text
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import statistics
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot import outbox, texts
@@ -25,9 +28,10 @@ from bot.models import (
     OptOut,
     Request,
     as_utc,
+    utcnow,
 )
 from bot.services import makers as maker_service
-from bot.services.replies import Reply, parse_reply
+from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
 
@@ -134,13 +138,17 @@ class Inbox:
         reply = parse_reply(self.text, today=today)
         # Twilio's Advanced Opt-Out tells us which keyword it acted on; it is the authority where it speaks.
         forced = {"STOP": "stop", "START": "start", "HELP": "help"}.get((opt_out_type or "").strip().upper())
+        if forced == "start" and not self.opted_out():
+            forced = None  # YES is an opt-in word too: from someone not opted out it answers a job
         if forced:
             reply = Reply(kind=forced, text=reply.text)
         pending = self.conversation()
         joining = pending is not None and pending.state.startswith("join_") and self.maker is None
         # While signing up, "End Grain Woodworks" is a shop name; only the bare keyword opts out.
         if reply.kind in ("stop", "start") and (forced or not joining or len(self.text.split()) == 1):
-            return self.stop() if reply.kind == "stop" else self.start()
+            if reply.kind == "start":
+                return self.start()
+            return self.stop(confirm=not forced and len(self.text.split()) > 1)
         if joining and pending is not None:
             if reply.kind in ("help", "join") and len(self.text.split()) == 1:
                 self.forget()
@@ -174,16 +182,32 @@ class Inbox:
 
     # ── opt-out ──
 
-    def stop(self) -> None:
-        """STOP and its synonyms: nothing more is sent. The carrier (or Twilio) confirms; we add no message."""
-        found = self.session.exec(select(OptOut).where(OptOut.channel == CHANNEL, OptOut.address == self.phone)).first()
-        if found is None:
-            keyword = (self.text.strip().split() or ["STOP"])[0].upper()[:64]
-            self.session.add(OptOut(channel=CHANNEL, address=self.phone, reason=keyword, created_at=self.now))
+    def opted_out(self) -> bool:
+        found = self.session.exec(
+            select(OptOut.id).where(OptOut.channel == CHANNEL, OptOut.address == self.phone)
+        ).first()
+        return found is not None or (self.maker is not None and self.maker.status == "stopped")
+
+    def stop(self, confirm: bool = False) -> None:
+        """STOP and its synonyms: nothing more is sent. Twilio confirms a bare keyword itself; a sentence
+        ("stop sending me these") passes Twilio by, so we confirm that one, once."""
+        keyword = (self.text.strip().split() or ["STOP"])[0].upper().strip(".,!?")[:64] or "STOP"
+        record_opt_out(self.session, self.phone, keyword, self.now)
         if self.maker is not None:
             self.maker.status = "stopped"
             self.maker.updated_at = self.now
         self.forget()
+        if confirm:
+            outbox.enqueue(
+                self.session,
+                channel=CHANNEL,
+                address=self.phone,
+                text=texts.SMS_STOPPED,
+                purpose=outbox.OPT_OUT_CONFIRMATION,
+                key=f"sms-reply:{self.message_id}:stop",
+                maker_id=self.maker.id if self.maker else None,
+                now=self.now,
+            )
 
     def start(self) -> None:
         found = self.session.exec(select(OptOut).where(OptOut.channel == CHANNEL, OptOut.address == self.phone)).first()
@@ -218,14 +242,16 @@ class Inbox:
             self.remember("join_zip", name=answer)
             self.reply(texts.SMS_JOIN_ZIP.format(name=answer))
         elif pending.state == "join_zip":
-            place = geo.lookup_zip(answer)
+            digits = re.findall(r"(?<!\d)\d{5}(?!\d)", answer)  # "48207.", "Detroit, MI 48207", "48207-1234"
+            place = geo.lookup_zip(digits[0] if digits else answer)
             if place is None:
                 self.reply(texts.SMS_JOIN_ZIP_BAD.format(value=answer[:20]))
                 return
             self.remember("join_caps", name=data.get("name", ""), zip=place.zip)
             self.reply(texts.SMS_JOIN_CAPS)
         else:
-            phrases = _split_phrases(self.text)[: maker_service.MAX_CAPABILITIES]
+            phrases = [p[: maker_service.MAX_CAPABILITY] for p in split_phrases(self.text)]
+            phrases = phrases[: maker_service.MAX_CAPABILITIES]
             if not phrases:
                 self.reply(texts.SMS_JOIN_CAPS_BAD)
                 return
@@ -352,6 +378,11 @@ class Inbox:
         assert self.maker is not None
         if invitation.status in ("accepted", "delivered"):
             self.reply(texts.SMS_ALREADY_ACCEPTED.format(code=request.code))
+            return
+        terms_given = (reply.quantity, reply.price_cents, reply.total_cents, reply.lead_time_days)
+        if invitation.status == "quoted" and all(value is None for value in terms_given):
+            # "ok thanks" after a quote: nothing new for the buyer, so nothing is passed on.
+            self.reply(texts.SMS_QUOTE_ALREADY.format(code=request.code))
             return
         if invitation.status != "quoted":
             self.maker.yes_count += 1
@@ -567,11 +598,6 @@ class Inbox:
         self.reply(texts.SMS_UNKNOWN.format(hint=hint))
 
 
-def _split_phrases(text: str) -> list[str]:
-    parts = [" ".join(p.split()) for chunk in text.replace("\n", ";").split(";") for p in chunk.split(",")]
-    return [p for p in dict.fromkeys(parts) if p]
-
-
 def _short_what(request: Request) -> str:
     item = request.item_label or request.text[:30]
     return f"{request.quantity:,} {item}" if request.quantity else item
@@ -606,13 +632,20 @@ def handle_sms(
     ).handle(opt_out_type)
 
 
+def record_opt_out(session: Session, address: str, reason: str, now: datetime) -> None:
+    """Remember an SMS opt-out; a second one for the same number (a webhook racing a 21610) is a no-op."""
+    table = OptOut.__table__
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert = pg_insert(table) if postgres else sqlite_insert(table)
+    values = {"channel": CHANNEL, "address": address, "reason": reason[:64], "created_at": now}
+    session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["channel", "address"]))
+
+
 def mark_unreachable(session: Session, channel: str, address: str, code: str | None) -> None:
     """The provider says this address opted out (Twilio 21610): record it and stop the maker."""
     if channel != CHANNEL:
         return
-    exists = session.exec(select(OptOut).where(OptOut.channel == channel, OptOut.address == address)).first()
-    if exists is None:
-        session.add(OptOut(channel=channel, address=address, reason=(code or "provider")[:64]))
+    record_opt_out(session, address, code or "provider", utcnow())
     maker = session.exec(select(Maker).where(Maker.phone == address)).first()
     if maker is not None and maker.status != "stopped":
         maker.status = "stopped"

@@ -277,3 +277,97 @@ def test_a_shop_name_with_a_stop_word_is_not_an_opt_out(db):
     text(db, phone, "48201")
     text(db, phone, "cutting boards; laser cutting")
     assert maker(db, phone).name == "End Grain Woodworks"
+
+
+def test_stop_in_a_sentence_is_confirmed_once_despite_the_opt_out(db, job):
+    import asyncio
+
+    from bot.outbox import Dispatcher
+    from tests.fakes.senders import RecordingSender
+
+    _request, phone = job
+    [confirmation] = text(db, phone, "stop sending me these")  # Twilio acts on bare keywords only: we confirm
+    assert maker(db, phone).status == "stopped"
+    sender = RecordingSender()
+    asyncio.run(Dispatcher(db, {"sms": sender}, clock=lambda: NOW).drain())
+    assert (
+        sender.texts_to(phone)
+        == [confirmation]
+        == ["You will get no more texts from makerlink. Text START to come back."]
+    )
+    assert text(db, phone, "STOP") == []  # a bare keyword: Twilio confirms it, we add nothing
+
+
+def test_sentences_that_start_with_a_stop_word_do_not_opt_out(db, job):
+    request, phone = job
+    [reply] = text(db, phone, "End of the week works for me")
+    assert maker(db, phone).status == "active" and "Sorry" in reply
+    [reply] = text(db, phone, f"Cancel {request.code}, we can't make it")
+    assert maker(db, phone).status == "active"
+    assert invitation(db, request, phone).status == "declined"
+
+
+def test_a_bare_yes_flagged_as_opt_in_by_twilio_still_answers_the_job(db, job):
+    request, phone = job
+    [reply] = text(db, phone, "YES", opt_out_type="START")
+    assert invitation(db, request, phone).status == "quoted"
+    assert "went to the buyer" in reply
+
+
+def test_ok_thanks_after_a_quote_changes_nothing(db, job):
+    request, phone = job
+    text(db, phone, "yes 500 at $2.10 each 5 days")
+    [reply] = text(db, phone, "ok thanks")
+    inv = invitation(db, request, phone)
+    assert (inv.price_cents, inv.answer_text) == (210, "yes 500 at $2.10 each 5 days")
+    assert "is with the buyer" in reply
+    [reply] = text(db, phone, "yes $1.90 each")
+    assert invitation(db, request, phone).price_cents == 190
+
+
+def test_done_by_friday_is_not_a_delivery(db, job):
+    request, phone = job
+    set_invitation(db, invitation(db, request, phone), status="accepted", accepted_at=NOW)
+    text(db, phone, "Done by Friday, don't worry")
+    assert invitation(db, request, phone).status == "accepted"
+
+
+def test_join_takes_a_zip_inside_an_address_and_caps_long_phrases(db):
+    phone = "+13135559878"
+    text(db, phone, "JOIN")
+    text(db, phone, "Long Answer Fabrication")
+    assert "What do you make" in text(db, phone, "Detroit, MI 48207.")[0]
+    text(db, phone, "x" * 400 + "; face shields")
+    m = maker(db, phone)
+    assert m.zip == "48207"
+    with db.read() as session:
+        caps = session.exec(select(MakerCapability).where(MakerCapability.maker_id == m.id)).all()
+    assert len(caps) == 2 and all(len(c.phrase) <= maker_service.MAX_CAPABILITY for c in caps)
+
+
+def test_a_long_item_list_keeps_gsm_and_the_how_to(db):
+    opened = open_request(
+        db,
+        "500 face shields, surgical masks, isolation gowns, nitrile gloves, hand sanitizer, shoe covers, "
+        "bouffant caps, safety goggles, thermometers and disinfectant wipes near 48201",
+        max_invites=1,
+    )
+    with db.read() as session:
+        [sms] = session.exec(select(OutboundMessage.text).where(OutboundMessage.purpose == "invitation")).all()
+    assert count_segments(sms) <= 2 and "…" not in sms
+    assert f"YES {opened.request.code}" in sms and f"NO {opened.request.code}" in sms
+    assert len(sms) > 200  # cut to fit GSM-7's two segments, not UCS-2's
+
+
+def test_tomorrow_is_the_buyers_tomorrow(db):
+    thursday_evening = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Thu 21:00 in Detroit, already Fri in UTC
+    opened = request_service.open_request(
+        db,
+        TAXONOMY,
+        "200 face shields by tomorrow near 48201",
+        radius_miles=50,
+        max_invites=1,
+        now=thursday_evening,
+        timezone="America/Detroit",
+    )
+    assert opened.request.deadline.isoformat() == "2026-11-27"
