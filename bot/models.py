@@ -84,6 +84,7 @@ class Buyer(SQLModel, table=True):
     __tablename__ = "buyer"
 
     id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(default="telegram", max_length=16, sa_column_kwargs=_server_default("telegram"))
     telegram_user_id: int | None = Field(default=None, unique=True, sa_type=sa.BigInteger)
     chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     name: str = Field(default="", max_length=200, sa_column_kwargs=_server_default(""))
@@ -125,6 +126,7 @@ class Request(SQLModel, table=True):
     radius_miles: float = Field(default=50.0)
     status: str = Field(default="draft", max_length=16, index=True, sa_column_kwargs=_server_default("draft"))
     quantity_committed: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    escalated_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # organisers told
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 

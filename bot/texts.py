@@ -219,8 +219,131 @@ SMS_JOINED = (
 )
 SMS_ERROR = "Sorry, something went wrong on our side. Please try again in a few minutes."
 
-# ── what buyers see of a maker's answer (sent on Telegram once the chat exists) ──
+# ── buyers in the chat (Telegram) ──
+BUYER_WELCOME = (
+    "Hi! I connect you with local makers — sewing shops, 3D-printing labs, small factories — who can make what "
+    "you need: face shields, gowns, masks, sanitizer and more.\n\n"
+    "First, where are you? Send your ZIP code, or share your location."
+)
+BUYER_WELCOME_BACK = (
+    "Welcome back {name}! Tell me what you need, e.g. “500 face shields by Friday”. "
+    "I will use ZIP {zip} unless you name another place."
+)
+BUYER_HELP = (
+    "Write what you need in your own words, e.g. “need 500 face shields by Friday near 48201”. I check it with "
+    "you, text the best makers nearby, and pass on their answers; accept one and I introduce you.\n\n"
+    "/requests — your requests and the answers\n/cancel — cancel a request\n/settings — ZIP, language, radius\n"
+    "/help — this message"
+)
+BUYER_UNKNOWN_COMMAND = "I don't know that command. Try /help."
+BUYER_ASK_ZIP = "Send your ZIP code (e.g. 48201), or share your location."
+BUYER_ZIP_SAVED = "Got it: {zip} ({place}). Now tell me what you need, e.g. “500 face shields by Friday”."
+BUYER_ZIP_UNKNOWN = "I could not find “{text}” as a US ZIP code or town. Send a 5-digit ZIP, or share your location."
+BUYER_LOCATION_FAR = "That location is not near any US ZIP code I know. Please send your ZIP code instead."
+BUYER_EXAMPLE = (
+    "I could not tell what you need. Try something like “need 500 face shields by Friday near 48201” or "
+    "“200 isolation gowns asap”."
+)
+BUYER_ASK_PLACE = "Where is it needed? Send a ZIP code or a town, or share your location."
+BUYER_ASK_QUANTITY = "How many {what} do you need? Send a number, or tap “Not sure”."
+BUYER_ASK_QUANTITY_AGAIN = "Please send a number, e.g. 500 — or tap “Not sure”."
+BUYER_SUMMARY = "Here is what I understood:\n{summary}\n\nSend it to makers nearby?"
+BUYER_FIELD_WHAT = "• What: {what}"
+BUYER_FIELD_QUANTITY = "• How many: {quantity}"
+BUYER_FIELD_WHEN = "• By when: {when}"
+BUYER_FIELD_WHERE = "• Where: {place}, within {radius:g} miles"
+BUYER_QUANTITY_OPEN = "not sure yet"
+BUYER_NO_DEADLINE = "no deadline given"
+BUYER_WHAT_TO_CHANGE = "What should I change?"
+BUYER_EDIT_ITEM = "What do you need? (e.g. face shields, isolation gowns, hand sanitizer)"
+BUYER_EDIT_QUANTITY = "How many? Send a number, or “not sure”."
+BUYER_EDIT_DEADLINE = "By when? (e.g. Friday, Dec 10, in 2 weeks, asap)"
+BUYER_EDIT_PLACE = "Where? Send a ZIP code or a town, or share your location."
+BUYER_ITEM_UNKNOWN = "I did not recognise that item. Try a plain name such as “face shields” or “isolation gowns”."
+BUYER_DEADLINE_UNKNOWN = "I did not understand that date. Try “Friday”, “Dec 10”, “in 2 weeks” or “asap”."
+BUYER_DROPPED = "OK, I dropped that request. Tell me whenever you need something."
+BUYER_SENT = (
+    "Sent to {count} makers within {radius:g} miles (request {code}). Their answers will appear here as they come in."
+)
+BUYER_SENT_TOAST = "Sent!"
+BUYER_ALREADY_SENT = "This request was already sent."
+BUYER_NOBODY = (
+    "I'm sorry — no maker in the directory within {radius:g} miles of {zip} can make {what} yet. "
+    "I can look further, or tell the organisers, who may know someone."
+)
+BUYER_ALREADY_WIDE = "Already searching within {miles} miles."
+BUYER_ORGANISERS_TOLD = "The organisers have been told about your request; they will reach out if they find a maker."
+BUYER_ORGANISERS_ALREADY = "The organisers already know about this request."
+BUYER_NO_ORGANISERS = "This bot has no organisers set up yet, so there is nobody to tell. I'm sorry."
+BUYER_NO_HANDLE = "no Telegram username"
+ADMIN_UNSERVED = "Request {code} found no maker:\n{summary}\nBuyer: {name} ({handle})."
 BUYER_QUOTE = "Maker {rank} — {distance} — {terms}"
+BUYER_NOBODY_ANSWERED = "None of the {count} makers asked can take request {code}."
+BUYER_NOT_YOURS = "That button belongs to someone else's request."
+BUYER_STALE_BUTTON = "That button is out of date; nothing changed."
+BUYER_ANSWER_GONE = "That answer is no longer open; nothing changed."
+BUYER_ALREADY_COVERED = "Your request is already fully covered."
+BUYER_NEED_CONTACT = (
+    "So the maker can reach you, please share your phone number (you have no Telegram username). "
+    "It goes only to the maker you accept."
+)
+BUYER_CONTACT_BAD = "That phone number does not look right. Tap the button to share it."
+BUYER_CONTACT_SAVED = "Thanks, I saved your phone number."
+BUYER_INTRODUCTION = (
+    "You accepted Maker {rank} for request {code}: {terms}.\n\n{name}\n{phone}{website}\n\n"
+    "They have your contact details too; please arrange the details directly."
+)
+BUYER_ACCEPTED_TOAST = "Accepted — introducing you now."
+BUYER_REJECTED_TOAST = "Declined. The maker will be told."
+BUYER_ANONYMOUS = "A buyer"
+BUYER_PARTLY = "{done:,} of {total:,} committed; the rest of the request stays open for other makers."
+BUYER_NO_REQUESTS = "You have no requests yet. Tell me what you need, e.g. “500 face shields by Friday”."
+BUYER_REQUEST_LINE = "{code} · {what} · {status}"
+BUYER_COMMITTED = "  {done:,} of {total:,} committed"
+BUYER_ACCEPTED_LINE = "Maker {rank} (accepted): {name}, {phone}"
+BUYER_ANSWER_COUNTS = "{declined} said no, {waiting} not answered yet"
+REQUEST_STATUS = {
+    "draft": "draft",
+    "open": "open",
+    "matched": "matched",
+    "fulfilled": "delivered",
+    "cancelled": "cancelled",
+    "expired": "expired",
+}
+BUYER_NOTHING_TO_CANCEL = "You have no open requests to cancel."
+BUYER_WHICH_CANCEL = "Which request should I cancel? The makers asked will be told by SMS."
+BUYER_CANCELLED = "Request {code} is cancelled; the makers have been told."
+BUYER_SETTINGS = "Your settings:\n• ZIP: {zip}\n• Language: {language}\n• Search radius: {radius:g} miles"
+BUYER_NOT_SET = "not set"
+BUYER_LANGUAGE_SAVED = "Language: {language}"
+BUYER_RADIUS_SAVED = "Search radius: {miles} miles"
+BUYER_GROUP_POINTER = "I work in private chats only — please message me directly."
+WHEN_ASAP = "as soon as possible"
+
+BUTTON_SHARE_LOCATION = "📍 Share my location"
+BUTTON_SHARE_CONTACT = "📱 Share my phone number"
+BUTTON_NOT_SURE = "Not sure"
+BUTTON_SEND = "✅ Send to makers"
+BUTTON_CHANGE = "✏️ Change…"
+BUTTON_DROP = "✖️ Cancel"
+BUTTON_EDIT_ITEM = "What"
+BUTTON_EDIT_QUANTITY = "How many"
+BUTTON_EDIT_DEADLINE = "By when"
+BUTTON_EDIT_PLACE = "Where"
+BUTTON_WIDEN = "Widen to {miles} miles"
+BUTTON_ORGANISERS = "Tell the organisers"
+BUTTON_CANCEL_REQUEST = "Cancel {code} ({what})"
+BUTTON_CHANGE_ZIP = "Change ZIP"
+BUTTON_RADIUS = "{miles} mi"
+
+# ── SMS to makers about the buyer's decisions ──
+SMS_INTRODUCTION = (
+    "makerlink: job {code} is yours! Buyer: {name}, {contact}. Order: {what}; {terms}. "
+    "Please contact them to arrange delivery. Text DONE {code} when delivered, or LATE {code} 3 if late."
+)
+SMS_FILLED = "makerlink: job {code} has been filled by other makers. Thank you for answering!"
+SMS_NOT_CHOSEN = "makerlink: the buyer chose another offer for job {code}. Thank you for answering!"
+SMS_CANCELLED = "makerlink: the buyer cancelled job {code}. Sorry for the trouble, and thank you."
 BUYER_DECLINED = "Maker {rank} cannot take this one."
 BUYER_DELIVERED = "Maker {rank} says your order {code} is delivered."
 BUYER_LATE = "Maker {rank} says order {code} is running late{days}."

@@ -142,3 +142,23 @@ def distances_miles(lat: float, lon: float, lats_rad, lons_rad):
     dlmb = lons_rad - math.radians(lon)
     a = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(lats_rad) * np.sin(dlmb / 2) ** 2
     return 2 * _EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+@functools.cache
+def _zip_arrays():
+    import numpy as np
+
+    places = [p for p in _places().values() if (p.lat, p.lon) != (0.0, 0.0)]  # military APO/FPO placeholders
+    lats = np.radians(np.array([p.lat for p in places]))
+    lons = np.radians(np.array([p.lon for p in places]))
+    return places, lats, lons
+
+
+def nearest_zip(lat: float, lon: float, max_miles: float = 50.0) -> Place | None:
+    """The ZIP whose centroid is nearest to a point (a shared location), or None if none is within reach."""
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    places, lats, lons = _zip_arrays()
+    distances = distances_miles(lat, lon, lats, lons)
+    best = int(distances.argmin())
+    return places[best] if distances[best] <= max_miles else None

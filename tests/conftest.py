@@ -97,3 +97,13 @@ def prism_url(tmp_path_factory) -> Iterator[str]:
 
     with prism_twilio(tmp_path_factory.mktemp("prism")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def telegram_peer(tmp_path_factory) -> Iterator:
+    """telegram-test-api behind its compatibility front (a `TelegramPeer`: .url, .api_url, .user(...)); see
+    tests/peers/telegram_front.js. Its bots and chats are shared by the session: give each test its own token."""
+    from tests.integration.peers import telegram_test_api
+
+    with telegram_test_api(tmp_path_factory.mktemp("telegram")) as peer:
+        yield peer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -420,3 +421,35 @@ def active_directory(db: Database, taxonomy: Taxonomy | None = None, now: dateti
         if is_available(view.maker, now)
     ]
     return Directory(profiles, taxonomy)
+
+
+class DirectoryCache:
+    """The active directory, rebuilt only when a maker changed (or every few minutes, for pauses that end).
+
+    Building a directory costs about 3 s per 100,000 capability phrases; a request must not pay that each time.
+    """
+
+    def __init__(self, db: Database, taxonomy: Taxonomy | None = None, max_age_seconds: float = 300.0) -> None:
+        self.db = db
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.max_age_seconds = max_age_seconds
+        self._directory: Directory | None = None
+        self._fingerprint: tuple | None = None
+        self._built_at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def _current_fingerprint(self) -> tuple:
+        with self.db.read() as session:
+            count, latest = session.exec(select(func.count(), func.max(Maker.updated_at)).select_from(Maker)).one()
+            caps = session.exec(select(func.count(), func.max(MakerCapability.id)).select_from(MakerCapability)).one()
+        return count, str(latest), tuple(caps)
+
+    def get(self, now: datetime | None = None) -> Directory:
+        now = now or utcnow()
+        with self._lock:
+            fingerprint = self._current_fingerprint()
+            stale = self._built_at is None or (now - self._built_at).total_seconds() > self.max_age_seconds
+            if self._directory is None or fingerprint != self._fingerprint or stale:
+                self._directory = active_directory(self.db, self.taxonomy, now)
+                self._fingerprint, self._built_at = fingerprint, now
+            return self._directory

@@ -40,7 +40,7 @@ def item_label(taxonomy: Taxonomy, result: MatchResult) -> str:
     return ", ".join(dict.fromkeys(labels)) or (result.request.item or "")
 
 
-def _unique_code(session: Session) -> str:
+def new_request_code(session: Session) -> str:
     for attempt in range(20):
         code = new_code(_rng, 4 if attempt < 10 else 6)
         if session.exec(select(Request.id).where(Request.code == code)).first() is None:
@@ -82,7 +82,7 @@ def open_request(
         raise RequestProblem(texts.REQUEST_NO_PLACE)
     with db.transaction() as session:
         request = Request(
-            code=_unique_code(session),
+            code=new_request_code(session),
             buyer_id=buyer_id,
             source=source,
             text=text[:2000],
@@ -109,13 +109,15 @@ def open_request(
 
 
 def invite(
-    session: Session, request: Request, matches: tuple[Match, ...], now: datetime
+    session: Session, request: Request, matches: tuple[Match, ...], now: datetime, limit: int | None = None
 ) -> list[tuple[Invitation, Maker]]:
-    """Invite each matched maker not invited yet; the SMS is queued in this same transaction."""
+    """Invite each matched maker not invited yet (at most `limit`); the SMS is queued in this same transaction."""
     invited: list[tuple[Invitation, Maker]] = []
     already = set(session.exec(select(Invitation.maker_id).where(Invitation.request_id == request.id)).all())
     rank = len(already)
     for match in matches:
+        if limit is not None and len(invited) >= limit:
+            break
         maker = session.get(Maker, int(match.maker_id))
         if maker is None or maker.id in already:
             continue
@@ -151,18 +153,29 @@ def invite(
     return invited
 
 
-def _what(request: Request) -> str:
+def invitation_sms_what(request: Request, quantity: int | None = None) -> str:
+    """“500 face shields”, “200 boxes of gloves”, “face shields (quantity open)”."""
     item = request.item_label or request.text[:60]
-    if not request.quantity:
+    quantity = quantity or request.quantity
+    if not quantity:
         return texts.SMS_QUANTITY_UNKNOWN.format(item=item)
     unit = f" {request.unit} of" if request.unit else ""
-    return f"{request.quantity:,}{unit} {item}"
+    return f"{quantity:,}{unit} {item}"
+
+
+def summary_when(request: Request) -> str:
+    """“Fri Dec 4”, “ASAP”, or "" when the buyer gave no deadline."""
+    if request.deadline:
+        d = request.deadline
+        return f"{d:%a %b} {d.day}"
+    if request.urgency == "asap":
+        return texts.WHEN_ASAP
+    return ""
 
 
 def _when(request: Request) -> str:
     if request.deadline:
-        d = request.deadline
-        return texts.SMS_WHEN_BY.format(date=f"{d:%a %b} {d.day}")
+        return texts.SMS_WHEN_BY.format(date=summary_when(request))
     if request.urgency == "asap":
         return texts.SMS_WHEN_ASAP
     return ""
@@ -176,7 +189,7 @@ def invitation_sms(request: Request, distance_miles: float | None) -> str:
         where = texts.SMS_WHERE.format(distance=texts.MILES.format(miles=distance_miles), area=area)
     else:
         where = texts.SMS_WHERE_AREA.format(area=area)
-    fields = {"code": request.code, "what": _what(request), "when": _when(request), "where": where}
+    fields = {"code": request.code, "what": invitation_sms_what(request), "when": _when(request), "where": where}
     text = texts.SMS_INVITATION.format(**fields)
     if count_segments(text) > MAX_SEGMENTS:
         text = texts.SMS_INVITATION_SHORT.format(**fields)

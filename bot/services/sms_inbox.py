@@ -31,6 +31,7 @@ from bot.models import (
     utcnow,
 )
 from bot.services import makers as maker_service
+from bot.services.buyers import WIDE_RADIUS, quote_line
 from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -87,7 +88,7 @@ class Inbox:
         )
 
     def tell_buyer(self, request: Request, text: str, purpose: str, buttons=None) -> None:
-        """Relay to the buyer on Telegram; requests opened from the CLI have no buyer to tell."""
+        """Relay to the buyer in their chat; requests opened from the CLI have no buyer to tell."""
         if request.buyer_id is None:
             return
         buyer = self.session.get(Buyer, request.buyer_id)
@@ -95,7 +96,7 @@ class Inbox:
             return
         outbox.enqueue(
             self.session,
-            channel="telegram",
+            channel=buyer.channel,
             address=str(buyer.chat_id),
             text=text,
             purpose=purpose,
@@ -405,14 +406,9 @@ class Inbox:
         if not has_terms:
             thanks += texts.SMS_QUOTE_HINT.format(code=request.code)
         self.reply(thanks)
-        distance = (
-            texts.MILES.format(miles=invitation.distance_miles)
-            if invitation.distance_miles is not None
-            else texts.MILES_UNKNOWN
-        )
         self.tell_buyer(
             request,
-            texts.BUYER_QUOTE.format(rank=invitation.rank, distance=distance, terms=terms),
+            quote_line(invitation),
             "quote",
             buttons=[
                 [(texts.BUTTON_ACCEPT, f"accept:{invitation.id}"), (texts.BUTTON_DECLINE, f"reject:{invitation.id}")]
@@ -430,7 +426,20 @@ class Inbox:
         invitation.answer_text = reply.text[:1600]
         invitation.updated_at = self.now
         self.reply(texts.SMS_DECLINE_THANKS.format(code=request.code))
-        self.tell_buyer(request, texts.BUYER_DECLINED.format(rank=invitation.rank), "declined")
+        # One NO is not news to the buyer; that every maker asked said no is, with what can be done next.
+        self.session.flush()
+        statuses = self.session.exec(select(Invitation.status).where(Invitation.request_id == request.id)).all()
+        if request.status == "open" and all(status in ("declined", "lost", "expired") for status in statuses):
+            buttons = []
+            if request.radius_miles < WIDE_RADIUS:
+                buttons.append([(texts.BUTTON_WIDEN.format(miles=int(WIDE_RADIUS)), f"widen:{request.id}")])
+            buttons.append([(texts.BUTTON_ORGANISERS, f"organisers:{request.id}")])
+            self.tell_buyer(
+                request,
+                texts.BUYER_NOBODY_ANSWERED.format(count=len(statuses), code=request.code),
+                "all_declined",
+                buttons=buttons,
+            )
 
     def delivered(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         assert self.maker is not None
@@ -649,4 +658,5 @@ def mark_unreachable(session: Session, channel: str, address: str, code: str | N
     maker = session.exec(select(Maker).where(Maker.phone == address)).first()
     if maker is not None and maker.status != "stopped":
         maker.status = "stopped"
+        maker.updated_at = utcnow()
     log.info("sms: a recipient opted out at the carrier (%s); marked stopped", code)

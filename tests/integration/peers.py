@@ -6,20 +6,26 @@ A missing peer skips its tests on a developer's machine and fails them where MAK
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.telegram_user import TelegramUser
 
 ROOT = Path(__file__).parents[2]
 PEERS = ROOT / "tests" / "peers"
 PRISM = PEERS / "node_modules" / ".bin" / "prism"
 TWILIO_SPEC = PEERS / "spec" / "twilio_api_v2010.json"
+TELEGRAM_TEST_API = PEERS / "node_modules" / "telegram-test-api"
+TELEGRAM_FRONT = PEERS / "telegram_front.js"
 REQUIRE_ENV = "MAKERLINK_REQUIRE_PEERS"
 READY_SECONDS = 30.0
 
@@ -97,3 +103,35 @@ def prism_twilio(log_dir: Path) -> Iterator[str]:
     command = [str(PRISM), "mock", str(TWILIO_SPEC), "-h", "127.0.0.1", "-p", str(port)]
     with running(command, port, log_dir / "prism.log", "Prism"):
         yield f"http://127.0.0.1:{port}"
+
+
+@dataclass(frozen=True)
+class TelegramPeer:
+    """telegram-test-api behind tests/peers/telegram_front.js, which the real python-telegram-bot can drive."""
+
+    url: str  # the front's base URL; the user-side API lives at its root (/sendMessage, /getUpdates, ...)
+
+    @property
+    def api_url(self) -> str:
+        """The Bot API base for python-telegram-bot's `base_url` (and makerlink's `telegram_api_url`)."""
+        return f"{self.url}/bot"
+
+    def user(
+        self, token: str, user_id: int, first_name: str, username: str | None = None, chat_id: int | None = None
+    ) -> TelegramUser:
+        """A Telegram user talking to the bot with this token, in a private chat (chat id = user id by default)."""
+        return TelegramUser(self.url, token, user_id, first_name, username=username, chat_id=chat_id)
+
+
+@contextmanager
+def telegram_test_api(log_dir: Path) -> Iterator[TelegramPeer]:
+    """telegram-test-api with its compatibility front for python-telegram-bot 22; yields the peer."""
+    node = shutil.which("node")
+    if node is None:
+        peer_missing("Node.js (`node` on PATH)")
+    if not TELEGRAM_TEST_API.exists():
+        peer_missing(f"telegram-test-api ({TELEGRAM_TEST_API.relative_to(ROOT)})")
+    port = free_port()
+    command = [node, str(TELEGRAM_FRONT), "--port", str(port)]
+    with running(command, port, log_dir / "telegram.log", "telegram-test-api"):
+        yield TelegramPeer(f"http://127.0.0.1:{port}")

@@ -1,0 +1,335 @@
+"""The buyer's journey through the chat service, channel-agnostic: what is stored, and what is queued to whom."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import select
+
+from bot.models import Buyer, Invitation, Maker, OutboundMessage, Request
+from bot.services import makers as maker_service
+from bot.services.buyers import ChatConfig, ChatEvent, handle_chat
+from bot.services.sms_inbox import handle_sms
+from matching.taxonomy import load_taxonomy
+from tests.conftest import demo_csv
+
+NOW = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # Friday noon in Detroit
+TAXONOMY = load_taxonomy()
+CONFIG = ChatConfig(max_invites=3, radius_miles=50, admin_ids=(999,))
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def db(any_db):
+    maker_service.import_makers(any_db, demo_csv(), "demo", TAXONOMY)
+    return any_db
+
+
+@pytest.fixture
+def directory(db):
+    cache = maker_service.DirectoryCache(db, TAXONOMY)
+    return lambda: cache.get(NOW)
+
+
+class Buyer_:
+    """One buyer in a private chat; each call is one event, returning what the bot queued for this chat."""
+
+    def __init__(self, db, directory, user_id=1001, username="dana_hospital", first_name="Dana"):
+        self.db, self.directory = db, directory
+        self.user_id, self.username, self.first_name = user_id, username, first_name
+        self.toast = None
+
+    def _event(self, **kw):
+        event = ChatEvent(
+            channel="telegram",
+            event_id=str(next(_ids)),
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            first_name=self.first_name,
+            username=self.username,
+            language_code="en",
+            **kw,
+        )
+        with self.db.transaction() as session:
+            answer = handle_chat(session, TAXONOMY, self.directory, CONFIG, event, NOW)
+        self.toast = answer.toast
+        with self.db.read() as session:
+            rows = session.exec(
+                select(OutboundMessage)
+                .where(OutboundMessage.idempotency_key.startswith(f"telegram:{event.event_id}:"))
+                .order_by(OutboundMessage.id)
+            ).all()
+        assert all(r.address == str(self.user_id) for r in rows)
+        return [(r.text, json.loads(r.buttons) if r.buttons else None) for r in rows]
+
+    def send(self, text):
+        return self._event(text=text)
+
+    def command(self, name):
+        return self._event(command=name)
+
+    def press(self, data):
+        return self._event(callback=data)
+
+    def location(self, lat, lon):
+        return self._event(location=(lat, lon))
+
+    def contact(self, phone):
+        return self._event(contact_phone=phone)
+
+
+def button(messages, label_start):
+    for _text, buttons in messages:
+        for row in buttons or []:
+            for label, data in row:
+                if label.startswith(label_start):
+                    return data
+    raise AssertionError(f"no button starting {label_start!r} in {messages}")
+
+
+def requests_of(db, user_id=1001):
+    with db.read() as session:
+        return session.exec(
+            select(Request).join(Buyer).where(Buyer.telegram_user_id == user_id).order_by(Request.id)
+        ).all()
+
+
+def sms_to(db, purpose=None):
+    with db.read() as session:
+        query = select(OutboundMessage).where(OutboundMessage.channel == "sms")
+        if purpose:
+            query = query.where(OutboundMessage.purpose == purpose)
+        return session.exec(query.order_by(OutboundMessage.id)).all()
+
+
+def maker_says(db, phone, text):
+    with db.transaction() as session:
+        handle_sms(session, TAXONOMY, phone=phone, text=text, message_id=f"SM{next(_ids):032x}", now=NOW)
+
+
+def buyer_messages(db, user_id=1001, purpose=None):
+    with db.read() as session:
+        query = select(OutboundMessage).where(OutboundMessage.address == str(user_id))
+        if purpose:
+            query = query.where(OutboundMessage.purpose == purpose)
+        return session.exec(query.order_by(OutboundMessage.id)).all()
+
+
+@pytest.fixture
+def dana(db, directory):
+    return Buyer_(db, directory)
+
+
+def test_start_asks_for_a_zip_with_a_location_button(dana, db):
+    [(text, buttons)] = dana.command("start")
+    assert "local makers" in text and "ZIP" in text
+    assert buttons == [[["📍 Share my location", "@location"]]]
+    [(text, _)] = dana.send("48201")
+    assert "48201" in text and "Detroit" in text
+    [(text, _)] = dana.command("start")
+    assert "Welcome back" in text
+
+
+def test_a_shared_location_becomes_the_nearest_zip(dana, db):
+    dana.command("start")
+    [(text, _)] = dana.location(42.3314, -83.0458)
+    assert "Detroit" in text
+    with db.read() as session:
+        assert session.exec(select(Buyer)).one().zip.startswith("482")
+
+
+def sent_request(dana, text="need 500 face shields by Friday"):
+    dana.command("start")
+    dana.send("48201")
+    [(summary, buttons)] = dana.send(text)
+    assert "Here is what I understood" in summary
+    [(sent, _)] = dana.press(button([(summary, buttons)], "✅"))
+    return sent
+
+
+def test_a_request_is_summarised_then_sent_to_the_best_makers(dana, db):
+    dana.command("start")
+    dana.send("48201")
+    messages = dana.send("need 500 face shields by Friday")
+    [(summary, buttons)] = messages
+    assert "face shields" in summary and "500" in summary and "Fri Dec 4" in summary and "48201" in summary
+    assert [label for row in buttons for label, _ in row] == ["✅ Send to makers", "✏️ Change…", "✖️ Cancel"]
+    [(sent, _)] = dana.press(button(messages, "✅"))
+    assert "Sent to 3 makers within 50 miles" in sent
+    [request] = requests_of(db)
+    assert request.status == "open" and request.code in sent
+    invitations = sms_to(db, "invitation")
+    assert len(invitations) == 3 and all(request.code in m.text for m in invitations)
+    assert all("Dana" not in m.text and "dana_hospital" not in m.text for m in invitations)  # no buyer identity
+    # The same button again changes nothing.
+    assert dana.press(button(messages, "✅")) == [] and dana.toast == "This request was already sent."
+    assert len(sms_to(db, "invitation")) == 3
+
+
+def test_missing_pieces_are_asked_one_at_a_time(dana, db):
+    [(ask_place, buttons)] = dana.send("200 isolation gowns")
+    assert "Where" in ask_place and buttons == [[["📍 Share my location", "@location"]]]
+    [(summary, _)] = dana.send("Dearborn, MI")
+    assert "200" in summary and "gowns" in summary and "Dearborn" in summary
+    [(ask_quantity, buttons)] = dana.send("face shields near 48201")
+    assert "How many face shields" in ask_quantity and buttons[0][0][0] == "Not sure"
+    [(summary, _)] = dana.send("not sure")
+    assert "not sure yet" in summary
+
+
+def test_text_the_parser_cannot_use_gets_an_example(dana):
+    [(text, _)] = dana.send("hello, is anyone there?")
+    assert "need 500 face shields by Friday near 48201" in text
+
+
+def test_change_the_quantity_before_sending(dana, db):
+    dana.command("start")
+    dana.send("48201")
+    messages = dana.send("500 face shields")
+    choices = dana.press(button(messages, "✏️"))
+    prompt = dana.press(button(choices, "How many"))
+    assert "How many" in prompt[0][0]
+    [(summary, _)] = dana.send("300")
+    assert "• How many: 300" in summary
+    assert requests_of(db)[0].quantity == 300
+
+
+def test_a_maker_quote_reaches_the_buyer_without_name_or_phone(dana, db):
+    sent_request(dana)
+    first = sms_to(db, "invitation")[0]
+    maker_says(db, first.address, "yes we can do 500 at $2.10 each, ready in 5 days")
+    [quote] = buyer_messages(db, purpose="quote")
+    assert quote.text.startswith("Maker 1 — ") and "can make 500 at $2.10 each, ready in 5 days" in quote.text
+    with db.read() as session:
+        maker = session.exec(select(Maker).where(Maker.phone == first.address)).one()
+    assert maker.name not in quote.text and maker.phone not in quote.text
+    assert [label for label, _ in json.loads(quote.buttons)[0]] == ["Accept", "Decline"]
+
+
+def test_accept_introduces_both_sides_and_closes_the_others(dana, db):
+    sent_request(dana)
+    invitations = sms_to(db, "invitation")
+    maker_says(db, invitations[0].address, "yes 500 at $2.10 each 5 days")
+    maker_says(db, invitations[1].address, "yes $1.90 each 10 days")
+    quotes = buyer_messages(db, purpose="quote")
+    accept = json.loads(quotes[0].buttons)[0][0][1]
+    dana.press(accept)
+    assert dana.toast.startswith("Accepted")
+    [intro] = buyer_messages(db, purpose="introduction")
+    with db.read() as session:
+        maker = session.exec(select(Maker).where(Maker.phone == invitations[0].address)).one()
+    assert maker.name in intro.text and maker.phone in intro.text and "$2.10 each" in intro.text
+    [maker_intro] = sms_to(db, "introduction")
+    assert maker_intro.address == maker.phone and "@dana_hospital" in maker_intro.text and "Dana" in maker_intro.text
+    assert requests_of(db)[0].status == "matched"
+    filled = sms_to(db, "filled")
+    assert {m.address for m in filled} == {invitations[1].address, invitations[2].address}
+    # The other quote's Accept is now stale.
+    assert dana.press(json.loads(quotes[1].buttons)[0][0][1]) == []
+    assert dana.toast == "That answer is no longer open; nothing changed."
+
+
+def test_a_buyer_without_username_shares_a_phone_first(db, directory):
+    sam = Buyer_(db, directory, user_id=2002, username=None, first_name="Sam")
+    sent_request(sam)
+    phone = sms_to(db, "invitation")[0].address
+    maker_says(db, phone, "yes 500 $2 each 3 days")
+    [quote] = buyer_messages(db, 2002, "quote")
+    [(ask, buttons)] = sam.press(json.loads(quote.buttons)[0][0][1])
+    assert "phone number" in ask and buttons == [[["📱 Share my phone number", "@contact"]]]
+    assert sms_to(db, "introduction") == []
+    sam.contact("+1 313 555 0177")
+    [maker_intro] = sms_to(db, "introduction")
+    assert "+13135550177" in maker_intro.text
+
+
+def test_a_partial_quantity_keeps_the_rest_open(dana, db):
+    sent_request(dana)
+    invitations = sms_to(db, "invitation")
+    maker_says(db, invitations[0].address, "yes we can do 300 at $2 each")
+    maker_says(db, invitations[1].address, "yes 400 at $2.50 each")
+    quotes = buyer_messages(db, purpose="quote")
+    dana.press(json.loads(quotes[0].buttons)[0][0][1])
+    assert any("300 of 500 committed" in m.text for m in buyer_messages(db))
+    assert requests_of(db)[0].status == "open"
+    dana.press(json.loads(quotes[1].buttons)[0][0][1])
+    request = requests_of(db)[0]
+    assert (request.status, request.quantity_committed) == ("matched", 500)
+    with db.read() as session:
+        second = session.get(Invitation, int(json.loads(quotes[1].buttons)[0][0][1].split(":")[1]))
+    assert second.quantity_offered == 200  # only what was still needed
+
+
+def test_buttons_act_only_on_the_pressers_own_request(dana, db, directory):
+    sent_request(dana)
+    maker_says(db, sms_to(db, "invitation")[0].address, "yes 500 $2 each")
+    [quote] = buyer_messages(db, purpose="quote")
+    mallory = Buyer_(db, directory, user_id=3003, username="mallory")
+    accept = json.loads(quote.buttons)[0][0][1]
+    assert mallory.press(accept) == [] and mallory.toast == "That button belongs to someone else's request."
+    assert mallory.press(f"cancel:{requests_of(db)[0].id}") == []
+    assert requests_of(db)[0].status == "open" and sms_to(db, "introduction") == []
+    assert mallory.press("garbage:") == [] and mallory.press("accept:notanumber") == []
+
+
+def test_every_no_is_summarised_once(dana, db):
+    sent_request(dana)
+    for message in sms_to(db, "invitation"):
+        maker_says(db, message.address, "no sorry")
+    [summary] = buyer_messages(db, purpose="all_declined")
+    assert "None of the 3 makers" in summary.text
+    assert [row[0][0] for row in json.loads(summary.buttons)] == ["Widen to 100 miles", "Tell the organisers"]
+
+
+def test_nobody_near_is_said_honestly_and_can_be_widened_or_escalated(dana, db):
+    dana.command("start")
+    dana.send("99501")  # Anchorage: no demo maker within 50 or 100 miles
+    messages = dana.send("500 face shields")
+    [(nobody, buttons)] = dana.press(button(messages, "✅"))
+    assert "no maker" in nobody and "within 50 miles of 99501" in nobody
+    [(still, buttons)] = dana.press(button([(nobody, buttons)], "Widen"))
+    assert "within 100 miles" in still
+    dana.press(button([(still, buttons)], "Tell the organisers"))
+    [alert] = buyer_messages(db, user_id=999)
+    assert "found no maker" in alert.text and "@dana_hospital" in alert.text
+    assert requests_of(db)[0].escalated_at is not None
+
+
+def test_cancel_tells_the_makers(dana, db):
+    sent_request(dana)
+    [(_question, buttons)] = dana.command("cancel")
+    [(done, _)] = dana.press(buttons[0][0][1])
+    assert "cancelled" in done
+    assert requests_of(db)[0].status == "cancelled"
+    assert len(sms_to(db, "cancelled")) == 3
+
+
+def test_requests_lists_status_and_answers(dana, db):
+    sent_request(dana)
+    maker_says(db, sms_to(db, "invitation")[0].address, "yes 500 $2 each")
+    maker_says(db, sms_to(db, "invitation")[1].address, "no")
+    [(listing, _)] = dana.command("requests")
+    code = requests_of(db)[0].code
+    assert code in listing and "open" in listing and "Maker 1" in listing and "1 said no, 1 not answered yet" in listing
+
+
+def test_settings_change_radius_and_language(dana, db):
+    [(settings_text, _buttons)] = dana.command("settings")
+    assert "Search radius: 50 miles" in settings_text
+    dana.press("radius:25")
+    dana.press("lang:es")
+    with db.read() as session:
+        buyer = session.exec(select(Buyer)).one()
+    assert (buyer.radius_miles, buyer.language) == (25.0, "es")
+    assert dana.press("radius:7") == [] and dana.toast == "That button is out of date; nothing changed."
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=400))
+def test_no_text_makes_the_chat_raise(dana, text):
+    dana.send(text)
