@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlmodel import Session
 from starlette.applications import Starlette
 
 from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.outbox import ChannelPolicy, Dispatcher, Sender, parse_quiet_hours
-from bot.services import sms_inbox
+from bot.services import buyers, makers, sms_inbox
 from matching.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -36,7 +37,17 @@ def channel_policies(settings: Settings) -> dict[str, ChannelPolicy]:
             quiet_hours=parse_quiet_hours(settings.quiet_hours),
             concurrency=4,
         ),
+        # Telegram's limits: about 30 messages a second overall, one a second per chat.
+        "telegram": ChannelPolicy(per_second=30.0, concurrency=8, per_address_interval=1.0),
     }
+
+
+def mark_unreachable(session: Session, channel: str, address: str, code: str | None) -> None:
+    """A provider says nobody is there any more: the maker is stopped, or the buyer marked blocked."""
+    if channel == "sms":
+        sms_inbox.mark_unreachable(session, channel, address, code)
+    else:
+        buyers.mark_blocked(session, channel, address)
 
 
 def make_dispatcher(runtime: Runtime, senders: dict[str, Sender], **options) -> Dispatcher:
@@ -45,8 +56,17 @@ def make_dispatcher(runtime: Runtime, senders: dict[str, Sender], **options) -> 
         senders,
         channel_policies(runtime.settings),
         default_timezone=runtime.settings.timezone,
-        on_recipient_gone=sms_inbox.mark_unreachable,
+        on_recipient_gone=mark_unreachable,
         **options,
+    )
+
+
+def chat_config(settings: Settings) -> buyers.ChatConfig:
+    return buyers.ChatConfig(
+        max_invites=settings.max_invites,
+        radius_miles=settings.match_radius_miles,
+        admin_ids=tuple(settings.admin_telegram_ids),
+        timezone=settings.timezone,
     )
 
 
@@ -55,21 +75,82 @@ class Server:
     app: Starlette
     dispatcher: Dispatcher
     channels: list[str] = field(default_factory=list)
+    telegram_mode: str | None = None  # "webhook" or "polling"
 
 
-def build_server(runtime: Runtime, senders: dict[str, Sender] | None = None) -> Server:
-    """The web app with the configured channels' webhooks, and the dispatcher running beside it."""
+def build_server(
+    runtime: Runtime,
+    senders: dict[str, Sender] | None = None,
+    *,
+    telegram_request=None,
+    telegram_updates_request=None,
+) -> Server:
+    """The web app with the configured channels' webhooks, and the dispatcher (and Telegram polling) beside it."""
     from bot.channels.sms import TwilioWebhooks
     from bot.web import create_app
 
     settings = runtime.settings
-    if senders is None:
-        senders = {}
-        if settings.twilio_configured:
-            from bot.channels.sms_sender import TwilioSender
+    senders = dict(senders or {})
+    startup, shutdown, background = [], [], []
+    if settings.twilio_configured and "sms" not in senders:
+        from bot.channels.sms_sender import TwilioSender
 
-            senders["sms"] = TwilioSender(settings)
+        senders["sms"] = TwilioSender(settings)
+    telegram = None
+    mode = None
+    if settings.telegram_configured:
+        from bot.channels import telegram as tg
+
+        mode = "webhook" if settings.public_url else "polling"
+        application = tg.build_application(
+            settings, polling=mode == "polling", request=telegram_request, updates_request=telegram_updates_request
+        )
+        directory = makers.DirectoryCache(runtime.db, runtime.taxonomy)
+        telegram = tg.TelegramChannel(
+            runtime.db,
+            runtime.taxonomy,
+            directory.get,
+            chat_config(settings),
+            application,
+            secret=tg.webhook_secret(settings),
+        )
+        senders.setdefault("telegram", tg.TelegramSender(application.bot))
+        startup.append(application.initialize)
+        if mode == "webhook":
+            assert settings.public_url is not None
+
+            async def set_webhook() -> None:
+                await application.bot.set_webhook(
+                    url=settings.public_url + tg.WEBHOOK_PATH,
+                    secret_token=telegram.secret,
+                    allowed_updates=tg.ALLOWED_UPDATES,
+                )
+
+            startup.append(set_webhook)
+        else:
+
+            async def start_polling() -> None:
+                await application.start()
+                assert application.updater is not None
+                await application.updater.start_polling(
+                    poll_interval=settings.telegram_poll_interval,
+                    timeout=settings.telegram_poll_timeout,
+                    allowed_updates=tg.ALLOWED_UPDATES,
+                )
+
+            async def stop_polling() -> None:
+                assert application.updater is not None
+                if application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+
+            startup.append(start_polling)
+            shutdown.append(stop_polling)
+        shutdown.append(application.shutdown)
     dispatcher = make_dispatcher(runtime, senders)
+    if telegram is not None:
+        telegram.on_enqueued = dispatcher.notify
     twilio = None
     if settings.twilio_configured and settings.twilio_auth_token and settings.public_url:
         twilio = TwilioWebhooks(
@@ -80,11 +161,14 @@ def build_server(runtime: Runtime, senders: dict[str, Sender] | None = None) -> 
             default_timezone=settings.timezone,
             on_enqueued=dispatcher.notify,
         )
+    background.append(dispatcher.run)
     app = create_app(
         runtime.db,
         twilio=twilio,
+        telegram=telegram,
         dispatcher=dispatcher,
-        background=[dispatcher.run],
-        on_shutdown=[sender.aclose for sender in senders.values()],
+        background=background,
+        on_startup=startup,
+        on_shutdown=[*shutdown, *(sender.aclose for sender in senders.values())],
     )
-    return Server(app=app, dispatcher=dispatcher, channels=sorted(senders))
+    return Server(app=app, dispatcher=dispatcher, channels=sorted(senders), telegram_mode=mode)

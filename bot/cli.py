@@ -347,8 +347,6 @@ def serve(
     """Run the bot with the channels that are configured; with none, a local demo on SQLite."""
     runtime = _runtime()
     settings = runtime.settings
-    if settings.telegram_configured:
-        raise _fail(texts.TELEGRAM_NOT_YET)
     if not settings.is_sandbox:
         import uvicorn
 
@@ -356,12 +354,15 @@ def serve(
         server = bootstrap.build_server(runtime)
         typer.echo(
             texts.SERVE_BANNER.format(
-                version=__version__,
-                channels=", ".join(server.channels),
-                url=safe_url(runtime.db.url),
-                public=settings.public_url,
+                version=__version__, channels=", ".join(server.channels), url=safe_url(runtime.db.url)
             )
         )
+        if settings.twilio_configured:
+            typer.echo(texts.SERVE_TWILIO.format(public=settings.public_url))
+        if server.telegram_mode:
+            typer.echo(
+                texts.SERVE_TELEGRAM_WEBHOOK if server.telegram_mode == "webhook" else texts.SERVE_TELEGRAM_POLLING
+            )
         uvicorn.run(
             server.app, host=host or settings.host, port=port or settings.port, access_log=False, log_config=None
         )

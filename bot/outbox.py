@@ -161,6 +161,7 @@ class ChannelPolicy:
     per_second: float | None = None  # units per second across every dispatcher; None = as fast as the sender goes
     quiet_hours: tuple[clock_time, clock_time] | None = None  # recipient's local time; holds the bulk lane only
     concurrency: int = 1  # sends in flight at once in one process
+    per_address_interval: float = 0.0  # seconds between two sends to one address (Telegram: 1 per chat per second)
 
 
 def parse_quiet_hours(value: str) -> tuple[clock_time, clock_time] | None:
@@ -254,6 +255,7 @@ class Dispatcher:
         self.last_loop_at: datetime | None = None
         self._wake: dict[str, asyncio.Event] = {}
         self._last_send: dict[str, tuple[float, int]] = {}  # monotonic start and units of the last send
+        self._last_to: dict[tuple[str, str], float] = {}  # (channel, address) → monotonic start of the last send
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ── running ──
@@ -496,6 +498,12 @@ class Dispatcher:
                 log.exception("outbox: recording %s outcomes failed (attempt %s)", len(outcomes), attempt + 1)
                 await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
 
+    def _note_address(self, channel: str, address: str, interval: float) -> None:
+        now = time.monotonic()
+        if len(self._last_to) > 10_000:  # forget addresses whose interval is long over
+            self._last_to = {key: at for key, at in self._last_to.items() if now - at < interval}
+        self._last_to[(channel, address)] = now
+
     def _extend(self, ids: list[int]) -> None:
         if not ids:
             return
@@ -602,6 +610,7 @@ class _BatchRun:
         self.stop = stop
         self.sender = dispatcher.senders[channel]
         self.rate = dispatcher.policies[channel].per_second
+        self.per_address = dispatcher.policies[channel].per_address_interval
         self.gate = asyncio.Semaphore(dispatcher.policies[channel].concurrency)
         self.pending: list[_Outcome] = []
         self.tasks: set[asyncio.Task] = set()
@@ -641,6 +650,8 @@ class _BatchRun:
         if self.rate:
             last_start, last_units = self.d._last_send.get(self.channel, (0.0, 0))
             start = max(start, last_start + last_units / self.rate)
+        if self.per_address:
+            start = max(start, self.d._last_to.get((self.channel, claimed.outgoing.address), 0.0) + self.per_address)
         if start > time.monotonic():
             if self.pending:
                 await self.record()
@@ -671,6 +682,8 @@ class _BatchRun:
                 await self.hand_back(position)
                 break
             self.d._last_send[self.channel] = (time.monotonic(), claimed.units)
+            if self.per_address:
+                self.d._note_address(self.channel, claimed.outgoing.address, self.per_address)
             task = asyncio.create_task(self.one(claimed))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)

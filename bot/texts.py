@@ -79,14 +79,10 @@ DEMO_LOADED = "Loaded the demo directory ({count} Detroit-area and US makers, fi
 DEMO_EXAMPLE = "Example request: “{text}”"
 DEMO_PROMPT = "Type a request (an empty line or Ctrl-D quits): "
 DEMO_BYE = "Bye."
-TELEGRAM_NOT_YET = (
-    "The Telegram channel is not in this release yet; unset the MAKERLINK_TELEGRAM_* settings to run SMS only "
-    "(or every account setting to run the local demo)."
-)
-SERVE_BANNER = (
-    "makerlink {version} — channels: {channels}; database {url}.\n"
-    "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
-)
+SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
+SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
+SERVE_TELEGRAM_WEBHOOK = "Telegram: updates arrive by webhook at /telegram/webhook (set at start-up)."
+SERVE_TELEGRAM_POLLING = "Telegram: polling for updates (set MAKERLINK_PUBLIC_URL to use a webhook instead)."
 MESSAGES_BAD_STATUS = "“{status}” is not a message status; use one of: {statuses}."
 SCHEMA_OUT_OF_DATE = "The database at {url} is not up to date; run `makerlink db upgrade` first."
 

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.channels.sms import TwilioWebhooks
+from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.db import Database
 from bot.models import OutboundMessage, as_utc, utcnow
 from bot.outbox import Dispatcher
@@ -29,11 +30,14 @@ def create_app(
     db: Database,
     *,
     twilio: TwilioWebhooks | None = None,
+    telegram: TelegramChannel | None = None,
     dispatcher: Dispatcher | None = None,
     background: list[Background] | None = None,
+    on_startup: list[Callable[[], Awaitable[None]]] | None = None,
     on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
 ) -> Starlette:
-    """The Starlette app; `background` jobs run from start-up until shutdown, then get `stop` set."""
+    """The Starlette app. At start-up `on_startup` runs in order, then the `background` jobs start; at shutdown
+    the jobs get `stop` set and are awaited, then `on_shutdown` runs."""
 
     async def healthz(request: Request) -> JSONResponse:
         report = await run_in_threadpool(_health, db, dispatcher)
@@ -45,10 +49,14 @@ def create_app(
             Route("/twilio/sms", twilio.sms, methods=["POST"]),
             Route("/twilio/status", twilio.status, methods=["POST"]),
         ]
+    if telegram is not None:
+        routes.append(Route(WEBHOOK_PATH, telegram.webhook, methods=["POST"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        for start in on_startup or []:
+            await start()
         tasks = [asyncio.create_task(job(stop)) for job in background or []]
         try:
             yield
@@ -60,8 +68,10 @@ def create_app(
                 except Exception:
                     log.exception("web: a background job did not stop cleanly")
             for close in on_shutdown or []:
-                with contextlib.suppress(Exception):
+                try:
                     await close()
+                except Exception:
+                    log.exception("web: a shutdown step failed")
 
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -89,7 +89,7 @@ class TelegramUser:
         keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
         offered = [button.get("callback_data") for row in keyboard for button in row]
         if data not in offered:
-            raise AssertionError(f"message {message.get('message_id')} has no button with callback_data {data!r}: {offered}")
+            raise AssertionError(f"message {message.get('message_id')} has no button with data {data!r}: {offered}")
         shown = {key: value for key, value in message.items() if value is not None}
         shown.setdefault("chat", self.chat)
         shown.setdefault("date", int(time.time()))

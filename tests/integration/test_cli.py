@@ -159,12 +159,10 @@ def test_serve_without_accounts_runs_the_local_demo(run, tmp_path):
     assert "Loaded the demo directory" not in second.stdout  # loaded once
 
 
-def test_serve_with_accounts_says_what_is_missing(run):
-    out = run(
-        "serve",
-        extra_env={"MAKERLINK_TELEGRAM_TOKEN": "123:abc"},
-    )
-    assert out.returncode == 2 and "not in this release yet" in out.stderr
+def test_serve_with_a_half_configured_channel_says_what_is_missing(run):
+    out = run("serve", extra_env={"MAKERLINK_TWILIO_ACCOUNT_SID": "AC" + "1" * 32})
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "MAKERLINK_TWILIO_AUTH_TOKEN is required" in out.stderr
 
 
 def test_python_dash_m_bot_is_the_same_command(tmp_path):

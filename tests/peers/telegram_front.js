@@ -326,7 +326,7 @@ class Front {
         return this.setWebhook(token, bot, params);
       case 'deletewebhook':
         return this.deleteWebhook(token, bot, params);
-      case 'getwebhookinfo':
+      case 'getwebhookinfo': // PTB's WebhookInfo needs url, has_custom_certificate, pending_update_count
         return [200, ok(this.webhookInfo(bot))];
       case 'getupdates':
         return this.getUpdates(token, bot, params);
@@ -335,6 +335,7 @@ class Front {
     }
     if (NO_OPS.has(name)) return [200, ok(true)];
     if (name === 'sendmessage') {
+      // Telegram refuses these with 400 (PTB raises BadRequest); telegram-test-api would store a message to chat NaN.
       if (params.chat_id === undefined || params.chat_id === '') return [400, fail(400, 'Bad Request: chat not found')];
       if (!params.text) return [400, fail(400, 'Bad Request: message text is empty')];
     }
@@ -467,7 +468,8 @@ class Front {
       await this.pull(token);
       if (offset > 0) bot.pending = bot.pending.filter((u) => u.update_id >= offset);
       else if (offset < 0) bot.pending = bot.pending.slice(offset);
-      const gone = res && (res.destroyed || res.writableEnded);
+      const gone = res && (res.destroyed || res.writableEnded || !res.socket || res.socket.destroyed);
+      if (gone) log('getUpdates: the client went away');
       if (bot.pending.length || Date.now() >= deadline || gone || bot.webhook) break;
       await sleep(POLL_MS);
     }

@@ -1,0 +1,302 @@
+"""The Telegram channel: python-telegram-bot turns updates into `ChatEvent`s for the buyer service, and sends the
+outbox's Telegram messages.
+
+Receiving: `POST /telegram/webhook` (secret token checked in constant time) or polling feed updates to one
+handler, which records the update once (its update_id is unique), acts on it in one transaction and only
+then answers. A button press is acknowledged directly (answerCallbackQuery is an acknowledgement, not a
+message); every message to a person goes through the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot import outbox, texts
+from bot.channels.sms import BodyTooLarge, read_capped
+from bot.config import Settings
+from bot.db import Database
+from bot.models import InboundMessage, utcnow
+from bot.outbox import Outgoing, SendError, SendResult
+from bot.phones import masked
+from bot.services.buyers import SHARE_CONTACT, SHARE_LOCATION, ChatConfig, ChatEvent, handle_chat
+from matching.directory import Directory
+from matching.taxonomy import Taxonomy
+
+CHANNEL = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+MAX_UPDATE_BYTES = 1024 * 1024
+ALLOWED_UPDATES = ["message", "callback_query"]
+log = logging.getLogger(__name__)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured secret, or one derived from the token: the same in every web process, and secret."""
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    assert settings.telegram_token is not None
+    token = settings.telegram_token.get_secret_value()
+    return hashlib.sha256(f"makerlink-webhook:{token}".encode()).hexdigest()
+
+
+def build_application(settings: Settings, *, polling: bool, request=None, updates_request=None) -> Application:
+    """A python-telegram-bot Application; without an Updater when updates arrive by webhook."""
+    assert settings.telegram_token is not None
+    builder = Application.builder().token(settings.telegram_token.get_secret_value())
+    builder = builder.base_url(settings.telegram_api_url).base_file_url(
+        settings.telegram_api_url.replace("/bot", "/file/bot")
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    if not polling:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+def _event(update: Update) -> ChatEvent | None:
+    """What the buyer did, or None for updates the bot does not act on (edits, joins, other chats)."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    base = {
+        "channel": CHANNEL,
+        "event_id": str(update.update_id),
+        "user_id": user.id,
+        "chat_id": chat.id,
+        "first_name": user.first_name or "",
+        "username": user.username,
+        "language_code": user.language_code,
+    }
+    if update.callback_query is not None:
+        return ChatEvent(**base, callback=update.callback_query.data or "")
+    message = update.message
+    if message is None:
+        return None
+    if message.location is not None:
+        return ChatEvent(**base, location=(message.location.latitude, message.location.longitude))
+    if message.contact is not None:
+        # Only the buyer's own number: a contact card of somebody else is not theirs to give.
+        if message.contact.user_id not in (None, user.id):
+            return ChatEvent(**base, contact_phone="")
+        return ChatEvent(**base, contact_phone=message.contact.phone_number or "")
+    text = message.text or message.caption
+    if text is None:
+        return ChatEvent(**base, text="")
+    if text.startswith("/"):
+        command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+        return ChatEvent(**base, command=command)
+    return ChatEvent(**base, text=text)
+
+
+@dataclass
+class TelegramChannel:
+    """Turns updates into service calls; the same handler serves webhook and polling."""
+
+    db: Database
+    taxonomy: Taxonomy
+    directory: Callable[[], Directory]
+    config: ChatConfig
+    application: Application
+    secret: str
+    clock: Callable[[], datetime] = utcnow
+    on_enqueued: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.application.add_handler(TypeHandler(Update, self.on_update))
+
+    # ── receiving ──
+
+    async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            await asyncio.to_thread(self._group, update)
+            return
+        event = _event(update)
+        if event is None:
+            return
+        answer = await asyncio.to_thread(self._receive, update.update_id, event)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer(
+                    text=answer.toast if answer else None, show_alert=bool(answer and answer.alert)
+                )
+            except TelegramError as error:  # a late or duplicate press: the acknowledgement may be refused
+                log.info("telegram: could not acknowledge a button press (%s)", type(error).__name__)
+        if self.on_enqueued is not None:
+            self.on_enqueued()
+
+    def _record(self, session, update_id: int, sender: str, text: str, status: str, error: str | None) -> bool:
+        table = InboundMessage.__table__
+        insert = pg_insert(table) if self.db.engine.dialect.name == "postgresql" else sqlite_insert(table)
+        statement = (
+            insert.values(
+                channel=CHANNEL,
+                provider_id=str(update_id),
+                sender=sender,
+                text=text[:5000],
+                status=status,
+                error=error,
+                received_at=self.clock(),
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+            .returning(table.c.id)
+        )
+        return session.execute(statement).scalar_one_or_none() is not None
+
+    def _receive(self, update_id: int, event: ChatEvent):
+        what = (event.text or event.callback or (f"/{event.command}" if event.command else "")).replace("\x00", "")
+        now = self.clock()
+        try:
+            with self.db.transaction() as session:
+                if not self._record(session, update_id, str(event.user_id), what, "processed", None):
+                    log.info("telegram: update %s seen before; ignored", update_id)
+                    return None
+                return handle_chat(session, self.taxonomy, self.directory, self.config, event, now)
+        except sa.exc.OperationalError:
+            raise
+        except Exception as error:
+            log.exception("telegram: update %s from %s could not be handled", update_id, masked(event.user_id))
+            with self.db.transaction() as session:
+                if self._record(session, update_id, str(event.user_id), what, "failed", type(error).__name__):
+                    outbox.enqueue(
+                        session,
+                        channel=CHANNEL,
+                        address=str(event.chat_id),
+                        text=texts.SMS_ERROR,
+                        purpose="reply",
+                        key=f"{CHANNEL}-error:{update_id}",
+                        now=now,
+                    )
+            return None
+
+    def _group(self, update: Update) -> None:
+        """Groups and channels: only a command or a mention gets an answer, pointing to a private chat."""
+        message = update.message
+        if message is None or not message.text or update.effective_chat is None:
+            return
+        try:
+            username = self.application.bot.username
+        except RuntimeError:  # not initialised: no getMe yet
+            username = None
+        addressed = message.text.startswith("/") or (username and f"@{username}".lower() in message.text.lower())
+        if not addressed:
+            return
+        with self.db.transaction() as session:
+            if self._record(session, update.update_id, str(update.effective_chat.id), message.text, "processed", None):
+                outbox.enqueue(
+                    session,
+                    channel=CHANNEL,
+                    address=str(update.effective_chat.id),
+                    text=texts.BUYER_GROUP_POINTER,
+                    purpose="reply",
+                    key=f"{CHANNEL}-group:{update.update_id}",
+                    now=self.clock(),
+                )
+
+    # ── POST /telegram/webhook ──
+
+    async def webhook(self, request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.secret.encode()):
+            log.warning("telegram: refused a webhook post with a missing or wrong secret token")
+            return PlainTextResponse("Invalid secret token.", status_code=403)
+        try:
+            body = await read_capped(request, MAX_UPDATE_BYTES)
+            data = json.loads(body)
+            update = Update.de_json(data, self.application.bot)
+        except BodyTooLarge:
+            return PlainTextResponse("Request body too large.", status_code=413)
+        except Exception:
+            log.warning("telegram: a webhook post was not a Telegram update")
+            return PlainTextResponse("Not a Telegram update.", status_code=400)
+        if update is None:
+            return PlainTextResponse("Not a Telegram update.", status_code=400)
+        try:
+            await self.application.process_update(update)
+        except sa.exc.OperationalError:
+            log.exception("telegram: the database is unavailable; update %s not handled", update.update_id)
+            return PlainTextResponse("Temporarily unavailable.", status_code=503)
+        except Exception:
+            # Kept as failed by the handler where it could be; a 5xx would only make Telegram retry a poison update.
+            log.exception("telegram: update %s failed", update.update_id)
+        return Response(status_code=200)
+
+
+def _markup(buttons: list[list[tuple[str, str]]] | None):
+    if not buttons:
+        return None
+    special = {SHARE_LOCATION: {"request_location": True}, SHARE_CONTACT: {"request_contact": True}}
+    if any(data in special for row in buttons for _, data in row):
+        # Location and contact buttons exist only on the reply keyboard, which shows once and then hides.
+        rows = [[KeyboardButton(label, **special.get(data, {})) for label, data in row] for row in buttons]
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in buttons]
+    )
+
+
+class TelegramSender:
+    """Sends the outbox's Telegram messages; implements bot.outbox.Sender."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, message: Outgoing) -> SendResult:
+        try:
+            chat_id = int(message.address)
+        except ValueError:
+            raise SendError("not a Telegram chat id", retryable=False, code="bad_address") from None
+        try:
+            sent = await self.bot.send_message(
+                chat_id=chat_id, text=message.text, reply_markup=_markup(message.buttons)
+            )
+        except RetryAfter as error:
+            with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta; both are read below
+                warnings.simplefilter("ignore")
+                retry = error.retry_after
+            seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+            raise SendError("Telegram asked to slow down", retryable=True, code="429", retry_after=seconds) from None
+        except Forbidden as error:
+            # "bot was blocked by the user", "user is deactivated", "bot was kicked": nobody to send to any more.
+            raise SendError(error.message[:200], retryable=False, code="403", recipient_gone=True) from None
+        except BadRequest as error:
+            raise SendError(error.message[:200], retryable=False, code="400") from None
+        except (TimedOut, NetworkError) as error:
+            raise SendError(type(error).__name__, retryable=True, code="network") from None
+        except TelegramError as error:
+            raise SendError(type(error).__name__, retryable=True, code="telegram") from None
+        log.info("telegram: message %s to chat %s sent", message.id, masked(message.address))
+        return SendResult(provider_id=str(sent.message_id))
+
+    async def aclose(self) -> None:
+        return None
