@@ -101,7 +101,7 @@ def build_server(
     if settings.telegram_configured:
         from bot.channels import telegram as tg
 
-        mode = "webhook" if settings.public_url else "polling"
+        mode = "polling" if settings.telegram_polling else "webhook"
         application = tg.build_application(
             settings, polling=mode == "polling", request=telegram_request, updates_request=telegram_updates_request
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     sms_per_second: float = Field(default=1.0, gt=0, le=1000)
     match_radius_miles: float = Field(default=50.0, gt=0, le=3000)
     max_invites: int = Field(default=5, ge=1, le=100)
+    telegram_mode: Literal["auto", "webhook", "polling"] = "auto"  # auto: webhook when PUBLIC_URL is set
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)  # long-polling seconds (no public URL)
     telegram_poll_interval: float = Field(default=0.0, ge=0, le=60)  # pause between polls
     host: str = "127.0.0.1"
@@ -135,6 +136,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"set {ENV_PREFIX}TWILIO_FROM_NUMBER or {ENV_PREFIX}TWILIO_MESSAGING_SERVICE_SID, not both"
             )
+        if self.telegram_mode == "webhook" and self.telegram_token and not self.public_url:
+            raise ValueError(
+                f"{ENV_PREFIX}TELEGRAM_MODE=webhook needs {ENV_PREFIX}PUBLIC_URL, where Telegram posts updates"
+            )
         if self.telegram_webhook_secret and not self.telegram_token:
             raise ValueError(f"{ENV_PREFIX}TELEGRAM_WEBHOOK_SECRET is set but {ENV_PREFIX}TELEGRAM_TOKEN is not")
         return self
@@ -146,6 +151,10 @@ class Settings(BaseSettings):
     @property
     def telegram_configured(self) -> bool:
         return self.telegram_token is not None
+
+    @property
+    def telegram_polling(self) -> bool:
+        return self.telegram_mode == "polling" or (self.telegram_mode == "auto" and not self.public_url)
 
     @property
     def is_sandbox(self) -> bool:
