@@ -1,7 +1,10 @@
 """Every sentence a person reads from makerlink, in one place, ready for translation.
 
-Templates use str.format fields; callers pass values, never build prose themselves.
+Templates use str.format fields; callers pass values, never build prose themselves. Buyers may read other
+languages: `bot/locales/` holds the translations, falling back to these English sentences.
 """
+
+import sys
 
 # ── maker import: why a row was skipped ──
 ROW_NO_NAME = "no name"
@@ -337,6 +340,7 @@ SMS_INTRODUCTION = (
     "makerlink: job {code} is yours! Buyer: {name}, {contact}. Order: {what}; {terms}. "
     "Please contact them to arrange delivery. Text DONE {code} when delivered, or LATE {code} 3 if late."
 )
+SMS_TELEGRAM_HANDLE = "@{username} on Telegram"
 SMS_FILLED = "makerlink: job {code} has been filled by other makers. Thank you for answering!"
 SMS_NOT_CHOSEN = "makerlink: the buyer chose another offer for job {code}. Thank you for answering!"
 SMS_CANCELLED = "makerlink: the buyer cancelled job {code}. Sorry for the trouble, and thank you."
@@ -357,8 +361,9 @@ MILES = "{miles:.1f} mi"
 MILES_UNKNOWN = "distance unknown"
 
 
-def days_text(n: int) -> str:
-    return DAYS.get(n, DAYS_MANY.format(n=n))
+def days_text(n: int, t=None) -> str:
+    t = t or sys.modules[__name__]
+    return t.DAYS.get(n, t.DAYS_MANY.format(n=n))
 
 
 def money(cents: int) -> str:
@@ -367,14 +372,15 @@ def money(cents: int) -> str:
     return f"{whole:,}" + (f".{part:02d}" if part else "")
 
 
-def terms(quantity: int | None, price_cents: int | None, total_cents: int | None, lead_days: int | None) -> str:
-    """“can make 500 at $2.10 each, ready in 5 days”."""
-    parts = [TERMS_QUANTITY.format(quantity=quantity) if quantity else TERMS_QUANTITY_UNKNOWN]
+def terms(quantity: int | None, price_cents: int | None, total_cents: int | None, lead_days: int | None, t=None) -> str:
+    """“can make 500 at $2.10 each, ready in 5 days”, in the language of catalogue `t` (default English)."""
+    t = t or sys.modules[__name__]
+    parts = [t.TERMS_QUANTITY.format(quantity=quantity) if quantity else t.TERMS_QUANTITY_UNKNOWN]
     if price_cents is not None:
-        parts.append(TERMS_PRICE_EACH.format(price=money(price_cents)))
+        parts.append(t.TERMS_PRICE_EACH.format(price=money(price_cents)))
     elif total_cents is not None:
-        parts.append(TERMS_PRICE_TOTAL.format(price=money(total_cents)))
+        parts.append(t.TERMS_PRICE_TOTAL.format(price=money(total_cents)))
     text = " ".join(parts)
     if lead_days is not None:
-        text += ", " + TERMS_READY.format(days=days_text(lead_days))
+        text += ", " + t.TERMS_READY.format(days=days_text(lead_days, t))
     return text

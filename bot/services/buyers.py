@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot import outbox, texts
+from bot.locales import LANGUAGES, Catalogue, catalogue
 from bot.models import Buyer, Conversation, Invitation, Maker, Request
 from bot.phones import to_e164
 from bot.services.requests import invitation_sms_what, invite, new_request_code, summary_when
@@ -28,7 +29,6 @@ from matching.matcher import Matcher
 from matching.parse import ParsedRequest, parse
 from matching.taxonomy import Taxonomy
 
-LANGUAGES = {"en": "English", "es": "Español", "ar": "العربية"}
 RADIUS_CHOICES = (10, 25, 50, 100)
 WIDE_RADIUS = 100.0
 SHARE_LOCATION = "@location"  # a button that sends the buyer's location (Telegram: request_location)
@@ -93,6 +93,7 @@ class BuyerChat:
         self.now = now
         self.today = now.astimezone(ZoneInfo(config.timezone)).date()
         self.buyer = self._buyer()
+        self.t = catalogue(self.buyer.language)
         self._said = 0
 
     # ── who, and saying things ──
@@ -194,12 +195,12 @@ class BuyerChat:
                 "settings": self.on_settings,
             }.get(e.command)
             if command is None:
-                self.say(texts.BUYER_UNKNOWN_COMMAND)
+                self.say(self.t.BUYER_UNKNOWN_COMMAND)
             else:
                 command()
             return Answer()
         if e.location is not None:
-            self.on_place(geo.nearest_zip(*e.location), texts.BUYER_LOCATION_FAR)
+            self.on_place(geo.nearest_zip(*e.location), self.t.BUYER_LOCATION_FAR)
         elif e.contact_phone is not None:
             self.on_contact(e.contact_phone)
         elif e.text is not None:
@@ -211,25 +212,25 @@ class BuyerChat:
     def on_start(self) -> None:
         self.forget()
         if self.buyer.zip:
-            self.say(texts.BUYER_WELCOME_BACK.format(name=self.buyer.name or "", zip=self.buyer.zip).strip())
+            self.say(self.t.BUYER_WELCOME_BACK.format(name=self.buyer.name or "", zip=self.buyer.zip).strip())
             return
         self.remember("ask_zip")
-        self.say(texts.BUYER_WELCOME, [[(texts.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
+        self.say(self.t.BUYER_WELCOME, [[(self.t.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
 
     def on_help(self) -> None:
-        self.say(texts.BUYER_HELP)
+        self.say(self.t.BUYER_HELP)
 
     def on_settings(self) -> None:
         self.say(
-            texts.BUYER_SETTINGS.format(
-                zip=self.buyer.zip or texts.BUYER_NOT_SET,
+            self.t.BUYER_SETTINGS.format(
+                zip=self.buyer.zip or self.t.BUYER_NOT_SET,
                 language=LANGUAGES.get(self.buyer.language, self.buyer.language),
                 radius=self.buyer.radius_miles or self.config.radius_miles,
             ),
             [
-                [(texts.BUTTON_CHANGE_ZIP, "set:zip")],
+                [(self.t.BUTTON_CHANGE_ZIP, "set:zip")],
                 [(name, f"lang:{code}") for code, name in LANGUAGES.items()],
-                [(texts.BUTTON_RADIUS.format(miles=miles), f"radius:{miles}") for miles in RADIUS_CHOICES],
+                [(self.t.BUTTON_RADIUS.format(miles=miles), f"radius:{miles}") for miles in RADIUS_CHOICES],
             ],
         )
 
@@ -242,19 +243,19 @@ class BuyerChat:
     def on_requests(self) -> None:
         requests = self.my_requests()
         if not requests:
-            self.say(texts.BUYER_NO_REQUESTS)
+            self.say(self.t.BUYER_NO_REQUESTS)
             return
         blocks = []
         for request in requests:
             lines = [
-                texts.BUYER_REQUEST_LINE.format(
+                self.t.BUYER_REQUEST_LINE.format(
                     code=request.code,
                     what=invitation_sms_what(request),
-                    status=texts.REQUEST_STATUS.get(request.status, request.status),
+                    status=self.t.REQUEST_STATUS.get(request.status, request.status),
                 )
             ]
             if request.quantity and request.status in _REQUEST_LIVE and request.quantity_committed:
-                lines.append(texts.BUYER_COMMITTED.format(done=request.quantity_committed, total=request.quantity))
+                lines.append(self.t.BUYER_COMMITTED.format(done=request.quantity_committed, total=request.quantity))
             answers = self._answers(request)
             lines.extend(f"  {line}" for line in answers)
             blocks.append("\n".join(lines))
@@ -270,27 +271,29 @@ class BuyerChat:
         lines, declined, waiting = [], 0, 0
         for invitation, maker in rows:
             if invitation.status == "quoted":
-                lines.append(quote_line(invitation))
+                lines.append(quote_line(invitation, self.t))
             elif invitation.status in ("accepted", "delivered"):
-                lines.append(texts.BUYER_ACCEPTED_LINE.format(rank=invitation.rank, name=maker.name, phone=maker.phone))
+                lines.append(
+                    self.t.BUYER_ACCEPTED_LINE.format(rank=invitation.rank, name=maker.name, phone=maker.phone)
+                )
             elif invitation.status == "declined":
                 declined += 1
             elif invitation.status == "invited":
                 waiting += 1
         if declined or waiting:
-            lines.append(texts.BUYER_ANSWER_COUNTS.format(declined=declined, waiting=waiting))
+            lines.append(self.t.BUYER_ANSWER_COUNTS.format(declined=declined, waiting=waiting))
         return lines
 
     def on_cancel(self) -> None:
         self.forget()
         live = self.my_requests(_REQUEST_LIVE)
         if not live:
-            self.say(texts.BUYER_NOTHING_TO_CANCEL)
+            self.say(self.t.BUYER_NOTHING_TO_CANCEL)
             return
         self.say(
-            texts.BUYER_WHICH_CANCEL,
+            self.t.BUYER_WHICH_CANCEL,
             [
-                [(texts.BUTTON_CANCEL_REQUEST.format(code=r.code, what=invitation_sms_what(r)[:40]), f"cancel:{r.id}")]
+                [(self.t.BUTTON_CANCEL_REQUEST.format(code=r.code, what=invitation_sms_what(r)[:40]), f"cancel:{r.id}")]
                 for r in live
             ],
         )
@@ -300,14 +303,14 @@ class BuyerChat:
     def on_text(self, text: str) -> None:
         state, data = self.state()
         if state in ("ask_zip", "set_zip"):
-            self.on_place(self._place_from_text(text), texts.BUYER_ZIP_UNKNOWN.format(text=text[:40]))
+            self.on_place(self._place_from_text(text), self.t.BUYER_ZIP_UNKNOWN.format(text=text[:40]))
             return
         request = self._draft(data.get("request_id")) if state else None
         if state == "ask_contact":
-            self.say(texts.BUYER_NEED_CONTACT, [[(texts.BUTTON_SHARE_CONTACT, SHARE_CONTACT)]])
+            self.say(self.t.BUYER_NEED_CONTACT, [[(self.t.BUTTON_SHARE_CONTACT, SHARE_CONTACT)]])
             return
         if request is not None and state == "draft_place":
-            self.on_place(self._place_from_text(text), texts.BUYER_ZIP_UNKNOWN.format(text=text[:40]))
+            self.on_place(self._place_from_text(text), self.t.BUYER_ZIP_UNKNOWN.format(text=text[:40]))
             return
         if request is not None and state == "draft_quantity":
             if _NOT_SURE.match(text):
@@ -315,7 +318,7 @@ class BuyerChat:
                 return
             quantity = self._quantity(text)
             if quantity is None:
-                self.say(texts.BUYER_ASK_QUANTITY_AGAIN, [[(texts.BUTTON_NOT_SURE, f"unsure:{request.id}")]])
+                self.say(self.t.BUYER_ASK_QUANTITY_AGAIN, [[(self.t.BUTTON_NOT_SURE, f"unsure:{request.id}")]])
                 return
             request.quantity = quantity
             self.next_step(request, asked=("quantity",))
@@ -351,7 +354,7 @@ class BuyerChat:
     def new_request(self, text: str) -> None:
         parsed = parse(text, self.today, self.taxonomy)
         if not parsed.items:
-            self.say(texts.BUYER_EXAMPLE)
+            self.say(self.t.BUYER_EXAMPLE)
             return
         # Only one draft at a time: a new request replaces a draft the buyer walked away from.
         for old in self.session.exec(
@@ -394,33 +397,33 @@ class BuyerChat:
         asked = tuple(dict.fromkeys((*data.get("asked", ()), *asked)))
         if request.zip is None:
             self.remember("draft_place", request_id=request.id, asked=list(asked))
-            self.say(texts.BUYER_ASK_PLACE, [[(texts.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
+            self.say(self.t.BUYER_ASK_PLACE, [[(self.t.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
             return
         if request.quantity is None and "quantity" not in asked:
             self.remember("draft_quantity", request_id=request.id, asked=list(asked))
             self.say(
-                texts.BUYER_ASK_QUANTITY.format(what=request.item_label),
-                [[(texts.BUTTON_NOT_SURE, f"unsure:{request.id}")]],
+                self.t.BUYER_ASK_QUANTITY.format(what=request.item_label),
+                [[(self.t.BUTTON_NOT_SURE, f"unsure:{request.id}")]],
             )
             return
         self.remember("draft_ready", request_id=request.id, asked=list(asked))
         self.say(
-            texts.BUYER_SUMMARY.format(summary=self.describe(request)),
+            self.t.BUYER_SUMMARY.format(summary=self.describe(request)),
             [
-                [(texts.BUTTON_SEND, f"send:{request.id}")],
-                [(texts.BUTTON_CHANGE, f"edit:{request.id}"), (texts.BUTTON_DROP, f"drop:{request.id}")],
+                [(self.t.BUTTON_SEND, f"send:{request.id}")],
+                [(self.t.BUTTON_CHANGE, f"edit:{request.id}"), (self.t.BUTTON_DROP, f"drop:{request.id}")],
             ],
         )
 
     def describe(self, request: Request) -> str:
-        lines = [texts.BUYER_FIELD_WHAT.format(what=request.item_label)]
-        quantity = f"{request.quantity:,}" if request.quantity else texts.BUYER_QUANTITY_OPEN
+        lines = [self.t.BUYER_FIELD_WHAT.format(what=request.item_label)]
+        quantity = f"{request.quantity:,}" if request.quantity else self.t.BUYER_QUANTITY_OPEN
         if request.quantity and request.unit:
             quantity += f" {request.unit}"
-        lines.append(texts.BUYER_FIELD_QUANTITY.format(quantity=quantity))
-        lines.append(texts.BUYER_FIELD_WHEN.format(when=summary_when(request) or texts.BUYER_NO_DEADLINE))
+        lines.append(self.t.BUYER_FIELD_QUANTITY.format(quantity=quantity))
+        lines.append(self.t.BUYER_FIELD_WHEN.format(when=summary_when(request) or self.t.BUYER_NO_DEADLINE))
         lines.append(
-            texts.BUYER_FIELD_WHERE.format(
+            self.t.BUYER_FIELD_WHERE.format(
                 place=f"{request.place_name} {request.zip}" if request.place_name else request.zip,
                 radius=request.radius_miles,
             )
@@ -430,7 +433,7 @@ class BuyerChat:
     def on_place(self, place: geo.Place | None, problem: str) -> None:
         state, data = self.state()
         if place is None:
-            self.say(problem, [[(texts.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
+            self.say(problem, [[(self.t.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
             return
         request = self._draft(data.get("request_id"))
         if request is not None and state in ("draft_place", "edit_place"):
@@ -441,7 +444,7 @@ class BuyerChat:
             return
         self._set_buyer_zip(place)
         self.forget()
-        self.say(texts.BUYER_ZIP_SAVED.format(zip=place.zip, place=f"{place.city}, {place.state}"))
+        self.say(self.t.BUYER_ZIP_SAVED.format(zip=place.zip, place=f"{place.city}, {place.state}"))
 
     def _set_buyer_zip(self, place: geo.Place) -> None:
         self.buyer.zip, self.buyer.lat, self.buyer.lon = place.zip, place.lat, place.lon
@@ -449,12 +452,12 @@ class BuyerChat:
 
     def edit(self, request: Request, name: str, text: str) -> None:
         if name == "place":
-            self.on_place(self._place_from_text(text), texts.BUYER_ZIP_UNKNOWN.format(text=text[:40]))
+            self.on_place(self._place_from_text(text), self.t.BUYER_ZIP_UNKNOWN.format(text=text[:40]))
             return
         if name == "item":
             parsed = parse(text, self.today, self.taxonomy)
             if not parsed.items:
-                self.say(texts.BUYER_ITEM_UNKNOWN)
+                self.say(self.t.BUYER_ITEM_UNKNOWN)
                 return
             request.item, request.concepts = parsed.items[0], " ".join(parsed.items)
             request.item_label = self._label(parsed)[:200]
@@ -464,13 +467,13 @@ class BuyerChat:
             else:
                 quantity = self._quantity(text)
                 if quantity is None:
-                    self.say(texts.BUYER_ASK_QUANTITY_AGAIN)
+                    self.say(self.t.BUYER_ASK_QUANTITY_AGAIN)
                     return
                 request.quantity = quantity
         elif name == "deadline":
             parsed = parse(f"by {text}", self.today, self.taxonomy)
             if parsed.deadline is None and parsed.urgency is None:
-                self.say(texts.BUYER_DEADLINE_UNKNOWN)
+                self.say(self.t.BUYER_DEADLINE_UNKNOWN)
                 return
             request.deadline, request.urgency = parsed.deadline, parsed.urgency
         request.updated_at = self.now
@@ -495,7 +498,7 @@ class BuyerChat:
             "set": self.press_set,
         }.get(action)
         if handler is None:
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         return handler(argument)
 
     def _own_request(self, argument: str) -> Request | None:
@@ -519,18 +522,18 @@ class BuyerChat:
     def press_send(self, argument: str) -> Answer:
         request = self._own_request(argument)
         if request is None:
-            return Answer(texts.BUYER_NOT_YOURS, alert=True)
+            return Answer(self.t.BUYER_NOT_YOURS, alert=True)
         if request.status != "draft":
-            return Answer(texts.BUYER_ALREADY_SENT if request.status in _REQUEST_LIVE else texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_ALREADY_SENT if request.status in _REQUEST_LIVE else self.t.BUYER_STALE_BUTTON)
         request.status = "open"
         request.updated_at = self.now
         self.forget()
         invited = self.match_and_invite(request)
         if invited:
-            self.say(texts.BUYER_SENT.format(count=invited, radius=request.radius_miles, code=request.code))
+            self.say(self.t.BUYER_SENT.format(count=invited, radius=request.radius_miles, code=request.code))
         else:
             self.say_nobody(request)
-        return Answer(texts.BUYER_SENT_TOAST)
+        return Answer(self.t.BUYER_SENT_TOAST)
 
     def match_and_invite(self, request: Request) -> int:
         parsed = ParsedRequest(
@@ -553,60 +556,57 @@ class BuyerChat:
         return len(invite(self.session, request, result.matches, self.now, limit=room))
 
     def say_nobody(self, request: Request) -> None:
-        buttons: Buttons = []
-        if request.radius_miles < WIDE_RADIUS:
-            buttons.append([(texts.BUTTON_WIDEN.format(miles=int(WIDE_RADIUS)), f"widen:{request.id}")])
-        buttons.append([(texts.BUTTON_ORGANISERS, f"organisers:{request.id}")])
         self.say(
-            texts.BUYER_NOBODY.format(what=request.item_label, radius=request.radius_miles, zip=request.zip), buttons
+            self.t.BUYER_NOBODY.format(what=request.item_label, radius=request.radius_miles, zip=request.zip),
+            next_steps(request, self.t),
         )
 
     def press_edit(self, argument: str) -> Answer:
         request = self._own_request(argument)
         if request is None or request.status != "draft":
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         _, _, name = argument.partition(":")
         prompts = {
-            "item": texts.BUYER_EDIT_ITEM,
-            "quantity": texts.BUYER_EDIT_QUANTITY,
-            "deadline": texts.BUYER_EDIT_DEADLINE,
-            "place": texts.BUYER_EDIT_PLACE,
+            "item": self.t.BUYER_EDIT_ITEM,
+            "quantity": self.t.BUYER_EDIT_QUANTITY,
+            "deadline": self.t.BUYER_EDIT_DEADLINE,
+            "place": self.t.BUYER_EDIT_PLACE,
         }
         if name not in prompts:
             self.say(
-                texts.BUYER_WHAT_TO_CHANGE,
+                self.t.BUYER_WHAT_TO_CHANGE,
                 [
                     [
-                        (texts.BUTTON_EDIT_ITEM, f"edit:{request.id}:item"),
-                        (texts.BUTTON_EDIT_QUANTITY, f"edit:{request.id}:quantity"),
+                        (self.t.BUTTON_EDIT_ITEM, f"edit:{request.id}:item"),
+                        (self.t.BUTTON_EDIT_QUANTITY, f"edit:{request.id}:quantity"),
                     ],
                     [
-                        (texts.BUTTON_EDIT_DEADLINE, f"edit:{request.id}:deadline"),
-                        (texts.BUTTON_EDIT_PLACE, f"edit:{request.id}:place"),
+                        (self.t.BUTTON_EDIT_DEADLINE, f"edit:{request.id}:deadline"),
+                        (self.t.BUTTON_EDIT_PLACE, f"edit:{request.id}:place"),
                     ],
                 ],
             )
             return Answer()
         _, data = self.state()
         self.remember(f"edit_{name}", request_id=request.id, asked=data.get("asked", []))
-        buttons = [[(texts.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]] if name == "place" else None
+        buttons = [[(self.t.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]] if name == "place" else None
         self.say(prompts[name], buttons)
         return Answer()
 
     def press_drop(self, argument: str) -> Answer:
         request = self._own_request(argument)
         if request is None or request.status != "draft":
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         request.status = "cancelled"
         request.updated_at = self.now
         self.forget()
-        self.say(texts.BUYER_DROPPED)
+        self.say(self.t.BUYER_DROPPED)
         return Answer()
 
     def press_unsure(self, argument: str) -> Answer:
         request = self._own_request(argument)
         if request is None or request.status != "draft":
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         request.quantity = None
         self.next_step(request, asked=("quantity",))
         return Answer()
@@ -614,14 +614,14 @@ class BuyerChat:
     def press_widen(self, argument: str) -> Answer:
         request = self._own_request(argument)
         if request is None or request.status != "open":
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         if request.radius_miles >= WIDE_RADIUS:
-            return Answer(texts.BUYER_ALREADY_WIDE.format(miles=int(WIDE_RADIUS)))
+            return Answer(self.t.BUYER_ALREADY_WIDE.format(miles=int(WIDE_RADIUS)))
         request.radius_miles = WIDE_RADIUS
         request.updated_at = self.now
         invited = self.match_and_invite(request)
         if invited:
-            self.say(texts.BUYER_SENT.format(count=invited, radius=request.radius_miles, code=request.code))
+            self.say(self.t.BUYER_SENT.format(count=invited, radius=request.radius_miles, code=request.code))
         else:
             self.say_nobody(request)
         return Answer()
@@ -629,14 +629,14 @@ class BuyerChat:
     def press_organisers(self, argument: str) -> Answer:
         request = self._own_request(argument)
         if request is None or request.status not in _REQUEST_LIVE:
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         if request.escalated_at is not None:
-            return Answer(texts.BUYER_ORGANISERS_ALREADY)
+            return Answer(self.t.BUYER_ORGANISERS_ALREADY)
         if not self.config.admin_ids:
-            self.say(texts.BUYER_NO_ORGANISERS)
+            self.say(self.t.BUYER_NO_ORGANISERS)
             return Answer()
         request.escalated_at = self.now
-        handle = f"@{self.buyer.username}" if self.buyer.username else texts.BUYER_NO_HANDLE
+        handle = f"@{self.buyer.username}" if self.buyer.username else self.t.BUYER_NO_HANDLE
         for admin in self.config.admin_ids:
             outbox.enqueue(
                 self.session,
@@ -653,30 +653,30 @@ class BuyerChat:
                 request_id=request.id,
                 now=self.now,
             )
-        self.say(texts.BUYER_ORGANISERS_TOLD)
+        self.say(self.t.BUYER_ORGANISERS_TOLD)
         return Answer()
 
     def press_accept(self, argument: str) -> Answer:
         found = self._own_invitation(argument)
         if found is None:
-            return Answer(texts.BUYER_NOT_YOURS, alert=True)
+            return Answer(self.t.BUYER_NOT_YOURS, alert=True)
         invitation, request = found
         if invitation.status != "quoted" or request.status not in _REQUEST_LIVE:
-            return Answer(texts.BUYER_ANSWER_GONE)
+            return Answer(self.t.BUYER_ANSWER_GONE)
         if request.status == "matched":
-            return Answer(texts.BUYER_ALREADY_COVERED)
+            return Answer(self.t.BUYER_ALREADY_COVERED)
         if not self.buyer.username and not self.buyer.phone:
             # The maker must be able to reach the buyer: without a Telegram username, a phone number.
             self.remember("ask_contact", invitation_id=invitation.id)
-            self.say(texts.BUYER_NEED_CONTACT, [[(texts.BUTTON_SHARE_CONTACT, SHARE_CONTACT)]])
+            self.say(self.t.BUYER_NEED_CONTACT, [[(self.t.BUTTON_SHARE_CONTACT, SHARE_CONTACT)]])
             return Answer()
         self.accept(invitation, request)
-        return Answer(texts.BUYER_ACCEPTED_TOAST)
+        return Answer(self.t.BUYER_ACCEPTED_TOAST)
 
     def on_contact(self, phone: str) -> None:
         number = to_e164(phone) or to_e164("+" + phone.lstrip("+"))
         if number is None:
-            self.say(texts.BUYER_CONTACT_BAD)
+            self.say(self.t.BUYER_CONTACT_BAD)
             return
         self.buyer.phone = number
         state, data = self.state()
@@ -686,7 +686,7 @@ class BuyerChat:
             if found and found[0].status == "quoted" and found[1].status == "open":
                 self.accept(*found)
                 return
-        self.say(texts.BUYER_CONTACT_SAVED)
+        self.say(self.t.BUYER_CONTACT_SAVED)
 
     def accept(self, invitation: Invitation, request: Request) -> None:
         """Commit this maker's quantity, introduce both sides, and close the request once it is covered."""
@@ -702,9 +702,9 @@ class BuyerChat:
         invitation.updated_at = self.now
         request.quantity_committed += share or 0
         request.updated_at = self.now
-        terms = texts.terms(share, invitation.price_cents, invitation.total_cents, invitation.lead_time_days)
+        terms = texts.terms(share, invitation.price_cents, invitation.total_cents, invitation.lead_time_days, self.t)
         self.say(
-            texts.BUYER_INTRODUCTION.format(
+            self.t.BUYER_INTRODUCTION.format(
                 rank=invitation.rank,
                 name=maker.name,
                 phone=maker.phone,
@@ -714,7 +714,11 @@ class BuyerChat:
             ),
             purpose="introduction",
         )
-        contact = f"@{self.buyer.username} on Telegram" if self.buyer.username else self.buyer.phone
+        # The maker reads English SMS, whatever the buyer's language.
+        contact = (
+            texts.SMS_TELEGRAM_HANDLE.format(username=self.buyer.username) if self.buyer.username else self.buyer.phone
+        )
+        maker_terms = texts.terms(share, invitation.price_cents, invitation.total_cents, invitation.lead_time_days)
         self.text_maker(
             maker,
             texts.SMS_INTRODUCTION.format(
@@ -722,7 +726,7 @@ class BuyerChat:
                 name=self.buyer.name or texts.BUYER_ANONYMOUS,
                 contact=contact,
                 what=invitation_sms_what(request, share),
-                terms=terms,
+                terms=maker_terms,
             ),
             "introduction",
             request,
@@ -732,7 +736,7 @@ class BuyerChat:
             request.status = "matched"
             self._close_others(request, invitation)
         else:
-            self.say(texts.BUYER_PARTLY.format(done=request.quantity_committed, total=request.quantity))
+            self.say(self.t.BUYER_PARTLY.format(done=request.quantity_committed, total=request.quantity))
 
     def _close_others(self, request: Request, chosen: Invitation) -> None:
         """The request is covered: the other makers are told, so nobody keeps working on it."""
@@ -750,23 +754,23 @@ class BuyerChat:
     def press_reject(self, argument: str) -> Answer:
         found = self._own_invitation(argument)
         if found is None:
-            return Answer(texts.BUYER_NOT_YOURS, alert=True)
+            return Answer(self.t.BUYER_NOT_YOURS, alert=True)
         invitation, request = found
         if invitation.status != "quoted":
-            return Answer(texts.BUYER_ANSWER_GONE)
+            return Answer(self.t.BUYER_ANSWER_GONE)
         invitation.status = "lost"
         invitation.updated_at = self.now
         maker = self.session.get(Maker, invitation.maker_id)
         if maker is not None:
             self.text_maker(maker, texts.SMS_NOT_CHOSEN.format(code=request.code), "not_chosen", request)
-        return Answer(texts.BUYER_REJECTED_TOAST)
+        return Answer(self.t.BUYER_REJECTED_TOAST)
 
     def press_cancel(self, argument: str) -> Answer:
         request = self._own_request(argument)
         if request is None:
-            return Answer(texts.BUYER_NOT_YOURS, alert=True)
+            return Answer(self.t.BUYER_NOT_YOURS, alert=True)
         if request.status not in _REQUEST_LIVE:
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         request.status = "cancelled"
         request.updated_at = self.now
         rows = self.session.exec(
@@ -779,26 +783,27 @@ class BuyerChat:
                 invitation.status = "expired" if invitation.status == "invited" else "lost"
                 invitation.updated_at = self.now
                 self.text_maker(maker, texts.SMS_CANCELLED.format(code=request.code), "cancelled", request)
-        self.say(texts.BUYER_CANCELLED.format(code=request.code))
+        self.say(self.t.BUYER_CANCELLED.format(code=request.code))
         return Answer()
 
     def press_language(self, argument: str) -> Answer:
         if argument not in LANGUAGES:
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         self.buyer.language = argument
-        return Answer(texts.BUYER_LANGUAGE_SAVED.format(language=LANGUAGES[argument]))
+        self.t = catalogue(argument)
+        return Answer(self.t.BUYER_LANGUAGE_SAVED.format(language=LANGUAGES[argument]))
 
     def press_radius(self, argument: str) -> Answer:
         if not argument.isdigit() or int(argument) not in RADIUS_CHOICES:
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         self.buyer.radius_miles = float(argument)
-        return Answer(texts.BUYER_RADIUS_SAVED.format(miles=int(argument)))
+        return Answer(self.t.BUYER_RADIUS_SAVED.format(miles=int(argument)))
 
     def press_set(self, argument: str) -> Answer:
         if argument != "zip":
-            return Answer(texts.BUYER_STALE_BUTTON)
+            return Answer(self.t.BUYER_STALE_BUTTON)
         self.remember("set_zip")
-        self.say(texts.BUYER_ASK_ZIP, [[(texts.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
+        self.say(self.t.BUYER_ASK_ZIP, [[(self.t.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
         return Answer()
 
 
@@ -810,17 +815,24 @@ def _set_place(request: Request, place: geo.Place | None) -> None:
     request.place_name = f"{place.city}, {place.state}"[:100]
 
 
-def quote_line(invitation: Invitation) -> str:
+def next_steps(request: Request, t: Catalogue) -> Buttons:
+    """When no maker can take it: look further (if not yet), or tell the organisers."""
+    buttons: Buttons = []
+    if request.radius_miles < WIDE_RADIUS:
+        buttons.append([(t.BUTTON_WIDEN.format(miles=int(WIDE_RADIUS)), f"widen:{request.id}")])
+    buttons.append([(t.BUTTON_ORGANISERS, f"organisers:{request.id}")])
+    return buttons
+
+
+def quote_line(invitation: Invitation, t: Catalogue) -> str:
     """“Maker 2 — 4.1 mi — can make 500 at $2.10 each, ready in 5 days”: no name or phone before acceptance."""
     distance = (
-        texts.MILES.format(miles=invitation.distance_miles)
-        if invitation.distance_miles is not None
-        else texts.MILES_UNKNOWN
+        t.MILES.format(miles=invitation.distance_miles) if invitation.distance_miles is not None else t.MILES_UNKNOWN
     )
     terms = texts.terms(
-        invitation.quantity_offered, invitation.price_cents, invitation.total_cents, invitation.lead_time_days
+        invitation.quantity_offered, invitation.price_cents, invitation.total_cents, invitation.lead_time_days, t
     )
-    return texts.BUYER_QUOTE.format(rank=invitation.rank, distance=distance, terms=terms)
+    return t.BUYER_QUOTE.format(rank=invitation.rank, distance=distance, terms=terms)
 
 
 def handle_chat(

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import statistics
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot import outbox, texts
+from bot.locales import catalogue
 from bot.models import (
     OPEN_INVITATION_STATUSES,
     Buyer,
@@ -31,7 +33,7 @@ from bot.models import (
     utcnow,
 )
 from bot.services import makers as maker_service
-from bot.services.buyers import WIDE_RADIUS, quote_line
+from bot.services.buyers import next_steps, quote_line
 from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -87,21 +89,23 @@ class Inbox:
             now=self.now,
         )
 
-    def tell_buyer(self, request: Request, text: str, purpose: str, buttons=None) -> None:
-        """Relay to the buyer in their chat; requests opened from the CLI have no buyer to tell."""
+    def tell_buyer(self, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> None:
+        """Relay to the buyer in their chat, in their language: `text(t)` and `buttons(t)` get the buyer's
+        catalogue. Requests opened from the CLI have no buyer to tell."""
         if request.buyer_id is None:
             return
         buyer = self.session.get(Buyer, request.buyer_id)
         if buyer is None or buyer.chat_id is None:
             return
+        t = catalogue(buyer.language)
         outbox.enqueue(
             self.session,
             channel=buyer.channel,
             address=str(buyer.chat_id),
-            text=text,
+            text=text(t),
             purpose=purpose,
             key=f"{purpose}:{self.message_id}",
-            buttons=buttons,
+            buttons=buttons(t) if buttons else None,
             buyer_id=buyer.id,
             request_id=request.id,
             now=self.now,
@@ -408,11 +412,9 @@ class Inbox:
         self.reply(thanks)
         self.tell_buyer(
             request,
-            quote_line(invitation),
             "quote",
-            buttons=[
-                [(texts.BUTTON_ACCEPT, f"accept:{invitation.id}"), (texts.BUTTON_DECLINE, f"reject:{invitation.id}")]
-            ],
+            lambda t: quote_line(invitation, t),
+            lambda t: [[(t.BUTTON_ACCEPT, f"accept:{invitation.id}"), (t.BUTTON_DECLINE, f"reject:{invitation.id}")]],
         )
 
     def decline(self, reply: Reply, invitation: Invitation, request: Request) -> None:
@@ -430,15 +432,11 @@ class Inbox:
         self.session.flush()
         statuses = self.session.exec(select(Invitation.status).where(Invitation.request_id == request.id)).all()
         if request.status == "open" and all(status in ("declined", "lost", "expired") for status in statuses):
-            buttons = []
-            if request.radius_miles < WIDE_RADIUS:
-                buttons.append([(texts.BUTTON_WIDEN.format(miles=int(WIDE_RADIUS)), f"widen:{request.id}")])
-            buttons.append([(texts.BUTTON_ORGANISERS, f"organisers:{request.id}")])
             self.tell_buyer(
                 request,
-                texts.BUYER_NOBODY_ANSWERED.format(count=len(statuses), code=request.code),
                 "all_declined",
-                buttons=buttons,
+                lambda t: t.BUYER_NOBODY_ANSWERED.format(count=len(statuses), code=request.code),
+                lambda t: next_steps(request, t),
             )
 
     def delivered(self, reply: Reply, invitation: Invitation, request: Request) -> None:
@@ -462,7 +460,9 @@ class Inbox:
             request.status = "fulfilled"
             request.updated_at = self.now
         self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
-        self.tell_buyer(request, texts.BUYER_DELIVERED.format(rank=invitation.rank, code=request.code), "delivered")
+        self.tell_buyer(
+            request, "delivered", lambda t: t.BUYER_DELIVERED.format(rank=invitation.rank, code=request.code)
+        )
 
     def late(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         if invitation.status != "accepted":
@@ -475,8 +475,15 @@ class Inbox:
             self.reply(texts.SMS_LATE_NOTED.format(code=request.code, days=texts.days_text(reply.days)))
         else:
             self.reply(texts.SMS_LATE_NOTED_NO_DAYS.format(code=request.code))
-        days = f" ({texts.days_text(reply.days)})" if reply.days else ""
-        self.tell_buyer(request, texts.BUYER_LATE.format(rank=invitation.rank, code=request.code, days=days), "late")
+        self.tell_buyer(
+            request,
+            "late",
+            lambda t: t.BUYER_LATE.format(
+                rank=invitation.rank,
+                code=request.code,
+                days=f" ({texts.days_text(reply.days, t)})" if reply.days else "",
+            ),
+        )
 
     def code_alone(self, reply: Reply) -> None:
         found = self._by_code(reply.code or "")

@@ -43,6 +43,7 @@ class Buyer_:
         self.db, self.directory = db, directory
         self.user_id, self.username, self.first_name = user_id, username, first_name
         self.toast = None
+        self.language_code = "en"
 
     def _event(self, **kw):
         event = ChatEvent(
@@ -52,7 +53,7 @@ class Buyer_:
             chat_id=self.user_id,
             first_name=self.first_name,
             username=self.username,
-            language_code="en",
+            language_code=self.language_code,
             **kw,
         )
         with self.db.transaction() as session:
@@ -326,7 +327,27 @@ def test_settings_change_radius_and_language(dana, db):
     with db.read() as session:
         buyer = session.exec(select(Buyer)).one()
     assert (buyer.radius_miles, buyer.language) == (25.0, "es")
-    assert dana.press("radius:7") == [] and dana.toast == "That button is out of date; nothing changed."
+    assert dana.press("radius:7") == [] and dana.toast == "Ese botón está desactualizado; no cambió nada."
+    [(text, _)] = dana.send("500 face shields near 48201")
+    assert text.startswith("Esto es lo que entendí")
+
+
+def test_a_spanish_telegram_gets_spanish_and_makers_still_get_english(db, directory):
+    ana = Buyer_(db, directory, user_id=5005, username="ana_clinica", first_name="Ana")
+    ana.language_code = "es-MX"
+    [(welcome, buttons)] = ana.command("start")
+    assert welcome.startswith("¡Hola!") and buttons == [[["📍 Compartir mi ubicación", "@location"]]]
+    ana.send("48201")
+    messages = ana.send("necesito 500 caretas para el viernes")
+    [(summary, _)] = messages
+    assert "• Cuántos: 500" in summary
+    [(sent, _)] = ana.press(button(messages, "✅"))
+    assert sent.startswith("Enviado a 3 fabricantes")
+    invitation = sms_to(db, "invitation")[0]
+    assert invitation.text.startswith("makerlink job") and "face shields" in invitation.text
+    maker_says(db, invitation.address, "yes 500 at $2 each 4 days")
+    [quote] = buyer_messages(db, 5005, "quote")
+    assert quote.text.startswith("Fabricante 1") and "puede hacer 500 a $2 cada uno, listo en 4 días" in quote.text
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

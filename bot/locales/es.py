@@ -1,0 +1,137 @@
+"""Spanish: what buyers read, by the names of bot/texts.py. Item names come from the taxonomy (English)."""
+
+TEXTS = {
+    "BUTTON_ACCEPT": "Aceptar",
+    "BUTTON_CANCEL_REQUEST": "Cancelar {code} ({what})",
+    "BUTTON_CHANGE": "✏️ Cambiar…",
+    "BUTTON_CHANGE_ZIP": "Cambiar código postal",
+    "BUTTON_DECLINE": "Rechazar",
+    "BUTTON_DROP": "✖️ Cancelar",
+    "BUTTON_EDIT_DEADLINE": "Para cuándo",
+    "BUTTON_EDIT_ITEM": "Qué",
+    "BUTTON_EDIT_PLACE": "Dónde",
+    "BUTTON_EDIT_QUANTITY": "Cuántos",
+    "BUTTON_NOT_SURE": "No estoy seguro",
+    "BUTTON_ORGANISERS": "Avisar a los organizadores",
+    "BUTTON_RADIUS": "{miles} mi",
+    "BUTTON_SEND": "✅ Enviar a los fabricantes",
+    "BUTTON_SHARE_CONTACT": "📱 Compartir mi teléfono",
+    "BUTTON_SHARE_LOCATION": "📍 Compartir mi ubicación",
+    "BUTTON_WIDEN": "Ampliar a {miles} millas",
+    "BUYER_ACCEPTED_LINE": "Fabricante {rank} (aceptado): {name}, {phone}",
+    "BUYER_ACCEPTED_TOAST": "Aceptado — los presento ahora.",
+    "BUYER_ALREADY_COVERED": "Su pedido ya está cubierto por completo.",
+    "BUYER_ALREADY_SENT": "Este pedido ya fue enviado.",
+    "BUYER_ALREADY_WIDE": "Ya busco dentro de {miles} millas.",
+    "BUYER_ANSWER_COUNTS": "{declined} dijeron que no, {waiting} aún sin respuesta",
+    "BUYER_ANSWER_GONE": "Esa respuesta ya no está abierta; no cambió nada.",
+    "BUYER_ASK_PLACE": "¿Dónde lo necesita? Envíe un código postal o una ciudad, o comparta su ubicación.",
+    "BUYER_ASK_QUANTITY": "¿Cuántos {what} necesita? Envíe un número, o toque «No estoy seguro».",
+    "BUYER_ASK_QUANTITY_AGAIN": "Envíe un número, por ejemplo 500, o toque «No estoy seguro».",
+    "BUYER_ASK_ZIP": "Envíe su código postal (por ejemplo 48201), o comparta su ubicación.",
+    "BUYER_CANCELLED": "El pedido {code} está cancelado; se avisó a los fabricantes.",
+    "BUYER_COMMITTED": "  {done:,} de {total:,} comprometidos",
+    "BUYER_CONTACT_BAD": "Ese número no parece correcto. Toque el botón para compartirlo.",
+    "BUYER_CONTACT_SAVED": "Gracias, guardé su número de teléfono.",
+    "BUYER_DEADLINE_UNKNOWN": "No entendí esa fecha. Pruebe «viernes», «10 de diciembre», «en 2 semanas» o «urgente».",
+    "BUYER_DECLINED": "El fabricante {rank} no puede tomar este pedido.",
+    "BUYER_DELIVERED": "El fabricante {rank} dice que su pedido {code} fue entregado.",
+    "BUYER_DROPPED": "De acuerdo, descarté ese pedido. Escríbame cuando necesite algo.",
+    "BUYER_EDIT_DEADLINE": "¿Para cuándo? (por ejemplo: viernes, 10 de diciembre, en 2 semanas, urgente)",
+    "BUYER_EDIT_ITEM": "¿Qué necesita? (por ejemplo: caretas, batas de aislamiento, gel desinfectante)",
+    "BUYER_EDIT_PLACE": "¿Dónde? Envíe un código postal o una ciudad, o comparta su ubicación.",
+    "BUYER_EDIT_QUANTITY": "¿Cuántos? Envíe un número, o «no sé».",
+    "BUYER_EXAMPLE": (
+        "No entendí qué necesita. Pruebe algo como «necesito 500 caretas para el viernes cerca de 48201» o "
+        "«200 batas de aislamiento urgente»."
+    ),
+    "BUYER_FIELD_QUANTITY": "• Cuántos: {quantity}",
+    "BUYER_FIELD_WHAT": "• Qué: {what}",
+    "BUYER_FIELD_WHEN": "• Para cuándo: {when}",
+    "BUYER_FIELD_WHERE": "• Dónde: {place}, dentro de {radius:g} millas",
+    "BUYER_GROUP_POINTER": "Solo trabajo en chats privados: escríbame directamente.",
+    "BUYER_HELP": (
+        "Escriba lo que necesita con sus palabras, por ejemplo «necesito 500 caretas para el viernes cerca de "
+        "48201». Lo confirmo con usted, escribo por SMS a los mejores fabricantes cercanos y le paso sus respuestas; "
+        "acepte una y los presento.\n\n/requests — sus pedidos y las respuestas\n/cancel — cancelar un pedido\n"
+        "/settings — código postal, idioma, radio\n/help — este mensaje"
+    ),
+    "BUYER_INTRODUCTION": (
+        "Aceptó al fabricante {rank} para el pedido {code}: {terms}.\n\n{name}\n{phone}{website}\n\n"
+        "También tienen sus datos de contacto; acuerden los detalles directamente."
+    ),
+    "BUYER_ITEM_UNKNOWN": "No reconocí ese artículo. Pruebe un nombre simple como «caretas» o «batas de aislamiento».",
+    "BUYER_LANGUAGE_SAVED": "Idioma: {language}",
+    "BUYER_LATE": "El fabricante {rank} dice que el pedido {code} viene con retraso{days}.",
+    "BUYER_LOCATION_FAR": (
+        "Esa ubicación no está cerca de ningún código postal de EE. UU. que conozca. Envíe su código postal."
+    ),
+    "BUYER_NEED_CONTACT": (
+        "Para que el fabricante pueda contactarle, comparta su número de teléfono (no tiene nombre de usuario en "
+        "Telegram). Solo lo recibe el fabricante que usted acepte."
+    ),
+    "BUYER_NOBODY": (
+        "Lo siento: ningún fabricante del directorio a menos de {radius:g} millas de {zip} puede hacer {what} "
+        "todavía. Puedo buscar más lejos, o avisar a los organizadores, que quizá conozcan a alguien."
+    ),
+    "BUYER_NOBODY_ANSWERED": "Ninguno de los {count} fabricantes consultados puede tomar el pedido {code}.",
+    "BUYER_NOTHING_TO_CANCEL": "No tiene pedidos abiertos para cancelar.",
+    "BUYER_NOT_SET": "sin definir",
+    "BUYER_NOT_YOURS": "Ese botón pertenece al pedido de otra persona.",
+    "BUYER_NO_DEADLINE": "sin fecha límite",
+    "BUYER_NO_ORGANISERS": "Este bot aún no tiene organizadores, así que no hay a quién avisar. Lo siento.",
+    "BUYER_NO_REQUESTS": "Aún no tiene pedidos. Dígame qué necesita, por ejemplo «500 caretas para el viernes».",
+    "BUYER_ORGANISERS_ALREADY": "Los organizadores ya conocen este pedido.",
+    "BUYER_ORGANISERS_TOLD": "Avisé a los organizadores; le escribirán si encuentran un fabricante.",
+    "BUYER_PARTLY": "{done:,} de {total:,} comprometidos; el resto del pedido sigue abierto para otros fabricantes.",
+    "BUYER_QUANTITY_OPEN": "aún no lo sé",
+    "BUYER_QUOTE": "Fabricante {rank} — {distance} — {terms}",
+    "BUYER_RADIUS_SAVED": "Radio de búsqueda: {miles} millas",
+    "BUYER_REJECTED_TOAST": "Rechazado. Se avisará al fabricante.",
+    "BUYER_REQUEST_LINE": "{code} · {what} · {status}",
+    "BUYER_SENT": (
+        "Enviado a {count} fabricantes a menos de {radius:g} millas (pedido {code}). Sus respuestas aparecerán aquí."
+    ),
+    "BUYER_SENT_TOAST": "¡Enviado!",
+    "BUYER_SETTINGS": (
+        "Su configuración:\n• Código postal: {zip}\n• Idioma: {language}\n• Radio de búsqueda: {radius:g} millas"
+    ),
+    "BUYER_STALE_BUTTON": "Ese botón está desactualizado; no cambió nada.",
+    "BUYER_SUMMARY": "Esto es lo que entendí:\n{summary}\n\n¿Lo envío a los fabricantes cercanos?",
+    "BUYER_UNKNOWN_COMMAND": "No conozco ese comando. Pruebe /help.",
+    "BUYER_WELCOME": (
+        "¡Hola! Le pongo en contacto con fabricantes locales — talleres de costura, laboratorios de impresión 3D, "
+        "pequeñas fábricas — que pueden hacer lo que necesita: caretas, batas, mascarillas, desinfectante y más.\n\n"
+        "Primero, ¿dónde está? Envíe su código postal, o comparta su ubicación."
+    ),
+    "BUYER_WELCOME_BACK": (
+        "¡Bienvenido de nuevo {name}! Dígame qué necesita, por ejemplo «500 caretas para el viernes». "
+        "Usaré el código postal {zip} salvo que indique otro lugar."
+    ),
+    "BUYER_WHAT_TO_CHANGE": "¿Qué cambio?",
+    "BUYER_WHICH_CANCEL": "¿Qué pedido cancelo? Se avisará por SMS a los fabricantes consultados.",
+    "BUYER_ZIP_SAVED": (
+        "Entendido: {zip} ({place}). Ahora dígame qué necesita, por ejemplo «500 caretas para el viernes»."
+    ),
+    "BUYER_ZIP_UNKNOWN": (
+        "No encontré «{text}» como código postal o ciudad de EE. UU. Envíe un código de 5 dígitos, o comparta "
+        "su ubicación."
+    ),
+    "DAYS": {1: "1 día"},
+    "DAYS_MANY": "{n} días",
+    "MILES_UNKNOWN": "distancia desconocida",
+    "REQUEST_STATUS": {
+        "draft": "borrador",
+        "open": "abierto",
+        "matched": "asignado",
+        "fulfilled": "entregado",
+        "cancelled": "cancelado",
+        "expired": "vencido",
+    },
+    "TERMS_PRICE_EACH": "a ${price} cada uno",
+    "TERMS_PRICE_TOTAL": "por ${price} en total",
+    "TERMS_QUANTITY": "puede hacer {quantity:,}",
+    "TERMS_QUANTITY_UNKNOWN": "puede hacerlo",
+    "TERMS_READY": "listo en {days}",
+    "WHEN_ASAP": "lo antes posible",
+}
