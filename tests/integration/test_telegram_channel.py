@@ -267,3 +267,16 @@ def test_send_table(tmp_path, name, failure, status, code, blocked):
     if name == "flood":
         assert (message.next_attempt_at - message.updated_at).total_seconds() == pytest.approx(7, abs=1)
     assert user()["id"] == 1001
+
+
+def test_no_text_makes_the_webhook_fail(bot):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(text=st.text(max_size=500), user_id=st.integers(min_value=1, max_value=2**40))
+    def check(text, user_id):
+        update = message_update(text, sender=user(user_id=user_id, username=None))
+        assert post(bot, update).status_code == 200
+
+    check()
