@@ -606,6 +606,8 @@ class _BatchRun:
     def __init__(self, dispatcher: Dispatcher, channel: str, batch: list[_Claimed], stop: asyncio.Event | None):
         self.d = dispatcher
         self.channel = channel
+        if dispatcher.policies[channel].per_address_interval:
+            batch = _interleave(batch)
         self.batch = batch
         self.stop = stop
         self.sender = dispatcher.senders[channel]
@@ -694,6 +696,23 @@ class _BatchRun:
         if self.pending:
             await self.record()
         return done
+
+
+def _interleave(batch: list[_Claimed]) -> list[_Claimed]:
+    """First messages of every address, then the second ones, …: a chat's 1-second pause must not hold up the
+    other chats queued behind it. The batch keeps its slots, in order."""
+    rounds: dict[str, int] = {}
+    order = []
+    for position, claimed in enumerate(batch):
+        n = rounds.get(claimed.outgoing.address, 0)
+        rounds[claimed.outgoing.address] = n + 1
+        order.append((n, position, claimed))
+    order.sort(key=lambda item: (item[0], item[1]))
+    slots = [c.slot for c in batch]
+    return [
+        _Claimed(claimed.outgoing, slot, claimed.units, claimed.leased_until)
+        for slot, (_, _, claimed) in zip(slots, order, strict=True)
+    ]
 
 
 def _outgoing(row: OutboundMessage) -> Outgoing:

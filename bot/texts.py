@@ -136,6 +136,7 @@ REASON_ALERTS_OFF = "the recipient turned alerts off"
 REASON_LOOP_GUARD = "more than {limit} identical texts to this recipient within {minutes} minutes"
 REASON_TIMEOUT = "the provider did not answer in time"
 REASON_SENDER_BUG = "unexpected {error} in the sender"
+REASON_REQUEST_CLOSED = "the request closed before the invitation went out"
 REASON_PROVIDER_STATUS = "the provider reported the message {status}"
 
 
@@ -278,6 +279,10 @@ BUYER_NO_HANDLE = "no Telegram username"
 ADMIN_UNSERVED = "Request {code} found no maker:\n{summary}\nBuyer: {name} ({handle})."
 BUYER_QUOTE = "Maker {rank} — {distance} — {terms}"
 BUYER_NOBODY_ANSWERED = "None of the {count} makers asked can take request {code}."
+BUYER_REST_UNCOVERED = "{done:,} of {total:,} committed for request {code}; no maker asked can take the rest."
+BUYER_NEED_CONTACT_AGAIN = (
+    "Please tap the button to share your phone number, or type it (e.g. +1 313 555 0177). /cancel stops here."
+)
 BUYER_NOT_YOURS = "That button belongs to someone else's request."
 BUYER_STALE_BUTTON = "That button is out of date; nothing changed."
 BUYER_ANSWER_GONE = "That answer is no longer open; nothing changed."
@@ -342,9 +347,8 @@ SMS_INTRODUCTION = (
 )
 SMS_TELEGRAM_HANDLE = "@{username} on Telegram"
 SMS_FILLED = "makerlink: job {code} has been filled by other makers. Thank you for answering!"
-SMS_NOT_CHOSEN = "makerlink: the buyer chose another offer for job {code}. Thank you for answering!"
+SMS_NOT_CHOSEN = "makerlink: the buyer will not go ahead with your offer for job {code}. Thank you for answering!"
 SMS_CANCELLED = "makerlink: the buyer cancelled job {code}. Sorry for the trouble, and thank you."
-BUYER_DECLINED = "Maker {rank} cannot take this one."
 BUYER_DELIVERED = "Maker {rank} says your order {code} is delivered."
 BUYER_LATE = "Maker {rank} says order {code} is running late{days}."
 BUTTON_ACCEPT = "Accept"

@@ -30,6 +30,7 @@ from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     Update,
 )
 from telegram.constants import ChatType
@@ -51,6 +52,7 @@ CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 MAX_UPDATE_BYTES = 1024 * 1024
+MAX_MESSAGE = 4096  # Telegram refuses longer texts outright
 ALLOWED_UPDATES = ["message", "callback_query"]
 log = logging.getLogger(__name__)
 
@@ -111,8 +113,8 @@ def _event(update: Update) -> ChatEvent | None:
     if text is None:
         return ChatEvent(**base, text="")
     if text.startswith("/"):
-        command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
-        return ChatEvent(**base, command=command)
+        words = text[1:].split(maxsplit=1)
+        return ChatEvent(**base, command=words[0].split("@", 1)[0].lower() if words else "")
     return ChatEvent(**base, text=text)
 
 
@@ -135,14 +137,22 @@ class TelegramChannel:
     # ── receiving ──
 
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's entry (polling): an update that still cannot be stored after retries is logged, not raised."""
+        try:
+            await self.handle(update)
+        except sa.exc.OperationalError:
+            log.exception("telegram: the database stayed unavailable; update %s not handled", update.update_id)
+
+    async def handle(self, update: Update) -> None:
+        """Act on one update; raises OperationalError only if the database stays unavailable."""
         chat = update.effective_chat
         if chat is not None and chat.type != ChatType.PRIVATE:
-            await asyncio.to_thread(self._group, update)
+            await self._with_retries(self._group, update)
             return
         event = _event(update)
         if event is None:
             return
-        answer = await asyncio.to_thread(self._receive, update.update_id, event)
+        answer = await self._with_retries(self._receive, update.update_id, event)
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer(
@@ -152,6 +162,18 @@ class TelegramChannel:
                 log.info("telegram: could not acknowledge a button press (%s)", type(error).__name__)
         if self.on_enqueued is not None:
             self.on_enqueued()
+
+    async def _with_retries(self, work, *args):
+        """A database blip (a restart, a failover) should not lose a buyer's message: try again a few times."""
+        for attempt in range(4):
+            try:
+                return await asyncio.to_thread(work, *args)
+            except sa.exc.OperationalError:
+                if attempt == 3:
+                    raise
+                log.warning("telegram: database unavailable, retrying update %s", args[0] if args else "?")
+                await asyncio.sleep(0.5 * 2**attempt)
+        return None
 
     def _record(self, session, update_id: int, sender: str, text: str, status: str, error: str | None) -> bool:
         table = InboundMessage.__table__
@@ -239,8 +261,10 @@ class TelegramChannel:
             return PlainTextResponse("Not a Telegram update.", status_code=400)
         if update is None:
             return PlainTextResponse("Not a Telegram update.", status_code=400)
+        # Handled here rather than through Application.process_update, which would swallow a database outage:
+        # then the answer must be 503, so that Telegram delivers the update again.
         try:
-            await self.application.process_update(update)
+            await self.handle(update)
         except sa.exc.OperationalError:
             log.exception("telegram: the database is unavailable; update %s not handled", update.update_id)
             return PlainTextResponse("Temporarily unavailable.", status_code=503)
@@ -252,7 +276,8 @@ class TelegramChannel:
 
 def _markup(buttons: list[list[tuple[str, str]]] | None):
     if not buttons:
-        return None
+        # A share-location/contact keyboard must not linger under the input box once its question is over.
+        return ReplyKeyboardRemove()
     special = {SHARE_LOCATION: {"request_location": True}, SHARE_CONTACT: {"request_contact": True}}
     if any(data in special for row in buttons for _, data in row):
         # Location and contact buttons exist only on the reply keyboard, which shows once and then hides.
@@ -277,9 +302,8 @@ class TelegramSender:
         except ValueError:
             raise SendError("not a Telegram chat id", retryable=False, code="bad_address") from None
         try:
-            sent = await self.bot.send_message(
-                chat_id=chat_id, text=message.text, reply_markup=_markup(message.buttons)
-            )
+            text = message.text if len(message.text) <= MAX_MESSAGE else message.text[: MAX_MESSAGE - 1] + "…"
+            sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=_markup(message.buttons))
         except RetryAfter as error:
             with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta; both are read below
                 warnings.simplefilter("ignore")

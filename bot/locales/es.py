@@ -34,7 +34,6 @@ TEXTS = {
     "BUYER_CONTACT_BAD": "Ese número no parece correcto. Toque el botón para compartirlo.",
     "BUYER_CONTACT_SAVED": "Gracias, guardé su número de teléfono.",
     "BUYER_DEADLINE_UNKNOWN": "No entendí esa fecha. Pruebe «viernes», «10 de diciembre», «en 2 semanas» o «urgente».",
-    "BUYER_DECLINED": "El fabricante {rank} no puede tomar este pedido.",
     "BUYER_DELIVERED": "El fabricante {rank} dice que su pedido {code} fue entregado.",
     "BUYER_DROPPED": "De acuerdo, descarté ese pedido. Escríbame cuando necesite algo.",
     "BUYER_EDIT_DEADLINE": "¿Para cuándo? (por ejemplo: viernes, 10 de diciembre, en 2 semanas, urgente)",
@@ -73,6 +72,12 @@ TEXTS = {
     "BUYER_NOBODY": (
         "Lo siento: ningún fabricante del directorio a menos de {radius:g} millas de {zip} puede hacer {what} "
         "todavía. Puedo buscar más lejos, o avisar a los organizadores, que quizá conozcan a alguien."
+    ),
+    "BUYER_REST_UNCOVERED": (
+        "{done:,} de {total:,} comprometidos para el pedido {code}; ningún fabricante consultado puede hacer el resto."
+    ),
+    "BUYER_NEED_CONTACT_AGAIN": (
+        "Toque el botón para compartir su teléfono, o escríbalo (por ejemplo +1 313 555 0177). /cancel para salir."
     ),
     "BUYER_NOBODY_ANSWERED": "Ninguno de los {count} fabricantes consultados puede tomar el pedido {code}.",
     "BUYER_NOTHING_TO_CANCEL": "No tiene pedidos abiertos para cancelar.",

@@ -12,22 +12,31 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot import outbox, texts
 from bot.locales import LANGUAGES, Catalogue, catalogue
 from bot.models import Buyer, Conversation, Invitation, Maker, Request
 from bot.phones import to_e164
-from bot.services.requests import invitation_sms_what, invite, new_request_code, summary_when
+from bot.services.requests import (
+    invitation_sms_what,
+    invite,
+    new_request_code,
+    summary_when,
+    withdraw_invitations,
+)
 from matching import geo
 from matching.directory import Directory
 from matching.matcher import Matcher
 from matching.parse import ParsedRequest, parse
 from matching.taxonomy import Taxonomy
+from matching.text import fold_chars
 
 RADIUS_CHOICES = (10, 25, 50, 100)
 WIDE_RADIUS = 100.0
@@ -72,7 +81,6 @@ class Answer:
 
     toast: str | None = None
     alert: bool = False
-    sent: list[int] = field(default_factory=list)
 
 
 class BuyerChat:
@@ -100,22 +108,25 @@ class BuyerChat:
 
     def _buyer(self) -> Buyer:
         e = self.event
-        buyer = self.session.exec(select(Buyer).where(Buyer.telegram_user_id == e.user_id)).first()
-        if buyer is None:
-            language = (e.language_code or "en").split("-")[0].lower()
-            buyer = Buyer(
-                channel=e.channel,
-                telegram_user_id=e.user_id,
-                chat_id=e.chat_id,
-                name=(e.first_name or "")[:200],
-                username=(e.username or None),
-                language=language if language in LANGUAGES else "en",
-                created_at=self.now,
-                updated_at=self.now,
-            )
-            self.session.add(buyer)
-            self.session.flush()
-            return buyer
+        table = Buyer.__table__
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        language = (e.language_code or "en").split("-")[0].lower()
+        insert = (pg_insert if postgres else sqlite_insert)(table).values(
+            channel=e.channel,
+            telegram_user_id=e.user_id,
+            chat_id=e.chat_id,
+            name=(e.first_name or "")[:200],
+            username=e.username or None,
+            language=language if language in LANGUAGES else "en",
+            blocked=False,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        # Two first updates of one buyer may arrive at once: one creates the row, the other finds it. The row
+        # lock then serialises everything one buyer does across web processes (SQLite: the write lock does).
+        self.session.execute(insert.on_conflict_do_nothing(index_elements=["telegram_user_id"]))
+        query = select(Buyer).where(Buyer.telegram_user_id == e.user_id)
+        buyer = self.session.exec(query.with_for_update() if postgres else query).one()
         # Names and handles change; a buyer who writes again has evidently unblocked the bot.
         buyer.chat_id = e.chat_id
         buyer.name = (e.first_name or buyer.name)[:200]
@@ -286,9 +297,15 @@ class BuyerChat:
 
     def on_cancel(self) -> None:
         self.forget()
+        drafts = self.session.exec(
+            select(Request).where(Request.buyer_id == self.buyer.id, Request.status == "draft")
+        ).all()
+        for draft in drafts:
+            draft.status = "cancelled"
+            draft.updated_at = self.now
         live = self.my_requests(_REQUEST_LIVE)
         if not live:
-            self.say(self.t.BUYER_NOTHING_TO_CANCEL)
+            self.say(self.t.BUYER_DROPPED if drafts else self.t.BUYER_NOTHING_TO_CANCEL)
             return
         self.say(
             self.t.BUYER_WHICH_CANCEL,
@@ -302,12 +319,21 @@ class BuyerChat:
 
     def on_text(self, text: str) -> None:
         state, data = self.state()
+        pending = self._draft(data.get("request_id")) if state else None
+        if state not in (None, "draft_ready", "edit_item") and self._names_other_items(text, pending):
+            # A whole new request typed while the bot waited for an answer: the buyer moved on, and so do we.
+            self.new_request(text)
+            return
         if state in ("ask_zip", "set_zip"):
             self.on_place(self._place_from_text(text), self.t.BUYER_ZIP_UNKNOWN.format(text=text[:40]))
             return
         request = self._draft(data.get("request_id")) if state else None
         if state == "ask_contact":
-            self.say(self.t.BUYER_NEED_CONTACT, [[(self.t.BUTTON_SHARE_CONTACT, SHARE_CONTACT)]])
+            number = to_e164(text)
+            if number is not None:
+                self.on_contact(number)
+                return
+            self.say(self.t.BUYER_NEED_CONTACT_AGAIN, [[(self.t.BUTTON_SHARE_CONTACT, SHARE_CONTACT)]])
             return
         if request is not None and state == "draft_place":
             self.on_place(self._place_from_text(text), self.t.BUYER_ZIP_UNKNOWN.format(text=text[:40]))
@@ -328,8 +354,15 @@ class BuyerChat:
             return
         self.new_request(text)
 
+    def _names_other_items(self, text: str, draft: Request | None) -> bool:
+        """Whether `text` asks for things — other things than the draft's ("500 face shields" answering "how
+        many face shields?" is an answer, not a new request)."""
+        items = set(parse(text, self.today, self.taxonomy).items)
+        return bool(items) and (draft is None or not items <= set(draft.concepts.split()))
+
     def _place_from_text(self, text: str) -> geo.Place | None:
-        digits = re.findall(r"(?<!\d)\d{5}(?!\d)", text)
+        text = fold_chars(text)  # "٤٨٢٠١" is a ZIP too
+        digits = re.findall(r"(?<![0-9])[0-9]{5}(?![0-9])", text)
         if digits:
             return geo.lookup_zip(digits[0])
         # The answer to "where?" is a place on its own ("Dearborn, MI"): read it as the parser reads "near …".
@@ -363,8 +396,11 @@ class BuyerChat:
             old.status = "cancelled"
             old.updated_at = self.now
         place = geo.lookup_zip(parsed.zip) if parsed.zip else None
-        if place is None and self.buyer.zip:
+        if place is None and self.buyer.zip and not parsed.zip:
+            # The home ZIP stands in only when the request names no place; a ZIP we do not know is asked about.
             place = geo.lookup_zip(self.buyer.zip)
+        if place is not None and self.buyer.zip is None:
+            self._set_buyer_zip(place)
         request = Request(
             code=new_request_code(self.session),
             buyer_id=self.buyer.id,
@@ -394,7 +430,8 @@ class BuyerChat:
     def next_step(self, request: Request, asked: tuple[str, ...] = ()) -> None:
         """Ask for the first missing piece, one at a time; when nothing is missing, show the summary."""
         _, data = self.state()
-        asked = tuple(dict.fromkeys((*data.get("asked", ()), *asked)))
+        if data.get("request_id") == request.id:  # what was asked about another request does not count
+            asked = tuple(dict.fromkeys((*data.get("asked", ()), *asked)))
         if request.zip is None:
             self.remember("draft_place", request_id=request.id, asked=list(asked))
             self.say(self.t.BUYER_ASK_PLACE, [[(self.t.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
@@ -436,7 +473,8 @@ class BuyerChat:
             self.say(problem, [[(self.t.BUTTON_SHARE_LOCATION, SHARE_LOCATION)]])
             return
         request = self._draft(data.get("request_id"))
-        if request is not None and state in ("draft_place", "edit_place"):
+        if request is not None and state not in ("ask_zip", "set_zip"):
+            # A location shared while a draft is open places the draft (the keyboard may still be showing).
             _set_place(request, place)
             if self.buyer.zip is None:
                 self._set_buyer_zip(place)
@@ -605,7 +643,9 @@ class BuyerChat:
 
     def press_unsure(self, argument: str) -> Answer:
         request = self._own_request(argument)
-        if request is None or request.status != "draft":
+        state, data = self.state()
+        asking = state in ("draft_quantity", "edit_quantity") and data.get("request_id") == (request and request.id)
+        if request is None or request.status != "draft" or not asking:
             return Answer(self.t.BUYER_STALE_BUTTON)
         request.quantity = None
         self.next_step(request, asked=("quantity",))
@@ -694,8 +734,11 @@ class BuyerChat:
         assert maker is not None
         remaining = (request.quantity - request.quantity_committed) if request.quantity else None
         share = invitation.quantity_offered or remaining
-        if remaining is not None and share is not None:
-            share = min(share, remaining)
+        if remaining is not None and share is not None and share > remaining:
+            if invitation.total_cents is not None and share:
+                # A total quoted for more than is still needed covers the part taken, pro rata.
+                invitation.total_cents = round(invitation.total_cents * remaining / share)
+            share = remaining
         invitation.status = "accepted"
         invitation.accepted_at = self.now
         invitation.quantity_offered = share
@@ -740,6 +783,7 @@ class BuyerChat:
 
     def _close_others(self, request: Request, chosen: Invitation) -> None:
         """The request is covered: the other makers are told, so nobody keeps working on it."""
+        reached = withdraw_invitations(self.session, request, self.now)
         rows = self.session.exec(
             select(Invitation, Maker)
             .join(Maker, Maker.id == Invitation.maker_id)
@@ -749,7 +793,8 @@ class BuyerChat:
             if invitation.status in ("invited", "quoted"):
                 invitation.status = "lost"
                 invitation.updated_at = self.now
-                self.text_maker(maker, texts.SMS_FILLED.format(code=request.code), "filled", request)
+                if maker.id in reached:  # never tell a maker about a job they have not heard of
+                    self.text_maker(maker, texts.SMS_FILLED.format(code=request.code), "filled", request)
 
     def press_reject(self, argument: str) -> Answer:
         found = self._own_invitation(argument)
@@ -763,6 +808,8 @@ class BuyerChat:
         maker = self.session.get(Maker, invitation.maker_id)
         if maker is not None:
             self.text_maker(maker, texts.SMS_NOT_CHOSEN.format(code=request.code), "not_chosen", request)
+        if nobody_left(self.session, request):
+            self.say(uncovered_text(self.session, request, self.t), next_steps(request, self.t))
         return Answer(self.t.BUYER_REJECTED_TOAST)
 
     def press_cancel(self, argument: str) -> Answer:
@@ -773,6 +820,7 @@ class BuyerChat:
             return Answer(self.t.BUYER_STALE_BUTTON)
         request.status = "cancelled"
         request.updated_at = self.now
+        reached = withdraw_invitations(self.session, request, self.now)
         rows = self.session.exec(
             select(Invitation, Maker)
             .join(Maker, Maker.id == Invitation.maker_id)
@@ -782,7 +830,8 @@ class BuyerChat:
             if invitation.status in ("invited", "quoted", "accepted"):
                 invitation.status = "expired" if invitation.status == "invited" else "lost"
                 invitation.updated_at = self.now
-                self.text_maker(maker, texts.SMS_CANCELLED.format(code=request.code), "cancelled", request)
+                if maker.id in reached:
+                    self.text_maker(maker, texts.SMS_CANCELLED.format(code=request.code), "cancelled", request)
         self.say(self.t.BUYER_CANCELLED.format(code=request.code))
         return Answer()
 
@@ -813,6 +862,24 @@ def _set_place(request: Request, place: geo.Place | None) -> None:
         return
     request.zip, request.lat, request.lon = place.zip, place.lat, place.lon
     request.place_name = f"{place.city}, {place.state}"[:100]
+
+
+def nobody_left(session: Session, request: Request) -> bool:
+    """An open request with no maker still to answer or to be chosen: the buyer should hear what next."""
+    if request.status != "open":
+        return False
+    session.flush()
+    waiting = session.exec(
+        select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status.in_(("invited", "quoted")))
+    ).first()
+    return waiting is None
+
+
+def uncovered_text(session: Session, request: Request, t: Catalogue) -> str:
+    asked = len(session.exec(select(Invitation.id).where(Invitation.request_id == request.id)).all())
+    if request.quantity_committed and request.quantity:
+        return t.BUYER_REST_UNCOVERED.format(done=request.quantity_committed, total=request.quantity, code=request.code)
+    return t.BUYER_NOBODY_ANSWERED.format(count=asked, code=request.code)
 
 
 def next_steps(request: Request, t: Catalogue) -> Buttons:

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot import outbox, texts
 from bot.db import Database
-from bot.models import Invitation, Maker, Request, utcnow
+from bot.models import Invitation, Maker, OutboundMessage, Request, utcnow
 from bot.segments import count_segments
 from bot.services import makers as maker_service
 from bot.services.replies import new_code
@@ -278,3 +278,23 @@ def list_requests(
     for invitation, maker in rows:
         by_request.setdefault(invitation.request_id, []).append((invitation, maker))
     return [RequestView(r, tuple(by_request.get(r.id or 0, ()))) for r in requests]
+
+
+def withdraw_invitations(session: Session, request: Request, now: datetime) -> set[int]:
+    """The request closed: invitations still waiting in the outbox (quiet hours, rate) are not sent any more.
+
+    Returns the makers whose invitation did go out; only they need to hear that the job is gone.
+    """
+    rows = session.exec(
+        select(OutboundMessage).where(OutboundMessage.request_id == request.id, OutboundMessage.purpose == "invitation")
+    ).all()
+    reached: set[int] = set()
+    for row in rows:
+        if row.status in ("queued", "errored"):
+            row.status = "cancelled"
+            row.error_code = "request_closed"
+            row.error_reason = texts.REASON_REQUEST_CLOSED
+            row.updated_at = now
+        elif row.status in ("sending", "sent", "delivered") and row.maker_id is not None:
+            reached.add(row.maker_id)
+    return reached

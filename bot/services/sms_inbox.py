@@ -33,7 +33,7 @@ from bot.models import (
     utcnow,
 )
 from bot.services import makers as maker_service
-from bot.services.buyers import next_steps, quote_line
+from bot.services.buyers import next_steps, nobody_left, quote_line, uncovered_text
 from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -430,12 +430,11 @@ class Inbox:
         self.reply(texts.SMS_DECLINE_THANKS.format(code=request.code))
         # One NO is not news to the buyer; that every maker asked said no is, with what can be done next.
         self.session.flush()
-        statuses = self.session.exec(select(Invitation.status).where(Invitation.request_id == request.id)).all()
-        if request.status == "open" and all(status in ("declined", "lost", "expired") for status in statuses):
+        if nobody_left(self.session, request):
             self.tell_buyer(
                 request,
                 "all_declined",
-                lambda t: t.BUYER_NOBODY_ANSWERED.format(count=len(statuses), code=request.code),
+                lambda t: uncovered_text(self.session, request, t),
                 lambda t: next_steps(request, t),
             )
 

@@ -150,7 +150,18 @@ def sent_request(dana, text="need 500 face shields by Friday"):
     [(summary, buttons)] = dana.send(text)
     assert "Here is what I understood" in summary
     [(sent, _)] = dana.press(button([(summary, buttons)], "✅"))
+    deliver_sms(dana.db)
     return sent
+
+
+def deliver_sms(db) -> None:
+    """The dispatcher sends what is queued for makers (here: through a recording sender, at noon)."""
+    import asyncio
+
+    from bot.outbox import Dispatcher
+    from tests.fakes.senders import RecordingSender
+
+    asyncio.run(Dispatcher(db, {"sms": RecordingSender()}, clock=lambda: NOW).drain())
 
 
 def test_a_request_is_summarised_then_sent_to_the_best_makers(dana, db):
@@ -354,3 +365,137 @@ def test_a_spanish_telegram_gets_spanish_and_makers_still_get_english(db, direct
 @given(text=st.text(max_size=400))
 def test_no_text_makes_the_chat_raise(dana, text):
     dana.send(text)
+
+
+def test_cancelling_at_night_withdraws_invitations_still_held_by_quiet_hours(dana, db):
+    import asyncio
+
+    from bot.outbox import ChannelPolicy, Dispatcher, parse_quiet_hours
+    from tests.fakes.senders import RecordingSender
+
+    dana.command("start")
+    dana.send("48201")
+    dana.press(button(dana.send("need 500 face shields by Friday"), "✅"))
+    night = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 22:00 in Detroit
+    sender = RecordingSender()
+    policy = ChannelPolicy(quiet_hours=parse_quiet_hours("21:00-08:00"))
+    asyncio.run(Dispatcher(db, {"sms": sender}, {"sms": policy}, clock=lambda: night).drain())
+    assert sender.sent == []  # invitations are bulk: held until morning
+    [(_question, buttons)] = dana.command("cancel")
+    dana.press(buttons[0][0][1])
+    assert sms_to(db, "cancelled") == []  # nobody is told about a job they never heard of
+    assert {m.status for m in sms_to(db, "invitation")} == {"cancelled"}
+    morning = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
+    asyncio.run(Dispatcher(db, {"sms": sender}, {"sms": policy}, clock=lambda: morning).drain())
+    assert sender.sent == []
+
+
+def test_the_quantity_question_is_asked_again_for_the_next_request(dana):
+    dana.command("start")
+    dana.send("48201")
+    [(ask, _)] = dana.send("face shields")
+    assert "How many" in ask
+    dana.send("500")
+    [(ask, _)] = dana.send("isolation gowns")
+    assert "How many" in ask
+
+
+def test_a_new_request_typed_during_a_question_is_not_lost(dana, db):
+    dana.command("start")
+    [(summary, _)] = dana.send("need 500 face shields by Friday near 48201")  # instead of just a ZIP
+    assert "Here is what I understood" in summary and "48201" in summary
+    [(ask, _)] = dana.send("face shields")
+    assert "How many" in ask
+    [(summary, _)] = dana.send("actually I need 200 isolation gowns by Monday")
+    assert "gowns" in summary and "200" in summary and "Mon Nov 30" in summary
+    [(ask, _)] = dana.send("face shields")
+    [(summary, _)] = dana.send("500 face shields")  # the answer to "how many face shields?"
+    assert "• How many: 500" in summary
+
+
+def test_a_typed_phone_number_works_when_the_contact_is_asked(db, directory):
+    sam = Buyer_(db, directory, user_id=2003, username=None, first_name="Sam")
+    sent_request(sam)
+    maker_says(db, sms_to(db, "invitation")[0].address, "yes 500 $2 each 3 days")
+    [quote] = buyer_messages(db, 2003, "quote")
+    sam.press(json.loads(quote.buttons)[0][0][1])
+    [(again, _)] = sam.send("hmm why?")
+    assert "/cancel" in again
+    sam.send("(313) 555-0178")
+    [maker_intro] = sms_to(db, "introduction")
+    assert "+13135550178" in maker_intro.text
+
+
+def test_a_total_price_is_scaled_to_the_part_still_needed(dana, db):
+    sent_request(dana)
+    invitations = sms_to(db, "invitation")
+    maker_says(db, invitations[0].address, "yes 300 at $2 each")
+    maker_says(db, invitations[1].address, "yes we can do 400 for $800 total")
+    quotes = buyer_messages(db, purpose="quote")
+    dana.press(json.loads(quotes[0].buttons)[0][0][1])
+    dana.press(json.loads(quotes[1].buttons)[0][0][1])
+    intro = next(m for m in sms_to(db, "introduction") if m.address == invitations[1].address)
+    assert "200" in intro.text and "for $400 in all" in intro.text
+
+
+def test_the_buyer_hears_when_nobody_is_left_for_the_rest(dana, db):
+    sent_request(dana)
+    invitations = sms_to(db, "invitation")
+    maker_says(db, invitations[0].address, "yes 300 at $2 each")
+    dana.press(json.loads(buyer_messages(db, purpose="quote")[0].buttons)[0][0][1])
+    maker_says(db, invitations[1].address, "no")
+    maker_says(db, invitations[2].address, "no")
+    [rest] = buyer_messages(db, purpose="all_declined")
+    assert "300 of 500 committed" in rest.text and "Widen" in rest.buttons
+
+
+def test_old_buttons_and_unknown_zips_do_not_change_drafts_silently(dana, db):
+    dana.command("start")
+    dana.send("48201")
+    [(_ask, buttons)] = dana.send("face shields")
+    unsure = buttons[0][0][1]
+    dana.send("500")
+    assert dana.press(unsure) == [] and dana.toast == "That button is out of date; nothing changed."
+    assert requests_of(db)[-1].quantity == 500
+    [(ask_place, _)] = dana.send("500 face shields near 99999")
+    assert "Where" in ask_place  # not quietly searched around the home ZIP
+    [(dropped, _)] = dana.command("cancel")
+    assert "dropped" in dropped and requests_of(db)[-1].status == "cancelled"
+
+
+def test_a_location_shared_mid_draft_places_the_draft(dana, db):
+    dana.command("start")
+    dana.send("48201")
+    dana.send("500 face shields")
+    [(summary, _)] = dana.location(42.2808, -83.7430)  # Ann Arbor
+    assert "Ann Arbor" in summary and "Here is what I understood" in summary
+
+
+def test_a_new_buyers_first_two_updates_at_once_make_one_buyer(postgres_db):
+    import threading
+
+    maker_service.import_makers(postgres_db, demo_csv(), "demo", TAXONOMY)
+    cache = maker_service.DirectoryCache(postgres_db, TAXONOMY)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def one(event_id, **kw):
+        event = ChatEvent(channel="telegram", event_id=event_id, user_id=7007, chat_id=7007, first_name="Lee", **kw)
+        try:
+            barrier.wait()
+            with postgres_db.transaction() as session:
+                handle_chat(session, TAXONOMY, lambda: cache.get(NOW), CONFIG, event, NOW)
+        except Exception as error:  # pragma: no cover - the assertion below reports it
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=one, args=("a",), kwargs={"command": "start"}),
+        threading.Thread(target=one, args=("b",), kwargs={"text": "need 500 face shields near 48201"}),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with postgres_db.read() as session:
+        assert len(session.exec(select(Buyer).where(Buyer.telegram_user_id == 7007)).all()) == 1

@@ -470,3 +470,27 @@ def test_slow_sends_outliving_the_first_lease_are_not_taken_over(postgres_db):
     ids = [m.id for m in sender.sent]
     assert sorted(ids) == sorted(set(ids)) and len(ids) == 12
     assert {r.status for r in _messages(postgres_db)} == {"sent"}
+
+
+def test_one_chats_pause_does_not_hold_up_the_others(sqlite_db):
+    with sqlite_db.transaction() as session:
+        for i in range(20):
+            for n in range(2):
+                enqueue(
+                    session,
+                    channel="telegram",
+                    address=str(1000 + i),
+                    text=f"{i}/{n}",
+                    purpose="chat",
+                    key=f"c{i}-{n}",
+                    now=NOON,
+                )
+    sender = RecordingSender(channel="telegram")
+    policy = ChannelPolicy(per_second=200, per_address_interval=0.3)
+    started = time.monotonic()
+    asyncio.run(_dispatcher(sqlite_db, sender, policy=policy, max_batch=100).drain())
+    elapsed = time.monotonic() - started
+    assert len(sender.sent) == 40
+    assert elapsed < 2.0  # in line, the 20 second messages would wait 0.3 s each: over 6 s
+    firsts = [m.text for m in sender.sent[:20]]
+    assert all(text.endswith("/0") for text in firsts)
