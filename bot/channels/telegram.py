@@ -172,7 +172,7 @@ class TelegramChannel:
                 if attempt == 3:
                     raise
                 log.warning("telegram: database unavailable, retrying update %s", args[0] if args else "?")
-                await asyncio.sleep(0.5 * 2**attempt)
+                await asyncio.sleep(0.2 * 2**attempt)
         return None
 
     def _record(self, session, update_id: int, sender: str, text: str, status: str, error: str | None) -> bool:

@@ -280,3 +280,19 @@ def test_no_text_makes_the_webhook_fail(bot):
         assert post(bot, update).status_code == 200
 
     check()
+
+
+def test_a_database_outage_answers_503_so_telegram_retries(bot, monkeypatch):
+    import sqlalchemy as sa
+
+    from bot.channels import telegram as channel
+
+    def down(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(channel, "handle_chat", down)
+    update = message_update("/start")
+    assert post(bot, update).status_code == 503
+    monkeypatch.undo()
+    assert post(bot, update).status_code == 200  # Telegram's retry is handled once the database is back
+    assert any("local makers" in t for t in sent_texts(bot))
