@@ -359,6 +359,8 @@ def serve(
         )
         if settings.twilio_configured:
             typer.echo(texts.SERVE_TWILIO.format(public=settings.public_url))
+        else:
+            typer.echo(texts.SERVE_NO_SMS, err=True)
         if server.telegram_mode:
             typer.echo(
                 texts.SERVE_TELEGRAM_WEBHOOK if server.telegram_mode == "webhook" else texts.SERVE_TELEGRAM_POLLING

@@ -84,6 +84,9 @@ DEMO_PROMPT = "Type a request (an empty line or Ctrl-D quits): "
 DEMO_BYE = "Bye."
 SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
+SERVE_NO_SMS = (
+    "Warning: no Twilio settings, so makers cannot be texted; invitations wait in the outbox until SMS is set up."
+)
 SERVE_TELEGRAM_WEBHOOK = "Telegram: updates arrive by webhook at /telegram/webhook (set at start-up)."
 SERVE_TELEGRAM_POLLING = "Telegram: polling for updates (set MAKERLINK_PUBLIC_URL to use a webhook instead)."
 MESSAGES_BAD_STATUS = "“{status}” is not a message status; use one of: {statuses}."
