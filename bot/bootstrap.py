@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -9,9 +10,12 @@ from starlette.applications import Starlette
 
 from bot.config import Settings, load_settings
 from bot.db import Database
+from bot.models import utcnow
 from bot.outbox import ChannelPolicy, Dispatcher, Sender, parse_quiet_hours
-from bot.services import buyers, makers, sms_inbox
+from bot.services import buyers, makers, reminders, sms_inbox
 from matching.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,7 +71,56 @@ def chat_config(settings: Settings) -> buyers.ChatConfig:
         radius_miles=settings.match_radius_miles,
         admin_ids=tuple(settings.admin_telegram_ids),
         timezone=settings.timezone,
+        followups=reminders.FollowUpPolicy.from_settings(settings),
     )
+
+
+def make_ticker(runtime: Runtime, directory: makers.DirectoryCache | None = None, owner: str = "ticker"):
+    settings = runtime.settings
+    directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
+    return reminders.Ticker(
+        runtime.db,
+        reminders.FollowUpPolicy.from_settings(settings),
+        directory.get,
+        max_invites=settings.max_invites,
+        admin_ids=tuple(settings.admin_telegram_ids),
+        owner=owner,
+    )
+
+
+def make_scheduler(runtime: Runtime, ticker: reminders.Ticker):
+    """APScheduler runs the reminder tick every MAKERLINK_REMINDER_TICK_SECONDS.
+
+    coalesce=True and misfire_grace_time=None: ticks missed while the process was busy or suspended run once,
+    late, never several at a time. Reminders missed while the bot was down need no catching-up run: they are
+    rows whose due time has passed, and the first tick after a restart fires each once (or skips it if it no
+    longer makes sense: see bot/services/reminders.py).
+    """
+    import asyncio
+
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    scheduler = AsyncIOScheduler(timezone="UTC")
+
+    async def tick() -> None:
+        try:
+            fired = await asyncio.to_thread(ticker.tick, utcnow())
+            if fired:
+                log.info("reminders: %s fired", fired)
+        except Exception:
+            log.exception("reminders: the tick failed; the next one retries")
+
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=runtime.settings.reminder_tick_seconds,
+        id="reminders",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        next_run_time=utcnow(),
+    )
+    return scheduler
 
 
 @dataclass
@@ -160,8 +213,19 @@ def build_server(
             public_url=settings.public_url,
             default_timezone=settings.timezone,
             on_enqueued=dispatcher.notify,
+            followups=reminders.FollowUpPolicy.from_settings(settings),
         )
     background.append(dispatcher.run)
+    scheduler = make_scheduler(runtime, make_ticker(runtime, owner=dispatcher.owner))
+
+    async def start_scheduler() -> None:
+        scheduler.start()
+
+    async def stop_scheduler() -> None:
+        scheduler.shutdown(wait=False)
+
+    startup.append(start_scheduler)
+    shutdown.insert(0, stop_scheduler)
     app = create_app(
         runtime.db,
         twilio=twilio,
@@ -172,3 +236,31 @@ def build_server(
         on_shutdown=[*shutdown, *(sender.aclose for sender in senders.values())],
     )
     return Server(app=app, dispatcher=dispatcher, channels=sorted(senders), telegram_mode=mode)
+
+
+async def run_worker(runtime: Runtime, stop, senders: dict[str, Sender] | None = None) -> None:
+    """The worker role: the dispatcher and the reminder ticks, no web. Any number can run on PostgreSQL."""
+    settings = runtime.settings
+    senders = dict(senders or {})
+    application = None
+    if settings.twilio_configured and "sms" not in senders:
+        from bot.channels.sms_sender import TwilioSender
+
+        senders["sms"] = TwilioSender(settings)
+    if settings.telegram_configured and "telegram" not in senders:
+        from bot.channels import telegram as tg
+
+        application = tg.build_application(settings, polling=False)
+        await application.initialize()
+        senders["telegram"] = tg.TelegramSender(application.bot)
+    dispatcher = make_dispatcher(runtime, senders)
+    scheduler = make_scheduler(runtime, make_ticker(runtime, owner=dispatcher.owner))
+    scheduler.start()
+    try:
+        await dispatcher.run(stop)
+    finally:
+        scheduler.shutdown(wait=False)
+        for sender in senders.values():
+            await sender.aclose()
+        if application is not None:
+            await application.shutdown()

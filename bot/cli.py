@@ -19,6 +19,7 @@ from bot.config import ConfigError
 from bot.db import SchemaOutOfDate, safe_url
 from bot.models import MESSAGE_STATUSES
 from bot.services import makers as maker_service
+from bot.services import reminders
 from bot.services import requests as request_service
 from matching.matcher import Matcher, MatchResult
 
@@ -246,6 +247,7 @@ def requests_invite(
             radius_miles=radius_miles or settings.match_radius_miles,
             max_invites=limit or settings.max_invites,
             timezone=settings.timezone,
+            followups=reminders.FollowUpPolicy.from_settings(settings),
         )
     except request_service.RequestProblem as problem:
         raise _fail(str(problem), 1) from None
@@ -392,6 +394,27 @@ def serve(
             break
         _print_result(matcher.match(line, now=date.today()))
     typer.echo(texts.DEMO_BYE)
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run a worker: the outbox dispatcher and the reminder ticks, without the web app (scale-out on PostgreSQL)."""
+    import asyncio
+    import signal
+
+    runtime = _runtime()
+    _configure_logging()
+    typer.echo(texts.WORKER_BANNER.format(version=__version__, url=safe_url(runtime.db.url)))
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await bootstrap.run_worker(runtime, stop)
+
+    asyncio.run(run())
+    typer.echo(texts.WORKER_STOPPED)
 
 
 def main() -> None:

@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     telegram_mode: Literal["auto", "webhook", "polling"] = "auto"  # auto: webhook when PUBLIC_URL is set
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)  # long-polling seconds (no public URL)
     telegram_poll_interval: float = Field(default=0.0, ge=0, le=60)  # pause between polls
+    # Follow-ups (see bot/services/reminders.py and the README's table).
+    nudge_maker_after_hours: float = Field(default=4.0, gt=0, le=24 * 30)
+    expire_invitation_after_hours: float = Field(default=24.0, gt=0, le=24 * 60)
+    nudge_buyer_after_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    quiet_request_after_days: float = Field(default=3.0, gt=0, le=90)
+    checkin_maker_days_before: float = Field(default=2.0, ge=0, le=60)
+    checkin_buyer_days_after: float = Field(default=1.0, ge=0, le=60)
+    expire_request_after_days: float = Field(default=14.0, gt=0, le=365)
+    freshness_days: float = Field(default=28.0, gt=0, le=365)
+    freshness_grace_days: float = Field(default=7.0, gt=0, le=90)
+    reminder_tick_seconds: float = Field(default=30.0, ge=1, le=3600)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

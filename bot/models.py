@@ -49,6 +49,10 @@ class Maker(SQLModel, table=True):
     yes_count: int = Field(default=0, sa_column_kwargs=_server_default("0"))
     delivered_count: int = Field(default=0, sa_column_kwargs=_server_default("0"))
     median_reply_seconds: int | None = None
+    on_time_count: int = Field(default=0, sa_column_kwargs=_server_default("0"))  # delivered by the deadline
+    rating_sum: int = Field(default=0, sa_column_kwargs=_server_default("0"))  # buyers' 1-5 ratings
+    rating_count: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    last_seen_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # last SMS from them
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 
@@ -153,6 +157,8 @@ class Invitation(SQLModel, table=True):
     total_cents: int | None = None  # when the maker quoted a total instead
     lead_time_days: int | None = None
     late_days: int | None = None
+    rating: int | None = None  # the buyer's 1-5, after delivery
+    buyer_confirmed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # "it arrived"
     answer_text: str | None = Field(default=None, max_length=1600)
     invited_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     answered_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
@@ -258,3 +264,28 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+REMINDER_STATUSES = ("pending", "sent", "cancelled", "skipped")
+
+
+class Reminder(SQLModel, table=True):
+    """A follow-up due at a time: created with the state change that causes it, fired once by a worker's tick."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        _check_in("status", REMINDER_STATUSES, "ck_reminder_status"),
+        sa.Index("ix_reminder_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)  # kind:target: scheduling the same follow-up twice is a no-op
+    kind: str = Field(max_length=32)
+    target_id: int  # the invitation, request or maker the kind refers to
+    due_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    status: str = Field(default="pending", max_length=16, sa_column_kwargs=_server_default("pending"))
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    outcome: str | None = Field(default=None, max_length=200)  # why it was skipped, what it did
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    fired_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

@@ -84,6 +84,8 @@ DEMO_PROMPT = "Type a request (an empty line or Ctrl-D quits): "
 DEMO_BYE = "Bye."
 SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
+WORKER_BANNER = "makerlink {version} worker — sending the outbox and firing reminders; database {url}."
+WORKER_STOPPED = "Worker stopped."
 SERVE_NO_SMS = (
     "Warning: no Twilio settings, so makers cannot be texted; invitations wait in the outbox until SMS is set up."
 )
@@ -342,6 +344,36 @@ BUTTON_ORGANISERS = "Tell the organisers"
 BUTTON_CANCEL_REQUEST = "Cancel {code} ({what})"
 BUTTON_CHANGE_ZIP = "Change ZIP"
 BUTTON_RADIUS = "{miles} mi"
+
+# ── follow-ups ──
+SMS_NUDGE = "makerlink reminder: job {code}, {what}. Can you make it? Reply YES {code} price days, or NO {code}."
+SMS_CHECKIN = (
+    "makerlink: still on track for job {code} ({what}) by {when}? Reply DONE {code} when delivered, or LATE {code} 3 "
+    "if it will be late."
+)
+SMS_REQUEST_CLOSED = "makerlink: job {code} has closed without an order. Thank you for answering!"
+SMS_FRESHNESS = "makerlink: are you still taking orders? Reply YES to stay listed, or PAUSE 2W for a break."
+SMS_FRESHNESS_PAUSED = (
+    "makerlink: we did not hear back, so your listing is paused and you get no job requests. Text RESUME to come back."
+)
+SMS_STILL_LISTED = "Thanks! You stay listed and will get job requests."
+BUYER_MAKER_REPLACED = "Maker {rank} did not answer, so I asked another maker nearby."
+BUYER_NUDGE = (
+    "{count} answer(s) are waiting for request {code}:\n{answers}\n\nAccept one, or ignore them to let it close."
+)
+BUYER_REQUEST_QUIET = "Request {code} is closed, since no answer was chosen. You can reopen it."
+BUYER_REQUEST_EXPIRED = "Request {code} has expired without an order. You can reopen it, or send a new request."
+BUYER_REOPENED = "Request {code} is open again; I asked {count} more makers."
+BUYER_CHECKIN = "Did the {what} from Maker {rank} arrive (request {code})?"
+BUYER_RATE = "Great! How was Maker {rank}? 1 = poor, 5 = excellent."
+BUYER_THANKS_RATING = "Thanks for rating!"
+BUYER_NOT_YET_NOTED = "OK — I will ask again in a couple of days."
+BUYER_PROBLEM_TOLD = "Sorry to hear that. The organisers have been told and will get in touch."
+ADMIN_PROBLEM = "Problem reported on request {code} with maker {maker}, by {name} ({handle})."
+BUTTON_REOPEN = "Reopen"
+BUTTON_ARRIVED = "Yes"
+BUTTON_NOT_YET = "Not yet"
+BUTTON_PROBLEM = "Problem"
 
 # ── SMS to makers about the buyer's decisions ──
 SMS_INTRODUCTION = (

@@ -27,7 +27,7 @@ from bot import outbox, texts
 from bot.db import Database
 from bot.models import InboundMessage, OutboundMessage, utcnow
 from bot.phones import masked
-from bot.services import sms_inbox
+from bot.services import reminders, sms_inbox
 from matching.taxonomy import Taxonomy
 
 CHANNEL = sms_inbox.CHANNEL
@@ -89,6 +89,7 @@ class TwilioWebhooks:
     default_timezone: str = "America/Detroit"
     clock: Callable[[], datetime] = utcnow
     on_enqueued: Callable[[], None] | None = None  # wakes the dispatcher after a commit
+    followups: reminders.FollowUpPolicy | None = None
 
     def __post_init__(self) -> None:
         self._validator = RequestValidator(self.auth_token)
@@ -182,6 +183,7 @@ class TwilioWebhooks:
                     now=now,
                     opt_out_type=opt_out_type,
                     default_timezone=self.default_timezone,
+                    followups=self.followups,
                 )
             log.info("twilio: SMS %s from %s handled", sid, masked(sender))
             return True

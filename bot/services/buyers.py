@@ -12,7 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,16 +24,17 @@ from bot import outbox, texts
 from bot.locales import LANGUAGES, Catalogue, catalogue
 from bot.models import Buyer, Conversation, Invitation, Maker, Request
 from bot.phones import to_e164
+from bot.services import reminders
 from bot.services.requests import (
     invitation_sms_what,
     invite,
     new_request_code,
+    rematch,
     summary_when,
     withdraw_invitations,
 )
 from matching import geo
 from matching.directory import Directory
-from matching.matcher import Matcher
 from matching.parse import ParsedRequest, parse
 from matching.taxonomy import Taxonomy
 from matching.text import fold_chars
@@ -73,6 +74,7 @@ class ChatConfig:
     radius_miles: float = 50.0
     admin_ids: tuple[int, ...] = ()
     timezone: str = "America/Detroit"
+    followups: reminders.FollowUpPolicy = field(default_factory=reminders.FollowUpPolicy)
 
 
 @dataclass
@@ -534,6 +536,11 @@ class BuyerChat:
             "lang": self.press_language,
             "radius": self.press_radius,
             "set": self.press_set,
+            "reopen": self.press_reopen,
+            "arrived": self.press_arrived,
+            "notyet": self.press_not_yet,
+            "problem": self.press_problem,
+            "rate": self.press_rate,
         }.get(action)
         if handler is None:
             return Answer(self.t.BUYER_STALE_BUTTON)
@@ -566,6 +573,7 @@ class BuyerChat:
         request.status = "open"
         request.updated_at = self.now
         self.forget()
+        reminders.on_opened(self.session, request, self.config.followups, self.now)
         invited = self.match_and_invite(request)
         if invited:
             self.say(self.t.BUYER_SENT.format(count=invited, radius=request.radius_miles, code=request.code))
@@ -574,24 +582,12 @@ class BuyerChat:
         return Answer(self.t.BUYER_SENT_TOAST)
 
     def match_and_invite(self, request: Request) -> int:
-        parsed = ParsedRequest(
-            text=request.text,
-            item=request.item_label,
-            items=tuple(request.concepts.split()),
-            quantity=request.quantity,
-            unit=request.unit,
-            deadline=request.deadline,
-            urgency=request.urgency,
-            zip=request.zip,
-            radius_miles=request.radius_miles,
+        matches = rematch(self.session, request, self.directory(), self.today)
+        return len(
+            invite(
+                self.session, request, matches, self.now, limit=self.config.max_invites, policy=self.config.followups
+            )
         )
-        already = self.session.exec(select(Invitation.id).where(Invitation.request_id == request.id)).all()
-        matcher = Matcher(
-            self.directory(), radius_miles=request.radius_miles, limit=self.config.max_invites + len(already)
-        )
-        result = matcher.match(parsed, zip=request.zip, now=self.today)
-        room = self.config.max_invites
-        return len(invite(self.session, request, result.matches, self.now, limit=room))
 
     def say_nobody(self, request: Request) -> None:
         self.say(
@@ -774,6 +770,7 @@ class BuyerChat:
             "introduction",
             request,
         )
+        reminders.on_accepted(self.session, invitation, request, self.config.followups, self.now)
         covered = request.quantity is None or request.quantity_committed >= request.quantity
         if covered:
             request.status = "matched"
@@ -848,6 +845,98 @@ class BuyerChat:
         self.buyer.radius_miles = float(argument)
         return Answer(self.t.BUYER_RADIUS_SAVED.format(miles=int(argument)))
 
+    def press_reopen(self, argument: str) -> Answer:
+        request = self._own_request(argument)
+        if request is None or request.status != "expired":
+            return Answer(self.t.BUYER_STALE_BUTTON)
+        request.status = "open"
+        request.updated_at = self.now
+        policy = self.config.followups
+        reminders.schedule(
+            self.session,
+            "request_expire",
+            request.id,
+            self.now + policy.expire_request_after,
+            self.now,
+            key=f"request_expire:{request.id}:{self.event.event_id}",
+        )
+        invited = self.match_and_invite(request)
+        self.say(self.t.BUYER_REOPENED.format(code=request.code, count=invited))
+        return Answer()
+
+    def _own_order(self, argument: str) -> tuple[Invitation, Request] | None:
+        found = self._own_invitation(argument.split(":", 1)[0])
+        if found is None or found[0].status not in ("accepted", "delivered"):
+            return None
+        return found
+
+    def press_arrived(self, argument: str) -> Answer:
+        """The buyer confirms delivery: the maker's record counts it (on time or not), then a rating is asked."""
+        found = self._own_order(argument)
+        if found is None or found[0].buyer_confirmed_at is not None:
+            return Answer(self.t.BUYER_STALE_BUTTON)
+        invitation, request = found
+        record_delivery(self.session, invitation, request, self.now)
+        invitation.buyer_confirmed_at = self.now
+        self.say(
+            self.t.BUYER_RATE.format(rank=invitation.rank),
+            [[(str(n), f"rate:{invitation.id}:{n}") for n in range(1, 6)]],
+        )
+        return Answer()
+
+    def press_not_yet(self, argument: str) -> Answer:
+        found = self._own_order(argument)
+        if found is None or found[0].buyer_confirmed_at is not None:
+            return Answer(self.t.BUYER_STALE_BUTTON)
+        invitation, _request = found
+        policy = self.config.followups
+        reminders.schedule(
+            self.session,
+            "buyer_checkin",
+            invitation.id,
+            self.now + policy.ask_again_after,
+            self.now,
+            key=f"buyer_checkin:{invitation.id}:{self.event.event_id}",
+        )
+        return Answer(self.t.BUYER_NOT_YET_NOTED)
+
+    def press_problem(self, argument: str) -> Answer:
+        found = self._own_order(argument)
+        if found is None:
+            return Answer(self.t.BUYER_STALE_BUTTON)
+        invitation, request = found
+        maker = self.session.get(Maker, invitation.maker_id)
+        handle = f"@{self.buyer.username}" if self.buyer.username else (self.buyer.phone or self.t.BUYER_NO_HANDLE)
+        for admin in self.config.admin_ids:
+            outbox.enqueue(
+                self.session,
+                channel=self.buyer.channel,
+                address=str(admin),
+                text=texts.ADMIN_PROBLEM.format(
+                    code=request.code, maker=maker.name if maker else "?", name=self.buyer.name, handle=handle
+                ),
+                purpose="escalation",
+                key=f"problem:{invitation.id}:{admin}:{self.event.event_id}",
+                request_id=request.id,
+                now=self.now,
+            )
+        self.say(self.t.BUYER_PROBLEM_TOLD if self.config.admin_ids else self.t.BUYER_NO_ORGANISERS)
+        return Answer()
+
+    def press_rate(self, argument: str) -> Answer:
+        invitation_id, _, stars = argument.partition(":")
+        found = self._own_order(invitation_id)
+        if found is None or not stars.isdigit() or not 1 <= int(stars) <= 5 or found[0].rating is not None:
+            return Answer(self.t.BUYER_STALE_BUTTON)
+        invitation, _request = found
+        invitation.rating = int(stars)
+        maker = self.session.get(Maker, invitation.maker_id)
+        if maker is not None:
+            maker.rating_sum += int(stars)
+            maker.rating_count += 1
+            maker.updated_at = self.now
+        return Answer(self.t.BUYER_THANKS_RATING)
+
     def press_set(self, argument: str) -> Answer:
         if argument != "zip":
             return Answer(self.t.BUYER_STALE_BUTTON)
@@ -862,6 +951,29 @@ def _set_place(request: Request, place: geo.Place | None) -> None:
         return
     request.zip, request.lat, request.lon = place.zip, place.lat, place.lon
     request.place_name = f"{place.city}, {place.state}"[:100]
+
+
+def record_delivery(session: Session, invitation: Invitation, request: Request, now: datetime) -> None:
+    """An order arrived (the maker's DONE or the buyer's "yes"): counted once, on time or not."""
+    if invitation.status == "delivered":
+        return
+    invitation.status = "delivered"
+    invitation.delivered_at = now
+    invitation.updated_at = now
+    maker = session.get(Maker, invitation.maker_id)
+    if maker is not None:
+        maker.delivered_count += 1
+        if request.deadline is None or now.date() <= request.deadline:
+            maker.on_time_count += 1
+        maker.updated_at = now
+    session.flush()
+    still_open = session.exec(
+        select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status == "accepted")
+    ).first()
+    covered = request.quantity is None or request.quantity_committed >= request.quantity
+    if still_open is None and covered and request.status == "matched":
+        request.status = "fulfilled"
+        request.updated_at = now
 
 
 def nobody_left(session: Session, request: Request) -> bool:

@@ -14,9 +14,11 @@ from bot.db import Database
 from bot.models import Invitation, Maker, OutboundMessage, Request, utcnow
 from bot.segments import count_segments
 from bot.services import makers as maker_service
+from bot.services import reminders
 from bot.services.replies import new_code
 from matching import geo
 from matching.matcher import Match, Matcher, MatchResult
+from matching.parse import ParsedRequest
 from matching.taxonomy import Taxonomy
 
 MAX_SEGMENTS = 2  # an invitation should cost at most this many SMS segments
@@ -61,6 +63,7 @@ def open_request(
     now: datetime | None = None,
     today: date | None = None,
     timezone: str = "America/Detroit",
+    followups: reminders.FollowUpPolicy | None = None,
 ) -> Opened:
     """Parse, match and, in one transaction, store the request and queue an SMS invitation per chosen maker.
 
@@ -104,12 +107,18 @@ def open_request(
         )
         session.add(request)
         session.flush()
-        invited = invite(session, request, result.matches, now)
+        invited = invite(session, request, result.matches, now, policy=followups)
+        reminders.on_opened(session, request, followups or reminders.FollowUpPolicy(), now)
     return Opened(request, invited, result)
 
 
 def invite(
-    session: Session, request: Request, matches: tuple[Match, ...], now: datetime, limit: int | None = None
+    session: Session,
+    request: Request,
+    matches: tuple[Match, ...],
+    now: datetime,
+    limit: int | None = None,
+    policy: reminders.FollowUpPolicy | None = None,
 ) -> list[tuple[Invitation, Maker]]:
     """Invite each matched maker not invited yet (at most `limit`); the SMS is queued in this same transaction."""
     invited: list[tuple[Invitation, Maker]] = []
@@ -149,8 +158,28 @@ def invite(
             timezone=maker.timezone,
             now=now,
         )
+        reminders.on_invited(session, invitation, policy or reminders.FollowUpPolicy(), now)
         invited.append((invitation, maker))
     return invited
+
+
+def rematch(session: Session, request: Request, directory, today: date) -> tuple[Match, ...]:
+    """The best makers for a stored request who have not been invited to it yet, best first."""
+    parsed = ParsedRequest(
+        text=request.text,
+        item=request.item_label,
+        items=tuple(request.concepts.split()),
+        quantity=request.quantity,
+        unit=request.unit,
+        deadline=request.deadline,
+        urgency=request.urgency,
+        zip=request.zip,
+        radius_miles=request.radius_miles,
+    )
+    already = set(session.exec(select(Invitation.maker_id).where(Invitation.request_id == request.id)).all())
+    matcher = Matcher(directory, radius_miles=request.radius_miles, limit=len(already) + 20)
+    result = matcher.match(parsed, zip=request.zip, now=today)
+    return tuple(m for m in result.matches if int(m.maker_id) not in already)
 
 
 def invitation_sms_what(request: Request, quantity: int | None = None) -> str:

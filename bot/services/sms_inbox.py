@@ -33,7 +33,8 @@ from bot.models import (
     utcnow,
 )
 from bot.services import makers as maker_service
-from bot.services.buyers import next_steps, nobody_left, quote_line, uncovered_text
+from bot.services import reminders
+from bot.services.buyers import next_steps, nobody_left, quote_line, record_delivery, uncovered_text
 from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -57,6 +58,7 @@ class Inbox:
         message_id: str,
         now: datetime,
         default_timezone: str = "America/Detroit",
+        policy: reminders.FollowUpPolicy | None = None,
     ) -> None:
         self.session = session
         self.taxonomy = taxonomy
@@ -65,6 +67,9 @@ class Inbox:
         self.message_id = message_id
         self.now = now
         self.maker = session.exec(select(Maker).where(Maker.phone == phone)).first()
+        self.policy = policy or reminders.FollowUpPolicy()
+        if self.maker is not None:
+            self.maker.last_seen_at = now  # any text proves the listing is alive (see the freshness follow-up)
         zone_name = (self.maker.timezone if self.maker else None) or default_timezone
         try:
             self.zone = ZoneInfo(zone_name)
@@ -334,7 +339,10 @@ class Inbox:
         elif len(candidates) == 1:
             invitation, request = candidates[0]
         elif not candidates:
-            self.reply(texts.SMS_NO_OPEN_JOBS if not self.jobs() else self._jobs_line())
+            if reply.kind == "yes" and not self.jobs():
+                self.reply(texts.SMS_STILL_LISTED)  # "still taking orders?" — "YES"
+            else:
+                self.reply(texts.SMS_NO_OPEN_JOBS if not self.jobs() else self._jobs_line())
             return
         else:
             self.remember("which", **_reply_fields(reply))
@@ -366,6 +374,7 @@ class Inbox:
             invitation.answered_at = self.now
             self.maker.replied_count += 1
             self.maker.median_reply_seconds = self._median_reply_seconds()
+            reminders.on_answered(self.session, invitation)
 
     def _median_reply_seconds(self) -> int | None:
         assert self.maker is not None
@@ -410,6 +419,7 @@ class Inbox:
         if not has_terms:
             thanks += texts.SMS_QUOTE_HINT.format(code=request.code)
         self.reply(thanks)
+        reminders.on_quoted(self.session, request, self.policy, self.now)
         self.tell_buyer(
             request,
             "quote",
@@ -446,18 +456,7 @@ class Inbox:
         if invitation.status != "accepted":
             self.reply(texts.SMS_NOT_ACCEPTED_YET.format(code=request.code))
             return
-        invitation.status = "delivered"
-        invitation.delivered_at = self.now
-        invitation.updated_at = self.now
-        self.maker.delivered_count += 1
-        self.session.flush()
-        still_open = self.session.exec(
-            select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status == "accepted")
-        ).first()
-        covered = request.quantity is None or request.quantity_committed >= request.quantity
-        if still_open is None and covered and request.status == "matched":
-            request.status = "fulfilled"
-            request.updated_at = self.now
+        record_delivery(self.session, invitation, request, self.now)
         self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
         self.tell_buyer(
             request, "delivered", lambda t: t.BUYER_DELIVERED.format(rank=invitation.rank, code=request.code)
@@ -640,10 +639,18 @@ def handle_sms(
     now: datetime,
     opt_out_type: str | None = None,
     default_timezone: str = "America/Detroit",
+    followups: reminders.FollowUpPolicy | None = None,
 ) -> None:
     """Act on one incoming SMS in the caller's transaction; replies are queued, never sent from here."""
     Inbox(
-        session, taxonomy, phone=phone, text=text, message_id=message_id, now=now, default_timezone=default_timezone
+        session,
+        taxonomy,
+        phone=phone,
+        text=text,
+        message_id=message_id,
+        now=now,
+        default_timezone=default_timezone,
+        policy=followups,
     ).handle(opt_out_type)
 
 

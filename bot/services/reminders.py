@@ -1,0 +1,499 @@
+"""Follow-ups until the order is done: reminders are rows, created in the transaction of the state change that
+causes them, and fired once by a worker's tick.
+
+Every handler re-checks the state at firing time, so a reminder made moot by a later change (the maker
+answered, the request was cancelled) is skipped rather than sent, and one that fires late because the bot was
+down goes out once, late, if it still makes sense — each handler says which of the two it does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from bot import outbox, texts
+from bot.db import Database
+from bot.locales import catalogue
+from bot.models import Buyer, Invitation, Maker, Reminder, Request, as_utc
+from matching.directory import Directory
+
+log = logging.getLogger(__name__)
+LIVE = ("open", "matched")
+
+
+@dataclass(frozen=True)
+class FollowUpPolicy:
+    """The delays, all configurable (MAKERLINK_*; see the README's table)."""
+
+    nudge_maker_after: timedelta = timedelta(hours=4)
+    expire_invitation_after: timedelta = timedelta(hours=24)
+    nudge_buyer_after: timedelta = timedelta(hours=24)
+    quiet_request_after: timedelta = timedelta(days=3)
+    checkin_maker_before: timedelta = timedelta(days=2)
+    checkin_buyer_after: timedelta = timedelta(days=1)
+    expire_request_after: timedelta = timedelta(days=14)
+    freshness: timedelta = timedelta(days=28)
+    freshness_grace: timedelta = timedelta(days=7)
+    ask_again_after: timedelta = timedelta(days=2)  # "not yet" from the buyer
+
+    @classmethod
+    def from_settings(cls, settings) -> FollowUpPolicy:
+        return cls(
+            nudge_maker_after=timedelta(hours=settings.nudge_maker_after_hours),
+            expire_invitation_after=timedelta(hours=settings.expire_invitation_after_hours),
+            nudge_buyer_after=timedelta(hours=settings.nudge_buyer_after_hours),
+            quiet_request_after=timedelta(days=settings.quiet_request_after_days),
+            checkin_maker_before=timedelta(days=settings.checkin_maker_days_before),
+            checkin_buyer_after=timedelta(days=settings.checkin_buyer_days_after),
+            expire_request_after=timedelta(days=settings.expire_request_after_days),
+            freshness=timedelta(days=settings.freshness_days),
+            freshness_grace=timedelta(days=settings.freshness_grace_days),
+        )
+
+
+# ── scheduling, from the services' transactions ──
+
+
+def schedule(session: Session, kind: str, target_id: int, due_at: datetime, now: datetime, key: str | None = None):
+    """Add a pending reminder; the same key twice is one reminder."""
+    table = Reminder.__table__
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert = (pg_insert if postgres else sqlite_insert)(table).values(
+        key=(key or f"{kind}:{target_id}")[:120],
+        kind=kind,
+        target_id=target_id,
+        due_at=due_at,
+        status="pending",
+        created_at=now,
+    )
+    session.execute(insert.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def cancel(session: Session, kinds: tuple[str, ...], target_id: int, reason: str) -> None:
+    """The state change made these moot: they will not fire."""
+    table = Reminder.__table__
+    session.execute(
+        sa.update(table)
+        .where(table.c.kind.in_(kinds), table.c.target_id == target_id, table.c.status == "pending")
+        .values(status="cancelled", outcome=reason[:200])
+    )
+
+
+def on_invited(session: Session, invitation: Invitation, policy: FollowUpPolicy, now: datetime) -> None:
+    schedule(session, "invite_nudge", invitation.id, now + policy.nudge_maker_after, now)
+    schedule(session, "invite_expire", invitation.id, now + policy.expire_invitation_after, now)
+
+
+def on_answered(session: Session, invitation: Invitation) -> None:
+    cancel(session, ("invite_nudge", "invite_expire"), invitation.id, "the maker answered")
+
+
+def on_quoted(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
+    if request.buyer_id is not None:
+        schedule(session, "buyer_nudge", request.id, now + policy.nudge_buyer_after, now)
+
+
+def on_opened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
+    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
+
+
+def on_accepted(session: Session, invitation: Invitation, request: Request, policy: FollowUpPolicy, now: datetime):
+    """The maker is asked before the deadline, the buyer after it (or, without one, around the lead time)."""
+    if request.deadline is not None:
+        deadline = datetime.combine(request.deadline, datetime.min.time(), tzinfo=now.tzinfo) + timedelta(hours=17)
+    else:
+        deadline = now + timedelta(days=invitation.lead_time_days or 7)
+    maker_at = max(now + timedelta(hours=1), deadline - policy.checkin_maker_before)
+    schedule(session, "maker_checkin", invitation.id, maker_at, now)
+    schedule(session, "buyer_checkin", invitation.id, max(deadline + policy.checkin_buyer_after, maker_at), now)
+
+
+# ── firing ──
+
+
+@dataclass
+class Context:
+    """What a firing handler may use."""
+
+    session: Session
+    now: datetime
+    policy: FollowUpPolicy
+    directory: Callable[[], Directory]
+    max_invites: int
+    admin_ids: tuple[int, ...]
+    event: str  # unique per firing: makes the messages idempotent
+
+
+class Skip(Exception):
+    """The reminder no longer makes sense; the message says why."""
+
+
+def _invitation(ctx: Context, reminder: Reminder) -> tuple[Invitation, Request, Maker]:
+    invitation = ctx.session.get(Invitation, reminder.target_id)
+    if invitation is None:
+        raise Skip("the invitation is gone")
+    request = ctx.session.get(Request, invitation.request_id)
+    maker = ctx.session.get(Maker, invitation.maker_id)
+    if request is None or maker is None:
+        raise Skip("the request or maker is gone")
+    return invitation, request, maker
+
+
+def _sms(ctx: Context, maker: Maker, text: str, purpose: str, request: Request | None = None) -> None:
+    # Bulk lane: quiet hours hold follow-ups by SMS until the maker's morning.
+    outbox.enqueue(
+        ctx.session,
+        channel="sms",
+        address=maker.phone,
+        text=text,
+        purpose=purpose,
+        key=f"{purpose}:{ctx.event}",
+        lane="bulk",
+        priority=1,
+        maker_id=maker.id,
+        request_id=request.id if request else None,
+        timezone=maker.timezone,
+        now=ctx.now,
+    )
+
+
+def _chat(ctx: Context, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> bool:
+    buyer = ctx.session.get(Buyer, request.buyer_id) if request.buyer_id else None
+    if buyer is None or buyer.chat_id is None:
+        return False
+    t = catalogue(buyer.language)
+    outbox.enqueue(
+        ctx.session,
+        channel=buyer.channel,
+        address=str(buyer.chat_id),
+        text=text(t),
+        purpose=purpose,
+        key=f"{purpose}:{ctx.event}",
+        buttons=buttons(t) if buttons else None,
+        buyer_id=buyer.id,
+        request_id=request.id,
+        now=ctx.now,
+    )
+    return True
+
+
+def _what(request: Request, quantity: int | None = None) -> str:
+    from bot.services.requests import invitation_sms_what
+
+    return invitation_sms_what(request, quantity)
+
+
+def fire_invite_nudge(ctx: Context, reminder: Reminder) -> str:
+    """Late is fine: a nudge still helps while the invitation is open."""
+    invitation, request, maker = _invitation(ctx, reminder)
+    if invitation.status != "invited" or request.status != "open":
+        raise Skip(f"invitation {invitation.status}, request {request.status}")
+    _sms(ctx, maker, texts.SMS_NUDGE.format(code=request.code, what=_what(request)), "nudge", request)
+    return "nudged the maker"
+
+
+def fire_invite_expire(ctx: Context, reminder: Reminder) -> str:
+    """Late is fine: the silent maker's invitation closes and the next-ranked maker is asked."""
+    from bot.services.buyers import next_steps, nobody_left, uncovered_text
+    from bot.services.requests import invite, rematch
+
+    invitation, request, _maker = _invitation(ctx, reminder)
+    if invitation.status != "invited" or request.status != "open":
+        raise Skip(f"invitation {invitation.status}, request {request.status}")
+    invitation.status = "expired"
+    invitation.updated_at = ctx.now
+    cancel(ctx.session, ("invite_nudge",), invitation.id, "expired")
+    matches = rematch(ctx.session, request, ctx.directory(), ctx.now.date())
+    invited = invite(ctx.session, request, matches, ctx.now, limit=1, policy=ctx.policy)
+    if invited:
+        _chat(ctx, request, "replaced", lambda t: t.BUYER_MAKER_REPLACED.format(rank=invitation.rank))
+        return f"expired; invited maker {invited[0][1].id}"
+    if nobody_left(ctx.session, request):
+        _chat(
+            ctx,
+            request,
+            "all_declined",
+            lambda t: uncovered_text(ctx.session, request, t),
+            lambda t: next_steps(request, t),
+        )
+    return "expired; nobody else to ask"
+
+
+def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
+    """Late is fine while answers still wait; then the request goes quiet after a while."""
+    from bot.services.buyers import quote_line
+
+    request = ctx.session.get(Request, reminder.target_id)
+    if request is None or request.status != "open":
+        raise Skip("the request is not open")
+    quoted = ctx.session.exec(
+        select(Invitation)
+        .where(Invitation.request_id == request.id, Invitation.status == "quoted")
+        .order_by(Invitation.rank)
+    ).all()
+    if not quoted:
+        raise Skip("no answer is waiting")
+    sent = _chat(
+        ctx,
+        request,
+        "buyer_nudge",
+        lambda t: t.BUYER_NUDGE.format(
+            code=request.code, count=len(quoted), answers="\n".join(quote_line(i, t) for i in quoted)
+        ),
+        lambda t: [[(t.BUTTON_ACCEPT + f" {i.rank}", f"accept:{i.id}")] for i in quoted],
+    )
+    if not sent:
+        raise Skip("no buyer chat")
+    schedule(ctx.session, "request_quiet", request.id, ctx.now + ctx.policy.quiet_request_after, ctx.now)
+    return f"nudged the buyer about {len(quoted)} answers"
+
+
+def _close(ctx: Context, request: Request, status: str, maker_text: str, purpose: str) -> None:
+    from bot.services.requests import withdraw_invitations
+
+    request.status = status
+    request.updated_at = ctx.now
+    reached = withdraw_invitations(ctx.session, request, ctx.now)
+    rows = ctx.session.exec(
+        select(Invitation, Maker)
+        .join(Maker, Maker.id == Invitation.maker_id)
+        .where(Invitation.request_id == request.id, Invitation.status.in_(("invited", "quoted")))
+    ).all()
+    for invitation, maker in rows:
+        invitation.status = "expired" if invitation.status == "invited" else "lost"
+        invitation.updated_at = ctx.now
+        if maker.id in reached:
+            _sms(ctx, maker, maker_text.format(code=request.code), f"{purpose}:{maker.id}", request)
+
+
+def fire_request_quiet(ctx: Context, reminder: Reminder) -> str:
+    """The buyer never chose: the request goes quiet, with an offer to reopen. Skipped once they acted."""
+    request = ctx.session.get(Request, reminder.target_id)
+    if request is None or request.status != "open" or request.quantity_committed:
+        raise Skip("the request moved on")
+    quoted = ctx.session.exec(
+        select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status == "quoted")
+    ).first()
+    if quoted is None:
+        raise Skip("no answer is waiting")
+    _close(ctx, request, "expired", texts.SMS_REQUEST_CLOSED, "closed")
+    _chat(
+        ctx,
+        request,
+        "request_quiet",
+        lambda t: t.BUYER_REQUEST_QUIET.format(code=request.code),
+        lambda t: [[(t.BUTTON_REOPEN, f"reopen:{request.id}")]],
+    )
+    return "closed for lack of a choice"
+
+
+def fire_request_expire(ctx: Context, reminder: Reminder) -> str:
+    """A stale open request expires; both sides are told. Skipped if it was matched, fulfilled or cancelled."""
+    request = ctx.session.get(Request, reminder.target_id)
+    if request is None or request.status != "open":
+        raise Skip("the request is not open")
+    _close(ctx, request, "expired", texts.SMS_REQUEST_CLOSED, "expired")
+    _chat(
+        ctx,
+        request,
+        "request_expired",
+        lambda t: t.BUYER_REQUEST_EXPIRED.format(code=request.code),
+        lambda t: [[(t.BUTTON_REOPEN, f"reopen:{request.id}")]],
+    )
+    return "expired"
+
+
+def fire_maker_checkin(ctx: Context, reminder: Reminder) -> str:
+    """Before the deadline; if the bot was down past the deadline it still asks (DONE or LATE is the answer)."""
+    invitation, request, maker = _invitation(ctx, reminder)
+    if invitation.status != "accepted" or request.status not in LIVE:
+        raise Skip(f"invitation {invitation.status}")
+    due = request.deadline
+    when = f"{due:%b} {due.day}" if due else texts.SMS_DUE_OPEN
+    _sms(
+        ctx,
+        maker,
+        texts.SMS_CHECKIN.format(code=request.code, when=when, what=_what(request, invitation.quantity_offered)),
+        "checkin",
+        request,
+    )
+    return "asked the maker"
+
+
+def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
+    """After the deadline: did it arrive? Skipped once the buyer confirmed, or the request was cancelled."""
+    invitation, request, _maker = _invitation(ctx, reminder)
+    if invitation.status not in ("accepted", "delivered") or invitation.buyer_confirmed_at is not None:
+        raise Skip("nothing to confirm")
+    if request.status == "cancelled":
+        raise Skip("cancelled")
+    sent = _chat(
+        ctx,
+        request,
+        "buyer_checkin",
+        lambda t: t.BUYER_CHECKIN.format(
+            what=_what(request, invitation.quantity_offered), rank=invitation.rank, code=request.code
+        ),
+        lambda t: [
+            [
+                (t.BUTTON_ARRIVED, f"arrived:{invitation.id}"),
+                (t.BUTTON_NOT_YET, f"notyet:{invitation.id}"),
+                (t.BUTTON_PROBLEM, f"problem:{invitation.id}"),
+            ]
+        ],
+    )
+    if not sent:
+        raise Skip("no buyer chat")
+    return "asked the buyer"
+
+
+def fire_freshness(ctx: Context, reminder: Reminder) -> str:
+    """Still taking orders? Asked twice, a grace period apart; then the listing is paused (and how to resume
+    is said). Skipped as soon as the maker has written since the first ask."""
+    maker = ctx.session.get(Maker, reminder.target_id)
+    if maker is None or maker.status != "active":
+        raise Skip("not active")
+    step = reminder.key.rsplit(":", 1)[-1]
+    asked_at = as_utc(reminder.created_at) if step != "ask" else ctx.now
+    seen = as_utc(maker.last_seen_at)
+    if step != "ask" and seen is not None and seen >= asked_at - ctx.policy.freshness_grace:
+        raise Skip("the maker wrote back")
+    period = reminder.key.split(":")[2]
+    if step in ("ask", "again"):
+        _sms(ctx, maker, texts.SMS_FRESHNESS, f"freshness-{step}", None)
+        following = "again" if step == "ask" else "pause"
+        schedule(
+            ctx.session,
+            "freshness",
+            maker.id,
+            ctx.now + ctx.policy.freshness_grace,
+            ctx.now,
+            key=f"freshness:{maker.id}:{period}:{following}",
+        )
+        return f"asked ({step})"
+    maker.status = "paused"
+    maker.paused_until = None
+    maker.updated_at = ctx.now
+    _sms(ctx, maker, texts.SMS_FRESHNESS_PAUSED, "freshness-paused", None)
+    return "paused for lack of an answer"
+
+
+HANDLERS: dict[str, Callable[[Context, Reminder], str]] = {
+    "invite_nudge": fire_invite_nudge,
+    "invite_expire": fire_invite_expire,
+    "buyer_nudge": fire_buyer_nudge,
+    "request_quiet": fire_request_quiet,
+    "request_expire": fire_request_expire,
+    "maker_checkin": fire_maker_checkin,
+    "buyer_checkin": fire_buyer_checkin,
+    "freshness": fire_freshness,
+}
+
+
+def sweep_freshness(session: Session, policy: FollowUpPolicy, now: datetime) -> int:
+    """Schedule the "still taking orders?" ask for active makers not heard from in a while."""
+    period = int(now.timestamp() // policy.freshness.total_seconds())
+    quiet_since = now - policy.freshness
+    makers = session.exec(
+        select(Maker.id).where(
+            Maker.status == "active",
+            sa.func.coalesce(Maker.last_seen_at, Maker.created_at) < quiet_since,
+        )
+    ).all()
+    for maker_id in makers:
+        schedule(session, "freshness", maker_id, now, now, key=f"freshness:{maker_id}:{period}:ask")
+    return len(makers)
+
+
+@dataclass
+class Ticker:
+    """Claims due reminders under a lease and fires each in its own transaction, exactly once."""
+
+    db: Database
+    policy: FollowUpPolicy
+    directory: Callable[[], Directory]
+    max_invites: int = 5
+    admin_ids: tuple[int, ...] = ()
+    owner: str = "ticker"
+    lease: timedelta = timedelta(minutes=2)
+    batch: int = 200
+
+    def claim(self, now: datetime) -> list[int]:
+        r = Reminder
+        with self.db.transaction() as session:
+            query = (
+                select(r.id)
+                .where(r.status == "pending", r.due_at <= now, sa.or_(r.lease_until.is_(None), r.lease_until < now))
+                .order_by(r.due_at, r.id)
+                .limit(self.batch)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.exec(query).all())
+            if ids:
+                table = r.__table__
+                session.execute(
+                    sa.update(table)
+                    .where(table.c.id.in_(ids))
+                    .values(lease_owner=self.owner, lease_until=now + self.lease)
+                )
+        return ids
+
+    def fire(self, reminder_id: int, now: datetime) -> str | None:
+        try:
+            with self.db.transaction() as session:
+                query = select(Reminder).where(
+                    Reminder.id == reminder_id, Reminder.status == "pending", Reminder.lease_owner == self.owner
+                )
+                if session.get_bind().dialect.name == "postgresql":
+                    query = query.with_for_update()
+                reminder = session.exec(query).first()
+                if reminder is None:
+                    return None  # fired by another worker after our lease ran out, or cancelled meanwhile
+                ctx = Context(
+                    session,
+                    now,
+                    self.policy,
+                    self.directory,
+                    self.max_invites,
+                    self.admin_ids,
+                    event=f"reminder{reminder.id}",
+                )
+                try:
+                    outcome, status = HANDLERS[reminder.kind](ctx, reminder), "sent"
+                except Skip as skip:
+                    outcome, status = f"skipped: {skip}", "skipped"
+                reminder.status, reminder.outcome, reminder.fired_at = status, outcome[:200], now
+                reminder.lease_owner = reminder.lease_until = None
+                return outcome
+        except sa.exc.OperationalError:
+            raise
+        except Exception as error:
+            log.exception("reminders: reminder %s failed; it will not be retried", reminder_id)
+            with self.db.transaction() as session:
+                session.execute(
+                    sa.update(Reminder.__table__)
+                    .where(Reminder.__table__.c.id == reminder_id)
+                    .values(status="skipped", outcome=f"error: {type(error).__name__}"[:200], fired_at=now)
+                )
+            return None
+
+    def tick(self, now: datetime) -> int:
+        """One pass: sweep for stale listings, then fire what is due. Returns how many reminders fired."""
+        with self.db.transaction() as session:
+            sweep_freshness(session, self.policy, now)
+        fired = 0
+        while True:
+            ids = self.claim(now)
+            for reminder_id in ids:
+                if self.fire(reminder_id, now) is not None:
+                    fired += 1
+            if len(ids) < self.batch:
+                return fired

@@ -1,0 +1,274 @@
+"""Follow-ups end to end through the services and the outbox, with a clock the test moves."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.models import Invitation, Maker, OutboundMessage, Reminder, Request
+from bot.services import makers as maker_service
+from bot.services.buyers import ChatConfig, ChatEvent, handle_chat
+from bot.services.reminders import FollowUpPolicy, Ticker
+from bot.services.sms_inbox import handle_sms
+from matching.taxonomy import load_taxonomy
+from tests.conftest import demo_csv
+
+T0 = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # Friday noon in Detroit
+TAXONOMY = load_taxonomy()
+POLICY = FollowUpPolicy()
+CONFIG = ChatConfig(max_invites=3, radius_miles=50, admin_ids=(999,), followups=POLICY)
+_ids = itertools.count(1)
+
+
+class World:
+    """One database, one buyer, a clock: the services as the channels would drive them."""
+
+    def __init__(self, db):
+        self.db = db
+        self.now = T0
+        self.cache = maker_service.DirectoryCache(db, TAXONOMY)
+        self.ticker = Ticker(db, POLICY, lambda: self.cache.get(self.now), max_invites=3, admin_ids=(999,))
+
+    def buyer(self, **kw):
+        event = ChatEvent(
+            channel="telegram",
+            event_id=f"u{next(_ids)}",
+            user_id=1001,
+            chat_id=1001,
+            first_name="Dana",
+            username="dana_hospital",
+            **kw,
+        )
+        with self.db.transaction() as session:
+            handle_chat(session, TAXONOMY, lambda: self.cache.get(self.now), CONFIG, event, self.now)
+
+    def maker(self, phone, text):
+        with self.db.transaction() as session:
+            handle_sms(
+                session,
+                TAXONOMY,
+                phone=phone,
+                text=text,
+                message_id=f"SM{next(_ids):032x}",
+                now=self.now,
+                followups=POLICY,
+            )
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+        return self.ticker.tick(self.now)
+
+    def messages(self, purpose=None, address=None):
+        with self.db.read() as session:
+            query = select(OutboundMessage).order_by(OutboundMessage.id)
+            if purpose:
+                query = query.where(OutboundMessage.purpose == purpose)
+            if address:
+                query = query.where(OutboundMessage.address == address)
+            return list(session.exec(query).all())
+
+    def request(self):
+        with self.db.read() as session:
+            return session.exec(select(Request).order_by(Request.id.desc())).first()
+
+    def invitations(self):
+        with self.db.read() as session:
+            return list(session.exec(select(Invitation).order_by(Invitation.rank)).all())
+
+    def open_request(self, text="need 500 face shields by Friday"):
+        self.buyer(command="start")
+        self.buyer(text="48201")
+        self.buyer(text=text)
+        self.buyer(callback=f"send:{self.request().id}")
+        self.deliver()
+        return [m.address for m in self.messages("invitation")]
+
+    def deliver(self):
+        """Mark everything queued as sent, as the dispatcher would (daytime, so nothing is held)."""
+        with self.db.transaction() as session:
+            for row in session.exec(select(OutboundMessage).where(OutboundMessage.status == "queued")).all():
+                row.status, row.sent_at = "sent", self.now
+
+
+@pytest.fixture
+def world(any_db):
+    maker_service.import_makers(any_db, demo_csv(), "demo", TAXONOMY)
+    return World(any_db)
+
+
+def test_a_silent_maker_is_nudged_once_and_one_who_answered_is_not(world):
+    phones = world.open_request()
+    world.maker(phones[0], "no thanks")
+    world.advance(hours=3)
+    assert world.messages("nudge") == []
+    world.advance(hours=1, minutes=1)
+    nudged = sorted(m.address for m in world.messages("nudge"))
+    assert nudged == sorted(phones[1:])
+    assert all("YES" in m.text and world.request().code in m.text for m in world.messages("nudge"))
+    assert world.advance(hours=1) == 0  # nothing fires twice
+
+
+def test_silent_invitations_expire_and_the_next_ranked_makers_are_asked(world):
+    phones = world.open_request()
+    world.maker(phones[0], "yes 500 at $2 each")
+    world.advance(hours=24, minutes=1)
+    statuses = {inv.rank: inv.status for inv in world.invitations()}
+    assert statuses[1] == "quoted" and statuses[2] == statuses[3] == "expired"
+    assert {4, 5} <= set(statuses)  # two new makers, ranked after the first three
+    new_invites = [m for m in world.messages("invitation") if m.address not in phones]
+    assert len(new_invites) == 2
+    told = world.messages("replaced", address="1001")
+    assert len(told) == 2 and "did not answer" in told[0].text
+
+
+def test_a_buyer_with_answers_waiting_is_nudged_then_the_request_goes_quiet(world):
+    phones = world.open_request()
+    world.maker(phones[0], "yes 500 at $2.10 each 5 days")
+    world.advance(hours=24, minutes=1)
+    [nudge] = world.messages("buyer_nudge")
+    assert "answer(s) are waiting" in nudge.text and "$2.10 each" in nudge.text
+    assert json.loads(nudge.buttons)[0][0][1].startswith("accept:")
+    world.deliver()
+    world.advance(days=3, minutes=1)
+    assert world.request().status == "expired"
+    [quiet] = world.messages("request_quiet")
+    assert json.loads(quiet.buttons) == [[["Reopen", f"reopen:{world.request().id}"]]]
+    closed = world.messages(address=phones[0])
+    assert "has closed without an order" in closed[-1].text
+    world.buyer(callback=f"reopen:{world.request().id}")
+    assert world.request().status == "open"
+
+
+def test_an_accepted_order_is_followed_to_delivery_and_rated(world):
+    phones = world.open_request()
+    world.maker(phones[0], "yes 500 at $2 each 5 days")
+    world.buyer(callback=f"accept:{world.invitations()[0].id}")
+    world.deliver()
+    assert world.request().status == "matched"
+    world.advance(days=4)
+    assert world.messages("checkin") == []
+    world.advance(days=1, hours=1)  # Wed Dec 2 18:00 UTC: two days before the deadline, Fri Dec 4
+    [checkin] = world.messages("checkin")
+    assert checkin.address == phones[0] and "still on track" in checkin.text and "Dec 4" in checkin.text
+    assert checkin.lane == "bulk"  # quiet hours hold it at night
+    assert world.messages("buyer_checkin") == []
+    world.advance(days=3)  # Sat Dec 5: the day after the deadline
+    [ask] = world.messages("buyer_checkin")
+    labels = [label for label, _ in json.loads(ask.buttons)[0]]
+    assert labels == ["Yes", "Not yet", "Problem"] and "Did the 500 face shields" in ask.text
+    world.buyer(callback=json.loads(ask.buttons)[0][0][1])
+    invitation = world.invitations()[0]
+    assert invitation.status == "delivered" and invitation.buyer_confirmed_at is not None
+    assert world.request().status == "fulfilled"
+    [rate] = [m for m in world.messages(address="1001") if "How was Maker" in m.text]
+    world.buyer(callback=json.loads(rate.buttons)[0][4][1])
+    with world.db.read() as session:
+        maker = session.exec(select(Maker).where(Maker.phone == phones[0])).one()
+    assert (maker.delivered_count, maker.on_time_count, maker.rating_sum, maker.rating_count) == (1, 0, 5, 1)
+    assert maker_service.responsiveness(maker) > 0.5
+
+
+def test_a_state_change_between_scheduling_and_firing_sends_nothing(world):
+    phones = world.open_request()
+    world.maker(phones[0], "yes 500 at $2 each")
+    world.buyer(command="cancel")
+    world.buyer(callback=f"cancel:{world.request().id}")
+    before = len(world.messages())
+    world.advance(days=20)
+    assert world.messages("nudge") == [] and world.messages("buyer_nudge") == []
+    assert len(world.messages()) == before
+    with world.db.read() as session:
+        outcomes = {r.kind: (r.status, r.outcome) for r in session.exec(select(Reminder)).all()}
+    assert outcomes["invite_nudge"][0] in ("skipped", "cancelled")
+    assert outcomes["request_expire"][0] == "skipped"
+
+
+def test_stale_listings_are_asked_twice_then_paused(world):
+    with world.db.transaction() as session:
+        for maker in session.exec(select(Maker)).all():
+            maker.last_seen_at = T0 - timedelta(days=2)
+        quiet = session.exec(select(Maker).where(Maker.phone == "+13135550101")).one()
+        quiet.last_seen_at = T0 - timedelta(days=40)
+        talker = session.exec(select(Maker).where(Maker.phone == "+13135550102")).one()
+        talker.last_seen_at = T0 - timedelta(days=40)
+    world.advance(minutes=1)
+    asked = {m.address for m in world.messages("freshness-ask")}
+    assert asked == {"+13135550101", "+13135550102"}
+    world.maker("+13135550102", "YES")  # still here
+    world.advance(days=7, minutes=1)
+    assert {m.address for m in world.messages("freshness-again")} == {"+13135550101"}
+    world.advance(days=7, minutes=1)
+    with world.db.read() as session:
+        statuses = {m.phone: m.status for m in session.exec(select(Maker)).all()}
+    assert statuses["+13135550101"] == "paused" and statuses["+13135550102"] == "active"
+    [paused] = world.messages("freshness-paused")
+    assert "RESUME" in paused.text
+
+
+def test_a_stale_open_request_expires_and_the_buyer_is_told(world):
+    world.open_request()
+    world.advance(days=14, minutes=1)
+    assert world.request().status == "expired"
+    [told] = world.messages("request_expired", address="1001")
+    assert "expired" in told.text and "reopen" in told.buttons
+
+
+def test_a_stale_request_from_the_organisers_expires_and_the_makers_who_answered_are_told(world):
+    from bot.services import requests as request_service
+
+    opened = request_service.open_request(
+        world.db,
+        TAXONOMY,
+        "500 face shields near 48201",
+        radius_miles=50,
+        max_invites=3,
+        now=world.now,
+        followups=POLICY,
+    )
+    world.deliver()
+    quoting = opened.invited[0][1].phone
+    world.maker(quoting, "yes 500 at $2 each")
+    world.advance(days=14, minutes=1)
+    assert world.request().status == "expired"
+    told = [m for m in world.messages(address=quoting) if m.purpose.startswith("expired:")]
+    assert len(told) == 1 and "closed without an order" in told[0].text
+
+
+def test_reminders_overdue_after_a_restart_go_out_once(world):
+    phones = world.open_request()
+    # The bot was down for two days: every nudge and expiry is overdue when it comes back.
+    world.now += timedelta(days=2)
+    first = world.ticker.tick(world.now)
+    second = world.ticker.tick(world.now)
+    assert first >= 2 and second == 0
+    assert sorted(m.address for m in world.messages("nudge")) == sorted(phones)
+
+
+def test_two_workers_on_postgres_fire_each_reminder_once(postgres_db):
+    maker_service.import_makers(postgres_db, demo_csv(), "demo", TAXONOMY)
+    with postgres_db.transaction() as session:
+        for maker in session.exec(select(Maker)).all():
+            maker.last_seen_at = T0 - timedelta(days=60)
+    cache = maker_service.DirectoryCache(postgres_db, TAXONOMY)
+    workers = [Ticker(postgres_db, POLICY, lambda: cache.get(T0), owner=f"w{i}", batch=5) for i in range(2)]
+    barrier = threading.Barrier(2)
+    fired = []
+
+    def run(worker):
+        barrier.wait()
+        fired.append(worker.tick(T0 + timedelta(minutes=1)))
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with postgres_db.read() as session:
+        asks = session.exec(select(OutboundMessage.address).where(OutboundMessage.purpose == "freshness-ask")).all()
+        makers = session.exec(select(Maker)).all()
+    assert len(asks) == len(set(asks)) == len(makers) == sum(fired)
