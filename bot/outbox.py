@@ -264,6 +264,10 @@ class Dispatcher:
         """Dispatch every channel until `stop` is set; in-flight sends finish and are recorded."""
         self._loop = asyncio.get_running_loop()
         self._wake = {channel: asyncio.Event() for channel in self.senders}
+        self.last_loop_at = self.clock()
+        if not self.senders:  # nothing to send through (no channel configured): stay up until told to stop
+            await stop.wait()
+            return
         await asyncio.gather(*(self._run_channel(channel, stop) for channel in self.senders))
 
     def notify(self, channel: str | None = None) -> None:

@@ -143,7 +143,8 @@ def test_bad_setting_is_one_sentence(run):
 
 def test_unreachable_database_is_one_sentence_without_password(run):
     out = run(
-        "makers", "list",
+        "makers",
+        "list",
         extra_env={"MAKERLINK_DATABASE_URL": "postgresql://bot:hunter2@127.0.0.1:1/nowhere"},
     )
     assert out.returncode == 2
@@ -203,3 +204,29 @@ def test_a_database_from_a_newer_makerlink_is_refused_in_one_sentence(run, tmp_p
     assert out.returncode == 2
     assert out.stderr.startswith("Database error:") and "9999_from_the_future" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_worker_starts_and_stops_on_sigterm(tmp_path):
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
+    env["MAKERLINK_DATABASE_URL"] = f"sqlite:///{tmp_path}/w.db"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    assert worker.stdout is not None
+    line = worker.stdout.readline()
+    assert "worker" in line, line
+    time.sleep(1.0)
+    assert worker.poll() is None and time.monotonic() < deadline
+    worker.send_signal(signal.SIGTERM)
+    out, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    assert "Worker stopped." in out and "Traceback" not in err

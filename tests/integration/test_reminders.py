@@ -272,3 +272,15 @@ def test_two_workers_on_postgres_fire_each_reminder_once(postgres_db):
         asks = session.exec(select(OutboundMessage.address).where(OutboundMessage.purpose == "freshness-ask")).all()
         makers = session.exec(select(Maker)).all()
     assert len(asks) == len(set(asks)) == len(makers) == sum(fired)
+
+
+def test_the_scheduler_runs_missed_ticks_once_and_never_two_at_a_time(sqlite_db):
+    from bot import bootstrap
+    from bot.config import Settings
+
+    settings = Settings(database_url=sqlite_db.url, reminder_tick_seconds=5, _env_file=None)
+    runtime = bootstrap.Runtime(settings, sqlite_db, TAXONOMY)
+    scheduler = bootstrap.make_scheduler(runtime, bootstrap.make_ticker(runtime))
+    [job] = scheduler.get_jobs()
+    assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
+    assert job.trigger.interval == timedelta(seconds=5)
