@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,6 +23,7 @@ from bot import outbox, texts
 from bot.db import Database
 from bot.locales import catalogue
 from bot.models import Buyer, Invitation, Maker, Reminder, Request, as_utc
+from matching import geo
 from matching.directory import Directory
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,10 @@ def on_opened(session: Session, request: Request, policy: FollowUpPolicy, now: d
 def on_accepted(session: Session, invitation: Invitation, request: Request, policy: FollowUpPolicy, now: datetime):
     """The maker is asked before the deadline, the buyer after it (or, without one, around the lead time)."""
     if request.deadline is not None:
-        deadline = datetime.combine(request.deadline, datetime.min.time(), tzinfo=now.tzinfo) + timedelta(hours=17)
+        # The deadline is a date where the goods are needed: the end of that working day, there.
+        place = geo.lookup_zip(request.zip) if request.zip else None
+        zone = ZoneInfo(place.timezone) if place and place.timezone else UTC
+        deadline = datetime.combine(request.deadline, time(17, 0), tzinfo=zone).astimezone(UTC)
     else:
         deadline = now + timedelta(days=invitation.lead_time_days or 7)
     maker_at = max(now + timedelta(hours=1), deadline - policy.checkin_maker_before)

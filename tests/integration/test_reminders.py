@@ -152,7 +152,7 @@ def test_an_accepted_order_is_followed_to_delivery_and_rated(world):
     assert world.request().status == "matched"
     world.advance(days=4)
     assert world.messages("checkin") == []
-    world.advance(days=1, hours=1)  # Wed Dec 2 18:00 UTC: two days before the deadline, Fri Dec 4
+    world.advance(days=1, hours=6)  # Wed Dec 2 18:00 in Detroit: two days before the deadline, Fri Dec 4, 17:00
     [checkin] = world.messages("checkin")
     assert checkin.address == phones[0] and "still on track" in checkin.text and "Dec 4" in checkin.text
     assert checkin.lane == "bulk"  # quiet hours hold it at night
