@@ -122,6 +122,22 @@ TEXTS = {
         "No encontré «{text}» como código postal o ciudad de EE. UU. Envíe un código de 5 dígitos, o comparta "
         "su ubicación."
     ),
+    "BUYER_MAKER_REPLACED": "El fabricante {rank} no respondió, así que consulté a otro fabricante cercano.",
+    "BUYER_NUDGE": (
+        "{count} respuesta(s) esperan en el pedido {code}:\n{answers}\n\nAcepte una, o ignórelas para cerrarlo."
+    ),
+    "BUYER_REQUEST_QUIET": "El pedido {code} se cerró porque no se eligió ninguna respuesta. Puede reabrirlo.",
+    "BUYER_REQUEST_EXPIRED": "El pedido {code} venció sin pedido. Puede reabrirlo, o enviar uno nuevo.",
+    "BUYER_REOPENED": "El pedido {code} está abierto de nuevo; consulté a {count} fabricantes más.",
+    "BUYER_CHECKIN": "¿Llegaron los {what} del fabricante {rank} (pedido {code})?",
+    "BUYER_RATE": "¡Excelente! ¿Qué tal el fabricante {rank}? 1 = malo, 5 = excelente.",
+    "BUYER_THANKS_RATING": "¡Gracias por su calificación!",
+    "BUYER_NOT_YET_NOTED": "De acuerdo, le preguntaré de nuevo en un par de días.",
+    "BUYER_PROBLEM_TOLD": "Lamento oír eso. Avisé a los organizadores y se pondrán en contacto.",
+    "BUTTON_REOPEN": "Reabrir",
+    "BUTTON_ARRIVED": "Sí",
+    "BUTTON_NOT_YET": "Todavía no",
+    "BUTTON_PROBLEM": "Problema",
     "DAYS": {1: "1 día"},
     "DAYS_MANY": "{n} días",
     "MILES_UNKNOWN": "distancia desconocida",

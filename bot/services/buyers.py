@@ -876,7 +876,7 @@ class BuyerChat:
         if found is None or found[0].buyer_confirmed_at is not None:
             return Answer(self.t.BUYER_STALE_BUTTON)
         invitation, request = found
-        record_delivery(self.session, invitation, request, self.now)
+        record_delivery(self.session, invitation, request, self.now, by_buyer=True)
         invitation.buyer_confirmed_at = self.now
         self.say(
             self.t.BUYER_RATE.format(rank=invitation.rank),
@@ -890,6 +890,7 @@ class BuyerChat:
             return Answer(self.t.BUYER_STALE_BUTTON)
         invitation, _request = found
         policy = self.config.followups
+        reminders.cancel(self.session, ("buyer_checkin",), invitation.id, "asked again later")
         reminders.schedule(
             self.session,
             "buyer_checkin",
@@ -953,8 +954,14 @@ def _set_place(request: Request, place: geo.Place | None) -> None:
     request.place_name = f"{place.city}, {place.state}"[:100]
 
 
-def record_delivery(session: Session, invitation: Invitation, request: Request, now: datetime) -> None:
-    """An order arrived (the maker's DONE or the buyer's "yes"): counted once, on time or not."""
+def record_delivery(
+    session: Session, invitation: Invitation, request: Request, now: datetime, *, by_buyer: bool = False
+) -> None:
+    """An order arrived (the maker's DONE or the buyer's "yes"): counted once, on time or not.
+
+    On time means by the deadline's date where the goods were needed. The buyer is asked after the deadline,
+    so their "yes" counts as on time unless the maker had said LATE.
+    """
     if invitation.status == "delivered":
         return
     invitation.status = "delivered"
@@ -963,7 +970,10 @@ def record_delivery(session: Session, invitation: Invitation, request: Request, 
     maker = session.get(Maker, invitation.maker_id)
     if maker is not None:
         maker.delivered_count += 1
-        if request.deadline is None or now.date() <= request.deadline:
+        place = geo.lookup_zip(request.zip) if request.zip else None
+        local_day = now.astimezone(ZoneInfo(place.timezone)).date() if place and place.timezone else now.date()
+        late = invitation.late_days is not None if by_buyer else (request.deadline and local_day > request.deadline)
+        if not late:
             maker.on_time_count += 1
         maker.updated_at = now
     session.flush()

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from bot import outbox, texts
 from bot.db import Database
 from bot.locales import catalogue
-from bot.models import Buyer, Invitation, Maker, Reminder, Request, as_utc
+from bot.models import Buyer, Invitation, Maker, OutboundMessage, Reminder, Request, as_utc
 from matching import geo
 from matching.directory import Directory
 
@@ -189,17 +189,47 @@ def _chat(ctx: Context, request: Request, purpose: str, text: Callable, buttons:
     return True
 
 
+def _lock(ctx: Context, request: Request) -> None:
+    """Serialise with the buyer's own actions on this request (a web process may be inviting too)."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        ctx.session.execute(sa.select(Request.id).where(Request.id == request.id).with_for_update())
+        ctx.session.refresh(request)
+
+
 def _what(request: Request, quantity: int | None = None) -> str:
     from bot.services.requests import invitation_sms_what
 
     return invitation_sms_what(request, quantity)
 
 
+def _not_sent_yet(ctx: Context, invitation: Invitation, reminder: Reminder, delay: timedelta) -> bool:
+    """The invitation SMS is still held (quiet hours, rate): the maker cannot be late yet, so the follow-up
+    moves to `delay` after now instead of firing."""
+    sent = ctx.session.exec(
+        select(OutboundMessage.status).where(OutboundMessage.idempotency_key == f"invitation:{invitation.id}")
+    ).first()
+    if sent in ("queued", "errored"):
+        schedule(
+            ctx.session,
+            reminder.kind,
+            invitation.id,
+            ctx.now + delay,
+            ctx.now,
+            key=f"{reminder.kind}:{invitation.id}:{int(ctx.now.timestamp())}",
+        )
+        return True
+    return False
+
+
 def fire_invite_nudge(ctx: Context, reminder: Reminder) -> str:
-    """Late is fine: a nudge still helps while the invitation is open."""
+    """Late is fine while the invitation is open, unless its expiry is due too: then the nudge is skipped."""
     invitation, request, maker = _invitation(ctx, reminder)
     if invitation.status != "invited" or request.status != "open":
         raise Skip(f"invitation {invitation.status}, request {request.status}")
+    if as_utc(invitation.invited_at) + ctx.policy.expire_invitation_after <= ctx.now:
+        raise Skip("the invitation expires now; a nudge would come too late")
+    if _not_sent_yet(ctx, invitation, reminder, ctx.policy.nudge_maker_after):
+        raise Skip("the invitation has not gone out yet; moved")
     _sms(ctx, maker, texts.SMS_NUDGE.format(code=request.code, what=_what(request)), "nudge", request)
     return "nudged the maker"
 
@@ -210,8 +240,11 @@ def fire_invite_expire(ctx: Context, reminder: Reminder) -> str:
     from bot.services.requests import invite, rematch
 
     invitation, request, _maker = _invitation(ctx, reminder)
+    _lock(ctx, request)
     if invitation.status != "invited" or request.status != "open":
         raise Skip(f"invitation {invitation.status}, request {request.status}")
+    if _not_sent_yet(ctx, invitation, reminder, ctx.policy.expire_invitation_after):
+        raise Skip("the invitation has not gone out yet; moved")
     invitation.status = "expired"
     invitation.updated_at = ctx.now
     cancel(ctx.session, ("invite_nudge",), invitation.id, "expired")
@@ -272,9 +305,10 @@ def _close(ctx: Context, request: Request, status: str, maker_text: str, purpose
         .where(Invitation.request_id == request.id, Invitation.status.in_(("invited", "quoted")))
     ).all()
     for invitation, maker in rows:
-        invitation.status = "expired" if invitation.status == "invited" else "lost"
+        answered = invitation.status == "quoted"
+        invitation.status = "lost" if answered else "expired"
         invitation.updated_at = ctx.now
-        if maker.id in reached:
+        if answered and maker.id in reached:  # the silent ones are not thanked "for answering"
             _sms(ctx, maker, maker_text.format(code=request.code), f"{purpose}:{maker.id}", request)
 
 
@@ -304,6 +338,8 @@ def fire_request_expire(ctx: Context, reminder: Reminder) -> str:
     request = ctx.session.get(Request, reminder.target_id)
     if request is None or request.status != "open":
         raise Skip("the request is not open")
+    if request.quantity_committed:
+        raise Skip("part of it is on order; the check-ins follow that")
     _close(ctx, request, "expired", texts.SMS_REQUEST_CLOSED, "expired")
     _chat(
         ctx,
@@ -362,9 +398,11 @@ def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
 def fire_freshness(ctx: Context, reminder: Reminder) -> str:
     """Still taking orders? Asked twice, a grace period apart; then the listing is paused (and how to resume
     is said). Skipped as soon as the maker has written since the first ask."""
+    from bot.services.makers import is_available
+
     maker = ctx.session.get(Maker, reminder.target_id)
-    if maker is None or maker.status != "active":
-        raise Skip("not active")
+    if maker is None or not is_available(maker, ctx.now):
+        raise Skip("not taking jobs anyway")
     step = reminder.key.rsplit(":", 1)[-1]
     asked_at = as_utc(reminder.created_at) if step != "ask" else ctx.now
     seen = as_utc(maker.last_seen_at)
@@ -404,16 +442,22 @@ HANDLERS: dict[str, Callable[[Context, Reminder], str]] = {
 
 def sweep_freshness(session: Session, policy: FollowUpPolicy, now: datetime) -> int:
     """Schedule the "still taking orders?" ask for active makers not heard from in a while."""
-    period = int(now.timestamp() // policy.freshness.total_seconds())
     quiet_since = now - policy.freshness
+    available = sa.or_(Maker.status == "active", sa.and_(Maker.status == "paused", Maker.paused_until <= now))
+    busy = select(Invitation.maker_id).where(Invitation.status.in_(("invited", "quoted", "accepted")))
+    asked = select(Reminder.target_id).where(Reminder.kind == "freshness", Reminder.created_at > quiet_since)
     makers = session.exec(
-        select(Maker.id).where(
-            Maker.status == "active",
+        select(Maker.id, sa.func.coalesce(Maker.last_seen_at, Maker.created_at)).where(
+            available,
             sa.func.coalesce(Maker.last_seen_at, Maker.created_at) < quiet_since,
+            Maker.id.not_in(busy),  # a maker with jobs open is asked about those; a YES would answer one
+            Maker.id.not_in(asked),
         )
     ).all()
-    for maker_id in makers:
-        schedule(session, "freshness", maker_id, now, now, key=f"freshness:{maker_id}:{period}:ask")
+    for maker_id, seen in makers:
+        # One chain per silence: keyed on when the maker was last heard from.
+        key = f"freshness:{maker_id}:{int(as_utc(seen).timestamp())}:ask"
+        schedule(session, "freshness", maker_id, now, now, key=key)
     return len(makers)
 
 
@@ -478,8 +522,10 @@ class Ticker:
                 reminder.status, reminder.outcome, reminder.fired_at = status, outcome[:200], now
                 reminder.lease_owner = reminder.lease_until = None
                 return outcome
-        except sa.exc.OperationalError:
-            raise
+        except (sa.exc.OperationalError, sa.exc.IntegrityError):
+            # A race with another transaction or a database blip: the lease runs out and it is tried again.
+            log.warning("reminders: reminder %s hit a conflict; it will be retried", reminder_id, exc_info=True)
+            return None
         except Exception as error:
             log.exception("reminders: reminder %s failed; it will not be retried", reminder_id)
             with self.db.transaction() as session:

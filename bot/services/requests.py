@@ -315,7 +315,10 @@ def withdraw_invitations(session: Session, request: Request, now: datetime) -> s
     Returns the makers whose invitation did go out; only they need to hear that the job is gone.
     """
     rows = session.exec(
-        select(OutboundMessage).where(OutboundMessage.request_id == request.id, OutboundMessage.purpose == "invitation")
+        select(OutboundMessage).where(
+            OutboundMessage.request_id == request.id,
+            OutboundMessage.purpose.in_(("invitation", "nudge", "checkin")),  # follow-ups held with them
+        )
     ).all()
     reached: set[int] = set()
     for row in rows:
@@ -324,6 +327,6 @@ def withdraw_invitations(session: Session, request: Request, now: datetime) -> s
             row.error_code = "request_closed"
             row.error_reason = texts.REASON_REQUEST_CLOSED
             row.updated_at = now
-        elif row.status in ("sending", "sent", "delivered") and row.maker_id is not None:
+        elif row.purpose == "invitation" and row.status in ("sending", "sent", "delivered") and row.maker_id:
             reached.add(row.maker_id)
     return reached

@@ -339,8 +339,12 @@ class Inbox:
         elif len(candidates) == 1:
             invitation, request = candidates[0]
         elif not candidates:
-            if reply.kind == "yes" and not self.jobs():
-                self.reply(texts.SMS_STILL_LISTED)  # "still taking orders?" — "YES"
+            bare = all(v is None for v in (reply.quantity, reply.price_cents, reply.total_cents, reply.lead_time_days))
+            if reply.kind == "yes" and bare and not self.jobs():
+                # "Still taking orders?" — "YES": a maker paused for not answering is back.
+                if self.maker.status == "paused":
+                    self.maker.status, self.maker.paused_until, self.maker.updated_at = "active", None, self.now
+                self.reply(texts.SMS_STILL_LISTED)
             else:
                 self.reply(texts.SMS_NO_OPEN_JOBS if not self.jobs() else self._jobs_line())
             return

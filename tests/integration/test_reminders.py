@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,7 +168,7 @@ def test_an_accepted_order_is_followed_to_delivery_and_rated(world):
     world.buyer(callback=json.loads(rate.buttons)[0][4][1])
     with world.db.read() as session:
         maker = session.exec(select(Maker).where(Maker.phone == phones[0])).one()
-    assert (maker.delivered_count, maker.on_time_count, maker.rating_sum, maker.rating_count) == (1, 0, 5, 1)
+    assert (maker.delivered_count, maker.on_time_count, maker.rating_sum, maker.rating_count) == (1, 1, 5, 1)
     assert maker_service.responsiveness(maker) > 0.5
 
 
@@ -240,37 +239,119 @@ def test_a_stale_request_from_the_organisers_expires_and_the_makers_who_answered
 
 
 def test_reminders_overdue_after_a_restart_go_out_once(world):
-    phones = world.open_request()
-    # The bot was down for two days: every nudge and expiry is overdue when it comes back.
+    world.open_request()
+    # The bot was down for two days: every nudge and expiry is overdue when it comes back. Each fires once;
+    # the nudges are skipped, since a reminder to answer an invitation that expires now makes no sense.
     world.now += timedelta(days=2)
     first = world.ticker.tick(world.now)
     second = world.ticker.tick(world.now)
-    assert first >= 2 and second == 0
-    assert sorted(m.address for m in world.messages("nudge")) == sorted(phones)
+    assert first == 6 and second == 0
+    assert world.messages("nudge") == []
+    assert [inv.status for inv in world.invitations()][:3] == ["expired"] * 3
+    assert len(world.messages("replaced", address="1001")) == 3
+    with world.db.read() as session:
+        nudges = session.exec(select(Reminder).where(Reminder.kind == "invite_nudge", Reminder.status != "pending"))
+        assert {r.status for r in nudges} == {"skipped"}
 
 
-def test_two_workers_on_postgres_fire_each_reminder_once(postgres_db):
-    maker_service.import_makers(postgres_db, demo_csv(), "demo", TAXONOMY)
-    with postgres_db.transaction() as session:
+def test_a_nudge_waits_until_the_invitation_has_gone_out(world):
+    world.buyer(command="start")
+    world.buyer(text="48201")
+    world.buyer(text="need 500 face shields by Friday")
+    world.buyer(callback=f"send:{world.request().id}")
+    # Not delivered: held by quiet hours, say. Four hours on, the nudge moves instead of going out.
+    world.advance(hours=4, minutes=1)
+    assert world.messages("nudge") == []
+    world.deliver()
+    world.advance(hours=4, minutes=1)
+    assert len(world.messages("nudge")) == 3
+
+
+def test_a_partly_ordered_request_does_not_expire_as_stale(world):
+    phones = world.open_request()
+    world.maker(phones[0], "yes 200 at $2 each")
+    world.buyer(callback=f"accept:{world.invitations()[0].id}")
+    world.deliver()
+    world.advance(days=15)
+    request = world.request()
+    assert request.status == "open" and request.quantity_committed == 200
+    assert world.messages("request_expired") == []
+
+
+def test_freshness_skips_busy_makers_and_asks_once_per_silence(world):
+    phones = world.open_request()
+    with world.db.transaction() as session:
         for maker in session.exec(select(Maker)).all():
-            maker.last_seen_at = T0 - timedelta(days=60)
-    cache = maker_service.DirectoryCache(postgres_db, TAXONOMY)
-    workers = [Ticker(postgres_db, POLICY, lambda: cache.get(T0), owner=f"w{i}", batch=5) for i in range(2)]
-    barrier = threading.Barrier(2)
-    fired = []
+            maker.last_seen_at = T0 - timedelta(days=40)
+    world.advance(minutes=1)
+    asked = {m.address for m in world.messages("freshness-ask")}
+    assert asked and not (asked & set(phones))  # invited makers are asked about their job, not this
+    count = len(world.messages("freshness-ask"))
+    world.advance(hours=1)
+    world.advance(hours=1)
+    assert len(world.messages("freshness-ask")) == count
 
-    def run(worker):
-        barrier.wait()
-        fired.append(worker.tick(T0 + timedelta(minutes=1)))
 
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    with postgres_db.read() as session:
-        asks = session.exec(select(OutboundMessage.address).where(OutboundMessage.purpose == "freshness-ask")).all()
-        makers = session.exec(select(Maker)).all()
+def test_a_yes_from_a_maker_paused_for_silence_brings_them_back(world):
+    with world.db.transaction() as session:
+        maker = session.exec(select(Maker).where(Maker.phone == "+13135550101")).one()
+        maker.status = "paused"
+    world.maker("+13135550101", "YES")
+    with world.db.read() as session:
+        assert session.exec(select(Maker).where(Maker.phone == "+13135550101")).one().status == "active"
+
+
+TICK_SCRIPT = """
+import sys, time
+from datetime import datetime
+from bot.db import Database
+from bot.services import makers as maker_service
+from bot.services.reminders import FollowUpPolicy, Ticker
+db = Database(sys.argv[1])
+now = datetime.fromisoformat(sys.argv[2])
+cache = maker_service.DirectoryCache(db)
+ticker = Ticker(db, FollowUpPolicy(), lambda: cache.get(now), owner=sys.argv[3], batch=3)
+while time.time() < float(sys.argv[4]):
+    time.sleep(0.005)
+print(ticker.tick(now))
+"""
+
+
+def test_two_worker_processes_on_postgres_fire_each_reminder_once(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from bot.db import Database
+    from tests.conftest import fresh_postgres_schema
+
+    with fresh_postgres_schema() as url:
+        db = Database(url)
+        db.upgrade()
+        maker_service.import_makers(db, demo_csv(), "demo", TAXONOMY)
+        with db.transaction() as session:
+            for maker in session.exec(select(Maker)).all():
+                maker.last_seen_at = T0 - timedelta(days=60)
+        now = (T0 + timedelta(minutes=1)).isoformat()
+        start = str(time.time() + 3)  # both begin together, once their imports are done
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", TICK_SCRIPT, url, now, f"w{i}", start],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(2)
+        ]
+        fired = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            assert worker.returncode == 0, err
+            fired.append(int(out.strip().splitlines()[-1]))
+        with db.read() as session:
+            asks = session.exec(select(OutboundMessage.address).where(OutboundMessage.purpose == "freshness-ask")).all()
+            makers = session.exec(select(Maker)).all()
+        db.dispose()
     assert len(asks) == len(set(asks)) == len(makers) == sum(fired)
 
 
