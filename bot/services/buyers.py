@@ -851,17 +851,12 @@ class BuyerChat:
             return Answer(self.t.BUYER_STALE_BUTTON)
         request.status = "open"
         request.updated_at = self.now
-        policy = self.config.followups
-        reminders.schedule(
-            self.session,
-            "request_expire",
-            request.id,
-            self.now + policy.expire_request_after,
-            self.now,
-            key=f"request_expire:{request.id}:{self.event.event_id}",
-        )
+        reminders.on_reopened(self.session, request, self.config.followups, self.now)
         invited = self.match_and_invite(request)
-        self.say(self.t.BUYER_REOPENED.format(code=request.code, count=invited))
+        if invited:
+            self.say(self.t.BUYER_REOPENED.format(code=request.code, count=invited))
+        else:
+            self.say_nobody(request)
         return Answer()
 
     def _own_order(self, argument: str) -> tuple[Invitation, Request] | None:

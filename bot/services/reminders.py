@@ -93,6 +93,29 @@ def on_invited(session: Session, invitation: Invitation, policy: FollowUpPolicy,
     schedule(session, "invite_expire", invitation.id, now + policy.expire_invitation_after, now)
 
 
+def on_reopened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
+    """A reopened request gets its follow-ups afresh: the spent ones free their keys."""
+    table = Reminder.__table__
+    kinds = ("buyer_nudge", "request_quiet", "request_expire")
+    session.execute(
+        sa.update(table)
+        .where(table.c.kind.in_(kinds), table.c.target_id == request.id, table.c.status != "pending")
+        .values(key=sa.func.substr(table.c.key + ":" + sa.cast(table.c.id, sa.String), 1, 120))
+    )
+    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
+
+
+def on_late(session: Session, invitation: Invitation, days: int) -> None:
+    """LATE 3: the buyer's "did it arrive?" moves back as many days."""
+    pending = session.exec(
+        select(Reminder).where(
+            Reminder.kind == "buyer_checkin", Reminder.target_id == invitation.id, Reminder.status == "pending"
+        )
+    ).all()
+    for reminder in pending:
+        reminder.due_at = as_utc(reminder.due_at) + timedelta(days=days)
+
+
 def on_answered(session: Session, invitation: Invitation) -> None:
     cancel(session, ("invite_nudge", "invite_expire"), invitation.id, "the maker answered")
 

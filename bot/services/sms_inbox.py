@@ -474,6 +474,8 @@ class Inbox:
         invitation.answer_text = reply.text[:1600]
         invitation.updated_at = self.now
         if reply.days:
+            reminders.on_late(self.session, invitation, reply.days)
+        if reply.days:
             self.reply(texts.SMS_LATE_NOTED.format(code=request.code, days=texts.days_text(reply.days)))
         else:
             self.reply(texts.SMS_LATE_NOTED_NO_DAYS.format(code=request.code))

@@ -365,3 +365,34 @@ def test_the_scheduler_runs_missed_ticks_once_and_never_two_at_a_time(sqlite_db)
     [job] = scheduler.get_jobs()
     assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
     assert job.trigger.interval == timedelta(seconds=5)
+
+
+def test_late_moves_the_buyers_check_in_and_a_reopened_request_is_nudged_again(world):
+    phones = world.open_request()
+    world.maker(phones[0], "yes 500 at $2 each 5 days")
+    world.buyer(callback=f"accept:{world.invitations()[0].id}")
+    world.deliver()
+    with world.db.read() as session:
+        before = session.exec(select(Reminder).where(Reminder.kind == "buyer_checkin")).one().due_at
+    world.maker(phones[0], "LATE 3")
+    with world.db.read() as session:
+        after = session.exec(select(Reminder).where(Reminder.kind == "buyer_checkin")).one().due_at
+    assert after - before == timedelta(days=3)
+
+
+def test_a_reopened_request_gets_its_follow_ups_afresh(world):
+    from bot.services import reminders
+
+    phones = world.open_request()
+    world.maker(phones[0], "yes 500 at $2 each")
+    world.advance(hours=24, minutes=1)
+    world.deliver()
+    world.advance(days=3, minutes=1)
+    assert world.request().status == "expired"
+    world.buyer(callback=f"reopen:{world.request().id}")
+    assert world.request().status == "open"
+    with world.db.transaction() as session:  # the next quote schedules a new nudge: the spent one freed its key
+        reminders.on_quoted(session, session.get(Request, world.request().id), POLICY, world.now)
+    with world.db.read() as session:
+        kinds = [r.kind for r in session.exec(select(Reminder).where(Reminder.status == "pending")).all()]
+    assert "buyer_nudge" in kinds and "request_expire" in kinds
