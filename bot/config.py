@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     quiet_request_after_days: float = Field(default=3.0, gt=0, le=90)
     checkin_maker_days_before: float = Field(default=2.0, ge=0, le=60)
     checkin_buyer_days_after: float = Field(default=1.0, ge=0, le=60)
+    checkin_buyer_again_days: float = Field(default=2.0, gt=0, le=60)  # after the buyer's "not yet"
     expire_request_after_days: float = Field(default=14.0, gt=0, le=365)
     freshness_days: float = Field(default=28.0, gt=0, le=365)
     freshness_grace_days: float = Field(default=7.0, gt=0, le=90)

@@ -54,6 +54,7 @@ class FollowUpPolicy:
             quiet_request_after=timedelta(days=settings.quiet_request_after_days),
             checkin_maker_before=timedelta(days=settings.checkin_maker_days_before),
             checkin_buyer_after=timedelta(days=settings.checkin_buyer_days_after),
+            ask_again_after=timedelta(days=settings.checkin_buyer_again_days),
             expire_request_after=timedelta(days=settings.expire_request_after_days),
             freshness=timedelta(days=settings.freshness_days),
             freshness_grace=timedelta(days=settings.freshness_grace_days),
