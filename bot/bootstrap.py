@@ -214,6 +214,7 @@ def build_server(
             default_timezone=settings.timezone,
             on_enqueued=dispatcher.notify,
             followups=reminders.FollowUpPolicy.from_settings(settings),
+            admin_ids=tuple(settings.admin_telegram_ids),
         )
     background.append(dispatcher.run)
     scheduler = make_scheduler(runtime, make_ticker(runtime, owner=dispatcher.owner))

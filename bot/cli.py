@@ -18,9 +18,11 @@ from bot import __version__, bootstrap, outbox, texts
 from bot.config import ConfigError
 from bot.db import SchemaOutOfDate, safe_url
 from bot.models import MESSAGE_STATUSES
+from bot.services import broadcasts as broadcast_service
 from bot.services import makers as maker_service
 from bot.services import reminders
 from bot.services import requests as request_service
+from bot.services import stats as stats_service
 from matching.matcher import Matcher, MatchResult
 
 app = typer.Typer(
@@ -327,6 +329,103 @@ def messages_list(
             f"{row.id:>6}  {row.created_at:%Y-%m-%d %H:%M}  {row.channel:<8} {row.address:<14} {row.status:<9} "
             f"{row.purpose:<11} {text[:60]}{'…' if len(text) > 60 else ''}{error}"
         )
+
+
+# ── broadcasts and stats ──
+
+
+@app.command("broadcast")
+def broadcast(
+    text: Annotated[
+        str, typer.Argument(help="The alert, e.g. “Hospitals need isolation gowns this week: who can sew?”")
+    ],
+    to: Annotated[str, typer.Option("--to", help="makers, buyers or all.")] = "makers",
+    capability: Annotated[
+        str | None, typer.Option("--capability", help="Only makers who can do this (through the taxonomy).")
+    ] = None,
+    zip_code: Annotated[str | None, typer.Option("--zip", help="Only people near this ZIP.")] = None,
+    radius_miles: Annotated[
+        float | None, typer.Option("--radius-miles", min=0.1, max=3000, help="With --zip (default 50).")
+    ] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Makers' statuses to include (default: active).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would get it, and send nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Send without asking for confirmation.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Watch the sending with a progress bar until it is done.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the preview (and report) as JSON.")] = False,
+) -> None:
+    """Send an alert to many makers and/or buyers: previewed first, then sent through the outbox's bulk lane."""
+    runtime = _runtime()
+    who = broadcast_service.Audience(
+        to=to, capability=capability, zip=zip_code, radius_miles=radius_miles, statuses=tuple(status or ("active",))
+    )
+    try:
+        draft, preview = broadcast_service.create(
+            runtime.db, runtime.taxonomy, text, who, "cli", runtime.settings.sms_price_per_segment
+        )
+    except broadcast_service.BroadcastProblem as problem:
+        raise _fail(texts.BROADCAST_PROBLEM.format(problem=problem), 1) from None
+    summary = preview.as_dict()
+    if as_json:
+        typer.echo(json.dumps({"broadcast": draft.id, "preview": summary}, ensure_ascii=False))
+    else:
+        typer.echo(
+            texts.BROADCAST_PREVIEW.format(
+                id=draft.id,
+                count=summary["recipients"],
+                channels=", ".join(f"{n} by {c}" for c, n in summary["by_channel"].items()) or "-",
+                excluded=", ".join(f"{n} {why}" for why, n in summary["excluded"].items()) or "none",
+                segments=summary["sms_segments"],
+                cost=summary["estimated_cost_usd"],
+                sample=", ".join(summary["sample"]) or "-",
+            )
+        )
+    if dry_run or not preview.recipients:
+        return
+    if not yes and not typer.confirm(texts.BROADCAST_CONFIRM.format(count=len(preview.recipients))):
+        typer.echo(texts.BROADCAST_NOT_SENT)
+        return
+    queued = broadcast_service.confirm(runtime.db, runtime.taxonomy, draft.id, "cli")
+    if not as_json:
+        typer.echo(texts.BROADCAST_QUEUED.format(id=draft.id, count=queued))
+    if wait:
+        import time
+
+        with typer.progressbar(length=queued, label=texts.BROADCAST_PROGRESS) as bar:
+            shown = 0
+            while True:
+                result = broadcast_service.report(runtime.db, draft.id)
+                finished = sum(n for s, n in result.by_status.items() if s not in ("queued", "sending", "errored"))
+                bar.update(finished - shown)
+                shown = finished
+                if result.done:
+                    break
+                time.sleep(1.0)
+    result = broadcast_service.report(runtime.db, draft.id)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    elif wait:
+        typer.echo(
+            texts.BROADCAST_REPORT.format(
+                id=draft.id,
+                messages=", ".join(f"{n} {s}" for s, n in sorted(result.by_status.items())),
+                failures=", ".join(f"{n} {code}" for code, n in result.failures.items()) or "none",
+            )
+        )
+
+
+@app.command("stats")
+def stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False) -> None:
+    """Makers, requests, answers, messages and broadcasts at a glance."""
+    runtime = _runtime()
+    figures = stats_service.collect(runtime.db)
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False))
+        return
+    typer.echo(texts.stats_text(figures))
 
 
 # ── serve ──

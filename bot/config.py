@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     sms_per_second: float = Field(default=1.0, gt=0, le=1000)
     match_radius_miles: float = Field(default=50.0, gt=0, le=3000)
     max_invites: int = Field(default=5, ge=1, le=100)
+    sms_price_per_segment: float = Field(default=0.0079, ge=0, le=10)  # USD, for a broadcast's cost estimate
     telegram_mode: Literal["auto", "webhook", "polling"] = "auto"  # auto: webhook when PUBLIC_URL is set
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)  # long-polling seconds (no public URL)
     telegram_poll_interval: float = Field(default=0.0, ge=0, le=60)  # pause between polls

@@ -184,6 +184,7 @@ class OutboundMessage(SQLModel, table=True):
     maker_id: int | None = Field(default=None, foreign_key="maker.id", index=True, ondelete="SET NULL")
     buyer_id: int | None = Field(default=None, foreign_key="buyer.id", index=True, ondelete="SET NULL")
     request_id: int | None = Field(default=None, foreign_key="request.id", index=True, ondelete="SET NULL")
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True, ondelete="SET NULL")
     text: str = Field(sa_type=sa.Text)
     buttons: str | None = Field(default=None, sa_type=sa.Text)  # JSON rows of [label, callback data]
     purpose: str = Field(max_length=32)  # invitation, reply, alert, reminder, introduction…
@@ -289,3 +290,34 @@ class Reminder(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=200)  # why it was skipped, what it did
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     fired_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+BROADCAST_STATUSES = ("draft", "sending", "sent", "cancelled")
+
+
+class Broadcast(SQLModel, table=True):
+    """An alert to many people at once, from the organisers: previewed, confirmed, then sent through the outbox."""
+
+    __tablename__ = "broadcast"
+    __table_args__ = (_check_in("status", BROADCAST_STATUSES, "ck_broadcast_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    author: str = Field(max_length=64)  # "cli" or "telegram:<user id>"
+    text: str = Field(sa_type=sa.Text)
+    audience: str = Field(sa_type=sa.Text)  # JSON: to, capability, zip, radius_miles, statuses
+    status: str = Field(default="draft", max_length=16, sa_column_kwargs=_server_default("draft"))
+    recipients: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    confirmed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class AdminAction(SQLModel, table=True):
+    """Who did what as an organiser, and when."""
+
+    __tablename__ = "admin_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))

@@ -134,6 +134,42 @@ REQUESTS_EMPTY = 'No requests yet. Open one with `makerlink requests invite "500
 REQUEST_NOT_FOUND = "No request with code {code}."
 MESSAGES_EMPTY = "No messages{where}."
 
+# ── broadcasts and stats ──
+BROADCAST_PROBLEM = "Broadcast not possible: {problem}."
+BROADCAST_PREVIEW = (
+    "Broadcast #{id} would reach {count} people ({channels}).\n"
+    "Left out: {excluded}.\nEach SMS: {segments} segment(s); estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
+)
+BROADCAST_CONFIRM = "Send it to {count} people?"
+BROADCAST_NOT_SENT = "Not sent."
+BROADCAST_QUEUED = "Broadcast #{id} queued for {count} people; `makerlink serve` or `makerlink worker` sends it."
+BROADCAST_PROGRESS = "Sending"
+BROADCAST_REPORT = "Broadcast #{id}: {messages}. Failures: {failures}."
+SMS_BROADCAST_FORWARDED = "Thanks — your reply went to the organisers."
+ADMIN_BROADCAST_REPLY = "{name} ({phone}) answered alert #{id}: {text}"
+STATS_TEXT = (
+    "Makers: {active} active, {paused} paused, {stopped} stopped.\n"
+    "Requests: {open} open, {matched} matched, {fulfilled} fulfilled, {cancelled} cancelled, {expired} expired.\n"
+    "Median time to a first maker answer: {median}. Answer rate: {rate}.\n"
+    "Messages: {messages}.\nBroadcasts: {broadcasts}."
+)
+STATS_NONE = "n/a"
+
+
+def stats_text(figures: dict) -> str:
+    median = figures["median_minutes_to_first_answer"]
+    rate = figures["answer_rate"]
+    return STATS_TEXT.format(
+        **figures["makers"],
+        **figures["requests"],
+        median=f"{median:g} min" if median is not None else STATS_NONE,
+        rate=f"{rate:.0%}" if rate is not None else STATS_NONE,
+        messages=", ".join(f"{n} {s}" for s, n in sorted(figures["messages"].items())) or STATS_NONE,
+        broadcasts="; ".join(f"#{b['id']} {b['status']} to {b['recipients']}" for b in figures["broadcasts"])
+        or STATS_NONE,
+    )
+
+
 # ── why a message did not go out (shown by `makerlink messages list`) ──
 REASON_OPTED_OUT = "the recipient has opted out"
 REASON_BLOCKED = "the recipient blocked the bot"

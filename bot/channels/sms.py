@@ -90,6 +90,7 @@ class TwilioWebhooks:
     clock: Callable[[], datetime] = utcnow
     on_enqueued: Callable[[], None] | None = None  # wakes the dispatcher after a commit
     followups: reminders.FollowUpPolicy | None = None
+    admin_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         self._validator = RequestValidator(self.auth_token)
@@ -184,6 +185,7 @@ class TwilioWebhooks:
                     opt_out_type=opt_out_type,
                     default_timezone=self.default_timezone,
                     followups=self.followups,
+                    admin_ids=self.admin_ids,
                 )
             log.info("twilio: SMS %s from %s handled", sid, masked(sender))
             return True

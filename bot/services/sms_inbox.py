@@ -34,12 +34,14 @@ from bot.models import (
 )
 from bot.services import makers as maker_service
 from bot.services import reminders
+from bot.services.broadcasts import recent_broadcast_to
 from bot.services.buyers import next_steps, nobody_left, quote_line, record_delivery, uncovered_text
 from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
 
 CHANNEL = "sms"
+BROADCAST_REPLY_WINDOW = timedelta(days=3)  # a reply this soon after an alert may be an answer to it
 CONVERSATION_TTL = timedelta(days=2)  # a half-finished sign-up or question older than this is forgotten
 CLOSED_REQUEST = ("cancelled", "expired", "fulfilled")
 log = logging.getLogger(__name__)
@@ -59,8 +61,10 @@ class Inbox:
         now: datetime,
         default_timezone: str = "America/Detroit",
         policy: reminders.FollowUpPolicy | None = None,
+        admin_ids: tuple[int, ...] = (),
     ) -> None:
         self.session = session
+        self.admin_ids = admin_ids
         self.taxonomy = taxonomy
         self.phone = phone
         self.text = text
@@ -339,6 +343,8 @@ class Inbox:
         elif len(candidates) == 1:
             invitation, request = candidates[0]
         elif not candidates:
+            if self.forward_broadcast_reply():
+                return
             bare = all(v is None for v in (reply.quantity, reply.price_cents, reply.total_cents, reply.lead_time_days))
             if reply.kind == "yes" and bare and not self.jobs():
                 # "Still taking orders?" — "YES": a maker paused for not answering is back.
@@ -612,7 +618,31 @@ class Inbox:
         self.maker.updated_at = self.now
         self.reply(texts.SMS_ALERTS_OFF if self.maker.alerts_opt_out else texts.SMS_ALERTS_ON)
 
+    def forward_broadcast_reply(self) -> bool:
+        """A reply to a recent alert ("YES I can sew 200") is meant for the organisers: pass it on."""
+        if self.maker is None or not self.admin_ids:
+            return False
+        broadcast_id = recent_broadcast_to(self.session, self.phone, self.now - BROADCAST_REPLY_WINDOW)
+        if broadcast_id is None:
+            return False
+        for admin in self.admin_ids:
+            outbox.enqueue(
+                self.session,
+                channel="telegram",
+                address=str(admin),
+                text=texts.ADMIN_BROADCAST_REPLY.format(
+                    name=self.maker.name, phone=self.maker.phone, id=broadcast_id, text=self.text[:500]
+                ),
+                purpose="broadcast_reply",
+                key=f"broadcast-reply:{self.message_id}:{admin}",
+                now=self.now,
+            )
+        self.reply(texts.SMS_BROADCAST_FORWARDED)
+        return True
+
     def not_understood(self, _reply: Reply) -> None:
+        if self.forward_broadcast_reply():
+            return
         jobs = self.jobs(("invited",))
         hint = texts.SMS_HINT_ONE_JOB.format(code=jobs[0][1].code) if len(jobs) == 1 else texts.SMS_HINT
         self.reply(texts.SMS_UNKNOWN.format(hint=hint))
@@ -646,6 +676,7 @@ def handle_sms(
     opt_out_type: str | None = None,
     default_timezone: str = "America/Detroit",
     followups: reminders.FollowUpPolicy | None = None,
+    admin_ids: tuple[int, ...] = (),
 ) -> None:
     """Act on one incoming SMS in the caller's transaction; replies are queued, never sent from here."""
     Inbox(
@@ -657,6 +688,7 @@ def handle_sms(
         now=now,
         default_timezone=default_timezone,
         policy=followups,
+        admin_ids=admin_ids,
     ).handle(opt_out_type)
 
 

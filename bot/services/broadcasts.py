@@ -1,0 +1,274 @@
+"""Broadcast alerts from the organisers: choose an audience, preview it, confirm, and queue one message per person.
+
+Sending is the outbox's bulk lane, so opt-outs, alerts-off, quiet hours and rate limits hold as for every
+message. Queuing is one transaction with one idempotency key per person and broadcast: a double confirmation,
+or a crash and a retry, never gives anyone the same broadcast twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from bot.db import Database
+from bot.models import AdminAction, Broadcast, Buyer, Maker, MakerCapability, OptOut, OutboundMessage, utcnow
+from bot.outbox import text_hash
+from bot.segments import count_segments
+from matching import geo
+from matching.taxonomy import Taxonomy
+
+AUDIENCES = ("makers", "buyers", "all")
+SAMPLE = 5
+
+
+class BroadcastProblem(Exception):
+    """The broadcast cannot go as asked; the message says why, for the organiser."""
+
+
+@dataclass(frozen=True)
+class Audience:
+    to: str = "makers"
+    capability: str | None = None  # through the taxonomy: "sewing" finds "cut and sew", "seamstress"…
+    zip: str | None = None
+    radius_miles: float | None = None
+    statuses: tuple[str, ...] = ("active",)  # makers' statuses to include
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Audience:
+        data = json.loads(text)
+        data["statuses"] = tuple(data.get("statuses") or ("active",))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: str
+    address: str
+    name: str
+    maker_id: int | None = None
+    buyer_id: int | None = None
+    timezone: str | None = None
+
+
+@dataclass
+class Preview:
+    recipients: list[Recipient]
+    excluded: Counter = field(default_factory=Counter)  # reason → people
+    segments: int = 1  # per SMS
+    cost_usd: float = 0.0
+
+    @property
+    def by_channel(self) -> Counter:
+        return Counter(r.channel for r in self.recipients)
+
+    def as_dict(self) -> dict:
+        return {
+            "recipients": len(self.recipients),
+            "by_channel": dict(self.by_channel),
+            "excluded": dict(self.excluded),
+            "sms_segments": self.segments,
+            "estimated_cost_usd": round(self.cost_usd, 2),
+            "sample": [r.name for r in self.recipients[:SAMPLE]],
+        }
+
+
+def _near(place: geo.Place | None, radius: float | None, lat: float | None, lon: float | None) -> bool:
+    if place is None:
+        return True
+    if lat is None or lon is None:
+        return False
+    return geo.distance_miles(place.lat, place.lon, lat, lon) <= (radius or 50.0)
+
+
+def _capable(session: Session, taxonomy: Taxonomy, capability: str) -> set[int]:
+    """Makers whose listed capabilities name the same taxonomy concepts, or contain the words themselves."""
+    wanted = {tag.id for tag in taxonomy.tag(capability)}
+    words = capability.casefold().strip()
+    found: set[int] = set()
+    for maker_id, phrase, concepts in session.exec(
+        select(MakerCapability.maker_id, MakerCapability.phrase, MakerCapability.concepts)
+    ).all():
+        if (wanted and wanted & set(concepts.split())) or (words and words in phrase.casefold()):
+            found.add(maker_id)
+    return found
+
+
+def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, price_per_segment: float) -> Preview:
+    """Everyone the broadcast would reach, once each, and who is left out and why."""
+    if who.to not in AUDIENCES:
+        raise BroadcastProblem(f"--to must be one of {', '.join(AUDIENCES)}")
+    place = None
+    if who.zip:
+        place = geo.lookup_zip(who.zip)
+        if place is None:
+            raise BroadcastProblem(f"“{who.zip}” is not a known US ZIP code")
+    preview = Preview(recipients=[])
+    seen: set[tuple[str, str]] = set()
+    if who.to in ("makers", "all"):
+        capable = _capable(session, taxonomy, who.capability) if who.capability else None
+        opted_out = set(session.exec(select(OptOut.address).where(OptOut.channel == "sms")).all())
+        for maker in session.exec(select(Maker).order_by(Maker.id)).all():
+            if capable is not None and maker.id not in capable:
+                continue
+            if not _near(place, who.radius_miles, maker.lat, maker.lon):
+                continue
+            if maker.status == "stopped" or maker.phone in opted_out:
+                preview.excluded["stopped"] += 1
+            elif maker.alerts_opt_out:
+                preview.excluded["alerts off"] += 1
+            elif maker.status not in who.statuses:
+                preview.excluded[maker.status] += 1
+            elif ("sms", maker.phone) not in seen:
+                seen.add(("sms", maker.phone))
+                preview.recipients.append(
+                    Recipient("sms", maker.phone, maker.name, maker_id=maker.id, timezone=maker.timezone)
+                )
+    if who.to in ("buyers", "all"):
+        for buyer in session.exec(select(Buyer).where(Buyer.chat_id.is_not(None)).order_by(Buyer.id)).all():
+            if not _near(place, who.radius_miles, buyer.lat, buyer.lon):
+                continue
+            if buyer.blocked:
+                preview.excluded["blocked"] += 1
+            elif (buyer.channel, str(buyer.chat_id)) not in seen:
+                seen.add((buyer.channel, str(buyer.chat_id)))
+                preview.recipients.append(
+                    Recipient(buyer.channel, str(buyer.chat_id), buyer.name or "", buyer_id=buyer.id)
+                )
+    preview.segments = count_segments(text)
+    preview.cost_usd = preview.by_channel["sms"] * preview.segments * price_per_segment
+    return preview
+
+
+def create(db: Database, taxonomy: Taxonomy, text: str, who: Audience, author: str, price: float, now=None):
+    """A draft broadcast and its preview; nothing is queued until `confirm`."""
+    text = text.strip()
+    if not text:
+        raise BroadcastProblem("the broadcast has no text")
+    now = now or utcnow()
+    with db.transaction() as session:
+        preview = audience(session, taxonomy, who, text, price)
+        broadcast = Broadcast(author=author[:64], text=text, audience=who.as_json(), created_at=now)
+        session.add(broadcast)
+        session.flush()
+        session.add(AdminAction(actor=author[:64], action="broadcast_draft", detail=f"#{broadcast.id}", created_at=now))
+    return broadcast, preview
+
+
+def confirm(db: Database, taxonomy: Taxonomy, broadcast_id: int, actor: str, now: datetime | None = None) -> int:
+    """Queue the broadcast for its audience as it is now; a second confirmation queues nothing more."""
+    now = now or utcnow()
+    with db.transaction() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise BroadcastProblem(f"there is no broadcast #{broadcast_id}")
+        if broadcast.status != "draft":
+            return 0
+        preview = audience(session, taxonomy, Audience.from_json(broadcast.audience), broadcast.text, 0.0)
+        rows = [
+            {
+                "channel": r.channel,
+                "address": r.address,
+                "text": broadcast.text,
+                "purpose": "alert",
+                "lane": "bulk",
+                "priority": 5,  # after invitations and follow-ups
+                "idempotency_key": f"broadcast:{broadcast.id}:{r.channel}:{r.address}",
+                "status": "queued",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "segments": preview.segments if r.channel == "sms" else 1,
+                "text_hash": text_hash(broadcast.text),
+                "timezone": r.timezone,
+                "maker_id": r.maker_id,
+                "buyer_id": r.buyer_id,
+                "broadcast_id": broadcast.id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in preview.recipients
+        ]
+        table = OutboundMessage.__table__
+        insert = pg_insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
+        for start in range(0, len(rows), 2000):
+            session.execute(
+                insert.on_conflict_do_nothing(index_elements=["idempotency_key"]), rows[start : start + 2000]
+            )
+        broadcast.status = "sending"
+        broadcast.recipients = len(rows)
+        broadcast.confirmed_at = now
+        session.add(
+            AdminAction(
+                actor=actor[:64], action="broadcast_send", detail=f"#{broadcast.id} to {len(rows)}", created_at=now
+            )
+        )
+    return len(rows)
+
+
+@dataclass
+class Report:
+    broadcast: Broadcast
+    by_status: dict[str, int]
+    failures: dict[str, int]
+
+    @property
+    def done(self) -> bool:
+        return not any(self.by_status.get(s, 0) for s in ("queued", "sending", "errored"))
+
+    def as_dict(self) -> dict:
+        b = self.broadcast
+        return {
+            "id": b.id,
+            "status": b.status,
+            "recipients": b.recipients,
+            "text": b.text,
+            "audience": json.loads(b.audience),
+            "messages": self.by_status,
+            "failures": self.failures,
+        }
+
+
+def report(db: Database, broadcast_id: int) -> Report:
+    """Progress while it runs, and the outcome: sent, delivered, failed with reasons."""
+    with db.read() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise BroadcastProblem(f"there is no broadcast #{broadcast_id}")
+        m = OutboundMessage
+        by_status = dict(
+            session.exec(
+                select(m.status, sa.func.count()).where(m.broadcast_id == broadcast_id).group_by(m.status)
+            ).all()
+        )
+        failures = dict(
+            session.exec(
+                select(m.error_code, sa.func.count())
+                .where(m.broadcast_id == broadcast_id, m.status.in_(("failed", "cancelled")))
+                .group_by(m.error_code)
+            ).all()
+        )
+    result = Report(broadcast, by_status, {str(k): v for k, v in failures.items()})
+    if broadcast.status == "sending" and result.done:
+        with db.transaction() as session:
+            session.get(Broadcast, broadcast_id).status = "sent"
+        result.broadcast.status = "sent"
+    return result
+
+
+def recent_broadcast_to(session: Session, phone: str, since: datetime) -> int | None:
+    """The broadcast this maker most recently got, if it is recent: their reply may be meant for it."""
+    m = OutboundMessage
+    return session.exec(
+        select(m.broadcast_id)
+        .where(m.address == phone, m.broadcast_id.is_not(None), m.status.in_(("sent", "delivered")), m.sent_at >= since)
+        .order_by(m.id.desc())
+    ).first()
