@@ -230,3 +230,22 @@ def test_worker_starts_and_stops_on_sigterm(tmp_path):
     out, err = worker.communicate(timeout=30)
     assert worker.returncode == 0, err
     assert "Worker stopped." in out and "Traceback" not in err
+
+
+def test_broadcast_dry_run_then_send_and_stats(run):
+    assert run("makers", "import", "--demo").returncode == 0
+    dry = run("broadcast", "Hospitals need gowns this week: who can sew?", "--capability", "sewing", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would reach" in dry.stdout and "segment" in dry.stdout
+    sent = run("broadcast", "Hospitals need gowns this week: who can sew?", "--capability", "sewing", "--yes",
+               "--json")
+    assert sent.returncode == 0, sent.stderr
+    import json as _json
+
+    preview, report = (_json.loads(line) for line in sent.stdout.strip().splitlines())
+    assert preview["preview"]["recipients"] == report["recipients"] > 0
+    assert report["messages"] == {"queued": report["recipients"]}
+    stats = _json.loads(run("stats", "--json").stdout)
+    assert stats["broadcasts"][0]["recipients"] == report["recipients"]
+    bad = run("broadcast", "hello", "--to", "everyone")
+    assert bad.returncode == 1 and "--to must be one of" in bad.stderr
