@@ -154,6 +154,22 @@ STATS_TEXT = (
     "Messages: {messages}.\nBroadcasts: {broadcasts}."
 )
 STATS_NONE = "n/a"
+ADMIN_REFUSED = "Sorry — that command is for the organisers of this bot."
+ADMIN_MAKER_USAGE = "Say which maker: /{command} +13135550101 or /{command} part of the name."
+ADMIN_MAKER_NONE = "No maker matches “{query}”."
+ADMIN_MAKER_MANY = "{count} makers match: {names}. Be more precise (a phone number always is)."
+ADMIN_ALERTS_OFF = " (alerts off)"
+ADMIN_MAKER_CARD = (
+    "{name}\n{phone} · {zip} · {status}{alerts}\nMakes: {caps}\n"
+    "Invited {invited}, answered {replied}, said yes {yes}, delivered {delivered} ({on_time} on time), "
+    "rated {rating}. Responsiveness {score}."
+)
+ADMIN_PAUSED = "{name} is paused: no job requests until they text RESUME. They were told by SMS."
+ADMIN_ALREADY_PAUSED = "{name} is already paused."
+ADMIN_STOPPED = "{name} has opted out (STOP); only they can come back, by texting START."
+SMS_PAUSED_BY_ORGANISERS = (
+    "makerlink: the organisers paused your listing, so no job requests for now. Text RESUME to come back."
+)
 
 
 def stats_text(figures: dict) -> str:

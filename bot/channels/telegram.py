@@ -114,7 +114,8 @@ def _event(update: Update) -> ChatEvent | None:
         return ChatEvent(**base, text="")
     if text.startswith("/"):
         words = text[1:].split(maxsplit=1)
-        return ChatEvent(**base, command=words[0].split("@", 1)[0].lower() if words else "")
+        command = words[0].split("@", 1)[0].lower() if words else ""
+        return ChatEvent(**base, command=command, args=words[1] if len(words) > 1 else "")
     return ChatEvent(**base, text=text)
 
 

@@ -24,7 +24,7 @@ from bot import outbox, texts
 from bot.locales import LANGUAGES, Catalogue, catalogue
 from bot.models import Buyer, Conversation, Invitation, Maker, Request
 from bot.phones import to_e164
-from bot.services import reminders
+from bot.services import admin_chat, reminders
 from bot.services.requests import (
     invitation_sms_what,
     invite,
@@ -63,6 +63,7 @@ class ChatEvent:
     language_code: str | None = None
     text: str | None = None
     command: str | None = None  # "start", "help", … (without the slash)
+    args: str = ""  # what follows the command: "/maker +13135550101"
     location: tuple[float, float] | None = None
     contact_phone: str | None = None
     callback: str | None = None  # a pressed button's data
@@ -200,6 +201,10 @@ class BuyerChat:
         if e.callback is not None:
             return self.on_button(e.callback)
         if e.command is not None:
+            admin = admin_chat.handle(self.session, self.config.admin_ids, e.user_id, e.command, e.args, self.now)
+            if admin is not None:
+                self.say(admin, purpose="admin")
+                return Answer()
             command = {
                 "start": self.on_start,
                 "help": self.on_help,

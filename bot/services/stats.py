@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.db import Database
 from bot.models import Broadcast, Invitation, Maker, OutboundMessage, Request, as_utc
@@ -13,36 +13,41 @@ from bot.models import Broadcast, Invitation, Maker, OutboundMessage, Request, a
 
 def collect(db: Database) -> dict:
     with db.read() as session:
-        makers = dict(session.exec(select(Maker.status, sa.func.count()).group_by(Maker.status)).all())
-        requests = dict(
-            session.exec(
-                select(Request.status, sa.func.count()).where(Request.status != "draft").group_by(Request.status)
-            ).all()
-        )
-        messages = dict(
-            session.exec(select(OutboundMessage.status, sa.func.count()).group_by(OutboundMessage.status)).all()
-        )
-        invited = session.exec(select(sa.func.count()).select_from(Invitation)).one()
-        answered = session.exec(
-            select(sa.func.count()).select_from(Invitation).where(Invitation.answered_at.is_not(None))
-        ).one()
-        first_answers = session.exec(
-            select(Request.created_at, sa.func.min(Invitation.answered_at))
-            .join(Invitation, Invitation.request_id == Request.id)
-            .where(Invitation.answered_at.is_not(None))
-            .group_by(Request.id, Request.created_at)
+        return collect_in(session)
+
+
+def collect_in(session: Session) -> dict:
+    """The figures, read in the caller's session."""
+    makers = dict(session.exec(select(Maker.status, sa.func.count()).group_by(Maker.status)).all())
+    requests = dict(
+        session.exec(
+            select(Request.status, sa.func.count()).where(Request.status != "draft").group_by(Request.status)
         ).all()
-        broadcasts = session.exec(select(Broadcast).order_by(Broadcast.id.desc()).limit(10)).all()
-        outcome = {
-            b_id: dict(counts)
-            for b_id, counts in _by_broadcast(
-                session.exec(
-                    select(OutboundMessage.broadcast_id, OutboundMessage.status, sa.func.count())
-                    .where(OutboundMessage.broadcast_id.in_([b.id for b in broadcasts]))
-                    .group_by(OutboundMessage.broadcast_id, OutboundMessage.status)
-                ).all()
-            ).items()
-        }
+    )
+    messages = dict(
+        session.exec(select(OutboundMessage.status, sa.func.count()).group_by(OutboundMessage.status)).all()
+    )
+    invited = session.exec(select(sa.func.count()).select_from(Invitation)).one()
+    answered = session.exec(
+        select(sa.func.count()).select_from(Invitation).where(Invitation.answered_at.is_not(None))
+    ).one()
+    first_answers = session.exec(
+        select(Request.created_at, sa.func.min(Invitation.answered_at))
+        .join(Invitation, Invitation.request_id == Request.id)
+        .where(Invitation.answered_at.is_not(None))
+        .group_by(Request.id, Request.created_at)
+    ).all()
+    broadcasts = session.exec(select(Broadcast).order_by(Broadcast.id.desc()).limit(10)).all()
+    outcome = {
+        b_id: dict(counts)
+        for b_id, counts in _by_broadcast(
+            session.exec(
+                select(OutboundMessage.broadcast_id, OutboundMessage.status, sa.func.count())
+                .where(OutboundMessage.broadcast_id.in_([b.id for b in broadcasts]))
+                .group_by(OutboundMessage.broadcast_id, OutboundMessage.status)
+            ).all()
+        ).items()
+    }
     waits = [(as_utc(answered_at) - as_utc(created)).total_seconds() / 60 for created, answered_at in first_answers]
     return {
         "makers": {status: makers.get(status, 0) for status in ("active", "paused", "stopped")},
