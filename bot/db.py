@@ -16,6 +16,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session
 
@@ -131,3 +133,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_skipping_conflicts(session: Session, table: sa.Table, *unique: str):
+    """INSERT … ON CONFLICT (unique columns) DO NOTHING, in the dialect the session is bound to.
+
+    Add `.values(…)` (or execute it with a list of rows) and `.returning(…)` as needed.
+    """
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=list(unique))

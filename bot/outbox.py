@@ -25,12 +25,10 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot import texts
-from bot.db import Database
+from bot.db import Database, insert_skipping_conflicts
 from bot.models import LANES, Buyer, ChannelPace, Maker, OptOut, OutboundMessage, as_utc, utcnow
 from bot.segments import count_segments
 
@@ -139,8 +137,7 @@ def enqueue(
         "updated_at": now,
     }
     table = OutboundMessage.__table__
-    insert = pg_insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
-    session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    session.execute(insert_skipping_conflicts(session, table, "idempotency_key").values(**values))
     return session.exec(
         select(OutboundMessage).where(OutboundMessage.idempotency_key == values["idempotency_key"])
     ).one()
@@ -373,8 +370,7 @@ class Dispatcher:
         """The channel's next free slot, locked for this transaction (SQLite: the write lock already is)."""
         table = ChannelPace.__table__
         postgres = session.get_bind().dialect.name == "postgresql"
-        insert = pg_insert(table) if postgres else sqlite_insert(table)
-        session.execute(insert.values(channel=channel, next_at=0.0).on_conflict_do_nothing(index_elements=["channel"]))
+        session.execute(insert_skipping_conflicts(session, table, "channel").values(channel=channel, next_at=0.0))
         query = sa.select(table.c.next_at).where(table.c.channel == channel)
         if postgres:
             query = query.with_for_update()

@@ -15,8 +15,6 @@ from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
@@ -24,8 +22,9 @@ from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 
 from bot import outbox, texts
+from bot.channels.inbound import BodyTooLarge, read_capped, record_inbound
 from bot.db import Database
-from bot.models import InboundMessage, OutboundMessage, utcnow
+from bot.models import OutboundMessage, utcnow
 from bot.phones import masked
 from bot.services import reminders, sms_inbox
 from matching.taxonomy import Taxonomy
@@ -35,24 +34,6 @@ MAX_BODY_BYTES = 64 * 1024  # an SMS is at most 1,600 characters; Twilio's whole
 MAX_TEXT = 5000
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 log = logging.getLogger(__name__)
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_capped(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, refusing early (by Content-Length) or while streaming anything over `limit`."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _field(form: ImmutableMultiDict, *names: str, limit: int) -> str:
@@ -114,7 +95,7 @@ class TwilioWebhooks:
 
     async def _form(self, request: Request) -> ImmutableMultiDict | Response:
         try:
-            body = await read_capped(request)
+            body = await read_capped(request, MAX_BODY_BYTES)
         except BodyTooLarge:
             log.warning("twilio: refused a %s post over %s bytes", request.url.path, MAX_BODY_BYTES)
             return PlainTextResponse("Request body too large.", status_code=413)
@@ -147,32 +128,12 @@ class TwilioWebhooks:
             self.on_enqueued()
         return Response(EMPTY_TWIML, media_type="text/xml")
 
-    def _insert_inbound(self, session, sid: str, sender: str, text: str, status: str, error: str | None) -> bool:
-        table = InboundMessage.__table__
-        insert = pg_insert(table) if self.db.engine.dialect.name == "postgresql" else sqlite_insert(table)
-        values = {
-            "channel": CHANNEL,
-            "provider_id": sid,
-            "sender": sender,
-            "text": text,
-            "status": status,
-            "error": error,
-            "received_at": self.clock(),
-        }
-        statement = (
-            insert.values(**values)
-            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-            .returning(table.c.id)
-        )
-        # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT … RETURNING.
-        return session.execute(statement).scalar_one_or_none() is not None
-
     def _receive(self, sid: str, sender: str, text: str, opt_out_type: str | None) -> bool:
         """Record and act on one SMS; False when Twilio sent it before (nothing done twice)."""
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                if not self._insert_inbound(session, sid, sender, text, "processed", None):
+                if not record_inbound(session, CHANNEL, sid, sender, text, "processed", None, self.clock()):
                     log.info("twilio: SMS %s from %s seen before; ignored", sid, masked(sender))
                     return False
                 sms_inbox.handle_sms(
@@ -195,7 +156,9 @@ class TwilioWebhooks:
             # A bug or an odd message: keep the message, tell the sender, never answer Twilio with a 500.
             log.exception("twilio: SMS %s from %s could not be handled", sid, masked(sender))
             with self.db.transaction() as session:
-                if not self._insert_inbound(session, sid, sender, text, "failed", type(error).__name__):
+                if not record_inbound(
+                    session, CHANNEL, sid, sender, text, "failed", type(error).__name__, self.clock()
+                ):
                     return False
                 outbox.enqueue(
                     session,

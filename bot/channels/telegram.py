@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import (
@@ -38,10 +36,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot import outbox, texts
-from bot.channels.sms import BodyTooLarge, read_capped
+from bot.channels.inbound import BodyTooLarge, read_capped, record_inbound
 from bot.config import Settings
 from bot.db import Database
-from bot.models import InboundMessage, utcnow
+from bot.models import utcnow
 from bot.outbox import Outgoing, SendError, SendResult
 from bot.phones import masked
 from bot.services.buyers import SHARE_CONTACT, SHARE_LOCATION, ChatConfig, ChatEvent, handle_chat
@@ -176,30 +174,14 @@ class TelegramChannel:
                 await asyncio.sleep(0.2 * 2**attempt)
         return None
 
-    def _record(self, session, update_id: int, sender: str, text: str, status: str, error: str | None) -> bool:
-        table = InboundMessage.__table__
-        insert = pg_insert(table) if self.db.engine.dialect.name == "postgresql" else sqlite_insert(table)
-        statement = (
-            insert.values(
-                channel=CHANNEL,
-                provider_id=str(update_id),
-                sender=sender,
-                text=text[:5000],
-                status=status,
-                error=error,
-                received_at=self.clock(),
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-            .returning(table.c.id)
-        )
-        return session.execute(statement).scalar_one_or_none() is not None
-
     def _receive(self, update_id: int, event: ChatEvent):
         what = (event.text or event.callback or (f"/{event.command}" if event.command else "")).replace("\x00", "")
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                if not self._record(session, update_id, str(event.user_id), what, "processed", None):
+                if not record_inbound(
+                    session, CHANNEL, str(update_id), str(event.user_id), what, "processed", None, now
+                ):
                     log.info("telegram: update %s seen before; ignored", update_id)
                     return None
                 return handle_chat(session, self.taxonomy, self.directory, self.config, event, now)
@@ -208,7 +190,9 @@ class TelegramChannel:
         except Exception as error:
             log.exception("telegram: update %s from %s could not be handled", update_id, masked(event.user_id))
             with self.db.transaction() as session:
-                if self._record(session, update_id, str(event.user_id), what, "failed", type(error).__name__):
+                if record_inbound(
+                    session, CHANNEL, str(update_id), str(event.user_id), what, "failed", type(error).__name__, now
+                ):
                     outbox.enqueue(
                         session,
                         channel=CHANNEL,
@@ -233,7 +217,16 @@ class TelegramChannel:
         if not addressed:
             return
         with self.db.transaction() as session:
-            if self._record(session, update.update_id, str(update.effective_chat.id), message.text, "processed", None):
+            if record_inbound(
+                session,
+                CHANNEL,
+                str(update.update_id),
+                str(update.effective_chat.id),
+                message.text,
+                "processed",
+                None,
+                self.clock(),
+            ):
                 outbox.enqueue(
                     session,
                     channel=CHANNEL,

@@ -13,11 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from bot.db import Database
+from bot.db import Database, insert_skipping_conflicts
 from bot.models import AdminAction, Broadcast, Buyer, Maker, MakerCapability, OptOut, OutboundMessage, utcnow
 from bot.outbox import text_hash
 from bot.segments import count_segments
@@ -198,11 +196,9 @@ def confirm(db: Database, taxonomy: Taxonomy, broadcast_id: int, actor: str, now
             for r in preview.recipients
         ]
         table = OutboundMessage.__table__
-        insert = pg_insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
+        insert = insert_skipping_conflicts(session, table, "idempotency_key")
         for start in range(0, len(rows), 2000):
-            session.execute(
-                insert.on_conflict_do_nothing(index_elements=["idempotency_key"]), rows[start : start + 2000]
-            )
+            session.execute(insert, rows[start : start + 2000])
         broadcast.status = "sending"
         broadcast.recipients = len(rows)
         broadcast.confirmed_at = now

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot import outbox, texts
+from bot.db import insert_skipping_conflicts
 from bot.locales import LANGUAGES, Catalogue, catalogue
 from bot.models import Buyer, Conversation, Invitation, Maker, Request
 from bot.phones import to_e164
@@ -112,9 +111,9 @@ class BuyerChat:
     def _buyer(self) -> Buyer:
         e = self.event
         table = Buyer.__table__
-        postgres = self.session.get_bind().dialect.name == "postgresql"
+        postgres = self.session.get_bind().dialect.name == "postgresql"  # for the row lock below
         language = (e.language_code or "en").split("-")[0].lower()
-        insert = (pg_insert if postgres else sqlite_insert)(table).values(
+        insert = insert_skipping_conflicts(self.session, table, "telegram_user_id").values(
             channel=e.channel,
             telegram_user_id=e.user_id,
             chat_id=e.chat_id,
@@ -127,7 +126,7 @@ class BuyerChat:
         )
         # Two first updates of one buyer may arrive at once: one creates the row, the other finds it. The row
         # lock then serialises everything one buyer does across web processes (SQLite: the write lock does).
-        self.session.execute(insert.on_conflict_do_nothing(index_elements=["telegram_user_id"]))
+        self.session.execute(insert)
         query = select(Buyer).where(Buyer.telegram_user_id == e.user_id)
         buyer = self.session.exec(query.with_for_update() if postgres else query).one()
         # Names and handles change; a buyer who writes again has evidently unblocked the bot.

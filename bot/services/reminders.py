@@ -15,12 +15,10 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot import outbox, texts
-from bot.db import Database
+from bot.db import Database, insert_skipping_conflicts
 from bot.locales import catalogue
 from bot.models import Buyer, Invitation, Maker, OutboundMessage, Reminder, Request, as_utc
 from matching import geo
@@ -67,8 +65,7 @@ class FollowUpPolicy:
 def schedule(session: Session, kind: str, target_id: int, due_at: datetime, now: datetime, key: str | None = None):
     """Add a pending reminder; the same key twice is one reminder."""
     table = Reminder.__table__
-    postgres = session.get_bind().dialect.name == "postgresql"
-    insert = (pg_insert if postgres else sqlite_insert)(table).values(
+    insert = insert_skipping_conflicts(session, table, "key").values(
         key=(key or f"{kind}:{target_id}")[:120],
         kind=kind,
         target_id=target_id,
@@ -76,7 +73,7 @@ def schedule(session: Session, kind: str, target_id: int, due_at: datetime, now:
         status="pending",
         created_at=now,
     )
-    session.execute(insert.on_conflict_do_nothing(index_elements=["key"]))
+    session.execute(insert)
 
 
 def cancel(session: Session, kinds: tuple[str, ...], target_id: int, reason: str) -> None:

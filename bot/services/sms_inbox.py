@@ -14,11 +14,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot import outbox, texts
+from bot.db import insert_skipping_conflicts
 from bot.locales import catalogue
 from bot.models import (
     OPEN_INVITATION_STATUSES,
@@ -695,10 +694,8 @@ def handle_sms(
 def record_opt_out(session: Session, address: str, reason: str, now: datetime) -> None:
     """Remember an SMS opt-out; a second one for the same number (a webhook racing a 21610) is a no-op."""
     table = OptOut.__table__
-    postgres = session.get_bind().dialect.name == "postgresql"
-    insert = pg_insert(table) if postgres else sqlite_insert(table)
     values = {"channel": CHANNEL, "address": address, "reason": reason[:64], "created_at": now}
-    session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["channel", "address"]))
+    session.execute(insert_skipping_conflicts(session, table, "channel", "address").values(**values))
 
 
 def mark_unreachable(session: Session, channel: str, address: str, code: str | None) -> None:
