@@ -82,8 +82,6 @@ def make_ticker(runtime: Runtime, directory: makers.DirectoryCache | None = None
         runtime.db,
         reminders.FollowUpPolicy.from_settings(settings),
         directory.get,
-        max_invites=settings.max_invites,
-        admin_ids=tuple(settings.admin_telegram_ids),
         owner=owner,
     )
 

@@ -140,6 +140,9 @@ BROADCAST_PREVIEW = (
     "Broadcast #{id} would reach {count} people ({channels}).\n"
     "Left out: {excluded}.\nEach SMS: {segments} segment(s); estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
 )
+BROADCAST_BAD_AUDIENCE = "--to must be one of {choices}"
+BROADCAST_NO_TEXT = "the broadcast has no text"
+BROADCAST_UNKNOWN = "there is no broadcast #{id}"
 BROADCAST_CONFIRM = "Send it to {count} people?"
 BROADCAST_NOT_SENT = "Not sent."
 BROADCAST_QUEUED = "Broadcast #{id} queued for {count} people; `makerlink serve` or `makerlink worker` sends it."
@@ -193,6 +196,8 @@ REASON_ALERTS_OFF = "the recipient turned alerts off"
 REASON_LOOP_GUARD = "more than {limit} identical texts to this recipient within {minutes} minutes"
 REASON_TIMEOUT = "the provider did not answer in time"
 REASON_SENDER_BUG = "unexpected {error} in the sender"
+REASON_BAD_CHAT = "not a Telegram chat id"
+REASON_SLOW_DOWN = "Telegram asked to slow down"
 REASON_REQUEST_CLOSED = "the request closed before the invitation went out"
 REASON_PROVIDER_STATUS = "the provider reported the message {status}"
 

@@ -294,7 +294,7 @@ class TelegramSender:
         try:
             chat_id = int(message.address)
         except ValueError:
-            raise SendError("not a Telegram chat id", retryable=False, code="bad_address") from None
+            raise SendError(texts.REASON_BAD_CHAT, retryable=False, code="bad_address") from None
         try:
             text = message.text if len(message.text) <= MAX_MESSAGE else message.text[: MAX_MESSAGE - 1] + "…"
             sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=_markup(message.buttons))
@@ -303,7 +303,7 @@ class TelegramSender:
                 warnings.simplefilter("ignore")
                 retry = error.retry_after
             seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
-            raise SendError("Telegram asked to slow down", retryable=True, code="429", retry_after=seconds) from None
+            raise SendError(texts.REASON_SLOW_DOWN, retryable=True, code="429", retry_after=seconds) from None
         except Forbidden as error:
             # "bot was blocked by the user", "user is deactivated", "bot was kicked": nobody to send to any more.
             raise SendError(error.message[:200], retryable=False, code="403", recipient_gone=True) from None

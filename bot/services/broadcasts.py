@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot import texts
 from bot.db import Database, insert_skipping_conflicts
 from bot.models import AdminAction, Broadcast, Buyer, Maker, MakerCapability, OptOut, OutboundMessage, utcnow
 from bot.outbox import text_hash
@@ -104,12 +105,12 @@ def _capable(session: Session, taxonomy: Taxonomy, capability: str) -> set[int]:
 def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, price_per_segment: float) -> Preview:
     """Everyone the broadcast would reach, once each, and who is left out and why."""
     if who.to not in AUDIENCES:
-        raise BroadcastProblem(f"--to must be one of {', '.join(AUDIENCES)}")
+        raise BroadcastProblem(texts.BROADCAST_BAD_AUDIENCE.format(choices=", ".join(AUDIENCES)))
     place = None
     if who.zip:
         place = geo.lookup_zip(who.zip)
         if place is None:
-            raise BroadcastProblem(f"“{who.zip}” is not a known US ZIP code")
+            raise BroadcastProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=who.zip).rstrip("."))
     preview = Preview(recipients=[])
     seen: set[tuple[str, str]] = set()
     if who.to in ("makers", "all"):
@@ -151,7 +152,7 @@ def create(db: Database, taxonomy: Taxonomy, text: str, who: Audience, author: s
     """A draft broadcast and its preview; nothing is queued until `confirm`."""
     text = text.strip()
     if not text:
-        raise BroadcastProblem("the broadcast has no text")
+        raise BroadcastProblem(texts.BROADCAST_NO_TEXT)
     now = now or utcnow()
     with db.transaction() as session:
         preview = audience(session, taxonomy, who, text, price)
@@ -168,7 +169,7 @@ def confirm(db: Database, taxonomy: Taxonomy, broadcast_id: int, actor: str, now
     with db.transaction() as session:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
-            raise BroadcastProblem(f"there is no broadcast #{broadcast_id}")
+            raise BroadcastProblem(texts.BROADCAST_UNKNOWN.format(id=broadcast_id))
         if broadcast.status != "draft":
             return 0
         preview = audience(session, taxonomy, Audience.from_json(broadcast.audience), broadcast.text, 0.0)
@@ -238,7 +239,7 @@ def report(db: Database, broadcast_id: int) -> Report:
     with db.read() as session:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
-            raise BroadcastProblem(f"there is no broadcast #{broadcast_id}")
+            raise BroadcastProblem(texts.BROADCAST_UNKNOWN.format(id=broadcast_id))
         m = OutboundMessage
         by_status = dict(
             session.exec(

@@ -985,6 +985,36 @@ def record_delivery(
         request.updated_at = now
 
 
+def notify(
+    session: Session,
+    request: Request,
+    purpose: str,
+    key: str,
+    text: Callable[[Catalogue], str],
+    buttons: Callable[[Catalogue], Buttons] | None,
+    now: datetime,
+) -> bool:
+    """Tell a request's buyer something in their chat and language: `text(t)` and `buttons(t)` get the buyer's
+    catalogue. False when there is nobody to tell (requests opened from the CLI have no buyer)."""
+    buyer = session.get(Buyer, request.buyer_id) if request.buyer_id else None
+    if buyer is None or buyer.chat_id is None:
+        return False
+    t = catalogue(buyer.language)
+    outbox.enqueue(
+        session,
+        channel=buyer.channel,
+        address=str(buyer.chat_id),
+        text=text(t),
+        purpose=purpose,
+        key=key,
+        buttons=buttons(t) if buttons else None,
+        buyer_id=buyer.id,
+        request_id=request.id,
+        now=now,
+    )
+    return True
+
+
 def nobody_left(session: Session, request: Request) -> bool:
     """An open request with no maker still to answer or to be chosen: the buyer should hear what next."""
     if request.status != "open":

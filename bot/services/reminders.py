@@ -19,8 +19,7 @@ from sqlmodel import Session, select
 
 from bot import outbox, texts
 from bot.db import Database, insert_skipping_conflicts
-from bot.locales import catalogue
-from bot.models import Buyer, Invitation, Maker, OutboundMessage, Reminder, Request, as_utc
+from bot.models import Invitation, Maker, OutboundMessage, Reminder, Request, as_utc
 from matching import geo
 from matching.directory import Directory
 
@@ -152,8 +151,6 @@ class Context:
     now: datetime
     policy: FollowUpPolicy
     directory: Callable[[], Directory]
-    max_invites: int
-    admin_ids: tuple[int, ...]
     event: str  # unique per firing: makes the messages idempotent
 
 
@@ -191,23 +188,9 @@ def _sms(ctx: Context, maker: Maker, text: str, purpose: str, request: Request |
 
 
 def _chat(ctx: Context, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> bool:
-    buyer = ctx.session.get(Buyer, request.buyer_id) if request.buyer_id else None
-    if buyer is None or buyer.chat_id is None:
-        return False
-    t = catalogue(buyer.language)
-    outbox.enqueue(
-        ctx.session,
-        channel=buyer.channel,
-        address=str(buyer.chat_id),
-        text=text(t),
-        purpose=purpose,
-        key=f"{purpose}:{ctx.event}",
-        buttons=buttons(t) if buttons else None,
-        buyer_id=buyer.id,
-        request_id=request.id,
-        now=ctx.now,
-    )
-    return True
+    from bot.services.buyers import notify
+
+    return notify(ctx.session, request, purpose, f"{purpose}:{ctx.event}", text, buttons, ctx.now)
 
 
 def _lock(ctx: Context, request: Request) -> None:
@@ -314,10 +297,11 @@ def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
     return f"nudged the buyer about {len(quoted)} answers"
 
 
-def _close(ctx: Context, request: Request, status: str, maker_text: str, purpose: str) -> None:
+def _close(ctx: Context, request: Request, purpose: str, buyer_purpose: str, buyer_text: Callable) -> None:
+    """Expire the request: makers who answered are told, the buyer is offered to reopen it."""
     from bot.services.requests import withdraw_invitations
 
-    request.status = status
+    request.status = "expired"
     request.updated_at = ctx.now
     reached = withdraw_invitations(ctx.session, request, ctx.now)
     rows = ctx.session.exec(
@@ -330,7 +314,8 @@ def _close(ctx: Context, request: Request, status: str, maker_text: str, purpose
         invitation.status = "lost" if answered else "expired"
         invitation.updated_at = ctx.now
         if answered and maker.id in reached:  # the silent ones are not thanked "for answering"
-            _sms(ctx, maker, maker_text.format(code=request.code), f"{purpose}:{maker.id}", request)
+            _sms(ctx, maker, texts.SMS_REQUEST_CLOSED.format(code=request.code), f"{purpose}:{maker.id}", request)
+    _chat(ctx, request, buyer_purpose, buyer_text, lambda t: [[(t.BUTTON_REOPEN, f"reopen:{request.id}")]])
 
 
 def fire_request_quiet(ctx: Context, reminder: Reminder) -> str:
@@ -343,14 +328,7 @@ def fire_request_quiet(ctx: Context, reminder: Reminder) -> str:
     ).first()
     if quoted is None:
         raise Skip("no answer is waiting")
-    _close(ctx, request, "expired", texts.SMS_REQUEST_CLOSED, "closed")
-    _chat(
-        ctx,
-        request,
-        "request_quiet",
-        lambda t: t.BUYER_REQUEST_QUIET.format(code=request.code),
-        lambda t: [[(t.BUTTON_REOPEN, f"reopen:{request.id}")]],
-    )
+    _close(ctx, request, "closed", "request_quiet", lambda t: t.BUYER_REQUEST_QUIET.format(code=request.code))
     return "closed for lack of a choice"
 
 
@@ -361,14 +339,7 @@ def fire_request_expire(ctx: Context, reminder: Reminder) -> str:
         raise Skip("the request is not open")
     if request.quantity_committed:
         raise Skip("part of it is on order; the check-ins follow that")
-    _close(ctx, request, "expired", texts.SMS_REQUEST_CLOSED, "expired")
-    _chat(
-        ctx,
-        request,
-        "request_expired",
-        lambda t: t.BUYER_REQUEST_EXPIRED.format(code=request.code),
-        lambda t: [[(t.BUTTON_REOPEN, f"reopen:{request.id}")]],
-    )
+    _close(ctx, request, "expired", "request_expired", lambda t: t.BUYER_REQUEST_EXPIRED.format(code=request.code))
     return "expired"
 
 
@@ -489,8 +460,6 @@ class Ticker:
     db: Database
     policy: FollowUpPolicy
     directory: Callable[[], Directory]
-    max_invites: int = 5
-    admin_ids: tuple[int, ...] = ()
     owner: str = "ticker"
     lease: timedelta = timedelta(minutes=2)
     batch: int = 200
@@ -532,8 +501,6 @@ class Ticker:
                     now,
                     self.policy,
                     self.directory,
-                    self.max_invites,
-                    self.admin_ids,
                     event=f"reminder{reminder.id}",
                 )
                 try:

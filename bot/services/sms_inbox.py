@@ -18,10 +18,8 @@ from sqlmodel import Session, select
 
 from bot import outbox, texts
 from bot.db import insert_skipping_conflicts
-from bot.locales import catalogue
 from bot.models import (
     OPEN_INVITATION_STATUSES,
-    Buyer,
     Conversation,
     Invitation,
     Maker,
@@ -34,7 +32,7 @@ from bot.models import (
 from bot.services import makers as maker_service
 from bot.services import reminders
 from bot.services.broadcasts import recent_broadcast_to
-from bot.services.buyers import next_steps, nobody_left, quote_line, record_delivery, uncovered_text
+from bot.services.buyers import next_steps, nobody_left, notify, quote_line, record_delivery, uncovered_text
 from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -98,26 +96,8 @@ class Inbox:
         )
 
     def tell_buyer(self, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> None:
-        """Relay to the buyer in their chat, in their language: `text(t)` and `buttons(t)` get the buyer's
-        catalogue. Requests opened from the CLI have no buyer to tell."""
-        if request.buyer_id is None:
-            return
-        buyer = self.session.get(Buyer, request.buyer_id)
-        if buyer is None or buyer.chat_id is None:
-            return
-        t = catalogue(buyer.language)
-        outbox.enqueue(
-            self.session,
-            channel=buyer.channel,
-            address=str(buyer.chat_id),
-            text=text(t),
-            purpose=purpose,
-            key=f"{purpose}:{self.message_id}",
-            buttons=buttons(t) if buttons else None,
-            buyer_id=buyer.id,
-            request_id=request.id,
-            now=self.now,
-        )
+        """Relay to the buyer in their chat and language (see buyers.notify)."""
+        notify(self.session, request, purpose, f"{purpose}:{self.message_id}", text, buttons, self.now)
 
     # ── conversation state ──
 

@@ -31,7 +31,7 @@ class World:
         self.db = db
         self.now = T0
         self.cache = maker_service.DirectoryCache(db, TAXONOMY)
-        self.ticker = Ticker(db, POLICY, lambda: self.cache.get(self.now), max_invites=3, admin_ids=(999,))
+        self.ticker = Ticker(db, POLICY, lambda: self.cache.get(self.now))
 
     def buyer(self, **kw):
         event = ChatEvent(
