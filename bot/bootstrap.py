@@ -12,10 +12,11 @@ from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.models import utcnow
 from bot.outbox import ChannelPolicy, Dispatcher, Sender, parse_quiet_hours
-from bot.services import buyers, makers, reminders, sms_inbox
+from bot.services import broadcasts, buyers, makers, reminders, sms_inbox
 from matching.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
+PROGRESS_SECONDS = 5.0
 
 
 @dataclass
@@ -72,6 +73,7 @@ def chat_config(settings: Settings) -> buyers.ChatConfig:
         admin_ids=tuple(settings.admin_telegram_ids),
         timezone=settings.timezone,
         followups=reminders.FollowUpPolicy.from_settings(settings),
+        sms_price_per_segment=settings.sms_price_per_segment,
     )
 
 
@@ -108,6 +110,22 @@ def make_scheduler(runtime: Runtime, ticker: reminders.Ticker):
         except Exception:
             log.exception("reminders: the tick failed; the next one retries")
 
+    async def progress() -> None:
+        try:
+            await asyncio.to_thread(broadcasts.refresh_progress, runtime.db)
+        except Exception:
+            log.exception("broadcasts: updating the progress lines failed; the next run retries")
+
+    # The organisers' progress line of a running broadcast is edited at most this often.
+    scheduler.add_job(
+        progress,
+        "interval",
+        seconds=min(PROGRESS_SECONDS, runtime.settings.reminder_tick_seconds),
+        id="broadcast-progress",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     scheduler.add_job(
         tick,
         "interval",

@@ -185,6 +185,8 @@ class OutboundMessage(SQLModel, table=True):
     buyer_id: int | None = Field(default=None, foreign_key="buyer.id", index=True, ondelete="SET NULL")
     request_id: int | None = Field(default=None, foreign_key="request.id", index=True, ondelete="SET NULL")
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True, ondelete="SET NULL")
+    # An edit of a message already sent (Telegram: edit_message_text), e.g. a broadcast's progress line.
+    edit_of: int | None = Field(default=None, foreign_key="outbound_message.id", index=True, ondelete="SET NULL")
     text: str = Field(sa_type=sa.Text)
     buttons: str | None = Field(default=None, sa_type=sa.Text)  # JSON rows of [label, callback data]
     purpose: str = Field(max_length=32)  # invitation, reply, alert, reminder, introduction…

@@ -44,6 +44,12 @@ class Outgoing:
     buttons: list[list[tuple[str, str]]] | None  # rows of (label, callback data)
     purpose: str
     attempt: int  # 1 for the first try
+    # Set when this message replaces the text of one already sent: that message's provider id. A channel
+    # that cannot edit sends the text as a new message.
+    edit_of: str | None = None
+    # Set when an earlier attempt may have gone out unrecorded (its process died mid-send, or the provider did
+    # not answer in time): when it started. A sender with `find_sent` looks before sending again.
+    uncertain_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -73,13 +79,22 @@ class SendError(Exception):
 
 
 class Sender(Protocol):
-    """What the dispatcher needs from a channel."""
+    """What the dispatcher needs from a channel.
+
+    A sender may also have `async def find_sent(message) -> SendResult | None`: the provider's record of this
+    message if an earlier, unrecorded attempt did send it (Twilio: its message list). The dispatcher asks it
+    before retrying an uncertain attempt, so a crash between the provider's answer and our record does not
+    send the message twice.
+    """
 
     channel: str
 
     async def send(self, message: Outgoing) -> SendResult: ...
 
     async def aclose(self) -> None: ...
+
+
+UNCERTAIN_CODES = ("timeout", "lookup_failed")  # errors after which the provider may have the message anyway
 
 
 # ── enqueue: called by services inside their own transaction ──
@@ -109,6 +124,8 @@ def enqueue(
     request_id: int | None = None,
     timezone: str | None = None,
     not_before: datetime | None = None,
+    edit_of: int | None = None,
+    broadcast_id: int | None = None,
     now: datetime | None = None,
 ) -> OutboundMessage:
     """Queue one message in the caller's transaction; the same `key` twice yields one message."""
@@ -133,6 +150,8 @@ def enqueue(
         "maker_id": maker_id,
         "buyer_id": buyer_id,
         "request_id": request_id,
+        "edit_of": edit_of,
+        "broadcast_id": broadcast_id,
         "created_at": now,
         "updated_at": now,
     }
@@ -330,6 +349,7 @@ class Dispatcher:
                     break
                 # A whole batch was held or cancelled: look again, so it cannot hide what is due behind it.
                 session.flush()
+            edited = _edited_provider_ids(session, rows)
             claimed: list[_Claimed] = []
             used = 0.0
             next_slot = slot if slot is not None else time_now()
@@ -339,7 +359,8 @@ class Dispatcher:
                     break
                 used += units
                 wait = max(0.0, next_slot - time_now())
-                claimed.append(_Claimed(_outgoing(row), next_slot, units, time_now() + self.lease_seconds + wait))
+                lease = time_now() + self.lease_seconds + wait
+                claimed.append(_Claimed(_outgoing(row, edited), next_slot, units, lease))
                 if policy.per_second:
                     next_slot += units / policy.per_second
             if not claimed:
@@ -519,6 +540,16 @@ class Dispatcher:
     async def _send(self, sender: Sender, outgoing: Outgoing) -> SendResult:
         try:
             async with asyncio.timeout(self.send_timeout):
+                find_sent = getattr(sender, "find_sent", None)
+                if outgoing.uncertain_since is not None and find_sent is not None:
+                    try:
+                        found = await find_sent(outgoing)
+                    except Exception:
+                        log.warning("outbox: could not check whether message %s went out already", outgoing.id)
+                        raise SendError(texts.REASON_LOOKUP_FAILED, retryable=True, code="lookup_failed") from None
+                    if found is not None:
+                        log.info("outbox: message %s had gone out before; recorded, not sent again", outgoing.id)
+                        return found
                 return await sender.send(outgoing)
         except SendError:
             raise
@@ -717,7 +748,17 @@ def _interleave(batch: list[_Claimed]) -> list[_Claimed]:
     ]
 
 
-def _outgoing(row: OutboundMessage) -> Outgoing:
+def _edited_provider_ids(session: Session, rows: Sequence[OutboundMessage]) -> dict[int, str]:
+    """The provider ids of the messages that `rows` edit, where those were sent."""
+    wanted = {row.edit_of for row in rows if row.edit_of is not None}
+    if not wanted:
+        return {}
+    m = OutboundMessage
+    found = session.exec(select(m.id, m.provider_id).where(m.id.in_(wanted), m.provider_id.is_not(None))).all()
+    return {message_id: provider_id for message_id, provider_id in found}
+
+
+def _outgoing(row: OutboundMessage, edited: Mapping[int, str] | None = None) -> Outgoing:
     buttons = None
     if row.buttons:
         buttons = [[(label, data) for label, data in line] for line in json.loads(row.buttons)]
@@ -729,7 +770,14 @@ def _outgoing(row: OutboundMessage) -> Outgoing:
         buttons=buttons,
         purpose=row.purpose,
         attempt=row.attempts + 1,
+        edit_of=(edited or {}).get(row.edit_of) if row.edit_of is not None else None,
+        uncertain_since=as_utc(row.updated_at) if _uncertain(row) else None,
     )
+
+
+def _uncertain(row: OutboundMessage) -> bool:
+    """Claimed back from a dead sender (still "sending"), or after an error that leaves the outcome open."""
+    return row.status == "sending" or (row.status == "errored" and row.error_code in UNCERTAIN_CODES)
 
 
 def _take(items: list) -> list:

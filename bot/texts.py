@@ -148,6 +148,58 @@ BROADCAST_NOT_SENT = "Not sent."
 BROADCAST_QUEUED = "Broadcast #{id} queued for {count} people; `makerlink serve` or `makerlink worker` sends it."
 BROADCAST_PROGRESS = "Sending"
 BROADCAST_REPORT = "Broadcast #{id}: {messages}. Failures: {failures}."
+# The guided /broadcast in the organisers' chat.
+ADMIN_BC_ASK_TO = "📣 New broadcast. Who should get it?"
+ADMIN_BC_ASK_CAPABILITY = (
+    "Only makers who can do something? Send it in a few words (e.g. sewing, 3D printing), or tap Any maker."
+)
+ADMIN_BC_ASK_ZIP = (
+    "Only people near a ZIP? Send the ZIP, with a radius in miles if you like (48201 25), or tap Anywhere."
+)
+ADMIN_BC_BAD_ZIP = (
+    "“{text}” is not a ZIP I know. Send a 5-digit ZIP such as 48201 (and a radius: 48201 25), or tap Anywhere."
+)
+ADMIN_BC_ASK_TEXT = "Now send the text of the alert, exactly as people should get it."
+ADMIN_BC_PREVIEW = (
+    "Broadcast #{id} to {who}:\n“{text}”\n\n"
+    "Reaches {count} people ({channels}). Left out: {excluded}.\n"
+    "Each SMS: {segments} segment(s), estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
+)
+ADMIN_BC_NOBODY = "Broadcast #{id} would reach nobody ({excluded} left out). Nothing was sent; /broadcast to try again."
+ADMIN_BC_SENDING = "📣 Broadcast #{id}: queued for {count} people. Progress shows here."
+ADMIN_BC_PROGRESS = "📣 Broadcast #{id} to {count} people: {done} of {count} handled — {sent} sent, {failed} not sent."
+ADMIN_BC_FINISHED = (
+    "📣 Broadcast #{id} done: {sent} of {count} sent ({delivered} confirmed delivered), {failed} not sent{reasons}."
+)
+ADMIN_BC_CANCELLED = "Broadcast cancelled; nothing was sent."
+ADMIN_BC_ALREADY = "Broadcast #{id} has already been sent."
+ADMIN_BC_GONE = "That broadcast is no longer a draft."
+ADMIN_BC_BUTTON_MAKERS = "Makers"
+ADMIN_BC_BUTTON_BUYERS = "Buyers"
+ADMIN_BC_BUTTON_ALL = "Everyone"
+ADMIN_BC_BUTTON_ANY = "Any maker"
+ADMIN_BC_BUTTON_ANYWHERE = "Anywhere"
+ADMIN_BC_BUTTON_SEND = "Send to {count}"
+ADMIN_BC_BUTTON_CANCEL = "Cancel"
+ADMIN_BC_WHO = {"makers": "makers", "buyers": "buyers", "all": "makers and buyers"}
+ADMIN_BC_WHO_CAPABILITY = " who can do “{capability}”"
+ADMIN_BC_WHO_NEAR = " within {radius:g} miles of {zip}"
+# Why messages of a broadcast were not sent, by error code (others show as the code).
+FAILURE_NAMES = {
+    "recipient_opted_out": "opted out",
+    "recipient_blocked": "blocked the bot",
+    "alerts_off": "alerts off",
+    "loop_guard": "loop guard",
+    "timeout": "provider timeout",
+    "21610": "opted out at Twilio",
+    "21211": "invalid number",
+    "21614": "not a mobile number",
+    "30003": "phone unreachable",
+    "30005": "unknown number",
+    "30006": "landline",
+    "403": "blocked the bot",
+    "400": "refused by Telegram",
+}
 SMS_BROADCAST_FORWARDED = "Thanks — your reply went to the organisers."
 ADMIN_BROADCAST_REPLY = "{name} ({phone}) answered alert #{id}: {text}"
 STATS_TEXT = (
@@ -195,6 +247,7 @@ REASON_BLOCKED = "the recipient blocked the bot"
 REASON_ALERTS_OFF = "the recipient turned alerts off"
 REASON_LOOP_GUARD = "more than {limit} identical texts to this recipient within {minutes} minutes"
 REASON_TIMEOUT = "the provider did not answer in time"
+REASON_LOOKUP_FAILED = "could not check with the provider whether an earlier attempt went out"
 REASON_SENDER_BUG = "unexpected {error} in the sender"
 REASON_BAD_CHAT = "not a Telegram chat id"
 REASON_SLOW_DOWN = "Telegram asked to slow down"

@@ -13,7 +13,7 @@ import math
 import re
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +37,9 @@ TIMEOUT_SECONDS = 10.0
 RECIPIENT_GONE = {21610}  # the recipient replied STOP: Twilio refuses every message until they send START
 RETRYABLE_CODES = {20429, 63018}  # too many requests; the sender's rate limit exceeded
 _MAX_REASON = 200
+LOOKUP_LIMIT = 20  # the newest messages to a number that are compared with an uncertain one
+LOOKUP_MARGIN = timedelta(minutes=2)  # clock differences between this machine and Twilio
+_SMART = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 _PHONE_LIKE = re.compile(r"\+?\d(?:[\s().-]?\d){6,}")
 _URL_CREDENTIALS = re.compile(r"(\w+://)[^/\s@]+@")
 
@@ -134,6 +137,34 @@ class TwilioSender:
         )
         return result
 
+    async def find_sent(self, message: Outgoing) -> SendResult | None:
+        """Twilio's record of this message, if an earlier attempt whose answer we never recorded did send it:
+        the newest messages to the same number, with the same text, created since that attempt began."""
+        if message.uncertain_since is None:
+            return None
+        since = message.uncertain_since - LOOKUP_MARGIN
+        found = await asyncio.to_thread(self._find_blocking, message, since)
+        if found is not None:
+            log.info("sms: message %s to %s had been accepted as %s", message.id, masked(message.address), found)
+            return SendResult(provider_id=found)
+        return None
+
+    def _find_blocking(self, message: Outgoing, since: datetime) -> str | None:
+        try:
+            recent = self._client.messages.list(to=message.address, limit=LOOKUP_LIMIT)
+        except (TwilioException, requests.RequestException, ConnectionError, TimeoutError) as error:
+            raise SendError(
+                f"could not list messages at Twilio ({type(error).__name__})", retryable=True, code="lookup_failed"
+            ) from None
+        wanted = _comparable(message.text)
+        for item in recent:
+            created = item.date_created
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            if (created is None or created >= since) and _comparable(item.body or "") == wanted:
+                return item.sid
+        return None
+
     async def aclose(self) -> None:
         session = getattr(self.http_client, "session", None)
         if self._owns_http_client and session is not None:
@@ -200,6 +231,11 @@ class TwilioSender:
         text = _PHONE_LIKE.sub(lambda m: "…" + re.sub(r"\D", "", m.group())[-4:], text)
         text = " ".join(text.split())
         return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
+
+
+def _comparable(text: str) -> str:
+    """Text as Twilio may have stored it: smart encoding turns curly quotes and dashes into plain ones."""
+    return " ".join(text.translate(_SMART).split())
 
 
 def _int_or_none(value: object) -> int | None:

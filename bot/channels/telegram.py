@@ -297,6 +297,8 @@ class TelegramSender:
             raise SendError(texts.REASON_BAD_CHAT, retryable=False, code="bad_address") from None
         try:
             text = message.text if len(message.text) <= MAX_MESSAGE else message.text[: MAX_MESSAGE - 1] + "…"
+            if message.edit_of is not None:
+                return await self._edit(chat_id, int(message.edit_of), text, message)
             sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=_markup(message.buttons))
         except RetryAfter as error:
             with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta; both are read below
@@ -315,6 +317,23 @@ class TelegramSender:
             raise SendError(type(error).__name__, retryable=True, code="telegram") from None
         log.info("telegram: message %s to chat %s sent", message.id, masked(message.address))
         return SendResult(provider_id=str(sent.message_id))
+
+    async def _edit(self, chat_id: int, message_id: int, text: str, message: Outgoing) -> SendResult:
+        # Only inline keyboards can be edited in; a message without buttons keeps none.
+        markup = _markup(message.buttons)
+        try:
+            await self.bot.edit_message_text(
+                chat_id=chat_id,
+                message_id=message_id,
+                text=text,
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            )
+        except BadRequest as error:
+            # Telegram refuses an edit that changes nothing; the text shown is already the wanted one.
+            if "not modified" not in error.message.lower():
+                raise
+        log.info("telegram: message %s edited in chat %s", message.id, masked(message.address))
+        return SendResult(provider_id=str(message_id))
 
     async def aclose(self) -> None:
         return None

@@ -1,4 +1,4 @@
-"""The organisers' commands in the chat: /stats, /maker <phone or name>, /pause <maker>.
+"""The organisers' commands in the chat: /stats, /maker <phone or name>, /pause <maker>, and the guided /broadcast.
 
 Only the Telegram user ids in MAKERLINK_ADMIN_TELEGRAM_IDS may use them; anyone else gets a polite refusal.
 Every action is recorded in admin_action (who, what, when).
@@ -6,15 +6,18 @@ Every action is recorded in admin_action (who, what, when).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, func, select
 
 from bot import outbox, texts
 from bot.models import AdminAction, Maker, MakerCapability
 from bot.phones import to_e164
+from bot.services import broadcasts, stats
 from bot.services import makers as maker_service
-from bot.services import stats
+from matching import geo
 
 COMMANDS = ("stats", "maker", "pause")
 MAX_LISTED = 5
@@ -94,3 +97,192 @@ def handle(session: Session, admin_ids: tuple[int, ...], user_id: int, command: 
         now=now,
     )
     return texts.ADMIN_PAUSED.format(name=maker.name)
+
+
+# ── the guided /broadcast ──
+
+BROADCAST_STATE = "broadcast"  # the conversation state while an organiser composes a broadcast
+_ZIP_AND_RADIUS = re.compile(r"^\s*(\d{5})(?:[\s,]+(\d{1,4}(?:\.\d+)?)\s*(?:mi|miles?)?)?\s*$", re.IGNORECASE)
+
+
+class BroadcastWizard:
+    """Asks who (makers, buyers, everyone), what they can do, where, and the text; shows the preview with Send and
+    Cancel buttons; on Send queues it and a progress line that the workers keep editing (broadcasts.update_progress).
+
+    `chat` is the organiser's BuyerChat: the wizard says things, and keeps its state, through it.
+    """
+
+    def __init__(self, chat: Any, price_per_segment: float) -> None:
+        self.chat = chat
+        self.price = price_per_segment
+        self.actor = f"telegram:{chat.event.user_id}"
+
+    @property
+    def allowed(self) -> bool:
+        return self.chat.event.user_id in self.chat.config.admin_ids
+
+    def start(self, text: str) -> None:
+        if not self.allowed:
+            self.chat.say(texts.ADMIN_REFUSED)
+            return
+        self.chat.remember(BROADCAST_STATE, step="to", text=text.strip() or None)
+        self._ask_to()
+
+    def on_text(self, text: str, data: dict) -> None:
+        step = data.get("step")
+        if step == "to":
+            self._ask_to()
+        elif step == "capability":
+            self._next(data, capability=" ".join(text.split())[:100] or None)
+        elif step == "zip":
+            found = _ZIP_AND_RADIUS.match(text)
+            if not found or geo.lookup_zip(found.group(1)) is None:
+                self.chat.say(texts.ADMIN_BC_BAD_ZIP.format(text=text.strip()[:40]), self._anywhere())
+                return
+            radius = float(found.group(2)) if found.group(2) else None
+            if radius is not None and not 0 < radius <= 3000:
+                radius = None
+            self._next(data, zip=found.group(1), radius_miles=radius)
+        else:  # the text itself; at the preview, a new text replaces the old draft
+            if data.get("broadcast_id"):
+                broadcasts.cancel_in(self.chat.session, data["broadcast_id"], self.actor, self.chat.now)
+            data.pop("broadcast_id", None)
+            self._preview({**data, "text": text})
+
+    def press(self, argument: str, data: dict | None):
+        """A button of the wizard; returns the toast to show, if any."""
+        if not self.allowed:
+            return texts.ADMIN_REFUSED
+        action, _, value = argument.partition(":")
+        if action == "send":
+            return self._send(value)
+        if action == "cancel":
+            if value.isdigit():
+                broadcasts.cancel_in(self.chat.session, int(value), self.actor, self.chat.now)
+            if data is not None:
+                self.chat.forget()
+            self.chat.say(texts.ADMIN_BC_CANCELLED)
+            return None
+        if data is None:
+            return self.chat.t.BUYER_STALE_BUTTON
+        if action == "to" and value in broadcasts.AUDIENCES and data.get("step") == "to":
+            self._next({**data, "to": value})
+        elif action == "cap" and data.get("step") == "capability":
+            self._next(data, capability=None)
+        elif action == "zip" and data.get("step") == "zip":
+            self._next(data, zip=None, radius_miles=None)
+        else:
+            return self.chat.t.BUYER_STALE_BUTTON
+        return None
+
+    # ── steps ──
+
+    def _next(self, data: dict, **answer) -> None:
+        data = {**data, **answer}
+        if data["step"] == "to" and data["to"] != "buyers":
+            self._remember(data, "capability")
+            self.chat.say(texts.ADMIN_BC_ASK_CAPABILITY, [[(texts.ADMIN_BC_BUTTON_ANY, "bc:cap")], self._cancel()])
+        elif data["step"] in ("to", "capability"):
+            self._remember(data, "zip")
+            self.chat.say(texts.ADMIN_BC_ASK_ZIP, self._anywhere())
+        elif data.get("text"):
+            self._preview(data)
+        else:
+            self._remember(data, "text")
+            self.chat.say(texts.ADMIN_BC_ASK_TEXT, [self._cancel()])
+
+    def _preview(self, data: dict) -> None:
+        who = broadcasts.Audience(
+            to=data.get("to") or "makers",
+            capability=data.get("capability"),
+            zip=data.get("zip"),
+            radius_miles=data.get("radius_miles"),
+        )
+        try:
+            draft, preview = broadcasts.create_in(
+                self.chat.session, self.chat.taxonomy, data["text"], who, self.actor, self.price, self.chat.now
+            )
+        except broadcasts.BroadcastProblem as problem:
+            self._remember(data, "text")
+            self.chat.say(texts.BROADCAST_PROBLEM.format(problem=problem), [self._cancel()])
+            return
+        summary = preview.as_dict()
+        excluded = ", ".join(f"{n} {why}" for why, n in summary["excluded"].items()) or "none"
+        if not preview.recipients:
+            broadcasts.cancel_in(self.chat.session, draft.id, self.actor, self.chat.now)
+            self.chat.forget()
+            self.chat.say(texts.ADMIN_BC_NOBODY.format(id=draft.id, excluded=excluded))
+            return
+        self._remember({**data, "broadcast_id": draft.id}, "preview")
+        self.chat.say(
+            texts.ADMIN_BC_PREVIEW.format(
+                id=draft.id,
+                who=_describe(who),
+                text=draft.text,
+                count=summary["recipients"],
+                channels=", ".join(f"{n} by {c}" for c, n in summary["by_channel"].items()),
+                excluded=excluded,
+                segments=summary["sms_segments"],
+                cost=summary["estimated_cost_usd"],
+                sample=", ".join(name for name in summary["sample"] if name) or "-",
+            ),
+            [
+                [(texts.ADMIN_BC_BUTTON_SEND.format(count=summary["recipients"]), f"bc:send:{draft.id}")],
+                [(texts.ADMIN_BC_BUTTON_CANCEL, f"bc:cancel:{draft.id}")],
+            ],
+        )
+
+    def _send(self, value: str):
+        if not value.isdigit():
+            return self.chat.t.BUYER_STALE_BUTTON
+        chat, broadcast_id = self.chat, int(value)
+        broadcast = broadcasts.lock_in(chat.session, broadcast_id)
+        if broadcast is None:
+            return chat.t.BUYER_STALE_BUTTON
+        if broadcast.status == "cancelled":
+            return texts.ADMIN_BC_GONE
+        if broadcast.status != "draft":
+            # Pressed twice, or by two organisers: the first press sent it, this one does nothing.
+            return texts.ADMIN_BC_ALREADY.format(id=broadcast_id)
+        broadcasts.confirm_in(chat.session, chat.taxonomy, broadcast_id, self.actor, chat.now)
+        state, _ = chat.state()
+        if state == BROADCAST_STATE:
+            chat.forget()
+        broadcasts.start_progress(
+            chat.session, broadcast, chat.buyer.channel, str(chat.buyer.chat_id), chat.buyer.id, chat.now
+        )
+        return None
+
+    # ── helpers ──
+
+    def _remember(self, data: dict, step: str) -> None:
+        self.chat.remember(BROADCAST_STATE, **{**data, "step": step})
+
+    def _ask_to(self) -> None:
+        self.chat.say(
+            texts.ADMIN_BC_ASK_TO,
+            [
+                [
+                    (texts.ADMIN_BC_BUTTON_MAKERS, "bc:to:makers"),
+                    (texts.ADMIN_BC_BUTTON_BUYERS, "bc:to:buyers"),
+                    (texts.ADMIN_BC_BUTTON_ALL, "bc:to:all"),
+                ],
+                self._cancel(),
+            ],
+        )
+
+    @staticmethod
+    def _cancel() -> list[tuple[str, str]]:
+        return [(texts.ADMIN_BC_BUTTON_CANCEL, "bc:cancel")]
+
+    def _anywhere(self) -> list[list[tuple[str, str]]]:
+        return [[(texts.ADMIN_BC_BUTTON_ANYWHERE, "bc:zip")], self._cancel()]
+
+
+def _describe(who: broadcasts.Audience) -> str:
+    text = texts.ADMIN_BC_WHO[who.to]
+    if who.capability and who.to != "buyers":
+        text += texts.ADMIN_BC_WHO_CAPABILITY.format(capability=who.capability)
+    if who.zip:
+        text += texts.ADMIN_BC_WHO_NEAR.format(radius=who.radius_miles or 50.0, zip=who.zip)
+    return text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -18,13 +18,16 @@ from sqlmodel import Session, select
 from bot import texts
 from bot.db import Database, insert_skipping_conflicts
 from bot.models import AdminAction, Broadcast, Buyer, Maker, MakerCapability, OptOut, OutboundMessage, utcnow
-from bot.outbox import text_hash
+from bot.outbox import enqueue, text_hash
 from bot.segments import count_segments
 from matching import geo
 from matching.taxonomy import Taxonomy
 
 AUDIENCES = ("makers", "buyers", "all")
 SAMPLE = 5
+ALERT = "alert"  # the purpose of a broadcast's messages to its audience
+PROGRESS = "broadcast_progress"  # the progress line in the organiser's chat, and its edits
+PROGRESS_WINDOW = timedelta(days=1)  # delivery reports keep arriving for a while after the last send
 
 
 class BroadcastProblem(Exception):
@@ -150,64 +153,83 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
 
 def create(db: Database, taxonomy: Taxonomy, text: str, who: Audience, author: str, price: float, now=None):
     """A draft broadcast and its preview; nothing is queued until `confirm`."""
+    with db.transaction() as session:
+        return create_in(session, taxonomy, text, who, author, price, now)
+
+
+def create_in(
+    session: Session, taxonomy: Taxonomy, text: str, who: Audience, author: str, price: float, now=None
+) -> tuple[Broadcast, Preview]:
+    """`create` inside the caller's transaction (the organisers' chat)."""
     text = text.strip()
     if not text:
         raise BroadcastProblem(texts.BROADCAST_NO_TEXT)
     now = now or utcnow()
-    with db.transaction() as session:
-        preview = audience(session, taxonomy, who, text, price)
-        broadcast = Broadcast(author=author[:64], text=text, audience=who.as_json(), created_at=now)
-        session.add(broadcast)
-        session.flush()
-        session.add(AdminAction(actor=author[:64], action="broadcast_draft", detail=f"#{broadcast.id}", created_at=now))
+    preview = audience(session, taxonomy, who, text, price)
+    broadcast = Broadcast(author=author[:64], text=text, audience=who.as_json(), created_at=now)
+    session.add(broadcast)
+    session.flush()
+    session.add(AdminAction(actor=author[:64], action="broadcast_draft", detail=f"#{broadcast.id}", created_at=now))
     return broadcast, preview
 
 
 def confirm(db: Database, taxonomy: Taxonomy, broadcast_id: int, actor: str, now: datetime | None = None) -> int:
     """Queue the broadcast for its audience as it is now; a second confirmation queues nothing more."""
-    now = now or utcnow()
     with db.transaction() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise BroadcastProblem(texts.BROADCAST_UNKNOWN.format(id=broadcast_id))
-        if broadcast.status != "draft":
-            return 0
-        preview = audience(session, taxonomy, Audience.from_json(broadcast.audience), broadcast.text, 0.0)
-        rows = [
-            {
-                "channel": r.channel,
-                "address": r.address,
-                "text": broadcast.text,
-                "purpose": "alert",
-                "lane": "bulk",
-                "priority": 5,  # after invitations and follow-ups
-                "idempotency_key": f"broadcast:{broadcast.id}:{r.channel}:{r.address}",
-                "status": "queued",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "segments": preview.segments if r.channel == "sms" else 1,
-                "text_hash": text_hash(broadcast.text),
-                "timezone": r.timezone,
-                "maker_id": r.maker_id,
-                "buyer_id": r.buyer_id,
-                "broadcast_id": broadcast.id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in preview.recipients
-        ]
-        table = OutboundMessage.__table__
-        insert = insert_skipping_conflicts(session, table, "idempotency_key")
-        for start in range(0, len(rows), 2000):
-            session.execute(insert, rows[start : start + 2000])
-        broadcast.status = "sending"
-        broadcast.recipients = len(rows)
-        broadcast.confirmed_at = now
-        session.add(
-            AdminAction(
-                actor=actor[:64], action="broadcast_send", detail=f"#{broadcast.id} to {len(rows)}", created_at=now
-            )
-        )
+        return confirm_in(session, taxonomy, broadcast_id, actor, now)
+
+
+def lock_in(session: Session, broadcast_id: int) -> Broadcast | None:
+    """The broadcast, locked until the transaction ends (SQLite's write lock already is one)."""
+    query = select(Broadcast).where(Broadcast.id == broadcast_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def confirm_in(session: Session, taxonomy: Taxonomy, broadcast_id: int, actor: str, now: datetime | None = None) -> int:
+    """`confirm` inside the caller's transaction. The row lock (PostgreSQL) or the write lock (SQLite) makes two
+    confirmations at once queue it once: the second sees it is no longer a draft."""
+    now = now or utcnow()
+    broadcast = lock_in(session, broadcast_id)
+    if broadcast is None:
+        raise BroadcastProblem(texts.BROADCAST_UNKNOWN.format(id=broadcast_id))
+    if broadcast.status != "draft":
+        return 0
+    preview = audience(session, taxonomy, Audience.from_json(broadcast.audience), broadcast.text, 0.0)
+    rows = [
+        {
+            "channel": r.channel,
+            "address": r.address,
+            "text": broadcast.text,
+            "purpose": ALERT,
+            "lane": "bulk",
+            "priority": 5,  # after invitations and follow-ups
+            "idempotency_key": f"broadcast:{broadcast.id}:{r.channel}:{r.address}",
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "segments": preview.segments if r.channel == "sms" else 1,
+            "text_hash": text_hash(broadcast.text),
+            "timezone": r.timezone,
+            "maker_id": r.maker_id,
+            "buyer_id": r.buyer_id,
+            "broadcast_id": broadcast.id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in preview.recipients
+    ]
+    table = OutboundMessage.__table__
+    insert = insert_skipping_conflicts(session, table, "idempotency_key")
+    for start in range(0, len(rows), 2000):
+        session.execute(insert, rows[start : start + 2000])
+    broadcast.status = "sending"
+    broadcast.recipients = len(rows)
+    broadcast.confirmed_at = now
+    session.add(
+        AdminAction(actor=actor[:64], action="broadcast_send", detail=f"#{broadcast.id} to {len(rows)}", created_at=now)
+    )
     return len(rows)
 
 
@@ -237,28 +259,120 @@ class Report:
 def report(db: Database, broadcast_id: int) -> Report:
     """Progress while it runs, and the outcome: sent, delivered, failed with reasons."""
     with db.read() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise BroadcastProblem(texts.BROADCAST_UNKNOWN.format(id=broadcast_id))
-        m = OutboundMessage
-        by_status = dict(
-            session.exec(
-                select(m.status, sa.func.count()).where(m.broadcast_id == broadcast_id).group_by(m.status)
-            ).all()
-        )
-        failures = dict(
-            session.exec(
-                select(m.error_code, sa.func.count())
-                .where(m.broadcast_id == broadcast_id, m.status.in_(("failed", "cancelled")))
-                .group_by(m.error_code)
-            ).all()
-        )
-    result = Report(broadcast, by_status, {str(k): v for k, v in failures.items()})
-    if broadcast.status == "sending" and result.done:
+        result = report_in(session, broadcast_id)
+    if result.broadcast.status == "sending" and result.done:
         with db.transaction() as session:
             session.get(Broadcast, broadcast_id).status = "sent"
         result.broadcast.status = "sent"
     return result
+
+
+def report_in(session: Session, broadcast_id: int) -> Report:
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise BroadcastProblem(texts.BROADCAST_UNKNOWN.format(id=broadcast_id))
+    m = OutboundMessage
+    mine = (m.broadcast_id == broadcast_id, m.purpose == ALERT)
+    by_status = dict(session.exec(select(m.status, sa.func.count()).where(*mine).group_by(m.status)).all())
+    failures = dict(
+        session.exec(
+            select(m.error_code, sa.func.count())
+            .where(*mine, m.status.in_(("failed", "cancelled")))
+            .group_by(m.error_code)
+        ).all()
+    )
+    return Report(broadcast, by_status, {str(k): v for k, v in failures.items()})
+
+
+def cancel_in(session: Session, broadcast_id: int, actor: str, now: datetime | None = None) -> bool:
+    """Drop a draft; False if it was already confirmed (or gone)."""
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status != "draft":
+        return False
+    broadcast.status = "cancelled"
+    session.add(
+        AdminAction(actor=actor[:64], action="broadcast_cancel", detail=f"#{broadcast_id}", created_at=now or utcnow())
+    )
+    return True
+
+
+def progress_text(result: Report) -> str:
+    """The organiser's progress line: counts while it runs, the outcome with the reasons once done."""
+    b, counts = result.broadcast, result.by_status
+    sent = counts.get("sent", 0) + counts.get("delivered", 0)
+    failed = counts.get("failed", 0) + counts.get("cancelled", 0)
+    if not result.done:
+        return texts.ADMIN_BC_PROGRESS.format(id=b.id, count=b.recipients, done=sent + failed, sent=sent, failed=failed)
+    reasons = ", ".join(f"{n} {texts.FAILURE_NAMES.get(code, code)}" for code, n in sorted(result.failures.items()))
+    return texts.ADMIN_BC_FINISHED.format(
+        id=b.id,
+        count=b.recipients,
+        sent=sent,
+        delivered=counts.get("delivered", 0),
+        failed=failed,
+        reasons=f" ({reasons})" if reasons else "",
+    )
+
+
+def start_progress(session: Session, broadcast: Broadcast, channel: str, address: str, buyer_id: int | None, now):
+    """The message in the organiser's chat that `update_progress` keeps editing as the broadcast goes out."""
+    return enqueue(
+        session,
+        channel=channel,
+        address=address,
+        text=texts.ADMIN_BC_SENDING.format(id=broadcast.id, count=broadcast.recipients),
+        purpose=PROGRESS,
+        key=f"broadcast-progress:{broadcast.id}",
+        buyer_id=buyer_id,
+        broadcast_id=broadcast.id,
+        now=now,
+    )
+
+
+def refresh_progress(db: Database, now: datetime | None = None) -> int:
+    """The scheduler's job: `update_progress` in its own transaction, skipped cheaply when no line is recent."""
+    now = now or utcnow()
+    m = OutboundMessage
+    recent = select(m.id).where(m.purpose == PROGRESS, m.edit_of.is_(None), m.created_at >= now - PROGRESS_WINDOW)
+    with db.read() as session:
+        if session.exec(recent.limit(1)).first() is None:
+            return 0
+    with db.transaction() as session:
+        return update_progress(session, now)
+
+
+def update_progress(session: Session, now: datetime) -> int:
+    """Queue an edit of each recent progress line whose numbers changed; returns how many were queued.
+
+    Run by every worker's scheduler: the edits' keys are derived from their text, so two workers queue one."""
+    m = OutboundMessage
+    lines = session.exec(
+        select(m).where(m.purpose == PROGRESS, m.edit_of.is_(None), m.created_at >= now - PROGRESS_WINDOW)
+    ).all()
+    queued = 0
+    for line in lines:
+        if line.provider_id is None or line.broadcast_id is None:
+            continue  # not on screen yet: nothing to edit
+        result = report_in(session, line.broadcast_id)
+        if result.broadcast.status == "sending" and result.done:
+            result.broadcast.status = "sent"
+        text = progress_text(result)
+        shown = session.exec(select(m.text).where(m.edit_of == line.id).order_by(m.id.desc())).first() or line.text
+        if text == shown:
+            continue
+        enqueue(
+            session,
+            channel=line.channel,
+            address=line.address,
+            text=text,
+            purpose=PROGRESS,
+            key=f"broadcast-progress:{line.id}:{text_hash(text)}",
+            buyer_id=line.buyer_id,
+            edit_of=line.id,
+            now=now,
+        )
+        queued += 1
+    return queued
 
 
 def recent_broadcast_to(session: Session, phone: str, since: datetime) -> int | None:
@@ -266,6 +380,12 @@ def recent_broadcast_to(session: Session, phone: str, since: datetime) -> int | 
     m = OutboundMessage
     return session.exec(
         select(m.broadcast_id)
-        .where(m.address == phone, m.broadcast_id.is_not(None), m.status.in_(("sent", "delivered")), m.sent_at >= since)
+        .where(
+            m.address == phone,
+            m.broadcast_id.is_not(None),
+            m.purpose == ALERT,
+            m.status.in_(("sent", "delivered")),
+            m.sent_at >= since,
+        )
         .order_by(m.id.desc())
     ).first()

@@ -74,6 +74,7 @@ class ChatConfig:
     radius_miles: float = 50.0
     admin_ids: tuple[int, ...] = ()
     timezone: str = "America/Detroit"
+    sms_price_per_segment: float = 0.0079  # for the organisers' broadcast previews
     followups: reminders.FollowUpPolicy = field(default_factory=reminders.FollowUpPolicy)
 
 
@@ -199,6 +200,9 @@ class BuyerChat:
         e = self.event
         if e.callback is not None:
             return self.on_button(e.callback)
+        if e.command == "broadcast":
+            admin_chat.BroadcastWizard(self, self.config.sms_price_per_segment).start(e.args)
+            return Answer()
         if e.command is not None:
             admin = admin_chat.handle(self.session, self.config.admin_ids, e.user_id, e.command, e.args, self.now)
             if admin is not None:
@@ -325,6 +329,9 @@ class BuyerChat:
 
     def on_text(self, text: str) -> None:
         state, data = self.state()
+        if state == admin_chat.BROADCAST_STATE:
+            admin_chat.BroadcastWizard(self, self.config.sms_price_per_segment).on_text(text, data)
+            return
         pending = self._draft(data.get("request_id")) if state else None
         if state not in (None, "draft_ready", "edit_item") and self._names_other_items(text, pending):
             # A whole new request typed while the bot waited for an answer: the buyer moved on, and so do we.
@@ -527,6 +534,12 @@ class BuyerChat:
 
     def on_button(self, data: str) -> Answer:
         action, _, argument = data.partition(":")
+        if action == "bc":
+            state, wizard_data = self.state()
+            toast = admin_chat.BroadcastWizard(self, self.config.sms_price_per_segment).press(
+                argument, wizard_data if state == admin_chat.BROADCAST_STATE else None
+            )
+            return Answer(toast)
         handler = {
             "send": self.press_send,
             "edit": self.press_edit,

@@ -43,7 +43,10 @@ def collect_in(session: Session) -> dict:
         for b_id, counts in _by_broadcast(
             session.exec(
                 select(OutboundMessage.broadcast_id, OutboundMessage.status, sa.func.count())
-                .where(OutboundMessage.broadcast_id.in_([b.id for b in broadcasts]))
+                .where(
+                    OutboundMessage.broadcast_id.in_([b.id for b in broadcasts]),
+                    OutboundMessage.purpose == "alert",
+                )
                 .group_by(OutboundMessage.broadcast_id, OutboundMessage.status)
             ).all()
         ).items()

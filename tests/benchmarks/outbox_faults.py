@@ -128,27 +128,41 @@ def _report(scenario: str, log: Path, n: int, kill_after: int | None, seconds: f
     )
 
 
-def kill_and_restart(url: str, workdir: Path, n: int = 1000, kill_after: int = 300, batch: int = 50) -> FaultReport:
-    """One dispatcher is SIGKILLed once it has sent `kill_after` messages; a new one finishes the queue."""
+def kill_and_restart(
+    url: str, workdir: Path, n: int = 1000, kill_after: int = 300, batch: int = 50, lookup: bool = False
+) -> FaultReport:
+    """One dispatcher is SIGKILLed once it has sent `kill_after` messages; a new one finishes the queue.
+
+    Without `lookup` this measures the dispatcher's own at-least-once window (sends it had not recorded yet go
+    out again); with it, the restarted dispatcher asks the provider first (`find_sent`), as with Twilio."""
     db = Database(url)
     db.upgrade()
     queue(db, n)
+    report = kill_mid_queue(db, url, workdir, n, kill_after, batch, lookup)
+    db.dispose()
+    return report
+
+
+def kill_mid_queue(
+    db: Database, url: str, workdir: Path, n: int, kill_after: int, batch: int = 50, lookup: bool = False
+) -> FaultReport:
+    """Send what is queued with a dispatcher that is SIGKILLed after `kill_after` sends, then restarted."""
     log = workdir / "sends.log"
+    extra = ("--lookup",) if lookup else ()
     started = time.monotonic()
-    first = _worker(url, log, "--lease", "1", "--batch", str(batch))
+    first = _worker(url, log, "--lease", "1", "--batch", str(batch), *extra)
     while _lines(log) < kill_after and first.poll() is None:
         time.sleep(0.001)
     first.send_signal(signal.SIGKILL)
     first.wait()
     killed_at = _lines(log)
-    second = _worker(url, log, "--lease", "1", "--batch", str(batch))
+    second = _worker(url, log, "--lease", "1", "--batch", str(batch), *extra)
     try:
         _wait_drained(db, 120)
     finally:
         _stop(second)
-    report = _report("SIGKILL mid-queue, then restart", log, n, killed_at, time.monotonic() - started)
-    db.dispose()
-    return report
+    scenario = "SIGKILL mid-queue, then restart" + (", asking the provider before a resend" if lookup else "")
+    return _report(scenario, log, n, killed_at, time.monotonic() - started)
 
 
 def parallel_workers(url: str, workdir: Path, n: int = 10_000, workers: int = 2, batch: int = 100) -> FaultReport:
@@ -174,12 +188,18 @@ def main() -> None:
     from tests.conftest import fresh_postgres_schema
 
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(("sqlite", kill_and_restart(f"sqlite:///{tmp}/kill.db", Path(tmp))))
+    for lookup in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(("sqlite", kill_and_restart(f"sqlite:///{tmp}/kill.db", Path(tmp), lookup=lookup)))
     if os.environ.get("MAKERLINK_TEST_POSTGRES_URL"):
-        for name, scenario in (("postgresql", kill_and_restart), ("postgresql", parallel_workers)):
+        scenarios = (
+            lambda url, tmp: kill_and_restart(url, tmp),
+            lambda url, tmp: kill_and_restart(url, tmp, lookup=True),
+            parallel_workers,
+        )
+        for scenario in scenarios:
             with tempfile.TemporaryDirectory() as tmp, fresh_postgres_schema() as url:
-                results.append((name, scenario(url, Path(tmp))))
+                results.append(("postgresql", scenario(url, Path(tmp))))
     for database, report in results:
         print(json.dumps({"database": database, **asdict(report)}))
 

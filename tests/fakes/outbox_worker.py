@@ -1,9 +1,10 @@
 """A dispatcher process with a zero-latency sender that appends each message id it sends to a file.
 
-    python -m tests.fakes.outbox_worker DATABASE_URL LOG_FILE [--lease S] [--batch N] [--seconds S]
+    python -m tests.fakes.outbox_worker DATABASE_URL LOG_FILE [--lease S] [--batch N] [--per-second R] [--lookup]
 
 Used by the fault tests and the outbox benchmark: the log shows exactly what was sent, and how often, even
-when the process is killed with SIGKILL (each line is one write(2) to a file opened for appending).
+when the process is killed with SIGKILL (each line is one write(2) to a file opened for appending). With
+--lookup the sender can also answer `find_sent` from its log, as Twilio answers it from its message list.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ class AppendingSender:
         os.close(self.fd)
 
 
+class LookingUpSender(AppendingSender):
+    """The provider's own record, for messages whose earlier attempt is uncertain: the log itself."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+    async def find_sent(self, message: Outgoing) -> SendResult | None:
+        with open(self.path, "rb") as log:
+            sent = set(log.read().split())
+        return SendResult(provider_id=f"SM{message.id:032x}") if str(message.id).encode() in sent else None
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("database_url")
@@ -38,9 +52,10 @@ async def main() -> None:
     parser.add_argument("--lease", type=float, default=2.0)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--per-second", type=float, default=None)
+    parser.add_argument("--lookup", action="store_true", help="let the dispatcher ask the log before a resend")
     args = parser.parse_args()
     db = Database(args.database_url)
-    sender = AppendingSender(args.log_file)
+    sender = (LookingUpSender if args.lookup else AppendingSender)(args.log_file)
     dispatcher = Dispatcher(
         db,
         {"sms": sender},

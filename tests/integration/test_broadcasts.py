@@ -174,3 +174,42 @@ def test_stats_count_makers_requests_answers_and_messages(demo):
     assert figures["makers"]["active"] == 64 and figures["requests"]["open"] == 1
     assert figures["median_minutes_to_first_answer"] == 30.0 and figures["answer_rate"] == round(1 / 3, 3)
     assert figures["messages"]["queued"] >= 4
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_sigkill_mid_broadcast_and_restart_reaches_each_recipient_once(tmp_path, database):
+    """A worker dies (SIGKILL) in the middle of a broadcast; the restarted one finishes it. Each recipient gets
+    the alert once: what the dead worker had sent but not recorded is found with the provider, not resent."""
+    import collections
+    import contextlib
+
+    from bot.db import Database
+    from tests.benchmarks.outbox_faults import kill_mid_queue
+    from tests.conftest import fresh_postgres_schema
+
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(fresh_postgres_schema()) if database == "postgres" else f"sqlite:///{tmp_path}/b.db"
+        db = Database(url)
+        stack.callback(db.dispose)
+        db.upgrade()
+        big_directory(db, makers=600)
+        who = Audience(to="makers")
+        draft, _ = broadcast_service.create(db, TAXONOMY, "Gowns needed this week: who can sew?", who, "cli", PRICE)
+        queued = broadcast_service.confirm(db, TAXONOMY, draft.id, "cli")
+        assert queued == 600
+
+        report = kill_mid_queue(db, url, tmp_path, queued, kill_after=200, lookup=True)
+
+        assert report.kill_after is not None and 200 <= report.kill_after < queued  # it died mid-broadcast
+        assert (report.never_sent, report.sent_twice_or_more, report.sent_once) == (0, 0, queued)
+        sends = collections.Counter(int(line) for line in (tmp_path / "sends.log").read_text().split())
+        with db.read() as session:
+            address_of = dict(
+                session.exec(
+                    select(OutboundMessage.id, OutboundMessage.address).where(OutboundMessage.broadcast_id == draft.id)
+                ).all()
+            )
+        per_recipient = collections.Counter(address_of[message_id] for message_id in sends.elements())
+        assert len(per_recipient) == 600 and set(per_recipient.values()) == {1}
+        result = broadcast_service.report(db, draft.id)
+        assert result.by_status == {"sent": 600} and result.broadcast.status == "sent"

@@ -14,7 +14,9 @@ from bot.outbox import (
     LOOP_GUARD_LIMIT,
     ChannelPolicy,
     Dispatcher,
+    Outgoing,
     SendError,
+    SendResult,
     enqueue,
     parse_quiet_hours,
     record_status,
@@ -340,6 +342,51 @@ def test_a_lease_that_ran_out_is_claimed_again_and_the_late_owner_cannot_overwri
     [row] = _messages(any_db)
     assert (row.status, row.attempts) == ("sent", 2)
     assert row.provider_id != "SMlate"
+
+
+class LookingSender(RecordingSender):
+    """A sender whose provider can say whether a message already went out (as Twilio's message list can)."""
+
+    def __init__(self, already: set[str]) -> None:
+        super().__init__()
+        self.already = already  # texts the provider has from an attempt we never recorded
+        self.asked: list[Outgoing] = []
+
+    async def find_sent(self, message: Outgoing) -> SendResult | None:
+        self.asked.append(message)
+        return SendResult(f"SMfound{message.id}") if message.text in self.already else None
+
+
+def test_after_a_dead_sender_the_provider_is_asked_before_sending_again(any_db):
+    _enqueue(any_db, n=2)  # "message 0" went out before the crash, "message 1" did not
+    clock = Clock(NOON)
+    crashed = _dispatcher(any_db, RecordingSender(), clock, lease_seconds=30, send_timeout=5)
+    assert len(crashed.claim("sms")) == 2  # …and the process dies mid-send
+    clock.advance(seconds=31)
+    sender = LookingSender(already={"message 0"})
+    asyncio.run(_dispatcher(any_db, sender, clock, lease_seconds=30, send_timeout=5).drain())
+    assert [m.text for m in sender.asked] == ["message 0", "message 1"]
+    assert all(m.uncertain_since == NOON for m in sender.asked)
+    assert [m.text for m in sender.sent] == ["message 1"]  # only the one the provider did not have
+    rows = _messages(any_db)
+    assert [(r.status, r.provider_id) for r in rows] == [
+        ("sent", f"SMfound{rows[0].id}"),
+        ("sent", rows[1].provider_id),
+    ]
+
+
+def test_after_a_timeout_the_provider_is_asked_but_a_first_attempt_never_is(any_db):
+    _enqueue(any_db, n=2)
+    clock = Clock(NOON)
+    timing_out = RecordingSender(
+        fail=lambda m: SendError("slow", retryable=True, code="timeout") if m.text == "message 0" else None
+    )
+    asyncio.run(_dispatcher(any_db, timing_out, clock).drain())
+    clock.advance(minutes=5)
+    sender = LookingSender(already=set())
+    asyncio.run(_dispatcher(any_db, sender, clock).drain())
+    assert [m.text for m in sender.asked] == ["message 0"]  # "message 1" was sent the first time: nothing to ask
+    assert [m.text for m in sender.sent] == ["message 0"]
 
 
 def test_status_reports_only_move_forward(any_db):

@@ -25,6 +25,13 @@ def test_sigkill_mid_queue_on_postgres(tmp_path):
     assert report.sent_twice_or_more <= FLUSH_EVERY
 
 
+def test_sigkill_with_the_provider_asked_before_a_resend_sends_each_once(tmp_path):
+    report = kill_and_restart(f"sqlite:///{tmp_path}/kill.db", tmp_path, lookup=True)
+    print(report)
+    assert report.kill_after is not None and report.kill_after < report.messages
+    assert report.never_sent == 0 and report.sent_twice_or_more == 0 and report.sent_once == report.messages
+
+
 def test_two_dispatchers_on_postgres_never_send_twice(tmp_path):
     with fresh_postgres_schema() as url:
         report = parallel_workers(url, tmp_path, n=10_000, workers=2)

@@ -270,3 +270,64 @@ def test_a_silent_server_times_out_once_without_a_second_post():
         conn.close()
     assert (error.retryable, error.code) == (True, "timeout")
     assert len(connections) == 1
+
+
+# ── after a crash: did an earlier attempt go out? ──
+
+
+class ListingHttpClient(HttpClient):
+    """Twilio's message list for GETs (newest first, as Twilio gives it); records every request."""
+
+    def __init__(self, listed: list[dict]) -> None:
+        super().__init__(logging.getLogger("tests.twilio_list"), False, None)
+        self.listed = listed
+        self.requests: list[tuple[str, str, dict]] = []
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, **_):
+        self.requests.append((method, urlsplit(url).path, dict(params or {})))
+        body = {"messages": self.listed, "next_page_uri": None, "page": 0, "page_size": 20}
+        return Response(200, json.dumps(body), {"Content-Type": "application/json"})
+
+
+def listed(sid: str, body: str, created: str) -> dict:
+    return {"sid": sid, "to": TO, "from": FROM, "body": body, "status": "sent", "date_created": created}
+
+
+def find(sender: TwilioSender, message: Outgoing) -> SendResult | None:
+    return asyncio.run(sender.find_sent(message))
+
+
+def test_find_sent_recognises_the_earlier_attempt_by_number_text_and_time():
+    from datetime import UTC, datetime
+
+    text = "Hospitals need gowns this week — who can sew? Reply YES"
+    client = ListingHttpClient(
+        [
+            listed("SM" + "1" * 32, "another text", "Fri, 27 Nov 2026 14:05:00 +0000"),
+            # Twilio's smart encoding stored the dash as a hyphen.
+            listed("SM" + "2" * 32, text.replace("—", "-"), "Fri, 27 Nov 2026 14:03:00 +0000"),
+            listed("SM" + "3" * 32, text, "Fri, 27 Nov 2026 09:00:00 +0000"),  # a week-old identical alert
+        ]
+    )
+    sender = TwilioSender(settings(), http_client=client)
+    since = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
+    message = Outgoing(7, "sms", TO, text, None, "alert", 2, uncertain_since=since)
+
+    assert find(sender, message) == SendResult(provider_id="SM" + "2" * 32)
+    [(method, path, params)] = client.requests
+    assert (method, path, params.get("To")) == ("GET", MESSAGES_PATH, TO)
+
+    later = Outgoing(7, "sms", TO, text, None, "alert", 2, uncertain_since=datetime(2026, 11, 27, 15, tzinfo=UTC))
+    assert find(sender, later) is None  # the identical one is older than the attempt: a different message
+    assert find(sender, outgoing()) is None  # nothing uncertain: no lookup at all
+    assert len(client.requests) == 2
+
+
+def test_find_sent_that_cannot_reach_twilio_is_a_retryable_lookup_failure():
+    from datetime import UTC, datetime
+
+    sender = TwilioSender(settings(), http_client=StubHttpClient(requests.ConnectionError("refused")))
+    message = Outgoing(7, "sms", TO, "hello", None, "alert", 2, uncertain_since=datetime.now(UTC))
+    with pytest.raises(SendError) as caught:
+        find(sender, message)
+    assert caught.value.retryable and caught.value.code == "lookup_failed"
