@@ -53,3 +53,137 @@ def test_everyone_else_is_refused_and_nothing_changes(db, directory, command):  
     with db.read() as session:
         assert session.exec(select(Maker).where(Maker.phone == "+13135550101")).one().status == "active"
         assert session.exec(select(AdminAction)).all() == []
+
+
+# ── the guided /broadcast ──
+
+
+def button(messages, label_start):
+    for _text, buttons in messages:
+        for row in buttons or []:
+            for label, data in row:
+                if label.startswith(label_start):
+                    return data
+    raise AssertionError(f"no button starting {label_start!r} in {messages}")
+
+
+def progress_lines(db):  # noqa: F811
+    with db.read() as session:
+        return session.exec(
+            select(OutboundMessage).where(OutboundMessage.purpose == "broadcast_progress").order_by(OutboundMessage.id)
+        ).all()
+
+
+def alerts(db):  # noqa: F811
+    with db.read() as session:
+        return session.exec(select(OutboundMessage).where(OutboundMessage.purpose == "alert")).all()
+
+
+def compose(admin, text="Hospitals need isolation gowns this week: who can sew? Reply YES and how many."):
+    [(ask, _)] = asked = admin.command("broadcast")
+    assert "Who should get it?" in ask
+    [(ask, _)] = asked = admin.press(button(asked, "Makers"))
+    assert "Only makers who can do something?" in ask
+    [(ask, _)] = asked = admin.send("sewing")
+    assert "near a ZIP" in ask
+    [(ask, _)] = admin.send("48201 25")
+    assert "send the text" in ask
+    [(preview, _)] = shown = admin.send(text)
+    return preview, shown
+
+
+def test_guided_broadcast_previews_then_sends_once_with_a_progress_line(admin, db):  # noqa: F811
+    from bot.services import broadcasts
+    from tests.integration.test_buyer_chat import TAXONOMY
+
+    preview, shown = compose(admin)
+    with db.read() as session:
+        wanted = broadcasts.audience(
+            session, TAXONOMY, broadcasts.Audience(capability="sewing", zip="48201", radius_miles=25), "x", 0.0079
+        )
+    count = len(wanted.recipients)
+    assert count > 0
+    assert "to makers who can do “sewing” within 25 miles of 48201" in preview
+    assert f"Reaches {count} people ({count} by sms)" in preview and "estimated cost $" in preview
+    assert alerts(db) == []  # nothing before the confirmation
+
+    send = button(shown, f"Send to {count}")
+    admin.press(send)
+    assert admin.toast is None
+    assert len(alerts(db)) == count
+    assert {a.address for a in alerts(db)} == {r.address for r in wanted.recipients}
+    [line] = progress_lines(db)
+    assert line.address == "999" and f"queued for {count} people" in line.text
+
+    admin.press(send)  # a double tap
+    assert "already been sent" in admin.toast
+    assert len(alerts(db)) == count and len(progress_lines(db)) == 1
+    with db.read() as session:
+        actions = list(session.exec(select(AdminAction.action)).all())
+    assert actions.count("broadcast_send") == 1 and "broadcast_draft" in actions
+
+
+def test_progress_line_is_edited_as_the_broadcast_goes_and_ends_with_the_outcome(admin, db):  # noqa: F811
+    from bot.services import broadcasts
+    from tests.integration.test_buyer_chat import NOW
+
+    _, shown = compose(admin)
+    admin.press(button(shown, "Send to"))
+    [line] = progress_lines(db)
+    with db.transaction() as session:
+        assert broadcasts.update_progress(session, NOW) == 0  # the line is not on screen yet: nothing to edit
+        session.get(OutboundMessage, line.id).provider_id = "77"  # Telegram's message id, once sent
+        sent = session.exec(select(OutboundMessage).where(OutboundMessage.purpose == "alert")).all()
+        for message in sent[:2]:
+            message.status = "sent"
+        assert broadcasts.update_progress(session, NOW) == 1
+        assert broadcasts.update_progress(session, NOW) == 0  # nothing changed since
+    edits = [m for m in progress_lines(db) if m.edit_of == line.id]
+    assert len(edits) == 1 and f"2 of {len(sent)} handled — 2 sent, 0 not sent" in edits[0].text
+    with db.transaction() as session:
+        for message in session.exec(select(OutboundMessage).where(OutboundMessage.purpose == "alert")).all():
+            message.status = "sent"
+        message.status, message.error_code = "cancelled", "recipient_opted_out"
+        assert broadcasts.update_progress(session, NOW) == 1
+    final = [m for m in progress_lines(db) if m.edit_of == line.id][-1]
+    assert f"done: {len(sent) - 1} of {len(sent)} sent" in final.text and "1 not sent (1 opted out)" in final.text
+    with db.read() as session:
+        assert session.get(broadcast_model(), line.broadcast_id).status == "sent"
+
+
+def broadcast_model():
+    from bot.models import Broadcast
+
+    return Broadcast
+
+
+def test_a_bad_zip_is_asked_again_and_a_new_text_replaces_the_draft(admin, db):  # noqa: F811
+    admin.command("broadcast")
+    admin.press("bc:to:all")
+    admin.press("bc:cap")
+    [(again, buttons)] = admin.send("somewhere nice")
+    assert "is not a ZIP I know" in again and buttons
+    [(ask, _)] = admin.press("bc:zip")
+    assert "send the text" in ask
+    shown = admin.send("First text")
+    [(second, _)] = shown2 = admin.send("Second, better text")
+    assert "“Second, better text”" in second
+    with db.read() as session:
+        drafts = session.exec(select(broadcast_model()).order_by(broadcast_model().id)).all()
+    assert [d.status for d in drafts] == ["cancelled", "draft"]
+    admin.press(button(shown, "Send to"))  # the first preview's button: that draft is gone
+    assert admin.toast == "That broadcast is no longer a draft."
+    assert alerts(db) == []
+    [(text, _)] = admin.press(button(shown2, "Cancel"))
+    assert "nothing was sent" in text
+    assert alerts(db) == []
+
+
+def test_a_non_admin_cannot_broadcast_nor_press_an_admins_button(db, directory, admin):  # noqa: F811
+    _, shown = compose(admin)
+    dana = Buyer_(db, directory)
+    [(text, _)] = dana.command("broadcast")
+    assert text == "Sorry — that command is for the organisers of this bot."
+    dana.press(button(shown, "Send to"))  # callback data forged or forwarded
+    assert dana.toast == "Sorry — that command is for the organisers of this bot."
+    assert alerts(db) == []

@@ -295,3 +295,46 @@ def test_a_database_outage_answers_503_so_telegram_retries(bot, monkeypatch):
     monkeypatch.undo()
     assert post(bot, update).status_code == 200  # Telegram's retry is handled once the database is back
     assert any("local makers" in t for t in sent_texts(bot))
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        (None, "sent"),
+        ((400, {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"}), "sent"),
+        ((400, {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}), "failed"),
+    ],
+    ids=["edited", "unchanged-counts-as-done", "gone"],
+)
+def test_an_edit_goes_out_as_edit_message_text_of_the_sent_message(tmp_path, failure, status):
+    import asyncio
+
+    from bot.channels.telegram import TelegramSender, build_application
+    from bot.outbox import enqueue
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/s.db", telegram_token=TOKEN, _env_file=None)
+    runtime = bootstrap.start(settings)
+    with runtime.db.transaction() as session:
+        first = enqueue(session, channel="telegram", address="1001", text="0 of 9 sent", purpose="p", key="a")
+    request = RecordingRequest(fail={"editMessageText": failure} if failure else None)
+    application = build_application(settings, polling=False, request=request)
+
+    async def go():
+        await application.initialize()
+        dispatcher = bootstrap.make_dispatcher(runtime, {"telegram": TelegramSender(application.bot)})
+        await dispatcher.drain()
+        with runtime.db.transaction() as session:
+            enqueue(
+                session, channel="telegram", address="1001", text="9 of 9 sent", purpose="p", key="b", edit_of=first.id
+            )
+        await dispatcher.drain()
+        await application.shutdown()
+
+    asyncio.run(go())
+    [sent] = request.calls_to("sendMessage")
+    [edit] = request.calls_to("editMessageText")
+    assert sent["text"] == "0 of 9 sent"
+    with runtime.db.read() as session:
+        original, edited = session.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+    assert (edit["chat_id"], str(edit["message_id"]), edit["text"]) == (1001, original.provider_id, "9 of 9 sent")
+    assert edited.status == status
