@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 
-from tests.e2e.test_buyer_journey import ACCOUNT_SID, AUTH_TOKEN, FROM, _button, _healthy, _wait
+from tests.e2e.processes import clean_env, cli_runner, serving
+from tests.e2e.test_buyer_journey import ACCOUNT_SID, AUTH_TOKEN, FROM, _button
 from tests.integration.peers import free_port
 
 ADMIN = 4101
@@ -19,45 +17,30 @@ ADMIN = 4101
 def test_guided_broadcast_with_a_progress_message_edited_to_the_outcome(tmp_path, prism_url, telegram_peer):
     token = f"{8_100_000_000 + os.getpid() % 100_000}:broadcast"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
-    env.update(
-        {
-            "MAKERLINK_DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
-            "MAKERLINK_TELEGRAM_TOKEN": token,
-            "MAKERLINK_TELEGRAM_API_URL": telegram_peer.api_url,
-            "MAKERLINK_TELEGRAM_MODE": "polling",
-            "MAKERLINK_TELEGRAM_POLL_TIMEOUT": "0",
-            "MAKERLINK_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "MAKERLINK_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "MAKERLINK_TWILIO_FROM_NUMBER": FROM,
-            "MAKERLINK_TWILIO_API_URL": prism_url,
-            "MAKERLINK_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "MAKERLINK_ADMIN_TELEGRAM_IDS": str(ADMIN),
-            "MAKERLINK_QUIET_HOURS": "",
-            "MAKERLINK_SMS_PER_SECOND": "4",
-            "MAKERLINK_REMINDER_TICK_SECONDS": "1",
-        }
+    env = clean_env(
+        MAKERLINK_DATABASE_URL=f"sqlite:///{tmp_path}/bot.db",
+        MAKERLINK_TELEGRAM_TOKEN=token,
+        MAKERLINK_TELEGRAM_API_URL=telegram_peer.api_url,
+        MAKERLINK_TELEGRAM_MODE="polling",
+        MAKERLINK_TELEGRAM_POLL_TIMEOUT="0",
+        MAKERLINK_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        MAKERLINK_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        MAKERLINK_TWILIO_FROM_NUMBER=FROM,
+        MAKERLINK_TWILIO_API_URL=prism_url,
+        MAKERLINK_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        MAKERLINK_ADMIN_TELEGRAM_IDS=str(ADMIN),
+        MAKERLINK_QUIET_HOURS="",
+        MAKERLINK_SMS_PER_SECOND="4",
+        MAKERLINK_REMINDER_TICK_SECONDS="1",  # the progress message is edited at least this often
     )
+    run = cli_runner(env, tmp_path)
 
     def cli(*args: str) -> str:
-        out = subprocess.run(
-            [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
-        )
-        assert out.returncode == 0, out.stderr
-        return out.stdout
+        return run(*args).stdout
 
     cli("makers", "import", "--demo")
     log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait(lambda: _healthy(f"http://127.0.0.1:{port}"), "the server to start")
+    with serving(env, tmp_path, port, log_path):
         ola = telegram_peer.user(token, ADMIN, "Ola", username="organiser")
 
         def text_of(message) -> str:
@@ -89,12 +72,5 @@ def test_guided_broadcast_with_a_progress_message_edited_to_the_outcome(tmp_path
         assert {m["status"] for m in alerts} == {"sent"}
         edits = [m for m in json.loads(cli("messages", "list", "--json")) if m["purpose"] == "broadcast_progress"]
         assert len(edits) >= 2 and {m["status"] for m in edits} == {"sent"}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     log = log_path.read_text()
     assert "Traceback" not in log, log[-3000:]

@@ -8,14 +8,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
+from tests.e2e.processes import clean_env, cli_runner, serving
 from tests.fixtures.twilio import inbound_sms, signed
 from tests.integration.peers import free_port
 
@@ -48,31 +46,25 @@ def test_buyer_to_maker_and_back(tmp_path, prism_url, telegram_peer, mode):
     token = f"{8_000_000_000 + next(_bots) + os.getpid() % 1000 * 10}:journey-{mode}"
     port = free_port()
     public = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
-    env.update(
-        {
-            "MAKERLINK_DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
-            "MAKERLINK_TELEGRAM_TOKEN": token,
-            "MAKERLINK_TELEGRAM_API_URL": telegram_peer.api_url,
-            "MAKERLINK_TELEGRAM_MODE": mode,
-            "MAKERLINK_TELEGRAM_POLL_TIMEOUT": "1",
-            "MAKERLINK_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "MAKERLINK_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "MAKERLINK_TWILIO_FROM_NUMBER": FROM,
-            "MAKERLINK_TWILIO_API_URL": prism_url,
-            "MAKERLINK_PUBLIC_URL": public,
-            "MAKERLINK_QUIET_HOURS": "",
-            "MAKERLINK_SMS_PER_SECOND": "20",
-            "MAKERLINK_MAX_INVITES": "3",
-        }
+    env = clean_env(
+        MAKERLINK_DATABASE_URL=f"sqlite:///{tmp_path}/bot.db",
+        MAKERLINK_TELEGRAM_TOKEN=token,
+        MAKERLINK_TELEGRAM_API_URL=telegram_peer.api_url,
+        MAKERLINK_TELEGRAM_MODE=mode,
+        MAKERLINK_TELEGRAM_POLL_TIMEOUT="1",
+        MAKERLINK_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        MAKERLINK_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        MAKERLINK_TWILIO_FROM_NUMBER=FROM,
+        MAKERLINK_TWILIO_API_URL=prism_url,
+        MAKERLINK_PUBLIC_URL=public,
+        MAKERLINK_QUIET_HOURS="",
+        MAKERLINK_SMS_PER_SECOND="20",
+        MAKERLINK_MAX_INVITES="3",
     )
+    run = cli_runner(env, tmp_path)
 
-    def cli(*args: str):
-        out = subprocess.run(
-            [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
-        )
-        assert out.returncode == 0, out.stderr
-        return out.stdout
+    def cli(*args: str) -> str:
+        return run(*args).stdout
 
     def messages(**where) -> list[dict]:
         rows = json.loads(cli("messages", "list", "--json"))
@@ -80,16 +72,7 @@ def test_buyer_to_maker_and_back(tmp_path, prism_url, telegram_peer, mode):
 
     cli("makers", "import", "--demo")
     log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait(lambda: _healthy(public), "the server to start")
+    with serving(env, tmp_path, port, log_path):
         dana = telegram_peer.user(token, 4001, "Dana", username="dana_hospital")
 
         dana.command("/start")
@@ -135,21 +118,7 @@ def test_buyer_to_maker_and_back(tmp_path, prism_url, telegram_peer, mode):
             "the maker's introduction SMS",
         )
         assert "@dana_hospital" in maker_intro[0]["text"] and "$2.10 each" in maker_intro[0]["text"]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     log = log_path.read_text()
     assert "Application shutdown complete" in log, log[-3000:]
     assert "Traceback" not in log, log[-3000:]
     assert token.split(":")[1] not in log and AUTH_TOKEN not in log
-
-
-def _healthy(public: str) -> bool:
-    try:
-        return httpx.get(public + "/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False

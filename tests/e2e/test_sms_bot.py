@@ -4,10 +4,7 @@ OpenAPI description, and Twilio-signed webhooks posted to the running server, al
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from urllib.parse import urlencode
 
@@ -15,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import fresh_postgres_schema
+from tests.e2e.processes import clean_env, cli_runner, serving
 from tests.fixtures.twilio import inbound_sms, signed, status_callback
 from tests.integration.peers import free_port
 
@@ -36,53 +34,21 @@ def database_url(request, tmp_path):
 def bot(tmp_path, prism_url, database_url):
     port = free_port()
     public = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
-    env.update(
-        {
-            "MAKERLINK_DATABASE_URL": database_url,
-            "MAKERLINK_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "MAKERLINK_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "MAKERLINK_TWILIO_FROM_NUMBER": FROM,
-            "MAKERLINK_TWILIO_API_URL": prism_url,
-            "MAKERLINK_PUBLIC_URL": public,
-            "MAKERLINK_QUIET_HOURS": "",  # the test may run at night in Detroit
-            "MAKERLINK_SMS_PER_SECOND": "20",
-        }
+    env = clean_env(
+        MAKERLINK_DATABASE_URL=database_url,
+        MAKERLINK_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        MAKERLINK_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        MAKERLINK_TWILIO_FROM_NUMBER=FROM,
+        MAKERLINK_TWILIO_API_URL=prism_url,
+        MAKERLINK_PUBLIC_URL=public,
+        MAKERLINK_QUIET_HOURS="",  # the test may run at night in Detroit
+        MAKERLINK_SMS_PER_SECOND="20",
     )
-
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        out = subprocess.run(
-            [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
-        )
-        assert out.returncode == 0, out.stderr
-        return out
-
+    cli = cli_runner(env, tmp_path)
     cli("db", "upgrade")
     cli("makers", "import", "--demo")
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{public}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-        time.sleep(0.1)
-    try:
+    with serving(env, tmp_path, port, tmp_path / "serve.log", kill=True) as server:
         yield public, cli, server, tmp_path
-    finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait()
-        log.close()
 
 
 def _messages(cli, **where) -> list[dict]:
