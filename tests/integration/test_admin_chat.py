@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.models import AdminAction, Maker, OutboundMessage
-from tests.integration.test_buyer_chat import Buyer_, db, directory  # noqa: F401 - the journey tests' fixtures
+from tests.integration.test_buyer_chat import Buyer_, button, db, directory  # noqa: F401 - the journey tests' fixtures
 
 
 @pytest.fixture
@@ -56,15 +56,6 @@ def test_everyone_else_is_refused_and_nothing_changes(db, directory, command):  
 
 
 # ── the guided /broadcast ──
-
-
-def button(messages, label_start):
-    for _text, buttons in messages:
-        for row in buttons or []:
-            for label, data in row:
-                if label.startswith(label_start):
-                    return data
-    raise AssertionError(f"no button starting {label_start!r} in {messages}")
 
 
 def progress_lines(db):  # noqa: F811
