@@ -198,6 +198,7 @@ class OutboundMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     lease_until: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     lease_owner: str | None = Field(default=None, max_length=64)
+    attempted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # the last claim
     segments: int = Field(default=1, sa_column_kwargs=_server_default("1"))
     text_hash: str = Field(max_length=16)  # for the loop guard: identical texts to one address
     timezone: str | None = Field(default=None, max_length=64)  # the recipient's, for quiet hours

@@ -50,6 +50,9 @@ class Outgoing:
     # Set when an earlier attempt may have gone out unrecorded (its process died mid-send, or the provider did
     # not answer in time): when it started. A sender with `find_sent` looks before sending again.
     uncertain_since: datetime | None = None
+    # With `uncertain_since`: the provider ids already recorded for other messages to this address since then,
+    # which therefore cannot be this one.
+    known_provider_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,12 @@ class Sender(Protocol):
     async def aclose(self) -> None: ...
 
 
-UNCERTAIN_CODES = ("timeout", "lookup_failed")  # errors after which the provider may have the message anyway
+# Errors after which the provider may have the message anyway: the next attempt asks it first (`find_sent`).
+UNCERTAIN_CODES = ("timeout", "connection", "interrupted", "lookup_failed")
+# Messages that are edited after they are sent (a broadcast's progress line). Telegram refuses to edit a message
+# sent with a reply keyboard, or with the removal of one, so a channel sends these with no keyboard markup.
+EDITED_LATER = frozenset({"broadcast_progress"})
+KNOWN_IDS_MARGIN = timedelta(minutes=15)
 
 
 # ── enqueue: called by services inside their own transaction ──
@@ -350,6 +358,7 @@ class Dispatcher:
                 # A whole batch was held or cancelled: look again, so it cannot hide what is due behind it.
                 session.flush()
             edited = _edited_provider_ids(session, rows)
+            known = _known_provider_ids(session, channel, rows)
             claimed: list[_Claimed] = []
             used = 0.0
             next_slot = slot if slot is not None else time_now()
@@ -360,7 +369,7 @@ class Dispatcher:
                 used += units
                 wait = max(0.0, next_slot - time_now())
                 lease = time_now() + self.lease_seconds + wait
-                claimed.append(_Claimed(_outgoing(row, edited), next_slot, units, lease))
+                claimed.append(_Claimed(_outgoing(row, edited, known), next_slot, units, lease))
                 if policy.per_second:
                     next_slot += units / policy.per_second
             if not claimed:
@@ -372,6 +381,7 @@ class Dispatcher:
                 .values(
                     status="sending",
                     attempts=table.c.attempts + 1,
+                    attempted_at=now,
                     lease_owner=self.owner,
                     lease_until=sa.bindparam("_lease"),
                     updated_at=now,
@@ -457,6 +467,8 @@ class Dispatcher:
                 and policy.quiet_hours
                 and (until := quiet_until(now, self._zone(row.timezone), policy.quiet_hours))
             ):
+                if row.status == "sending":  # claimed back from a dead sender: say so, or it is claimed each poll
+                    self._finish(row, "errored", now, "interrupted", texts.REASON_INTERRUPTED)
                 row.next_attempt_at = until
                 row.updated_at = now
             else:
@@ -758,7 +770,29 @@ def _edited_provider_ids(session: Session, rows: Sequence[OutboundMessage]) -> d
     return {message_id: provider_id for message_id, provider_id in found}
 
 
-def _outgoing(row: OutboundMessage, edited: Mapping[int, str] | None = None) -> Outgoing:
+def _known_provider_ids(session: Session, channel: str, rows: Sequence[OutboundMessage]) -> dict[str, frozenset[str]]:
+    """For the addresses of uncertain rows: provider ids recorded since the earliest of those attempts."""
+    uncertain = [row for row in rows if _uncertain(row)]
+    if not uncertain:
+        return {}
+    since = min(as_utc(row.attempted_at or row.updated_at) for row in uncertain) - KNOWN_IDS_MARGIN
+    m = OutboundMessage
+    found: dict[str, set[str]] = {}
+    for address, provider_id in session.exec(
+        select(m.address, m.provider_id).where(
+            m.channel == channel,
+            m.address.in_({row.address for row in uncertain}),
+            m.provider_id.is_not(None),
+            m.sent_at >= since,
+        )
+    ).all():
+        found.setdefault(address, set()).add(provider_id)
+    return {address: frozenset(ids) for address, ids in found.items()}
+
+
+def _outgoing(
+    row: OutboundMessage, edited: Mapping[int, str] | None = None, known: Mapping[str, frozenset[str]] | None = None
+) -> Outgoing:
     buttons = None
     if row.buttons:
         buttons = [[(label, data) for label, data in line] for line in json.loads(row.buttons)]
@@ -771,7 +805,8 @@ def _outgoing(row: OutboundMessage, edited: Mapping[int, str] | None = None) -> 
         purpose=row.purpose,
         attempt=row.attempts + 1,
         edit_of=(edited or {}).get(row.edit_of) if row.edit_of is not None else None,
-        uncertain_since=as_utc(row.updated_at) if _uncertain(row) else None,
+        uncertain_since=as_utc(row.attempted_at or row.updated_at) if _uncertain(row) else None,
+        known_provider_ids=(known or {}).get(row.address, frozenset()) if _uncertain(row) else frozenset(),
     )
 
 

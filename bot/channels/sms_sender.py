@@ -39,6 +39,7 @@ RETRYABLE_CODES = {20429, 63018}  # too many requests; the sender's rate limit e
 _MAX_REASON = 200
 LOOKUP_LIMIT = 20  # the newest messages to a number that are compared with an uncertain one
 LOOKUP_MARGIN = timedelta(minutes=2)  # clock differences between this machine and Twilio
+LOOKUP_AFTER = timedelta(minutes=10)  # an attempt reaches Twilio within this long of its claim (lease, timeouts)
 _SMART = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 _PHONE_LIKE = re.compile(r"\+?\d(?:[\s().-]?\d){6,}")
 _URL_CREDENTIALS = re.compile(r"(\w+://)[^/\s@]+@")
@@ -157,13 +158,22 @@ class TwilioSender:
                 f"could not list messages at Twilio ({type(error).__name__})", retryable=True, code="lookup_failed"
             ) from None
         wanted = _comparable(message.text)
+        until = since + LOOKUP_MARGIN + LOOKUP_AFTER
         for item in recent:
             created = item.date_created
-            if created is not None and created.tzinfo is None:
+            if created is None or item.sid in message.known_provider_ids or not self._ours(item):
+                continue
+            if created.tzinfo is None:
                 created = created.replace(tzinfo=UTC)
-            if (created is None or created >= since) and _comparable(item.body or "") == wanted:
+            if since <= created <= until and _comparable(item.body or "") == wanted:
                 return item.sid
         return None
+
+    def _ours(self, item: Any) -> bool:
+        """Sent from our number, or through our Messaging Service."""
+        if "from_" in self._origin:
+            return item.from_ == self._origin["from_"]
+        return item.messaging_service_sid == self._origin["messaging_service_sid"]
 
     async def aclose(self) -> None:
         session = getattr(self.http_client, "session", None)

@@ -40,7 +40,7 @@ from bot.channels.inbound import BodyTooLarge, read_capped, record_inbound
 from bot.config import Settings
 from bot.db import Database
 from bot.models import utcnow
-from bot.outbox import Outgoing, SendError, SendResult
+from bot.outbox import EDITED_LATER, Outgoing, SendError, SendResult
 from bot.phones import masked
 from bot.services.buyers import SHARE_CONTACT, SHARE_LOCATION, ChatConfig, ChatEvent, handle_chat
 from matching.directory import Directory
@@ -299,7 +299,8 @@ class TelegramSender:
             text = message.text if len(message.text) <= MAX_MESSAGE else message.text[: MAX_MESSAGE - 1] + "…"
             if message.edit_of is not None:
                 return await self._edit(chat_id, int(message.edit_of), text, message)
-            sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=_markup(message.buttons))
+            markup = None if message.purpose in EDITED_LATER and not message.buttons else _markup(message.buttons)
+            sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
         except RetryAfter as error:
             with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta; both are read below
                 warnings.simplefilter("ignore")

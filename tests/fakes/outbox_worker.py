@@ -33,7 +33,9 @@ class AppendingSender:
 
 
 class LookingUpSender(AppendingSender):
-    """The provider's own record, for messages whose earlier attempt is uncertain: the log itself."""
+    """A provider that can say whether a message went out, answering exactly from its own log: this exercises
+    the dispatcher's side of `find_sent`. How the Twilio sender recognises a message in Twilio's list (number,
+    text, time, origin) is tested in tests/integration/test_twilio_sender.py."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path)

@@ -389,6 +389,45 @@ def test_after_a_timeout_the_provider_is_asked_but_a_first_attempt_never_is(any_
     assert [m.text for m in sender.sent] == ["message 0"]
 
 
+def test_a_dead_senders_alert_held_by_quiet_hours_is_looked_up_from_its_attempt_in_the_morning(any_db):
+    from datetime import timedelta
+
+    evening = datetime(2026, 11, 28, 1, 59, 30, tzinfo=UTC)  # 20:59:30 in Detroit, just before quiet hours
+    with any_db.transaction() as session:
+        enqueue(
+            session,
+            channel="sms",
+            address=PHONE,
+            text="alert",
+            purpose="alert",
+            lane="bulk",
+            key="a",
+            timezone="America/Detroit",
+            now=evening,
+        )
+        # The same text to the same number, sent and recorded earlier: it cannot be the uncertain attempt.
+        old = enqueue(session, channel="sms", address=PHONE, text="alert", purpose="alert", key="b", now=evening)
+        old.status, old.provider_id, old.sent_at = "sent", "SMearlier", evening - timedelta(minutes=5)
+    clock = Clock(evening)
+    policy = ChannelPolicy(quiet_hours=parse_quiet_hours("21:00-08:00"))
+    crashed = _dispatcher(any_db, RecordingSender(), clock, policy=policy, lease_seconds=30, send_timeout=5)
+    assert len(crashed.claim("sms")) == 1  # …and it dies mid-send
+    clock.advance(minutes=5)  # quiet hours now
+    sender = LookingSender(already={"alert"})
+    later = _dispatcher(any_db, sender, clock, policy=policy, lease_seconds=30, send_timeout=5)
+    asyncio.run(later.drain())
+    assert sender.asked == [] and sender.sent == []
+    row = _messages(any_db)[0]
+    assert (row.status, row.error_code) == ("errored", "interrupted")  # held, and no longer "sending"
+    assert later.claim("sms") == []  # not claimed again on every poll through the night
+    clock.now = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)  # 08:00
+    asyncio.run(later.drain())
+    [asked] = sender.asked
+    assert asked.uncertain_since == evening  # the attempt's own time, however often it was held since
+    assert asked.known_provider_ids == frozenset({"SMearlier"})
+    assert sender.sent == []
+
+
 def test_status_reports_only_move_forward(any_db):
     _enqueue(any_db)
     asyncio.run(_dispatcher(any_db, RecordingSender()).drain())

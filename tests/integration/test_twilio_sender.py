@@ -306,7 +306,7 @@ def test_find_sent_recognises_the_earlier_attempt_by_number_text_and_time():
             listed("SM" + "1" * 32, "another text", "Fri, 27 Nov 2026 14:05:00 +0000"),
             # Twilio's smart encoding stored the dash as a hyphen.
             listed("SM" + "2" * 32, text.replace("—", "-"), "Fri, 27 Nov 2026 14:03:00 +0000"),
-            listed("SM" + "3" * 32, text, "Fri, 27 Nov 2026 09:00:00 +0000"),  # a week-old identical alert
+            listed("SM" + "3" * 32, text, "Fri, 20 Nov 2026 14:03:00 +0000"),  # last week's identical alert
         ]
     )
     sender = TwilioSender(settings(), http_client=client)
@@ -321,6 +321,30 @@ def test_find_sent_recognises_the_earlier_attempt_by_number_text_and_time():
     assert find(sender, later) is None  # the identical one is older than the attempt: a different message
     assert find(sender, outgoing()) is None  # nothing uncertain: no lookup at all
     assert len(client.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("entry", "known"),
+    [
+        ({"sid": "SM" + "4" * 32}, {"SM" + "4" * 32}),  # recorded already, for another message to this number
+        ({"from": "+13135550199"}, set()),  # sent from another number: not ours
+        ({"date_created": None}, set()),  # no date: cannot be placed after the attempt
+        ({"date_created": "Fri, 27 Nov 2026 14:30:00 +0000"}, set()),  # long after the attempt: a later message
+    ],
+    ids=["known-sid", "other-origin", "no-date", "too-late"],
+)
+def test_find_sent_ignores_what_cannot_be_the_earlier_attempt(entry, known):
+    from datetime import UTC, datetime
+
+    text = "makerlink: thanks, your reply went to the organisers."
+    client = ListingHttpClient([{**listed("SM" + "4" * 32, text, "Fri, 27 Nov 2026 14:03:00 +0000"), **entry}])
+    sender = TwilioSender(settings(), http_client=client)
+    since = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
+    message = Outgoing(7, "sms", TO, text, None, "reply", 2, uncertain_since=since, known_provider_ids=frozenset(known))
+    assert find(sender, message) is None
+    assert find(sender, Outgoing(7, "sms", TO, text, None, "reply", 2, uncertain_since=since)) == (
+        None if entry.keys() - {"sid"} else SendResult(provider_id="SM" + "4" * 32)
+    )
 
 
 def test_find_sent_that_cannot_reach_twilio_is_a_retryable_lookup_failure():

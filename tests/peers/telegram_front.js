@@ -376,6 +376,12 @@ class Front {
     if (params.inline_message_id) return [200, ok(true)]; // Telegram returns True for inline messages
     const entry = this.storedBotMessage(token, params.chat_id, params.message_id);
     if (!entry) return [400, fail(400, 'Bad Request: message to edit not found')];
+    // Telegram edits only messages sent with no keyboard markup or with an inline keyboard (not with a reply
+    // keyboard, nor with the removal of one); telegram-test-api edits anything.
+    const sentWith = jsonParam(entry.message.reply_markup);
+    if (sentWith && !Array.isArray(sentWith.inline_keyboard)) {
+      return [400, fail(400, "Bad Request: message can't be edited")];
+    }
     const markup = jsonParam(params.reply_markup);
     if (markup !== undefined && !(markup && Array.isArray(markup.inline_keyboard))) {
       return [400, fail(400, 'Bad Request: only inline keyboards can be edited')];

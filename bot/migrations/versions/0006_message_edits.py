@@ -1,4 +1,5 @@
-"""Messages that edit an earlier one (a broadcast's progress line in the organisers' chat).
+"""Messages that edit an earlier one (a broadcast's progress line in the organisers' chat), and when a message
+was last claimed for sending (where an uncertain attempt's look-up with the provider starts).
 
 Revision ID: 0006
 Revises: 0005
@@ -19,6 +20,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("outbound_message") as batch:
         batch.add_column(sa.Column("edit_of", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key(
             "fk_outbound_message_edit_of_outbound_message",
             "outbound_message",
@@ -33,4 +35,5 @@ def downgrade() -> None:
     with op.batch_alter_table("outbound_message") as batch:
         batch.drop_index("ix_outbound_message_edit_of")
         batch.drop_constraint("fk_outbound_message_edit_of_outbound_message", type_="foreignkey")
+        batch.drop_column("attempted_at")
         batch.drop_column("edit_of")
