@@ -165,6 +165,10 @@ ADMIN_BC_PREVIEW = (
     "Reaches {count} people ({channels}). Left out: {excluded}.\n"
     "Each SMS: {segments} segment(s), estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
 )
+ADMIN_BC_CHANGED = (
+    "The audience changed since the preview. Broadcast #{id} to {who} now reaches {count} people ({channels}). "
+    "Left out: {excluded}.\nEach SMS: {segments} segment(s), estimated cost ${cost:.2f}. Send it?"
+)
 ADMIN_BC_NOBODY = "Broadcast #{id} would reach nobody ({excluded} left out). Nothing was sent; /broadcast to try again."
 ADMIN_BC_SENDING = "📣 Broadcast #{id}: queued for {count} people. Progress shows here."
 ADMIN_BC_PROGRESS = "📣 Broadcast #{id} to {count} people: {done} of {count} handled — {sent} sent, {failed} not sent."

@@ -6,6 +6,7 @@ Every action is recorded in admin_action (who, what, when).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from bot import outbox, texts
-from bot.models import AdminAction, Maker, MakerCapability
+from bot.models import AdminAction, Broadcast, Conversation, Maker, MakerCapability
 from bot.phones import to_e164
 from bot.services import broadcasts, stats
 from bot.services import makers as maker_service
@@ -101,7 +102,6 @@ def handle(session: Session, admin_ids: tuple[int, ...], user_id: int, command: 
 
 # ── the guided /broadcast ──
 
-BROADCAST_STATE = "broadcast"  # the conversation state while an organiser composes a broadcast
 _ZIP_AND_RADIUS = re.compile(r"^\s*(\d{5})(?:[\s,]+(\d{1,4}(?:\.\d+)?)\s*(?:mi|miles?)?)?\s*$", re.IGNORECASE)
 
 
@@ -109,23 +109,54 @@ class BroadcastWizard:
     """Asks who (makers, buyers, everyone), what they can do, where, and the text; shows the preview with Send and
     Cancel buttons; on Send queues it and a progress line that the workers keep editing (broadcasts.update_progress).
 
-    `chat` is the organiser's BuyerChat: the wizard says things, and keeps its state, through it.
+    `chat` is the organiser's BuyerChat: the wizard speaks through it. Its state is a conversation row of its own
+    (channel "admin:telegram"), so an organiser who is also buying keeps their request conversation intact.
     """
 
     def __init__(self, chat: Any, price_per_segment: float) -> None:
         self.chat = chat
         self.price = price_per_segment
         self.actor = f"telegram:{chat.event.user_id}"
+        self.key = (f"admin:{chat.buyer.channel}"[:16], str(chat.buyer.chat_id))
 
     @property
     def allowed(self) -> bool:
         return self.chat.event.user_id in self.chat.config.admin_ids
 
+    # ── state ──
+
+    def _row(self) -> Conversation | None:
+        channel, address = self.key
+        return self.chat.session.exec(
+            select(Conversation).where(Conversation.channel == channel, Conversation.address == address)
+        ).first()
+
+    def state(self) -> dict | None:
+        """What the wizard has gathered so far, or None when no broadcast is being composed."""
+        row = self._row() if self.allowed else None
+        return json.loads(row.data) if row is not None else None
+
+    def _remember(self, data: dict, step: str) -> None:
+        row = self._row()
+        if row is None:
+            row = Conversation(channel=self.key[0], address=self.key[1], state="broadcast")
+            self.chat.session.add(row)
+        row.data = json.dumps({**data, "step": step})
+        row.updated_at = self.chat.now
+
+    def _forget(self) -> None:
+        row = self._row()
+        if row is not None:
+            self.chat.session.delete(row)
+
+    # ── what the organiser does ──
+
     def start(self, text: str) -> None:
         if not self.allowed:
             self.chat.say(texts.ADMIN_REFUSED)
             return
-        self.chat.remember(BROADCAST_STATE, step="to", text=text.strip() or None)
+        self._drop_draft(self.state())  # a /broadcast in the middle of another starts afresh
+        self._remember({"text": text.strip() or None}, "to")
         self._ask_to()
 
     def on_text(self, text: str, data: dict) -> None:
@@ -144,12 +175,11 @@ class BroadcastWizard:
                 radius = None
             self._next(data, zip=found.group(1), radius_miles=radius)
         else:  # the text itself; at the preview, a new text replaces the old draft
-            if data.get("broadcast_id"):
-                broadcasts.cancel_in(self.chat.session, data["broadcast_id"], self.actor, self.chat.now)
+            self._drop_draft(data)
             data.pop("broadcast_id", None)
             self._preview({**data, "text": text})
 
-    def press(self, argument: str, data: dict | None):
+    def press(self, argument: str) -> str | None:
         """A button of the wizard; returns the toast to show, if any."""
         if not self.allowed:
             return texts.ADMIN_REFUSED
@@ -157,12 +187,8 @@ class BroadcastWizard:
         if action == "send":
             return self._send(value)
         if action == "cancel":
-            if value.isdigit():
-                broadcasts.cancel_in(self.chat.session, int(value), self.actor, self.chat.now)
-            if data is not None:
-                self.chat.forget()
-            self.chat.say(texts.ADMIN_BC_CANCELLED)
-            return None
+            return self.cancel(int(value) if value.isdigit() else None)
+        data = self.state()
         if data is None:
             return self.chat.t.BUYER_STALE_BUTTON
         if action == "to" and value in broadcasts.AUDIENCES and data.get("step") == "to":
@@ -173,6 +199,20 @@ class BroadcastWizard:
             self._next(data, zip=None, radius_miles=None)
         else:
             return self.chat.t.BUYER_STALE_BUTTON
+        return None
+
+    def cancel(self, broadcast_id: int | None = None) -> str | None:
+        """Cancel (a button, or /cancel): the draft in progress, or the one whose preview was pressed."""
+        if broadcast_id is not None:
+            broadcast = broadcasts.lock_in(self.chat.session, broadcast_id)
+            if broadcast is not None and broadcast.status in ("sending", "sent"):
+                return texts.ADMIN_BC_ALREADY.format(id=broadcast_id)
+            broadcasts.cancel_in(self.chat.session, broadcast_id, self.actor, self.chat.now)
+        data = self.state()
+        if data is not None and (broadcast_id is None or data.get("broadcast_id") in (None, broadcast_id)):
+            self._drop_draft(data)
+            self._forget()
+        self.chat.say(texts.ADMIN_BC_CANCELLED)
         return None
 
     # ── steps ──
@@ -206,22 +246,24 @@ class BroadcastWizard:
             self._remember(data, "text")
             self.chat.say(texts.BROADCAST_PROBLEM.format(problem=problem), [self._cancel()])
             return
-        summary = preview.as_dict()
-        excluded = ", ".join(f"{n} {why}" for why, n in summary["excluded"].items()) or "none"
         if not preview.recipients:
             broadcasts.cancel_in(self.chat.session, draft.id, self.actor, self.chat.now)
-            self.chat.forget()
-            self.chat.say(texts.ADMIN_BC_NOBODY.format(id=draft.id, excluded=excluded))
+            self._forget()
+            self.chat.say(texts.ADMIN_BC_NOBODY.format(id=draft.id, excluded=_excluded(preview)))
             return
         self._remember({**data, "broadcast_id": draft.id}, "preview")
+        self._show(draft, preview, texts.ADMIN_BC_PREVIEW)
+
+    def _show(self, draft: Broadcast, preview: broadcasts.Preview, template: str) -> None:
+        summary = preview.as_dict()
         self.chat.say(
-            texts.ADMIN_BC_PREVIEW.format(
+            template.format(
                 id=draft.id,
-                who=_describe(who),
+                who=_describe(broadcasts.Audience.from_json(draft.audience)),
                 text=draft.text,
                 count=summary["recipients"],
                 channels=", ".join(f"{n} by {c}" for c, n in summary["by_channel"].items()),
-                excluded=excluded,
+                excluded=_excluded(preview),
                 segments=summary["sms_segments"],
                 cost=summary["estimated_cost_usd"],
                 sample=", ".join(name for name in summary["sample"] if name) or "-",
@@ -232,7 +274,7 @@ class BroadcastWizard:
             ],
         )
 
-    def _send(self, value: str):
+    def _send(self, value: str) -> str | None:
         if not value.isdigit():
             return self.chat.t.BUYER_STALE_BUTTON
         chat, broadcast_id = self.chat, int(value)
@@ -244,10 +286,23 @@ class BroadcastWizard:
         if broadcast.status != "draft":
             # Pressed twice, or by two organisers: the first press sent it, this one does nothing.
             return texts.ADMIN_BC_ALREADY.format(id=broadcast_id)
-        broadcasts.confirm_in(chat.session, chat.taxonomy, broadcast_id, self.actor, chat.now)
-        state, _ = chat.state()
-        if state == BROADCAST_STATE:
-            chat.forget()
+        try:
+            broadcasts.confirm_in(
+                chat.session, chat.taxonomy, broadcast_id, self.actor, chat.now, expect=broadcast.recipients
+            )
+        except broadcasts.AudienceChanged as changed:
+            # Makers joined, stopped or moved since the preview: show the new numbers and ask again.
+            broadcast.recipients = len(changed.preview.recipients)
+            if not changed.preview.recipients:
+                broadcasts.cancel_in(chat.session, broadcast_id, self.actor, chat.now)
+                self._forget()
+                chat.say(texts.ADMIN_BC_NOBODY.format(id=broadcast_id, excluded=_excluded(changed.preview)))
+                return None
+            self._show(broadcast, changed.preview, texts.ADMIN_BC_CHANGED)
+            return None
+        data = self.state()
+        if data is not None and data.get("broadcast_id") == broadcast_id:
+            self._forget()
         broadcasts.start_progress(
             chat.session, broadcast, chat.buyer.channel, str(chat.buyer.chat_id), chat.buyer.id, chat.now
         )
@@ -255,8 +310,9 @@ class BroadcastWizard:
 
     # ── helpers ──
 
-    def _remember(self, data: dict, step: str) -> None:
-        self.chat.remember(BROADCAST_STATE, **{**data, "step": step})
+    def _drop_draft(self, data: dict | None) -> None:
+        if data and data.get("broadcast_id"):
+            broadcasts.cancel_in(self.chat.session, data["broadcast_id"], self.actor, self.chat.now)
 
     def _ask_to(self) -> None:
         self.chat.say(
@@ -277,6 +333,10 @@ class BroadcastWizard:
 
     def _anywhere(self) -> list[list[tuple[str, str]]]:
         return [[(texts.ADMIN_BC_BUTTON_ANYWHERE, "bc:zip")], self._cancel()]
+
+
+def _excluded(preview: broadcasts.Preview) -> str:
+    return ", ".join(f"{n} {why}" for why, n in preview.excluded.items()) or "none"
 
 
 def _describe(who: broadcasts.Audience) -> str:

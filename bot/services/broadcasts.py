@@ -34,6 +34,14 @@ class BroadcastProblem(Exception):
     """The broadcast cannot go as asked; the message says why, for the organiser."""
 
 
+class AudienceChanged(Exception):
+    """At confirmation the audience is no longer the size the organiser saw in the preview."""
+
+    def __init__(self, preview: Preview) -> None:
+        super().__init__(f"the audience is now {len(preview.recipients)} people")
+        self.preview = preview
+
+
 @dataclass(frozen=True)
 class Audience:
     to: str = "makers"
@@ -166,7 +174,9 @@ def create_in(
         raise BroadcastProblem(texts.BROADCAST_NO_TEXT)
     now = now or utcnow()
     preview = audience(session, taxonomy, who, text, price)
-    broadcast = Broadcast(author=author[:64], text=text, audience=who.as_json(), created_at=now)
+    broadcast = Broadcast(
+        author=author[:64], text=text, audience=who.as_json(), recipients=len(preview.recipients), created_at=now
+    )
     session.add(broadcast)
     session.flush()
     session.add(AdminAction(actor=author[:64], action="broadcast_draft", detail=f"#{broadcast.id}", created_at=now))
@@ -187,9 +197,17 @@ def lock_in(session: Session, broadcast_id: int) -> Broadcast | None:
     return session.exec(query).first()
 
 
-def confirm_in(session: Session, taxonomy: Taxonomy, broadcast_id: int, actor: str, now: datetime | None = None) -> int:
+def confirm_in(
+    session: Session,
+    taxonomy: Taxonomy,
+    broadcast_id: int,
+    actor: str,
+    now: datetime | None = None,
+    expect: int | None = None,
+) -> int:
     """`confirm` inside the caller's transaction. The row lock (PostgreSQL) or the write lock (SQLite) makes two
-    confirmations at once queue it once: the second sees it is no longer a draft."""
+    confirmations at once queue it once: the second sees it is no longer a draft. With `expect` (the previewed
+    count), an audience that has changed since raises AudienceChanged and queues nothing."""
     now = now or utcnow()
     broadcast = lock_in(session, broadcast_id)
     if broadcast is None:
@@ -197,6 +215,8 @@ def confirm_in(session: Session, taxonomy: Taxonomy, broadcast_id: int, actor: s
     if broadcast.status != "draft":
         return 0
     preview = audience(session, taxonomy, Audience.from_json(broadcast.audience), broadcast.text, 0.0)
+    if expect is not None and len(preview.recipients) != expect:
+        raise AudienceChanged(preview)
     rows = [
         {
             "channel": r.channel,
@@ -357,7 +377,12 @@ def update_progress(session: Session, now: datetime) -> int:
         if result.broadcast.status == "sending" and result.done:
             result.broadcast.status = "sent"
         text = progress_text(result)
-        shown = session.exec(select(m.text).where(m.edit_of == line.id).order_by(m.id.desc())).first() or line.text
+        edits = session.exec(select(m.status, m.text).where(m.edit_of == line.id).order_by(m.id)).all()
+        if any(status not in ("sent", "delivered") for status, _ in edits):
+            # One edit at a time, so they reach the chat in order; and none after one that failed for good
+            # (the organiser deleted the message, say).
+            continue
+        shown = edits[-1][1] if edits else line.text
         if text == shown:
             continue
         enqueue(

@@ -167,6 +167,10 @@ class BuyerChat:
             now=self.now,
         )
 
+    def wizard(self) -> admin_chat.BroadcastWizard:
+        """The organisers' guided /broadcast, in this chat."""
+        return admin_chat.BroadcastWizard(self, self.config.sms_price_per_segment)
+
     # ── conversation state ──
 
     def _conversation(self) -> Conversation | None:
@@ -201,7 +205,10 @@ class BuyerChat:
         if e.callback is not None:
             return self.on_button(e.callback)
         if e.command == "broadcast":
-            admin_chat.BroadcastWizard(self, self.config.sms_price_per_segment).start(e.args)
+            self.wizard().start(e.args)
+            return Answer()
+        if e.command == "cancel" and self.wizard().state() is not None:
+            self.wizard().cancel()
             return Answer()
         if e.command is not None:
             admin = admin_chat.handle(self.session, self.config.admin_ids, e.user_id, e.command, e.args, self.now)
@@ -328,10 +335,12 @@ class BuyerChat:
     # ── free text: a new request, or the answer to the bot's question ──
 
     def on_text(self, text: str) -> None:
-        state, data = self.state()
-        if state == admin_chat.BROADCAST_STATE:
-            admin_chat.BroadcastWizard(self, self.config.sms_price_per_segment).on_text(text, data)
+        wizard = self.wizard()
+        composing = wizard.state()
+        if composing is not None:
+            wizard.on_text(text, composing)
             return
+        state, data = self.state()
         pending = self._draft(data.get("request_id")) if state else None
         if state not in (None, "draft_ready", "edit_item") and self._names_other_items(text, pending):
             # A whole new request typed while the bot waited for an answer: the buyer moved on, and so do we.
@@ -535,11 +544,7 @@ class BuyerChat:
     def on_button(self, data: str) -> Answer:
         action, _, argument = data.partition(":")
         if action == "bc":
-            state, wizard_data = self.state()
-            toast = admin_chat.BroadcastWizard(self, self.config.sms_price_per_segment).press(
-                argument, wizard_data if state == admin_chat.BROADCAST_STATE else None
-            )
-            return Answer(toast)
+            return Answer(self.wizard().press(argument))
         handler = {
             "send": self.press_send,
             "edit": self.press_edit,

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from bot.db import Database
 from bot.models import Broadcast, Invitation, Maker, OutboundMessage, Request, as_utc
+from bot.services.broadcasts import ALERT
 
 
 def collect(db: Database) -> dict:
@@ -45,7 +46,7 @@ def collect_in(session: Session) -> dict:
                 select(OutboundMessage.broadcast_id, OutboundMessage.status, sa.func.count())
                 .where(
                     OutboundMessage.broadcast_id.in_([b.id for b in broadcasts]),
-                    OutboundMessage.purpose == "alert",
+                    OutboundMessage.purpose == ALERT,
                 )
                 .group_by(OutboundMessage.broadcast_id, OutboundMessage.status)
             ).all()

@@ -135,6 +135,8 @@ def test_progress_line_is_edited_as_the_broadcast_goes_and_ends_with_the_outcome
         for message in session.exec(select(OutboundMessage).where(OutboundMessage.purpose == "alert")).all():
             message.status = "sent"
         message.status, message.error_code = "cancelled", "recipient_opted_out"
+        assert broadcasts.update_progress(session, NOW) == 0  # the first edit is still on its way: one at a time
+        session.get(OutboundMessage, edits[0].id).status = "sent"
         assert broadcasts.update_progress(session, NOW) == 1
     final = [m for m in progress_lines(db) if m.edit_of == line.id][-1]
     assert f"done: {len(sent) - 1} of {len(sent)} sent" in final.text and "1 not sent (1 opted out)" in final.text
@@ -178,3 +180,60 @@ def test_a_non_admin_cannot_broadcast_nor_press_an_admins_button(db, directory, 
     dana.press(button(shown, "Send to"))  # callback data forged or forwarded
     assert dana.toast == "Sorry — that command is for the organisers of this bot."
     assert alerts(db) == []
+
+
+def test_cancel_after_send_says_it_is_already_out_and_cancel_mid_way_drops_the_draft(admin, db):  # noqa: F811
+    _, shown = compose(admin)
+    admin.press(button(shown, "Send to"))
+    [] = admin.press(button(shown, "Cancel"))
+    assert "has already been sent" in admin.toast
+    queued = len(alerts(db))
+
+    _, shown = compose(admin, text="A second alert")
+    [(text, _)] = admin.command("cancel")  # the /cancel command, in the middle of the wizard
+    assert "nothing was sent" in text
+    admin.press(button(shown, "Send to"))
+    assert admin.toast == "That broadcast is no longer a draft."
+    assert len(alerts(db)) == queued
+
+
+def test_an_organiser_who_is_also_buying_keeps_their_request_conversation(admin, db):  # noqa: F811
+    admin.command("start")
+    admin.send("48201")
+    [(summary, _)] = understood = admin.send("need 500 face shields by Friday")
+    assert "Here is what I understood" in summary
+    before = _conversations(db)
+    compose(admin)
+    admin.command("cancel")  # ends the broadcast, not the request
+    assert _conversations(db) == before and before[0][0] == "telegram"
+    [(text, _)] = admin.press(button(understood, "✅ Send"))
+    assert text.startswith("Sent to ") and "makers" in text
+
+
+def test_when_the_audience_changed_since_the_preview_send_shows_the_new_figures_first(admin, db):  # noqa: F811
+    preview, shown = compose(admin)
+    count = int(preview.split("Reaches ")[1].split(" ")[0])
+    with db.transaction() as session:
+        maker = session.exec(select(Maker).where(Maker.phone.in_([a for a in _sample_phones(db)]))).first()
+        maker.status = "stopped"  # texted STOP meanwhile
+    [(changed, buttons)] = admin.press(button(shown, "Send to"))
+    assert "The audience changed since the preview" in changed and f"now reaches {count - 1} people" in changed
+    assert alerts(db) == []
+    admin.press(button([(changed, buttons)], f"Send to {count - 1}"))
+    assert len(alerts(db)) == count - 1
+
+
+def _sample_phones(db):  # noqa: F811
+    from bot.services import broadcasts
+    from tests.integration.test_buyer_chat import TAXONOMY
+
+    with db.read() as session:
+        who = broadcasts.Audience(capability="sewing", zip="48201", radius_miles=25)
+        return [r.address for r in broadcasts.audience(session, TAXONOMY, who, "x", 0.0).recipients]
+
+
+def _conversations(db):  # noqa: F811
+    from bot.models import Conversation
+
+    with db.read() as session:
+        return session.exec(select(Conversation.channel, Conversation.state, Conversation.data)).all()
