@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from datetime import date
 from importlib import resources
@@ -14,8 +13,8 @@ import alembic.util
 import sqlalchemy.exc
 import typer
 
-from bot import __version__, bootstrap, outbox, texts
-from bot.config import ConfigError
+from bot import __version__, bootstrap, logs, outbox, texts
+from bot.config import ConfigError, Settings, load_settings
 from bot.db import SchemaOutOfDate, safe_url
 from bot.models import MESSAGE_STATUSES
 from bot.services import broadcasts as broadcast_service
@@ -431,11 +430,9 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object.
 # ── serve ──
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Their request lines would carry full URLs and phone numbers; ours say what happened, masked.
-    for noisy in ("httpx", "twilio.http_client", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _configure_logging(settings: Settings | None = None) -> None:
+    # One line per event, UTC, request ids; the configured secrets and full phone numbers masked everywhere.
+    logs.configure(settings or load_settings())
 
 
 @app.command("serve")
@@ -451,7 +448,7 @@ def serve(
     if not settings.is_sandbox:
         import uvicorn
 
-        _configure_logging()
+        _configure_logging(settings)
         server = bootstrap.build_server(runtime)
         typer.echo(
             texts.SERVE_BANNER.format(
@@ -502,7 +499,7 @@ def worker() -> None:
     import signal
 
     runtime = _runtime()
-    _configure_logging()
+    _configure_logging(runtime.settings)
     typer.echo(texts.WORKER_BANNER.format(version=__version__, url=safe_url(runtime.db.url)))
 
     async def run() -> None:
