@@ -14,15 +14,13 @@ import time
 from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit
 
-import phonenumbers
-
 from bot.config import Settings
+from bot.phones import MASK, mask_digits
 
 # The id of the HTTP request being handled (from the reverse proxy's X-Request-ID, or made up): every line
 # logged while handling it carries it, also from the worker threads Starlette hands blocking work to.
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("makerlink_request_id", default=None)
 
-MASK = "•••"
 # "+13135550123", and the same URL-encoded ("%2B13135550123") as it appears in request URLs and form bodies.
 _PHONE = re.compile(r"(?<![\w%])(\+|%2B)(\d{7,15})(?!\d)", re.IGNORECASE)
 # A Telegram bot token has this shape; masked even when it is not the configured one.
@@ -31,17 +29,6 @@ _BOT_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}")
 _URL_PASSWORD = re.compile(r"(\w+://[^/\s:@]*):[^/\s@]+@")
 # Libraries whose INFO lines are one per HTTP call or per job run: they say nothing our own lines do not.
 QUIET_LOGGERS = ("httpx", "httpcore", "twilio.http_client", "urllib3", "apscheduler", "telegram.ext")
-
-
-def mask_phone(digits: str, prefix: str = "+") -> str:
-    """+13135550123 → +1•••0123: the country code and the last four digits."""
-    try:
-        country = str(phonenumbers.parse("+" + digits, None).country_code)
-    except phonenumbers.NumberParseException:
-        country = digits[:1]
-    if len(digits) - len(country) <= 4:
-        country = ""
-    return f"{prefix}{country}{MASK}{digits[-4:]}"
 
 
 class Redactor:
@@ -61,7 +48,7 @@ class Redactor:
                 text = text.replace(secret, MASK)
         text = _BOT_TOKEN.sub(MASK, text)
         text = _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
-        return _PHONE.sub(lambda m: mask_phone(m.group(2), m.group(1)), text)
+        return _PHONE.sub(lambda m: mask_digits(m.group(2), m.group(1)), text)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Redactor:
