@@ -435,6 +435,24 @@ def _configure_logging(settings: Settings | None = None) -> None:
     logs.configure(settings or load_settings())
 
 
+def _run_http(asgi_app, host: str, port: int) -> None:
+    """uvicorn until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, the app's lifespan closed),
+    then exit code 0: uvicorn re-raises the signal once done, which would end the process as killed by it."""
+    import signal
+
+    import uvicorn
+
+    def finished(signum, frame) -> None:
+        raise SystemExit(0)
+
+    previous = {sig: signal.signal(sig, finished) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        uvicorn.run(asgi_app, host=host, port=port, access_log=False, log_config=None)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default MAKERLINK_HOST).")] = None,
@@ -446,7 +464,6 @@ def serve(
     runtime = _runtime()
     settings = runtime.settings
     if not settings.is_sandbox:
-        import uvicorn
 
         _configure_logging(settings)
         server = bootstrap.build_server(runtime)
@@ -463,9 +480,7 @@ def serve(
             typer.echo(
                 texts.SERVE_TELEGRAM_WEBHOOK if server.telegram_mode == "webhook" else texts.SERVE_TELEGRAM_POLLING
             )
-        uvicorn.run(
-            server.app, host=host or settings.host, port=port or settings.port, access_log=False, log_config=None
-        )
+        _run_http(server.app, host or settings.host, port or settings.port)
         return
     if maker_service.count_makers(runtime.db) == 0:
         data, name = _demo_csv()
