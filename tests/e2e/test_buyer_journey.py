@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -146,6 +147,8 @@ def test_buyer_to_maker_and_back(tmp_path, prism_url, telegram_peer, mode):
     assert "Application shutdown complete" in log, log[-3000:]
     assert "Traceback" not in log, log[-3000:]
     assert token.split(":")[1] not in log and AUTH_TOKEN not in log
+    assert not re.search(r"(\+|%2B)\d{10,15}", log), "a full phone number in the log"
+    assert server.returncode == 0  # a graceful stop on SIGTERM
 
 
 def _healthy(public: str) -> bool:
