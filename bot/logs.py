@@ -24,7 +24,7 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("makerli
 # "+13135550123", and the same URL-encoded ("%2B13135550123") as it appears in request URLs and form bodies.
 _PHONE = re.compile(r"(?<![\w%])(\+|%2B)(\d{7,15})(?!\d)", re.IGNORECASE)
 # A Telegram bot token has this shape; masked even when it is not the configured one.
-_BOT_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}")
+_BOT_TOKEN = re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{30,}")  # also inside ".../bot<token>/getMe"
 # user:password@ in any URL (a database URL in a driver's error message).
 _URL_PASSWORD = re.compile(r"(\w+://[^/\s:@]*):[^/\s@]+@")
 # Libraries whose INFO lines are one per HTTP call or per job run: they say nothing our own lines do not.

@@ -142,3 +142,6 @@ def test_masking_keeps_what_is_not_secret():
     assert redact(line) == line
     assert redact("from +447911123456 and +13135550101") == "from +44•••3456 and +1•••0101"
     assert redact(f"auth {AUTH_TOKEN}") == "auth •••"
+    # A bot token that is not the configured one (an old one, another bot's) still has a token's shape.
+    other = "6098765432:AAH" + "x" * 32
+    assert redact(f"GET https://api.telegram.org/bot{other}/getMe") == "GET https://api.telegram.org/bot•••/getMe"
