@@ -139,6 +139,14 @@ def make_scheduler(runtime: Runtime, ticker: reminders.Ticker):
     return scheduler
 
 
+def stop_scheduler(scheduler, ticker: reminders.Ticker) -> None:
+    """No new ticks; a tick under way stops between two reminders and hands back the ones it had claimed (its
+    thread is waited for when the event loop closes)."""
+    ticker.stopping.set()
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+
+
 @dataclass
 class Server:
     app: Starlette
@@ -233,16 +241,17 @@ def build_server(
             admin_ids=tuple(settings.admin_telegram_ids),
         )
     background.append(dispatcher.run)
-    scheduler = make_scheduler(runtime, make_ticker(runtime, owner=dispatcher.owner))
+    ticker = make_ticker(runtime, owner=dispatcher.owner)
+    scheduler = make_scheduler(runtime, ticker)
 
     async def start_scheduler() -> None:
         scheduler.start()
 
-    async def stop_scheduler() -> None:
-        scheduler.shutdown(wait=False)
+    async def stop_ticks() -> None:
+        stop_scheduler(scheduler, ticker)
 
     startup.append(start_scheduler)
-    shutdown.insert(0, stop_scheduler)
+    shutdown.insert(0, stop_ticks)
     app = create_app(
         runtime.db,
         twilio=twilio,
@@ -271,12 +280,15 @@ async def run_worker(runtime: Runtime, stop, senders: dict[str, Sender] | None =
         await application.initialize()
         senders["telegram"] = tg.TelegramSender(application.bot)
     dispatcher = make_dispatcher(runtime, senders)
-    scheduler = make_scheduler(runtime, make_ticker(runtime, owner=dispatcher.owner))
+    ticker = make_ticker(runtime, owner=dispatcher.owner)
+    scheduler = make_scheduler(runtime, ticker)
     scheduler.start()
+    log.info("worker %s started: channels %s", dispatcher.owner, ", ".join(sorted(senders)) or "none")
     try:
         await dispatcher.run(stop)
     finally:
-        scheduler.shutdown(wait=False)
+        log.info("worker %s stopping: in-flight sends finished, unsent claims handed back", dispatcher.owner)
+        stop_scheduler(scheduler, ticker)
         for sender in senders.values():
             await sender.aclose()
         if application is not None:

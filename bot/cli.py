@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from datetime import date
 from importlib import resources
@@ -14,8 +13,8 @@ import alembic.util
 import sqlalchemy.exc
 import typer
 
-from bot import __version__, bootstrap, outbox, texts
-from bot.config import ConfigError
+from bot import __version__, bootstrap, logs, outbox, texts
+from bot.config import ConfigError, Settings, load_settings
 from bot.db import SchemaOutOfDate, safe_url
 from bot.models import MESSAGE_STATUSES
 from bot.services import broadcasts as broadcast_service
@@ -431,11 +430,27 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object.
 # ── serve ──
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Their request lines would carry full URLs and phone numbers; ours say what happened, masked.
-    for noisy in ("httpx", "twilio.http_client", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _configure_logging(settings: Settings | None = None) -> None:
+    # One line per event, UTC, request ids; the configured secrets and full phone numbers masked everywhere.
+    logs.configure(settings or load_settings())
+
+
+def _run_http(asgi_app, host: str, port: int) -> None:
+    """uvicorn until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, the app's lifespan closed),
+    then exit code 0: uvicorn re-raises the signal once done, which would end the process as killed by it."""
+    import signal
+
+    import uvicorn
+
+    def finished(signum, frame) -> None:
+        raise SystemExit(0)
+
+    previous = {sig: signal.signal(sig, finished) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        uvicorn.run(asgi_app, host=host, port=port, access_log=False, log_config=None)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command("serve")
@@ -449,9 +464,8 @@ def serve(
     runtime = _runtime()
     settings = runtime.settings
     if not settings.is_sandbox:
-        import uvicorn
 
-        _configure_logging()
+        _configure_logging(settings)
         server = bootstrap.build_server(runtime)
         typer.echo(
             texts.SERVE_BANNER.format(
@@ -466,9 +480,7 @@ def serve(
             typer.echo(
                 texts.SERVE_TELEGRAM_WEBHOOK if server.telegram_mode == "webhook" else texts.SERVE_TELEGRAM_POLLING
             )
-        uvicorn.run(
-            server.app, host=host or settings.host, port=port or settings.port, access_log=False, log_config=None
-        )
+        _run_http(server.app, host or settings.host, port or settings.port)
         return
     if maker_service.count_makers(runtime.db) == 0:
         data, name = _demo_csv()
@@ -502,7 +514,7 @@ def worker() -> None:
     import signal
 
     runtime = _runtime()
-    _configure_logging()
+    _configure_logging(runtime.settings)
     typer.echo(texts.WORKER_BANNER.format(version=__version__, url=safe_url(runtime.db.url)))
 
     async def run() -> None:

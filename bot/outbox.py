@@ -688,6 +688,8 @@ class _BatchRun:
             self.pending.append(_Outcome(claimed.outgoing.id, error=error))
         finally:
             self.gate.release()
+            # A long batch to a slow provider is progress too: health must not call this dispatcher stalled.
+            self.d.last_loop_at = self.d.clock()
 
     async def wait_for_slot(self, claimed: _Claimed) -> None:
         """Not before the shared slot; and, so that a late send cannot let the next one catch up and exceed

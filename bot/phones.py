@@ -32,7 +32,23 @@ def _nanp_shape(number: phonenumbers.PhoneNumber) -> bool:
     return number.country_code == 1 and len(national) == 10 and national[0] in "23456789" and national[3] in "23456789"
 
 
+MASK = "•••"
+
+
+def mask_digits(digits: str, prefix: str = "+") -> str:
+    """For logs: +13135550123 → +1•••0123, the country code and the last four digits."""
+    try:
+        country = str(phonenumbers.parse("+" + digits, None).country_code)
+    except phonenumbers.NumberParseException:
+        country = digits[:1]
+    if len(digits) - len(country) <= 4:
+        country = ""
+    return f"{prefix}{country}{MASK}{digits[-4:]}"
+
+
 def masked(address: str | None) -> str:
-    """For logs: only the last four digits of a phone number (or chat id)."""
+    """For logs: a phone number as its country code and last four digits; a chat id as its last four digits."""
     text = str(address or "")
+    if text.startswith("+") and text[1:].isdigit() and len(text) > 5:
+        return mask_digits(text[1:])
     return f"…{text[-4:]}" if len(text) > 4 else "…"

@@ -1,4 +1,5 @@
-"""The web app: provider webhooks and health, with the background work (the dispatcher) tied to its lifespan."""
+"""The web app: provider webhooks, health and metrics, with the background work (the dispatcher) tied to its
+lifespan."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ from datetime import timedelta
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.sms import TwilioWebhooks
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.db import Database
-from bot.models import OutboundMessage, as_utc, utcnow
+from bot.metrics import CONTENT_TYPE, Metrics, TimedRoutes
+from bot.models import OutboundMessage, Reminder, as_utc, utcnow
 from bot.outbox import Dispatcher
 
 Background = Callable[[asyncio.Event], Awaitable[None]]
-DISPATCHER_STALE = timedelta(seconds=30)  # a dispatcher loop not seen for this long counts as dead
+DISPATCHER_STALE = timedelta(seconds=30)  # a dispatcher showing no progress for this long counts as dead
+OUTBOX_BEHIND = timedelta(minutes=5)  # due messages this late: "outbox": "behind" (reported, not a 503)
 log = logging.getLogger(__name__)
 
 
@@ -39,11 +43,16 @@ def create_app(
     """The Starlette app. At start-up `on_startup` runs in order, then the `background` jobs start; at shutdown
     the jobs get `stop` set and are awaited, then `on_shutdown` runs."""
 
+    metrics = Metrics(db, last_loop_at=(lambda: dispatcher.last_loop_at) if dispatcher is not None else None)
+
     async def healthz(request: Request) -> JSONResponse:
         report = await run_in_threadpool(_health, db, dispatcher)
         return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    async def metrics_page(request: Request) -> Response:
+        return Response(await run_in_threadpool(metrics.render), media_type=CONTENT_TYPE)
+
+    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"])]
     if twilio is not None:
         routes += [
             Route("/twilio/sms", twilio.sms, methods=["POST"]),
@@ -73,24 +82,43 @@ def create_app(
                 except Exception:
                     log.exception("web: a shutdown step failed")
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    webhooks = frozenset(route.path for route in routes if route.path not in ("/healthz", "/metrics"))
+    middleware = [Middleware(TimedRoutes, metrics=metrics, routes=webhooks)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 def _health(db: Database, dispatcher: Dispatcher | None) -> dict:
+    """Unhealthy (503) only for what restarting this process could mend: no database, or its own dispatcher
+    stalled. A backlog is reported, never fatal: quiet hours hold bulk SMS overnight by design, and a web-only
+    process cannot clear a queue the workers own. `outbox_lag_seconds` (how late the most overdue due message
+    is) is the number to alert on."""
     report: dict = {"ok": True, "database": "ok"}
+    now = utcnow()
     try:
         with db.read() as session:
-            m = OutboundMessage
-            depth, oldest = session.execute(
-                sa.select(sa.func.count(), sa.func.min(m.created_at)).where(m.status.in_(("queued", "errored")))
-            ).one()
+            m, r = OutboundMessage, Reminder
+            waiting = m.status.in_(("queued", "errored"))
+            depth, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(m.created_at)).where(waiting)).one()
+            overdue = session.execute(
+                sa.select(sa.func.min(m.next_attempt_at)).where(waiting, m.next_attempt_at <= now)
+            ).scalar_one()
+            reminders_due = session.execute(
+                sa.select(sa.func.count()).select_from(r).where(r.status == "pending", r.due_at <= now)
+            ).scalar_one()
     except sa.exc.SQLAlchemyError:
         return {"ok": False, "database": "unreachable"}
     report["outbox_depth"] = depth
-    report["oldest_queued_seconds"] = int((utcnow() - as_utc(oldest)).total_seconds()) if oldest else 0
+    report["oldest_queued_seconds"] = _seconds_since(now, oldest)
+    report["outbox_lag_seconds"] = _seconds_since(now, overdue)
+    report["outbox"] = "behind" if report["outbox_lag_seconds"] > OUTBOX_BEHIND.total_seconds() else "ok"
+    report["reminders_due"] = reminders_due
     if dispatcher is not None:
         seen = dispatcher.last_loop_at
         alive = seen is not None and utcnow() - as_utc(seen) < DISPATCHER_STALE
         report["dispatcher"] = "ok" if alive else "stalled"
         report["ok"] = alive
     return report
+
+
+def _seconds_since(now, then) -> int:
+    return max(0, int((now - as_utc(then)).total_seconds())) if then is not None else 0

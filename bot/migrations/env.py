@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import bot.models  # noqa: F401 - registers the tables on SQLModel.metadata
 
 config = context.config
+MIGRATION_LOCK = 0x6D6B6C6E  # "mkln": the advisory lock key that serialises concurrent upgrades
 target_metadata = SQLModel.metadata
 
 
@@ -24,6 +25,10 @@ def run_migrations_online() -> None:
         try:
             context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite)
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Containers and units start together and each runs `makerlink db upgrade`: one migrates, the
+                    # others wait here until it commits, then find the schema current.
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 context.run_migrations()
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

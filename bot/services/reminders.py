@@ -9,8 +9,9 @@ down goes out once, late, if it still makes sense — each handler says which of
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -463,6 +464,8 @@ class Ticker:
     owner: str = "ticker"
     lease: timedelta = timedelta(minutes=2)
     batch: int = 200
+    # Set at shutdown: the tick stops between two reminders and hands back the ones it claimed but did not fire.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def claim(self, now: datetime) -> list[int]:
         r = Reminder
@@ -529,10 +532,26 @@ class Ticker:
         with self.db.transaction() as session:
             sweep_freshness(session, self.policy, now)
         fired = 0
-        while True:
+        while not self.stopping.is_set():
             ids = self.claim(now)
-            for reminder_id in ids:
+            for position, reminder_id in enumerate(ids):
+                if self.stopping.is_set():
+                    self.release(ids[position:])
+                    return fired
                 if self.fire(reminder_id, now) is not None:
                     fired += 1
             if len(ids) < self.batch:
                 return fired
+        return fired
+
+    def release(self, ids: list[int]) -> None:
+        """Give claimed reminders back at once, so another worker need not wait for the lease to run out."""
+        if not ids:
+            return
+        table = Reminder.__table__
+        with self.db.transaction() as session:
+            session.execute(
+                sa.update(table)
+                .where(table.c.id.in_(ids), table.c.lease_owner == self.owner, table.c.status == "pending")
+                .values(lease_owner=None, lease_until=None)
+            )

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from bot import outbox, texts
 from bot.db import Database
+from bot.metrics import MATCH_SECONDS
 from bot.models import Invitation, Maker, OutboundMessage, Request, utcnow
 from bot.segments import count_segments
 from bot.services import makers as maker_service
@@ -75,7 +76,8 @@ def open_request(
         raise RequestProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=zip_code))
     directory = maker_service.active_directory(db, taxonomy, now)
     matcher = Matcher(directory, radius_miles=radius_miles, limit=max_invites)
-    result = matcher.match(text, zip=zip_code, now=today)
+    with MATCH_SECONDS.time():
+        result = matcher.match(text, zip=zip_code, now=today)
     parsed = result.request
     if not parsed.items and not parsed.item:
         raise RequestProblem(texts.REQUEST_NO_ITEM)
@@ -178,7 +180,8 @@ def rematch(session: Session, request: Request, directory, today: date) -> tuple
     )
     already = set(session.exec(select(Invitation.maker_id).where(Invitation.request_id == request.id)).all())
     matcher = Matcher(directory, radius_miles=request.radius_miles, limit=len(already) + 20)
-    result = matcher.match(parsed, zip=request.zip, now=today)
+    with MATCH_SECONDS.time():
+        result = matcher.match(parsed, zip=request.zip, now=today)
     return tuple(m for m in result.matches if int(m.maker_id) not in already)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import time
 
 import httpx
@@ -72,7 +73,7 @@ def test_buyer_to_maker_and_back(tmp_path, prism_url, telegram_peer, mode):
 
     cli("makers", "import", "--demo")
     log_path = tmp_path / "serve.log"
-    with serving(env, tmp_path, port, log_path):
+    with serving(env, tmp_path, port, log_path) as server:
         dana = telegram_peer.user(token, 4001, "Dana", username="dana_hospital")
 
         dana.command("/start")
@@ -122,3 +123,5 @@ def test_buyer_to_maker_and_back(tmp_path, prism_url, telegram_peer, mode):
     assert "Application shutdown complete" in log, log[-3000:]
     assert "Traceback" not in log, log[-3000:]
     assert token.split(":")[1] not in log and AUTH_TOKEN not in log
+    assert not re.search(r"(\+|%2B)\d{10,15}", log), "a full phone number in the log"
+    assert server.returncode == 0  # a graceful stop on SIGTERM

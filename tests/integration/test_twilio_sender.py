@@ -225,7 +225,7 @@ def test_error_answers_are_sorted(caplog, answer, retryable, gone, code, retry_a
     for secret in (AUTH_TOKEN, CREDENTIAL_URL, TO, TO[2:]):
         assert secret not in error.reason
         assert secret not in caplog.text
-    assert "…0123" in caplog.text  # the log names the recipient by the last 4 digits
+    assert "+1•••0123" in caplog.text  # the log names the recipient by country code and last 4 digits
 
 
 def test_segments_and_an_unreadable_success():

@@ -1,0 +1,188 @@
+"""SIGTERM, as systemd and Docker send it, in the middle of sending: `makerlink worker` and `makerlink serve` stop
+claiming, let the sends under way finish and record them, hand back what they had claimed but not sent, and exit 0;
+the next process sends the rest, each message exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from sqlmodel import select
+
+from bot.db import Database
+from bot.models import OutboundMessage, Reminder, utcnow
+from bot.outbox import enqueue
+from bot.services import reminders
+from tests.conftest import fresh_postgres_schema
+from tests.integration.peers import free_port
+
+ACCOUNT_SID = "AC" + "7d" * 16
+AUTH_TOKEN = "shutdown-test-token-5f0c2a9e"
+PHONES = [f"+1313555{n:04d}" for n in range(200, 212)]
+SEND_SECONDS = 1.5  # how long the fake Twilio takes to accept each message
+
+
+class SlowTwilio:
+    """Twilio's Messages.create on 127.0.0.1, slow to answer; remembers every message it accepted."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                form = parse_qs(self.rfile.read(length).decode())
+                with owner.lock:
+                    owner.bodies.append(form["Body"][0])
+                time.sleep(SEND_SECONDS)
+                answer = json.dumps({"sid": "SM" + uuid.uuid4().hex, "status": "queued", "num_segments": "1"})
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(answer.encode())
+
+            def log_message(self, *args) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def received(self) -> int:
+        with self.lock:
+            return len(self.bodies)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/bot.db"
+        return
+    with fresh_postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def twilio():
+    fake = SlowTwilio()
+    yield fake
+    fake.server.shutdown()
+
+
+def _env(database_url: str, twilio: SlowTwilio) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
+    env.update(
+        {
+            "MAKERLINK_DATABASE_URL": database_url,
+            "MAKERLINK_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "MAKERLINK_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "MAKERLINK_TWILIO_FROM_NUMBER": "+13135559000",
+            "MAKERLINK_TWILIO_API_URL": twilio.url,
+            "MAKERLINK_PUBLIC_URL": "https://bot.example.org",
+            "MAKERLINK_QUIET_HOURS": "",
+            "MAKERLINK_SMS_PER_SECOND": "50",
+        }
+    )
+    return env
+
+
+def _start(role: str, env: dict[str, str], cwd, log_path) -> tuple[subprocess.Popen, object]:
+    command = [sys.executable, "-m", "bot", role]
+    if role == "serve":
+        command += ["--port", str(free_port())]
+    log = open(log_path, "ab")  # noqa: SIM115 (closed by the caller once the process is gone)
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT), log
+
+
+def _wait_for(predicate, what: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert process is None or process.poll() is None, f"the process ended while waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _rows(db: Database) -> list[OutboundMessage]:
+    with db.read() as session:
+        return list(session.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all())
+
+
+@pytest.mark.parametrize("role", ["worker", "serve"])
+def test_sigterm_mid_send_finishes_hands_back_and_loses_or_doubles_nothing(role, database_url, twilio, tmp_path):
+    db = Database(database_url)
+    db.upgrade()
+    with db.transaction() as session:
+        for n, phone in enumerate(PHONES):
+            enqueue(session, channel="sms", address=phone, text=f"shutdown test {n}", purpose="reply", key=f"sd{n}")
+    env = _env(database_url, twilio)
+    log_path = tmp_path / f"{role}.log"
+
+    process, log = _start(role, env, tmp_path, log_path)
+    try:
+        # The first sends are on their way (Twilio takes 1.5 s to answer each): now the process is told to stop.
+        _wait_for(lambda: twilio.received() >= 2, "the first sends", process=process)
+        in_flight = twilio.received()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=SEND_SECONDS + 15) == 0, log_path.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
+
+    rows = _rows(db)
+    sent = [row for row in rows if row.status == "sent"]
+    assert not [row for row in rows if row.status == "sending" or row.lease_owner]  # nothing left claimed
+    assert len(sent) == twilio.received() >= in_flight  # every send that began was finished and recorded
+    assert len(sent) < len(PHONES)  # it stopped taking work
+    assert all(row.status == "queued" and row.attempts == 0 for row in rows if row.status != "sent")
+
+    process, log = _start(role, env, tmp_path, log_path)
+    try:
+        _wait_for(lambda: all(row.status == "sent" for row in _rows(db)), "the rest to be sent", process=process)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=SEND_SECONDS + 15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
+        db.dispose()
+
+    assert sorted(twilio.bodies) == sorted(f"shutdown test {n}" for n in range(len(PHONES)))  # each once
+    output = log_path.read_text()
+    assert AUTH_TOKEN not in output and not re.search(r"\+1313555\d{4}", output)
+
+
+def test_a_tick_told_to_stop_hands_back_the_reminders_it_claimed(sqlite_db):
+    now = utcnow()
+    with sqlite_db.transaction() as session:
+        for n in range(5):
+            reminders.schedule(session, "invite_nudge", 10_000 + n, now - timedelta(minutes=1), now, key=f"stop:{n}")
+    ticker = reminders.Ticker(sqlite_db, reminders.FollowUpPolicy(), lambda: None, owner="stopping-worker")
+    fire = ticker.fire
+
+    def fire_then_stop(reminder_id, when):
+        outcome = fire(reminder_id, when)
+        ticker.stopping.set()  # SIGTERM arrives while the first reminder is being handled
+        return outcome
+
+    ticker.fire = fire_then_stop
+    ticker.tick(now)
+    with sqlite_db.read() as session:
+        rows = session.exec(select(Reminder).order_by(Reminder.id)).all()
+    assert [row.status for row in rows] == ["skipped", "pending", "pending", "pending", "pending"]
+    assert all(row.lease_owner is None and row.lease_until is None for row in rows)
+    # Another worker takes them at once, without waiting for the lease to run out.
+    assert len(reminders.Ticker(sqlite_db, reminders.FollowUpPolicy(), lambda: None, owner="other").claim(now)) == 4
