@@ -67,35 +67,57 @@ function describeInbound(message) {
   return message.text;
 }
 
+// Draws `messages` into `log`, keeping the node of a message already shown (so a button being pressed, or a test
+// holding it, is not replaced on every poll), in the order given.
+function syncLog(log, key, messages, build, meta) {
+  if (log.dataset.key !== key) {
+    log.replaceChildren();
+    log.dataset.key = key;
+  }
+  const existing = new Map([...log.children].map((node) => [node.dataset.id, node]));
+  const wanted = new Set();
+  for (const message of messages) {
+    wanted.add(message.id);
+    let node = existing.get(message.id);
+    if (!node) {
+      node = build(message);
+      node.dataset.id = message.id;
+      node.append(el("div", "meta"));
+    }
+    node.lastChild.textContent = meta(message);
+    if (log.lastChild !== node) log.append(node);
+  }
+  for (const [id, node] of existing) if (!wanted.has(id)) node.remove();
+}
+
+function chatMessage(message) {
+  const mine = message.from === "buyer";
+  const wrap = el("div", `msg ${mine ? "mine" : "bot"}`);
+  if (message.purpose) wrap.dataset.purpose = message.purpose;
+  wrap.append(el("div", "bubble", mine ? describeInbound(message) : message.text));
+  const buttons = message.buttons || [];
+  if (buttons.length && !isReplyKeyboard(buttons)) {
+    const keyboard = el("div", "inline-keyboard");
+    for (const row of buttons) {
+      const line = el("div", "inline-row");
+      for (const button of row) {
+        const press = el("button", "inline-button", button.label);
+        press.type = "button";
+        press.dataset.data = button.data;
+        press.addEventListener("click", () => pressButton(button.data));
+        line.append(press);
+      }
+      keyboard.append(line);
+    }
+    wrap.append(keyboard);
+  }
+  return wrap;
+}
+
 function drawChat() {
   const log = $("chat-log");
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.replaceChildren();
-  for (const message of state.buyer.messages) {
-    const mine = message.from === "buyer";
-    const wrap = el("div", `msg ${mine ? "mine" : "bot"}`);
-    wrap.dataset.id = message.id;
-    if (message.purpose) wrap.dataset.purpose = message.purpose;
-    wrap.append(el("div", "bubble", mine ? describeInbound(message) : message.text));
-    const buttons = message.buttons || [];
-    if (buttons.length && !isReplyKeyboard(buttons)) {
-      const keyboard = el("div", "inline-keyboard");
-      for (const row of buttons) {
-        const line = el("div", "inline-row");
-        for (const button of row) {
-          const press = el("button", "inline-button", button.label);
-          press.type = "button";
-          press.dataset.data = button.data;
-          press.addEventListener("click", () => pressButton(button.data));
-          line.append(press);
-        }
-        keyboard.append(line);
-      }
-      wrap.append(keyboard);
-    }
-    wrap.append(el("div", "meta", timeOf(message.at)));
-    log.append(wrap);
-  }
+  syncLog(log, "buyer", state.buyer.messages, chatMessage, (m) => timeOf(m.at));
   if (atBottom || log.dataset.count !== String(state.buyer.messages.length)) log.scrollTop = log.scrollHeight;
   log.dataset.count = String(state.buyer.messages.length);
   $("chat-start-row").hidden = state.buyer.messages.length > 0;
@@ -239,6 +261,7 @@ function drawThread(jump) {
     $("thread-title").textContent = "Pick a maker";
     $("thread-sub").textContent = "";
     log.replaceChildren();
+    log.dataset.key = "";
     input.disabled = send.disabled = true;
     $("thread-waiting").hidden = true;
     return;
@@ -247,17 +270,14 @@ function drawThread(jump) {
   $("thread-title").textContent = `${maker.name}`;
   $("thread-sub").textContent = `${maker.phone}${maker.zip ? " · " + maker.zip : ""}${maker.status && maker.status !== "active" ? " · " + maker.status : ""} · ${maker.capabilities}`;
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.replaceChildren();
-  for (const message of maker.messages) {
-    const mine = message.from === "maker";
-    const wrap = el("div", `msg ${mine ? "mine" : "bot"}`);
-    wrap.dataset.id = message.id;
+  const build = (message) => {
+    const wrap = el("div", `msg ${message.from === "maker" ? "mine" : "bot"}`);
     if (message.purpose) wrap.dataset.purpose = message.purpose;
     wrap.append(el("div", "bubble", message.text));
-    const status = mine ? "" : ` · ${message.status}`;
-    wrap.append(el("div", "meta", `${timeOf(message.at)}${status}`));
-    log.append(wrap);
-  }
+    return wrap;
+  };
+  const meta = (message) => `${timeOf(message.at)}${message.from === "maker" ? "" : ` · ${message.status}`}`;
+  syncLog(log, maker.phone, maker.messages, build, meta);
   if (jump || atBottom || log.dataset.count !== String(maker.messages.length)) log.scrollTop = log.scrollHeight;
   log.dataset.count = String(maker.messages.length);
   seen[maker.phone] = maker.messages.length;
