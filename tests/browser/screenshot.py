@@ -9,6 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
 from tests.browser.journey import ROOT, chromium, sandbox_server, walk
 
 
@@ -21,6 +24,10 @@ def main() -> None:
         chromium(1600, 1000) as driver,
     ):
         walk(driver, url)
+        # A broadcast preview, so the picture shows the admin panel at work too.
+        driver.find_element(By.ID, "bc-capability").send_keys("sewing")
+        driver.find_element(By.ID, "bc-preview").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "bc-preview-box").is_displayed())
         time.sleep(2.5)  # the button's acknowledgement fades first
         driver.save_screenshot(str(target))
     print(f"saved {target}")
