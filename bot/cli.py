@@ -477,6 +477,7 @@ def serve(
     from bot.channels.sandbox import SandboxRefused
 
     _configure_logging()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every 30 s is noise in a newcomer's terminal
     try:
         server, count = bootstrap.build_sandbox(runtime)
     except SandboxRefused as refused:

@@ -427,7 +427,7 @@ class SandboxChannel:
         threads: dict[str, list[dict]] = {}
         for row in inbound:
             kind = row.provider_id.split("-", 1)[0]
-            item = {"id": f"in{row.id}", "at": as_utc(row.received_at).isoformat(), "text": row.text, "kind": kind}
+            item = {"id": f"in{row.id}", "at": _iso(row.received_at), "text": row.text, "kind": kind}
             if row.channel == "telegram" and row.sender == user_id and kind != KIND_BUTTON:
                 buyer_messages.append({**item, "from": "buyer"})
             elif row.channel == "sms":
@@ -435,7 +435,7 @@ class SandboxChannel:
         for row in delivered:
             item = {
                 "id": f"out{row.id}",
-                "at": as_utc(row.sent_at or row.created_at).isoformat(),
+                "at": _iso(row.sent_at or row.created_at),
                 "text": row.text,
                 "from": "bot",
                 "purpose": row.purpose,
@@ -446,7 +446,7 @@ class SandboxChannel:
             elif row.channel == "sms":
                 threads.setdefault(row.address, []).append(item)
         for messages in [buyer_messages, *threads.values()]:
-            messages.sort(key=lambda m: (m["at"], m["from"] == "bot"))
+            messages.sort(key=lambda m: (m["at"], m["from"] == "bot"))  # ISO times of one form sort as times
         held = {address: (count, as_utc(until)) for address, count, until in waiting}
         maker_rows = []
         for maker in makers:
@@ -631,6 +631,10 @@ def _chat_event(body: dict, client_id: str) -> buyers.ChatEvent:
 
 def _event(kind: str, base: dict, **what: Any) -> buyers.ChatEvent:
     return buyers.ChatEvent(**{**base, "event_id": f"{kind}-{base['event_id']}"}, **what)
+
+
+def _iso(moment: datetime) -> str:
+    return as_utc(moment).isoformat(timespec="microseconds")
 
 
 def _buttons(raw: str | None) -> list[list[dict]]:
