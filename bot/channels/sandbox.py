@@ -99,7 +99,8 @@ class SandboxClock:
 
 def start_offset(db: Database, settings: Settings, now: datetime | None = None) -> timedelta:
     """Where the sandbox clock starts: never before the latest thing in the database (it does not run backwards
-    across restarts), and outside quiet hours, so that a newcomer trying it at night still sees makers texted."""
+    across restarts), and at least an hour before quiet hours, so that a newcomer trying it at night still sees
+    makers texted (the bot's time zone; makers further west may still be asleep, as they would be)."""
     now = now or utcnow()
     with db.read() as session:
         stamps = [
@@ -110,7 +111,11 @@ def start_offset(db: Database, settings: Settings, now: datetime | None = None) 
     start = max(now, latest)
     quiet = parse_quiet_hours(settings.quiet_hours)
     if quiet:
-        start = quiet_until(start, ZoneInfo(settings.timezone), quiet) or start
+        # Not in quiet hours, nor within an hour of them: a first try should not be cut off half-way.
+        for probe in (start, start + timedelta(hours=1)):
+            if until := quiet_until(probe, ZoneInfo(settings.timezone), quiet):
+                start = until
+                break
     return start - now
 
 

@@ -37,6 +37,9 @@ def client(tmp_path):
     runtime = bootstrap.start(_settings(tmp_path))
     server, count = bootstrap.build_sandbox(runtime)
     assert count == 64
+    # Nothing leaves the machine: the only senders are the sandbox's.
+    assert sorted(server.dispatcher.senders) == ["sms", "telegram"]
+    assert all(isinstance(s, sandbox.SandboxSender) for s in server.dispatcher.senders.values())
     with TestClient(server.app) as test_client:
         test_client.runtime = runtime
         yield test_client
@@ -306,6 +309,8 @@ def test_the_clock_starts_outside_quiet_hours_and_never_before_the_database(sqli
     settings = _settings(tmp_path, quiet_hours="21:00-08:00", timezone="America/Detroit")
     night = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 23:00 in Detroit
     assert night + sandbox.start_offset(sqlite_db, settings, night) == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
+    evening = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)  # 20:30 in Detroit: quiet hours would cut the try short
+    assert evening + sandbox.start_offset(sqlite_db, settings, evening) == datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
     day = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
     assert sandbox.start_offset(sqlite_db, settings, day) == timedelta(0)
     with sqlite_db.transaction() as session:
