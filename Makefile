@@ -1,11 +1,11 @@
 # The two commands a newcomer needs (see README.md):
-#   make run    install makerlink into .venv and run the bot (local demo when no accounts are configured)
+#   make run    install makerlink into .venv and run the bot (the browser sandbox when no accounts are configured)
 #   make test   install what the tests need, then lint and run the whole suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test peers lint bench bench-outbox eval clean
+.PHONY: run test peers browser lint bench bench-outbox eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,20 @@ $(TWILIO_SPEC):
 
 peers: $(PEERS)/node_modules/.makerlink-installed $(TWILIO_SPEC)
 
+# Debian's Chromium and its driver, for the sandbox's browser test (tests/browser): installed only when missing,
+# with sudo when not root; the package lists are refreshed only if the first attempt fails.
+APT_INSTALL := apt-get install -y --no-install-recommends chromium chromium-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		$(SUDO) $(APT_INSTALL) || { $(SUDO) apt-get update && $(SUDO) $(APT_INSTALL); }; \
+	fi
+
 run: $(VENV)/.installed
 	$(BIN)/makerlink serve
 
-test: $(VENV)/.test-installed peers
+test: $(VENV)/.test-installed peers browser
 	$(BIN)/ruff check .
 	MAKERLINK_REQUIRE_PEERS=1 $(BIN)/python -m pytest
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session
 from starlette.applications import Starlette
@@ -88,7 +90,7 @@ def make_ticker(runtime: Runtime, directory: makers.DirectoryCache | None = None
     )
 
 
-def make_scheduler(runtime: Runtime, ticker: reminders.Ticker):
+def make_scheduler(runtime: Runtime, ticker: reminders.Ticker, clock: Callable[[], datetime] = utcnow):
     """APScheduler runs the reminder tick every MAKERLINK_REMINDER_TICK_SECONDS.
 
     coalesce=True and misfire_grace_time=None: ticks missed while the process was busy or suspended run once,
@@ -104,7 +106,7 @@ def make_scheduler(runtime: Runtime, ticker: reminders.Ticker):
 
     async def tick() -> None:
         try:
-            fired = await asyncio.to_thread(ticker.tick, utcnow())
+            fired = await asyncio.to_thread(ticker.tick, clock())
             if fired:
                 log.info("reminders: %s fired", fired)
         except Exception:
@@ -262,6 +264,53 @@ def build_server(
         on_shutdown=[*shutdown, *(sender.aclose for sender in senders.values())],
     )
     return Server(app=app, dispatcher=dispatcher, channels=sorted(senders), telegram_mode=mode)
+
+
+def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
+    """No accounts: the same services, outbox, dispatcher and reminder ticks, with the sandbox page standing in
+    for Telegram and Twilio, all on one sandbox clock. Returns the server and how many makers the directory holds.
+    Raises SandboxRefused for a database that is not the sandbox's own."""
+    from bot.channels import sandbox
+    from bot.web import create_app
+
+    db = runtime.db
+    sandbox.claim_database(db)
+    if makers.count_makers(db) == 0:
+        sandbox.load_demo_makers(db, runtime.taxonomy)
+    clock = sandbox.SandboxClock(sandbox.start_offset(db, runtime.settings))
+    reports = sandbox.DeliveryReports(db, clock.now)
+    senders: dict[str, Sender] = {name: sandbox.SandboxSender(name, reports) for name in sandbox.CHANNELS}
+    dispatcher = make_dispatcher(runtime, senders, clock=clock.now)
+    directory = makers.DirectoryCache(db, runtime.taxonomy)
+    ticker = make_ticker(runtime, directory, owner=dispatcher.owner)
+    channel = sandbox.SandboxChannel(
+        db,
+        runtime.taxonomy,
+        directory.get,
+        chat_config(runtime.settings),
+        runtime.settings,
+        clock,
+        ticker,
+        reports,
+        on_enqueued=dispatcher.notify,
+    )
+    scheduler = make_scheduler(runtime, ticker, clock=clock.now)
+
+    async def start_scheduler() -> None:
+        scheduler.start()
+
+    async def stop_scheduler() -> None:
+        scheduler.shutdown(wait=False)
+
+    app = create_app(
+        db,
+        dispatcher=dispatcher,
+        sandbox=channel,
+        background=[dispatcher.run, reports.run],
+        on_startup=[start_scheduler],
+        on_shutdown=[stop_scheduler],
+    )
+    return Server(app=app, dispatcher=dispatcher, channels=sorted(senders)), makers.count_makers(db)
 
 
 async def run_worker(runtime: Runtime, stop, senders: dict[str, Sender] | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import date
 from importlib import resources
@@ -39,17 +40,19 @@ app.add_typer(makers_app, name="makers")
 app.add_typer(requests_app, name="requests")
 app.add_typer(messages_app, name="messages")
 
-DEMO_EXAMPLE_REQUEST = "need 500 face shields by Friday near 48201"
-
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
 
 
-def _runtime(ensure_schema: bool = True) -> bootstrap.Runtime:
+def _runtime(ensure_schema: bool = True, *, sandbox: bool = False) -> bootstrap.Runtime:
+    """`sandbox`: with no accounts configured, the sandbox's own database (see Settings.for_sandbox)."""
     try:
-        return bootstrap.start(ensure_schema=ensure_schema)
+        settings = load_settings()
+        if sandbox and settings.is_sandbox:
+            settings = settings.for_sandbox()
+        return bootstrap.start(settings, ensure_schema=ensure_schema)
     except ConfigError as error:
         raise _fail(texts.CONFIG_ERROR.format(problem=error)) from None
     except SchemaOutOfDate as error:
@@ -460,8 +463,8 @@ def serve(
         int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on (default MAKERLINK_PORT).")
     ] = None,
 ) -> None:
-    """Run the bot with the channels that are configured; with none, a local demo on SQLite."""
-    runtime = _runtime()
+    """Run the bot with the channels that are configured; with none, the local sandbox in the browser."""
+    runtime = _runtime(sandbox=True)
     settings = runtime.settings
     if not settings.is_sandbox:
 
@@ -482,29 +485,24 @@ def serve(
             )
         _run_http(server.app, host or settings.host, port or settings.port)
         return
-    if maker_service.count_makers(runtime.db) == 0:
-        data, name = _demo_csv()
-        report = maker_service.import_makers(runtime.db, data, name, runtime.taxonomy)
-        typer.echo(texts.DEMO_LOADED.format(count=report.imported))
-    directory = maker_service.active_directory(runtime.db, runtime.taxonomy)
-    matcher = Matcher(directory, radius_miles=runtime.settings.match_radius_miles)
-    typer.echo(texts.DEMO_BANNER.format(version=__version__, count=len(directory), url=safe_url(runtime.db.url)))
-    typer.echo("")
-    typer.echo(texts.DEMO_EXAMPLE.format(text=DEMO_EXAMPLE_REQUEST))
-    _print_result(matcher.match(DEMO_EXAMPLE_REQUEST, now=date.today()))
-    if not sys.stdin.isatty():
-        return
-    while True:
-        typer.echo("")
-        try:
-            line = input(texts.DEMO_PROMPT)
-        except (EOFError, KeyboardInterrupt):
-            typer.echo("")
-            break
-        if not line.strip():
-            break
-        _print_result(matcher.match(line, now=date.today()))
-    typer.echo(texts.DEMO_BYE)
+    from bot.channels.sandbox import SandboxRefused
+
+    _configure_logging(settings)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every 30 s is noise in a newcomer's terminal
+    try:
+        server, count = bootstrap.build_sandbox(runtime)
+    except SandboxRefused as refused:
+        raise _fail(str(refused)) from None
+    host, port = host or settings.host, port or settings.port
+    typer.echo(
+        texts.SANDBOX_BANNER.format(
+            version=__version__,
+            url=f"http://{host if ':' not in host else f'[{host}]'}:{port}/",
+            count=count,
+            database=safe_url(runtime.db.url),
+        )
+    )
+    _run_http(server.app, host, port)
 
 
 @app.command("worker")

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 ENV_PREFIX = "MAKERLINK_"
 _QUIET_HOURS = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+SANDBOX_DATABASE_URL = "sqlite:///makerlink-sandbox.db"  # its own file: the sandbox's Reset never touches real data
 
 
 class ConfigError(Exception):
@@ -181,6 +182,12 @@ class Settings(BaseSettings):
     def is_sandbox(self) -> bool:
         """No accounts at all: run locally, nothing leaves the machine."""
         return not (self.twilio_configured or self.telegram_configured)
+
+    def for_sandbox(self) -> Settings:
+        """The sandbox keeps to its own SQLite file, unless MAKERLINK_DATABASE_URL names one explicitly."""
+        if "database_url" in self.model_fields_set:
+            return self
+        return self.model_copy(update={"database_url": SANDBOX_DATABASE_URL})
 
 
 def _sentence(error: ValidationError) -> str:

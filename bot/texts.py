@@ -71,17 +71,35 @@ SUMMARY_NO_RUSH = "no rush"
 SUMMARY_NEAR = "near {zip}"
 SUMMARY_WITHIN = "within {radius:g} miles"
 
-# ── serve, until the chat sandbox exists ──
-DEMO_BANNER = (
-    "makerlink {version} — local demo (no Telegram or Twilio settings found; nothing leaves this machine).\n"
-    "The browser sandbox with chat and SMS threads comes with a later release; for now this shows the matcher\n"
-    "at work on {count} demo makers in {url}."
-)
+# ── serve without accounts: the sandbox ──
 DEMO_DIRECTORY_NAME = "the demo directory"
-DEMO_LOADED = "Loaded the demo directory ({count} Detroit-area and US makers, fictional 555 phone numbers)."
-DEMO_EXAMPLE = "Example request: “{text}”"
-DEMO_PROMPT = "Type a request (an empty line or Ctrl-D quits): "
-DEMO_BYE = "Bye."
+SANDBOX_BANNER = (
+    "makerlink {version} — sandbox: no Telegram or Twilio settings found, so nothing leaves this machine.\n"
+    "Open {url} in a browser: a buyer's Telegram chat, the phones of {count} demo makers, broadcasts, and a clock\n"
+    "to skip ahead. Database: {database} (the page's Reset empties it). Ctrl-C stops."
+)
+SANDBOX_NOT_SQLITE = (
+    "The sandbox runs on a SQLite file of its own: unset MAKERLINK_DATABASE_URL (it then uses makerlink-sandbox.db) "
+    "or point it to a sqlite:/// file."
+)
+SANDBOX_NOT_OURS = (
+    "MAKERLINK_DATABASE_URL names a database with makers or messages the sandbox did not create, and the sandbox "
+    "would mark its queued messages delivered and empty it on Reset: unset it (the sandbox then uses "
+    "makerlink-sandbox.db) or point it to another file."
+)
+SANDBOX_NOT_JSON = "Send a JSON object with Content-Type: application/json."
+SANDBOX_NOT_OBJECT = "The body must be a JSON object."
+SANDBOX_TOO_LARGE = "The body is too large."
+SANDBOX_NEEDS_TEXT = "“{field}” must be a non-empty string."
+SANDBOX_TOO_LONG = "“{field}” may have at most {limit} characters."
+SANDBOX_BAD_ID = "“id” must be 1-40 letters, digits, - or _."
+SANDBOX_ONE_ACTION = "Send exactly one of “text”, “callback”, “location” or “contact”."
+SANDBOX_BAD_LOCATION = "“location” needs a latitude (-90 to 90) and a longitude (-180 to 180)."
+SANDBOX_BAD_PHONE = "“phone” must be a phone number, such as +13135550100."
+SANDBOX_BAD_HOURS = "“hours” must be a number greater than 0 and at most {limit}."
+SANDBOX_BAD_AUDIENCE = "“to” must be makers, buyers or all."
+SANDBOX_BAD_RADIUS = "“radius_miles” must be a number from 0.1 to 3000."
+SANDBOX_BUSY = "The database is busy; try again in a moment."
 SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
 WORKER_BANNER = "makerlink {version} worker — sending the outbox and firing reminders; database {url}."

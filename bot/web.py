@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.sandbox import SandboxChannel
 from bot.channels.sms import TwilioWebhooks
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.db import Database
@@ -35,6 +36,7 @@ def create_app(
     *,
     twilio: TwilioWebhooks | None = None,
     telegram: TelegramChannel | None = None,
+    sandbox: SandboxChannel | None = None,
     dispatcher: Dispatcher | None = None,
     background: list[Background] | None = None,
     on_startup: list[Callable[[], Awaitable[None]]] | None = None,
@@ -60,6 +62,8 @@ def create_app(
         ]
     if telegram is not None:
         routes.append(Route(WEBHOOK_PATH, telegram.webhook, methods=["POST"]))
+    if sandbox is not None:
+        routes += sandbox.routes()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

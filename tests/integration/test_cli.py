@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import fresh_postgres_schema
+from tests.integration.peers import free_port
 
 
 @pytest.fixture
@@ -151,13 +155,46 @@ def test_unreachable_database_is_one_sentence_without_password(run):
     assert out.stderr.startswith("Database error:") and "hunter2" not in out.stderr and "Traceback" not in out.stderr
 
 
-def test_serve_without_accounts_runs_the_local_demo(run, tmp_path):
-    out = run("serve", stdin="")
-    assert out.returncode == 0, out.stderr
-    assert "local demo" in out.stdout and "Loaded the demo directory" in out.stdout
-    assert "1. " in out.stdout and "face shields" in out.stdout
-    second = run("serve", stdin="")
-    assert "Loaded the demo directory" not in second.stdout  # loaded once
+def test_serve_without_accounts_opens_the_sandbox_on_its_own_database(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    try:
+        banner = "".join(server.stdout.readline() for _ in range(3))
+        assert "sandbox" in banner and "nothing leaves this machine" in banner
+        assert f"http://127.0.0.1:{port}/" in banner and "64 demo makers" in banner
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                state = httpx.get(f"http://127.0.0.1:{port}/sandbox/state", timeout=2).json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "the sandbox did not start"
+                time.sleep(0.2)
+        assert len(state["makers"]) == 64
+        assert "SANDBOX" in httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
+        assert (tmp_path / "makerlink-sandbox.db").exists() and not (tmp_path / "makerlink.db").exists()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+        log.close()
+    output = (tmp_path / "serve.log").read_text()
+    assert "Application shutdown complete" in output and "Traceback" not in output, output
+
+
+def test_serve_without_accounts_refuses_a_database_it_did_not_make(run):
+    assert run("makers", "import", "--demo").returncode == 0
+    out = run("serve")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "the sandbox did not create" in out.stderr
 
 
 def test_serve_with_a_half_configured_channel_says_what_is_missing(run):
