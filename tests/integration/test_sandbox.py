@@ -352,3 +352,25 @@ def test_the_sandbox_keeps_to_its_own_database(tmp_path):
 def test_postgresql_is_not_for_the_sandbox(postgres_db):
     with pytest.raises(sandbox.SandboxRefused, match="SQLite file"):
         sandbox.claim_database(postgres_db)
+
+
+def test_an_organisers_guided_broadcast_shows_one_progress_message_edited_to_the_outcome(tmp_path):
+    settings = _settings(tmp_path, admin_telegram_ids=str(sandbox.BUYER["user_id"]), reminder_tick_seconds=1)
+    runtime = bootstrap.start(settings)
+    server, _ = bootstrap.build_sandbox(runtime)
+    with TestClient(server.app) as client:
+        chat(client, text="/broadcast")
+        ask = wait_for(client, lambda s: bot_says(s, "Who should get it?"), "the first question")
+        chat(client, callback=button(ask, "bc:to:makers"))
+        wait_for(client, lambda s: bot_says(s, "Only makers who can do something?"), "the capability question")
+        chat(client, text="sewing")
+        wait_for(client, lambda s: bot_says(s, "Only people near a ZIP?"), "the ZIP question")
+        chat(client, text="48201 25")
+        wait_for(client, lambda s: bot_says(s, "send the text of the alert"), "the text question")
+        chat(client, text="Gowns needed this week: who can sew?")
+        preview = wait_for(client, lambda s: bot_says(s, "Reaches "), "the preview")
+        chat(client, callback=button(preview, "bc:send:"))
+        state = wait_for(client, lambda s: bot_says(s, " done: ") and s, "the progress message at its outcome")
+        progress = [m for m in state["buyer"]["messages"] if m["text"].startswith("📣 Broadcast #")]
+        assert len(progress) == 1 and "e" in progress[0]["id"]  # one message, its text replaced by the edits
+    runtime.db.dispose()
