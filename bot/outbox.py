@@ -318,8 +318,8 @@ class Dispatcher:
     def _listen_blocking(self, stop: asyncio.Event) -> None:
         # A connection of its own, taken out of the pool: it sits in LISTEN in autocommit mode for as long as we run.
         pooled = self.db.engine.raw_connection()
-        pooled.detach()
         connection = pooled.driver_connection
+        pooled.detach()
         try:
             connection.rollback()
             connection.autocommit = True

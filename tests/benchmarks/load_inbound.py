@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
-from tests.benchmarks.roles import (  # noqa: E402
+from tests.benchmarks.roles import (
     AUTH_TOKEN,
     Role,
     account,
