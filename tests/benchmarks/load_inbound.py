@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -46,8 +47,17 @@ from tests.benchmarks.roles import (
 SETUPS = ("serve-sqlite", "web-postgres")
 
 
-def run_setup(setup: str, database_url: str, workdir: Path, posts: int, concurrency: int, retry_share: float) -> dict:
-    """One deployment under the load; returns its figures and its account."""
+def run_setup(
+    setup: str,
+    database_url: str,
+    workdir: Path,
+    posts: int,
+    concurrency: int,
+    retry_share: float,
+    after: Callable[[list[Role]], None] | None = None,
+) -> dict:
+    """One deployment under the load; returns its figures and its account. `after(roles)` runs once the load is
+    done, while the processes still run (the tests look at them)."""
     jobs = prepare_database(database_url)
     convs = conversations(jobs, posts)
     with fake_twilio(workdir) as twilio:
@@ -62,6 +72,8 @@ def run_setup(setup: str, database_url: str, workdir: Path, posts: int, concurre
             traffic = asyncio.run(drive(targets, convs, concurrency=concurrency, retry_share=retry_share))
             settled = wait_settled(database_url, twilio)
             report = account(database_url, twilio, traffic)
+            if after is not None:
+                after(roles)
         logs = "".join(role.log.read_text(errors="replace") for role in roles)
     latencies = [a.seconds for a in traffic.attempts]
     seconds = traffic.finished - traffic.started
