@@ -291,12 +291,13 @@ class Dispatcher:
         if not self.senders:  # nothing to send through (no channel configured): stay up until told to stop
             await stop.wait()
             return
-        listener = asyncio.create_task(self._listen(stop)) if self.listen else None
+        done = asyncio.Event()  # ends the listener however the channels end (stopped, failed or cancelled)
+        listener = asyncio.create_task(self._listen(done)) if self.listen else None
         try:
             await asyncio.gather(*(self._run_channel(channel, stop) for channel in self.senders))
         finally:
+            done.set()
             if listener is not None:
-                stop.set()
                 with contextlib.suppress(Exception):
                     await listener
 

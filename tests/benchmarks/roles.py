@@ -297,6 +297,14 @@ def conversations(jobs: dict[str, list[str]], total: int, seed: int = 7) -> list
 # ── posting ──
 
 
+def _limits(concurrency: int) -> httpx.Limits:
+    # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout: otherwise a post sent as the
+    # server closes the connection fails unread (a client-side race, not a lost message).
+    return httpx.Limits(
+        max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2, keepalive_expiry=1.0
+    )
+
+
 @dataclass
 class Attempt:
     sid: str
@@ -348,7 +356,7 @@ async def drive(
     traffic = Traffic(posts={p.sid: p for conv in convs for p in conv})
     gate = asyncio.Semaphore(concurrency)
     turn = 0
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    limits = _limits(concurrency)
 
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
@@ -397,7 +405,7 @@ async def hammer(targets: Sequence[str], path: str, total: int, concurrency: int
     """The baseline: `total` GETs of `path` at the same concurrency; returns each latency."""
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    limits = _limits(concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
         async def one(i: int) -> None:
@@ -456,6 +464,7 @@ class Account:
     recorded: int  # inbound rows for the posted MessageSids
     lost: int  # answered 2xx but not recorded
     unanswered: int  # never answered 2xx (only under faults)
+    failed_requests: dict[str, int]  # requests not answered 2xx, by status ("none": refused or reset)
     inbound_duplicates: int  # MessageSids recorded more than once
     posts_without_reply: int  # answered posts that queued no reply
     outbound: int  # rows in the outbox
@@ -511,6 +520,9 @@ def account(url: str, twilio: FakeTwilio, traffic: Traffic) -> Account:
         recorded=sum(1 for sid in traffic.posts if inbound[sid]),
         lost=sum(1 for sid in answered if not inbound[sid]),
         unanswered=len(traffic.unanswered),
+        failed_requests=dict(
+            collections.Counter(str(a.status or "none") for a in traffic.attempts if not (a.status and a.status < 300))
+        ),
         inbound_duplicates=sum(1 for sid in traffic.posts if inbound[sid] > 1),
         posts_without_reply=sum(1 for sid in answered if sid not in replied),
         outbound=len(rows),
