@@ -12,7 +12,7 @@ asking what this is or signing up by text, and a share of each post delivered tw
 (Twilio's retry). Afterwards: every MessageSid recorded once (zero lost, zero duplicated), every answered post
 queued its reply, and every outbox row reached Twilio exactly once. Reported: p50 / p95 / max latency of the
 posts and throughput; the baseline, in the same run against the same processes, is GET /healthz (one database
-read) at the same concurrency. Reply latency is from a post's answer to its reply reaching Twilio.
+read) at the same concurrency. Reply latency is from a post leaving the client to its reply reaching Twilio.
 """
 
 from __future__ import annotations

@@ -283,7 +283,8 @@ def conversations(jobs: dict[str, list[str]], total: int, seed: int = 7) -> list
     rest = total - maker_posts
     n = 0
     while rest > 0:
-        phone = f"+1248555{n:04d}"
+        phone = f"+1947555{n:04d}"  # an area code no demo maker has
+        assert phone not in jobs
         if rest >= 4 and n % 2 == 0:
             texts = ["JOIN", rng.choice(_SHOPS), rng.choice(_ZIPS), rng.choice(_CAPS)]
         else:
@@ -317,6 +318,7 @@ class Attempt:
 class Traffic:
     attempts: list[Attempt] = field(default_factory=list)
     answered: dict[str, float] = field(default_factory=dict)  # sid → epoch seconds of its first 2xx
+    tried: dict[str, float] = field(default_factory=dict)  # sid → epoch seconds its first post left the client
     posts: dict[str, Post] = field(default_factory=dict)
     started: float = 0.0
     finished: float = 0.0
@@ -366,6 +368,7 @@ async def drive(
             turn += 1
             content, headers = signed_post(post)
             async with gate:
+                traffic.tried.setdefault(post.sid, time.time())
                 started = time.perf_counter()
                 try:
                     response = await client.post(target + SMS_PATH, content=content, headers=headers)
@@ -474,7 +477,7 @@ class Account:
     sent_twice_or_more: int  # extra sends of outbox rows (a send whose outcome a killed process never recorded)
     never_sent: int  # outbox rows the fake never got
     stray_sends: int  # sends the fake got that match no outbox row
-    reply_latency: dict[str, float]  # post answered → its first reply reached Twilio
+    reply_latency: dict[str, float]  # a post left the client → its first reply reached Twilio
 
     @property
     def exactly_once(self) -> bool:
@@ -510,7 +513,7 @@ def account(url: str, twilio: FakeTwilio, traffic: Traffic) -> Account:
                 replied[post_sid] = min(replied.get(post_sid, float("inf")), send["t"])
             else:
                 replied.setdefault(post_sid, float("inf"))
-    delays = [max(0.0, at - traffic.answered[sid]) for sid, at in replied.items() if at != float("inf")]
+    delays = [at - traffic.tried[sid] for sid, at in replied.items() if at != float("inf")]
     answered = set(traffic.answered)
     return Account(
         posts=len(traffic.posts),
