@@ -101,8 +101,9 @@ def test_sigkill_of_every_process_mid_traffic_loses_nothing(tmp_path):
     assert result["nothing_lost"] and result["settled"], a
     assert a["recorded"] == a["posts"] and a["inbound_duplicates"] == 0
     assert a["never_sent"] == 0 and a["stray_sends"] == 0
-    # At-least-once across a crash: at most the sends each of the two workers had not yet recorded (20 each).
-    assert a["sent_twice_or_more"] <= 40
+    # At-least-once across a crash: at most what each of the two workers had sent but not yet recorded (a
+    # recording batch of 20, plus its 4 sends in flight).
+    assert a["sent_twice_or_more"] <= 2 * (20 + 4)
 
 
 def test_sigterm_of_serve_mid_traffic_sends_nothing_twice(tmp_path):
