@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -68,7 +69,9 @@ def run_setup(
             roles = [Role("web", env, workdir, "web1"), Role("web", env, workdir, "web2"), Role("worker", env, workdir)]
         with running(roles):
             targets = [role.url for role in roles if role.port]
+            started = time.perf_counter()
             baseline = asyncio.run(hammer(targets, "/healthz", posts, concurrency))
+            base_seconds = time.perf_counter() - started
             run = drive(targets, convs, concurrency=concurrency, retry_share=retry_share, retry_failures=True)
             traffic = asyncio.run(run)
             settled = wait_settled(database_url, twilio)
@@ -79,7 +82,6 @@ def run_setup(
     latencies = [a.seconds for a in traffic.attempts]
     seconds = traffic.finished - traffic.started
     posts_latency, base_latency = quantiles(latencies), quantiles(baseline)
-    base_seconds = sum(baseline) / concurrency  # the posts ran `concurrency` at a time
     return {
         "setup": setup,
         "posts": posts,

@@ -59,6 +59,8 @@ def restart_all(
     sms_per_second: float = 200.0,
     concurrency: int = 20,
     at: float = 0.4,
+    webs: int = 2,
+    workers: int = 2,
 ) -> dict:
     """Traffic in, queue out; once `at` of the posts are answered, every process gets `how`, then all restart."""
     jobs = prepare_database(url)
@@ -71,8 +73,8 @@ def restart_all(
         if setup == "serve-sqlite":
             roles = [Role("serve", env, workdir)]
         else:
-            roles = [Role("web", env, workdir, f"web{i}") for i in (1, 2)]
-            roles += [Role("worker", env, workdir, f"worker{i}") for i in (1, 2)]
+            roles = [Role("web", env, workdir, f"web{i + 1}") for i in range(webs)]
+            roles += [Role("worker", env, workdir, f"worker{i + 1}") for i in range(workers)]
         with running(roles):
             answered = threading.Event()
             result: list[Traffic] = []

@@ -30,6 +30,7 @@ ROOT = Path(__file__).parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot import __version__, texts  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.models import InboundMessage, OutboundMessage  # noqa: E402
 from bot.services import makers as maker_service  # noqa: E402
@@ -156,7 +157,8 @@ class Role:
             _wait_http(f"{self.url}/healthz", self.process, self.log, timeout)
             return
         deadline = time.monotonic() + timeout
-        while b"worker \xe2\x80\x94" not in self.log.read_bytes():  # the banner: "makerlink 0.1.0 worker — …"
+        banner = texts.WORKER_BANNER.split(";")[0].format(version=__version__).encode()
+        while banner not in self.log.read_bytes():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.05)
@@ -270,7 +272,10 @@ def conversations(jobs: dict[str, list[str]], total: int, seed: int = 7) -> list
     Makers answer their jobs and use their commands; strangers ask what this is, or JOIN and sign up in four
     texts. No phone gets the same reply anywhere near the loop guard's 20 in 5 minutes."""
     rng = random.Random(seed)
-    sid = lambda: "SM" + f"{rng.getrandbits(128):032x}"  # noqa: E731
+
+    def sid() -> str:
+        return "SM" + f"{rng.getrandbits(128):032x}"
+
     by_phone: dict[str, list[Post]] = {}
     makers = sorted(jobs)
     maker_posts = round(total * 0.6)
