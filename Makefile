@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test peers browser lint bench bench-outbox eval clean
+.PHONY: run test peers browser lint bench bench-outbox load eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ bench: $(VENV)/.test-installed
 bench-outbox: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/bench_outbox.py
 	$(BIN)/python tests/benchmarks/outbox_faults.py
+
+# Load and fault figures with real processes (README: "Load and fault figures"). The PostgreSQL parts need
+# MAKERLINK_TEST_POSTGRES_URL (each run uses a fresh schema, dropped afterwards).
+load: $(VENV)/.test-installed
+	$(BIN)/python tests/benchmarks/load_inbound.py
+	$(BIN)/python tests/benchmarks/load_workers.py
+	$(BIN)/python tests/benchmarks/restart_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info $(PEERS)/node_modules $(PEERS)/spec

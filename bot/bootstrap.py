@@ -58,13 +58,14 @@ def mark_unreachable(session: Session, channel: str, address: str, code: str | N
 
 
 def make_dispatcher(runtime: Runtime, senders: dict[str, Sender], **options) -> Dispatcher:
+    lease = runtime.settings.outbox_lease_seconds
     return Dispatcher(
         runtime.db,
         senders,
         channel_policies(runtime.settings),
         default_timezone=runtime.settings.timezone,
         on_recipient_gone=mark_unreachable,
-        **options,
+        **{"lease_seconds": lease, "send_timeout": min(20.0, lease / 2), **options},
     )
 
 
@@ -152,7 +153,7 @@ def stop_scheduler(scheduler, ticker: reminders.Ticker) -> None:
 @dataclass
 class Server:
     app: Starlette
-    dispatcher: Dispatcher
+    dispatcher: Dispatcher | None  # None in the web role: workers send
     channels: list[str] = field(default_factory=list)
     telegram_mode: str | None = None  # "webhook" or "polling"
 
@@ -163,15 +164,21 @@ def build_server(
     *,
     telegram_request=None,
     telegram_updates_request=None,
+    background_work: bool = True,
 ) -> Server:
-    """The web app with the configured channels' webhooks, and the dispatcher (and Telegram polling) beside it."""
+    """The web app with the configured channels' webhooks, and the dispatcher (and Telegram polling) beside it.
+
+    background_work=False is the web role (`makerlink web`): webhooks only, no dispatcher, no scheduler, no
+    senders; `makerlink worker` processes send what it enqueues (woken on PostgreSQL by the outbox's NOTIFY).
+    Telegram must then use its webhook, since polling needs exactly one poller.
+    """
     from bot.channels.sms import TwilioWebhooks
     from bot.web import create_app
 
     settings = runtime.settings
     senders = dict(senders or {})
     startup, shutdown, background = [], [], []
-    if settings.twilio_configured and "sms" not in senders:
+    if settings.twilio_configured and "sms" not in senders and background_work:
         from bot.channels.sms_sender import TwilioSender
 
         senders["sms"] = TwilioSender(settings)
@@ -181,6 +188,8 @@ def build_server(
         from bot.channels import telegram as tg
 
         mode = "polling" if settings.telegram_polling else "webhook"
+        if mode == "polling" and not background_work:
+            raise ValueError("the web role takes Telegram updates by webhook only")
         application = tg.build_application(
             settings, polling=mode == "polling", request=telegram_request, updates_request=telegram_updates_request
         )
@@ -193,7 +202,8 @@ def build_server(
             application,
             secret=tg.webhook_secret(settings),
         )
-        senders.setdefault("telegram", tg.TelegramSender(application.bot))
+        if background_work:
+            senders.setdefault("telegram", tg.TelegramSender(application.bot))
         startup.append(application.initialize)
         if mode == "webhook":
             assert settings.public_url is not None
@@ -227,8 +237,8 @@ def build_server(
             startup.append(start_polling)
             shutdown.append(stop_polling)
         shutdown.append(application.shutdown)
-    dispatcher = make_dispatcher(runtime, senders)
-    if telegram is not None:
+    dispatcher = make_dispatcher(runtime, senders) if background_work else None
+    if telegram is not None and dispatcher is not None:
         telegram.on_enqueued = dispatcher.notify
     twilio = None
     if settings.twilio_configured and settings.twilio_auth_token and settings.public_url:
@@ -238,22 +248,24 @@ def build_server(
             auth_token=settings.twilio_auth_token.get_secret_value(),
             public_url=settings.public_url,
             default_timezone=settings.timezone,
-            on_enqueued=dispatcher.notify,
+            on_enqueued=dispatcher.notify if dispatcher is not None else None,
             followups=reminders.FollowUpPolicy.from_settings(settings),
             admin_ids=tuple(settings.admin_telegram_ids),
         )
-    background.append(dispatcher.run)
-    ticker = make_ticker(runtime, owner=dispatcher.owner)
-    scheduler = make_scheduler(runtime, ticker)
+    if dispatcher is not None:
+        background.append(dispatcher.run)
+        ticker = make_ticker(runtime, owner=dispatcher.owner)
+        scheduler = make_scheduler(runtime, ticker)
 
-    async def start_scheduler() -> None:
-        scheduler.start()
+        async def start_scheduler() -> None:
+            scheduler.start()
 
-    async def stop_ticks() -> None:
-        stop_scheduler(scheduler, ticker)
+        async def stop_ticks() -> None:
+            stop_scheduler(scheduler, ticker)
 
-    startup.append(start_scheduler)
-    shutdown.insert(0, stop_ticks)
+        startup.append(start_scheduler)
+        shutdown.insert(0, stop_ticks)
+    channels = sorted(senders) if background_work else configured_channels(settings)
     app = create_app(
         runtime.db,
         twilio=twilio,
@@ -263,7 +275,12 @@ def build_server(
         on_startup=startup,
         on_shutdown=[*shutdown, *(sender.aclose for sender in senders.values())],
     )
-    return Server(app=app, dispatcher=dispatcher, channels=sorted(senders), telegram_mode=mode)
+    return Server(app=app, dispatcher=dispatcher, channels=channels, telegram_mode=mode)
+
+
+def configured_channels(settings: Settings) -> list[str]:
+    flags = {"sms": settings.twilio_configured, "telegram": settings.telegram_configured}
+    return sorted(name for name, configured in flags.items() if configured)
 
 
 def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
@@ -299,8 +316,8 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
     async def start_scheduler() -> None:
         scheduler.start()
 
-    async def stop_scheduler() -> None:
-        scheduler.shutdown(wait=False)
+    async def stop_ticks() -> None:
+        stop_scheduler(scheduler, ticker)
 
     app = create_app(
         db,
@@ -308,7 +325,7 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
         sandbox=channel,
         background=[dispatcher.run, reports.run],
         on_startup=[start_scheduler],
-        on_shutdown=[stop_scheduler],
+        on_shutdown=[stop_ticks],
     )
     return Server(app=app, dispatcher=dispatcher, channels=sorted(senders)), makers.count_makers(db)
 

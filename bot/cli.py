@@ -505,6 +505,34 @@ def serve(
     _run_http(server.app, host, port)
 
 
+@app.command("web")
+def web(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default MAKERLINK_HOST).")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on (default MAKERLINK_PORT).")
+    ] = None,
+) -> None:
+    """Run the web role only: the webhooks and /healthz, no dispatcher, no scheduler (scale-out on PostgreSQL)."""
+    runtime = _runtime()
+    settings = runtime.settings
+    if settings.is_sandbox:
+        raise _fail(texts.WEB_NEEDS_CHANNEL)
+    if settings.telegram_configured and settings.telegram_polling:
+        raise _fail(texts.WEB_NEEDS_WEBHOOK)
+    _configure_logging(settings)
+    server = bootstrap.build_server(runtime, background_work=False)
+    typer.echo(
+        texts.WEB_BANNER.format(version=__version__, channels=", ".join(server.channels), url=safe_url(runtime.db.url))
+    )
+    if runtime.db.is_sqlite:
+        typer.echo(texts.WEB_ON_SQLITE, err=True)
+    if settings.twilio_configured:
+        typer.echo(texts.SERVE_TWILIO.format(public=settings.public_url))
+    if server.telegram_mode:
+        typer.echo(texts.SERVE_TELEGRAM_WEBHOOK)
+    _run_http(server.app, host or settings.host, port or settings.port)
+
+
 @app.command("worker")
 def worker() -> None:
     """Run a worker: the outbox dispatcher and the reminder ticks, without the web app (scale-out on PostgreSQL)."""

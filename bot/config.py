@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     freshness_days: float = Field(default=28.0, gt=0, le=365)
     freshness_grace_days: float = Field(default=7.0, gt=0, le=90)
     reminder_tick_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # How long a worker's claim on a message lasts (renewed while it sends): after a crash, another worker sends
+    # the message once this runs out. Each send may take at most half of it.
+    outbox_lease_seconds: float = Field(default=60.0, ge=4, le=3600)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -165,9 +165,32 @@ def enqueue(
     }
     table = OutboundMessage.__table__
     session.execute(insert_skipping_conflicts(session, table, "idempotency_key").values(**values))
+    wake_dispatchers(session, channel)
     return session.exec(
         select(OutboundMessage).where(OutboundMessage.idempotency_key == values["idempotency_key"])
     ).one()
+
+
+WAKE_CHANNEL = "makerlink_outbox"  # PostgreSQL NOTIFY channel; the payload is the outbox channel ("sms", …)
+
+
+def wake_dispatchers(session: Session, channel: str) -> None:
+    """On PostgreSQL, wake every listening dispatcher, in any process, once this transaction commits.
+
+    NOTIFY is delivered at commit (never before the rows are visible, never for a rollback); it is sent once
+    per transaction and channel however many messages were queued. SQLite needs none: one process sends there,
+    and the web app's `on_enqueued` hook wakes its own dispatcher.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    woken = session.info.get("outbox_woken")
+    if woken is None or woken[0] is not transaction:
+        woken = session.info["outbox_woken"] = (transaction, set())
+    if channel in woken[1]:
+        return
+    woken[1].add(channel)
+    session.execute(sa.text("SELECT pg_notify(:name, :payload)"), {"name": WAKE_CHANNEL, "payload": channel})
 
 
 SEGMENTED_CHANNELS = frozenset({"sms"})  # paced and billed by segment
@@ -257,6 +280,7 @@ class Dispatcher:
         flush_every: int = 20,
         on_recipient_gone: RecipientGoneHook | None = None,
         owner: str | None = None,
+        listen: bool = True,
     ) -> None:
         self.db = db
         self.senders = dict(senders)
@@ -275,6 +299,7 @@ class Dispatcher:
         self.poll_interval = poll_interval
         self.flush_every = flush_every
         self.on_recipient_gone = on_recipient_gone
+        self.listen = listen and db.engine.dialect.name == "postgresql"
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.sent = 0  # sends attempted by this dispatcher, for health and tests
         self.last_loop_at: datetime | None = None
@@ -293,7 +318,48 @@ class Dispatcher:
         if not self.senders:  # nothing to send through (no channel configured): stay up until told to stop
             await stop.wait()
             return
-        await asyncio.gather(*(self._run_channel(channel, stop) for channel in self.senders))
+        done = asyncio.Event()  # ends the listener however the channels end (stopped, failed or cancelled)
+        listener = asyncio.create_task(self._listen(done)) if self.listen else None
+        try:
+            await asyncio.gather(*(self._run_channel(channel, stop) for channel in self.senders))
+        finally:
+            done.set()
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """PostgreSQL: LISTEN for wake_dispatchers' NOTIFY, so messages queued by another process (`makerlink web`,
+        the CLI) go out at once rather than at the next poll. Polling goes on underneath: a lost connection
+        costs latency, never a message."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self._listen_blocking, stop)
+                failures = 0
+            except Exception as error:
+                failures += 1
+                log.warning("outbox: listening for new messages failed (%s); polling meanwhile", type(error).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=min(30.0, 0.5 * 2**failures))
+
+    def _listen_blocking(self, stop: asyncio.Event) -> None:
+        # A connection of its own, taken out of the pool: it sits in LISTEN in autocommit mode for as long as we run.
+        pooled = self.db.engine.raw_connection()
+        connection = pooled.driver_connection
+        pooled.detach()
+        try:
+            connection.rollback()
+            connection.autocommit = True
+            connection.execute(f"LISTEN {WAKE_CHANNEL}")
+            self.notify()  # anything queued while we were not listening
+            while not stop.is_set():
+                for note in connection.notifies(timeout=1.0):
+                    if note.payload in self._wake:
+                        self.notify(note.payload)
+        finally:
+            with contextlib.suppress(Exception):
+                connection.close()
 
     def notify(self, channel: str | None = None) -> None:
         """Something was enqueued: look now rather than at the next poll. Safe from any thread."""

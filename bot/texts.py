@@ -104,6 +104,22 @@ SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
 WORKER_BANNER = "makerlink {version} worker — sending the outbox and firing reminders; database {url}."
 WORKER_STOPPED = "Worker stopped."
+WEB_BANNER = (
+    "makerlink {version} web — webhooks for: {channels}; database {url}. "
+    "Nothing is sent from here: run `makerlink worker` beside it."
+)
+WEB_NEEDS_CHANNEL = (
+    "makerlink web only serves the Twilio and Telegram webhooks, and none is configured: "
+    "set them up, or run `makerlink serve` for the local demo."
+)
+WEB_NEEDS_WEBHOOK = (
+    "makerlink web takes Telegram updates by webhook only (polling needs exactly one poller): "
+    "set MAKERLINK_PUBLIC_URL and leave MAKERLINK_TELEGRAM_MODE unset or at webhook, or use `makerlink serve`."
+)
+WEB_ON_SQLITE = (
+    "Note: makerlink web is on SQLite, which is fine for one web process and one worker on this machine; "
+    "to run several web processes behind a proxy, use PostgreSQL (MAKERLINK_DATABASE_URL)."
+)
 SERVE_NO_SMS = (
     "Warning: no Twilio settings, so makers cannot be texted; invitations wait in the outbox until SMS is set up."
 )

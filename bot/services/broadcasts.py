@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot import texts
 from bot.db import Database, insert_skipping_conflicts
 from bot.models import AdminAction, Broadcast, Buyer, Maker, MakerCapability, OptOut, OutboundMessage, utcnow
-from bot.outbox import enqueue, text_hash
+from bot.outbox import enqueue, text_hash, wake_dispatchers
 from bot.segments import count_segments
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -244,6 +244,8 @@ def confirm_in(
     insert = insert_skipping_conflicts(session, table, "idempotency_key")
     for start in range(0, len(rows), 2000):
         session.execute(insert, rows[start : start + 2000])
+    for channel in {row["channel"] for row in rows}:
+        wake_dispatchers(session, channel)
     broadcast.status = "sending"
     broadcast.recipients = len(rows)
     broadcast.confirmed_at = now

@@ -580,3 +580,51 @@ def test_one_chats_pause_does_not_hold_up_the_others(sqlite_db):
     assert elapsed < 2.0  # in line, the 20 second messages would wait 0.3 s each: over 6 s
     firsts = [m.text for m in sender.sent[:20]]
     assert all(text.endswith("/0") for text in firsts)
+
+
+def test_on_postgres_a_message_queued_elsewhere_wakes_the_dispatcher_at_once(postgres_db):
+    """enqueue NOTIFYs at commit and dispatchers LISTEN: no waiting for the idle poll (here 30 s)."""
+    sender = RecordingSender()
+    dispatcher = _dispatcher(postgres_db, sender, poll_interval=30.0)
+
+    async def scenario() -> float:
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        await asyncio.sleep(1.0)  # the first, empty poll is over; the listener is connected
+        queued = time.monotonic()
+        await asyncio.to_thread(_enqueue, postgres_db, 3)
+        while len(sender.sent) < 3 and time.monotonic() - queued < 10:
+            await asyncio.sleep(0.01)
+        waited = time.monotonic() - queued
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        return waited
+
+    waited = asyncio.run(scenario())
+    assert len(sender.sent) == 3
+    assert waited < 5.0  # far below the 30 s poll
+
+
+def test_notify_is_sent_once_per_transaction_and_never_for_a_rollback(postgres_db):
+    import psycopg
+    import sqlalchemy as sa
+
+    from bot.outbox import WAKE_CHANNEL
+
+    def queue(session, key: str) -> int:
+        enqueue(session, channel="sms", address=PHONE, text=key, purpose="reply", key=key, now=NOON)
+        return session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+
+    url = postgres_db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {WAKE_CHANNEL}")
+        with postgres_db.transaction() as session:
+            pids = {queue(session, f"kept-{i}") for i in range(5)}
+        [committed] = pids
+        rolled_back = []
+        with pytest.raises(RuntimeError), postgres_db.transaction() as session:
+            rolled_back.append(queue(session, "rolled-back"))
+            raise RuntimeError("the transaction fails")
+        # Other processes may share the database: keep only what our two transactions' backends sent.
+        notes = [(n.pid, n.payload) for n in listener.notifies(timeout=1.0) if n.pid in (committed, *rolled_back)]
+    assert notes == [(committed, "sms")]
