@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -306,6 +307,7 @@ class Dispatcher:
         self._wake: dict[str, asyncio.Event] = {}
         self._last_send: dict[str, tuple[float, int]] = {}  # monotonic start and units of the last send
         self._last_to: dict[tuple[str, str], float] = {}  # (channel, address) → monotonic start of the last send
+        self._found_ids: set[str] = set()  # provider ids given to uncertain messages by `find_sent` lately
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ── running ──
@@ -618,13 +620,8 @@ class Dispatcher:
     async def _send(self, sender: Sender, outgoing: Outgoing) -> SendResult:
         try:
             async with asyncio.timeout(self.send_timeout):
-                find_sent = getattr(sender, "find_sent", None)
-                if outgoing.uncertain_since is not None and find_sent is not None:
-                    try:
-                        found = await find_sent(outgoing)
-                    except Exception:
-                        log.warning("outbox: could not check whether message %s went out already", outgoing.id)
-                        raise SendError(texts.REASON_LOOKUP_FAILED, retryable=True, code="lookup_failed") from None
+                if outgoing.uncertain_since is not None and getattr(sender, "find_sent", None) is not None:
+                    found = await self._find_sent(sender, outgoing)
                     if found is not None:
                         log.info("outbox: message %s had gone out before; recorded, not sent again", outgoing.id)
                         return found
@@ -637,6 +634,28 @@ class Dispatcher:
             log.exception("outbox: %s sender raised unexpectedly for message %s", outgoing.channel, outgoing.id)
             reason = texts.REASON_SENDER_BUG.format(error=type(error).__name__)
             raise SendError(reason, retryable=True, code="sender_error") from None
+
+    async def _find_sent(self, sender: Sender, outgoing: Outgoing) -> SendResult | None:
+        """The provider's record of an uncertain message. A provider id this dispatcher has just given another
+        message (two uncertain messages with the same text to one number) is not taken twice: the look-up is
+        repeated without it, so the other message is sent rather than lost."""
+        taken = set(outgoing.known_provider_ids)
+        for _ in range(3):
+            asking = dataclasses.replace(outgoing, known_provider_ids=frozenset(taken | self._found_ids))
+            try:
+                found = await sender.find_sent(asking)  # type: ignore[attr-defined]
+            except Exception:
+                log.warning("outbox: could not check whether message %s went out already", outgoing.id)
+                raise SendError(texts.REASON_LOOKUP_FAILED, retryable=True, code="lookup_failed") from None
+            if found is None or found.provider_id is None:
+                return found
+            if found.provider_id not in self._found_ids:
+                if len(self._found_ids) > 10_000:
+                    self._found_ids.clear()
+                self._found_ids.add(found.provider_id)
+                return found
+            taken.add(found.provider_id)
+        return None
 
     def _record(self, channel: str, outcomes: list[_Outcome]) -> None:
         """Write what happened to each send; a row no longer leased to us (lease ran out) is left alone."""

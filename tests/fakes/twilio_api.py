@@ -3,9 +3,11 @@
     python -m tests.fakes.twilio_api PORT LOG_FILE
 
 POST /2010-04-01/Accounts/{AccountSid}/Messages.json (Basic auth, To, From or MessagingServiceSid, Body) answers
-201 with a Message resource, as Twilio does, and appends one JSON line {"sid", "to", "body", "t"} to LOG_FILE with a
-single write(2), so the load and fault scripts can count each send exactly, even across restarts of makerlink.
-Unlike Prism it keeps state (distinct SIDs), and unlike Twilio it answers at once.
+201 with a Message resource, as Twilio does, and appends one JSON line {"sid", "to", "from", "service", "body", "t"}
+to LOG_FILE with a single write(2), so the load and fault scripts can count each send exactly, even across restarts
+of makerlink. GET on the same path lists them, newest first, filtered by To (as makerlink's sender asks before
+resending a message whose earlier attempt is uncertain). Unlike Prism it keeps state (distinct SIDs), and unlike
+Twilio it answers at once.
 """
 
 from __future__ import annotations
@@ -52,32 +54,37 @@ def create_app(log_path: str) -> Starlette:
             message = "A 'To', a 'Body' and a 'From' or 'MessagingServiceSid' are required."
             return JSONResponse({"code": 21604, "message": message, "status": 400}, status_code=400)
         sid = "SM" + uuid.uuid4().hex
-        record = {"sid": sid, "to": to, "body": body, "t": time.time()}
-        os.write(fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
-        now = formatdate(usegmt=True)
-        resource = {
+        record = {
             "sid": sid,
-            "account_sid": account,
             "to": to,
             "from": form.get("From"),
-            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "service": form.get("MessagingServiceSid"),
             "body": body,
-            "status": "queued",
-            "direction": "outbound-api",
-            "num_segments": str(count_segments(body)),
-            "num_media": "0",
-            "api_version": "2010-04-01",
-            "date_created": now,
-            "date_updated": now,
-            "date_sent": None,
-            "price": None,
-            "price_unit": "USD",
-            "error_code": None,
-            "error_message": None,
-            "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
-            "subresource_uris": {"media": f"/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json"},
+            "t": time.time(),
         }
-        return JSONResponse(resource, status_code=201)
+        os.write(fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
+        return JSONResponse(_resource(account, record), status_code=201)
+
+    async def list_messages(request: Request):
+        account = _account(request)
+        if account is None:
+            return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
+        to = request.query_params.get("To")
+        size = max(1, min(1000, int(request.query_params.get("PageSize", "50") or 50)))
+        found = [r for r in reversed(read_log(log_path)) if to is None or r["to"] == to][:size]
+        path = f"/2010-04-01/Accounts/{account}/Messages.json"
+        page = {
+            "messages": [_resource(account, record) for record in found],
+            "page": 0,
+            "page_size": size,
+            "start": 0,
+            "end": max(0, len(found) - 1),
+            "uri": f"{path}?PageSize={size}",
+            "first_page_uri": f"{path}?PageSize={size}&Page=0",
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
+        return JSONResponse(page)
 
     async def healthz(_request: Request):
         return PlainTextResponse("ok")
@@ -85,9 +92,38 @@ def create_app(log_path: str) -> Starlette:
     return Starlette(
         routes=[
             Route("/2010-04-01/Accounts/{account}/Messages.json", create_message, methods=["POST"]),
+            Route("/2010-04-01/Accounts/{account}/Messages.json", list_messages, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
         ]
     )
+
+
+def _resource(account: str, record: dict) -> dict:
+    """A Message resource as Twilio answers it."""
+    sid, body = record["sid"], record["body"]
+    created = formatdate(record["t"], usegmt=True)
+    return {
+        "sid": sid,
+        "account_sid": account,
+        "to": record["to"],
+        "from": record.get("from"),
+        "messaging_service_sid": record.get("service"),
+        "body": body,
+        "status": "queued",
+        "direction": "outbound-api",
+        "num_segments": str(count_segments(body)),
+        "num_media": "0",
+        "api_version": "2010-04-01",
+        "date_created": created,
+        "date_updated": created,
+        "date_sent": None,
+        "price": None,
+        "price_unit": "USD",
+        "error_code": None,
+        "error_message": None,
+        "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json"},
+    }
 
 
 def read_log(log_path: str | os.PathLike) -> list[dict]:

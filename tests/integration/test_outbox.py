@@ -375,6 +375,26 @@ def test_after_a_dead_sender_the_provider_is_asked_before_sending_again(any_db):
     ]
 
 
+class OneCopySender(RecordingSender):
+    """A provider that holds one copy of "same" (SMone): two uncertain messages with that text, only one went out."""
+
+    async def find_sent(self, message: Outgoing) -> SendResult | None:
+        if message.text == "same" and "SMone" not in message.known_provider_ids:
+            return SendResult("SMone")
+        return None
+
+
+def test_two_uncertain_messages_with_one_copy_at_the_provider_one_is_recorded_and_the_other_sent(any_db):
+    _enqueue(any_db, n=2, text="same")
+    clock = Clock(NOON)
+    assert len(_dispatcher(any_db, RecordingSender(), clock, lease_seconds=30, send_timeout=5).claim("sms")) == 2
+    clock.advance(seconds=31)
+    sender = OneCopySender()
+    asyncio.run(_dispatcher(any_db, sender, clock, lease_seconds=30, send_timeout=5).drain())
+    assert len(sender.sent) == 1  # not lost: the provider's one copy cannot stand for both
+    assert sorted(r.provider_id == "SMone" for r in _messages(any_db)) == [False, True]
+
+
 def test_after_a_timeout_the_provider_is_asked_but_a_first_attempt_never_is(any_db):
     _enqueue(any_db, n=2)
     clock = Clock(NOON)
