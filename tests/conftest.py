@@ -107,3 +107,13 @@ def telegram_peer(tmp_path_factory) -> Iterator:
 
     with telegram_test_api(tmp_path_factory.mktemp("telegram")) as peer:
         yield peer
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A database URL for a test that runs makerlink processes: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/bot.db"
+        return
+    with fresh_postgres_schema() as url:
+        yield url

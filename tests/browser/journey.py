@@ -4,16 +4,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
+from tests.e2e.processes import clean_env, serving
 from tests.integration.peers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,37 +21,10 @@ def sandbox_server(workdir: Path) -> Iterator[tuple[str, Path]]:
     """`makerlink serve` with no accounts in `workdir` (so its makerlink-sandbox.db lands there); yields its
     address and the path of its log."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
-    env["MAKERLINK_SMS_PER_SECOND"] = "10"  # invitations reach the threads within a second
+    env = clean_env(MAKERLINK_SMS_PER_SECOND="10")  # invitations reach the threads within a second
     log_path = workdir / "serve.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("makerlink serve did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.2)
-        yield url, log_path
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with serving(env, workdir, port, log_path):
+        yield f"http://127.0.0.1:{port}/", log_path
 
 
 @contextmanager

@@ -24,7 +24,6 @@ from bot.db import Database
 from bot.models import OutboundMessage, Reminder, utcnow
 from bot.outbox import enqueue
 from bot.services import reminders
-from tests.conftest import fresh_postgres_schema
 from tests.integration.peers import free_port
 
 ACCOUNT_SID = "AC" + "7d" * 16
@@ -64,15 +63,6 @@ class SlowTwilio:
     def received(self) -> int:
         with self.lock:
             return len(self.bodies)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/bot.db"
-        return
-    with fresh_postgres_schema() as url:
-        yield url
 
 
 @pytest.fixture

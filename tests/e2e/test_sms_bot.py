@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.conftest import fresh_postgres_schema
 from tests.e2e.processes import clean_env, cli_runner, serving
 from tests.fixtures.twilio import inbound_sms, signed, status_callback
 from tests.integration.peers import free_port
@@ -19,15 +18,6 @@ from tests.integration.peers import free_port
 ACCOUNT_SID = "AC" + "5e" * 16
 AUTH_TOKEN = "e2e-auth-token-0123456789abcdef"
 FROM = "+13135559000"  # not a demo maker's number
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/bot.db"
-        return
-    with fresh_postgres_schema() as url:
-        yield url
 
 
 @pytest.fixture
