@@ -35,6 +35,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 makers_app = typer.Typer(help="The maker directory.", no_args_is_help=True)
 requests_app = typer.Typer(help="Buyers' requests and the makers invited to them.", no_args_is_help=True)
 messages_app = typer.Typer(help="The outbox: every message makerlink sends.", no_args_is_help=True)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the sandbox has no login: this machine only
 app.add_typer(db_app, name="db")
 app.add_typer(makers_app, name="makers")
 app.add_typer(requests_app, name="requests")
@@ -46,13 +47,19 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _runtime(ensure_schema: bool = True, *, sandbox: bool = False) -> bootstrap.Runtime:
-    """`sandbox`: with no accounts configured, the sandbox's own database (see Settings.for_sandbox)."""
+def _runtime(ensure_schema: bool = True, *, sandbox: bool = False, live: bool = False) -> bootstrap.Runtime:
+    """`sandbox`: with no accounts configured, the sandbox's own database (see Settings.for_sandbox).
+    `live`: a role that talks to real people, which refuses the sandbox's database (fictional makers)."""
+    from bot.channels.sandbox import is_sandbox_database
+
     try:
         settings = load_settings()
         if sandbox and settings.is_sandbox:
             settings = settings.for_sandbox()
-        return bootstrap.start(settings, ensure_schema=ensure_schema)
+        runtime = bootstrap.start(settings, ensure_schema=ensure_schema)
+        if (live or (sandbox and not settings.is_sandbox)) and is_sandbox_database(runtime.db):
+            raise _fail(texts.LIVE_ON_SANDBOX_DATABASE.format(url=safe_url(runtime.db.url)))
+        return runtime
     except ConfigError as error:
         raise _fail(texts.CONFIG_ERROR.format(problem=error)) from None
     except SchemaOutOfDate as error:
@@ -487,6 +494,8 @@ def serve(
         return
     from bot.channels.sandbox import SandboxRefused
 
+    if (host or settings.host) not in LOOPBACK:
+        raise _fail(texts.SANDBOX_LOOPBACK_ONLY.format(host=host or settings.host))
     _configure_logging(settings)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every 30 s is noise in a newcomer's terminal
     try:
@@ -513,7 +522,7 @@ def web(
     ] = None,
 ) -> None:
     """Run the web role only: the webhooks and /healthz, no dispatcher, no scheduler (scale-out on PostgreSQL)."""
-    runtime = _runtime()
+    runtime = _runtime(live=True)
     settings = runtime.settings
     if settings.is_sandbox:
         raise _fail(texts.WEB_NEEDS_CHANNEL)
@@ -539,7 +548,7 @@ def worker() -> None:
     import asyncio
     import signal
 
-    runtime = _runtime()
+    runtime = _runtime(live=True)
     _configure_logging(runtime.settings)
     typer.echo(texts.WORKER_BANNER.format(version=__version__, url=safe_url(runtime.db.url)))
 

@@ -449,13 +449,19 @@ class Dispatcher:
                 .values(
                     status="sending",
                     attempts=table.c.attempts + 1,
-                    attempted_at=now,
+                    attempted_at=sa.bindparam("_attempted"),
                     lease_owner=self.owner,
                     lease_until=sa.bindparam("_lease"),
                     updated_at=now,
                 ),
                 [
-                    {"_id": c.outgoing.id, "_lease": now + timedelta(seconds=c.leased_until - time_now())}
+                    {
+                        "_id": c.outgoing.id,
+                        "_lease": now + timedelta(seconds=c.leased_until - time_now()),
+                        # An uncertain message keeps the time of the attempt that may have gone out: the look-up
+                        # must reach back to it however often the message is claimed again.
+                        "_attempted": c.outgoing.uncertain_since or now,
+                    }
                     for c in claimed
                 ],
             )
@@ -716,17 +722,36 @@ class Dispatcher:
                     row.attempts,
                 )
 
-    def _release(self, ids: list[int]) -> None:
-        """Give claimed but unsent messages back, without counting the attempt."""
-        if not ids:
+    def _release(self, claims: list[_Claimed]) -> None:
+        """Give claimed but unsent messages back, without counting the attempt. One whose earlier attempt is
+        uncertain stays so ("interrupted"), or the next dispatcher would send it without asking the provider."""
+        if not claims:
             return
         table = OutboundMessage.__table__
+        mine = (table.c.lease_owner == self.owner, table.c.status == "sending")
+        plain = [c.outgoing.id for c in claims if c.outgoing.uncertain_since is None]
+        uncertain = [c.outgoing.id for c in claims if c.outgoing.uncertain_since is not None]
         with self.db.transaction() as session:
-            session.execute(
-                sa.update(table)
-                .where(table.c.id.in_(ids), table.c.lease_owner == self.owner, table.c.status == "sending")
-                .values(status="queued", attempts=table.c.attempts - 1, lease_owner=None, lease_until=None)
-            )
+            if plain:
+                session.execute(
+                    sa.update(table)
+                    .where(table.c.id.in_(plain), *mine)
+                    .values(status="queued", attempts=table.c.attempts - 1, lease_owner=None, lease_until=None)
+                )
+            if uncertain:
+                session.execute(
+                    sa.update(table)
+                    .where(table.c.id.in_(uncertain), *mine)
+                    .values(
+                        status="errored",
+                        error_code="interrupted",
+                        error_reason=texts.REASON_INTERRUPTED,
+                        attempts=table.c.attempts - 1,
+                        next_attempt_at=self.clock(),
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
 
 
 class _BatchRun:
@@ -801,7 +826,7 @@ class _BatchRun:
 
     async def hand_back(self, position: int) -> None:
         await asyncio.gather(*self.tasks)
-        await asyncio.to_thread(self.d._release, [c.outgoing.id for c in self.batch[position:]])
+        await asyncio.to_thread(self.d._release, self.batch[position:])
 
     async def send_all(self) -> int:
         done = 0

@@ -73,6 +73,14 @@ SUMMARY_WITHIN = "within {radius:g} miles"
 
 # ── serve without accounts: the sandbox ──
 DEMO_DIRECTORY_NAME = "the demo directory"
+SANDBOX_LOOPBACK_ONLY = (
+    "The sandbox has no login, so it listens on this machine only (127.0.0.1), not on {host}. Set "
+    "MAKERLINK_TELEGRAM_TOKEN and/or the Twilio settings to run the real bot there."
+)
+LIVE_ON_SANDBOX_DATABASE = (
+    "{url} is the sandbox's database (demo makers with fictional numbers); the real bot will not run on it. "
+    "Point MAKERLINK_DATABASE_URL at another file, or delete this one and import your makers."
+)
 SANDBOX_BANNER = (
     "makerlink {version} — sandbox: no Telegram or Twilio settings found, so nothing leaves this machine.\n"
     "Open {url} in a browser: a buyer's Telegram chat, the phones of {count} demo makers, broadcasts, and a clock\n"

@@ -50,6 +50,7 @@ PROVIDER_PREFIX = "sandbox-"  # provider ids of what the sandbox senders deliver
 APPLICATION_ID = 0x4D4B4C53  # "MKLS" in the SQLite header: this file belongs to the sandbox
 MAX_BODY_BYTES = 16 * 1024
 MAX_SKIP_HOURS = 24 * 30
+MAX_ID = 2**62  # larger ids exist in no table (and would overflow SQLite's integers)
 # The buyer on the page: a Telegram user with a username, so accepting a quote needs no phone number.
 BUYER = {"user_id": 700_000_001, "chat_id": 700_000_001, "first_name": "Dana", "username": "dana_sandbox"}
 # Inbound provider ids say what the person did, so the page can draw it (a button press is not a bubble).
@@ -139,6 +140,14 @@ def claim_database(db: Database) -> None:
             raise SandboxRefused(texts.SANDBOX_NOT_OURS)
         connection.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         connection.commit()
+
+
+def is_sandbox_database(db: Database) -> bool:
+    """A SQLite file the sandbox has marked as its own (demo makers with fictional numbers)."""
+    if not db.is_sqlite:
+        return False
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql("PRAGMA application_id").scalar() == APPLICATION_ID
 
 
 def load_demo_makers(db: Database, taxonomy: Taxonomy) -> int:
@@ -323,9 +332,9 @@ class SandboxChannel:
     def skip(self, body: dict) -> dict:
         """Move the sandbox clock ahead and run the reminder tick at once, as the scheduler would then."""
         hours = body.get("hours")
-        if isinstance(hours, bool) or not isinstance(hours, int | float) or not math.isfinite(hours):
+        if isinstance(hours, bool) or not isinstance(hours, int | float):
             raise BadInput(texts.SANDBOX_BAD_HOURS.format(limit=MAX_SKIP_HOURS))
-        if not 0 < hours <= MAX_SKIP_HOURS:
+        if not 0 < hours <= MAX_SKIP_HOURS:  # also refuses NaN, and integers too big for a float
             raise BadInput(texts.SANDBOX_BAD_HOURS.format(limit=MAX_SKIP_HOURS))
         now = self.clock.skip(timedelta(hours=hours))
         fired = self.ticker.tick(now)
@@ -523,6 +532,8 @@ class SandboxChannel:
 
     def _get_id(self, action: Callable[[int], dict]):
         async def endpoint(request: Request) -> Response:
+            if request.path_params["id"] > MAX_ID:
+                return _problem(BadInput(texts.BROADCAST_UNKNOWN.format(id=request.path_params["id"]), 404))
             return await _answer(action, request.path_params["id"])
 
         return endpoint
@@ -541,6 +552,8 @@ class SandboxChannel:
         async def endpoint(request: Request) -> Response:
             try:
                 await _json_body(request)
+                if request.path_params["id"] > MAX_ID:
+                    raise BadInput(texts.BROADCAST_UNKNOWN.format(id=request.path_params["id"]), 404)
             except BadInput as problem:
                 return _problem(problem)
             return await _answer(action, request.path_params["id"])
@@ -624,7 +637,7 @@ def _chat_event(body: dict, client_id: str) -> buyers.ChatEvent:
         place = body["location"]
         try:
             lat, lon = float(place["latitude"]), float(place["longitude"])
-        except (TypeError, KeyError, ValueError):
+        except (TypeError, KeyError, ValueError, OverflowError):
             raise BadInput(texts.SANDBOX_BAD_LOCATION) from None
         if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
             raise BadInput(texts.SANDBOX_BAD_LOCATION)

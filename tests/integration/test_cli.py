@@ -197,6 +197,27 @@ def test_serve_without_accounts_refuses_a_database_it_did_not_make(run):
     assert out.stderr.strip().count("\n") == 0 and "the sandbox did not create" in out.stderr
 
 
+def test_the_sandbox_listens_on_this_machine_only(run, tmp_path):
+    out = run("serve", "--host", "0.0.0.0")
+    assert out.returncode == 2 and "listens on this machine only" in out.stderr
+    assert out.stderr.strip().count("\n") == 0
+
+
+def test_the_real_bot_refuses_the_sandboxs_database(run, tmp_path):
+    from bot.channels import sandbox
+    from bot.db import Database
+
+    db = Database(f"sqlite:///{tmp_path}/cli.db")
+    db.ensure_schema()
+    sandbox.claim_database(db)  # as `serve` without accounts leaves it
+    db.dispose()
+    out = run("worker")
+    assert out.returncode == 2 and "is the sandbox's database" in out.stderr
+    out = run("web", extra_env={"MAKERLINK_TELEGRAM_TOKEN": "123456:abc", "MAKERLINK_PUBLIC_URL": "https://x.org"})
+    assert out.returncode == 2 and "is the sandbox's database" in out.stderr
+    assert "123456:abc" not in out.stderr
+
+
 def test_serve_with_a_half_configured_channel_says_what_is_missing(run):
     out = run("serve", extra_env={"MAKERLINK_TWILIO_ACCOUNT_SID": "AC" + "1" * 32})
     assert out.returncode == 2

@@ -513,6 +513,33 @@ def test_the_run_loop_stops_cleanly_and_hands_back_what_it_did_not_send(sqlite_d
     assert all(r.attempts == (1 if r.status == "sent" else 0) for r in rows)
 
 
+def test_a_claimed_back_uncertain_message_handed_back_at_shutdown_stays_uncertain(sqlite_db):
+    from datetime import timedelta
+
+    _enqueue(sqlite_db, 5)
+    crashed = _dispatcher(sqlite_db, RecordingSender(), Clock(NOON), lease_seconds=30, send_timeout=5)
+    assert len(crashed.claim("sms")) == 5  # …and it dies mid-send
+    later = Clock(NOON + timedelta(seconds=31))
+    survivor = _dispatcher(
+        sqlite_db, LookingSender(set()), later, policy=ChannelPolicy(per_second=4), horizon=2.0, poll_interval=0.05
+    )
+
+    async def scenario():
+        stop = asyncio.Event()
+        task = asyncio.create_task(survivor.run(stop))
+        await asyncio.sleep(0.6)
+        stop.set()  # a rolling restart: SIGTERM before it got through them
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
+    handed_back = [r for r in _messages(sqlite_db) if r.status != "sent"]
+    assert handed_back and {(r.status, r.error_code) for r in handed_back} == {("errored", "interrupted")}
+    sender = LookingSender(set())
+    asyncio.run(_dispatcher(sqlite_db, sender, Clock(NOON + timedelta(minutes=5))).drain())
+    assert len(sender.asked) == len(handed_back)  # still asked about before being sent
+    assert {m.uncertain_since for m in sender.asked} == {NOON}  # from the dead sender's attempt
+
+
 def test_a_batch_of_opted_out_messages_does_not_hide_the_rest(any_db):
     with any_db.transaction() as session:
         session.add(OptOut(channel="sms", address="+13135550999", reason="STOP"))

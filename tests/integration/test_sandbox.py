@@ -279,6 +279,10 @@ def test_quiet_hours_hold_a_broadcast_until_morning_and_skipping_ahead_sends_it(
         ("post", "/sandbox/broadcasts/999/send", {}, 404, "999"),
         ("get", "/sandbox/broadcasts/999", None, 404, "999"),
         ("post", "/sandbox/chat", b"x" * 20_000, 413, "too large"),
+        ("post", "/sandbox/clock", b'{"hours": 1' + b"0" * 400 + b"}", 400, "at most 720"),
+        ("post", "/sandbox/chat", b'{"location": {"latitude": 1' + b"0" * 400 + b', "longitude": 0}}', 400, "latitude"),
+        ("get", "/sandbox/broadcasts/99999999999999999999999", None, 404, "99999999999999999999999"),
+        ("post", "/sandbox/broadcasts/99999999999999999999999/send", {}, 404, "99999999999999999999999"),
     ],
 )
 def test_bad_input_gets_a_clear_answer(client, method, path, body, status, words):

@@ -155,7 +155,8 @@ def test_the_caddyfile_proxies_the_webhooks_to_web_and_keeps_metrics_inside():
     assert set(matcher.group(1).split()) == {"/twilio/sms", "/twilio/status", "/telegram/webhook", "/healthz"}
     block = caddyfile[caddyfile.index("handle @bot") :]
     assert re.search(r"dynamic a \{\s+name web\s+port 8000", block)
-    assert "health_uri /healthz" in block
+    # Passive checks: Caddy's active ones (health_uri) skip dynamic upstreams.
+    assert "fail_duration 30s" in block and "unhealthy_status 5xx" in block and "health_uri " not in block
     assert "/metrics" not in matcher.group(1)
 
 
