@@ -176,6 +176,7 @@ class OutboundMessage(SQLModel, table=True):
         _check_in("lane", LANES, "ck_outbound_message_lane"),
         sa.Index("ix_outbound_message_due", "channel", "status", "lane", "priority", "next_attempt_at"),
         sa.Index("ix_outbound_message_recent", "address", "sent_at"),
+        sa.Index("ix_outbound_message_purpose", "purpose", "created_at"),  # recent progress lines, every few seconds
     )
 
     id: int | None = Field(default=None, primary_key=True)

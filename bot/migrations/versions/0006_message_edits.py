@@ -1,5 +1,6 @@
 """Messages that edit an earlier one (a broadcast's progress line in the organisers' chat), and when a message
-was last claimed for sending (where an uncertain attempt's look-up with the provider starts).
+was last claimed for sending (where an uncertain attempt's look-up with the provider starts); an index to find
+recent progress lines.
 
 Revision ID: 0006
 Revises: 0005
@@ -29,10 +30,12 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
         batch.create_index("ix_outbound_message_edit_of", ["edit_of"])
+        batch.create_index("ix_outbound_message_purpose", ["purpose", "created_at"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbound_message") as batch:
+        batch.drop_index("ix_outbound_message_purpose")
         batch.drop_index("ix_outbound_message_edit_of")
         batch.drop_constraint("fk_outbound_message_edit_of_outbound_message", type_="foreignkey")
         batch.drop_column("attempted_at")
