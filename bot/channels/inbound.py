@@ -1,4 +1,5 @@
-"""What both channels' webhooks share: a capped body read, and recording each inbound message once."""
+"""What the channels share: a capped body read, recording each inbound message once, and the apology when one
+could not be handled."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import datetime
 from sqlmodel import Session
 from starlette.requests import Request
 
-from bot.db import insert_skipping_conflicts
+from bot import outbox, texts
+from bot.db import Database, insert_skipping_conflicts
 from bot.models import InboundMessage
 
 
@@ -56,3 +58,23 @@ def record_inbound(
     )
     # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT … RETURNING.
     return session.execute(statement).scalar_one_or_none() is not None
+
+
+def record_failure(
+    db: Database, channel: str, provider_id: str, sender: str, text: str, error: Exception, address: str, now: datetime
+) -> bool:
+    """A message that could not be handled: keep it as failed, with the error's name, and queue an apology to
+    `address`; once per provider id. False when it was recorded before."""
+    with db.transaction() as session:
+        if not record_inbound(session, channel, provider_id, sender, text, "failed", type(error).__name__, now):
+            return False
+        outbox.enqueue(
+            session,
+            channel=channel,
+            address=address,
+            text=texts.SMS_ERROR,
+            purpose="reply",
+            key=f"{channel}-error:{provider_id}",
+            now=now,
+        )
+    return True

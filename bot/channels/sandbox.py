@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot import outbox, texts
-from bot.channels.inbound import BodyTooLarge, read_capped, record_inbound
+from bot.channels.inbound import BodyTooLarge, read_capped, record_failure, record_inbound
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Buyer, InboundMessage, Maker, MakerCapability, OutboundMessage, as_utc, utcnow
@@ -273,17 +273,7 @@ class SandboxChannel:
                 return buyers.handle_chat(session, self.taxonomy, self.directory, self.config, event, now)
         except Exception as error:
             log.exception("sandbox: a chat action could not be handled")
-            with self.db.transaction() as session:
-                if record_inbound(session, channel, provider_id, sender, what, "failed", type(error).__name__, now):
-                    outbox.enqueue(
-                        session,
-                        channel=channel,
-                        address=str(event.chat_id),
-                        text=texts.SMS_ERROR,
-                        purpose="reply",
-                        key=f"{channel}-error:{provider_id}",
-                        now=now,
-                    )
+            record_failure(self.db, channel, provider_id, sender, what, error, str(event.chat_id), now)
             return None
 
     # ── the makers' phones ──
@@ -313,17 +303,7 @@ class SandboxChannel:
                     )
         except Exception as error:
             log.exception("sandbox: an SMS could not be handled")
-            with self.db.transaction() as session:
-                if record_inbound(session, channel, provider_id, phone, text, "failed", type(error).__name__, now):
-                    outbox.enqueue(
-                        session,
-                        channel=channel,
-                        address=phone,
-                        text=texts.SMS_ERROR,
-                        purpose="reply",
-                        key=f"sms-error:{provider_id}",
-                        now=now,
-                    )
+            record_failure(self.db, channel, provider_id, phone, text, error, phone, now)
         self._enqueued()
         return {"ok": True, "phone": phone}
 

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 
-from bot import outbox, texts
-from bot.channels.inbound import BodyTooLarge, read_capped, record_inbound
+from bot import outbox
+from bot.channels.inbound import BodyTooLarge, read_capped, record_failure, record_inbound
 from bot.db import Database
 from bot.models import OutboundMessage, utcnow
 from bot.phones import masked
@@ -155,21 +155,7 @@ class TwilioWebhooks:
         except Exception as error:
             # A bug or an odd message: keep the message, tell the sender, never answer Twilio with a 500.
             log.exception("twilio: SMS %s from %s could not be handled", sid, masked(sender))
-            with self.db.transaction() as session:
-                if not record_inbound(
-                    session, CHANNEL, sid, sender, text, "failed", type(error).__name__, self.clock()
-                ):
-                    return False
-                outbox.enqueue(
-                    session,
-                    channel=CHANNEL,
-                    address=sender,
-                    text=texts.SMS_ERROR,
-                    purpose="reply",
-                    key=f"sms-error:{sid}",
-                    now=now,
-                )
-            return True
+            return record_failure(self.db, CHANNEL, sid, sender, text, error, sender, now)
 
     # ── POST /twilio/status ──
 

@@ -36,7 +36,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot import outbox, texts
-from bot.channels.inbound import BodyTooLarge, read_capped, record_inbound
+from bot.channels.inbound import BodyTooLarge, read_capped, record_failure, record_inbound
 from bot.config import Settings
 from bot.db import Database
 from bot.models import utcnow
@@ -189,19 +189,7 @@ class TelegramChannel:
             raise
         except Exception as error:
             log.exception("telegram: update %s from %s could not be handled", update_id, masked(event.user_id))
-            with self.db.transaction() as session:
-                if record_inbound(
-                    session, CHANNEL, str(update_id), str(event.user_id), what, "failed", type(error).__name__, now
-                ):
-                    outbox.enqueue(
-                        session,
-                        channel=CHANNEL,
-                        address=str(event.chat_id),
-                        text=texts.SMS_ERROR,
-                        purpose="reply",
-                        key=f"{CHANNEL}-error:{update_id}",
-                        now=now,
-                    )
+            record_failure(self.db, CHANNEL, str(update_id), str(event.user_id), what, error, str(event.chat_id), now)
             return None
 
     def _group(self, update: Update) -> None:
