@@ -6,12 +6,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from bot.db import Database, normalize_url
 from bot.services import makers as maker_service
@@ -20,6 +21,39 @@ from matching.matcher import Matcher
 
 POSTGRES_ENV = "MAKERLINK_TEST_POSTGRES_URL"
 TODAY = date(2026, 11, 27)  # a Friday
+
+# Every test runs with this process's wall clock moved this far ahead (time-machine, ticking), so a test that
+# fixes a date while its code under test reads the real clock fails today, not on the day the calendar passes
+# that date. `--clock-shift-days 0` runs on the real clock. Tests that run makerlink as another process share
+# the database with it, which the shift cannot reach: they are marked `real_clock`.
+DEFAULT_CLOCK_SHIFT_DAYS = 3653
+REAL_CLOCK_DIRS = ("e2e", "browser")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=DEFAULT_CLOCK_SHIFT_DAYS,
+        help="move the tests' wall clock this many days ahead (negative: back; 0: the real clock)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(part in REAL_CLOCK_DIRS for part in item.path.relative_to(config.rootpath).parts[:2]):
+            item.add_marker(pytest.mark.real_clock)
+
+
+@pytest.fixture(autouse=True)
+def shifted_wall_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The guard described at DEFAULT_CLOCK_SHIFT_DAYS; the first fixture of every test."""
+    days = request.config.getoption("--clock-shift-days")
+    if not days or request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(timedelta(days=days), tick=True):
+        yield
 
 
 def demo_csv() -> bytes:

@@ -177,6 +177,7 @@ def test_stats_count_makers_requests_answers_and_messages(demo):
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
+@pytest.mark.real_clock  # makerlink runs as another process here
 def test_sigkill_mid_broadcast_and_restart_reaches_each_recipient_once(tmp_path, database):
     """A worker dies (SIGKILL) in the middle of a broadcast; the restarted one finishes it. Each recipient gets
     the alert once: what the dead worker had sent but not recorded is looked up (here in the fake provider's log),

@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import fresh_postgres_schema
 from tests.integration.peers import free_port
 
+pytestmark = pytest.mark.real_clock  # makerlink runs as another process here
+
 
 @pytest.fixture
 def run(tmp_path):

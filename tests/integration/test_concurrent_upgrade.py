@@ -11,6 +11,8 @@ import pytest
 from bot.db import Database
 from tests.conftest import fresh_postgres_schema
 
+pytestmark = pytest.mark.real_clock  # makerlink runs as another process here
+
 
 @pytest.mark.postgres
 def test_concurrent_upgrades_of_an_empty_postgres_all_succeed(tmp_path):

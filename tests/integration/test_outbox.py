@@ -185,22 +185,22 @@ def test_stopped_maker_gets_nothing_and_alerts_off_only_stops_alerts(any_db):
     stopped = _maker(any_db, "+13135550111", status="stopped")
     quiet = _maker(any_db, "+13135550112", alerts_opt_out=True)
     with any_db.transaction() as session:
-        enqueue(
-            session, channel="sms", address="+13135550111", text="job", purpose="invitation", key="1", maker_id=stopped
-        )
-        enqueue(
-            session,
-            channel="sms",
-            address="+13135550112",
-            text="alert",
-            purpose="alert",
-            lane="bulk",
-            key="2",
-            maker_id=quiet,
-        )
-        enqueue(
-            session, channel="sms", address="+13135550112", text="job", purpose="invitation", key="3", maker_id=quiet
-        )
+        for key, address, text, purpose, lane, maker_id in [
+            ("1", "+13135550111", "job", "invitation", "reply", stopped),
+            ("2", "+13135550112", "alert", "alert", "bulk", quiet),
+            ("3", "+13135550112", "job", "invitation", "reply", quiet),
+        ]:
+            enqueue(
+                session,
+                channel="sms",
+                address=address,
+                text=text,
+                purpose=purpose,
+                lane=lane,
+                key=key,
+                maker_id=maker_id,
+                now=NOON,
+            )
     sender = RecordingSender()
     asyncio.run(_dispatcher(any_db, sender).drain())
     assert [(m.address, m.text) for m in sender.sent] == [("+13135550112", "job")]
@@ -315,7 +315,9 @@ def test_sms_pace_counts_segments(sqlite_db):
     long_text = "x" * 300  # two segments
     with sqlite_db.transaction() as session:
         for i in range(5):
-            enqueue(session, channel="sms", address=PHONE, text=f"{long_text}{i}", purpose="reply", key=f"l{i}")
+            enqueue(
+                session, channel="sms", address=PHONE, text=f"{long_text}{i}", purpose="reply", key=f"l{i}", now=NOON
+            )
     [row, *_] = _messages(sqlite_db)
     assert row.segments == 2
     sender = RecordingSender()

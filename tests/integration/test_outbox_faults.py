@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.benchmarks.outbox_faults import kill_and_restart, parallel_workers
 from tests.conftest import fresh_postgres_schema
+
+pytestmark = pytest.mark.real_clock  # makerlink runs as another process here
 
 FLUSH_EVERY = 20  # the dispatcher records outcomes at least this often: the most a kill can leave unrecorded
 

@@ -317,6 +317,7 @@ print(ticker.tick(now))
 """
 
 
+@pytest.mark.real_clock  # makerlink runs as another process here
 def test_two_worker_processes_on_postgres_fire_each_reminder_once(tmp_path):
     import subprocess
     import sys

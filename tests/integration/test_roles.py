@@ -11,12 +11,15 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.benchmarks.load_inbound import run_setup
 from tests.benchmarks.load_workers import drain
 from tests.benchmarks.restart_all import restart_all
 from tests.benchmarks.roles import Post, Role, fake_twilio, role_env, running, signed_post
 from tests.conftest import fresh_postgres_schema
+
+pytestmark = pytest.mark.real_clock  # makerlink runs as another process here
 
 
 def _check_inbound(result: dict) -> None:
