@@ -63,7 +63,7 @@ bench-outbox: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/bench_outbox.py
 	$(BIN)/python tests/benchmarks/outbox_faults.py
 
-# Load and fault figures with real processes (README: "Load and fault figures"). The PostgreSQL parts need
+# Load and fault figures with real processes (docs/benchmarks.md: "Load and fault figures"). The PostgreSQL parts need
 # MAKERLINK_TEST_POSTGRES_URL (each run uses a fresh schema, dropped afterwards).
 load: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/load_inbound.py

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     telegram_mode: Literal["auto", "webhook", "polling"] = "auto"  # auto: webhook when PUBLIC_URL is set
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)  # long-polling seconds (no public URL)
     telegram_poll_interval: float = Field(default=0.0, ge=0, le=60)  # pause between polls
-    # Follow-ups (see bot/services/reminders.py and the README's table).
+    # Follow-ups (see bot/services/reminders.py and docs/follow-ups.md).
     nudge_maker_after_hours: float = Field(default=4.0, gt=0, le=24 * 30)
     expire_invitation_after_hours: float = Field(default=24.0, gt=0, le=24 * 60)
     nudge_buyer_after_hours: float = Field(default=24.0, gt=0, le=24 * 30)

@@ -30,7 +30,7 @@ LIVE = ("open", "matched")
 
 @dataclass(frozen=True)
 class FollowUpPolicy:
-    """The delays, all configurable (MAKERLINK_*; see the README's table)."""
+    """The delays, all configurable (MAKERLINK_*; see docs/follow-ups.md)."""
 
     nudge_maker_after: timedelta = timedelta(hours=4)
     expire_invitation_after: timedelta = timedelta(hours=24)

@@ -7,8 +7,8 @@ Setups: `makerlink serve` on SQLite; with MAKERLINK_TEST_POSTGRES_URL, two `make
 worker` on PostgreSQL. The client behaves as Twilio: a post that gets no 2xx (refused, reset, 5xx) is posted
 again with the same MessageSid until it is answered. Checked afterwards: every post answered and recorded once,
 every answered post's reply queued, every outbox row sent. A SIGKILL may send again a message whose send
-happened but whose outcome was not yet recorded (the outbox is at-least-once across crashes: see the README's
-outbox figures); those are counted. SIGTERM must give none: in-flight sends finish and are recorded, claimed
+happened but whose outcome was not yet recorded (the outbox is at-least-once across crashes: see
+docs/outbox.md); those are counted. SIGTERM must give none: in-flight sends finish and are recorded, claimed
 but unsent ones are handed back.
 """
 
