@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,7 +15,7 @@ from matching import geo
 from matching.dates import find_deadline
 from matching.quantities import UNIT_OF, find_quantity
 from matching.taxonomy import Taxonomy, load_taxonomy
-from matching.text import fold_chars, has_cjk, stem, strip_urls, tokens
+from matching.text import WORD_CHAR, fold_chars, has_cjk, stem, strip_urls, tokens
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ _PLACE_LEAD = re.compile(
     r"(?<!\w)(near|nr|around|in|at|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|located in|based in|"
     r"cerca de|en|قرب|بالقرب من|في)\s+"
 )
-_PLACE_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['.-])*")
+_PLACE_WORD = re.compile(rf"[^\W\d_](?:(?!\d){WORD_CHAR}|['.-])*")
 _STRONG_PLACE_LEADS = frozenset(
     {
         "near", "nr", "around", "ship to", "shipping to", "deliver to", "delivery to", "delivered to", "send to",
@@ -74,7 +75,7 @@ _MAX_PLACE_LEADS = 25
 # Short words that are also names of US towns; with no state they stay words.
 _ORDINARY_PLACE_WORDS = frozenset({"home", "hope", "ford", "need", "help", "work", "care", "health", "time", "may"})
 _CITY_ABBREVIATIONS = {"st": "saint", "st.": "saint", "ft": "fort", "ft.": "fort", "mt": "mount", "mt.": "mount"}
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD = re.compile(rf"[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")
 
 _LEADING_FILLER = [
     "we really need", "we urgently need", "urgently need", "we need", "i need", "we still need", "still need",
@@ -171,12 +172,17 @@ def _today(now: datetime | date | None) -> date:
 
 
 def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedRequest:
-    original = strip_urls(raw[:MAX_TEXT].replace("\x00", " "))
+    # Composed, so an accent typed as a separate mark folds away with its letter ("ma\u0301scaras").
+    original = strip_urls(unicodedata.normalize("NFC", raw[:MAX_TEXT]).replace("\x00", " "))
     low = list(fold_chars(original))
+    # What has been read, by position: `low` alone cannot say, as folding blanks some letters (the tatweel
+    # that stretches "قنـاع"), and the item would lose them.
+    taken = [False] * len(original)
 
     def take(span: tuple[int, int]) -> None:
         for i in range(span[0], span[1]):
             low[i] = " "
+            taken[i] = True
 
     def current() -> str:
         return "".join(low)
@@ -231,7 +237,7 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     # A unit without a number ("boxes of gloves") is still a unit; drop it from the item words.
     unit = quantity.unit if quantity else None
 
-    remaining = "".join(ch if low[i] != " " else " " for i, ch in enumerate(original))
+    remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
     item_text, items = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
     return ParsedRequest(
         text=raw,

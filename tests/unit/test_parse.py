@@ -156,6 +156,12 @@ ITEMS = [
     ("necesitamos 500 caretas para el viernes cerca de 48201", "caretas", ("face_shield",)),
     ("نحتاج 500 درع وجه بحلول يوم الجمعة قرب 48201", "درع وجه", ("face_shield",)),
     ("口罩", "口罩", ("surgical_mask",)),
+    # Words written with marks or joiners that Python's \w leaves out are still whole words.
+    ("face shields قناع", "face shields قناع", ("face_shield", "face_mask")),
+    ("face shields قنـاع", "face shields قنـاع", ("face_shield", "face_mask")),  # tatweel
+    ("face shields قِناع", "face shields قِناع", ("face_shield", "face_mask")),  # a vowel sign
+    ("face shields ق\u200cناع", "face shields ق\u200cناع", ("face_shield", "face_mask")),  # a zero-width non-joiner
+    ("need 500 ma\u0301scaras", "máscaras", ("face_mask",)),  # the accent typed as its own mark
     ("layers are relatively easy to breathe through", "layers are relatively easy to breathe through", ()),
 ]
 
