@@ -5,16 +5,18 @@ Never raises: whatever cannot be found is returned as None, and the caller asks 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from matching import geo
+from matching import courtesy, geo
 from matching.dates import find_deadline
 from matching.quantities import UNIT_OF, find_quantity
 from matching.taxonomy import Taxonomy, load_taxonomy
-from matching.text import fold_chars, has_cjk, stem, strip_urls, tokens
+from matching.text import WORD_CHAR, fold_chars, has_cjk, stem, strip_urls, tokens
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +45,21 @@ _RADIUS = re.compile(
     r"(miles?|mi|km|kms|kilometers?|kilometres?|millas?|kilometros?|ميل|اميال|اميل|كم|كيلومتر|كيلومترات)"
     r"(?:\s+radius|\s+de radio|\s+away|\s+from (?:here|us|me))?(?!\w)"
 )
-# Words that may follow a bare ZIP; any other word after a 5-digit number makes it a quantity ("10000 masks").
+# Words that show a 5-digit number just before them was a place ("48201 clinic", "48201 need masks"); courtesy
+# words do too. A unit or an item after it makes it a count ("20000 pcs", "10000 masks").
 _AFTER_ZIP = frozenset(
     tokens(
-        "need needs by before near asap please pls thanks thank within area zip urgent urgently ship "
-        "deliver delivery necesitamos para antes cerca نحتاج قبل بحلول من فضلك "
+        "need needs by before near asap within area zip urgent urgently ship "
+        "deliver delivery necesitamos para antes cerca نحتاج قبل بحلول "
         "clinic clinics hospital office facility center centre home location site campus"
     )
 )
+_MAX_ZIP_CANDIDATES = 25
 _PLACE_LEAD = re.compile(
     r"(?<!\w)(near|nr|around|in|at|to|ship(?:ping)? to|deliver(?:y|ed)? to|send to|located in|based in|"
     r"cerca de|en|قرب|بالقرب من|في)\s+"
 )
-_PLACE_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['.-])*")
+_PLACE_WORD = re.compile(rf"[^\W\d_](?:(?!\d){WORD_CHAR}|['.-])*")
 _STRONG_PLACE_LEADS = frozenset(
     {
         "near", "nr", "around", "ship to", "shipping to", "deliver to", "delivery to", "delivered to", "send to",
@@ -74,7 +78,7 @@ _MAX_PLACE_LEADS = 25
 # Short words that are also names of US towns; with no state they stay words.
 _ORDINARY_PLACE_WORDS = frozenset({"home", "hope", "ford", "need", "help", "work", "care", "health", "time", "may"})
 _CITY_ABBREVIATIONS = {"st": "saint", "st.": "saint", "ft": "fort", "ft.": "fort", "mt": "mount", "mt.": "mount"}
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD = re.compile(rf"[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")
 
 _LEADING_FILLER = [
     "we really need", "we urgently need", "urgently need", "we need", "i need", "we still need", "still need",
@@ -86,20 +90,20 @@ _LEADING_FILLER = [
     "request for", "request", "seeking", "searching for", "in need of", "we are in need of",
     "in desperate need of", "desperately need", "dire need of", "we are in dire need of", "we have no",
     "we are low on", "low on", "short on", "shortage of", "our hospital needs", "our clinic needs", "hi", "hello",
-    "hey", "please", "pls", "plz", "urgent", "urgently", "help", "sos", "we", "i", "our", "us", "the", "a", "an",
+    "hey", "urgent", "urgently", "help", "sos", "we", "i", "our", "us", "the", "a", "an",
     "delivered to", "deliver to", "ship to", "send to",
     "only", "just", "about", "are", "is", "have", "has", "get", "got", "them", "these", "those", "this", "that",
     "some", "more", "any", "new", "of", "for", "to", "and", "with", "also", "about", "around", "approx",
     "approximately", "at least", "total", "necesitamos", "necesito", "se necesitan", "se necesita", "buscamos",
     "busco", "alguien puede hacer", "alguien que pueda hacer", "quien puede hacer", "quien puede fabricar",
-    "hola", "por favor", "urgente", "unos", "unas", "de", "el", "la", "los", "las", "nuestro", "nuestra",
+    "hola", "urgente", "unos", "unas", "de", "el", "la", "los", "las", "nuestro", "nuestra",
     "نحتاج الى", "نحتاج", "احتاج الى", "احتاج", "نريد", "اريد", "نبحث عن", "ابحث عن", "مطلوب",
-    "من يستطيع صنع", "هل يمكن لاحد صنع", "هل يمكن صنع", "مرحبا", "السلام عليكم", "من فضلك", "ارجو", "عاجل",
+    "من يستطيع صنع", "هل يمكن لاحد صنع", "هل يمكن صنع", "مرحبا", "السلام عليكم", "ارجو", "عاجل",
     "الى", "الي",
 ]
 _TRAILING_FILLER = [
-    "please", "pls", "plz", "thanks", "thank you", "thx", "ty", "each", "total", "in total", "if possible",
-    "if you can", "urgently", "urgent", "needed", "asap", "por favor", "gracias", "شكرا", "من فضلك", "of",
+    "each", "total", "in total", "if possible",
+    "if you can", "urgently", "urgent", "needed", "asap", "of",
     "and", "or", "for", "to", "the", "a", "de", "y", "para", "at", "in", "on", "by", "near", "cerca", "with",
     "قرب", "في", "we", "i",
 ]
@@ -116,10 +120,15 @@ def _phrase_list(phrases: list[str]) -> list[tuple[str, ...]]:
     return sorted((k for k in keyed if k), key=len, reverse=True)
 
 
-_LEADING = _phrase_list(_LEADING_FILLER)
-_TRAILING = _phrase_list(_TRAILING_FILLER)
-# Words that end a run of describing words before an item: "can anyone make | sneeze guards".
-_EDGE_WORDS = frozenset((tok,) for key in _LEADING + _TRAILING for tok in key)
+# Asking words may open a request ("please, 500 caretas"); thanks only close one ("thank you cards" is an item).
+_LEADING = _phrase_list(_LEADING_FILLER + courtesy.PLEASE)
+_TRAILING = _phrase_list(_TRAILING_FILLER + courtesy.PLEASE + courtesy.THANKS)
+# Words that end a run of describing words before an item: "can anyone make | sneeze guards", "por favor |
+# caretas". Of a courtesy phrase only its last word, which is the one next to the item ("very" stays).
+_EDGE_WORDS = frozenset(
+    [(tok,) for key in _phrase_list(_LEADING_FILLER + _TRAILING_FILLER) for tok in key]
+    + [key[-1:] for key in courtesy.all_phrases()]
+)
 
 
 @dataclass(frozen=True)
@@ -171,12 +180,17 @@ def _today(now: datetime | date | None) -> date:
 
 
 def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedRequest:
-    original = strip_urls(raw[:MAX_TEXT].replace("\x00", " "))
+    # Composed, so an accent typed as a separate mark folds away with its letter ("ma\u0301scaras").
+    original = strip_urls(unicodedata.normalize("NFC", raw[:MAX_TEXT]).replace("\x00", " "))
     low = list(fold_chars(original))
+    # What has been read, by position: `low` alone cannot say, as folding blanks some letters (the tatweel
+    # that stretches "قنـاع"), and the item would lose them.
+    taken = [False] * len(original)
 
     def take(span: tuple[int, int]) -> None:
         for i in range(span[0], span[1]):
             low[i] = " "
+            taken[i] = True
 
     def current() -> str:
         return "".join(low)
@@ -206,14 +220,14 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
             take(found.span())
 
     if zip_code is None:
-        zip_code = _labelled_zip(current(), take)
+        zip_code = _labelled_zip(current(), take, taxonomy)
 
     deadline = find_deadline(current(), _today(now))
     for span in deadline.spans:
         take(span)
 
     if zip_code is None:
-        zip_code = _bare_zip(current(), take)
+        zip_code = _bare_zip(current(), take, taxonomy)
     if zip_code is not None:
         zip_source = "zip"
     else:
@@ -221,17 +235,15 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         if city is not None:
             zip_code, zip_source, place_name = city.zip, "city", f"{city.city}, {city.state}"
 
-    def names_an_item(following: str) -> bool:
-        return bool(taxonomy.tag(following))
-
-    quantity = find_quantity(current(), names_an_item)
+    # "mil gracias", "thanks a million": numbers inside courtesy count nothing.
+    quantity = find_quantity(_blank(current(), _courtesy_spans(current())), _names_an_item(taxonomy))
     if quantity:
         take(quantity.span)
 
     # A unit without a number ("boxes of gloves") is still a unit; drop it from the item words.
     unit = quantity.unit if quantity else None
 
-    remaining = "".join(ch if low[i] != " " else " " for i, ch in enumerate(original))
+    remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
     item_text, items = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
     return ParsedRequest(
         text=raw,
@@ -249,34 +261,89 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     )
 
 
-def _followed_by_a_count_word(low: str, end: int) -> bool:
-    """"10000 masks", "20000 pcs": a word right after the number makes it a count, unless it is a place word."""
-    following = _WORD.search(low, end)
-    if not following or low[end : following.start()].strip(" ,") != "":
+def _courtesy_spans(low: str) -> list[tuple[int, int]]:
+    found = list(_WORD.finditer(low))
+    return [(found[a].start(), found[b - 1].end()) for a, b in courtesy.phrases_in([m.group() for m in found])]
+
+
+def _blank(low: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(low)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _names_an_item(taxonomy: Taxonomy):
+    def names_an_item(following: str) -> bool:
+        return bool(taxonomy.tag(following))
+
+    return names_an_item
+
+
+def _counts_what_follows(low: str, end: int, taxonomy: Taxonomy) -> bool | None:
+    """What the words right after a 5-digit number make of it.
+
+    True: they say what it counts ("10000 masks", "20500 disposable gowns", "20000 pcs"). False: they say
+    it was a place, or nothing follows ("48201 clinic", "48201, gracias 🙏", "48201 500 masks"). None: they
+    do not tell ("48201 widgets", or thanks in a language the parser does not know).
+    """
+    run: list[str] = []
+    position = end
+    for found in _WORD.finditer(low, end, min(len(low), end + 80)):
+        if low[position : found.start()].strip(" ,") != "" or len(run) == 4:
+            break
+        run.append(found.group())
+        position = found.end()
+    if not run or run[0][0].isdigit():
         return False
-    first = tokens(following.group())[:1]
-    return bool(first) and first[0] not in _AFTER_ZIP
+    if run[0] in UNIT_OF:
+        return True
+    toks = tokens(" ".join(run))
+    describing = []
+    for index, tok in enumerate(toks):
+        if tok in _AFTER_ZIP or courtesy.courtesy_at(toks, index):
+            break
+        describing.append(tok)
+    if not describing:
+        return False
+    return True if taxonomy.locate(describing) else None
 
 
-def _labelled_zip(low: str, take) -> str | None:
+def _labelled_zip(low: str, take, taxonomy: Taxonomy) -> str | None:
+    """A ZIP after a place word ("near 48201", "cerca de 48201"): a known one is a place unless what follows
+    says it counts something ("in 20000 pcs")."""
     for found in _ZIP_LABELLED.finditer(low):
         code = found.group(1)
         labelled = any(word in found.group(0) for word in _ZIP_WORDS)
-        if labelled or (geo.is_known_zip(code) and not _followed_by_a_count_word(low, found.end())):
+        if labelled or (geo.is_known_zip(code) and not _counts_what_follows(low, found.end(), taxonomy)):
             take(found.span())
             return code
     return None
 
 
-def _bare_zip(low: str, take) -> str | None:
-    for found in _ZIP_BARE.finditer(low):
+def _bare_zip(low: str, take, taxonomy: Taxonomy) -> str | None:
+    """A known ZIP on its own ("masks 48201"). When the words after it do not tell, it is the place only if
+    something else in the text can be the count ("500 caretas 48201 köszönöm", not "need 12345 widgets")."""
+    candidates = list(itertools.islice(_ZIP_BARE.finditer(low), _MAX_ZIP_CANDIDATES))
+    other_count = None
+    for found in candidates:
         code = found.group(1)
-        if _followed_by_a_count_word(low, found.end()):
+        if not geo.is_known_zip(code):
             continue
-        if geo.is_known_zip(code):
+        counts = _counts_what_follows(low, found.end(), taxonomy)
+        if counts is None:
+            if other_count is None:
+                other_count = _count_elsewhere(low, [c.span() for c in candidates], taxonomy)
+            counts = not other_count
+        if not counts:
             take(found.span())
             return code
     return None
+
+
+def _count_elsewhere(low: str, spans: list[tuple[int, int]], taxonomy: Taxonomy) -> bool:
+    """Whether the text holds a count besides the 5-digit numbers at `spans`."""
+    return find_quantity(_blank(low, spans + _courtesy_spans(low)), _names_an_item(taxonomy)) is not None
 
 
 def _city(low: str, original: str, take, taxonomy: Taxonomy) -> geo.Place | None:
@@ -296,6 +363,8 @@ def _city(low: str, original: str, take, taxonomy: Taxonomy) -> geo.Place | None
             run.append(m)
             if len(run) == 6:
                 break
+        thanks = courtesy.phrases_in([m.group() for m in run])
+        run = run[: thanks[0][0]] if thanks else run  # "near Detroit Please": the town ends at the thanks
         if not run or run[0].start() != lead.end():
             continue
         strong = lead.group(1) in _STRONG_PLACE_LEADS

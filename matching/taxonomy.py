@@ -17,6 +17,7 @@ from importlib import resources
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from matching import courtesy
 from matching.text import fold, has_cjk, stem, tokens
 
 PART_SUFFIX = ".part"
@@ -367,4 +368,6 @@ def build_taxonomy(
 def load_taxonomy() -> Taxonomy:
     """The taxonomy shipped with the package (loaded once per process)."""
     raw = resources.files("matching.data").joinpath("taxonomy.toml").read_text(encoding="utf-8")
-    return build_taxonomy(tomllib.loads(raw), _read_i18n(), _read_ordinary_words())
+    # Courtesy words are left as written too: "kindly" is not a misspelt "kindle".
+    ordinary = _read_ordinary_words() | courtesy.words()
+    return build_taxonomy(tomllib.loads(raw), _read_i18n(), ordinary)

@@ -25,6 +25,8 @@ _ARABIC_LETTERS = str.maketrans(
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _ARABIC_PREFIXES = ("وال", "بال", "لل", "ال")
+# Zero-width (non-)joiners sit inside words in Arabic-script and Indic text; they never end a word.
+_JOINERS = "\u200c\u200d"
 # Singular forms whose plural ends in -ies but which keep the "ie" (bootie → booties).
 _IE_WORDS = frozenset({"bootie", "hoodie", "cookie", "movie", "tie", "pie", "lie"})
 _KEEP_S = ("ss", "us", "is")
@@ -35,6 +37,24 @@ def _marks_are_accents(base: str) -> bool:
     # Devanagari and others they change the letter (ド is not ト), so they stay.
     code = ord(base)
     return code < 0x0530 or 0x0600 <= code <= 0x06FF
+
+
+def _mark_ranges() -> str:
+    """The combining marks of the Basic Multilingual Plane that \\w leaves out, as a regex class body."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):
+        if unicodedata.category(chr(code))[0] == "M" and not chr(code).isalnum():  # \w has the others
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+# A letter of a word in any script, for the parser's regexes: Python's \w leaves out the vowel signs of
+# Arabic ("قِناع"), Hindi and Thai and the accents of decomposed Latin ("máscaras" typed as a + ◌́), and
+# a word cut at them no longer matches the taxonomy. The class takes digits; callers exclude what they must.
+WORD_CHAR = rf"(?:[^\W_]|[{_mark_ranges()}{_JOINERS}])"
 
 
 def strip_marks(text: str) -> str:
@@ -74,8 +94,8 @@ def words(text: str) -> list[str]:
     for ch in folded:
         if ch.isalnum() or (current and unicodedata.category(ch)[0] == "M"):
             current.append(ch)  # vowel signs inside Devanagari, Thai… words belong to the word
-        elif ch == "'" or ch == "’":
-            continue  # "n95's" → "n95s", "doctor's" → "doctors"
+        elif ch == "'" or ch == "’" or ch in _JOINERS:
+            continue  # "n95's" → "n95s", "doctor's" → "doctors"; a joiner only shapes the letters
         elif current:
             out.append("".join(current))
             current = []

@@ -80,6 +80,13 @@ def test_zip_in_text_beats_argument_which_beats_a_town(demo_matcher):
     assert demo_matcher.match("gowns in Dearborn", now=TODAY).place.city == "Dearborn"
 
 
+def test_a_place_followed_by_thanks_keeps_the_search_near_it(demo_matcher):
+    for text in ("necesitamos 500 caretas cerca de 48201 por favor", "نحتاج 500 درع وجه قرب 48201 شكراً"):
+        result = demo_matcher.match(text, now=TODAY)
+        assert result.place is not None and result.place.zip == "48201"
+        assert result.matches and all(m.distance_miles is not None for m in result.matches)
+
+
 def test_spanish_and_arabic_requests(demo_matcher):
     es = demo_matcher.match("necesitamos 500 caretas para el viernes cerca de 48201", now=TODAY)
     ar = demo_matcher.match("نحتاج 500 درع وجه بحلول يوم الجمعة قرب 48201", now=TODAY)

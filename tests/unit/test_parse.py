@@ -112,11 +112,44 @@ def test_place(text, zip_code, radius):
     assert (parsed.zip, parsed.radius_miles) == (zip_code, radius)
 
 
+COURTESY = [
+    # Please and thanks, in any language and on either side of the place, hide neither the place nor the count,
+    # and stay out of the item: (text, zip, quantity, item).
+    ("necesitamos 500 caretas cerca de 48201 por favor", "48201", 500, "caretas"),
+    ("need 500 face shields near 48201 por favor", "48201", 500, "face shields"),
+    ("need 500 face shields in 48201 por favor", "48201", 500, "face shields"),
+    ("necesitamos 500 caretas en 48201, gracias 🙏", "48201", 500, "caretas"),
+    ("need 500 face shields near 48201 s'il vous plaît", "48201", 500, "face shields"),
+    ("need 500 face shields near 48201 svp, merci!", "48201", 500, "face shields"),
+    ("need 500 face shields near 48201 bitte, danke", "48201", 500, "face shields"),
+    ("need 200 gowns near 48201 obrigada", "48201", 200, "gowns"),
+    ("need 200 gowns near 48201 per favore, grazie mille", "48201", 200, "gowns"),
+    ("نحتاج 500 درع وجه بالقرب من 48201 لو سمحت", "48201", 500, "درع وجه"),
+    ("نحتاج 500 درع وجه قرب 48201 شكراً 🙏", "48201", 500, "درع وجه"),
+    ("نحتاج 500 درع وجه في 48201 شكرا", "48201", 500, "درع وجه"),
+    ("please, 500 custom tote bags near 48201 thanks", "48201", 500, "custom tote bags"),
+    ("need 500 widgets near 48201 merci", "48201", 500, "widgets"),
+    ("500 widgets, por favor en 48201 gracias", "48201", 500, "widgets"),
+    ("500 caretas 48201 köszönöm", "48201", 500, "caretas"),  # thanks the parser does not know
+    ("mil gracias, necesitamos 500 caretas cerca de 48201", "48201", 500, "caretas"),  # "mil" counts nothing
+    ("kindly send 500 face shields near 48201", "48201", 500, "face shields"),  # not a misspelt Kindle
+]
+
+
+@pytest.mark.parametrize(("text", "zip_code", "quantity", "item"), COURTESY)
+def test_courtesy_hides_nothing(text, zip_code, quantity, item):
+    parsed = _p(text)
+    assert (parsed.zip, parsed.quantity, parsed.item) == (zip_code, quantity, item)
+
+
 CITIES = [
     ("isolation gowns for our nursing home in Dearborn by next Friday", "Dearborn, MI"),
     ("500 face shields near detroit", "Detroit, MI"),
     ("masks in Ann Arbor, Michigan", "Ann Arbor, MI"),
     ("ship to St. Louis, MO 20 intubation boxes", "Saint Louis, MO"),
+    ("masks near Detroit Please", "Detroit, MI"),
+    ("masks in Ann Arbor Thank you", "Ann Arbor, MI"),
+    ("caretas en Dearborn Gracias", "Dearborn, MI"),
     ("need gowns at Beaumont Hospital", None),  # a hospital, not Beaumont, Texas
     ("in need of masks", None),
 ]
@@ -156,6 +189,12 @@ ITEMS = [
     ("necesitamos 500 caretas para el viernes cerca de 48201", "caretas", ("face_shield",)),
     ("نحتاج 500 درع وجه بحلول يوم الجمعة قرب 48201", "درع وجه", ("face_shield",)),
     ("口罩", "口罩", ("surgical_mask",)),
+    # Words written with marks or joiners that Python's \w leaves out are still whole words.
+    ("face shields قناع", "face shields قناع", ("face_shield", "face_mask")),
+    ("face shields قنـاع", "face shields قنـاع", ("face_shield", "face_mask")),  # tatweel
+    ("face shields قِناع", "face shields قِناع", ("face_shield", "face_mask")),  # a vowel sign
+    ("face shields ق\u200cناع", "face shields ق\u200cناع", ("face_shield", "face_mask")),  # a zero-width non-joiner
+    ("need 500 ma\u0301scaras", "máscaras", ("face_mask",)),  # the accent typed as its own mark
     ("layers are relatively easy to breathe through", "layers are relatively easy to breathe through", ()),
 ]
 
@@ -217,6 +256,10 @@ def test_ordinal_day_is_a_deadline():
         ("need masks in 20000 pcs", None, 20000),
         ("Our 48201 clinic needs masks", "48201", None),
         ("need masks in 48201", "48201", None),
+        ("need 12345 widgets", None, 12345),  # nothing else can be the count
+        ("need 12345 widgets near 48201", "48201", 12345),
+        ("need 20500 disposable gowns", None, 20500),
+        ("near 48201 500 masks", "48201", 500),
     ],
 )
 def test_labelled_zip_or_count(text, zip_code, quantity):
