@@ -244,7 +244,7 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     unit = quantity.unit if quantity else None
 
     remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
-    item_text, items = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
+    item_text, items, gloss = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
     return ParsedRequest(
         text=raw,
         item=item_text,
@@ -257,7 +257,8 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         zip_source=zip_source,
         place_name=place_name,
         radius_miles=radius,
-        language=_language(fold_chars(original)),
+        # A gloss in another script ("gloves قفازات") says nothing of the language the buyer reads.
+        language=_language(fold_chars(_blank(original, gloss))),
     )
 
 
@@ -450,10 +451,52 @@ def _clause_tags(clause: str, taxonomy: Taxonomy):
     return words, located
 
 
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
+_GLOSS_GAP = re.compile(r"[\s()\[\]/=:–—-]*")
+
+
+def _is_arabic(word: str) -> bool:
+    return bool(_ARABIC_SCRIPT.search(word))
+
+
+def _without_gloss(clause: str, words, located):
+    """Drop a translation written right beside the item in the other script ("face shields قناع", "قفازات
+    (gloves)"): the item is the buyer's main words, and a loose translation must not add a second item. The main
+    script is the one of most item words (on a tie, of the first). Words joined by a comma or "and" are a second
+    item, not a translation. Returns the tags kept and the translation's word indices."""
+    scripts = [{_is_arabic(words[i][0]) for i in range(first, last + 1)} for _, first, last in located]
+    size = {
+        flag: sum(last - first + 1 for (_, first, last), s in zip(located, scripts, strict=True) if s == {flag})
+        for flag in (True, False)
+    }
+    if not size[True] or not size[False]:
+        return located, set()
+    main_arabic = size[True] > size[False] or (size[True] == size[False] and scripts[0] == {True})
+    main = [(first, last) for (_, first, last), s in zip(located, scripts, strict=True) if s == {main_arabic}]
+
+    def beside(first: int, last: int) -> bool:
+        for m_first, m_last in main:
+            if m_last + 1 == first and _GLOSS_GAP.fullmatch(clause[words[m_last][2] : words[first][1]]):
+                return True
+            if last + 1 == m_first and _GLOSS_GAP.fullmatch(clause[words[last][2] : words[m_first][1]]):
+                return True
+        return False
+
+    kept, gloss = [], set()
+    for tag, s in zip(located, scripts, strict=True):
+        _, first, last = tag
+        if s == {not main_arabic} and beside(first, last):
+            gloss.update(range(first, last + 1))
+        else:
+            kept.append(tag)
+    return kept, gloss
+
+
 def _item_phrase(
     remaining: str, quantity_span: tuple[int, int] | None, taxonomy: Taxonomy
-) -> tuple[str | None, tuple[str, ...]]:
-    """The buyer's words for the item, and the taxonomy ids they name."""
+) -> tuple[str | None, tuple[str, ...], list[tuple[int, int]]]:
+    """The buyer's words for the item, the taxonomy ids they name, and where a translation beside them stands
+    (see `_without_gloss`)."""
     best = None
     for found in re.finditer(r"[^.!?;\n•|]+", remaining):
         clause = found.group()
@@ -464,13 +507,13 @@ def _item_phrase(
         holds_quantity = quantity_span is not None and found.start() <= quantity_span[0] < found.end()
         rank = 0 if names_item else 1 if located else 2 if holds_quantity else 3
         if best is None or rank < best[0]:
-            best = (rank, clause, words, located)
+            best = (rank, clause, words, located, found.start())
     if best is None:
-        return None, ()
-    _, clause, words, located = best
+        return None, (), []
+    _, clause, words, located, start = best
     if has_cjk(clause):
         ids = tuple(tag.id for tag in taxonomy.tag(clause))
-        return _tidy(clause) or None, ids
+        return _tidy(clause) or None, ids, []
     if not located:
         beneficiary = _BENEFICIARY.search(clause)
         if beneficiary:
@@ -478,11 +521,13 @@ def _item_phrase(
             words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(clause)]
         words = _strip_edges(words)
         if not words:
-            return None, ()
+            return None, (), []
         phrase = _tidy(clause[words[0][1] : words[-1][2]])
         if not phrase or all(tok in UNIT_OF for tok in tokens(phrase)):
-            return None, ()
-        return phrase, ()
+            return None, (), []
+        return phrase, (), []
+    located, gloss = _without_gloss(clause, words, located)
+    gloss_spans = [(start + words[i][1], start + words[i][2]) for i in sorted(gloss)]
     ids = tuple(dict.fromkeys(tag.id for tag, _, _ in located))
     first = min(first for _, first, _ in located)
     last = max(last for _, _, last in located)
@@ -498,10 +543,12 @@ def _item_phrase(
         part_word = is_part and bool(previous) and previous[0] in part_grammar  # "plastic for | face shields"
         if not previous or (not part_word and not joined and (previous in _EDGE_WORDS or previous[0].isdigit())):
             break
+        if first - 1 in gloss:
+            break
         first -= 1
     while last + 1 < len(words) and set(tokens(words[last + 1][0])) & taxonomy.part_words:
         last += 1
-    return _tidy(clause[words[first][1] : words[last][2]]), ids
+    return _tidy(clause[words[first][1] : words[last][2]]), ids, gloss_spans
 
 
 def _tidy(phrase: str) -> str:
@@ -509,7 +556,7 @@ def _tidy(phrase: str) -> str:
 
 
 def _language(folded: str) -> str | None:
-    if re.search(r"[\u0600-\u06ff]", folded):
+    if _ARABIC_SCRIPT.search(folded):
         return "ar"
     if _SPANISH_HINT.search(folded):
         return "es"

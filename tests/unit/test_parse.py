@@ -190,10 +190,16 @@ ITEMS = [
     ("نحتاج 500 درع وجه بحلول يوم الجمعة قرب 48201", "درع وجه", ("face_shield",)),
     ("口罩", "口罩", ("surgical_mask",)),
     # Words written with marks or joiners that Python's \w leaves out are still whole words.
-    ("face shields قناع", "face shields قناع", ("face_shield", "face_mask")),
-    ("face shields قنـاع", "face shields قنـاع", ("face_shield", "face_mask")),  # tatweel
-    ("face shields قِناع", "face shields قِناع", ("face_shield", "face_mask")),  # a vowel sign
-    ("face shields ق\u200cناع", "face shields ق\u200cناع", ("face_shield", "face_mask")),  # a zero-width non-joiner
+    ("نحتاج قنـاع", "قنـاع", ("face_mask",)),  # tatweel
+    ("نحتاج قِناع", "قِناع", ("face_mask",)),  # a vowel sign
+    ("نحتاج ق\u200cناع", "ق\u200cناع", ("face_mask",)),  # a zero-width non-joiner
+    # A translation beside the item, in the other script, is not part of the item nor a second one...
+    ("face shields قناع", "face shields", ("face_shield",)),
+    ("face shields قنـاع", "face shields", ("face_shield",)),
+    ("500 gloves (قفازات) near 48201", "gloves", ("gloves",)),
+    ("قفازات / gloves", "قفازات", ("gloves",)),
+    # ...but joined by a comma or "and" it is a second item.
+    ("need masks and قفازات", "masks and قفازات", ("face_mask", "gloves")),
     ("need 500 ma\u0301scaras", "máscaras", ("face_mask",)),  # the accent typed as its own mark
     ("layers are relatively easy to breathe through", "layers are relatively easy to breathe through", ()),
 ]
@@ -209,6 +215,7 @@ def test_language():
     assert _p("necesitamos 500 caretas").language == "es"
     assert _p("نحتاج كمامات").language == "ar"
     assert _p("need masks").language == "en"
+    assert _p("500 face shields قناع").language == "en"  # an English request with an Arabic gloss
 
 
 @pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "!!!", "500", None, 3.25, "\x00\x00"])
