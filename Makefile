@@ -37,12 +37,19 @@ $(TWILIO_SPEC):
 peers: $(PEERS)/node_modules/.makerlink-installed $(TWILIO_SPEC)
 
 # Debian's Chromium and its driver, for the sandbox's browser test (tests/browser): installed only when missing,
-# with sudo when not root; the package lists are refreshed only if the first attempt fails.
+# with sudo when not root; the package lists are refreshed only if the first attempt fails. Where there is no
+# apt-get, point MAKERLINK_TEST_CHROMIUM and MAKERLINK_TEST_CHROMEDRIVER at a Chrome and its chromedriver.
 APT_INSTALL := apt-get install -y --no-install-recommends chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM_BIN := $(or $(MAKERLINK_TEST_CHROMIUM),/usr/bin/chromium)
+CHROMEDRIVER_BIN := $(or $(MAKERLINK_TEST_CHROMEDRIVER),/usr/bin/chromedriver)
 
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	@if [ ! -x "$(CHROMIUM_BIN)" ] || [ ! -x "$(CHROMEDRIVER_BIN)" ]; then \
+		if ! command -v apt-get >/dev/null; then \
+			echo "The browser test needs Chromium and chromedriver: no apt-get here, so set MAKERLINK_TEST_CHROMIUM and MAKERLINK_TEST_CHROMEDRIVER to a Chrome and its chromedriver (README: The browser test)." >&2; \
+			exit 1; \
+		fi; \
 		$(SUDO) $(APT_INSTALL) || { $(SUDO) apt-get update && $(SUDO) $(APT_INSTALL); }; \
 	fi
 

@@ -11,8 +11,10 @@ from pathlib import Path
 from tests.e2e.processes import clean_env, serving
 from tests.integration.peers import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# Debian's packages by default (`make browser` installs them); elsewhere, point these two at a Chrome or Chromium
+# and the chromedriver of the same version (README: "The browser test").
+CHROMIUM = Path(os.environ.get("MAKERLINK_TEST_CHROMIUM") or "/usr/bin/chromium")
+CHROMEDRIVER = Path(os.environ.get("MAKERLINK_TEST_CHROMEDRIVER") or "/usr/bin/chromedriver")
 ROOT = Path(__file__).parents[2]
 
 

@@ -14,7 +14,10 @@ from tests.integration.peers import REQUIRE_ENV
 def browser():
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
-        reason = f"{' and '.join(missing)} missing: run `make browser` (Debian's chromium and chromium-driver)"
+        reason = (
+            f"{' and '.join(missing)} missing: run `make browser` (Debian's chromium and chromium-driver), or set "
+            "MAKERLINK_TEST_CHROMIUM and MAKERLINK_TEST_CHROMEDRIVER"
+        )
         if os.environ.get(REQUIRE_ENV) == "1":
             pytest.fail(f"{reason}; {REQUIRE_ENV}=1 requires the browser test", pytrace=False)
         pytest.skip(reason)
