@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import uuid
 from collections.abc import Iterator
@@ -58,6 +59,15 @@ def shifted_wall_clock(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def demo_csv() -> bytes:
     return (resources.files("bot.data") / "demo_makers.csv").read_bytes()
+
+
+def _count_demo_makers() -> int:
+    with (resources.files("bot.data") / "demo_makers.csv").open(encoding="utf-8", newline="") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+# Tests compare against this rather than a literal, so adding makers to the demo directory breaks nothing.
+DEMO_MAKERS = _count_demo_makers()
 
 
 @pytest.fixture

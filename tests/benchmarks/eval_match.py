@@ -1,15 +1,21 @@
-"""Match quality on real request phrases against the demo directory: nDCG@5, P@1, false-match rate.
+"""Match quality on request phrases against the demo directory: nDCG@5, P@1, false-match rate.
 
-    python tests/benchmarks/eval_match.py            # summary
+    python tests/benchmarks/eval_match.py            # summary of both sets, the general one by kind
     python tests/benchmarks/eval_match.py --verbose  # every request that missed
     python tests/benchmarks/eval_match.py --json     # machine-readable
 
-The labels are human judgements kept in two files beside this script, independent of the engine:
+The labels are human judgements kept in files beside this script, independent of the engine:
 `maker_labels.csv` says, per demo maker, which needs it MAKES (grade 2: it lists that product) and which it
-COULD MAKE (grade 1: it has a process for it); `requests.csv` holds real request phrases from findthemasks
-(March 2020, MIT) and GetUsPPE (MIT) with a real facility ZIP and the needs each phrase expresses.
+COULD MAKE (grade 1: it has a process for it); the need ids are defined in `needs.md`. Two request sets:
+`requests.csv` (the PPE set) holds real request phrases from findthemasks (March 2020, MIT) and GetUsPPE
+(MIT) with a real facility ZIP and the needs each phrase expresses; `general_requests.csv` (the general
+set) holds requests for every kind of local making, written for this eval as buyers write them, each with
+a kind (exact, variant, typo, translated, process, material, hypernym, multi, nobody).
 A maker is relevant to a request when it makes or could make one of its needs and lies within the radius
 of the request's ZIP. A request with no relevant maker is "unservable": any answer to it is a false match.
+
+`--json` prints the PPE figures at the top level, as it always has, and the general set under "general",
+with its figures per kind under "general" → "by_kind".
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import argparse
 import csv
 import json
 import math
+import re
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -34,6 +42,11 @@ HERE = Path(__file__).parent / "eval"
 TODAY = date(2026, 11, 27)
 RADIUS = 50.0
 K = 5
+SETS = {"ppe": "requests.csv", "general": "general_requests.csv"}
+KINDS = ("exact", "variant", "typo", "translated", "process", "material", "hypernym", "multi", "nobody")
+# (nDCG@5 at least, P@1 at least, false-match rate at most): the PPE set keeps the targets it has always had;
+# the general set is held to those of issue 14.
+TARGETS = {"ppe": (0.85, 0.90, 0.10), "general": (0.90, 0.92, 0.05)}
 
 
 @dataclass
@@ -43,6 +56,7 @@ class Outcome:
     zip: str
     relevant: dict[str, int]
     returned: list[str]
+    kind: str = ""
 
     @property
     def servable(self) -> bool:
@@ -67,6 +81,11 @@ def _labels() -> dict[str, tuple[str, set[str], set[str]]]:
     return out
 
 
+def _wants(raw: str) -> set[str]:
+    """Need ids from a `wants` cell: the PPE set separates them with spaces, the general set with `;`."""
+    return {w for w in re.split(r"[;\s]+", raw) if w}
+
+
 def _relevant(wants: set[str], zip_code: str, labels) -> dict[str, int]:
     place = geo.lookup_zip(zip_code)
     out: dict[str, int] = {}
@@ -81,7 +100,8 @@ def _relevant(wants: set[str], zip_code: str, labels) -> dict[str, int]:
     return out
 
 
-def evaluate() -> list[Outcome]:
+def evaluate_sets(names: Iterable[str] = tuple(SETS)) -> dict[str, list[Outcome]]:
+    """The outcome of every request of each named set, against one demo directory."""
     labels = _labels()
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{tmp}/eval.db")
@@ -89,21 +109,29 @@ def evaluate() -> list[Outcome]:
         demo = (resources.files("bot.data") / "demo_makers.csv").read_bytes()
         maker_service.import_makers(db, demo, "demo")
         matcher = Matcher(maker_service.active_directory(db), radius_miles=RADIUS, limit=K)
-        outcomes = []
-        with open(HERE / "requests.csv", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                result = matcher.match(row["text"], zip=row["zip"], now=TODAY)
-                outcomes.append(
-                    Outcome(
-                        id=row["id"],
-                        text=row["text"],
-                        zip=row["zip"],
-                        relevant=_relevant(set(row["wants"].split()), row["zip"], labels),
-                        returned=[m.name for m in result.matches],
+        sets: dict[str, list[Outcome]] = {}
+        for name in names:
+            outcomes = sets[name] = []
+            with open(HERE / SETS[name], encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    result = matcher.match(row["text"], zip=row["zip"], now=TODAY)
+                    outcomes.append(
+                        Outcome(
+                            id=row["id"],
+                            text=row["text"],
+                            zip=row["zip"],
+                            relevant=_relevant(_wants(row["wants"]), row["zip"], labels),
+                            returned=[m.name for m in result.matches],
+                            kind=row.get("kind") or "",
+                        )
                     )
-                )
         db.dispose()
-    return outcomes
+    return sets
+
+
+def evaluate(name: str = "ppe") -> list[Outcome]:
+    """The outcomes of one request set (the PPE set unless told)."""
+    return evaluate_sets((name,))[name]
 
 
 def summarize(outcomes: list[Outcome]) -> dict:
@@ -122,30 +150,76 @@ def summarize(outcomes: list[Outcome]) -> dict:
     }
 
 
+def summarize_by_kind(outcomes: list[Outcome]) -> dict[str, dict]:
+    """Per kind of request: n, nDCG@5 and P@1 over its servable requests, false-match rate over its
+    unservable ones; a figure is None when the kind has no request it applies to."""
+    out = {}
+    present = {o.kind for o in outcomes}
+    for kind in [k for k in KINDS if k in present] + sorted(present - set(KINDS)):
+        mine = [o for o in outcomes if o.kind == kind]
+        servable = [o for o in mine if o.servable]
+        unservable = [o for o in mine if not o.servable]
+        out[kind] = {
+            "requests": len(mine),
+            "servable": len(servable),
+            "unservable": len(unservable),
+            "ndcg_at_5": round(sum(o.ndcg() for o in servable) / len(servable), 4) if servable else None,
+            "precision_at_1": round(sum(o.hit_at_1() for o in servable) / len(servable), 4) if servable else None,
+            "false_match_rate": (
+                round(sum(bool(o.returned) for o in unservable) / len(unservable), 4) if unservable else None
+            ),
+        }
+    return out
+
+
+def _misses(name: str, outcomes: list[Outcome]) -> None:
+    for o in outcomes:
+        wrong_top = o.servable and not o.hit_at_1()
+        if (o.servable and o.ndcg() < 0.8) or wrong_top or (not o.servable and o.returned):
+            kind = f" [{o.kind}]" if o.kind else ""
+            print(f"{name} #{o.id}{kind} {o.text[:60]!r} @{o.zip}: ndcg={o.ndcg():.2f} returned={o.returned}")
+            print(f"      relevant={dict(sorted(o.relevant.items(), key=lambda kv: -kv[1]))}")
+
+
+def _figure(value: float | None) -> str:
+    return "    —" if value is None else f"{value:.3f}"
+
+
+def _print_summary(title: str, summary: dict, targets: tuple[float, float, float]) -> None:
+    ndcg, p1, fmr = targets
+    print(
+        f"{title}: {summary['requests']} requests ({summary['servable']} servable, "
+        f"{summary['unservable']} unservable) against the demo directory, radius {RADIUS:g} mi, top {K}:"
+    )
+    print(f"  nDCG@5            {summary['ndcg_at_5']:.3f}   (target ≥ {ndcg:.2f})")
+    print(f"  P@1               {summary['precision_at_1']:.3f}   (target ≥ {p1:.2f})")
+    print(f"  false-match rate  {summary['false_match_rate']:.3f}   (target ≤ {fmr:.2f}, on unservable requests)")
+    print(f"  relevant share of all returned makers: {summary['returned_relevant_share']:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="list every request that missed")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
-    outcomes = evaluate()
-    summary = summarize(outcomes)
+    sets = evaluate_sets()
+    summary = summarize(sets["ppe"])
+    general = summarize(sets["general"])
+    by_kind = summarize_by_kind(sets["general"])
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps({**summary, "general": {**general, "by_kind": by_kind}}))
         return 0
     if args.verbose:
-        for o in outcomes:
-            wrong_top = o.servable and not o.hit_at_1()
-            if (o.servable and o.ndcg() < 0.8) or wrong_top or (not o.servable and o.returned):
-                print(f"#{o.id} {o.text[:60]!r} @{o.zip}: ndcg={o.ndcg():.2f} returned={o.returned}")
-                print(f"      relevant={dict(sorted(o.relevant.items(), key=lambda kv: -kv[1]))}")
-    print(
-        f"{summary['requests']} requests ({summary['servable']} servable, {summary['unservable']} unservable) "
-        f"against the demo directory, radius {RADIUS:g} mi, top {K}:"
-    )
-    print(f"  nDCG@5            {summary['ndcg_at_5']:.3f}   (target ≥ 0.85)")
-    print(f"  P@1               {summary['precision_at_1']:.3f}   (target ≥ 0.90)")
-    print(f"  false-match rate  {summary['false_match_rate']:.3f}   (target ≤ 0.10, on unservable requests)")
-    print(f"  relevant share of all returned makers: {summary['returned_relevant_share']:.3f}")
+        for name, outcomes in sets.items():
+            _misses(name, outcomes)
+    _print_summary("PPE set", summary, TARGETS["ppe"])
+    _print_summary("General set", general, TARGETS["general"])
+    print("  by kind        n   nDCG@5     P@1   false-match rate")
+    for kind, s in by_kind.items():
+        print(
+            f"    {kind:<10} {s['requests']:>3}    {_figure(s['ndcg_at_5'])}   {_figure(s['precision_at_1'])}"
+            f"   {_figure(s['false_match_rate'])}"
+        )
     return 0
 
 

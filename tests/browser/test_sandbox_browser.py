@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests.browser.journey import CHROMEDRIVER, CHROMIUM, chromium, sandbox_server, walk
+from tests.conftest import DEMO_MAKERS
 from tests.integration.peers import REQUIRE_ENV
 
 
@@ -53,7 +54,7 @@ def test_broadcast_skip_ahead_and_reset_in_the_browser(browser, tmp_path):
         browser.find_element(By.ID, "bc-preview").click()
         preview = wait.until(seen.visibility_of_element_located((By.ID, "bc-preview-box")))
         count = int(preview.text.split(": ", 1)[1].split(" recipient", 1)[0])
-        assert 0 < count < 64 and "by sms" in preview.text and "Commonwealth Sewing Company" in preview.text
+        assert 0 < count < DEMO_MAKERS and "by sms" in preview.text and "Commonwealth Sewing Company" in preview.text
         browser.find_element(By.ID, "bc-send").click()
 
         def progress() -> str:
@@ -81,7 +82,9 @@ def test_broadcast_skip_ahead_and_reset_in_the_browser(browser, tmp_path):
 
         browser.find_element(By.ID, "reset").click()
         wait.until(seen.alert_is_present()).accept()
-        wait.until(lambda d: "Reset: a fresh database with 64 demo makers" in d.find_element(By.ID, "notice").text)
+        wait.until(
+            lambda d: f"Reset: a fresh database with {DEMO_MAKERS} demo makers" in d.find_element(By.ID, "notice").text
+        )
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#maker-list li.has-messages"), "empty threads")
         assert browser.find_element(By.ID, "chat-start").is_displayed()
         assert "ahead of real time" not in browser.find_element(By.ID, "clock-note").text

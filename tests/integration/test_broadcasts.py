@@ -18,7 +18,7 @@ from bot.services import stats as stats_service
 from bot.services.broadcasts import Audience
 from bot.services.sms_inbox import handle_sms
 from matching.taxonomy import load_taxonomy
-from tests.conftest import demo_csv
+from tests.conftest import DEMO_MAKERS, demo_csv
 from tests.fakes.senders import RecordingSender
 
 NOW = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
@@ -171,7 +171,7 @@ def test_stats_count_makers_requests_answers_and_messages(demo):
             session, TAXONOMY, phone=phone, text="yes $2 each", message_id="SMs1", now=NOW + timedelta(minutes=30)
         )
     figures = stats_service.collect(demo)
-    assert figures["makers"]["active"] == 64 and figures["requests"]["open"] == 1
+    assert figures["makers"]["active"] == DEMO_MAKERS and figures["requests"]["open"] == 1
     assert figures["median_minutes_to_first_answer"] == 30.0 and figures["answer_rate"] == round(1 / 3, 3)
     assert figures["messages"]["queued"] >= 4
 

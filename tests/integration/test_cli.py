@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import fresh_postgres_schema
+from tests.conftest import DEMO_MAKERS, fresh_postgres_schema
 from tests.integration.peers import free_port
 
 pytestmark = pytest.mark.real_clock  # makerlink runs as another process here
@@ -172,7 +172,7 @@ def test_serve_without_accounts_opens_the_sandbox_on_its_own_database(tmp_path):
     try:
         banner = "".join(server.stdout.readline() for _ in range(3))
         assert "sandbox" in banner and "nothing leaves this machine" in banner
-        assert f"http://127.0.0.1:{port}/" in banner and "64 demo makers" in banner
+        assert f"http://127.0.0.1:{port}/" in banner and f"{DEMO_MAKERS} demo makers" in banner
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -181,7 +181,7 @@ def test_serve_without_accounts_opens_the_sandbox_on_its_own_database(tmp_path):
             except httpx.TransportError:
                 assert time.monotonic() < deadline and server.poll() is None, "the sandbox did not start"
                 time.sleep(0.2)
-        assert len(state["makers"]) == 64
+        assert len(state["makers"]) == DEMO_MAKERS
         assert "SANDBOX" in httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
         assert (tmp_path / "makerlink-sandbox.db").exists() and not (tmp_path / "makerlink.db").exists()
     finally:
@@ -297,8 +297,7 @@ def test_broadcast_dry_run_then_send_and_stats(run):
     dry = run("broadcast", "Hospitals need gowns this week: who can sew?", "--capability", "sewing", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "would reach" in dry.stdout and "segment" in dry.stdout
-    sent = run("broadcast", "Hospitals need gowns this week: who can sew?", "--capability", "sewing", "--yes",
-               "--json")
+    sent = run("broadcast", "Hospitals need gowns this week: who can sew?", "--capability", "sewing", "--yes", "--json")
     assert sent.returncode == 0, sent.stderr
     import json as _json
 
