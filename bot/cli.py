@@ -23,7 +23,10 @@ from bot.services import makers as maker_service
 from bot.services import reminders
 from bot.services import requests as request_service
 from bot.services import stats as stats_service
+from matching.directory import Directory
 from matching.matcher import Matcher, MatchResult
+from matching.parse import parse
+from matching.taxonomy import load_taxonomy
 
 app = typer.Typer(
     help="makerlink: a Telegram and SMS bot that connects buyers with local makers.",
@@ -182,9 +185,6 @@ def _summary(result: MatchResult) -> str:
 
 def _print_result(result: MatchResult) -> None:
     typer.echo(texts.MATCH_UNDERSTOOD.format(summary=_summary(result)))
-    if not result.request.item:
-        typer.echo(texts.MATCH_NO_ITEM)
-        return
     if not result.matches:
         where = ""
         if result.place and result.radius_miles:
@@ -193,6 +193,18 @@ def _print_result(result: MatchResult) -> None:
         return
     for rank, match in enumerate(result.matches, 1):
         typer.echo(texts.MATCH_LINE.format(rank=rank, name=match.name, score=match.score, why=match.why))
+
+
+NO_ITEM, NOT_UTF8 = "no_item", "not_utf8"  # why a request could not be used, as `match --json` names it
+_UNUSABLE = {NO_ITEM: texts.MATCH_NO_ITEM, NOT_UTF8: texts.MATCH_NOT_UTF8}
+
+
+def _match_json(result: MatchResult, problem: str | None = None) -> str:
+    """One answer as a JSON line; an unusable request also says why, under "error"."""
+    data = result.as_dict()
+    if problem is not None:
+        data["error"] = {"code": problem, "message": _UNUSABLE[problem]}
+    return json.dumps(data, ensure_ascii=False)
 
 
 @app.command("match")
@@ -206,21 +218,50 @@ def match(
     limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="How many makers at most.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output (always JSON lines with -).")] = False,
 ) -> None:
-    """Match a request against the maker directory, best first."""
+    """Match a request against the maker directory, best first.
+
+    Exit codes:
+    0: the request was understood, even if no maker fits;
+    1: it could not be (an empty text, or no item in it); with -, some line
+       could not be: its JSON object says why under "error", and the other
+       lines are still answered;
+    2: the configuration or the database is unusable.
+    """
+    today = date.today()
+    parsed = None
+    if text != "-":
+        taxonomy = load_taxonomy()
+        parsed = parse(text, today, taxonomy)
+        if not parsed.item:
+            # Nothing to look for: say so before opening the database, which for SQLite would create a file.
+            if not as_json:
+                raise _fail(texts.MATCH_NO_ITEM, 1)
+            nothing = Matcher(Directory((), taxonomy)).match(parsed, zip=zip_code, now=today)
+            typer.echo(_match_json(nothing, NO_ITEM))
+            raise typer.Exit(1)
     runtime = _runtime()
     directory = maker_service.active_directory(runtime.db, runtime.taxonomy)
     matcher = Matcher(directory, radius_miles=radius_miles or runtime.settings.match_radius_miles, limit=limit)
     if len(directory) == 0:
         typer.echo(texts.MATCH_EMPTY_DIRECTORY, err=True)
-    today = date.today()
-    if text == "-":
-        for line in sys.stdin:
-            result = matcher.match(line.strip(), zip=zip_code, now=today)
-            typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    if parsed is None:
+        unusable = 0
+        for raw in sys.stdin.buffer:  # bytes: one line in another encoding must not end the stream
+            try:
+                line, problem = raw.decode("utf-8").lstrip("\ufeff").strip(), None
+            except UnicodeDecodeError:
+                line, problem = "", NOT_UTF8
+            result = matcher.match(line, zip=zip_code, now=today)
+            if problem is None and not result.request.item:
+                problem = NO_ITEM
+            unusable += problem is not None
+            typer.echo(_match_json(result, problem))
+        if unusable:
+            raise typer.Exit(1)
         return
-    result = matcher.match(text, zip=zip_code, now=today)
+    result = matcher.match(parsed, zip=zip_code, now=today)
     if as_json:
-        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        typer.echo(_match_json(result))
         return
     wanted_zip = result.request.zip or zip_code
     if wanted_zip and result.place is None:

@@ -28,6 +28,7 @@ def run(tmp_path):
             input=stdin,
             capture_output=True,
             text=True,
+            errors="surrogateescape",  # a test can feed bytes that are not UTF-8 as "\udcff"
             cwd=tmp_path,
             env={**env, **(extra_env or {})},
             timeout=120,
@@ -85,13 +86,39 @@ def test_match_reads_stdin_one_json_line_per_request(run):
     run("makers", "import", "--demo")
     requests = ["N95s near 48201", "", "thermometers near 48201", "necesitamos 500 caretas cerca de 48201", "🙂"]
     out = run("match", "-", stdin="\n".join(requests) + "\n")
-    assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == len(requests)
     assert [m["name"] for m in lines[0]["matches"]] == ["LIFT"]
     assert lines[1]["matches"] == [] and lines[1]["request"]["item"] is None
     assert lines[2]["matches"] == []
     assert lines[3]["request"]["quantity"] == 500 and lines[3]["matches"]
+    # The empty line and the emoji could not be used: their lines say so, the others were answered.
+    assert [line.get("error", {}).get("code") for line in lines] == [None, "no_item", None, None, "no_item"]
+    assert lines[1]["error"]["message"].startswith("I could not tell what is needed.")
+    assert out.returncode == 1, out.stderr
+
+
+def test_match_stdin_goes_on_after_a_line_that_is_not_utf8(run):
+    run("makers", "import", "--demo")
+    out = run("match", "-", stdin="N95s near 48201\n\udce9t\udce9 gowns\ngowns near 48126\n")
+    assert "Traceback" not in out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line.get("error", {}).get("code") for line in lines] == [None, "not_utf8", None]
+    assert "not UTF-8" in lines[1]["error"]["message"] and lines[2]["matches"]
+    assert out.returncode == 1
+    understood = run("match", "-", stdin="N95s near 48201\ngowns near 48126\n")
+    assert understood.returncode == 0 and "error" not in understood.stdout
+
+
+def test_match_with_nothing_to_look_for_is_exit_code_1(run, tmp_path):
+    out = run("match", "")
+    assert out.returncode == 1
+    assert out.stderr.strip().startswith("I could not tell what is needed.") and out.stdout == ""
+    as_json = run("match", "🙂", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["error"]["code"] == "no_item"
+    assert not (tmp_path / "cli.db").exists()  # bad input: no database created for nothing
+    assert "Exit codes" in run("match", "--help").stdout
 
 
 def test_match_on_an_empty_directory_says_what_to_do(run):
