@@ -384,6 +384,22 @@ def messages_list(
 # ── broadcasts and stats ──
 
 
+def _left_out(summary: dict) -> str:
+    return ", ".join(f"{n} {why}" for why, n in summary["excluded"].items()) or "none"
+
+
+def _nobody_to_reach(preview: broadcast_service.Preview, *, dry_run: bool, as_json: bool) -> typer.Exit:
+    """No draft was stored: a dry run says nobody matches; a broadcast meant to go is refused."""
+    summary = preview.as_dict()
+    if as_json:
+        typer.echo(json.dumps({"broadcast": None, "preview": summary}, ensure_ascii=False))
+    if dry_run:
+        if not as_json:
+            typer.echo(texts.BROADCAST_NOBODY_PREVIEW.format(excluded=_left_out(summary)))
+        return typer.Exit(0)
+    return _fail(texts.BROADCAST_NOBODY_NOT_SENT.format(excluded=_left_out(summary)), 1)
+
+
 @app.command("broadcast")
 def broadcast(
     text: Annotated[
@@ -407,15 +423,22 @@ def broadcast(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the preview (and report) as JSON.")] = False,
 ) -> None:
-    """Send an alert to many makers and/or buyers: previewed first, then sent through the outbox's bulk lane."""
-    runtime = _runtime()
+    """Send an alert to many makers and/or buyers: previewed first, then sent through the outbox's bulk lane.
+
+    Exit code 1 when it cannot go as asked (no text, an unknown ZIP, nobody matches: nothing is stored);
+    a --dry-run that finds nobody says so and exits 0.
+    """
     who = broadcast_service.Audience(
         to=to, capability=capability, zip=zip_code, radius_miles=radius_miles, statuses=tuple(status or ("active",))
     )
     try:
+        broadcast_service.check(text, who)  # before the database: bad input must not create a SQLite file
+        runtime = _runtime()
         draft, preview = broadcast_service.create(
-            runtime.db, runtime.taxonomy, text, who, "cli", runtime.settings.sms_price_per_segment
+            runtime.db, runtime.taxonomy, text, who, "cli", runtime.settings.sms_price_per_segment, keep_empty=False
         )
+    except broadcast_service.NobodyToReach as nobody:
+        raise _nobody_to_reach(nobody.preview, dry_run=dry_run, as_json=as_json) from None
     except broadcast_service.BroadcastProblem as problem:
         raise _fail(texts.BROADCAST_PROBLEM.format(problem=problem), 1) from None
     summary = preview.as_dict()
@@ -427,13 +450,13 @@ def broadcast(
                 id=draft.id,
                 count=summary["recipients"],
                 channels=", ".join(f"{n} by {c}" for c, n in summary["by_channel"].items()) or "-",
-                excluded=", ".join(f"{n} {why}" for why, n in summary["excluded"].items()) or "none",
+                excluded=_left_out(summary),
                 segments=summary["sms_segments"],
                 cost=summary["estimated_cost_usd"],
                 sample=", ".join(summary["sample"]) or "-",
             )
         )
-    if dry_run or not preview.recipients:
+    if dry_run:
         return
     if not yes and not typer.confirm(texts.BROADCAST_CONFIRM.format(count=len(preview.recipients))):
         typer.echo(texts.BROADCAST_NOT_SENT)

@@ -185,6 +185,9 @@ BROADCAST_PREVIEW = (
 )
 BROADCAST_BAD_AUDIENCE = "--to must be one of {choices}"
 BROADCAST_NO_TEXT = "the broadcast has no text"
+BROADCAST_NOBODY = "nobody matches this audience"
+BROADCAST_NOBODY_PREVIEW = "Nobody matches this audience, so nothing would be sent (left out: {excluded})."
+BROADCAST_NOBODY_NOT_SENT = "Not sent: nobody matches this audience (left out: {excluded})."
 BROADCAST_UNKNOWN = "there is no broadcast #{id}"
 BROADCAST_CONFIRM = "Send it to {count} people?"
 BROADCAST_NOT_SENT = "Not sent."

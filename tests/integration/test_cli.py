@@ -334,3 +334,28 @@ def test_broadcast_dry_run_then_send_and_stats(run):
     assert stats["broadcasts"][0]["recipients"] == report["recipients"]
     bad = run("broadcast", "hello", "--to", "everyone")
     assert bad.returncode == 1 and "--to must be one of" in bad.stderr
+
+
+def test_a_broadcast_to_nobody_is_refused_and_stores_nothing(run):
+    assert run("makers", "import", "--demo").returncode == 0
+    nobody = ("broadcast", "Hospitals need gowns this week: who can sew?", "--to", "buyers")  # no buyers yet
+    dry = run(*nobody, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.strip() == "Nobody matches this audience, so nothing would be sent (left out: none)."
+    sent = run(*nobody, "--yes")
+    assert sent.returncode == 1
+    assert sent.stderr.strip() == "Not sent: nobody matches this audience (left out: none)." and sent.stdout == ""
+    assert run(*nobody).returncode == 1  # without --yes: refused, nothing to confirm
+    as_json = run(*nobody, "--yes", "--json")
+    assert as_json.returncode == 1 and json.loads(as_json.stdout) == {
+        "broadcast": None,
+        "preview": {
+            "recipients": 0,
+            "by_channel": {},
+            "excluded": {},
+            "sms_segments": 1,
+            "estimated_cost_usd": 0.0,
+            "sample": [],
+        },
+    }
+    assert json.loads(run("stats", "--json").stdout)["broadcasts"] == []  # no draft, no broadcast
