@@ -113,16 +113,25 @@ def makers_import(
             raise _fail(texts.FILE_NOT_FOUND.format(path=file))
         if file.stat().st_size > maker_service.MAX_FILE_BYTES:
             raise _fail(texts.FILE_TOO_BIG.format(path=file, limit_mb=maker_service.MAX_FILE_BYTES // 2**20))
-        data, name = file.read_bytes(), str(file)
+        try:
+            data, name = file.read_bytes(), str(file)
+        except OSError as error:
+            raise _fail(texts.FILE_CANNOT_OPEN.format(path=file, problem=error.strerror or error)) from None
     else:
         data, name = _demo_csv()
-    runtime = _runtime()
+    # The file is read before the database is opened: a file that is not a maker CSV creates no SQLite file.
     try:
-        report = maker_service.import_makers(runtime.db, data, name, runtime.taxonomy)
+        rows, problems, ignored = maker_service.read_makers_csv(data, name)
     except maker_service.ImportFileError as error:
         raise _fail(str(error)) from None
-    except sqlalchemy.exc.SQLAlchemyError as error:
-        raise _fail(texts.DATABASE_ERROR.format(problem=_db_problem(error))) from None
+    if rows:
+        runtime = _runtime()
+        try:
+            report = maker_service.save_makers(runtime.db, rows, problems, ignored, runtime.taxonomy)
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            raise _fail(texts.DATABASE_ERROR.format(problem=_db_problem(error))) from None
+    else:
+        report = maker_service.ImportReport(skipped=problems, ignored_columns=ignored)  # nothing to write
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -288,9 +297,10 @@ def requests_invite(
     as_json: Annotated[bool, typer.Option("--json", help="Print the request as JSON.")] = False,
 ) -> None:
     """Open a request on a buyer's behalf and queue SMS invitations to the best makers (sent by `serve`)."""
-    runtime = _runtime()
-    settings = runtime.settings
     try:
+        request_service.check(load_taxonomy(), text, zip_code)  # before the database, which bad input must not create
+        runtime = _runtime()
+        settings = runtime.settings
         opened = request_service.open_request(
             runtime.db,
             runtime.taxonomy,
@@ -362,9 +372,9 @@ def messages_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array of messages.")] = False,
 ) -> None:
     """Messages in the outbox, newest first, with their status and any error."""
-    runtime = _runtime()
     if status and status not in MESSAGE_STATUSES:
         raise _fail(texts.MESSAGES_BAD_STATUS.format(status=status, statuses=", ".join(MESSAGE_STATUSES)))
+    runtime = _runtime()
     rows = outbox.list_messages(runtime.db, status=status, limit=limit)
     if as_json:
         typer.echo(json.dumps([outbox.message_dict(row) for row in rows], ensure_ascii=False))

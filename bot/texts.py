@@ -30,6 +30,7 @@ ROW_BINARY = "contains binary data (a NUL character)"
 
 # ── maker import: why the whole file was refused ──
 FILE_NOT_FOUND = "{path} does not exist."
+FILE_CANNOT_OPEN = "{path} could not be opened: {problem}."
 FILE_TOO_BIG = "{path} is larger than {limit_mb} MB; split it into smaller files."
 FILE_EMPTY = "{path} is empty."
 FILE_BINARY = "{path} is not a CSV file (it contains binary data)."

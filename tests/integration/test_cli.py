@@ -161,6 +161,34 @@ def test_import_refuses_a_file_that_is_not_a_maker_csv(run, tmp_path, content, m
     assert message in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("makers", "import", "missing.csv"),
+        ("makers", "import", "photo.png"),
+        ("makers", "import", "notes.txt"),
+        ("makers", "import", "bad-rows.csv"),
+        ("match", ""),
+        ("requests", "invite", "🙂 near 48201"),
+        ("requests", "invite", "gowns", "--zip", "00000"),
+        ("broadcast", "   ", "--yes"),
+        ("broadcast", "Gowns needed", "--to", "everyone"),
+        ("messages", "list", "--status", "lost"),
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_bad_input_leaves_no_database_behind(tmp_path, args):
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (tmp_path / "notes.txt").write_text("just some text\n", encoding="utf-8")
+    (tmp_path / "bad-rows.csv").write_text("name,phone,zip,capabilities\nNo phone,,48201,gowns\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}  # the default database
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert out.returncode in (1, 2) and (out.stdout + out.stderr).strip() and "Traceback" not in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("makerlink")) == []
+
+
 def test_import_needs_exactly_one_source(run, tmp_path):
     assert "Give a CSV file" in run("makers", "import").stderr
     assert run("makers", "import", str(tmp_path / "missing.csv")).stderr.strip().endswith("does not exist.")
