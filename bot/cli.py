@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 import sys
 from datetime import date
 from importlib import resources
@@ -519,9 +521,27 @@ def _configure_logging(settings: Settings | None = None) -> None:
     logs.configure(settings or load_settings())
 
 
-def _run_http(asgi_app, host: str, port: int) -> None:
-    """uvicorn until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, the app's lifespan closed),
-    then exit code 0: uvicorn re-raises the signal once done, which would end the process as killed by it."""
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, taken before the banner and any start-up work, so a busy port is one sentence
+    (exit code 2) rather than uvicorn's error after start-up; uvicorn then serves on this very socket, which
+    leaves no moment for another process to take the port between the check and the serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # at once: two processes may both bind with SO_REUSEADDR until one listens
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise _fail(texts.PORT_IN_USE.format(host=host, port=port)) from None
+        raise _fail(texts.CANNOT_LISTEN.format(host=host, port=port, problem=error.strerror or error)) from None
+    return sock
+
+
+def _run_http(asgi_app, host: str, port: int, sock: socket.socket) -> None:
+    """uvicorn on `sock` until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, the app's lifespan
+    closed), then exit code 0: uvicorn re-raises the signal once done, which would end the process as killed by it."""
     import signal
 
     import uvicorn
@@ -530,11 +550,16 @@ def _run_http(asgi_app, host: str, port: int) -> None:
         raise SystemExit(0)
 
     previous = {sig: signal.signal(sig, finished) for sig in (signal.SIGTERM, signal.SIGINT)}
+    server = uvicorn.Server(uvicorn.Config(asgi_app, host=host, port=port, access_log=False, log_config=None))
+    # uvicorn does not say where it listens when it is handed the socket: say it here.
+    logging.getLogger(__name__).info("listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
     try:
-        uvicorn.run(asgi_app, host=host, port=port, access_log=False, log_config=None)
+        server.run(sockets=[sock])
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if not server.started:
+        raise SystemExit(3)  # the app's start-up failed (uvicorn.run's exit code for it)
 
 
 @app.command("serve")
@@ -548,7 +573,7 @@ def serve(
     runtime = _runtime(sandbox=True)
     settings = runtime.settings
     if not settings.is_sandbox:
-
+        sock = _listen(host or settings.host, port or settings.port)
         _configure_logging(settings)
         server = bootstrap.build_server(runtime)
         typer.echo(
@@ -564,12 +589,13 @@ def serve(
             typer.echo(
                 texts.SERVE_TELEGRAM_WEBHOOK if server.telegram_mode == "webhook" else texts.SERVE_TELEGRAM_POLLING
             )
-        _run_http(server.app, host or settings.host, port or settings.port)
+        _run_http(server.app, host or settings.host, port or settings.port, sock)
         return
     from bot.channels.sandbox import SandboxRefused
 
     if (host or settings.host) not in LOOPBACK:
         raise _fail(texts.SANDBOX_LOOPBACK_ONLY.format(host=host or settings.host))
+    sock = _listen(host or settings.host, port or settings.port)
     _configure_logging(settings)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every 30 s is noise in a newcomer's terminal
     try:
@@ -585,7 +611,7 @@ def serve(
             database=safe_url(runtime.db.url),
         )
     )
-    _run_http(server.app, host, port)
+    _run_http(server.app, host, port, sock)
 
 
 @app.command("web")
@@ -602,6 +628,7 @@ def web(
         raise _fail(texts.WEB_NEEDS_CHANNEL)
     if settings.telegram_configured and settings.telegram_polling:
         raise _fail(texts.WEB_NEEDS_WEBHOOK)
+    sock = _listen(host or settings.host, port or settings.port)
     _configure_logging(settings)
     server = bootstrap.build_server(runtime, background_work=False)
     typer.echo(
@@ -613,7 +640,7 @@ def web(
         typer.echo(texts.SERVE_TWILIO.format(public=settings.public_url))
     if server.telegram_mode:
         typer.echo(texts.SERVE_TELEGRAM_WEBHOOK)
-    _run_http(server.app, host or settings.host, port or settings.port)
+    _run_http(server.app, host or settings.host, port or settings.port, sock)
 
 
 @app.command("worker")

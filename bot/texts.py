@@ -110,6 +110,10 @@ SANDBOX_BAD_HOURS = "“hours” must be a number greater than 0 and at most {li
 SANDBOX_BAD_AUDIENCE = "“to” must be makers, buyers or all."
 SANDBOX_BAD_RADIUS = "“radius_miles” must be a number from 0.1 to 3000."
 SANDBOX_BUSY = "The database is busy; try again in a moment."
+PORT_IN_USE = (
+    "Port {port} on {host} is already in use (another makerlink serve?). Stop it or choose another with --port."
+)
+CANNOT_LISTEN = "Cannot listen on port {port} of {host}: {problem}. Choose another with --host or --port."
 SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
 WORKER_BANNER = "makerlink {version} worker — sending the outbox and firing reminders; database {url}."

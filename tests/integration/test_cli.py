@@ -387,3 +387,30 @@ def test_a_broadcast_to_nobody_is_refused_and_stores_nothing(run):
         },
     }
     assert json.loads(run("stats", "--json").stdout)["broadcasts"] == []  # no draft, no broadcast
+
+
+def test_serve_and_web_on_a_busy_port_say_so_before_starting(run, tmp_path):
+    import socket
+
+    port = free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", port))
+    taken.listen()
+    in_use = (
+        f"Port {port} on 127.0.0.1 is already in use (another makerlink serve?). "
+        "Stop it or choose another with --port."
+    )
+    try:
+        sandbox = run("serve", "--port", str(port))
+        bot = run(
+            "web",
+            "--port",
+            str(port),
+            extra_env={"MAKERLINK_TELEGRAM_TOKEN": "123456:abc", "MAKERLINK_PUBLIC_URL": "https://bot.example.org"},
+        )
+    finally:
+        taken.close()
+    for out in (sandbox, bot):
+        assert out.returncode == 2
+        assert out.stderr.strip() == in_use  # nothing before it: no start-up, no log lines
+        assert out.stdout == ""  # no banner, no "Open http://…"
