@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 import sys
 from datetime import date
 from importlib import resources
@@ -23,7 +25,10 @@ from bot.services import makers as maker_service
 from bot.services import reminders
 from bot.services import requests as request_service
 from bot.services import stats as stats_service
+from matching.directory import Directory
 from matching.matcher import Matcher, MatchResult
+from matching.parse import parse
+from matching.taxonomy import load_taxonomy
 
 app = typer.Typer(
     help="makerlink: a Telegram and SMS bot that connects buyers with local makers.",
@@ -110,16 +115,25 @@ def makers_import(
             raise _fail(texts.FILE_NOT_FOUND.format(path=file))
         if file.stat().st_size > maker_service.MAX_FILE_BYTES:
             raise _fail(texts.FILE_TOO_BIG.format(path=file, limit_mb=maker_service.MAX_FILE_BYTES // 2**20))
-        data, name = file.read_bytes(), str(file)
+        try:
+            data, name = file.read_bytes(), str(file)
+        except OSError as error:
+            raise _fail(texts.FILE_CANNOT_OPEN.format(path=file, problem=error.strerror or error)) from None
     else:
         data, name = _demo_csv()
-    runtime = _runtime()
+    # The file is read before the database is opened: a file that is not a maker CSV creates no SQLite file.
     try:
-        report = maker_service.import_makers(runtime.db, data, name, runtime.taxonomy)
+        rows, problems, ignored = maker_service.read_makers_csv(data, name)
     except maker_service.ImportFileError as error:
         raise _fail(str(error)) from None
-    except sqlalchemy.exc.SQLAlchemyError as error:
-        raise _fail(texts.DATABASE_ERROR.format(problem=_db_problem(error))) from None
+    if rows:
+        runtime = _runtime()
+        try:
+            report = maker_service.save_makers(runtime.db, rows, problems, ignored, runtime.taxonomy)
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            raise _fail(texts.DATABASE_ERROR.format(problem=_db_problem(error))) from None
+    else:
+        report = maker_service.ImportReport(skipped=problems, ignored_columns=ignored)  # nothing to write
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -182,9 +196,6 @@ def _summary(result: MatchResult) -> str:
 
 def _print_result(result: MatchResult) -> None:
     typer.echo(texts.MATCH_UNDERSTOOD.format(summary=_summary(result)))
-    if not result.request.item:
-        typer.echo(texts.MATCH_NO_ITEM)
-        return
     if not result.matches:
         where = ""
         if result.place and result.radius_miles:
@@ -193,6 +204,18 @@ def _print_result(result: MatchResult) -> None:
         return
     for rank, match in enumerate(result.matches, 1):
         typer.echo(texts.MATCH_LINE.format(rank=rank, name=match.name, score=match.score, why=match.why))
+
+
+NO_ITEM, NOT_UTF8 = "no_item", "not_utf8"  # why a request could not be used, as `match --json` names it
+_UNUSABLE = {NO_ITEM: texts.MATCH_NO_ITEM, NOT_UTF8: texts.MATCH_NOT_UTF8}
+
+
+def _match_json(result: MatchResult, problem: str | None = None) -> str:
+    """One answer as a JSON line; an unusable request also says why, under "error"."""
+    data = result.as_dict()
+    if problem is not None:
+        data["error"] = {"code": problem, "message": _UNUSABLE[problem]}
+    return json.dumps(data, ensure_ascii=False)
 
 
 @app.command("match")
@@ -206,21 +229,50 @@ def match(
     limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="How many makers at most.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output (always JSON lines with -).")] = False,
 ) -> None:
-    """Match a request against the maker directory, best first."""
+    """Match a request against the maker directory, best first.
+
+    Exit codes:
+    0: the request was understood, even if no maker fits;
+    1: it could not be (an empty text, or no item in it); with -, some line
+       could not be: its JSON object says why under "error", and the other
+       lines are still answered;
+    2: the configuration or the database is unusable.
+    """
+    today = date.today()
+    parsed = None
+    if text != "-":
+        taxonomy = load_taxonomy()
+        parsed = parse(text, today, taxonomy)
+        if not parsed.item:
+            # Nothing to look for: say so before opening the database, which for SQLite would create a file.
+            if not as_json:
+                raise _fail(texts.MATCH_NO_ITEM, 1)
+            nothing = Matcher(Directory((), taxonomy)).match(parsed, zip=zip_code, now=today)
+            typer.echo(_match_json(nothing, NO_ITEM))
+            raise typer.Exit(1)
     runtime = _runtime()
     directory = maker_service.active_directory(runtime.db, runtime.taxonomy)
     matcher = Matcher(directory, radius_miles=radius_miles or runtime.settings.match_radius_miles, limit=limit)
     if len(directory) == 0:
         typer.echo(texts.MATCH_EMPTY_DIRECTORY, err=True)
-    today = date.today()
-    if text == "-":
-        for line in sys.stdin:
-            result = matcher.match(line.strip(), zip=zip_code, now=today)
-            typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    if parsed is None:
+        unusable = 0
+        for raw in sys.stdin.buffer:  # bytes: one line in another encoding must not end the stream
+            try:
+                line, problem = raw.decode("utf-8").lstrip("\ufeff").strip(), None
+            except UnicodeDecodeError:
+                line, problem = "", NOT_UTF8
+            result = matcher.match(line, zip=zip_code, now=today)
+            if problem is None and not result.request.item:
+                problem = NO_ITEM
+            unusable += problem is not None
+            typer.echo(_match_json(result, problem))
+        if unusable:
+            raise typer.Exit(1)
         return
-    result = matcher.match(text, zip=zip_code, now=today)
+    result = matcher.match(parsed, zip=zip_code, now=today)
     if as_json:
-        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        typer.echo(_match_json(result))
         return
     wanted_zip = result.request.zip or zip_code
     if wanted_zip and result.place is None:
@@ -247,9 +299,10 @@ def requests_invite(
     as_json: Annotated[bool, typer.Option("--json", help="Print the request as JSON.")] = False,
 ) -> None:
     """Open a request on a buyer's behalf and queue SMS invitations to the best makers (sent by `serve`)."""
-    runtime = _runtime()
-    settings = runtime.settings
     try:
+        request_service.check(load_taxonomy(), text, zip_code)  # before the database, which bad input must not create
+        runtime = _runtime()
+        settings = runtime.settings
         opened = request_service.open_request(
             runtime.db,
             runtime.taxonomy,
@@ -321,9 +374,9 @@ def messages_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array of messages.")] = False,
 ) -> None:
     """Messages in the outbox, newest first, with their status and any error."""
-    runtime = _runtime()
     if status and status not in MESSAGE_STATUSES:
         raise _fail(texts.MESSAGES_BAD_STATUS.format(status=status, statuses=", ".join(MESSAGE_STATUSES)))
+    runtime = _runtime()
     rows = outbox.list_messages(runtime.db, status=status, limit=limit)
     if as_json:
         typer.echo(json.dumps([outbox.message_dict(row) for row in rows], ensure_ascii=False))
@@ -341,6 +394,22 @@ def messages_list(
 
 
 # ── broadcasts and stats ──
+
+
+def _left_out(summary: dict) -> str:
+    return ", ".join(f"{n} {why}" for why, n in summary["excluded"].items()) or "none"
+
+
+def _nobody_to_reach(preview: broadcast_service.Preview, *, dry_run: bool, as_json: bool) -> typer.Exit:
+    """No draft was stored: a dry run says nobody matches; a broadcast meant to go is refused."""
+    summary = preview.as_dict()
+    if as_json:
+        typer.echo(json.dumps({"broadcast": None, "preview": summary}, ensure_ascii=False))
+    if dry_run:
+        if not as_json:
+            typer.echo(texts.BROADCAST_NOBODY_PREVIEW.format(excluded=_left_out(summary)))
+        return typer.Exit(0)
+    return _fail(texts.BROADCAST_NOBODY_NOT_SENT.format(excluded=_left_out(summary)), 1)
 
 
 @app.command("broadcast")
@@ -366,15 +435,22 @@ def broadcast(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the preview (and report) as JSON.")] = False,
 ) -> None:
-    """Send an alert to many makers and/or buyers: previewed first, then sent through the outbox's bulk lane."""
-    runtime = _runtime()
+    """Send an alert to many makers and/or buyers: previewed first, then sent through the outbox's bulk lane.
+
+    Exit code 1 when it cannot go as asked (no text, an unknown ZIP, nobody matches: nothing is stored);
+    a --dry-run that finds nobody says so and exits 0.
+    """
     who = broadcast_service.Audience(
         to=to, capability=capability, zip=zip_code, radius_miles=radius_miles, statuses=tuple(status or ("active",))
     )
     try:
+        broadcast_service.check(text, who)  # before the database: bad input must not create a SQLite file
+        runtime = _runtime()
         draft, preview = broadcast_service.create(
-            runtime.db, runtime.taxonomy, text, who, "cli", runtime.settings.sms_price_per_segment
+            runtime.db, runtime.taxonomy, text, who, "cli", runtime.settings.sms_price_per_segment, keep_empty=False
         )
+    except broadcast_service.NobodyToReach as nobody:
+        raise _nobody_to_reach(nobody.preview, dry_run=dry_run, as_json=as_json) from None
     except broadcast_service.BroadcastProblem as problem:
         raise _fail(texts.BROADCAST_PROBLEM.format(problem=problem), 1) from None
     summary = preview.as_dict()
@@ -386,13 +462,13 @@ def broadcast(
                 id=draft.id,
                 count=summary["recipients"],
                 channels=", ".join(f"{n} by {c}" for c, n in summary["by_channel"].items()) or "-",
-                excluded=", ".join(f"{n} {why}" for why, n in summary["excluded"].items()) or "none",
+                excluded=_left_out(summary),
                 segments=summary["sms_segments"],
                 cost=summary["estimated_cost_usd"],
                 sample=", ".join(summary["sample"]) or "-",
             )
         )
-    if dry_run or not preview.recipients:
+    if dry_run:
         return
     if not yes and not typer.confirm(texts.BROADCAST_CONFIRM.format(count=len(preview.recipients))):
         typer.echo(texts.BROADCAST_NOT_SENT)
@@ -445,9 +521,27 @@ def _configure_logging(settings: Settings | None = None) -> None:
     logs.configure(settings or load_settings())
 
 
-def _run_http(asgi_app, host: str, port: int) -> None:
-    """uvicorn until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, the app's lifespan closed),
-    then exit code 0: uvicorn re-raises the signal once done, which would end the process as killed by it."""
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, taken before the banner and any start-up work, so a busy port is one sentence
+    (exit code 2) rather than uvicorn's error after start-up; uvicorn then serves on this very socket, which
+    leaves no moment for another process to take the port between the check and the serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # at once: two processes may both bind with SO_REUSEADDR until one listens
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise _fail(texts.PORT_IN_USE.format(host=host, port=port)) from None
+        raise _fail(texts.CANNOT_LISTEN.format(host=host, port=port, problem=error.strerror or error)) from None
+    return sock
+
+
+def _run_http(asgi_app, host: str, port: int, sock: socket.socket) -> None:
+    """uvicorn on `sock` until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, the app's lifespan
+    closed), then exit code 0: uvicorn re-raises the signal once done, which would end the process as killed by it."""
     import signal
 
     import uvicorn
@@ -456,11 +550,16 @@ def _run_http(asgi_app, host: str, port: int) -> None:
         raise SystemExit(0)
 
     previous = {sig: signal.signal(sig, finished) for sig in (signal.SIGTERM, signal.SIGINT)}
+    server = uvicorn.Server(uvicorn.Config(asgi_app, host=host, port=port, access_log=False, log_config=None))
+    # uvicorn does not say where it listens when it is handed the socket: say it here.
+    logging.getLogger(__name__).info("listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
     try:
-        uvicorn.run(asgi_app, host=host, port=port, access_log=False, log_config=None)
+        server.run(sockets=[sock])
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if not server.started:
+        raise SystemExit(3)  # the app's start-up failed (uvicorn.run's exit code for it)
 
 
 @app.command("serve")
@@ -474,7 +573,7 @@ def serve(
     runtime = _runtime(sandbox=True)
     settings = runtime.settings
     if not settings.is_sandbox:
-
+        sock = _listen(host or settings.host, port or settings.port)
         _configure_logging(settings)
         server = bootstrap.build_server(runtime)
         typer.echo(
@@ -490,12 +589,13 @@ def serve(
             typer.echo(
                 texts.SERVE_TELEGRAM_WEBHOOK if server.telegram_mode == "webhook" else texts.SERVE_TELEGRAM_POLLING
             )
-        _run_http(server.app, host or settings.host, port or settings.port)
+        _run_http(server.app, host or settings.host, port or settings.port, sock)
         return
     from bot.channels.sandbox import SandboxRefused
 
     if (host or settings.host) not in LOOPBACK:
         raise _fail(texts.SANDBOX_LOOPBACK_ONLY.format(host=host or settings.host))
+    sock = _listen(host or settings.host, port or settings.port)
     _configure_logging(settings)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every 30 s is noise in a newcomer's terminal
     try:
@@ -511,7 +611,7 @@ def serve(
             database=safe_url(runtime.db.url),
         )
     )
-    _run_http(server.app, host, port)
+    _run_http(server.app, host, port, sock)
 
 
 @app.command("web")
@@ -528,6 +628,7 @@ def web(
         raise _fail(texts.WEB_NEEDS_CHANNEL)
     if settings.telegram_configured and settings.telegram_polling:
         raise _fail(texts.WEB_NEEDS_WEBHOOK)
+    sock = _listen(host or settings.host, port or settings.port)
     _configure_logging(settings)
     server = bootstrap.build_server(runtime, background_work=False)
     typer.echo(
@@ -539,7 +640,7 @@ def web(
         typer.echo(texts.SERVE_TWILIO.format(public=settings.public_url))
     if server.telegram_mode:
         typer.echo(texts.SERVE_TELEGRAM_WEBHOOK)
-    _run_http(server.app, host or settings.host, port or settings.port)
+    _run_http(server.app, host or settings.host, port or settings.port, sock)
 
 
 @app.command("worker")

@@ -30,6 +30,7 @@ ROW_BINARY = "contains binary data (a NUL character)"
 
 # ── maker import: why the whole file was refused ──
 FILE_NOT_FOUND = "{path} does not exist."
+FILE_CANNOT_OPEN = "{path} could not be opened: {problem}."
 FILE_TOO_BIG = "{path} is larger than {limit_mb} MB; split it into smaller files."
 FILE_EMPTY = "{path} is empty."
 FILE_BINARY = "{path} is not a CSV file (it contains binary data)."
@@ -57,6 +58,7 @@ MATCH_NONE = "No maker fits this request{where}."
 MATCH_NONE_WHERE = " within {radius:g} miles of {zip}"
 MATCH_LINE = "{rank}. {name} — score {score:.0f} — {why}"
 MATCH_NO_ITEM = "I could not tell what is needed. A good request: “need 500 face shields by Friday near 48201”."
+MATCH_NOT_UTF8 = "This line is not UTF-8 text; save the file as UTF-8 and try again."
 MATCH_UNKNOWN_ZIP = "“{zip}” is not a known US ZIP code, so distance was not used."
 DB_AT_REVISION = "Database {url} is at revision {revision} (latest)."
 CONFIG_ERROR = "Configuration error: {problem}"
@@ -108,6 +110,10 @@ SANDBOX_BAD_HOURS = "“hours” must be a number greater than 0 and at most {li
 SANDBOX_BAD_AUDIENCE = "“to” must be makers, buyers or all."
 SANDBOX_BAD_RADIUS = "“radius_miles” must be a number from 0.1 to 3000."
 SANDBOX_BUSY = "The database is busy; try again in a moment."
+PORT_IN_USE = (
+    "Port {port} on {host} is already in use (another makerlink serve?). Stop it or choose another with --port."
+)
+CANNOT_LISTEN = "Cannot listen on port {port} of {host}: {problem}. Choose another with --host or --port."
 SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
 WORKER_BANNER = "makerlink {version} worker — sending the outbox and firing reminders; database {url}."
@@ -184,6 +190,9 @@ BROADCAST_PREVIEW = (
 )
 BROADCAST_BAD_AUDIENCE = "--to must be one of {choices}"
 BROADCAST_NO_TEXT = "the broadcast has no text"
+BROADCAST_NOBODY = "nobody matches this audience"
+BROADCAST_NOBODY_PREVIEW = "Nobody matches this audience, so nothing would be sent (left out: {excluded})."
+BROADCAST_NOBODY_NOT_SENT = "Not sent: nobody matches this audience (left out: {excluded})."
 BROADCAST_UNKNOWN = "there is no broadcast #{id}"
 BROADCAST_CONFIRM = "Send it to {count} people?"
 BROADCAST_NOT_SENT = "Not sent."

@@ -54,14 +54,15 @@ def create_app(
     async def metrics_page(request: Request) -> Response:
         return Response(await run_in_threadpool(metrics.render), media_type=CONTENT_TYPE)
 
-    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"])]
+    webhooks: list[Route] = []  # the providers' calls: only these are timed and logged as webhooks
     if twilio is not None:
-        routes += [
+        webhooks += [
             Route("/twilio/sms", twilio.sms, methods=["POST"]),
             Route("/twilio/status", twilio.status, methods=["POST"]),
         ]
     if telegram is not None:
-        routes.append(Route(WEBHOOK_PATH, telegram.webhook, methods=["POST"]))
+        webhooks.append(Route(WEBHOOK_PATH, telegram.webhook, methods=["POST"]))
+    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"]), *webhooks]
     if sandbox is not None:
         routes += sandbox.routes()
 
@@ -86,8 +87,7 @@ def create_app(
                 except Exception:
                     log.exception("web: a shutdown step failed")
 
-    webhooks = frozenset(route.path for route in routes if route.path not in ("/healthz", "/metrics"))
-    middleware = [Middleware(TimedRoutes, metrics=metrics, routes=webhooks)]
+    middleware = [Middleware(TimedRoutes, metrics=metrics, routes=frozenset(route.path for route in webhooks))]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 

@@ -34,6 +34,14 @@ class BroadcastProblem(Exception):
     """The broadcast cannot go as asked; the message says why, for the organiser."""
 
 
+class NobodyToReach(BroadcastProblem):
+    """Nobody matches the audience: there is nothing to send, and no draft was kept."""
+
+    def __init__(self, preview: Preview) -> None:
+        super().__init__(texts.BROADCAST_NOBODY)
+        self.preview = preview
+
+
 class AudienceChanged(Exception):
     """At confirmation the audience is no longer the size the organiser saw in the preview."""
 
@@ -113,15 +121,29 @@ def _capable(session: Session, taxonomy: Taxonomy, capability: str) -> set[int]:
     return found
 
 
-def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, price_per_segment: float) -> Preview:
-    """Everyone the broadcast would reach, once each, and who is left out and why."""
+def _place(who: Audience) -> geo.Place | None:
+    """Where the audience is (None: anywhere); raises BroadcastProblem for an unknown audience or ZIP."""
     if who.to not in AUDIENCES:
         raise BroadcastProblem(texts.BROADCAST_BAD_AUDIENCE.format(choices=", ".join(AUDIENCES)))
-    place = None
-    if who.zip:
-        place = geo.lookup_zip(who.zip)
-        if place is None:
-            raise BroadcastProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=who.zip).rstrip("."))
+    if not who.zip:
+        return None
+    place = geo.lookup_zip(who.zip)
+    if place is None:
+        raise BroadcastProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=who.zip).rstrip("."))
+    return place
+
+
+def check(text: str, who: Audience) -> None:
+    """The problems a broadcast has whoever is in the database (no text, an unknown audience or ZIP), found
+    without it: raises BroadcastProblem."""
+    if not text.strip():
+        raise BroadcastProblem(texts.BROADCAST_NO_TEXT)
+    _place(who)
+
+
+def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, price_per_segment: float) -> Preview:
+    """Everyone the broadcast would reach, once each, and who is left out and why."""
+    place = _place(who)
     preview = Preview(recipients=[])
     seen: set[tuple[str, str]] = set()
     if who.to in ("makers", "all"):
@@ -159,21 +181,41 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
     return preview
 
 
-def create(db: Database, taxonomy: Taxonomy, text: str, who: Audience, author: str, price: float, now=None):
-    """A draft broadcast and its preview; nothing is queued until `confirm`."""
+def create(
+    db: Database,
+    taxonomy: Taxonomy,
+    text: str,
+    who: Audience,
+    author: str,
+    price: float,
+    now=None,
+    *,
+    keep_empty: bool = True,
+):
+    """A draft broadcast and its preview; nothing is queued until `confirm`. With `keep_empty=False` an audience
+    of nobody raises NobodyToReach and stores nothing."""
     with db.transaction() as session:
-        return create_in(session, taxonomy, text, who, author, price, now)
+        return create_in(session, taxonomy, text, who, author, price, now, keep_empty=keep_empty)
 
 
 def create_in(
-    session: Session, taxonomy: Taxonomy, text: str, who: Audience, author: str, price: float, now=None
+    session: Session,
+    taxonomy: Taxonomy,
+    text: str,
+    who: Audience,
+    author: str,
+    price: float,
+    now=None,
+    *,
+    keep_empty: bool = True,
 ) -> tuple[Broadcast, Preview]:
     """`create` inside the caller's transaction (the organisers' chat)."""
+    check(text, who)
     text = text.strip()
-    if not text:
-        raise BroadcastProblem(texts.BROADCAST_NO_TEXT)
     now = now or utcnow()
     preview = audience(session, taxonomy, who, text, price)
+    if not preview.recipients and not keep_empty:
+        raise NobodyToReach(preview)
     broadcast = Broadcast(
         author=author[:64], text=text, audience=who.as_json(), recipients=len(preview.recipients), created_at=now
     )

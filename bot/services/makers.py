@@ -331,8 +331,18 @@ def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
 
 def import_makers(db: Database, data: bytes, path: str = "the file", taxonomy: Taxonomy | None = None) -> ImportReport:
     """Import a maker CSV: good rows are created or updated by phone in one transaction, bad rows reported."""
+    return save_makers(db, *read_makers_csv(data, path), taxonomy=taxonomy)
+
+
+def save_makers(
+    db: Database,
+    rows: Sequence[MakerRow],
+    problems: list[RowProblem],
+    ignored: list[str],
+    taxonomy: Taxonomy | None = None,
+) -> ImportReport:
+    """Write what `read_makers_csv` read: good rows created or updated by phone in one transaction."""
     taxonomy = taxonomy or load_taxonomy()
-    rows, problems, ignored = read_makers_csv(data, path)
     report = ImportReport(skipped=problems, ignored_columns=ignored)
     with db.transaction() as session:
         for row in rows:

@@ -18,6 +18,7 @@ from bot.services import makers as maker_service
 from bot.services import reminders
 from bot.services.replies import new_code
 from matching import geo
+from matching.directory import Directory
 from matching.matcher import Match, Matcher, MatchResult
 from matching.parse import ParsedRequest
 from matching.taxonomy import Taxonomy
@@ -51,6 +52,28 @@ def new_request_code(session: Session) -> str:
     raise RuntimeError("could not find a free request code")
 
 
+def check(taxonomy: Taxonomy, text: str, zip_code: str | None = None, today: date | None = None) -> None:
+    """The problems a request has whoever is in the directory (an unknown ZIP, no item, no place), found
+    without the database: raises RequestProblem."""
+    _check_zip(zip_code)
+    _check_understood(Matcher(Directory((), taxonomy)).match(text, zip=zip_code, now=today))
+
+
+def _check_zip(zip_code: str | None) -> None:
+    if zip_code and geo.lookup_zip(zip_code) is None:
+        raise RequestProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=zip_code))
+
+
+def _check_understood(result: MatchResult) -> None:
+    parsed = result.request
+    if not parsed.items and not parsed.item:
+        raise RequestProblem(texts.REQUEST_NO_ITEM)
+    if result.place is None:
+        if parsed.zip:
+            raise RequestProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=parsed.zip))
+        raise RequestProblem(texts.REQUEST_NO_PLACE)
+
+
 def open_request(
     db: Database,
     taxonomy: Taxonomy,
@@ -72,19 +95,13 @@ def open_request(
     """
     now = now or utcnow()
     today = today or now.astimezone(ZoneInfo(timezone)).date()
-    if zip_code and geo.lookup_zip(zip_code) is None:
-        raise RequestProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=zip_code))
+    _check_zip(zip_code)
     directory = maker_service.active_directory(db, taxonomy, now)
     matcher = Matcher(directory, radius_miles=radius_miles, limit=max_invites)
     with MATCH_SECONDS.time():
         result = matcher.match(text, zip=zip_code, now=today)
+    _check_understood(result)
     parsed = result.request
-    if not parsed.items and not parsed.item:
-        raise RequestProblem(texts.REQUEST_NO_ITEM)
-    if result.place is None:
-        if parsed.zip:
-            raise RequestProblem(texts.REQUEST_UNKNOWN_ZIP.format(zip=parsed.zip))
-        raise RequestProblem(texts.REQUEST_NO_PLACE)
     with db.transaction() as session:
         request = Request(
             code=new_request_code(session),

@@ -30,6 +30,7 @@ def run(tmp_path):
             input=stdin,
             capture_output=True,
             text=True,
+            errors="surrogateescape",  # a test can feed bytes that are not UTF-8 as "\udcff"
             cwd=tmp_path,
             env={**env, **(extra_env or {})},
             timeout=120,
@@ -87,13 +88,39 @@ def test_match_reads_stdin_one_json_line_per_request(run):
     run("makers", "import", "--demo")
     requests = ["N95s near 48201", "", "thermometers near 48201", "necesitamos 500 caretas cerca de 48201", "🙂"]
     out = run("match", "-", stdin="\n".join(requests) + "\n")
-    assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == len(requests)
     assert [m["name"] for m in lines[0]["matches"]] == ["LIFT"]
     assert lines[1]["matches"] == [] and lines[1]["request"]["item"] is None
     assert lines[2]["matches"] == []
     assert lines[3]["request"]["quantity"] == 500 and lines[3]["matches"]
+    # The empty line and the emoji could not be used: their lines say so, the others were answered.
+    assert [line.get("error", {}).get("code") for line in lines] == [None, "no_item", None, None, "no_item"]
+    assert lines[1]["error"]["message"].startswith("I could not tell what is needed.")
+    assert out.returncode == 1, out.stderr
+
+
+def test_match_stdin_goes_on_after_a_line_that_is_not_utf8(run):
+    run("makers", "import", "--demo")
+    out = run("match", "-", stdin="N95s near 48201\n\udce9t\udce9 gowns\ngowns near 48126\n")
+    assert "Traceback" not in out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line.get("error", {}).get("code") for line in lines] == [None, "not_utf8", None]
+    assert "not UTF-8" in lines[1]["error"]["message"] and lines[2]["matches"]
+    assert out.returncode == 1
+    understood = run("match", "-", stdin="N95s near 48201\ngowns near 48126\n")
+    assert understood.returncode == 0 and "error" not in understood.stdout
+
+
+def test_match_with_nothing_to_look_for_is_exit_code_1(run, tmp_path):
+    out = run("match", "")
+    assert out.returncode == 1
+    assert out.stderr.strip().startswith("I could not tell what is needed.") and out.stdout == ""
+    as_json = run("match", "🙂", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["error"]["code"] == "no_item"
+    assert not (tmp_path / "cli.db").exists()  # bad input: no database created for nothing
+    assert "Exit codes" in run("match", "--help").stdout
 
 
 def test_match_on_an_empty_directory_says_what_to_do(run):
@@ -134,6 +161,34 @@ def test_import_refuses_a_file_that_is_not_a_maker_csv(run, tmp_path, content, m
     out = run("makers", "import", str(path))
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("makers", "import", "missing.csv"),
+        ("makers", "import", "photo.png"),
+        ("makers", "import", "notes.txt"),
+        ("makers", "import", "bad-rows.csv"),
+        ("match", ""),
+        ("requests", "invite", "🙂 near 48201"),
+        ("requests", "invite", "gowns", "--zip", "00000"),
+        ("broadcast", "   ", "--yes"),
+        ("broadcast", "Gowns needed", "--to", "everyone"),
+        ("messages", "list", "--status", "lost"),
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_bad_input_leaves_no_database_behind(tmp_path, args):
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (tmp_path / "notes.txt").write_text("just some text\n", encoding="utf-8")
+    (tmp_path / "bad-rows.csv").write_text("name,phone,zip,capabilities\nNo phone,,48201,gowns\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}  # the default database
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert out.returncode in (1, 2) and (out.stdout + out.stderr).strip() and "Traceback" not in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("makerlink")) == []
 
 
 def test_import_needs_exactly_one_source(run, tmp_path):
@@ -308,3 +363,55 @@ def test_broadcast_dry_run_then_send_and_stats(run):
     assert stats["broadcasts"][0]["recipients"] == report["recipients"]
     bad = run("broadcast", "hello", "--to", "everyone")
     assert bad.returncode == 1 and "--to must be one of" in bad.stderr
+
+
+def test_a_broadcast_to_nobody_is_refused_and_stores_nothing(run):
+    assert run("makers", "import", "--demo").returncode == 0
+    nobody = ("broadcast", "Hospitals need gowns this week: who can sew?", "--to", "buyers")  # no buyers yet
+    dry = run(*nobody, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.strip() == "Nobody matches this audience, so nothing would be sent (left out: none)."
+    sent = run(*nobody, "--yes")
+    assert sent.returncode == 1
+    assert sent.stderr.strip() == "Not sent: nobody matches this audience (left out: none)." and sent.stdout == ""
+    assert run(*nobody).returncode == 1  # without --yes: refused, nothing to confirm
+    as_json = run(*nobody, "--yes", "--json")
+    assert as_json.returncode == 1 and json.loads(as_json.stdout) == {
+        "broadcast": None,
+        "preview": {
+            "recipients": 0,
+            "by_channel": {},
+            "excluded": {},
+            "sms_segments": 1,
+            "estimated_cost_usd": 0.0,
+            "sample": [],
+        },
+    }
+    assert json.loads(run("stats", "--json").stdout)["broadcasts"] == []  # no draft, no broadcast
+
+
+def test_serve_and_web_on_a_busy_port_say_so_before_starting(run, tmp_path):
+    import socket
+
+    port = free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", port))
+    taken.listen()
+    in_use = (
+        f"Port {port} on 127.0.0.1 is already in use (another makerlink serve?). "
+        "Stop it or choose another with --port."
+    )
+    try:
+        sandbox = run("serve", "--port", str(port))
+        bot = run(
+            "web",
+            "--port",
+            str(port),
+            extra_env={"MAKERLINK_TELEGRAM_TOKEN": "123456:abc", "MAKERLINK_PUBLIC_URL": "https://bot.example.org"},
+        )
+    finally:
+        taken.close()
+    for out in (sandbox, bot):
+        assert out.returncode == 2
+        assert out.stderr.strip() == in_use  # nothing before it: no start-up, no log lines
+        assert out.stdout == ""  # no banner, no "Open http://…"

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+from bot import bootstrap
 from bot.channels.sms import TwilioWebhooks
+from bot.config import load_settings
 from bot.db import Database
 from bot.models import OutboundMessage, utcnow
 from bot.outbox import Dispatcher, enqueue
@@ -164,3 +166,16 @@ def test_a_dispatcher_busy_with_a_slow_provider_is_not_stalled(sqlite_db):
     assert utcnow() - dispatcher.last_loop_at < timedelta(seconds=5)
     with sqlite_db.read() as session:
         assert session.execute(sa.select(sa.func.count()).where(OutboundMessage.status == "sent")).scalar_one() == 3
+
+
+def test_only_the_provider_webhooks_are_timed_as_webhooks(tmp_path):
+    runtime = bootstrap.start(load_settings(database_url=f"sqlite:///{tmp_path}/sandbox.db", quiet_hours=""))
+    server, _count = bootstrap.build_sandbox(runtime)
+    with TestClient(server.app) as client:
+        assert client.get("/").status_code == 200
+        assert client.get("/sandbox/state").status_code == 200
+        assert client.post("/sandbox/chat", json={"text": "/start"}).status_code == 200
+        found = samples(client.get("/metrics").text)
+    runtime.db.dispose()
+    webhook_samples = [labels for name, labels in found if name.startswith("makerlink_webhook_")]
+    assert webhook_samples == []  # the sandbox page and its API are not provider webhooks
