@@ -16,7 +16,7 @@ import alembic.util
 import sqlalchemy.exc
 import typer
 
-from bot import __version__, bootstrap, logs, outbox, texts
+from bot import __version__, bootstrap, browser, logs, outbox, texts
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import SchemaOutOfDate, safe_url
 from bot.models import MESSAGE_STATUSES
@@ -568,8 +568,12 @@ def serve(
     port: Annotated[
         int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on (default MAKERLINK_PORT).")
     ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--browser/--no-browser", help="Open the sandbox in a desktop browser, where there is one.")
+    ] = True,
 ) -> None:
-    """Run the bot with the channels that are configured; with none, the local sandbox in the browser."""
+    """Run the bot with the channels that are configured; with none, the local sandbox in the browser (opened
+    for you where this terminal has a desktop browser)."""
     runtime = _runtime(sandbox=True)
     settings = runtime.settings
     if not settings.is_sandbox:
@@ -603,14 +607,13 @@ def serve(
     except SandboxRefused as refused:
         raise _fail(str(refused)) from None
     host, port = host or settings.host, port or settings.port
-    typer.echo(
-        texts.SANDBOX_BANNER.format(
-            version=__version__,
-            url=f"http://{host if ':' not in host else f'[{host}]'}:{port}/",
-            count=count,
-            database=safe_url(runtime.db.url),
-        )
-    )
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+    database = safe_url(runtime.db.url)
+    typer.echo(texts.SANDBOX_BANNER.format(version=__version__, url=url, count=count, database=database))
+    # Only for a person at a terminal: a test or a service manager reads the address from the banner instead.
+    if open_browser and sys.stdout.isatty() and browser.has_desktop_browser():
+        typer.echo(texts.SANDBOX_OPENING.format(url=url))
+        browser.open_in_background(url)  # the socket already listens, so the page's first request waits for it
     _run_http(server.app, host, port, sock)
 
 

@@ -88,6 +88,7 @@ SANDBOX_BANNER = (
     "Open {url} in a browser: a buyer's Telegram chat, the phones of {count} demo makers, broadcasts, and a clock\n"
     "to skip ahead. Database: {database} (the page's Reset empties it). Ctrl-C stops."
 )
+SANDBOX_OPENING = "Opening {url} in your browser (--no-browser to stop that)."
 SANDBOX_NOT_SQLITE = (
     "The sandbox runs on a SQLite file of its own: unset MAKERLINK_DATABASE_URL (it then uses makerlink-sandbox.db) "
     "or point it to a sqlite:/// file."

@@ -415,3 +415,68 @@ def test_serve_and_web_on_a_busy_port_say_so_before_starting(run, tmp_path):
         assert out.returncode == 2
         assert out.stderr.strip() == in_use  # nothing before it: no start-up, no log lines
         assert out.stdout == ""  # no banner, no "Open http://…"
+
+
+def _serve_on_a_terminal(tmp_path, *flags: str, terminal: bool = True) -> tuple[str, list[str]]:
+    """`makerlink serve` (the sandbox) with its output on a pseudo-terminal, as after `make run`, and BROWSER set to
+    a script that notes what it was asked to open; stopped once the banner is out. Returns the output and the notes."""
+    import pty
+    import select
+    import signal
+    import time
+
+    opened = tmp_path / "opened.txt"
+    script = tmp_path / "browser.sh"
+    script.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    script.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_") and k not in ("DISPLAY",)}
+    env["BROWSER"] = str(script)
+    port = free_port()
+    primary, secondary = pty.openpty() if terminal else (None, None)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port), *flags],
+            cwd=tmp_path,
+            env=env,
+            stdout=secondary if terminal else out,
+            stderr=out,
+        )
+    if terminal:
+        os.close(secondary)
+    output = b""
+    try:
+        deadline = time.monotonic() + 60
+        settled = None  # the browser is opened from a thread, right after the banner: read a little longer
+        while time.monotonic() < (settled or deadline):
+            if terminal:
+                if select.select([primary], [], [], 0.2)[0]:
+                    try:
+                        output += os.read(primary, 4096)
+                    except OSError:
+                        break
+            else:
+                time.sleep(0.2)
+                output = log.read_bytes()
+            if settled is None and b"Ctrl-C stops" in output:
+                settled = time.monotonic() + 1.5
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        if terminal:
+            os.close(primary)
+    return output.decode(errors="replace"), opened.read_text().split() if opened.exists() else []
+
+
+def test_the_sandbox_opens_in_the_browser_of_the_person_at_the_terminal(tmp_path):
+    output, opened = _serve_on_a_terminal(tmp_path)
+    [url] = opened
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+    assert f"Opening {url} in your browser" in output
+
+
+def test_the_sandbox_opens_no_browser_when_asked_not_to_or_not_at_a_terminal(tmp_path):
+    output, opened = _serve_on_a_terminal(tmp_path, "--no-browser")
+    assert "Ctrl-C stops" in output and opened == [] and "Opening" not in output
+    output, opened = _serve_on_a_terminal(tmp_path / "..", terminal=False)  # a test or a service manager
+    assert "Ctrl-C stops" in output and opened == []
