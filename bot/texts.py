@@ -509,6 +509,9 @@ SMS_CHECKIN = (
     "if it will be late."
 )
 SMS_REQUEST_CLOSED = "makerlink: job {code} has closed without an order. Thank you for answering!"
+SMS_REQUEST_CLOSED_UNANSWERED = (
+    "makerlink: job {code} is no longer needed: it has closed without an order. No need to answer."
+)
 SMS_FRESHNESS = "makerlink: are you still taking orders? Reply YES to stay listed, or PAUSE 2W for a break."
 SMS_FRESHNESS_PAUSED = (
     "makerlink: we did not hear back, so your listing is paused and you get no job requests. Text RESUME to come back."
@@ -538,9 +541,12 @@ SMS_INTRODUCTION = (
     "Please contact them to arrange delivery. Text DONE {code} when delivered, or LATE {code} 3 if late."
 )
 SMS_TELEGRAM_HANDLE = "@{username} on Telegram"
+# When a job closes, a maker who answered is thanked; one who never answered is told not to.
 SMS_FILLED = "makerlink: job {code} has been filled by other makers. Thank you for answering!"
+SMS_FILLED_UNANSWERED = "makerlink: job {code} is no longer needed: it has been filled. No need to answer."
 SMS_NOT_CHOSEN = "makerlink: the buyer will not go ahead with your offer for job {code}. Thank you for answering!"
 SMS_CANCELLED = "makerlink: the buyer cancelled job {code}. Sorry for the trouble, and thank you."
+SMS_CANCELLED_UNANSWERED = "makerlink: job {code} is no longer needed: the buyer cancelled it. No need to answer."
 BUYER_DELIVERED = "Maker {rank} says your order {code} is delivered."
 BUYER_LATE = "Maker {rank} says order {code} is running late{days}."
 BUTTON_ACCEPT = "Accept"

@@ -299,23 +299,18 @@ def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
 
 
 def _close(ctx: Context, request: Request, purpose: str, buyer_purpose: str, buyer_text: Callable) -> None:
-    """Expire the request: makers who answered are told, the buyer is offered to reopen it."""
-    from bot.services.requests import withdraw_invitations
+    """Expire the request: the makers are told, the buyer is offered to reopen it."""
+    from bot.services.requests import close_invitations
 
     request.status = "expired"
     request.updated_at = ctx.now
-    reached = withdraw_invitations(ctx.session, request, ctx.now)
-    rows = ctx.session.exec(
-        select(Invitation, Maker)
-        .join(Maker, Maker.id == Invitation.maker_id)
-        .where(Invitation.request_id == request.id, Invitation.status.in_(("invited", "quoted")))
-    ).all()
-    for invitation, maker in rows:
-        answered = invitation.status == "quoted"
-        invitation.status = "lost" if answered else "expired"
-        invitation.updated_at = ctx.now
-        if answered and maker.id in reached:  # the silent ones are not thanked "for answering"
-            _sms(ctx, maker, texts.SMS_REQUEST_CLOSED.format(code=request.code), f"{purpose}:{maker.id}", request)
+    close_invitations(
+        ctx.session,
+        request,
+        ctx.now,
+        "expired",
+        lambda maker, text: _sms(ctx, maker, text, f"{purpose}:{maker.id}", request),
+    )
     _chat(ctx, request, buyer_purpose, buyer_text, lambda t: [[(t.BUTTON_REOPEN, f"reopen:{request.id}")]])
 
 

@@ -238,6 +238,38 @@ def test_a_stale_request_from_the_organisers_expires_and_the_makers_who_answered
     assert len(told) == 1 and "closed without an order" in told[0].text
 
 
+def test_an_expiring_request_thanks_the_makers_who_answered_and_tells_the_silent_ones_not_to(world):
+    from bot.services import requests as request_service
+
+    # Invitations that outlive the request: the silent makers are still invited when it expires.
+    policy = FollowUpPolicy(expire_invitation_after=timedelta(days=30))
+    world.ticker = Ticker(world.db, policy, lambda: world.cache.get(world.now))
+    opened = request_service.open_request(
+        world.db,
+        TAXONOMY,
+        "500 face shields near 48201",
+        radius_miles=50,
+        max_invites=3,
+        now=world.now,
+        followups=policy,
+    )
+    world.deliver()
+    quoting, *silent = [maker.phone for _invitation, maker in opened.invited]
+    world.maker(quoting, "yes 500 at $2 each")
+    world.advance(days=14, minutes=1)
+    assert world.request().status == "expired"
+    code = world.request().code
+    told = {m.address: m.text for m in world.messages() if m.purpose.startswith("expired:")}
+    assert set(told) == {quoting, *silent}
+    assert told[quoting] == f"makerlink: job {code} has closed without an order. Thank you for answering!"
+    for phone in silent:
+        assert (
+            told[phone]
+            == f"makerlink: job {code} is no longer needed: it has closed without an order. No need to answer."
+        )
+    assert [inv.status for inv in world.invitations()] == ["lost", "expired", "expired"]
+
+
 def test_reminders_overdue_after_a_restart_go_out_once(world):
     world.open_request()
     # The bot was down for two days: every nudge and expiry is overdue when it comes back. Each fires once;
