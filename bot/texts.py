@@ -524,8 +524,9 @@ BUYER_NUDGE = (
 BUYER_REQUEST_QUIET = "Request {code} is closed, since no answer was chosen. You can reopen it."
 BUYER_REQUEST_EXPIRED = "Request {code} has expired without an order. You can reopen it, or send a new request."
 BUYER_REOPENED = "Request {code} is open again; I asked {count} more makers."
-BUYER_CHECKIN = "Did the {what} from Maker {rank} arrive (request {code})?"
-BUYER_RATE = "Great! How was Maker {rank}? 1 = poor, 5 = excellent."
+# After the introduction the buyer knows the maker: these name them.
+BUYER_CHECKIN = "Did the {what} from {name} arrive (request {code})?"
+BUYER_RATE = "Great! How was {name}? 1 = poor, 5 = excellent."
 BUYER_THANKS_RATING = "Thanks for rating!"
 BUYER_NOT_YET_NOTED = "OK — I will ask again in a couple of days."
 BUYER_PROBLEM_TOLD = "Sorry to hear that. The organisers have been told and will get in touch."
@@ -547,8 +548,8 @@ SMS_FILLED_UNANSWERED = "makerlink: job {code} is no longer needed: it has been 
 SMS_NOT_CHOSEN = "makerlink: the buyer will not go ahead with your offer for job {code}. Thank you for answering!"
 SMS_CANCELLED = "makerlink: the buyer cancelled job {code}. Sorry for the trouble, and thank you."
 SMS_CANCELLED_UNANSWERED = "makerlink: job {code} is no longer needed: the buyer cancelled it. No need to answer."
-BUYER_DELIVERED = "Maker {rank} says your order {code} is delivered."
-BUYER_LATE = "Maker {rank} says order {code} is running late{days}."
+BUYER_DELIVERED = "{name} says your order {code} is delivered."
+BUYER_LATE = "{name} says order {code} is running late{days}."
 BUTTON_ACCEPT = "Accept"
 BUTTON_DECLINE = "Decline"
 

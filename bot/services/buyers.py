@@ -887,8 +887,10 @@ class BuyerChat:
         invitation, request = found
         record_delivery(self.session, invitation, request, self.now, by_buyer=True)
         invitation.buyer_confirmed_at = self.now
+        maker = self.session.get(Maker, invitation.maker_id)
+        assert maker is not None
         self.say(
-            self.t.BUYER_RATE.format(rank=invitation.rank),
+            self.t.BUYER_RATE.format(name=maker.name),
             [[(str(n), f"rate:{invitation.id}:{n}") for n in range(1, 6)]],
         )
         return Answer()

@@ -358,7 +358,7 @@ def fire_maker_checkin(ctx: Context, reminder: Reminder) -> str:
 
 def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
     """After the deadline: did it arrive? Skipped once the buyer confirmed, or the request was cancelled."""
-    invitation, request, _maker = _invitation(ctx, reminder)
+    invitation, request, maker = _invitation(ctx, reminder)
     if invitation.status not in ("accepted", "delivered") or invitation.buyer_confirmed_at is not None:
         raise Skip("nothing to confirm")
     if request.status == "cancelled":
@@ -368,7 +368,7 @@ def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
         request,
         "buyer_checkin",
         lambda t: t.BUYER_CHECKIN.format(
-            what=_what(request, invitation.quantity_offered), rank=invitation.rank, code=request.code
+            what=_what(request, invitation.quantity_offered), name=maker.name, code=request.code
         ),
         lambda t: [
             [

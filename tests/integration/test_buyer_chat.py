@@ -256,6 +256,53 @@ def test_accept_introduces_both_sides_and_closes_the_others(dana, db):
     assert dana.toast == "That answer is no longer open; nothing changed."
 
 
+@pytest.mark.parametrize(
+    ("language", "late", "delivered", "rate", "rank"),
+    [
+        (
+            "en",
+            "{name} says order {code} is running late (3 days).",
+            "{name} says your order {code} is delivered.",
+            "Great! How was {name}? 1 = poor, 5 = excellent.",
+            "Maker 1",
+        ),
+        (
+            "es",
+            "{name} dice que el pedido {code} viene con retraso (3 días).",
+            "{name} dice que su pedido {code} fue entregado.",
+            "¡Excelente! ¿Qué tal {name}? 1 = malo, 5 = excelente.",
+            "abricante 1",
+        ),
+    ],
+    ids=["en", "es"],
+)
+def test_after_the_introduction_the_buyer_reads_the_makers_name(dana, db, language, late, delivered, rate, rank):
+    dana.language_code = language
+    dana.command("start")
+    dana.send("48201")
+    dana.press(button(dana.send("500 face shields" if language == "en" else "500 caretas"), "✅"))
+    deliver_sms(db)
+    phone = sms_to(db, "invitation")[0].address
+    maker_says(db, phone, "yes 500 at $2 each 4 days")
+    [quote] = buyer_messages(db, purpose="quote")
+    dana.press(json.loads(quote.buttons)[0][0][1])
+    name, code = maker_named(db, phone), requests_of(db)[0].code
+    maker_says(db, phone, f"LATE {code} 3")
+    maker_says(db, phone, f"DONE {code}")
+    [told_late] = buyer_messages(db, purpose="late")
+    [told_delivered] = buyer_messages(db, purpose="delivered")
+    assert told_late.text == late.format(name=name, code=code)
+    assert told_delivered.text == delivered.format(name=name, code=code)
+    [(rating, _buttons)] = dana.press(f"arrived:{json.loads(quote.buttons)[0][0][1].split(':')[1]}")
+    assert rating == rate.format(name=name)
+    assert all(rank not in m.text for m in (told_late, told_delivered)) and rank not in rating
+
+
+def maker_named(db, phone):
+    with db.read() as session:
+        return session.exec(select(Maker).where(Maker.phone == phone)).one().name
+
+
 def test_a_buyer_without_username_shares_a_phone_first(db, directory):
     sam = Buyer_(db, directory, user_id=2002, username=None, first_name="Sam")
     sent_request(sam)

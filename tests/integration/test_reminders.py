@@ -159,17 +159,34 @@ def test_an_accepted_order_is_followed_to_delivery_and_rated(world):
     world.advance(days=3)  # Sat Dec 5: the day after the deadline
     [ask] = world.messages("buyer_checkin")
     labels = [label for label, _ in json.loads(ask.buttons)[0]]
-    assert labels == ["Yes", "Not yet", "Problem"] and "Did the 500 face shields" in ask.text
+    with world.db.read() as session:
+        name = session.exec(select(Maker).where(Maker.phone == phones[0])).one().name
+    # Introduced by now: the buyer knows the maker by name, not as "Maker 1".
+    assert labels == ["Yes", "Not yet", "Problem"]
+    assert ask.text == f"Did the 500 face shields from {name} arrive (request {world.request().code})?"
     world.buyer(callback=json.loads(ask.buttons)[0][0][1])
     invitation = world.invitations()[0]
     assert invitation.status == "delivered" and invitation.buyer_confirmed_at is not None
     assert world.request().status == "fulfilled"
-    [rate] = [m for m in world.messages(address="1001") if "How was Maker" in m.text]
+    [rate] = [m for m in world.messages(address="1001") if m.text.startswith(f"Great! How was {name}?")]
     world.buyer(callback=json.loads(rate.buttons)[0][4][1])
     with world.db.read() as session:
         maker = session.exec(select(Maker).where(Maker.phone == phones[0])).one()
     assert (maker.delivered_count, maker.on_time_count, maker.rating_sum, maker.rating_count) == (1, 1, 5, 1)
     assert maker_service.responsiveness(maker) > 0.5
+
+
+def test_a_spanish_buyers_check_in_names_the_maker(world):
+    world.buyer(command="start", language_code="es")
+    phones = world.open_request("necesito 500 caretas para el viernes")
+    world.maker(phones[0], "yes 500 at $2 each 5 days")
+    world.buyer(callback=f"accept:{world.invitations()[0].id}")
+    world.deliver()
+    world.advance(days=9)  # past the deadline, Fri Dec 4
+    [ask] = world.messages("buyer_checkin")
+    with world.db.read() as session:
+        name = session.exec(select(Maker).where(Maker.phone == phones[0])).one().name
+    assert ask.text == f"¿Llegaron los 500 face shields de {name} (pedido {world.request().code})?"
 
 
 def test_a_state_change_between_scheduling_and_firing_sends_nothing(world):
