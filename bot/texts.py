@@ -5,6 +5,7 @@ languages: `bot/locales/` holds the translations, falling back to these English 
 """
 
 import sys
+from collections.abc import Mapping
 
 # ── maker import: why a row was skipped ──
 ROW_NO_NAME = "no name"
@@ -108,6 +109,23 @@ SANDBOX_BAD_HOURS = "“hours” must be a number greater than 0 and at most {li
 SANDBOX_BAD_AUDIENCE = "“to” must be makers, buyers or all."
 SANDBOX_BAD_RADIUS = "“radius_miles” must be a number from 0.1 to 3000."
 SANDBOX_BUSY = "The database is busy; try again in a moment."
+# Skip ahead: what the follow-ups that came due did, since a skipped one leaves nothing to see on the page.
+SANDBOX_SKIPPED_AHEAD = "Skipped ahead {hours} h: {what}."
+SANDBOX_NOTHING_DUE = "no follow-up came due"
+SANDBOX_CAME_DUE = "{follow_ups} came due — {parts}"
+FOLLOW_UPS = {1: "1 follow-up"}
+FOLLOW_UPS_MANY = "{n} follow-ups"
+SANDBOX_DUE_SENT = "{count} sent"
+SANDBOX_DUE_SKIPPED = "{count} skipped because {reason}"
+SKIP_REASONS = {  # by bot/services/reminders.py Moot
+    "answered": "the maker or buyer had already answered",
+    "closed": "the job was already filled or closed",
+    "held": "the invitation has not gone out yet (they come due again later)",
+    "superseded": "the invitation expired at the same time",
+    "no_chat": "the buyer has no chat to be told in",
+    "paused": "the maker is paused or stopped",
+    "error": "of an error (see the log)",
+}
 SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
 WORKER_BANNER = "makerlink {version} worker — sending the outbox and firing reminders; database {url}."
@@ -587,3 +605,18 @@ def terms(quantity: int | None, price_cents: int | None, total_cents: int | None
     if lead_days is not None:
         text += ", " + t.TERMS_READY.format(days=days_text(lead_days, t))
     return text
+
+
+def skip_ahead_notice(hours: float, sent: int, skipped: Mapping[str, int]) -> str:
+    """“Skipped ahead 24 h: 9 follow-ups came due — 5 sent; 4 skipped because the job was already filled or
+    closed.”: `skipped` counts the reminders skipped by kind of reason (SKIP_REASONS)."""
+    due = sent + sum(skipped.values())
+    if not due:
+        return SANDBOX_SKIPPED_AHEAD.format(hours=f"{hours:g}", what=SANDBOX_NOTHING_DUE)
+    parts = [SANDBOX_DUE_SENT.format(count=sent)] if sent else []
+    for why, count in sorted(skipped.items(), key=lambda item: list(SKIP_REASONS).index(item[0])):
+        if count:
+            parts.append(SANDBOX_DUE_SKIPPED.format(count=count, reason=SKIP_REASONS[why]))
+    follow_ups = FOLLOW_UPS.get(due, FOLLOW_UPS_MANY.format(n=due))
+    what = SANDBOX_CAME_DUE.format(follow_ups=follow_ups, parts="; ".join(parts))
+    return SANDBOX_SKIPPED_AHEAD.format(hours=f"{hours:g}", what=what)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.models import Invitation, Maker, OutboundMessage, Reminder, Request
 from bot.services import makers as maker_service
 from bot.services.buyers import ChatConfig, ChatEvent, handle_chat
-from bot.services.reminders import FollowUpPolicy, Ticker
+from bot.services.reminders import FollowUpPolicy, Moot, Ticker
 from bot.services.sms_inbox import handle_sms
 from matching.taxonomy import load_taxonomy
 from tests.conftest import demo_csv
@@ -109,7 +109,7 @@ def test_a_silent_maker_is_nudged_once_and_one_who_answered_is_not(world):
     nudged = sorted(m.address for m in world.messages("nudge"))
     assert nudged == sorted(phones[1:])
     assert all("YES" in m.text and world.request().code in m.text for m in world.messages("nudge"))
-    assert world.advance(hours=1) == 0  # nothing fires twice
+    assert world.advance(hours=1).fired == 0  # nothing fires twice
 
 
 def test_silent_invitations_expire_and_the_next_ranked_makers_are_asked(world):
@@ -195,13 +195,34 @@ def test_a_state_change_between_scheduling_and_firing_sends_nothing(world):
     world.buyer(command="cancel")
     world.buyer(callback=f"cancel:{world.request().id}")
     before = len(world.messages())
-    world.advance(days=20)
+    report = world.advance(days=20)
     assert world.messages("nudge") == [] and world.messages("buyer_nudge") == []
+    # Each came due and was skipped as moot, and the tick says so (the sandbox tells its user).
+    assert report.sent == 0 and report.skipped == {Moot.CLOSED: report.fired} and report.fired >= 4
     assert len(world.messages()) == before
     with world.db.read() as session:
         outcomes = {r.kind: (r.status, r.outcome) for r in session.exec(select(Reminder)).all()}
     assert outcomes["invite_nudge"][0] in ("skipped", "cancelled")
     assert outcomes["request_expire"][0] == "skipped"
+
+
+def test_a_tick_reports_what_was_sent_and_what_was_skipped_and_why(world):
+    phones = world.open_request()
+    world.maker(phones[0], "yes 500 at $2 each")
+    world.maker(phones[1], "no thanks")
+    report = world.advance(hours=4, minutes=1)
+    # The nudge of the maker who said no was cancelled when they answered: it never comes due.
+    assert (report.fired, report.sent, dict(report.skipped)) == (1, 1, {})
+    world.buyer(callback=f"accept:{world.invitations()[0].id}")
+    report = world.advance(hours=20)
+    # The silent maker's expiry and the buyer's nudge came due after the job was filled: both moot.
+    assert (report.fired, report.sent, dict(report.skipped)) == (2, 0, {Moot.CLOSED: 2})
+
+
+def test_every_kind_of_skip_can_be_told():
+    from bot import texts
+
+    assert {str(why) for why in Moot} == set(texts.SKIP_REASONS)
 
 
 def test_stale_listings_are_asked_twice_then_paused(world):
@@ -294,7 +315,7 @@ def test_reminders_overdue_after_a_restart_go_out_once(world):
     world.now += timedelta(days=2)
     first = world.ticker.tick(world.now)
     second = world.ticker.tick(world.now)
-    assert first == 6 and second == 0
+    assert first.fired == 6 and second.fired == 0
     assert world.messages("nudge") == []
     assert [inv.status for inv in world.invitations()][:3] == ["expired"] * 3
     assert len(world.messages("replaced", address="1001")) == 3
@@ -362,7 +383,7 @@ cache = maker_service.DirectoryCache(db)
 ticker = Ticker(db, FollowUpPolicy(), lambda: cache.get(now), owner=sys.argv[3], batch=3)
 while time.time() < float(sys.argv[4]):
     time.sleep(0.005)
-print(ticker.tick(now))
+print(ticker.tick(now).fired)
 """
 
 
