@@ -107,9 +107,9 @@ def make_scheduler(runtime: Runtime, ticker: reminders.Ticker, clock: Callable[[
 
     async def tick() -> None:
         try:
-            fired = await asyncio.to_thread(ticker.tick, clock())
-            if fired:
-                log.info("reminders: %s fired", fired)
+            report = await asyncio.to_thread(ticker.tick, clock())
+            if report.fired:
+                log.info("reminders: %s fired (%s sent, %s skipped)", report.fired, report.sent, report.skipped.total())
         except Exception:
             log.exception("reminders: the tick failed; the next one retries")
 

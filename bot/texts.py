@@ -5,6 +5,7 @@ languages: `bot/locales/` holds the translations, falling back to these English 
 """
 
 import sys
+from collections.abc import Mapping
 
 # ── maker import: why a row was skipped ──
 ROW_NO_NAME = "no name"
@@ -115,6 +116,23 @@ PORT_IN_USE = (
     "Port {port} on {host} is already in use (another makerlink serve?). Stop it or choose another with --port."
 )
 CANNOT_LISTEN = "Cannot listen on port {port} of {host}: {problem}. Choose another with --host or --port."
+# Skip ahead: what the follow-ups that came due did, since a skipped one leaves nothing to see on the page.
+SANDBOX_SKIPPED_AHEAD = "Skipped ahead {hours} h: {what}."
+SANDBOX_NOTHING_DUE = "no follow-up came due"
+SANDBOX_CAME_DUE = "{follow_ups} came due — {parts}"
+FOLLOW_UPS = {1: "1 follow-up"}
+FOLLOW_UPS_MANY = "{n} follow-ups"
+SANDBOX_DUE_SENT = "{count} sent"
+SANDBOX_DUE_SKIPPED = "{count} skipped because {reason}"
+SKIP_REASONS = {  # by bot/services/reminders.py Moot
+    "answered": "the maker or buyer had already answered",
+    "closed": "the job was already filled or closed",
+    "held": "the invitation has not gone out yet (they come due again later)",
+    "superseded": "the invitation expired at the same time",
+    "no_chat": "the buyer has no chat to be told in",
+    "paused": "the maker is paused or stopped",
+    "error": "of an error (see the log)",
+}
 SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
 WORKER_BANNER = "makerlink {version} worker — sending the outbox and firing reminders; database {url}."
@@ -519,6 +537,9 @@ SMS_CHECKIN = (
     "if it will be late."
 )
 SMS_REQUEST_CLOSED = "makerlink: job {code} has closed without an order. Thank you for answering!"
+SMS_REQUEST_CLOSED_UNANSWERED = (
+    "makerlink: job {code} is no longer needed: it has closed without an order. No need to answer."
+)
 SMS_FRESHNESS = "makerlink: are you still taking orders? Reply YES to stay listed, or PAUSE 2W for a break."
 SMS_FRESHNESS_PAUSED = (
     "makerlink: we did not hear back, so your listing is paused and you get no job requests. Text RESUME to come back."
@@ -531,8 +552,9 @@ BUYER_NUDGE = (
 BUYER_REQUEST_QUIET = "Request {code} is closed, since no answer was chosen. You can reopen it."
 BUYER_REQUEST_EXPIRED = "Request {code} has expired without an order. You can reopen it, or send a new request."
 BUYER_REOPENED = "Request {code} is open again; I asked {count} more makers."
-BUYER_CHECKIN = "Did the {what} from Maker {rank} arrive (request {code})?"
-BUYER_RATE = "Great! How was Maker {rank}? 1 = poor, 5 = excellent."
+# After the introduction the buyer knows the maker: these name them.
+BUYER_CHECKIN = "Did the {what} from {name} arrive (request {code})?"
+BUYER_RATE = "Great! How was {name}? 1 = poor, 5 = excellent."
 BUYER_THANKS_RATING = "Thanks for rating!"
 BUYER_NOT_YET_NOTED = "OK — I will ask again in a couple of days."
 BUYER_PROBLEM_TOLD = "Sorry to hear that. The organisers have been told and will get in touch."
@@ -548,11 +570,14 @@ SMS_INTRODUCTION = (
     "Please contact them to arrange delivery. Text DONE {code} when delivered, or LATE {code} 3 if late."
 )
 SMS_TELEGRAM_HANDLE = "@{username} on Telegram"
+# When a job closes, a maker who answered is thanked; one who never answered is told not to.
 SMS_FILLED = "makerlink: job {code} has been filled by other makers. Thank you for answering!"
+SMS_FILLED_UNANSWERED = "makerlink: job {code} is no longer needed: it has been filled. No need to answer."
 SMS_NOT_CHOSEN = "makerlink: the buyer will not go ahead with your offer for job {code}. Thank you for answering!"
 SMS_CANCELLED = "makerlink: the buyer cancelled job {code}. Sorry for the trouble, and thank you."
-BUYER_DELIVERED = "Maker {rank} says your order {code} is delivered."
-BUYER_LATE = "Maker {rank} says order {code} is running late{days}."
+SMS_CANCELLED_UNANSWERED = "makerlink: job {code} is no longer needed: the buyer cancelled it. No need to answer."
+BUYER_DELIVERED = "{name} says your order {code} is delivered."
+BUYER_LATE = "{name} says order {code} is running late{days}."
 BUTTON_ACCEPT = "Accept"
 BUTTON_DECLINE = "Decline"
 
@@ -590,3 +615,18 @@ def terms(quantity: int | None, price_cents: int | None, total_cents: int | None
     if lead_days is not None:
         text += ", " + t.TERMS_READY.format(days=days_text(lead_days, t))
     return text
+
+
+def skip_ahead_notice(hours: float, sent: int, skipped: Mapping[str, int]) -> str:
+    """“Skipped ahead 24 h: 9 follow-ups came due — 5 sent; 4 skipped because the job was already filled or
+    closed.”: `skipped` counts the reminders skipped by kind of reason (SKIP_REASONS)."""
+    due = sent + sum(skipped.values())
+    if not due:
+        return SANDBOX_SKIPPED_AHEAD.format(hours=f"{hours:g}", what=SANDBOX_NOTHING_DUE)
+    parts = [SANDBOX_DUE_SENT.format(count=sent)] if sent else []
+    for why, count in sorted(skipped.items(), key=lambda item: list(SKIP_REASONS).index(item[0])):
+        if count:
+            parts.append(SANDBOX_DUE_SKIPPED.format(count=count, reason=SKIP_REASONS[why]))
+    follow_ups = FOLLOW_UPS.get(due, FOLLOW_UPS_MANY.format(n=due))
+    what = SANDBOX_CAME_DUE.format(follow_ups=follow_ups, parts="; ".join(parts))
+    return SANDBOX_SKIPPED_AHEAD.format(hours=f"{hours:g}", what=what)

@@ -317,9 +317,17 @@ class SandboxChannel:
         if not 0 < hours <= MAX_SKIP_HOURS:  # also refuses NaN, and integers too big for a float
             raise BadInput(texts.SANDBOX_BAD_HOURS.format(limit=MAX_SKIP_HOURS))
         now = self.clock.skip(timedelta(hours=hours))
-        fired = self.ticker.tick(now)
+        report = self.ticker.tick(now)
         self._enqueued()
-        return {"ok": True, "now": now.isoformat(), "reminders_fired": fired}
+        skipped = {str(why): count for why, count in report.skipped.items()}
+        return {
+            "ok": True,
+            "now": now.isoformat(),
+            "reminders_fired": report.fired,
+            "reminders_sent": report.sent,
+            "reminders_skipped": skipped,  # by kind of reason: bot/services/reminders.py Moot
+            "notice": texts.skip_ahead_notice(hours, report.sent, skipped),
+        }
 
     def reset(self) -> dict:
         """A fresh database with the demo makers, and the clock back to now."""

@@ -34,7 +34,7 @@ TEXTS = {
     "BUYER_CONTACT_BAD": "Ese número no parece correcto. Toque el botón para compartirlo.",
     "BUYER_CONTACT_SAVED": "Gracias, guardé su número de teléfono.",
     "BUYER_DEADLINE_UNKNOWN": "No entendí esa fecha. Pruebe «viernes», «10 de diciembre», «en 2 semanas» o «urgente».",
-    "BUYER_DELIVERED": "El fabricante {rank} dice que su pedido {code} fue entregado.",
+    "BUYER_DELIVERED": "{name} dice que su pedido {code} fue entregado.",
     "BUYER_DROPPED": "De acuerdo, descarté ese pedido. Escríbame cuando necesite algo.",
     "BUYER_EDIT_DEADLINE": "¿Para cuándo? (por ejemplo: viernes, 10 de diciembre, en 2 semanas, urgente)",
     "BUYER_EDIT_ITEM": "¿Qué necesita? (por ejemplo: caretas, batas de aislamiento, gel desinfectante)",
@@ -61,7 +61,7 @@ TEXTS = {
     ),
     "BUYER_ITEM_UNKNOWN": "No reconocí ese artículo. Pruebe un nombre simple como «caretas» o «batas de aislamiento».",
     "BUYER_LANGUAGE_SAVED": "Idioma: {language}",
-    "BUYER_LATE": "El fabricante {rank} dice que el pedido {code} viene con retraso{days}.",
+    "BUYER_LATE": "{name} dice que el pedido {code} viene con retraso{days}.",
     "BUYER_LOCATION_FAR": (
         "Esa ubicación no está cerca de ningún código postal de EE. UU. que conozca. Envíe su código postal."
     ),
@@ -129,8 +129,8 @@ TEXTS = {
     "BUYER_REQUEST_QUIET": "El pedido {code} se cerró porque no se eligió ninguna respuesta. Puede reabrirlo.",
     "BUYER_REQUEST_EXPIRED": "El pedido {code} venció sin pedido. Puede reabrirlo, o enviar uno nuevo.",
     "BUYER_REOPENED": "El pedido {code} está abierto de nuevo; consulté a {count} fabricantes más.",
-    "BUYER_CHECKIN": "¿Llegaron los {what} del fabricante {rank} (pedido {code})?",
-    "BUYER_RATE": "¡Excelente! ¿Qué tal el fabricante {rank}? 1 = malo, 5 = excelente.",
+    "BUYER_CHECKIN": "¿Llegaron los {what} de {name} (pedido {code})?",
+    "BUYER_RATE": "¡Excelente! ¿Qué tal {name}? 1 = malo, 5 = excelente.",
     "BUYER_THANKS_RATING": "¡Gracias por su calificación!",
     "BUYER_NOT_YET_NOTED": "De acuerdo, le preguntaré de nuevo en un par de días.",
     "BUYER_PROBLEM_TOLD": "Lamento oír eso. Avisé a los organizadores y se pondrán en contacto.",

@@ -25,12 +25,12 @@ from bot.models import Buyer, Conversation, Invitation, Maker, Request
 from bot.phones import to_e164
 from bot.services import admin_chat, reminders
 from bot.services.requests import (
+    close_invitations,
     invitation_sms_what,
     invite,
     new_request_code,
     rematch,
     summary_when,
-    withdraw_invitations,
 )
 from matching import geo
 from matching.directory import Directory
@@ -796,24 +796,20 @@ class BuyerChat:
         covered = request.quantity is None or request.quantity_committed >= request.quantity
         if covered:
             request.status = "matched"
-            self._close_others(request, invitation)
+            self._close_others(request)
         else:
             self.say(self.t.BUYER_PARTLY.format(done=request.quantity_committed, total=request.quantity))
 
-    def _close_others(self, request: Request, chosen: Invitation) -> None:
-        """The request is covered: the other makers are told, so nobody keeps working on it."""
-        reached = withdraw_invitations(self.session, request, self.now)
-        rows = self.session.exec(
-            select(Invitation, Maker)
-            .join(Maker, Maker.id == Invitation.maker_id)
-            .where(Invitation.request_id == request.id, Invitation.id != chosen.id)
-        ).all()
-        for invitation, maker in rows:
-            if invitation.status in ("invited", "quoted"):
-                invitation.status = "lost"
-                invitation.updated_at = self.now
-                if maker.id in reached:  # never tell a maker about a job they have not heard of
-                    self.text_maker(maker, texts.SMS_FILLED.format(code=request.code), "filled", request)
+    def _close_others(self, request: Request) -> None:
+        """The request is covered: the other makers are told, so nobody keeps working on it. The accepted
+        invitations keep their orders."""
+        close_invitations(
+            self.session,
+            request,
+            self.now,
+            "filled",
+            lambda maker, text: self.text_maker(maker, text, "filled", request),
+        )
 
     def press_reject(self, argument: str) -> Answer:
         found = self._own_invitation(argument)
@@ -839,18 +835,14 @@ class BuyerChat:
             return Answer(self.t.BUYER_STALE_BUTTON)
         request.status = "cancelled"
         request.updated_at = self.now
-        reached = withdraw_invitations(self.session, request, self.now)
-        rows = self.session.exec(
-            select(Invitation, Maker)
-            .join(Maker, Maker.id == Invitation.maker_id)
-            .where(Invitation.request_id == request.id)
-        ).all()
-        for invitation, maker in rows:
-            if invitation.status in ("invited", "quoted", "accepted"):
-                invitation.status = "expired" if invitation.status == "invited" else "lost"
-                invitation.updated_at = self.now
-                if maker.id in reached:
-                    self.text_maker(maker, texts.SMS_CANCELLED.format(code=request.code), "cancelled", request)
+        close_invitations(
+            self.session,
+            request,
+            self.now,
+            "cancelled",
+            lambda maker, text: self.text_maker(maker, text, "cancelled", request),
+            statuses=("invited", "quoted", "accepted"),
+        )
         self.say(self.t.BUYER_CANCELLED.format(code=request.code))
         return Answer()
 
@@ -895,8 +887,10 @@ class BuyerChat:
         invitation, request = found
         record_delivery(self.session, invitation, request, self.now, by_buyer=True)
         invitation.buyer_confirmed_at = self.now
+        maker = self.session.get(Maker, invitation.maker_id)
+        assert maker is not None
         self.say(
-            self.t.BUYER_RATE.format(rank=invitation.rank),
+            self.t.BUYER_RATE.format(name=maker.name),
             [[(str(n), f"rate:{invitation.id}:{n}") for n in range(1, 6)]],
         )
         return Answer()

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -155,18 +157,44 @@ class Context:
     event: str  # unique per firing: makes the messages idempotent
 
 
+class Moot(StrEnum):
+    """Why a reminder that came due was skipped, in kinds a person can be told (bot/texts.py SKIP_REASONS)."""
+
+    ANSWERED = "answered"  # the maker or buyer had already answered, chosen or confirmed
+    CLOSED = "closed"  # the request or invitation had closed, or the request was covered
+    HELD = "held"  # the invitation is still held in the outbox; the reminder moves later
+    SUPERSEDED = "superseded"  # a later step due at the same time does its job
+    NO_CHAT = "no_chat"  # the buyer has no chat to be told in
+    PAUSED = "paused"  # the maker takes no jobs now
+    ERROR = "error"
+
+
+_ANSWERED = ("declined", "quoted", "accepted", "delivered")
+
+
 class Skip(Exception):
-    """The reminder no longer makes sense; the message says why."""
+    """The reminder no longer makes sense; the message says why (kept on the reminder), `why` which kind of
+    reason it is."""
+
+    def __init__(self, message: str, why: Moot) -> None:
+        super().__init__(message)
+        self.why = why
+
+
+def _moot(invitation: Invitation, request: Request) -> Skip:
+    """A follow-up on an invitation the maker answered, or that closed with its request."""
+    why = Moot.ANSWERED if request.status == "open" and invitation.status in _ANSWERED else Moot.CLOSED
+    return Skip(f"invitation {invitation.status}, request {request.status}", why)
 
 
 def _invitation(ctx: Context, reminder: Reminder) -> tuple[Invitation, Request, Maker]:
     invitation = ctx.session.get(Invitation, reminder.target_id)
     if invitation is None:
-        raise Skip("the invitation is gone")
+        raise Skip("the invitation is gone", Moot.CLOSED)
     request = ctx.session.get(Request, invitation.request_id)
     maker = ctx.session.get(Maker, invitation.maker_id)
     if request is None or maker is None:
-        raise Skip("the request or maker is gone")
+        raise Skip("the request or maker is gone", Moot.CLOSED)
     return invitation, request, maker
 
 
@@ -230,11 +258,11 @@ def fire_invite_nudge(ctx: Context, reminder: Reminder) -> str:
     """Late is fine while the invitation is open, unless its expiry is due too: then the nudge is skipped."""
     invitation, request, maker = _invitation(ctx, reminder)
     if invitation.status != "invited" or request.status != "open":
-        raise Skip(f"invitation {invitation.status}, request {request.status}")
+        raise _moot(invitation, request)
     if as_utc(invitation.invited_at) + ctx.policy.expire_invitation_after <= ctx.now:
-        raise Skip("the invitation expires now; a nudge would come too late")
+        raise Skip("the invitation expires now; a nudge would come too late", Moot.SUPERSEDED)
     if _not_sent_yet(ctx, invitation, reminder, ctx.policy.nudge_maker_after):
-        raise Skip("the invitation has not gone out yet; moved")
+        raise Skip("the invitation has not gone out yet; moved", Moot.HELD)
     _sms(ctx, maker, texts.SMS_NUDGE.format(code=request.code, what=_what(request)), "nudge", request)
     return "nudged the maker"
 
@@ -247,9 +275,9 @@ def fire_invite_expire(ctx: Context, reminder: Reminder) -> str:
     invitation, request, _maker = _invitation(ctx, reminder)
     _lock(ctx, request)
     if invitation.status != "invited" or request.status != "open":
-        raise Skip(f"invitation {invitation.status}, request {request.status}")
+        raise _moot(invitation, request)
     if _not_sent_yet(ctx, invitation, reminder, ctx.policy.expire_invitation_after):
-        raise Skip("the invitation has not gone out yet; moved")
+        raise Skip("the invitation has not gone out yet; moved", Moot.HELD)
     invitation.status = "expired"
     invitation.updated_at = ctx.now
     cancel(ctx.session, ("invite_nudge",), invitation.id, "expired")
@@ -275,14 +303,14 @@ def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
 
     request = ctx.session.get(Request, reminder.target_id)
     if request is None or request.status != "open":
-        raise Skip("the request is not open")
+        raise Skip("the request is not open", Moot.CLOSED)
     quoted = ctx.session.exec(
         select(Invitation)
         .where(Invitation.request_id == request.id, Invitation.status == "quoted")
         .order_by(Invitation.rank)
     ).all()
     if not quoted:
-        raise Skip("no answer is waiting")
+        raise Skip("no answer is waiting", Moot.ANSWERED)
     sent = _chat(
         ctx,
         request,
@@ -293,42 +321,39 @@ def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
         lambda t: [[(t.BUTTON_ACCEPT + f" {i.rank}", f"accept:{i.id}")] for i in quoted],
     )
     if not sent:
-        raise Skip("no buyer chat")
+        raise Skip("no buyer chat", Moot.NO_CHAT)
     schedule(ctx.session, "request_quiet", request.id, ctx.now + ctx.policy.quiet_request_after, ctx.now)
     return f"nudged the buyer about {len(quoted)} answers"
 
 
 def _close(ctx: Context, request: Request, purpose: str, buyer_purpose: str, buyer_text: Callable) -> None:
-    """Expire the request: makers who answered are told, the buyer is offered to reopen it."""
-    from bot.services.requests import withdraw_invitations
+    """Expire the request: the makers are told, the buyer is offered to reopen it."""
+    from bot.services.requests import close_invitations
 
     request.status = "expired"
     request.updated_at = ctx.now
-    reached = withdraw_invitations(ctx.session, request, ctx.now)
-    rows = ctx.session.exec(
-        select(Invitation, Maker)
-        .join(Maker, Maker.id == Invitation.maker_id)
-        .where(Invitation.request_id == request.id, Invitation.status.in_(("invited", "quoted")))
-    ).all()
-    for invitation, maker in rows:
-        answered = invitation.status == "quoted"
-        invitation.status = "lost" if answered else "expired"
-        invitation.updated_at = ctx.now
-        if answered and maker.id in reached:  # the silent ones are not thanked "for answering"
-            _sms(ctx, maker, texts.SMS_REQUEST_CLOSED.format(code=request.code), f"{purpose}:{maker.id}", request)
+    close_invitations(
+        ctx.session,
+        request,
+        ctx.now,
+        "expired",
+        lambda maker, text: _sms(ctx, maker, text, f"{purpose}:{maker.id}", request),
+    )
     _chat(ctx, request, buyer_purpose, buyer_text, lambda t: [[(t.BUTTON_REOPEN, f"reopen:{request.id}")]])
 
 
 def fire_request_quiet(ctx: Context, reminder: Reminder) -> str:
     """The buyer never chose: the request goes quiet, with an offer to reopen. Skipped once they acted."""
     request = ctx.session.get(Request, reminder.target_id)
-    if request is None or request.status != "open" or request.quantity_committed:
-        raise Skip("the request moved on")
+    if request is None or request.status != "open":
+        raise Skip("the request moved on", Moot.CLOSED)
+    if request.quantity_committed:
+        raise Skip("the buyer chose", Moot.ANSWERED)
     quoted = ctx.session.exec(
         select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status == "quoted")
     ).first()
     if quoted is None:
-        raise Skip("no answer is waiting")
+        raise Skip("no answer is waiting", Moot.ANSWERED)
     _close(ctx, request, "closed", "request_quiet", lambda t: t.BUYER_REQUEST_QUIET.format(code=request.code))
     return "closed for lack of a choice"
 
@@ -337,9 +362,9 @@ def fire_request_expire(ctx: Context, reminder: Reminder) -> str:
     """A stale open request expires; both sides are told. Skipped if it was matched, fulfilled or cancelled."""
     request = ctx.session.get(Request, reminder.target_id)
     if request is None or request.status != "open":
-        raise Skip("the request is not open")
+        raise Skip("the request is not open", Moot.CLOSED)
     if request.quantity_committed:
-        raise Skip("part of it is on order; the check-ins follow that")
+        raise Skip("part of it is on order; the check-ins follow that", Moot.ANSWERED)
     _close(ctx, request, "expired", "request_expired", lambda t: t.BUYER_REQUEST_EXPIRED.format(code=request.code))
     return "expired"
 
@@ -348,7 +373,8 @@ def fire_maker_checkin(ctx: Context, reminder: Reminder) -> str:
     """Before the deadline; if the bot was down past the deadline it still asks (DONE or LATE is the answer)."""
     invitation, request, maker = _invitation(ctx, reminder)
     if invitation.status != "accepted" or request.status not in LIVE:
-        raise Skip(f"invitation {invitation.status}")
+        why = Moot.ANSWERED if invitation.status == "delivered" else Moot.CLOSED  # DONE came first
+        raise Skip(f"invitation {invitation.status}", why)
     due = request.deadline
     when = f"{due:%b} {due.day}" if due else texts.SMS_DUE_OPEN
     _sms(
@@ -363,17 +389,17 @@ def fire_maker_checkin(ctx: Context, reminder: Reminder) -> str:
 
 def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
     """After the deadline: did it arrive? Skipped once the buyer confirmed, or the request was cancelled."""
-    invitation, request, _maker = _invitation(ctx, reminder)
-    if invitation.status not in ("accepted", "delivered") or invitation.buyer_confirmed_at is not None:
-        raise Skip("nothing to confirm")
-    if request.status == "cancelled":
-        raise Skip("cancelled")
+    invitation, request, maker = _invitation(ctx, reminder)
+    if invitation.status not in ("accepted", "delivered") or request.status == "cancelled":
+        raise Skip(f"invitation {invitation.status}, request {request.status}", Moot.CLOSED)
+    if invitation.buyer_confirmed_at is not None:
+        raise Skip("the buyer confirmed it", Moot.ANSWERED)
     sent = _chat(
         ctx,
         request,
         "buyer_checkin",
         lambda t: t.BUYER_CHECKIN.format(
-            what=_what(request, invitation.quantity_offered), rank=invitation.rank, code=request.code
+            what=_what(request, invitation.quantity_offered), name=maker.name, code=request.code
         ),
         lambda t: [
             [
@@ -384,7 +410,7 @@ def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
         ],
     )
     if not sent:
-        raise Skip("no buyer chat")
+        raise Skip("no buyer chat", Moot.NO_CHAT)
     return "asked the buyer"
 
 
@@ -395,12 +421,12 @@ def fire_freshness(ctx: Context, reminder: Reminder) -> str:
 
     maker = ctx.session.get(Maker, reminder.target_id)
     if maker is None or not is_available(maker, ctx.now):
-        raise Skip("not taking jobs anyway")
+        raise Skip("not taking jobs anyway", Moot.PAUSED)
     step = reminder.key.rsplit(":", 1)[-1]
     asked_at = as_utc(reminder.created_at) if step != "ask" else ctx.now
     seen = as_utc(maker.last_seen_at)
     if step != "ask" and seen is not None and seen >= asked_at - ctx.policy.freshness_grace:
-        raise Skip("the maker wrote back")
+        raise Skip("the maker wrote back", Moot.ANSWERED)
     period = reminder.key.split(":")[2]
     if step in ("ask", "again"):
         _sms(ctx, maker, texts.SMS_FRESHNESS, f"freshness-{step}", None)
@@ -454,6 +480,34 @@ def sweep_freshness(session: Session, policy: FollowUpPolicy, now: datetime) -> 
     return len(makers)
 
 
+@dataclass(frozen=True)
+class Fired:
+    """One reminder that came due: sent (it acted) or skipped, and then why (`why`)."""
+
+    status: str
+    outcome: str
+    why: Moot | None = None
+
+
+@dataclass
+class TickReport:
+    """What a tick did with the reminders that came due: how many acted, and how many were skipped for which
+    kind of reason (the sandbox tells its user; a moot reminder otherwise leaves no trace they could see)."""
+
+    sent: int = 0
+    skipped: Counter[Moot] = field(default_factory=Counter)
+
+    @property
+    def fired(self) -> int:
+        return self.sent + self.skipped.total()
+
+    def add(self, fired: Fired) -> None:
+        if fired.why is None:
+            self.sent += 1
+        else:
+            self.skipped[fired.why] += 1
+
+
 @dataclass
 class Ticker:
     """Claims due reminders under a lease and fires each in its own transaction, exactly once."""
@@ -488,7 +542,8 @@ class Ticker:
                 )
         return ids
 
-    def fire(self, reminder_id: int, now: datetime) -> str | None:
+    def fire(self, reminder_id: int, now: datetime) -> Fired | None:
+        """Fire one claimed reminder in its own transaction; None if it was not ours to fire, or will be retried."""
         try:
             with self.db.transaction() as session:
                 query = select(Reminder).where(
@@ -507,12 +562,12 @@ class Ticker:
                     event=f"reminder{reminder.id}",
                 )
                 try:
-                    outcome, status = HANDLERS[reminder.kind](ctx, reminder), "sent"
+                    fired = Fired("sent", HANDLERS[reminder.kind](ctx, reminder))
                 except Skip as skip:
-                    outcome, status = f"skipped: {skip}", "skipped"
-                reminder.status, reminder.outcome, reminder.fired_at = status, outcome[:200], now
+                    fired = Fired("skipped", f"skipped: {skip}", skip.why)
+                reminder.status, reminder.outcome, reminder.fired_at = fired.status, fired.outcome[:200], now
                 reminder.lease_owner = reminder.lease_until = None
-                return outcome
+                return fired
         except (sa.exc.OperationalError, sa.exc.IntegrityError):
             # A race with another transaction or a database blip: the lease runs out and it is tried again.
             log.warning("reminders: reminder %s hit a conflict; it will be retried", reminder_id, exc_info=True)
@@ -525,24 +580,24 @@ class Ticker:
                     .where(Reminder.__table__.c.id == reminder_id)
                     .values(status="skipped", outcome=f"error: {type(error).__name__}"[:200], fired_at=now)
                 )
-            return None
+            return Fired("skipped", f"error: {type(error).__name__}", Moot.ERROR)
 
-    def tick(self, now: datetime) -> int:
-        """One pass: sweep for stale listings, then fire what is due. Returns how many reminders fired."""
+    def tick(self, now: datetime) -> TickReport:
+        """One pass: sweep for stale listings, then fire what is due. Reports what the fired reminders did."""
         with self.db.transaction() as session:
             sweep_freshness(session, self.policy, now)
-        fired = 0
+        report = TickReport()
         while not self.stopping.is_set():
             ids = self.claim(now)
             for position, reminder_id in enumerate(ids):
                 if self.stopping.is_set():
                     self.release(ids[position:])
-                    return fired
-                if self.fire(reminder_id, now) is not None:
-                    fired += 1
+                    return report
+                if (fired := self.fire(reminder_id, now)) is not None:
+                    report.add(fired)
             if len(ids) < self.batch:
-                return fired
-        return fired
+                return report
+        return report
 
     def release(self, ids: list[int]) -> None:
         """Give claimed reminders back at once, so another worker need not wait for the lease to run out."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -350,3 +351,41 @@ def withdraw_invitations(session: Session, request: Request, now: datetime) -> s
         elif row.purpose == "invitation" and row.status in ("sending", "sent", "delivered") and row.maker_id:
             reached.add(row.maker_id)
     return reached
+
+
+# Why a job closed → what a maker who answered reads, and what a maker who never answered reads.
+CLOSING_SMS = {
+    "filled": (texts.SMS_FILLED, texts.SMS_FILLED_UNANSWERED),
+    "cancelled": (texts.SMS_CANCELLED, texts.SMS_CANCELLED_UNANSWERED),
+    "expired": (texts.SMS_REQUEST_CLOSED, texts.SMS_REQUEST_CLOSED_UNANSWERED),
+}
+
+
+def close_invitations(
+    session: Session,
+    request: Request,
+    now: datetime,
+    why: str,
+    tell: Callable[[Maker, str], None],
+    statuses: tuple[str, ...] = ("invited", "quoted"),
+) -> None:
+    """The request closed (`why`: filled, cancelled or expired): its invitations in `statuses` close with it and
+    each maker who heard of the job gets `tell(maker, text)`.
+
+    Only a maker who answered is thanked for answering; one who never did is told the job is gone, so they need
+    not answer. An invitation never answered expires; one answered is lost.
+    """
+    thanks, no_need = CLOSING_SMS[why]
+    reached = withdraw_invitations(session, request, now)
+    rows = session.exec(
+        select(Invitation, Maker)
+        .join(Maker, Maker.id == Invitation.maker_id)
+        .where(Invitation.request_id == request.id, Invitation.status.in_(statuses))
+        .order_by(Invitation.rank)
+    ).all()
+    for invitation, maker in rows:
+        answered = invitation.status != "invited"
+        invitation.status = "lost" if answered else "expired"
+        invitation.updated_at = now
+        if maker.id in reached:  # never tell a maker about a job they have not heard of
+            tell(maker, (thanks if answered else no_need).format(code=request.code))

@@ -447,11 +447,11 @@ class Inbox:
             return
         record_delivery(self.session, invitation, request, self.now)
         self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
-        self.tell_buyer(
-            request, "delivered", lambda t: t.BUYER_DELIVERED.format(rank=invitation.rank, code=request.code)
-        )
+        name = self.maker.name  # introduced by now: the buyer knows them by name
+        self.tell_buyer(request, "delivered", lambda t: t.BUYER_DELIVERED.format(name=name, code=request.code))
 
     def late(self, reply: Reply, invitation: Invitation, request: Request) -> None:
+        assert self.maker is not None
         if invitation.status != "accepted":
             self.reply(texts.SMS_NOT_ACCEPTED_LATE.format(code=request.code))
             return
@@ -464,11 +464,12 @@ class Inbox:
             self.reply(texts.SMS_LATE_NOTED.format(code=request.code, days=texts.days_text(reply.days)))
         else:
             self.reply(texts.SMS_LATE_NOTED_NO_DAYS.format(code=request.code))
+        name = self.maker.name
         self.tell_buyer(
             request,
             "late",
             lambda t: t.BUYER_LATE.format(
-                rank=invitation.rank,
+                name=name,
                 code=request.code,
                 days=f" ({texts.days_text(reply.days, t)})" if reply.days else "",
             ),

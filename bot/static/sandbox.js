@@ -323,7 +323,7 @@ for (const button of document.querySelectorAll(".skip-button")) {
   button.addEventListener("click", async () => {
     try {
       const result = await call("POST", "/sandbox/clock", { hours: Number(button.dataset.hours) });
-      notice(`Skipped ahead ${button.dataset.hours} h: ${result.reminders_fired} follow-up(s) came due.`);
+      notice(result.notice);  // the server says what came due: how many were sent, how many skipped and why
     } catch (error) {
       notice(error.message);
     }

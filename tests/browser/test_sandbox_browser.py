@@ -77,6 +77,8 @@ def test_broadcast_skip_ahead_and_reset_in_the_browser(browser, tmp_path):
         before = browser.find_element(By.ID, "clock").text
         browser.find_element(By.ID, "skip-1d").click()
         wait.until(lambda d: "Skipped ahead 24 h" in d.find_element(By.ID, "notice").text, "the skip notice")
+        # The page shows the server's sentence: what came due, and what was sent or skipped (here: nothing).
+        assert browser.find_element(By.ID, "notice").text == "Skipped ahead 24 h: no follow-up came due."
         wait.until(lambda d: d.find_element(By.ID, "clock").text != before, "the clock a day on")
         assert "h ahead of real time" in browser.find_element(By.ID, "clock-note").text
 

@@ -239,11 +239,68 @@ def test_accept_introduces_both_sides_and_closes_the_others(dana, db):
     [maker_intro] = sms_to(db, "introduction")
     assert maker_intro.address == maker.phone and "@dana_hospital" in maker_intro.text and "Dana" in maker_intro.text
     assert requests_of(db)[0].status == "matched"
-    filled = sms_to(db, "filled")
-    assert {m.address for m in filled} == {invitations[1].address, invitations[2].address}
+    filled = {m.address: m.text for m in sms_to(db, "filled")}
+    assert set(filled) == {invitations[1].address, invitations[2].address}
+    code = requests_of(db)[0].code
+    # The maker who quoted is thanked for answering; the one who never answered is told not to.
+    assert (
+        filled[invitations[1].address]
+        == f"makerlink: job {code} has been filled by other makers. Thank you for answering!"
+    )
+    assert (
+        filled[invitations[2].address]
+        == f"makerlink: job {code} is no longer needed: it has been filled. No need to answer."
+    )
     # The other quote's Accept is now stale.
     assert dana.press(json.loads(quotes[1].buttons)[0][0][1]) == []
     assert dana.toast == "That answer is no longer open; nothing changed."
+
+
+@pytest.mark.parametrize(
+    ("language", "late", "delivered", "rate", "rank"),
+    [
+        (
+            "en",
+            "{name} says order {code} is running late (3 days).",
+            "{name} says your order {code} is delivered.",
+            "Great! How was {name}? 1 = poor, 5 = excellent.",
+            "Maker 1",
+        ),
+        (
+            "es",
+            "{name} dice que el pedido {code} viene con retraso (3 días).",
+            "{name} dice que su pedido {code} fue entregado.",
+            "¡Excelente! ¿Qué tal {name}? 1 = malo, 5 = excelente.",
+            "abricante 1",
+        ),
+    ],
+    ids=["en", "es"],
+)
+def test_after_the_introduction_the_buyer_reads_the_makers_name(dana, db, language, late, delivered, rate, rank):
+    dana.language_code = language
+    dana.command("start")
+    dana.send("48201")
+    dana.press(button(dana.send("500 face shields" if language == "en" else "500 caretas"), "✅"))
+    deliver_sms(db)
+    phone = sms_to(db, "invitation")[0].address
+    maker_says(db, phone, "yes 500 at $2 each 4 days")
+    [quote] = buyer_messages(db, purpose="quote")
+    dana.press(json.loads(quote.buttons)[0][0][1])
+    name, code = maker_named(db, phone), requests_of(db)[0].code
+    maker_says(db, phone, f"LATE {code} 3")
+    maker_says(db, phone, f"DONE {code}")
+    [told_late] = buyer_messages(db, purpose="late")
+    [told_delivered] = buyer_messages(db, purpose="delivered")
+    assert told_late.text == late.format(name=name, code=code)
+    assert told_delivered.text == delivered.format(name=name, code=code)
+    [(rating, _buttons)] = dana.press(f"arrived:{json.loads(quote.buttons)[0][0][1].split(':')[1]}")
+    assert rating == rate.format(name=name)
+    assert all(rank not in m.text for m in (told_late, told_delivered)) and rank not in rating
+
+
+def maker_named(db, phone):
+    with db.read() as session:
+        return session.exec(select(Maker).where(Maker.phone == phone)).one().name
 
 
 def test_a_buyer_without_username_shares_a_phone_first(db, directory):
@@ -314,11 +371,24 @@ def test_nobody_near_is_said_honestly_and_can_be_widened_or_escalated(dana, db):
 
 def test_cancel_tells_the_makers(dana, db):
     sent_request(dana)
+    invitations = sms_to(db, "invitation")
+    maker_says(db, invitations[0].address, "yes 500 at $2 each")
     [(_question, buttons)] = dana.command("cancel")
     [(done, _)] = dana.press(buttons[0][0][1])
     assert "cancelled" in done
     assert requests_of(db)[0].status == "cancelled"
-    assert len(sms_to(db, "cancelled")) == 3
+    told = {m.address: m.text for m in sms_to(db, "cancelled")}
+    assert set(told) == {m.address for m in invitations}
+    code = requests_of(db)[0].code
+    assert (
+        told[invitations[0].address]
+        == f"makerlink: the buyer cancelled job {code}. Sorry for the trouble, and thank you."
+    )
+    for silent in invitations[1:]:  # never answered: nothing to thank them for, and no answer needed now
+        assert (
+            told[silent.address]
+            == f"makerlink: job {code} is no longer needed: the buyer cancelled it. No need to answer."
+        )
 
 
 def test_requests_lists_status_and_answers(dana, db):

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.models import Invitation, Maker, OutboundMessage, Reminder, Request
 from bot.services import makers as maker_service
 from bot.services.buyers import ChatConfig, ChatEvent, handle_chat
-from bot.services.reminders import FollowUpPolicy, Ticker
+from bot.services.reminders import FollowUpPolicy, Moot, Ticker
 from bot.services.sms_inbox import handle_sms
 from matching.taxonomy import load_taxonomy
 from tests.conftest import demo_csv
@@ -109,7 +109,7 @@ def test_a_silent_maker_is_nudged_once_and_one_who_answered_is_not(world):
     nudged = sorted(m.address for m in world.messages("nudge"))
     assert nudged == sorted(phones[1:])
     assert all("YES" in m.text and world.request().code in m.text for m in world.messages("nudge"))
-    assert world.advance(hours=1) == 0  # nothing fires twice
+    assert world.advance(hours=1).fired == 0  # nothing fires twice
 
 
 def test_silent_invitations_expire_and_the_next_ranked_makers_are_asked(world):
@@ -159,17 +159,34 @@ def test_an_accepted_order_is_followed_to_delivery_and_rated(world):
     world.advance(days=3)  # Sat Dec 5: the day after the deadline
     [ask] = world.messages("buyer_checkin")
     labels = [label for label, _ in json.loads(ask.buttons)[0]]
-    assert labels == ["Yes", "Not yet", "Problem"] and "Did the 500 face shields" in ask.text
+    with world.db.read() as session:
+        name = session.exec(select(Maker).where(Maker.phone == phones[0])).one().name
+    # Introduced by now: the buyer knows the maker by name, not as "Maker 1".
+    assert labels == ["Yes", "Not yet", "Problem"]
+    assert ask.text == f"Did the 500 face shields from {name} arrive (request {world.request().code})?"
     world.buyer(callback=json.loads(ask.buttons)[0][0][1])
     invitation = world.invitations()[0]
     assert invitation.status == "delivered" and invitation.buyer_confirmed_at is not None
     assert world.request().status == "fulfilled"
-    [rate] = [m for m in world.messages(address="1001") if "How was Maker" in m.text]
+    [rate] = [m for m in world.messages(address="1001") if m.text.startswith(f"Great! How was {name}?")]
     world.buyer(callback=json.loads(rate.buttons)[0][4][1])
     with world.db.read() as session:
         maker = session.exec(select(Maker).where(Maker.phone == phones[0])).one()
     assert (maker.delivered_count, maker.on_time_count, maker.rating_sum, maker.rating_count) == (1, 1, 5, 1)
     assert maker_service.responsiveness(maker) > 0.5
+
+
+def test_a_spanish_buyers_check_in_names_the_maker(world):
+    world.buyer(command="start", language_code="es")
+    phones = world.open_request("necesito 500 caretas para el viernes")
+    world.maker(phones[0], "yes 500 at $2 each 5 days")
+    world.buyer(callback=f"accept:{world.invitations()[0].id}")
+    world.deliver()
+    world.advance(days=9)  # past the deadline, Fri Dec 4
+    [ask] = world.messages("buyer_checkin")
+    with world.db.read() as session:
+        name = session.exec(select(Maker).where(Maker.phone == phones[0])).one().name
+    assert ask.text == f"¿Llegaron los 500 face shields de {name} (pedido {world.request().code})?"
 
 
 def test_a_state_change_between_scheduling_and_firing_sends_nothing(world):
@@ -178,13 +195,34 @@ def test_a_state_change_between_scheduling_and_firing_sends_nothing(world):
     world.buyer(command="cancel")
     world.buyer(callback=f"cancel:{world.request().id}")
     before = len(world.messages())
-    world.advance(days=20)
+    report = world.advance(days=20)
     assert world.messages("nudge") == [] and world.messages("buyer_nudge") == []
+    # Each came due and was skipped as moot, and the tick says so (the sandbox tells its user).
+    assert report.sent == 0 and report.skipped == {Moot.CLOSED: report.fired} and report.fired >= 4
     assert len(world.messages()) == before
     with world.db.read() as session:
         outcomes = {r.kind: (r.status, r.outcome) for r in session.exec(select(Reminder)).all()}
     assert outcomes["invite_nudge"][0] in ("skipped", "cancelled")
     assert outcomes["request_expire"][0] == "skipped"
+
+
+def test_a_tick_reports_what_was_sent_and_what_was_skipped_and_why(world):
+    phones = world.open_request()
+    world.maker(phones[0], "yes 500 at $2 each")
+    world.maker(phones[1], "no thanks")
+    report = world.advance(hours=4, minutes=1)
+    # The nudge of the maker who said no was cancelled when they answered: it never comes due.
+    assert (report.fired, report.sent, dict(report.skipped)) == (1, 1, {})
+    world.buyer(callback=f"accept:{world.invitations()[0].id}")
+    report = world.advance(hours=20)
+    # The silent maker's expiry and the buyer's nudge came due after the job was filled: both moot.
+    assert (report.fired, report.sent, dict(report.skipped)) == (2, 0, {Moot.CLOSED: 2})
+
+
+def test_every_kind_of_skip_can_be_told():
+    from bot import texts
+
+    assert {str(why) for why in Moot} == set(texts.SKIP_REASONS)
 
 
 def test_stale_listings_are_asked_twice_then_paused(world):
@@ -238,6 +276,38 @@ def test_a_stale_request_from_the_organisers_expires_and_the_makers_who_answered
     assert len(told) == 1 and "closed without an order" in told[0].text
 
 
+def test_an_expiring_request_thanks_the_makers_who_answered_and_tells_the_silent_ones_not_to(world):
+    from bot.services import requests as request_service
+
+    # Invitations that outlive the request: the silent makers are still invited when it expires.
+    policy = FollowUpPolicy(expire_invitation_after=timedelta(days=30))
+    world.ticker = Ticker(world.db, policy, lambda: world.cache.get(world.now))
+    opened = request_service.open_request(
+        world.db,
+        TAXONOMY,
+        "500 face shields near 48201",
+        radius_miles=50,
+        max_invites=3,
+        now=world.now,
+        followups=policy,
+    )
+    world.deliver()
+    quoting, *silent = [maker.phone for _invitation, maker in opened.invited]
+    world.maker(quoting, "yes 500 at $2 each")
+    world.advance(days=14, minutes=1)
+    assert world.request().status == "expired"
+    code = world.request().code
+    told = {m.address: m.text for m in world.messages() if m.purpose.startswith("expired:")}
+    assert set(told) == {quoting, *silent}
+    assert told[quoting] == f"makerlink: job {code} has closed without an order. Thank you for answering!"
+    for phone in silent:
+        assert (
+            told[phone]
+            == f"makerlink: job {code} is no longer needed: it has closed without an order. No need to answer."
+        )
+    assert [inv.status for inv in world.invitations()] == ["lost", "expired", "expired"]
+
+
 def test_reminders_overdue_after_a_restart_go_out_once(world):
     world.open_request()
     # The bot was down for two days: every nudge and expiry is overdue when it comes back. Each fires once;
@@ -245,7 +315,7 @@ def test_reminders_overdue_after_a_restart_go_out_once(world):
     world.now += timedelta(days=2)
     first = world.ticker.tick(world.now)
     second = world.ticker.tick(world.now)
-    assert first == 6 and second == 0
+    assert first.fired == 6 and second.fired == 0
     assert world.messages("nudge") == []
     assert [inv.status for inv in world.invitations()][:3] == ["expired"] * 3
     assert len(world.messages("replaced", address="1001")) == 3
@@ -313,7 +383,7 @@ cache = maker_service.DirectoryCache(db)
 ticker = Ticker(db, FollowUpPolicy(), lambda: cache.get(now), owner=sys.argv[3], batch=3)
 while time.time() < float(sys.argv[4]):
     time.sleep(0.005)
-print(ticker.tick(now))
+print(ticker.tick(now).fired)
 """
 
 

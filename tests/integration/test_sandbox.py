@@ -149,6 +149,7 @@ def test_skip_ahead_fires_the_maker_nudge(client):
     before = client.get("/sandbox/state").json()["clock"]
     skipped = client.post("/sandbox/clock", json={"hours": 5})
     assert skipped.status_code == 200 and skipped.json()["reminders_fired"] >= 3
+    assert skipped.json()["reminders_sent"] >= 3 and "sent" in skipped.json()["notice"]
     state = wait_for(
         client,
         lambda s: (
@@ -168,6 +169,43 @@ def test_skip_ahead_fires_the_maker_nudge(client):
     moved = datetime.fromisoformat(state["clock"]["now"]) - datetime.fromisoformat(before["now"])
     assert timedelta(hours=5) <= moved < timedelta(hours=5, minutes=1)
     assert datetime.fromisoformat(nudge["at"]) >= datetime.fromisoformat(before["now"]) + timedelta(hours=5)
+
+
+def test_skip_ahead_says_what_came_due_what_was_sent_and_why_the_rest_was_skipped(client):
+    nothing = client.post("/sandbox/clock", json={"hours": 0.5}).json()
+    assert nothing["notice"] == "Skipped ahead 0.5 h: no follow-up came due."
+    makers = open_request(client)
+    client.post("/sandbox/sms", json={"phone": makers[0]["phone"], "text": "YES $2.50 each 5 days"})
+    quote = wait_for(client, lambda s: bot_says(s, "$2.50 each"), "the quote in the buyer's chat")
+    chat(client, callback=button(quote, "accept:"))
+    others = {m["phone"] for m in makers[1:]}
+    before = wait_for(
+        client,
+        lambda s: (
+            s
+            if all(
+                any(x.get("purpose") == "filled" for x in m["messages"]) for m in s["makers"] if m["phone"] in others
+            )
+            else None
+        ),
+        "the other makers told the job is filled",
+    )
+
+    skipped = client.post("/sandbox/clock", json={"hours": 5}).json()
+    # The two silent makers' nudges came due after the job was filled: skipped, so nothing shows on the page
+    # for them — and the notice says so instead of only counting them.
+    assert skipped["reminders_skipped"] == {"closed": 2}
+    fired, sent = skipped["reminders_fired"], skipped["reminders_sent"]
+    assert fired == sent + 2
+    assert skipped["notice"].startswith(f"Skipped ahead 5 h: {fired} follow-ups came due — ")
+    assert skipped["notice"].endswith("2 skipped because the job was already filled or closed.")
+    assert skipped["notice"] == texts.skip_ahead_notice(5, sent, {"closed": 2})
+    after = client.get("/sandbox/state").json()
+
+    def thread(state: dict, phone: str) -> list[str]:
+        return [m["id"] for m in next(m for m in state["makers"] if m["phone"] == phone)["messages"]]
+
+    assert all(thread(after, phone) == thread(before, phone) for phone in others)
 
 
 def test_reset_gives_a_fresh_database_with_the_demo_makers(client):
