@@ -446,18 +446,28 @@ def _configure_logging(settings: Settings | None = None) -> None:
 
 
 def _run_http(asgi_app, host: str, port: int) -> None:
-    """uvicorn until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, the app's lifespan closed),
-    then exit code 0: uvicorn re-raises the signal once done, which would end the process as killed by it."""
+    """uvicorn until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, or cut off after a few
+    seconds; the app's lifespan closed), then exit code 0: uvicorn re-raises the signal once done, which would
+    end the process as killed by it."""
     import signal
 
     import uvicorn
+
+    from bot.web import REQUEST_GRACE_SECONDS
 
     def finished(signum, frame) -> None:
         raise SystemExit(0)
 
     previous = {sig: signal.signal(sig, finished) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        uvicorn.run(asgi_app, host=host, port=port, access_log=False, log_config=None)
+        uvicorn.run(
+            asgi_app,
+            host=host,
+            port=port,
+            access_log=False,
+            log_config=None,
+            timeout_graceful_shutdown=REQUEST_GRACE_SECONDS,
+        )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
