@@ -459,6 +459,7 @@ def _run_http(asgi_app, host: str, port: int) -> None:
         raise SystemExit(0)
 
     previous = {sig: signal.signal(sig, finished) for sig in (signal.SIGTERM, signal.SIGINT)}
+    bootstrap.settle_memory()
     try:
         uvicorn.run(
             asgi_app,
@@ -569,6 +570,7 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         await bootstrap.run_worker(runtime, stop)
 
+    bootstrap.settle_memory()
     asyncio.run(run())
     typer.echo(texts.WORKER_STOPPED)
 
