@@ -540,17 +540,30 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _run_http(asgi_app, host: str, port: int, sock: socket.socket) -> None:
-    """uvicorn on `sock` until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, the app's lifespan
-    closed), then exit code 0: uvicorn re-raises the signal once done, which would end the process as killed by it."""
+    """uvicorn on `sock` until SIGTERM or Ctrl-C, then its graceful shutdown (requests answered, or cut off after a
+    few seconds; the app's lifespan closed), then exit code 0: uvicorn re-raises the signal once done, which would
+    end the process as killed by it."""
     import signal
 
     import uvicorn
+
+    from bot.web import REQUEST_GRACE_SECONDS
 
     def finished(signum, frame) -> None:
         raise SystemExit(0)
 
     previous = {sig: signal.signal(sig, finished) for sig in (signal.SIGTERM, signal.SIGINT)}
-    server = uvicorn.Server(uvicorn.Config(asgi_app, host=host, port=port, access_log=False, log_config=None))
+    bootstrap.settle_memory()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            asgi_app,
+            host=host,
+            port=port,
+            access_log=False,
+            log_config=None,
+            timeout_graceful_shutdown=REQUEST_GRACE_SECONDS,
+        )
+    )
     # uvicorn does not say where it listens when it is handed the socket: say it here.
     logging.getLogger(__name__).info("listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
     try:
@@ -663,6 +676,7 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         await bootstrap.run_worker(runtime, stop)
 
+    bootstrap.settle_memory()
     asyncio.run(run())
     typer.echo(texts.WORKER_STOPPED)
 

@@ -173,6 +173,7 @@ def enqueue(
 
 
 WAKE_CHANNEL = "makerlink_outbox"  # PostgreSQL NOTIFY channel; the payload is the outbox channel ("sms", …)
+LISTEN_WAIT_SECONDS = 0.5  # the listening thread looks whether it should end this often
 
 
 def wake_dispatchers(session: Session, channel: str) -> None:
@@ -321,7 +322,8 @@ class Dispatcher:
             await stop.wait()
             return
         done = asyncio.Event()  # ends the listener however the channels end (stopped, failed or cancelled)
-        listener = asyncio.create_task(self._listen(done)) if self.listen else None
+        # The listener also ends as soon as `stop` is set, while the sends in flight finish, not after them.
+        listener = asyncio.create_task(self._listen(stop, done)) if self.listen else None
         try:
             await asyncio.gather(*(self._run_channel(channel, stop) for channel in self.senders))
         finally:
@@ -330,22 +332,26 @@ class Dispatcher:
                 with contextlib.suppress(Exception):
                     await listener
 
-    async def _listen(self, stop: asyncio.Event) -> None:
+    async def _listen(self, *until: asyncio.Event) -> None:
         """PostgreSQL: LISTEN for wake_dispatchers' NOTIFY, so messages queued by another process (`makerlink web`,
         the CLI) go out at once rather than at the next poll. Polling goes on underneath: a lost connection
-        costs latency, never a message."""
+        costs latency, never a message. Ends once any of `until` is set."""
         failures = 0
-        while not stop.is_set():
+
+        def ended() -> bool:  # also read by the listening thread: an Event's flag is safe to read from there
+            return any(event.is_set() for event in until)
+
+        while not ended():
             try:
-                await asyncio.to_thread(self._listen_blocking, stop)
+                await asyncio.to_thread(self._listen_blocking, ended)
                 failures = 0
             except Exception as error:
                 failures += 1
                 log.warning("outbox: listening for new messages failed (%s); polling meanwhile", type(error).__name__)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=min(30.0, 0.5 * 2**failures))
+                    await asyncio.wait_for(_first(*(e.wait() for e in until)), timeout=min(30.0, 0.5 * 2**failures))
 
-    def _listen_blocking(self, stop: asyncio.Event) -> None:
+    def _listen_blocking(self, ended: Callable[[], bool]) -> None:
         # A connection of its own, taken out of the pool: it sits in LISTEN in autocommit mode for as long as we run.
         pooled = self.db.engine.raw_connection()
         connection = pooled.driver_connection
@@ -355,8 +361,9 @@ class Dispatcher:
             connection.autocommit = True
             connection.execute(f"LISTEN {WAKE_CHANNEL}")
             self.notify()  # anything queued while we were not listening
-            while not stop.is_set():
-                for note in connection.notifies(timeout=1.0):
+            while not ended():
+                # The wait is short so that a stopping process is not held up by it (the thread is joined at exit).
+                for note in connection.notifies(timeout=LISTEN_WAIT_SECONDS):
                     if note.payload in self._wake:
                         self.notify(note.payload)
         finally:
@@ -803,7 +810,8 @@ class _BatchRun:
 
     async def wait_for_slot(self, claimed: _Claimed) -> None:
         """Not before the shared slot; and, so that a late send cannot let the next one catch up and exceed
-        the rate, not sooner after this process's previous send than that send's units allow."""
+        the rate, not sooner after this process's previous send than that send's units allow. Returns early when
+        told to stop (the caller then hands the rest back)."""
         start = time.monotonic() + max(0.0, claimed.slot - time_now())
         if self.rate:
             last_start, last_units = self.d._last_send.get(self.channel, (0.0, 0))
@@ -815,7 +823,13 @@ class _BatchRun:
             if self.pending and start - time.monotonic() > RECORD_WHILE_WAITING:
                 await self.record()
             while (wait := start - time.monotonic()) > 0:
-                await asyncio.sleep(wait)
+                if self.stop is None:
+                    await asyncio.sleep(wait)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), timeout=wait)
+                if self.stop.is_set():
+                    return
 
     def may_send(self, claimed: _Claimed) -> bool:
         """Not when shutting down, nor when the lease could run out mid-send (another dispatcher could then

@@ -137,6 +137,8 @@ SERVE_BANNER = "makerlink {version} — channels: {channels}; database {url}."
 SERVE_TWILIO = "Twilio must post incoming SMS to {public}/twilio/sms and delivery reports to {public}/twilio/status."
 WORKER_BANNER = "makerlink {version} worker — sending the outbox and firing reminders; database {url}."
 WORKER_STOPPED = "Worker stopped."
+# The answer to a request still open when the process stopped (a client that never finished sending it).
+HTTP_SHUTTING_DOWN = "Shutting down: please try again in a moment."
 WEB_BANNER = (
     "makerlink {version} web — webhooks for: {channels}; database {url}. "
     "Nothing is sent from here: run `makerlink worker` beside it."

@@ -14,9 +14,11 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import texts
 from bot.channels.sandbox import SandboxChannel
 from bot.channels.sms import TwilioWebhooks
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
@@ -28,6 +30,10 @@ from bot.outbox import Dispatcher
 Background = Callable[[asyncio.Event], Awaitable[None]]
 DISPATCHER_STALE = timedelta(seconds=30)  # a dispatcher showing no progress for this long counts as dead
 OUTBOX_BEHIND = timedelta(minutes=5)  # due messages this late: "outbox": "behind" (reported, not a 503)
+# At SIGTERM, how long requests under way may take to be answered before they are cut off. Without a bound, one
+# client that never finishes sending its request keeps the process up until SIGKILL. A webhook cut off while
+# its work runs in a thread still has that work finished (and committed) before the process exits.
+REQUEST_GRACE_SECONDS = 3.0
 log = logging.getLogger(__name__)
 
 
@@ -87,8 +93,37 @@ def create_app(
                 except Exception:
                     log.exception("web: a shutdown step failed")
 
-    middleware = [Middleware(TimedRoutes, metrics=metrics, routes=frozenset(route.path for route in webhooks))]
+    webhook_paths = frozenset(route.path for route in webhooks)
+    middleware = [Middleware(TimedRoutes, metrics=metrics, routes=webhook_paths), Middleware(CutOffAtShutdown)]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+
+
+class CutOffAtShutdown:
+    """ASGI middleware: a request cut off at shutdown (uvicorn cancels those still open after its grace) is
+    answered 503 with one log line, rather than a 500 and a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            log.warning("web: %s %s still open at shutdown; answered 503", scope.get("method"), scope.get("path"))
+            response = PlainTextResponse(texts.HTTP_SHUTTING_DOWN, status_code=503, headers={"Connection": "close"})
+            await response(scope, receive, send)
 
 
 def _health(db: Database, dispatcher: Dispatcher | None) -> dict:

@@ -1,13 +1,16 @@
 """SIGTERM, as systemd and Docker send it, in the middle of sending: `makerlink worker` and `makerlink serve` stop
 claiming, let the sends under way finish and record them, hand back what they had claimed but not sent, and exit 0;
-the next process sends the rest, each message exactly once."""
+the next process sends the rest, each message exactly once. And they do it within seconds, as a rolling deploy
+needs (`docker stop` sends SIGKILL 10 s after SIGTERM), whatever the clients hold open."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +27,7 @@ from bot.db import Database
 from bot.models import OutboundMessage, Reminder, utcnow
 from bot.outbox import enqueue
 from bot.services import reminders
+from tests.e2e.processes import healthy
 from tests.integration.peers import free_port
 
 ACCOUNT_SID = "AC" + "7d" * 16
@@ -89,10 +93,10 @@ def _env(database_url: str, twilio: SlowTwilio) -> dict[str, str]:
     return env
 
 
-def _start(role: str, env: dict[str, str], cwd, log_path) -> tuple[subprocess.Popen, object]:
+def _start(role: str, env: dict[str, str], cwd, log_path, port: int | None = None) -> tuple[subprocess.Popen, object]:
     command = [sys.executable, "-m", "bot", role]
-    if role == "serve":
-        command += ["--port", str(free_port())]
+    if role == "serve" or port:
+        command += ["--port", str(port or free_port())]
     log = open(log_path, "ab")  # noqa: SIM115 (closed by the caller once the process is gone)
     return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT), log
 
@@ -153,6 +157,70 @@ def test_sigterm_mid_send_finishes_hands_back_and_loses_or_doubles_nothing(role,
     assert sorted(twilio.bodies) == sorted(f"shutdown test {n}" for n in range(len(PHONES)))  # each once
     output = log_path.read_text()
     assert AUTH_TOKEN not in output and not re.search(r"\+1313555\d{4}", output)
+
+
+STOP_WITHIN = 8.0  # seconds from SIGTERM to exit, on a busy CI machine; docker stop allows 10
+
+
+def _open_connections(port: int) -> tuple[http.client.HTTPConnection, socket.socket]:
+    """One client idle between two requests on a kept-alive connection, and one that never finishes its post."""
+    idle = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    idle.request("GET", "/healthz")
+    answer = idle.getresponse()
+    assert answer.status == 200 and answer.read() and not answer.will_close
+    stalled = socket.create_connection(("127.0.0.1", port), timeout=10)
+    stalled.sendall(
+        b"POST /twilio/sms HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 500\r\n\r\nMessageSid=SM"
+    )
+    return idle, stalled
+
+
+def test_sigterm_stops_web_and_worker_within_seconds_whatever_is_queued_or_held_open(postgres_db, twilio, tmp_path):
+    """PostgreSQL, SMS paced at 1 a second with dozens queued, the worker LISTENing, and web holding an idle
+    kept-alive connection and a post whose body never arrives: both exit 0 within seconds, losing nothing."""
+    phones = [f"+1313555{n:04d}" for n in range(300, 340)]
+    with postgres_db.transaction() as session:
+        for n, phone in enumerate(phones):
+            enqueue(session, channel="sms", address=phone, text=f"slow stop {n}", purpose="reply", key=f"ss{n}")
+    env = {**_env(postgres_db.url, twilio), "MAKERLINK_SMS_PER_SECOND": "1"}
+    port = free_port()
+    web, web_log = _start("web", env, tmp_path, tmp_path / "web.log", port=port)
+    worker, worker_log = _start("worker", env, tmp_path, tmp_path / "worker.log")
+    processes = {"web": web, "worker": worker}
+    try:
+        _wait_for(lambda: healthy(f"http://127.0.0.1:{port}"), "web to answer", process=web)
+        _wait_for(lambda: twilio.received() >= 2, "the first sends", process=worker)
+        idle, stalled = _open_connections(port)
+        told = time.monotonic()
+        for process in processes.values():
+            process.send_signal(signal.SIGTERM)
+        took: dict[str, float] = {}
+        while len(took) < len(processes) and time.monotonic() < told + STOP_WITHIN + 5:
+            for name, process in processes.items():
+                if name not in took and process.poll() is not None:
+                    took[name] = time.monotonic() - told
+            time.sleep(0.05)
+        logs = (tmp_path / "web.log").read_text() + (tmp_path / "worker.log").read_text()
+        assert set(took) == set(processes), f"still running after {STOP_WITHIN + 5} s: {logs[-3000:]}"
+        assert all(seconds < STOP_WITHIN for seconds in took.values()), took
+        assert web.returncode == worker.returncode == 0, logs[-3000:]
+        assert stalled.recv(65536).startswith(b"HTTP/1.1 503")  # told to come back, not left hanging
+        assert idle.sock is not None and idle.sock.recv(1) == b""  # closed
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        web_log.close()
+        worker_log.close()
+
+    rows = _rows(postgres_db)
+    sent = [row for row in rows if row.status == "sent"]
+    assert not [row for row in rows if row.status == "sending" or row.lease_owner]  # nothing left claimed
+    assert len(sent) == twilio.received() < len(phones)  # every send that began was recorded; it stopped
+    assert all(row.status == "queued" and row.attempts == 0 for row in rows if row.status != "sent")
+    assert "Traceback" not in logs
 
 
 def test_a_tick_told_to_stop_hands_back_the_reminders_it_claimed(sqlite_db):

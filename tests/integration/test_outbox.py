@@ -515,6 +515,29 @@ def test_the_run_loop_stops_cleanly_and_hands_back_what_it_did_not_send(sqlite_d
     assert all(r.attempts == (1 if r.status == "sent" else 0) for r in rows)
 
 
+def test_told_to_stop_while_waiting_for_a_slow_paced_slot_it_hands_back_at_once(sqlite_db):
+    """One SMS every 5 s, five claimed at once: SIGTERM after the first must not wait for the second's slot."""
+    _enqueue(sqlite_db, 5)
+    sender = RecordingSender()
+    dispatcher = _dispatcher(sqlite_db, sender, policy=ChannelPolicy(per_second=0.2), horizon=30.0, poll_interval=0.05)
+
+    async def scenario() -> float:
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        while not sender.sent:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # now waiting for the next slot, 5 s after the first send
+        stop.set()
+        told = time.monotonic()
+        await asyncio.wait_for(task, 10)
+        return time.monotonic() - told
+
+    took = asyncio.run(scenario())
+    assert took < 1.0  # not the 4.8 s left until the next slot
+    rows = _messages(sqlite_db)
+    assert [(r.status, r.attempts, r.lease_owner) for r in rows] == [("sent", 1, None)] + [("queued", 0, None)] * 4
+
+
 def test_a_claimed_back_uncertain_message_handed_back_at_shutdown_stays_uncertain(sqlite_db):
     from datetime import timedelta
 
