@@ -98,16 +98,19 @@ class SandboxClock:
             self._offset = offset
 
 
-def start_offset(db: Database, settings: Settings, now: datetime | None = None) -> timedelta:
+def start_offset(db: Database, settings: Settings, now: datetime | None = None, *, fresh: bool = False) -> timedelta:
     """Where the sandbox clock starts: never before the latest thing in the database (it does not run backwards
-    across restarts), and at least an hour before quiet hours, so that a newcomer trying it at night still sees
+    across restarts; `fresh`, after Reset, has nothing to keep up with, even if a send that was under way lands
+    after the wipe), and at least an hour before quiet hours, so that a newcomer trying it at night still sees
     makers texted (the bot's time zone; makers further west may still be asleep, as they would be)."""
     now = now or utcnow()
-    with db.read() as session:
-        stamps = [
-            session.exec(select(sa.func.max(OutboundMessage.created_at))).one(),
-            session.exec(select(sa.func.max(InboundMessage.received_at))).one(),
-        ]
+    stamps = []
+    if not fresh:
+        with db.read() as session:
+            stamps = [
+                session.exec(select(sa.func.max(OutboundMessage.created_at))).one(),
+                session.exec(select(sa.func.max(InboundMessage.received_at))).one(),
+            ]
     latest = max((as_utc(s) for s in stamps if s is not None), default=now)
     start = max(now, latest)
     quiet = parse_quiet_hours(settings.quiet_hours)
@@ -338,7 +341,7 @@ class SandboxChannel:
                 session.execute(sa.text("DELETE FROM sqlite_sequence"))  # ids start from 1 again
         self.reports.clear()
         count = load_demo_makers(self.db, self.taxonomy)
-        self.clock.restart(start_offset(self.db, self.settings))
+        self.clock.restart(start_offset(self.db, self.settings, fresh=True))
         self._enqueued()
         return {"ok": True, "makers": count}
 

@@ -372,6 +372,8 @@ def test_the_clock_starts_outside_quiet_hours_and_never_before_the_database(sqli
             )
         )
     assert sandbox.start_offset(sqlite_db, settings, day) == timedelta(days=2)
+    # After Reset a row that a send under way wrote after the wipe must not keep the clock days ahead.
+    assert sandbox.start_offset(sqlite_db, settings, day, fresh=True) == timedelta(0)
 
 
 def test_the_sandbox_keeps_to_its_own_database(tmp_path):
