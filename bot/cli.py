@@ -195,6 +195,15 @@ def _print_result(result: MatchResult) -> None:
         typer.echo(texts.MATCH_LINE.format(rank=rank, name=match.name, score=match.score, why=match.why))
 
 
+def match_json(result: MatchResult) -> dict:
+    """`match --json`: the matcher's result, its request also saying how urgent, by what process and in what
+    material (null when the text does not say)."""
+    out = result.as_dict()
+    req = result.request
+    out["request"].update(urgency=req.urgency, process=req.process, material=req.material)
+    return out
+
+
 @app.command("match")
 def match(
     text: Annotated[str, typer.Argument(help="The request, e.g. “500 face shields near 48201”; - reads stdin lines.")],
@@ -216,11 +225,11 @@ def match(
     if text == "-":
         for line in sys.stdin:
             result = matcher.match(line.strip(), zip=zip_code, now=today)
-            typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+            typer.echo(json.dumps(match_json(result), ensure_ascii=False))
         return
     result = matcher.match(text, zip=zip_code, now=today)
     if as_json:
-        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        typer.echo(json.dumps(match_json(result), ensure_ascii=False))
         return
     wanted_zip = result.request.zip or zip_code
     if wanted_zip and result.place is None:

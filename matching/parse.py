@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from matching import courtesy, geo
 from matching.dates import find_deadline
+from matching.modifiers import MATERIAL_LEADS, find_materials, find_processes
 from matching.quantities import UNIT_OF, find_quantity
 from matching.taxonomy import Taxonomy, load_taxonomy
 from matching.text import WORD_CHAR, fold_chars, has_cjk, stem, strip_urls, tokens
@@ -147,6 +148,8 @@ class ParsedRequest:
     place_name: str | None = None  # "Detroit, MI" when the place came from a city name
     radius_miles: float | None = None
     language: str | None = None
+    process: str | None = None  # how it is to be made, canonical: "CNC machining" (matching.modifiers)
+    material: str | None = None  # what of: "aluminum"
 
     def as_dict(self) -> dict:
         return {
@@ -160,6 +163,8 @@ class ParsedRequest:
             "place": self.place_name,
             "radius_miles": self.radius_miles,
             "language": self.language,
+            "process": self.process,
+            "material": self.material,
         }
 
 
@@ -245,6 +250,7 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
 
     remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
     item_text, items, gloss = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
+    process, material = _modifiers(remaining)
     return ParsedRequest(
         text=raw,
         item=item_text,
@@ -259,7 +265,51 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         radius_miles=radius,
         # A gloss in another script ("gloves قفازات") says nothing of the language the buyer reads.
         language=_language(fold_chars(_blank(original, gloss))),
+        process=process,
+        material=material,
     )
+
+
+def _modifiers(remaining: str) -> tuple[str | None, str | None]:
+    """The first process and the first material the request names.
+
+    A material word counts when it describes something: before another word of the same phrase ("oak
+    table", "stainless railings") or after "in"/"of"/"de" ("brackets in aluminum", "juguetes de madera").
+    Last in its phrase and unled, it is the product itself or part of its name ("safety glasses").
+    Arabic adjectives follow their noun, so an Arabic material word counts anywhere.
+    """
+    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(remaining)]
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index, (word, _, _) in enumerate(words):
+        for tok in tokens(word):
+            flat.append(tok)
+            word_of.append(index)
+    processes = find_processes(flat)
+    process = processes[0].name if processes else None
+    material = None
+    for found in find_materials(flat):
+        first, last = word_of[found.start], word_of[found.end - 1]
+        lead = tuple(tokens(words[first - 1][0])) if first > 0 else ()
+        led = (
+            bool(lead)
+            and lead[-1] in MATERIAL_LEADS
+            and remaining[words[first - 1][2] : words[first][1]].strip() == ""
+        )
+        describes = False
+        if last + 1 < len(words):
+            following = tuple(tokens(words[last + 1][0]))
+            gap = remaining[words[last][2] : words[last + 1][1]]
+            describes = (
+                bool(following)
+                and gap.strip(" -") == ""
+                and not following[0].isdigit()
+                and following not in _EDGE_WORDS
+            )
+        if led or describes or _is_arabic(words[first][0]):
+            material = found.name
+            break
+    return process, material
 
 
 def _courtesy_spans(low: str) -> list[tuple[int, int]]:

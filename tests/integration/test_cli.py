@@ -96,6 +96,17 @@ def test_match_reads_stdin_one_json_line_per_request(run):
     assert lines[3]["request"]["quantity"] == 500 and lines[3]["matches"]
 
 
+def test_match_json_says_urgency_process_and_material(run):
+    run("makers", "import", "--demo")
+    made = json.loads(run("match", "CNC machined aluminum brackets, 50 pcs asap near 48201", "--json").stdout)
+    assert made["request"] | {"item": None} == {
+        "item": None, "quantity": 50, "unit": "piece", "deadline": None, "zip": "48201",
+        "urgency": "asap", "process": "CNC machining", "material": "aluminum",
+    }  # fmt: skip
+    plain = json.loads(run("match", "gowns near 48201", "--json").stdout)["request"]
+    assert (plain["urgency"], plain["process"], plain["material"]) == (None, None, None)
+
+
 def test_match_on_an_empty_directory_says_what_to_do(run):
     out = run("match", "gowns")
     assert out.returncode == 0

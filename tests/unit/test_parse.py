@@ -205,6 +205,38 @@ ITEMS = [
 ]
 
 
+MODIFIERS = [
+    # How and of what the product is to be made (issue 14): canonical names, None when the text does not say.
+    ("CNC machined aluminum brackets, 50 pcs", "CNC machining", "aluminum"),
+    ("laser engraved wedding invitations", "laser engraving", None),
+    ("powder coat 40 railings", "powder coating", None),
+    ("stainless railings for a deck", None, "stainless steel"),
+    ("stainless steel brackets, 100", None, "stainless steel"),
+    ("oak dining table for 8", None, "oak"),
+    ("need a pattern made and 6 parts cast in bronze", "casting", "bronze"),
+    ("organic cotton tees, 100", None, "organic cotton"),
+    ("3D printed nylon gears", "3D printing", "nylon"),
+    ("embroidered polos with our logo", "embroidery", None),
+    ("screen printed tees", "screen printing", None),
+    ("40 steel brackets, machined then powder coated", "CNC machining", "steel"),
+    ("juguetes de madera", None, "wood"),
+    ("bolsas de algodón bordadas", "embroidery", "cotton"),
+    ("طاولة خشبية", None, "wood"),
+    ("alumnum brackets", None, "aluminum"),  # a slip in a long word
+    # A material word that is the product, or ends its name, describes nothing.
+    ("safety glasses", None, None),
+    ("need 500 face shields by Friday near 48201", None, None),
+    ("gowns asap", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "process", "material"), MODIFIERS)
+def test_process_and_material(text, process, material):
+    parsed = _p(text)
+    assert (parsed.process, parsed.material) == (process, material)
+    assert parsed.as_dict()["process"] == process and parsed.as_dict()["material"] == material
+
+
 @pytest.mark.parametrize(("text", "item", "items"), ITEMS)
 def test_item(text, item, items):
     parsed = _p(text)

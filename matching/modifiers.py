@@ -1,0 +1,183 @@
+"""How and of what a product is made, in buyers' words: "CNC machined", "laser engraved", "in aluminum".
+
+The one vocabulary the parser reads process and material modifiers from (trade words, English with the
+common Spanish and Arabic forms). Each surface form maps to one canonical name, which is what
+`ParsedRequest.process` and `ParsedRequest.material` report. If the taxonomy grows processes and
+materials of its own, this table is the place to join them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from rapidfuzz.distance import Levenshtein
+
+from matching.text import tokens
+
+# Canonical name → the words buyers write for it. Verbs and past participles both count: "powder coat 40
+# railings" asks for the service, "powder coated railings" for the product.
+PROCESSES: dict[str, tuple[str, ...]] = {
+    "CNC machining": ("cnc", "cnc machined", "cnc machining", "cnc milled", "cnc milling", "cnc routed",
+                      "machined", "machining", "milled", "mecanizado", "mecanizados", "mecanizadas",
+                      "maquinado", "maquinados", "maquinadas", "مشغول cnc", "تشغيل cnc"),
+    "turning": ("turned", "turning", "lathe", "lathe turned", "cnc turned", "torneado", "torneados", "خراطه"),
+    "laser cutting": ("laser cut", "laser cutting", "lasercut", "corte laser", "cortado con laser",
+                      "cortados con laser", "قص بالليزر", "مقصوص بالليزر"),
+    "laser engraving": ("laser engraved", "laser engraving", "laser engrave", "laser etched", "laser etching",
+                        "laser etch", "grabado laser", "grabado con laser", "grabados con laser",
+                        "grabadas con laser", "حفر بالليزر", "محفور بالليزر"),
+    "waterjet cutting": ("waterjet", "waterjet cut", "water jet cut", "waterjet cutting", "water jet cutting"),
+    "welding": ("welded", "welding", "weld", "soldadura", "soldado", "soldados", "لحام", "ملحوم"),
+    "powder coating": ("powder coated", "powder coating", "powder coat", "powdercoated", "powdercoat",
+                       "pintura en polvo", "pintura electrostatica", "طلاء بودره"),
+    "anodizing": ("anodized", "anodised", "anodizing", "anodising", "anodize", "anodizado", "anodizados"),
+    "plating": ("plated", "plating", "zinc plated", "zinc plating", "chrome plated", "chrome plating",
+                "nickel plated", "galvanized", "galvanised", "galvanizing", "galvanizado", "cromado",
+                "cromados", "طلاء كروم"),
+    "casting": ("cast", "casting", "sand cast", "sand casting", "die cast", "die casting", "investment cast",
+                "fundido", "fundidos", "fundicion", "مصبوب"),
+    "stamping": ("stamped", "stamping", "metal stamping", "troquelado", "troquelados"),
+    "forging": ("forged", "forging", "hand forged", "forjado", "forjados", "مطروق"),
+    "sheet metal forming": ("brake formed", "brake forming", "press brake"),
+    "sandblasting": ("sandblasted", "sandblasting", "sandblast", "sand blasted", "bead blasted", "arenado"),
+    "3D printing": ("3d printed", "3d printing", "3d print", "3 d printed", "impreso en 3d", "impresos en 3d",
+                    "impresas en 3d", "impresion 3d", "مطبوع ثلاثي الابعاد", "طباعه ثلاثيه الابعاد"),
+    "injection molding": ("injection molded", "injection moulded", "injection molding", "injection moulding",
+                          "moldeado por inyeccion", "moldeados por inyeccion", "inyectado", "inyectados"),
+    "thermoforming": ("thermoformed", "thermoforming", "vacuum formed", "vacuum forming", "termoformado",
+                      "termoformados"),
+    "screen printing": ("screen printed", "screen printing", "screen print", "screenprinted", "screenprinting",
+                        "silk screened", "silkscreened", "silkscreen", "serigrafia", "serigrafiado",
+                        "serigrafiados", "serigrafiadas", "طباعه حريريه"),
+    "DTG printing": ("dtg", "dtg printed", "dtg printing", "direct to garment"),
+    "sublimation": ("sublimated", "sublimation", "dye sublimated", "sublimado", "sublimados"),
+    "embroidery": ("embroidered", "embroidery", "embroider", "bordado", "bordados", "bordada", "bordadas",
+                   "تطريز", "مطرز", "مطرزه"),
+    "sewing": ("sewn", "sewing", "hand sewn", "stitched", "cosido", "cosidos", "cosidas", "cosidas a mano",
+               "خياطه", "مخيط"),
+    "knitting": ("knit", "knitted", "knitting", "hand knit", "tejido a mano", "tejidos a mano"),
+    "upholstery": ("upholstered", "upholstery", "reupholstered", "tapizado", "tapizados"),
+    "letterpress": ("letterpress", "letterpressed"),
+    "printing": ("printed", "printing", "impreso", "impresos", "impresas", "مطبوع", "مطبوعه"),
+    "engraving": ("engraved", "engraving", "etched", "grabado", "grabados", "grabadas", "محفور", "محفوره"),
+    "glassblowing": ("hand blown", "glassblowing", "glass blown", "soplado", "soplados"),
+    "woodworking": ("handcrafted wood", "carved", "hand carved", "tallado", "tallados"),
+    "baking": ("baked", "fresh baked", "baking", "horneado", "horneados", "مخبوز"),
+    "brewing": ("brewed", "brewing", "home brewed"),
+    "distilling": ("distilled", "distilling", "destilado", "destilados"),
+}  # fmt: skip
+
+MATERIALS: dict[str, tuple[str, ...]] = {
+    "aluminum": ("aluminum", "aluminium", "alu", "aluminio", "الومنيوم", "المنيوم", "الالمنيوم"),
+    "stainless steel": ("stainless", "stainless steel", "inox", "acero inoxidable", "ستانلس", "ستانلس ستيل"),
+    "steel": ("steel", "mild steel", "carbon steel", "acero", "فولاذ"),
+    "iron": ("iron", "cast iron", "wrought iron", "hierro", "hierro forjado", "حديد"),
+    "brass": ("brass", "laton", "نحاس اصفر"),
+    "copper": ("copper", "cobre", "نحاس"),
+    "bronze": ("bronze", "bronce", "برونز"),
+    "titanium": ("titanium", "titanio", "تيتانيوم"),
+    "oak": ("oak", "white oak", "red oak", "roble", "بلوط"),
+    "maple": ("maple", "arce"),
+    "walnut": ("walnut", "black walnut", "nogal", "جوز"),
+    "pine": ("pine", "pino"),
+    "plywood": ("plywood", "triplay", "contrachapado", "خشب رقائقي"),
+    "MDF": ("mdf",),
+    "wood": ("wood", "wooden", "reclaimed wood", "hardwood", "madera", "خشب", "خشبي", "خشبيه"),
+    "acrylic": ("acrylic", "plexiglass", "plexiglas", "plexi", "acrilico", "اكريليك"),
+    "PLA": ("pla",),
+    "ABS": ("abs",),
+    "PETG": ("petg",),
+    "nylon": ("nylon", "nailon", "نايلون"),
+    "polycarbonate": ("polycarbonate", "policarbonato"),
+    "polypropylene": ("polypropylene", "polipropileno"),
+    "polyethylene": ("polyethylene", "hdpe", "ldpe", "polietileno"),
+    "PVC": ("pvc",),
+    "silicone": ("silicone", "silicona", "سيليكون"),
+    "leather": ("leather", "cuero", "جلد", "جلدي", "جلديه"),
+    "organic cotton": ("organic cotton", "algodon organico", "قطن عضوي"),
+    "cotton": ("cotton", "algodon", "قطن", "قطني", "قطنيه"),
+    "polyester": ("polyester", "poliester", "بوليستر"),
+    "denim": ("denim", "mezclilla"),
+    "canvas": ("canvas", "lona"),
+    "wool": ("wool", "merino", "lana", "صوف"),
+    "linen": ("linen", "lino", "كتان"),
+    "glass": ("glass", "vidrio", "زجاج", "زجاجي"),
+    "ceramic": ("ceramic", "stoneware", "porcelain", "ceramica", "porcelana", "سيراميك", "خزف"),
+    "silver": ("silver", "sterling silver", "sterling", "plata", "فضه"),
+    "gold": ("gold", "oro", "ذهب", "ذهبي"),
+    "beeswax": ("beeswax", "cera de abeja"),
+    "soy wax": ("soy wax",),
+    "concrete": ("concrete", "concreto", "hormigon"),
+    "cardboard": ("cardboard", "corrugated cardboard", "corrugated", "carton corrugado"),
+    "vinyl": ("vinyl", "vinilo"),
+}  # fmt: skip
+
+# Words that place a material after the product: "brackets in aluminum", "6 parts cast in bronze",
+# "juguetes de madera", "made of oak".
+MATERIAL_LEADS = frozenset(tokens("in of from made out en de من"))
+_TYPO_MIN = 7  # typos are read only in long words: "alumnum", "embroidred"; "milled" is not "filled"
+
+
+@dataclass(frozen=True)
+class Modifier:
+    name: str  # canonical: "CNC machining", "aluminum"
+    start: int  # first and one past the last token index
+    end: int
+
+
+def _keys(table: dict[str, tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    keyed = {tuple(tokens(form)): name for name, forms in table.items() for form in forms}
+    return {key: keyed[key] for key in sorted(keyed, key=len, reverse=True) if key}
+
+
+_PROCESS_KEYS = _keys(PROCESSES)
+_MATERIAL_KEYS = _keys(MATERIALS)
+
+
+@cache
+def _ordinary_words() -> frozenset[str]:
+    raw = resources.files("matching.data").joinpath("english_words.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@cache
+def _nearest(tok: str, kind: str) -> str | None:
+    """A one-letter slip of a long vocabulary word ("alumnum" → "aluminum"), unless it is a word itself."""
+    if len(tok) < _TYPO_MIN or not tok.isalpha() or tok in _ordinary_words():
+        return None
+    keys = _PROCESS_KEYS if kind == "process" else _MATERIAL_KEYS
+    near = [key[0] for key in keys if len(key) == 1 and len(key[0]) >= _TYPO_MIN]
+    found = [word for word in near if Levenshtein.distance(tok, word, score_cutoff=1) <= 1]
+    return found[0] if len(found) == 1 else None
+
+
+def _find(toks: list[str], kind: str) -> list[Modifier]:
+    keys = _PROCESS_KEYS if kind == "process" else _MATERIAL_KEYS
+    longest = max(len(key) for key in keys)
+    out: list[Modifier] = []
+    i = 0
+    while i < len(toks):
+        for width in range(min(longest, len(toks) - i), 0, -1):
+            window = tuple(toks[i : i + width])
+            if window not in keys and width == 1:
+                fixed = _nearest(window[0], kind)
+                window = (fixed,) if fixed else window
+            if window in keys:
+                out.append(Modifier(keys[window], i, i + width))
+                i += width
+                break
+        else:
+            i += 1
+    return out
+
+
+def find_processes(toks: list[str]) -> list[Modifier]:
+    """The process words among `toks` (stemmed tokens), longest form first: "laser engraved" before "engraved"."""
+    return _find(toks, "process")
+
+
+def find_materials(toks: list[str]) -> list[Modifier]:
+    """The material words among `toks`; whether one describes the product is the caller's to judge."""
+    return _find(toks, "material")
