@@ -15,7 +15,7 @@ from datetime import date, datetime
 from matching import courtesy, geo
 from matching.dates import find_deadline
 from matching.modifiers import MATERIAL_LEADS, find_materials, find_processes
-from matching.quantities import UNIT_OF, find_quantity
+from matching.quantities import THING_UNITS, UNIT_OF, find_quantity, is_model_number
 from matching.taxonomy import Taxonomy, load_taxonomy
 from matching.text import WORD_CHAR, fold_chars, has_cjk, stem, strip_urls, tokens
 
@@ -95,7 +95,8 @@ _LEADING_FILLER = [
     "delivered to", "deliver to", "ship to", "send to",
     "only", "just", "about", "are", "is", "have", "has", "get", "got", "them", "these", "those", "this", "that",
     "some", "more", "any", "new", "of", "for", "to", "and", "with", "also", "about", "around", "approx",
-    "approximately", "at least", "total", "necesitamos", "necesito", "se necesitan", "se necesita", "buscamos",
+    "approximately", "at least", "total", "a few", "few", "several", "a couple of", "lots of", "a lot of", "many",
+    "necesitamos", "necesito", "se necesitan", "se necesita", "buscamos",
     "busco", "alguien puede hacer", "alguien que pueda hacer", "quien puede hacer", "quien puede fabricar",
     "hola", "urgente", "unos", "unas", "de", "el", "la", "los", "las", "nuestro", "nuestra",
     "نحتاج الى", "نحتاج", "احتاج الى", "احتاج", "نريد", "اريد", "نبحث عن", "ابحث عن", "مطلوب",
@@ -103,7 +104,7 @@ _LEADING_FILLER = [
     "الى", "الي",
 ]
 _TRAILING_FILLER = [
-    "each", "total", "in total", "if possible",
+    "each", "every", "total", "in total", "if possible",
     "if you can", "urgently", "urgent", "needed", "asap", "of",
     "and", "or", "for", "to", "the", "a", "de", "y", "para", "at", "in", "on", "by", "near", "cerca", "with",
     "قرب", "في", "we", "i",
@@ -141,6 +142,7 @@ class ParsedRequest:
     items: tuple[str, ...] = ()  # canonical taxonomy ids named in `item`, in order
     quantity: int | None = None
     unit: str | None = None
+    approximate: bool = False  # the quantity is a reading of vague words: "a few hundred" → 300
     deadline: date | None = None
     urgency: str | None = None  # "asap" | "no_rush"
     zip: str | None = None
@@ -157,6 +159,7 @@ class ParsedRequest:
             "items": list(self.items),
             "quantity": self.quantity,
             "unit": self.unit,
+            "approximate": self.approximate,
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "urgency": self.urgency,
             "zip": self.zip,
@@ -250,6 +253,12 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
 
     remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
     item_text, items, gloss = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
+    if quantity and quantity.unit in THING_UNITS and quantity.unit_span and _says_nothing(item_text):
+        # "need 500 bags": the unit is also the thing asked for.
+        for i in range(*quantity.unit_span):
+            taken[i] = False
+        remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
+        item_text, items, gloss = _item_phrase(remaining, quantity.span, taxonomy)
     process, material = _modifiers(remaining)
     return ParsedRequest(
         text=raw,
@@ -257,6 +266,7 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         items=items,
         quantity=quantity.value if quantity else None,
         unit=unit,
+        approximate=bool(quantity and quantity.approximate),
         deadline=deadline.day,
         urgency=deadline.urgency,
         zip=zip_code,
@@ -310,6 +320,11 @@ def _modifiers(remaining: str) -> tuple[str | None, str | None]:
             material = found.name
             break
     return process, material
+
+
+def _says_nothing(item: str | None) -> bool:
+    """No item, or only filler words left of one ("need")."""
+    return item is None or all((tok,) in _EDGE_WORDS for tok in tokens(item))
 
 
 def _courtesy_spans(low: str) -> list[tuple[int, int]]:
@@ -573,7 +588,7 @@ def _item_phrase(
         if not words:
             return None, (), []
         phrase = _tidy(clause[words[0][1] : words[-1][2]])
-        if not phrase or all(tok in UNIT_OF for tok in tokens(phrase)):
+        if not phrase or all(UNIT_OF.get(tok) not in (None, *THING_UNITS) for tok in tokens(phrase)):
             return None, (), []
         return phrase, (), []
     located, gloss = _without_gloss(clause, words, located)
@@ -591,7 +606,9 @@ def _item_phrase(
         previous = tuple(tokens(words[first - 1][0]))
         joined = clause[words[first - 1][2] : words[first][1]] == "-"  # "3-ply"
         part_word = is_part and bool(previous) and previous[0] in part_grammar  # "plastic for | face shields"
-        if not previous or (not part_word and not joined and (previous in _EDGE_WORDS or previous[0].isdigit())):
+        model = first >= 2 and is_model_number(fold_chars(words[first - 2][0]), words[first - 1][0])  # "3M 1860"
+        counted = previous and previous[0].isdigit() and not model
+        if not previous or (not part_word and not joined and (previous in _EDGE_WORDS or counted)):
             break
         if first - 1 in gloss:
             break

@@ -55,6 +55,69 @@ def test_quantity(text, quantity, unit):
     assert (parsed.quantity, parsed.unit) == (quantity, unit)
 
 
+TRADE_QUANTITIES = [
+    # Counting words and measures of every trade (issue 14); the unit is the singular, as for "gallon".
+    ("Sourdough bread, 40 loaves every Friday", 40, "loaf", "Sourdough bread"),
+    ("200 loaves of sourdough", 200, "loaf", "sourdough"),
+    ("need 40 loaves", 40, "loaf", "loaves"),  # the unit is also the thing asked for
+    ("beer, 20 kegs", 20, "keg", "beer"),
+    ("gin, 30 bottles", 30, "bottle", "gin"),
+    ("100 cans of soup", 100, "can", "soup"),
+    ("50 jars of jam", 50, "jar", "jam"),
+    ("200 bags of flour", 200, "bag", "flour"),
+    ("need 500 bags", 500, "bag", "bags"),
+    ("50 lbs of coffee", 50, "lb", "coffee"),
+    ("10 kg of beeswax", 10, "kg", "beeswax"),
+    ("beeswax, 10 kg", 10, "kg", "beeswax"),
+    ("100 yards of denim", 100, "yard", "denim"),
+    ("25 meters of cable", 25, "meter", "cable"),
+    ("200 feet of rope", 200, "foot", "rope"),
+    ("200 sq ft of tile", 200, "sq ft", "tile"),
+    ("40 sheets of plywood", 40, "sheet", "plywood"),
+    ("300 board feet of walnut", 300, "board foot", "walnut"),
+    ("olive oil soap for our spa, 300 bars", 300, "bar", "olive oil soap"),
+    ("10 rolls of fabric", 10, "roll", "fabric"),
+    # A measure before a noun is a size, not the amount.
+    ("12 oz jars of honey, 200", 200, None, "12 oz jars of honey"),
+    ("6 ft tables, 10", 10, None, "6 ft tables"),
+    # Model numbers are not counts; a round number after a model name still is.
+    ("N95 1870", None, None, "N95"),
+    ("3M 1860 respirators", None, None, "3M 1860 respirators"),
+    ("3M 1860 respirators x 200", 200, None, "3M 1860 respirators"),
+    ("N95 1000", 1000, None, "N95"),
+    ("M8 bolts, 500", 500, None, "M8 bolts"),
+    ("24V power supply", None, None, "24V power supply"),
+]
+
+
+@pytest.mark.parametrize(("text", "quantity", "unit", "item"), TRADE_QUANTITIES)
+def test_trade_quantity(text, quantity, unit, item):
+    parsed = _p(text)
+    assert (parsed.quantity, parsed.unit, parsed.item) == (quantity, unit, item)
+
+
+VAGUE_QUANTITIES = [
+    # A vague count takes a modest reading of its words and is marked approximate.
+    ("a few hundred ear savers", 300, True, "ear savers"),
+    ("a couple hundred tees", 200, True, "tees"),
+    ("several thousand masks", 3000, True, "masks"),
+    ("a couple dozen cookies", 24, True, "cookies"),
+    ("a few dozen cupcakes", 36, True, "cupcakes"),
+    ("hundreds of face shields", 100, True, "face shields"),
+    ("unas cuantas docenas de galletas", 36, True, "galletas"),
+    ("half a dozen chairs", 6, False, "chairs"),
+    ("two dozen cloth gowns", 24, False, "cloth gowns"),
+    ("a few masks", None, False, "masks"),  # "a few" alone is no number
+]
+
+
+@pytest.mark.parametrize(("text", "quantity", "approximate", "item"), VAGUE_QUANTITIES)
+def test_vague_quantity(text, quantity, approximate, item):
+    parsed = _p(text)
+    assert (parsed.quantity, parsed.approximate, parsed.item) == (quantity, approximate, item)
+    assert parsed.as_dict()["approximate"] is approximate
+
+
 DEADLINES = [
     ("need 500 face shields by Friday", date(2026, 12, 4), None),  # said on a Friday: next week's
     ("gowns by monday", date(2026, 11, 30), None),
