@@ -196,11 +196,11 @@ def _print_result(result: MatchResult) -> None:
 
 
 def match_json(result: MatchResult) -> dict:
-    """`match --json`: the matcher's result, its request also saying how urgent, by what process and in what
-    material (null when the text does not say)."""
+    """`match --json`: the matcher's result, its request also saying how urgent, the product, by what process
+    and in what material (null when the text does not say)."""
     out = result.as_dict()
     req = result.request
-    out["request"].update(urgency=req.urgency, process=req.process, material=req.material)
+    out["request"].update(urgency=req.urgency, product=req.product, process=req.process, material=req.material)
     return out
 
 

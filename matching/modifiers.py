@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Indel, Levenshtein
 
 from matching.text import tokens
 
@@ -149,8 +149,17 @@ def _nearest(tok: str, kind: str) -> str | None:
         return None
     keys = _PROCESS_KEYS if kind == "process" else _MATERIAL_KEYS
     near = [key[0] for key in keys if len(key) == 1 and len(key[0]) >= _TYPO_MIN]
-    found = [word for word in near if Levenshtein.distance(tok, word, score_cutoff=1) <= 1]
+    found = [word for word in near if _slip(tok, word)]
     return found[0] if len(found) == 1 else None
+
+
+def _slip(tok: str, word: str) -> bool:
+    """One letter left out inside a word ("alumnum", "embroidred"), or, in longer words, one letter wrong or
+    missing at the end ("aluminim", "stainles"). A word with its last letter gone or one letter changed is
+    often another word: "machine" is not "machined", "wedding" not "welding"."""
+    if Indel.distance(tok, word, score_cutoff=1) <= 1:
+        return len(tok) >= _TYPO_MIN + 1 or not word.startswith(tok)
+    return len(tok) >= _TYPO_MIN + 2 and Levenshtein.distance(tok, word, score_cutoff=1) <= 1
 
 
 def _find(toks: list[str], kind: str) -> list[Modifier]:

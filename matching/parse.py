@@ -150,6 +150,7 @@ class ParsedRequest:
     place_name: str | None = None  # "Detroit, MI" when the place came from a city name
     radius_miles: float | None = None
     language: str | None = None
+    product: str | None = None  # the head of `item`, without how and of what: "brackets"; None for a service
     process: str | None = None  # how it is to be made, canonical: "CNC machining" (matching.modifiers)
     material: str | None = None  # what of: "aluminum"
 
@@ -166,6 +167,7 @@ class ParsedRequest:
             "place": self.place_name,
             "radius_miles": self.radius_miles,
             "language": self.language,
+            "product": self.product,
             "process": self.process,
             "material": self.material,
         }
@@ -275,9 +277,36 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         radius_miles=radius,
         # A gloss in another script ("gloves قفازات") says nothing of the language the buyer reads.
         language=_language(fold_chars(_blank(original, gloss))),
+        product=_product(item_text),
         process=process,
         material=material,
     )
+
+
+def _product(item: str | None) -> str | None:
+    """The thing asked for, without the process and material words that describe it: "CNC machined aluminum
+    brackets" → "brackets", "vacuum forming trays" → "trays". None when the item names only a service
+    ("welding", "CNC machining")."""
+    if not item:
+        return None
+    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(item)]
+    served = _service_object(item, words, 0)
+    if served:
+        return _tidy(item[words[served[0]][1] : words[served[1]][2]]) or None
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index, (word, _, _) in enumerate(words):
+        for tok in tokens(word):
+            flat.append(tok)
+            word_of.append(index)
+    processes = find_processes(flat)
+    describing = {word_of[i] for m in processes + find_materials(flat) for i in range(m.start, m.end)}
+    first = 0
+    while first < len(words) and (first in describing or set(tokens(words[first][0])) <= _JOINING_WORDS):
+        first += 1
+    if first == len(words):
+        return None if processes else item  # "welding" is a service; "beeswax, 10 kg" asks for the material
+    return _tidy(item[words[first][1] :]) or None
 
 
 def _modifiers(remaining: str) -> tuple[str | None, str | None]:
@@ -580,6 +609,10 @@ def _item_phrase(
         ids = tuple(tag.id for tag in taxonomy.tag(clause))
         return _tidy(clause) or None, ids, []
     if not located:
+        stripped = _strip_edges([(m.group(), m.start(), m.end()) for m in _WORD.finditer(clause)])
+        served = _service_object(clause, stripped, 0)
+        if served:  # "powder coat 40 railings": the item runs from the service to the thing it is done to
+            return _tidy(clause[stripped[0][1] : stripped[served[1]][2]]), (), []
         beneficiary = _BENEFICIARY.search(clause)
         if beneficiary:
             clause = clause[: beneficiary.start()]
@@ -615,7 +648,71 @@ def _item_phrase(
         first -= 1
     while last + 1 < len(words) and set(tokens(words[last + 1][0])) & taxonomy.part_words:
         last += 1
+    if all(taxonomy.kind(tag.id) == "process" for tag, _, _ in located):
+        # Process words name no product: the product is the thing the service is done to ("vacuum forming 300
+        # trays"), or the head they describe ("CNC machined aluminum brackets").
+        served = _service_object(clause, words, min(first for _, first, _ in located))
+        last = served[1] if served else _head_after(clause, words, last)
     return _tidy(clause[words[first][1] : words[last][2]]), ids, gloss_spans
+
+
+# Words for the job rather than the thing: "turning work: 500 pins", "welding repair on a trailer frame".
+_JOB_WORDS = frozenset(tokens("work job run production repair service batch built made done ok okay"))
+_JOINING_WORDS = frozenset(tokens("and then plus y & و"))
+_MAX_HEAD_WORDS = 4
+
+
+def _joined(clause: str, words: list[tuple[str, int, int]], index: int) -> bool:
+    """Whether word `index` follows the one before it within one phrase (a space or a hyphen, nothing taken)."""
+    return clause[words[index - 1][2] : words[index][1]] in (" ", "-")
+
+
+def _head_after(clause: str, words: list[tuple[str, int, int]], last: int) -> int:
+    """Extend an item that ends in process words over the head they describe: "laser engraved | wedding
+    invitations"."""
+    for _ in range(_MAX_HEAD_WORDS):
+        if last + 1 >= len(words) or not _joined(clause, words, last + 1):
+            break
+        following = tuple(tokens(words[last + 1][0]))
+        if not following or following in _EDGE_WORDS or following[0].isdigit() or set(following) <= _JOB_WORDS:
+            break
+        last += 1
+    return last
+
+
+def _service_object(clause: str, words: list[tuple[str, int, int]], first: int) -> tuple[int, int] | None:
+    """The words of the thing a service is done to, when the phrase opens with process words set apart from
+    it: "powder coat 40 railings", "CNC machining for 200 parts", "laser engraving our logo on 100 cutting
+    boards". None when the phrase does not open with process words, or they and the product read as one
+    phrase ("CNC machined aluminum brackets")."""
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index in range(first, len(words)):
+        for tok in tokens(words[index][0]):
+            flat.append(tok)
+            word_of.append(index)
+    covered = {word_of[i] for found in find_processes(flat) for i in range(found.start, found.end)}
+    k = first
+    while k < len(words) and (k in covered or set(tokens(words[k][0])) <= _JOINING_WORDS):
+        k += 1
+    if k == first or k == len(words):
+        return None
+    runs: list[list[int]] = []
+    for index in range(k, len(words)):
+        if any(runs) and index > k and set(clause[words[index - 1][2] : words[index][1]]) & set(",:"):
+            break  # "screen printing on 150 t-shirts, 2 colors front": the thing ends at the comma
+        toks = tuple(tokens(words[index][0]))
+        if not toks or toks in _EDGE_WORDS or toks[0].isdigit() or index in covered or set(toks) <= _JOB_WORDS:
+            runs.append([])
+            continue
+        if runs and runs[-1] and _joined(clause, words, index):
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    runs = [run for run in runs if run]
+    if not runs or (runs[0][0] == k and _joined(clause, words, k)):
+        return None  # "CNC machined aluminum brackets", "baked goods for a bake sale": one phrase
+    return runs[-1][0], runs[-1][-1]
 
 
 def _tidy(phrase: str) -> str:

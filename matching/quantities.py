@@ -80,7 +80,7 @@ _UNIT_WORDS = {
     "sq ft": ("sq ft", "sqft", "sq feet", "square feet", "square foot", "pies cuadrados"),
     "board foot": ("board feet", "board foot", "board ft", "bd ft", "bdft"),
 }
-# A measure just before another word is a size, not the amount: "12 oz jars", "6 ft tables", "5 gallon buckets".
+# A measure just before another word is a size, not an amount: "12 oz jars", "14 ft gate", "5 gallon buckets".
 # Before "of" or alone it is the amount: "50 lbs of coffee", "beeswax, 10 kg".
 MEASURES = frozenset({"gallon", "liter", "lb", "kg", "oz", "yard", "meter", "foot", "sq ft", "board foot"})
 # Units that are also what is asked for: "need 500 bags" asks for bags.
@@ -246,9 +246,8 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
         unit = _unit_of(found.group(3)) if found.group(3) else None
         unit_span = found.span(3) if found.group(3) else None
         if _is_a_size(low, unit, found.end()):
-            rank = 3
-        else:
-            rank = 0 if unit or names_an_item(low[found.end() : found.end() + 40]) else 2
+            continue
+        rank = 0 if unit or names_an_item(low[found.end() : found.end() + 40]) else 2
         candidates.append((rank, Quantity(value, unit, found.span(), unit_span=unit_span)))
     for start, end, value in word_numbers(low):
         unit_match = _UNIT_AFTER.match(low[end:])

@@ -99,12 +99,12 @@ def test_match_reads_stdin_one_json_line_per_request(run):
 def test_match_json_says_urgency_process_and_material(run):
     run("makers", "import", "--demo")
     made = json.loads(run("match", "CNC machined aluminum brackets, 50 pcs asap near 48201", "--json").stdout)
-    assert made["request"] | {"item": None} == {
-        "item": None, "quantity": 50, "unit": "piece", "deadline": None, "zip": "48201",
-        "urgency": "asap", "process": "CNC machining", "material": "aluminum",
+    assert made["request"] == {
+        "item": "CNC machined aluminum brackets", "quantity": 50, "unit": "piece", "deadline": None,
+        "zip": "48201", "urgency": "asap", "product": "brackets", "process": "CNC machining", "material": "aluminum",
     }  # fmt: skip
     plain = json.loads(run("match", "gowns near 48201", "--json").stdout)["request"]
-    assert (plain["urgency"], plain["process"], plain["material"]) == (None, None, None)
+    assert (plain["urgency"], plain["product"], plain["process"], plain["material"]) == (None, "gowns", None, None)
 
 
 def test_match_on_an_empty_directory_says_what_to_do(run):

@@ -293,6 +293,41 @@ MODIFIERS = [
 ]
 
 
+HEADS = [
+    # The product is the head of the phrase; process and material words describe it (issue 14). The item
+    # keeps the buyer's words; `product` is the head alone, None when only a service is named.
+    ("CNC machined aluminum brackets, 50 pcs", "CNC machined aluminum brackets", "brackets", 50),
+    ("CNC machined brackets, 50", "CNC machined brackets", "brackets", 50),
+    ("laser engraved wedding invitations", "laser engraved wedding invitations", "wedding invitations", None),
+    ("lathe turned wooden table legs, 16", "lathe turned wooden table legs", "table legs", 16),
+    ("oak dining table for 8", "oak dining table", "dining table", 8),
+    ("hand sewn masks", "hand sewn masks", "masks", None),
+    # A service done to a thing: the thing is the product, and the count is of it.
+    ("powder coat 40 railings", "powder coat railings", "railings", 40),
+    ("need powder coating for 40 railings", "powder coating for railings", "railings", 40),
+    ("vacuum forming 300 trays", "vacuum forming trays", "trays", 300),
+    ("need CNC machining for 200 parts", "CNC machining for parts", "parts", 200),
+    ("turning work: 500 pins", "turning work: pins", "pins", 500),
+    ("laser engraving our logo on 100 cutting boards", "laser engraving our logo on cutting boards",
+     "cutting boards", 100),
+    ("screen printing on 150 t-shirts, 2 colors front", "screen printing on t-shirts", "t-shirts", 150),
+    ("welding repair on a trailer frame", "welding repair on a trailer frame", "trailer frame", None),
+    # Only a service, or a thing the process words describe as one phrase.
+    ("welding", "welding", None, None),
+    ("looking for someone who does injection molding, 5000 pcs", "injection molding", None, 5000),
+    ("baked goods for a bake sale", "baked goods", "goods", None),
+    ("a used CNC machine for sale", "used CNC machine", "used CNC machine", None),
+    ("beeswax, 10 kg", "beeswax", "beeswax", 10),
+    ("need 500 face shields by Friday near 48201", "face shields", "face shields", 500),
+]
+
+
+@pytest.mark.parametrize(("text", "item", "product", "quantity"), HEADS)
+def test_product_is_the_head(text, item, product, quantity):
+    parsed = _p(text)
+    assert (parsed.item, parsed.product, parsed.quantity) == (item, product, quantity)
+
+
 @pytest.mark.parametrize(("text", "process", "material"), MODIFIERS)
 def test_process_and_material(text, process, material):
     parsed = _p(text)
