@@ -98,7 +98,7 @@ _LEADING_FILLER = [
     "approximately", "at least", "total", "a few", "few", "several", "a couple of", "lots of", "a lot of", "many",
     "necesitamos", "necesito", "se necesitan", "se necesita", "buscamos",
     "busco", "alguien puede hacer", "alguien que pueda hacer", "quien puede hacer", "quien puede fabricar",
-    "hola", "urgente", "unos", "unas", "de", "el", "la", "los", "las", "nuestro", "nuestra",
+    "hola", "urgente", "unos", "unas", "un", "una", "de", "el", "la", "los", "las", "nuestro", "nuestra",
     "نحتاج الى", "نحتاج", "احتاج الى", "احتاج", "نريد", "اريد", "نبحث عن", "ابحث عن", "مطلوب",
     "من يستطيع صنع", "هل يمكن لاحد صنع", "هل يمكن صنع", "مرحبا", "السلام عليكم", "ارجو", "عاجل",
     "الى", "الي",

@@ -101,10 +101,16 @@ _PLAIN = re.compile(
     rf"(?<![\w.,/$#-])({_NUM})(?!\d)(?:\s*({_SCALE})(?![^\W\d_]))?(?:\s*({_UNIT_RE})(?![^\W\d_]))?(?![^\W\d_])"
 )
 _TIMES = re.compile(rf"(?:(?<![^\W\d_])[x×]\s*({_NUM})(?!\w)|(?<![\w.,])({_NUM})\s*[x×](?![^\W\d_]))")
+_TIMES_BEFORE = re.compile(r"(?<![^\W\d_])[x×]\s*$")
 _LABELLED = re.compile(rf"\b(?:qty|quantity|cantidad|cant|الكميه|كميه|عدد)\s*[:#=.]?\s*({_NUM})(?:\s*({_SCALE})\b)?")
 _WORD = re.compile(r"[^\W\d_]+")
 _UNIT_AFTER = re.compile(rf"^\s*(?:of\s+|de\s+)?({_UNIT_RE})(?![^\W\d_])")
 
+
+# Sizes written with "x" are not counts: "boxes 12x12x12", "24x36 posters", "4 x 8 x 3/4 plywood".
+_DIMENSIONS = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?(?:\s*[x×]\s*\d+(?:\.\d+)?){2,}(?![\w.])|(?<![\w.])\d+(?:\.\d+)?[x×]\d+(?:\.\d+)?(?![\w.])"
+)
 
 MAX_QUANTITY = 1_000_000_000  # more than anyone orders from a maker; beyond it a "number" is noise
 
@@ -228,6 +234,7 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
         value = _scaled(_number(labelled.group(1)), labelled.group(2))
         if value:
             return Quantity(value, _unit_after(low, labelled.end()), labelled.span())
+    low = _DIMENSIONS.sub(lambda m: " " * len(m.group()), low)
     candidates: list[tuple[int, Quantity]] = []
     for found in _TIMES.finditer(low):
         value = _scaled(_number(found.group(1) or found.group(2)), None)
@@ -248,7 +255,9 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
         if _is_a_size(low, unit, found.end()):
             continue
         rank = 0 if unit or names_an_item(low[found.end() : found.end() + 40]) else 2
-        candidates.append((rank, Quantity(value, unit, found.span(), unit_span=unit_span)))
+        times = _TIMES_BEFORE.search(low, 0, found.start())  # "x 100 gowns": the "x" goes with the count
+        span = (times.start() if times else found.start(), found.end())
+        candidates.append((rank, Quantity(value, unit, span, unit_span=unit_span)))
     for start, end, value in word_numbers(low):
         unit_match = _UNIT_AFTER.match(low[end:])
         unit = _unit_of(unit_match.group(1)) if unit_match else None

@@ -87,6 +87,11 @@ TRADE_QUANTITIES = [
     ("N95 1000", 1000, None, "N95"),
     ("M8 bolts, 500", 500, None, "M8 bolts"),
     ("24V power supply", None, None, "24V power supply"),
+    # Sizes are not counts.
+    ("corrugated cardboard boxes 12x12x12, 500", 500, None, "corrugated cardboard boxes 12x12x12"),
+    ("24x36 posters, 50", 50, None, "24x36 posters"),
+    ("14 ft driveway gate", None, None, "14 ft driveway gate"),
+    ("x 100 gowns", 100, None, "gowns"),
 ]
 
 
@@ -286,6 +291,10 @@ MODIFIERS = [
     ("bolsas de algodón bordadas", "embroidery", "cotton"),
     ("طاولة خشبية", None, "wood"),
     ("alumnum brackets", None, "aluminum"),  # a slip in a long word
+    ("a used CNC machine for sale", "CNC machining", None),  # "machine" is a word, not a slip of "machined"
+    ("beer and gin for a wedding of 150", None, None),  # nor is "wedding" one of "welding"
+    ("bordar 50 camisas con logo", "embroidery", None),
+    ("necesitamos soldar una reja", "welding", None),
     # A material word that is the product, or ends its name, describes nothing.
     ("safety glasses", None, None),
     ("need 500 face shields by Friday near 48201", None, None),
@@ -313,6 +322,8 @@ HEADS = [
     ("screen printing on 150 t-shirts, 2 colors front", "screen printing on t-shirts", "t-shirts", 150),
     ("welding repair on a trailer frame", "welding repair on a trailer frame", "trailer frame", None),
     # Only a service, or a thing the process words describe as one phrase.
+    ("bordar 50 camisas con logo", "bordar camisas con logo", "camisas con logo", 50),
+    ("soldadura de un portón", "soldadura de un portón", "portón", None),
     ("welding", "welding", None, None),
     ("looking for someone who does injection molding, 5000 pcs", "injection molding", None, 5000),
     ("baked goods for a bake sale", "baked goods", "goods", None),
