@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from rapidfuzz.distance import Indel, Levenshtein
 
-from matching.text import tokens
+from matching.text import ordinary_words, stem, tokens
 
 # Canonical name → the words buyers write for it. Verbs and past participles both count: "powder coat 40
 # railings" asks for the service, "powder coated railings" for the product.
@@ -141,15 +140,9 @@ _MATERIAL_KEYS = _keys(MATERIALS)
 
 
 @cache
-def _ordinary_words() -> frozenset[str]:
-    raw = resources.files("matching.data").joinpath("english_words.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
-
-
-@cache
 def _nearest(tok: str, kind: str) -> str | None:
     """A one-letter slip of a long vocabulary word ("alumnum" → "aluminum"), unless it is a word itself."""
-    if len(tok) < _TYPO_MIN or not tok.isalpha() or tok in _ordinary_words():
+    if len(tok) < _TYPO_MIN or not tok.isalpha() or stem(tok) in ordinary_words():
         return None
     keys = _PROCESS_KEYS if kind == "process" else _MATERIAL_KEYS
     near = [key[0] for key in keys if len(key) == 1 and len(key[0]) >= _TYPO_MIN]

@@ -8,8 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
-from matching.text import fold
+from rapidfuzz.distance import OSA
+
+from matching.text import fold, ordinary_words, stem
 
 # ── number words (English, Spanish, Arabic after folding: ة→ه, أ→ا) ──
 
@@ -147,6 +150,20 @@ def _is_model_number(low: str, found: re.Match) -> bool:
     return is_model_number(low[max(0, found.start() - 12) : found.start()], found.group(1))
 
 
+_UNIT_SLIP = re.compile(r"\s*([^\W\d_]{6,})(?![^\W\d_])")
+_SLIP_FORMS = tuple(word for word in UNIT_OF if len(word) >= 6 and word.isalpha())
+
+
+@cache
+def _misspelt_unit(word: str) -> str | None:
+    """A unit word with one slip, right after a number, where a unit is expected: "500 peices", "20 bottels".
+    Only long words, and never an ordinary word ("bottled") or one the taxonomy knows."""
+    if word in UNIT_OF or stem(word) in ordinary_words():
+        return None
+    near = {UNIT_OF[form] for form in _SLIP_FORMS if OSA.distance(word, form, score_cutoff=1) <= 1}
+    return near.pop() if len(near) == 1 else None
+
+
 def _is_a_size(low: str, unit: str | None, end: int) -> bool:
     """A measure followed by a noun ("12 oz jars") sizes the thing; it does not say how many."""
     if unit not in MEASURES:
@@ -252,11 +269,16 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
             continue
         unit = _unit_of(found.group(3)) if found.group(3) else None
         unit_span = found.span(3) if found.group(3) else None
-        if _is_a_size(low, unit, found.end()):
+        if unit is None:
+            slip = _UNIT_SLIP.match(low, found.end())
+            unit = _misspelt_unit(slip.group(1)) if slip else None
+            unit_span = slip.span(1) if unit and slip else None
+        end = unit_span[1] if unit_span else found.end()
+        if _is_a_size(low, unit, end):
             continue
-        rank = 0 if unit or names_an_item(low[found.end() : found.end() + 40]) else 2
+        rank = 0 if unit or names_an_item(low[end : end + 40]) else 2
         times = _TIMES_BEFORE.search(low, 0, found.start())  # "x 100 gowns": the "x" goes with the count
-        span = (times.start() if times else found.start(), found.end())
+        span = (times.start() if times else found.start(), end)
         candidates.append((rank, Quantity(value, unit, span, unit_span=unit_span)))
     for start, end, value in word_numbers(low):
         unit_match = _UNIT_AFTER.match(low[end:])

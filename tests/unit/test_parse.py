@@ -92,6 +92,11 @@ TRADE_QUANTITIES = [
     ("24x36 posters, 50", 50, None, "24x36 posters"),
     ("14 ft driveway gate", None, None, "14 ft driveway gate"),
     ("x 100 gowns", 100, None, "gowns"),
+    # A slip in a unit word right after a number, where a unit is expected; not an ordinary word.
+    ("500 peices of ear savers", 500, "piece", "ear savers"),
+    ("20 bottels of gin", 20, "bottle", "gin"),
+    ("10 galons of sanitizer", 10, "gallon", "sanitizer"),
+    ("20 bottled waters", 20, None, "bottled waters"),
 ]
 
 
