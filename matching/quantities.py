@@ -89,6 +89,16 @@ MEASURES = frozenset({"gallon", "liter", "lb", "kg", "oz", "yard", "meter", "foo
 # Units that are also what is asked for: "need 500 bags" asks for bags.
 THING_UNITS = frozenset({"bottle", "loaf", "keg", "jar", "bag", "sheet", "board", "bar", "roll", "kit", "box"})
 UNIT_OF = {fold(word): unit for unit, words in _UNIT_WORDS.items() for word in words}
+# How a unit reads after a count other than one; units not listed take an "s" ("bottle" → "bottles").
+_PLURALS = {
+    "box": "boxes", "loaf": "loaves", "foot": "feet", "board foot": "board feet", "lb": "lb", "kg": "kg",
+    "oz": "oz", "sq ft": "sq ft",
+}  # fmt: skip
+
+
+def unit_label(unit: str, quantity: int | None) -> str:
+    """The unit as it reads after `quantity`: "loaves" after 200, "loaf" after 1, "sq ft" after both."""
+    return unit if quantity == 1 else _PLURALS.get(unit, unit + "s")
 _UNIT_RE = "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in UNIT_OF), key=len, reverse=True))
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+(?:\.\d+)?"

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from matching.parse import parse
+from matching.quantities import unit_label
 from tests.conftest import TODAY
 
 
@@ -104,6 +105,15 @@ TRADE_QUANTITIES = [
 def test_trade_quantity(text, quantity, unit, item):
     parsed = _p(text)
     assert (parsed.quantity, parsed.unit, parsed.item) == (quantity, unit, item)
+
+
+@pytest.mark.parametrize(
+    ("unit", "quantity", "label"),
+    [("loaf", 200, "loaves"), ("loaf", 1, "loaf"), ("box", 300, "boxes"), ("keg", 20, "kegs"),
+     ("board foot", 300, "board feet"), ("lb", 50, "lb"), ("sq ft", 200, "sq ft"), ("piece", 50, "pieces")],
+)  # fmt: skip
+def test_unit_label_reads_after_its_count(unit, quantity, label):
+    assert unit_label(unit, quantity) == label
 
 
 VAGUE_QUANTITIES = [
