@@ -139,6 +139,17 @@ _PROCESS_KEYS = _keys(PROCESSES)
 _MATERIAL_KEYS = _keys(MATERIALS)
 
 
+def _widths(keys: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+    """For each first word, the lengths of the forms it opens, longest first."""
+    out: dict[str, set[int]] = {}
+    for key in keys:
+        out.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(lengths, reverse=True)) for first, lengths in out.items()}
+
+
+_WIDTHS = {"process": _widths(_PROCESS_KEYS), "material": _widths(_MATERIAL_KEYS)}
+
+
 @cache
 def _nearest(tok: str, kind: str) -> str | None:
     """A one-letter slip of a long vocabulary word ("alumnum" → "aluminum"), unless it is a word itself."""
@@ -161,19 +172,22 @@ def _slip(tok: str, word: str) -> bool:
 
 def _find(toks: list[str], kind: str) -> list[Modifier]:
     keys = _PROCESS_KEYS if kind == "process" else _MATERIAL_KEYS
-    longest = max(len(key) for key in keys)
+    widths = _WIDTHS[kind]
     out: list[Modifier] = []
     i = 0
     while i < len(toks):
-        for width in range(min(longest, len(toks) - i), 0, -1):
+        found = None
+        for width in widths.get(toks[i], ()):
             window = tuple(toks[i : i + width])
-            if window not in keys and width == 1:
-                fixed = _nearest(window[0], kind)
-                window = (fixed,) if fixed else window
             if window in keys:
-                out.append(Modifier(keys[window], i, i + width))
-                i += width
+                found = (keys[window], width)
                 break
+        if found is None:
+            fixed = _nearest(toks[i], kind)
+            found = (keys[(fixed,)], 1) if fixed else None
+        if found:
+            out.append(Modifier(found[0], i, i + found[1]))
+            i += found[1]
         else:
             i += 1
     return out

@@ -609,8 +609,10 @@ def _item_phrase(
         ids = tuple(tag.id for tag in taxonomy.tag(clause))
         return _tidy(clause) or None, ids, []
     if not located:
-        stripped = _strip_edges([(m.group(), m.start(), m.end()) for m in _WORD.finditer(clause)])
-        served = _service_object(clause, stripped, 0)
+        served = None
+        if find_processes(tokens(clause)):
+            stripped = _strip_edges([(m.group(), m.start(), m.end()) for m in _WORD.finditer(clause)])
+            served = _service_object(clause, stripped, 0)
         if served:  # "powder coat 40 railings": the item runs from the service to the thing it is done to
             return _tidy(clause[stripped[0][1] : stripped[served[1]][2]]), (), []
         beneficiary = _BENEFICIARY.search(clause)
