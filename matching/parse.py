@@ -256,11 +256,13 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
     item_text, items, gloss = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
     if quantity and quantity.unit in THING_UNITS and quantity.unit_span and _says_nothing(item_text):
-        # "need 500 bags": the unit is also the thing asked for.
+        # "need 500 bags": the unit word is the thing asked for, and the count is of it ("500 bags", not
+        # "500 bag of bags").
         for i in range(*quantity.unit_span):
             taken[i] = False
         remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
         item_text, items, gloss = _item_phrase(remaining, quantity.span, taxonomy)
+        unit = None
     process, material = _modifiers(remaining)
     return ParsedRequest(
         text=raw,

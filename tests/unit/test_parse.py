@@ -60,13 +60,13 @@ TRADE_QUANTITIES = [
     # Counting words and measures of every trade (issue 14); the unit is the singular, as for "gallon".
     ("Sourdough bread, 40 loaves every Friday", 40, "loaf", "Sourdough bread"),
     ("200 loaves of sourdough", 200, "loaf", "sourdough"),
-    ("need 40 loaves", 40, "loaf", "loaves"),  # the unit is also the thing asked for
+    ("need 40 loaves", 40, None, "loaves"),  # the unit word is the thing asked for: "40 loaves", no unit
     ("beer, 20 kegs", 20, "keg", "beer"),
     ("gin, 30 bottles", 30, "bottle", "gin"),
     ("100 cans of soup", 100, "can", "soup"),
     ("50 jars of jam", 50, "jar", "jam"),
     ("200 bags of flour", 200, "bag", "flour"),
-    ("need 500 bags", 500, "bag", "bags"),
+    ("need 500 bags", 500, None, "bags"),
     ("50 lbs of coffee", 50, "lb", "coffee"),
     ("10 kg of beeswax", 10, "kg", "beeswax"),
     ("beeswax, 10 kg", 10, "kg", "beeswax"),
