@@ -148,6 +148,8 @@ def _widths(keys: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
 
 
 _WIDTHS = {"process": _widths(_PROCESS_KEYS), "material": _widths(_MATERIAL_KEYS)}
+_KNOWN = {kind: frozenset(tok for key in keys for tok in key) for kind, keys in (("process", _PROCESS_KEYS),
+                                                                                  ("material", _MATERIAL_KEYS))}
 
 
 @cache
@@ -155,8 +157,7 @@ def _nearest(tok: str, kind: str) -> str | None:
     """A one-letter slip of a long vocabulary word ("alumnum" → "aluminum"), unless it is a word itself."""
     if len(tok) < _TYPO_MIN or not tok.isalpha() or stem(tok) in ordinary_words():
         return None
-    keys = _PROCESS_KEYS if kind == "process" else _MATERIAL_KEYS
-    near = [key[0] for key in keys if len(key) == 1 and len(key[0]) >= _TYPO_MIN]
+    near = [word for word in _KNOWN[kind] if len(word) >= _TYPO_MIN and word.isalpha()]
     found = [word for word in near if _slip(tok, word)]
     return found[0] if len(found) == 1 else None
 
@@ -173,6 +174,9 @@ def _slip(tok: str, word: str) -> bool:
 def _find(toks: list[str], kind: str) -> list[Modifier]:
     keys = _PROCESS_KEYS if kind == "process" else _MATERIAL_KEYS
     widths = _WIDTHS[kind]
+    # Slips first, so a misspelt word still joins its phrase: "laser engravng", "3d printted".
+    known = _KNOWN[kind]
+    toks = [tok if tok in known else (_nearest(tok, kind) or tok) for tok in toks]
     out: list[Modifier] = []
     i = 0
     while i < len(toks):
@@ -182,9 +186,6 @@ def _find(toks: list[str], kind: str) -> list[Modifier]:
             if window in keys:
                 found = (keys[window], width)
                 break
-        if found is None:
-            fixed = _nearest(toks[i], kind)
-            found = (keys[(fixed,)], 1) if fixed else None
         if found:
             out.append(Modifier(found[0], i, i + found[1]))
             i += found[1]

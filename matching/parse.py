@@ -104,7 +104,9 @@ _LEADING_FILLER = [
     "الى", "الي",
 ]
 _TRAILING_FILLER = [
-    "each", "every", "total", "in total", "if possible",
+    "each", "every", "total", "in total", "if possible", "a week", "per week", "every week", "weekly", "a month",
+    "per month", "every month", "monthly", "a day", "per day", "daily", "por semana", "a la semana", "al mes",
+    "por mes", "cada semana",
     "if you can", "urgently", "urgent", "needed", "asap", "of",
     "and", "or", "for", "to", "the", "a", "de", "y", "para", "at", "in", "on", "by", "near", "cerca", "with",
     "قرب", "في", "we", "i",

@@ -80,12 +80,13 @@ _UNIT_WORDS = {
     "yard": ("yard", "yards", "yd", "yds", "yarda", "yardas", "ياردة", "ياردات"),
     "meter": ("meter", "meters", "metre", "metres", "metro", "metros", "متر", "امتار"),
     "foot": ("foot", "feet", "ft", "linear feet", "linear ft"),
+    "ton": ("ton", "tons", "tonne", "tonnes", "tonelada", "toneladas", "طن", "اطنان"),
     "sq ft": ("sq ft", "sqft", "sq feet", "square feet", "square foot", "pies cuadrados"),
     "board foot": ("board feet", "board foot", "board ft", "bd ft", "bdft"),
 }
 # A measure just before another word is a size, not an amount: "12 oz jars", "14 ft gate", "5 gallon buckets".
 # Before "of" or alone it is the amount: "50 lbs of coffee", "beeswax, 10 kg".
-MEASURES = frozenset({"gallon", "liter", "lb", "kg", "oz", "yard", "meter", "foot", "sq ft", "board foot"})
+MEASURES = frozenset({"gallon", "liter", "lb", "kg", "oz", "ton", "yard", "meter", "foot", "sq ft", "board foot"})
 # Units that are also what is asked for: "need 500 bags" asks for bags.
 THING_UNITS = frozenset({"bottle", "loaf", "keg", "jar", "bag", "sheet", "board", "bar", "roll", "kit", "box"})
 UNIT_OF = {fold(word): unit for unit, words in _UNIT_WORDS.items() for word in words}
@@ -174,12 +175,22 @@ def _misspelt_unit(word: str) -> str | None:
     return near.pop() if len(near) == 1 else None
 
 
+# Words after a measure that show it is the amount after all: "20 lb a week", "10 kg of", "5 gallons each".
+_NOT_A_NOUN = frozenset(
+    {
+        "of", "de", "من", "each", "total", "a", "an", "per", "every", "for", "by", "before", "near", "in", "on",
+        "at", "to", "asap", "please", "pls", "weekly", "monthly", "daily", "week", "month", "day", "al", "por",
+        "cada", "para",
+    }
+)  # fmt: skip
+
+
 def _is_a_size(low: str, unit: str | None, end: int) -> bool:
     """A measure followed by a noun ("12 oz jars") sizes the thing; it does not say how many."""
     if unit not in MEASURES:
         return False
     following = _WORD.match(low, end + len(low[end:]) - len(low[end:].lstrip(" -")))
-    return bool(following) and following.group() not in {"of", "de", "من", "each", "total"}
+    return bool(following) and following.group() not in _NOT_A_NOUN
 
 
 def _number(text: str) -> float | None:

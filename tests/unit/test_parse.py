@@ -98,6 +98,10 @@ TRADE_QUANTITIES = [
     ("20 bottels of gin", 20, "bottle", "gin"),
     ("10 galons of sanitizer", 10, "gallon", "sanitizer"),
     ("20 bottled waters", 20, None, "bottled waters"),
+    # A measure before a rate or a function word is the amount, and the rate is no part of the item.
+    ("coffee beans 20 lb a week for the office", 20, "lb", "coffee beans"),
+    ("tortillas de maíz, 20 docenas por semana", 240, None, "tortillas de maíz"),
+    ("200 tons of structural steel beams", 200, "ton", "structural steel beams"),
 ]
 
 
@@ -306,6 +310,9 @@ MODIFIERS = [
     ("bolsas de algodón bordadas", "embroidery", "cotton"),
     ("طاولة خشبية", None, "wood"),
     ("alumnum brackets", None, "aluminum"),  # a slip in a long word
+    ("3d printted parts, 200 pcs", "3D printing", None),  # a slipped word still joins its phrase
+    ("laser engravng on 60 tumblers", "laser engraving", None),
+    ("injecton molding 10k parts", "injection molding", None),
     ("a used CNC machine for sale", "CNC machining", None),  # "machine" is a word, not a slip of "machined"
     ("beer and gin for a wedding of 150", None, None),  # nor is "wedding" one of "welding"
     ("bordar 50 camisas con logo", "embroidery", None),
