@@ -66,7 +66,8 @@ _UNIT_WORDS = {
     "roll": ("roll", "rolls", "rollo", "rollos", "spool", "spools", "bobina", "bobinas"),
     # Counting words of the trades: the baker's loaves, the brewer's kegs, the lumberyard's sheets and boards.
     "loaf": ("loaf", "loaves", "loafs", "hogaza", "hogazas", "رغيف", "ارغفه"),
-    "keg": ("keg", "kegs", "barril", "barriles", "برميل", "براميل"),
+    "keg": ("keg", "kegs", "half barrel", "half barrels", "barrel", "barrels", "sixtel", "sixtels", "barril",
+            "barriles", "برميل", "براميل"),
     "can": ("cans", "lata", "latas"),  # not "can": "no one can make them"
     "jar": ("jar", "jars", "frasco", "frascos", "tarro", "tarros", "برطمان", "مرطبان"),
     "bag": ("bag", "bags", "sack", "sacks", "costal", "costales", "كيس", "اكياس"),
@@ -185,6 +186,17 @@ _NOT_A_NOUN = frozenset(
 )  # fmt: skip
 
 
+_YEAR_LEAD = re.compile(r"(?<![^\W\d_])(?:a|an|the|my|our|his|her|their|un|una|mi|nuestro|nuestra)\s+$")
+
+
+def _is_a_year(low: str, found: re.Match) -> bool:
+    """"engine rebuild for a 2012 F-150": a year after an article names a model year, not a count."""
+    number = found.group(1)
+    if found.group(2) or found.group(3) or not re.fullmatch(r"(?:19[5-9]|20[0-3])\d", number):
+        return False
+    return bool(_YEAR_LEAD.search(low, 0, found.start()))
+
+
 def _is_a_size(low: str, unit: str | None, end: int) -> bool:
     """A measure followed by a noun ("12 oz jars") sizes the thing; it does not say how many."""
     if unit not in MEASURES:
@@ -286,7 +298,7 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
         if len(found.group(1)) > 1 and found.group(1).startswith("0"):
             continue  # "02 monitors" (O2), "007": a label, not a count
         value = _scaled(_number(found.group(1)), found.group(2))
-        if not value or _is_model_number(low, found):
+        if not value or _is_model_number(low, found) or _is_a_year(low, found):
             continue
         unit = _unit_of(found.group(3)) if found.group(3) else None
         unit_span = found.span(3) if found.group(3) else None

@@ -102,6 +102,9 @@ TRADE_QUANTITIES = [
     ("coffee beans 20 lb a week for the office", 20, "lb", "coffee beans"),
     ("tortillas de maíz, 20 docenas por semana", 240, None, "tortillas de maíz"),
     ("200 tons of structural steel beams", 200, "ton", "structural steel beams"),
+    ("3 half barrels of beer for the block party", 3, "keg", "beer"),
+    ("engine rebuild for a 2012 F-150", None, None, "engine rebuild"),  # a model year
+    ("a 2000 pcs order of gowns", 2000, "piece", "gowns"),
 ]
 
 
