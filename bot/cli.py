@@ -210,9 +210,13 @@ NO_ITEM, NOT_UTF8 = "no_item", "not_utf8"  # why a request could not be used, as
 _UNUSABLE = {NO_ITEM: texts.MATCH_NO_ITEM, NOT_UTF8: texts.MATCH_NOT_UTF8}
 
 
-def _match_json(result: MatchResult, problem: str | None = None) -> str:
-    """One answer as a JSON line; an unusable request also says why, under "error"."""
+def match_json(result: MatchResult, problem: str | None = None) -> str:
+    """`match --json`, one answer as a JSON line: the matcher's result, its request also saying how urgent, the
+    product, by what process and in what material (null when the text does not say); an unusable request also
+    says why, under "error"."""
     data = result.as_dict()
+    req = result.request
+    data["request"].update(urgency=req.urgency, product=req.product, process=req.process, material=req.material)
     if problem is not None:
         data["error"] = {"code": problem, "message": _UNUSABLE[problem]}
     return json.dumps(data, ensure_ascii=False)
@@ -248,7 +252,7 @@ def match(
             if not as_json:
                 raise _fail(texts.MATCH_NO_ITEM, 1)
             nothing = Matcher(Directory((), taxonomy)).match(parsed, zip=zip_code, now=today)
-            typer.echo(_match_json(nothing, NO_ITEM))
+            typer.echo(match_json(nothing, NO_ITEM))
             raise typer.Exit(1)
     runtime = _runtime()
     directory = maker_service.active_directory(runtime.db, runtime.taxonomy)
@@ -266,13 +270,13 @@ def match(
             if problem is None and not result.request.item:
                 problem = NO_ITEM
             unusable += problem is not None
-            typer.echo(_match_json(result, problem))
+            typer.echo(match_json(result, problem))
         if unusable:
             raise typer.Exit(1)
         return
     result = matcher.match(parsed, zip=zip_code, now=today)
     if as_json:
-        typer.echo(_match_json(result))
+        typer.echo(match_json(result))
         return
     wanted_zip = result.request.zip or zip_code
     if wanted_zip and result.place is None:

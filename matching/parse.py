@@ -14,9 +14,10 @@ from datetime import date, datetime
 
 from matching import courtesy, geo
 from matching.dates import find_deadline
-from matching.quantities import UNIT_OF, find_quantity
+from matching.item_phrase import ARABIC_SCRIPT, WORD, item_phrase, modifiers_in, product_of, says_nothing
+from matching.quantities import THING_UNITS, UNIT_OF, find_quantity
 from matching.taxonomy import Taxonomy, load_taxonomy
-from matching.text import WORD_CHAR, fold_chars, has_cjk, stem, strip_urls, tokens
+from matching.text import WORD_CHAR, fold_chars, stem, strip_urls, tokens
 
 log = logging.getLogger(__name__)
 
@@ -78,56 +79,10 @@ _MAX_PLACE_LEADS = 25
 # Short words that are also names of US towns; with no state they stay words.
 _ORDINARY_PLACE_WORDS = frozenset({"home", "hope", "ford", "need", "help", "work", "care", "health", "time", "may"})
 _CITY_ABBREVIATIONS = {"st": "saint", "st.": "saint", "ft": "fort", "ft.": "fort", "mt": "mount", "mt.": "mount"}
-_WORD = re.compile(rf"[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")
 
-_LEADING_FILLER = [
-    "we really need", "we urgently need", "urgently need", "we need", "i need", "we still need", "still need",
-    "need urgently", "need", "needed", "needing", "we are looking for", "im looking for", "i am looking for",
-    "looking for", "can anyone make", "can anyone provide", "can anyone supply", "can someone make",
-    "can you make", "could anyone make", "could you make", "could someone make", "does anyone have",
-    "does anyone make", "anyone have", "anyone make", "who can make", "who makes", "who can supply", "we want",
-    "i want", "want", "we would like", "i would like", "id like", "we require", "require", "requesting",
-    "request for", "request", "seeking", "searching for", "in need of", "we are in need of",
-    "in desperate need of", "desperately need", "dire need of", "we are in dire need of", "we have no",
-    "we are low on", "low on", "short on", "shortage of", "our hospital needs", "our clinic needs", "hi", "hello",
-    "hey", "urgent", "urgently", "help", "sos", "we", "i", "our", "us", "the", "a", "an",
-    "delivered to", "deliver to", "ship to", "send to",
-    "only", "just", "about", "are", "is", "have", "has", "get", "got", "them", "these", "those", "this", "that",
-    "some", "more", "any", "new", "of", "for", "to", "and", "with", "also", "about", "around", "approx",
-    "approximately", "at least", "total", "necesitamos", "necesito", "se necesitan", "se necesita", "buscamos",
-    "busco", "alguien puede hacer", "alguien que pueda hacer", "quien puede hacer", "quien puede fabricar",
-    "hola", "urgente", "unos", "unas", "de", "el", "la", "los", "las", "nuestro", "nuestra",
-    "نحتاج الى", "نحتاج", "احتاج الى", "احتاج", "نريد", "اريد", "نبحث عن", "ابحث عن", "مطلوب",
-    "من يستطيع صنع", "هل يمكن لاحد صنع", "هل يمكن صنع", "مرحبا", "السلام عليكم", "ارجو", "عاجل",
-    "الى", "الي",
-]
-_TRAILING_FILLER = [
-    "each", "total", "in total", "if possible",
-    "if you can", "urgently", "urgent", "needed", "asap", "of",
-    "and", "or", "for", "to", "the", "a", "de", "y", "para", "at", "in", "on", "by", "near", "cerca", "with",
-    "قرب", "في", "we", "i",
-]
-# "face shields for our nurses": the beneficiary is not part of the item.
-_BENEFICIARY = re.compile(r"\s(?:for|para|pour|für)\s+", re.IGNORECASE)
 _SPANISH_HINT = re.compile(
     r"(?<!\w)(?:necesitamos|necesito|para|cerca|mascarillas?|caretas?|batas?|guantes|cubrebocas|viernes|lunes|"
     r"semana|urgente|por favor|antes del?|hola|unidades|piezas)(?!\w)|[ñ¿¡]"
-)
-
-
-def _phrase_list(phrases: list[str]) -> list[tuple[str, ...]]:
-    keyed = {tuple(tokens(p)) for p in phrases}
-    return sorted((k for k in keyed if k), key=len, reverse=True)
-
-
-# Asking words may open a request ("please, 500 caretas"); thanks only close one ("thank you cards" is an item).
-_LEADING = _phrase_list(_LEADING_FILLER + courtesy.PLEASE)
-_TRAILING = _phrase_list(_TRAILING_FILLER + courtesy.PLEASE + courtesy.THANKS)
-# Words that end a run of describing words before an item: "can anyone make | sneeze guards", "por favor |
-# caretas". Of a courtesy phrase only its last word, which is the one next to the item ("very" stays).
-_EDGE_WORDS = frozenset(
-    [(tok,) for key in _phrase_list(_LEADING_FILLER + _TRAILING_FILLER) for tok in key]
-    + [key[-1:] for key in courtesy.all_phrases()]
 )
 
 
@@ -140,6 +95,7 @@ class ParsedRequest:
     items: tuple[str, ...] = ()  # canonical taxonomy ids named in `item`, in order
     quantity: int | None = None
     unit: str | None = None
+    approximate: bool = False  # the quantity is a reading of vague words: "a few hundred" → 300
     deadline: date | None = None
     urgency: str | None = None  # "asap" | "no_rush"
     zip: str | None = None
@@ -147,6 +103,9 @@ class ParsedRequest:
     place_name: str | None = None  # "Detroit, MI" when the place came from a city name
     radius_miles: float | None = None
     language: str | None = None
+    product: str | None = None  # the head of `item`, without how and of what: "brackets"; None for a service
+    process: str | None = None  # how it is to be made, canonical: "CNC machining" (matching.modifiers)
+    material: str | None = None  # what of: "aluminum"
 
     def as_dict(self) -> dict:
         return {
@@ -154,12 +113,16 @@ class ParsedRequest:
             "items": list(self.items),
             "quantity": self.quantity,
             "unit": self.unit,
+            "approximate": self.approximate,
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "urgency": self.urgency,
             "zip": self.zip,
             "place": self.place_name,
             "radius_miles": self.radius_miles,
             "language": self.language,
+            "product": self.product,
+            "process": self.process,
+            "material": self.material,
         }
 
 
@@ -244,13 +207,23 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     unit = quantity.unit if quantity else None
 
     remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
-    item_text, items, gloss = _item_phrase(remaining, quantity.span if quantity else None, taxonomy)
+    item_text, items, gloss = item_phrase(remaining, quantity.span if quantity else None, taxonomy)
+    if quantity and quantity.unit in THING_UNITS and quantity.unit_span and says_nothing(item_text):
+        # "need 500 bags": the unit word is the thing asked for, and the count is of it ("500 bags", not
+        # "500 bag of bags").
+        for i in range(*quantity.unit_span):
+            taken[i] = False
+        remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
+        item_text, items, gloss = item_phrase(remaining, quantity.span, taxonomy)
+        unit = None
+    process, material = modifiers_in(remaining)
     return ParsedRequest(
         text=raw,
         item=item_text,
         items=items,
         quantity=quantity.value if quantity else None,
         unit=unit,
+        approximate=bool(quantity and quantity.approximate),
         deadline=deadline.day,
         urgency=deadline.urgency,
         zip=zip_code,
@@ -259,11 +232,14 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         radius_miles=radius,
         # A gloss in another script ("gloves قفازات") says nothing of the language the buyer reads.
         language=_language(fold_chars(_blank(original, gloss))),
+        product=product_of(item_text),
+        process=process,
+        material=material,
     )
 
 
 def _courtesy_spans(low: str) -> list[tuple[int, int]]:
-    found = list(_WORD.finditer(low))
+    found = list(WORD.finditer(low))
     return [(found[a].start(), found[b - 1].end()) for a, b in courtesy.phrases_in([m.group() for m in found])]
 
 
@@ -290,7 +266,7 @@ def _counts_what_follows(low: str, end: int, taxonomy: Taxonomy) -> bool | None:
     """
     run: list[str] = []
     position = end
-    for found in _WORD.finditer(low, end, min(len(low), end + 80)):
+    for found in WORD.finditer(low, end, min(len(low), end + 80)):
         if low[position : found.start()].strip(" ,") != "" or len(run) == 4:
             break
         run.append(found.group())
@@ -400,163 +376,8 @@ def _city(low: str, original: str, take, taxonomy: Taxonomy) -> geo.Place | None
     return None
 
 
-def _strip_edges(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Drop filler phrases from both ends: "we need gowns please" → "gowns"."""
-    keys = [tuple(tokens(w)) for w, _, _ in words]
-
-    def flat(seq):
-        return tuple(t for key in seq for t in key)
-
-    changed = True
-    while changed and words:
-        changed = False
-        for phrase in _LEADING:
-            n = 0
-            acc: tuple[str, ...] = ()
-            while n < len(keys) and len(acc) < len(phrase):
-                acc = acc + keys[n]
-                n += 1
-            if acc == phrase and n < len(keys):
-                words, keys = words[n:], keys[n:]
-                changed = True
-                break
-        for phrase in _TRAILING:
-            n = 0
-            acc = ()
-            while n < len(keys) and len(acc) < len(phrase):
-                acc = keys[len(keys) - 1 - n] + acc
-                n += 1
-            if acc == phrase and n < len(keys):
-                words, keys = words[: len(words) - n], keys[: len(keys) - n]
-                changed = True
-                break
-        if words and not flat(keys[:1]):
-            words, keys = words[1:], keys[1:]
-            changed = True
-    return words
-
-
-def _clause_tags(clause: str, taxonomy: Taxonomy):
-    """Words of a clause and the concepts found in them, located by word index."""
-    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(clause)]
-    flat: list[str] = []
-    word_of: list[int] = []
-    for index, (word, _, _) in enumerate(words):
-        for tok in tokens(word):
-            flat.append(tok)
-            word_of.append(index)
-    located = [
-        (tag, word_of[start], word_of[end - 1]) for tag, start, end in taxonomy.locate(flat)
-    ]
-    return words, located
-
-
-_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
-_GLOSS_GAP = re.compile(r"[\s()\[\]/=:–—-]*")
-
-
-def _is_arabic(word: str) -> bool:
-    return bool(_ARABIC_SCRIPT.search(word))
-
-
-def _without_gloss(clause: str, words, located):
-    """Drop a translation written right beside the item in the other script ("face shields قناع", "قفازات
-    (gloves)"): the item is the buyer's main words, and a loose translation must not add a second item. The main
-    script is the one of most item words (on a tie, of the first). Words joined by a comma or "and" are a second
-    item, not a translation. Returns the tags kept and the translation's word indices."""
-    scripts = [{_is_arabic(words[i][0]) for i in range(first, last + 1)} for _, first, last in located]
-    size = {
-        flag: sum(last - first + 1 for (_, first, last), s in zip(located, scripts, strict=True) if s == {flag})
-        for flag in (True, False)
-    }
-    if not size[True] or not size[False]:
-        return located, set()
-    main_arabic = size[True] > size[False] or (size[True] == size[False] and scripts[0] == {True})
-    main = [(first, last) for (_, first, last), s in zip(located, scripts, strict=True) if s == {main_arabic}]
-
-    def beside(first: int, last: int) -> bool:
-        for m_first, m_last in main:
-            if m_last + 1 == first and _GLOSS_GAP.fullmatch(clause[words[m_last][2] : words[first][1]]):
-                return True
-            if last + 1 == m_first and _GLOSS_GAP.fullmatch(clause[words[last][2] : words[m_first][1]]):
-                return True
-        return False
-
-    kept, gloss = [], set()
-    for tag, s in zip(located, scripts, strict=True):
-        _, first, last = tag
-        if s == {not main_arabic} and beside(first, last):
-            gloss.update(range(first, last + 1))
-        else:
-            kept.append(tag)
-    return kept, gloss
-
-
-def _item_phrase(
-    remaining: str, quantity_span: tuple[int, int] | None, taxonomy: Taxonomy
-) -> tuple[str | None, tuple[str, ...], list[tuple[int, int]]]:
-    """The buyer's words for the item, the taxonomy ids they name, and where a translation beside them stands
-    (see `_without_gloss`)."""
-    best = None
-    for found in re.finditer(r"[^.!?;\n•|]+", remaining):
-        clause = found.group()
-        if not _WORD.search(clause):
-            continue
-        words, located = _clause_tags(clause, taxonomy)
-        names_item = any(taxonomy.kind(tag.id) != "process" for tag, _, _ in located) or has_cjk(clause)
-        holds_quantity = quantity_span is not None and found.start() <= quantity_span[0] < found.end()
-        rank = 0 if names_item else 1 if located else 2 if holds_quantity else 3
-        if best is None or rank < best[0]:
-            best = (rank, clause, words, located, found.start())
-    if best is None:
-        return None, (), []
-    _, clause, words, located, start = best
-    if has_cjk(clause):
-        ids = tuple(tag.id for tag in taxonomy.tag(clause))
-        return _tidy(clause) or None, ids, []
-    if not located:
-        beneficiary = _BENEFICIARY.search(clause)
-        if beneficiary:
-            clause = clause[: beneficiary.start()]
-            words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(clause)]
-        words = _strip_edges(words)
-        if not words:
-            return None, (), []
-        phrase = _tidy(clause[words[0][1] : words[-1][2]])
-        if not phrase or all(tok in UNIT_OF for tok in tokens(phrase)):
-            return None, (), []
-        return phrase, (), []
-    located, gloss = _without_gloss(clause, words, located)
-    gloss_spans = [(start + words[i][1], start + words[i][2]) for i in sorted(gloss)]
-    ids = tuple(dict.fromkeys(tag.id for tag, _, _ in located))
-    first = min(first for _, first, _ in located)
-    last = max(last for _, _, last in located)
-    # Keep up to three describing words before the item ("cotton fabric medical face masks"), and the
-    # "plastic for" of a part; stop at filler and numbers.
-    is_part = any(tag.id.endswith(".part") for tag, _, _ in located)
-    part_grammar = taxonomy.part_words | taxonomy.material_words | taxonomy.for_words
-    for _ in range(3):
-        if first == 0:
-            break
-        previous = tuple(tokens(words[first - 1][0]))
-        joined = clause[words[first - 1][2] : words[first][1]] == "-"  # "3-ply"
-        part_word = is_part and bool(previous) and previous[0] in part_grammar  # "plastic for | face shields"
-        if not previous or (not part_word and not joined and (previous in _EDGE_WORDS or previous[0].isdigit())):
-            break
-        if first - 1 in gloss:
-            break
-        first -= 1
-    while last + 1 < len(words) and set(tokens(words[last + 1][0])) & taxonomy.part_words:
-        last += 1
-    return _tidy(clause[words[first][1] : words[last][2]]), ids, gloss_spans
-
-
-def _tidy(phrase: str) -> str:
-    return re.sub(r"\s+", " ", phrase).strip(" ,-–—:/&+*()[]\"'")
-
-
 def _language(folded: str) -> str | None:
-    if _ARABIC_SCRIPT.search(folded):
+    if ARABIC_SCRIPT.search(folded):
         return "ar"
     if _SPANISH_HINT.search(folded):
         return "es"

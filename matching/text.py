@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+from importlib import resources
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _ARABIC_LETTERS = str.maketrans(
@@ -154,3 +156,10 @@ def fold_chars(text: str) -> str:
         lower = mapped.lower()
         out.append(lower if len(lower) == 1 else mapped)
     return "".join(out)
+
+
+@cache
+def ordinary_words() -> frozenset[str]:
+    """Ordinary English words (stemmed) that typo correction leaves alone: "bottled" is not "bottles"."""
+    raw = resources.files("matching.data").joinpath("english_words.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))

@@ -123,6 +123,17 @@ def test_match_with_nothing_to_look_for_is_exit_code_1(run, tmp_path):
     assert "Exit codes" in run("match", "--help").stdout
 
 
+def test_match_json_says_urgency_process_and_material(run):
+    run("makers", "import", "--demo")
+    made = json.loads(run("match", "CNC machined aluminum brackets, 50 pcs asap near 48201", "--json").stdout)
+    assert made["request"] == {
+        "item": "CNC machined aluminum brackets", "quantity": 50, "unit": "piece", "deadline": None,
+        "zip": "48201", "urgency": "asap", "product": "brackets", "process": "CNC machining", "material": "aluminum",
+    }  # fmt: skip
+    plain = json.loads(run("match", "gowns near 48201", "--json").stdout)["request"]
+    assert (plain["urgency"], plain["product"], plain["process"], plain["material"]) == (None, "gowns", None, None)
+
+
 def test_match_on_an_empty_directory_says_what_to_do(run):
     out = run("match", "gowns")
     assert out.returncode == 0

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from matching.parse import parse
+from matching.quantities import unit_label
 from tests.conftest import TODAY
 
 
@@ -53,6 +54,95 @@ QUANTITIES = [
 def test_quantity(text, quantity, unit):
     parsed = _p(text)
     assert (parsed.quantity, parsed.unit) == (quantity, unit)
+
+
+TRADE_QUANTITIES = [
+    # Counting words and measures of every trade (issue 14); the unit is the singular, as for "gallon".
+    ("Sourdough bread, 40 loaves every Friday", 40, "loaf", "Sourdough bread"),
+    ("200 loaves of sourdough", 200, "loaf", "sourdough"),
+    ("need 40 loaves", 40, None, "loaves"),  # the unit word is the thing asked for: "40 loaves", no unit
+    ("beer, 20 kegs", 20, "keg", "beer"),
+    ("gin, 30 bottles", 30, "bottle", "gin"),
+    ("100 cans of soup", 100, "can", "soup"),
+    ("50 jars of jam", 50, "jar", "jam"),
+    ("200 bags of flour", 200, "bag", "flour"),
+    ("need 500 bags", 500, None, "bags"),
+    ("50 lbs of coffee", 50, "lb", "coffee"),
+    ("10 kg of beeswax", 10, "kg", "beeswax"),
+    ("beeswax, 10 kg", 10, "kg", "beeswax"),
+    ("100 yards of denim", 100, "yard", "denim"),
+    ("25 meters of cable", 25, "meter", "cable"),
+    ("200 feet of rope", 200, "foot", "rope"),
+    ("200 sq ft of tile", 200, "sq ft", "tile"),
+    ("40 sheets of plywood", 40, "sheet", "plywood"),
+    ("300 board feet of walnut", 300, "board foot", "walnut"),
+    ("olive oil soap for our spa, 300 bars", 300, "bar", "olive oil soap"),
+    ("10 rolls of fabric", 10, "roll", "fabric"),
+    # A measure before a noun is a size, not the amount.
+    ("12 oz jars of honey, 200", 200, None, "12 oz jars of honey"),
+    ("6 ft tables, 10", 10, None, "6 ft tables"),
+    # Model numbers are not counts; a round number after a model name still is.
+    ("N95 1870", None, None, "N95"),
+    ("3M 1860 respirators", None, None, "3M 1860 respirators"),
+    ("3M 1860 respirators x 200", 200, None, "3M 1860 respirators"),
+    ("N95 1000", 1000, None, "N95"),
+    ("M8 bolts, 500", 500, None, "M8 bolts"),
+    ("24V power supply", None, None, "24V power supply"),
+    # Sizes are not counts.
+    ("corrugated cardboard boxes 12x12x12, 500", 500, None, "corrugated cardboard boxes 12x12x12"),
+    ("24x36 posters, 50", 50, None, "24x36 posters"),
+    ("14 ft driveway gate", None, None, "14 ft driveway gate"),
+    ("x 100 gowns", 100, None, "gowns"),
+    # A slip in a unit word right after a number, where a unit is expected; not an ordinary word.
+    ("500 peices of ear savers", 500, "piece", "ear savers"),
+    ("20 bottels of gin", 20, "bottle", "gin"),
+    ("10 galons of sanitizer", 10, "gallon", "sanitizer"),
+    ("20 bottled waters", 20, None, "bottled waters"),
+    # A measure before a rate or a function word is the amount, and the rate is no part of the item.
+    ("coffee beans 20 lb a week for the office", 20, "lb", "coffee beans"),
+    ("tortillas de maíz, 20 docenas por semana", 240, None, "tortillas de maíz"),
+    ("200 tons of structural steel beams", 200, "ton", "structural steel beams"),
+    ("3 half barrels of beer for the block party", 3, "keg", "beer"),
+    ("engine rebuild for a 2012 F-150", None, None, "engine rebuild"),  # a model year
+    ("a 2000 pcs order of gowns", 2000, "piece", "gowns"),
+]
+
+
+@pytest.mark.parametrize(("text", "quantity", "unit", "item"), TRADE_QUANTITIES)
+def test_trade_quantity(text, quantity, unit, item):
+    parsed = _p(text)
+    assert (parsed.quantity, parsed.unit, parsed.item) == (quantity, unit, item)
+
+
+@pytest.mark.parametrize(
+    ("unit", "quantity", "label"),
+    [("loaf", 200, "loaves"), ("loaf", 1, "loaf"), ("box", 300, "boxes"), ("keg", 20, "kegs"),
+     ("board foot", 300, "board feet"), ("lb", 50, "lb"), ("sq ft", 200, "sq ft"), ("piece", 50, "pieces")],
+)  # fmt: skip
+def test_unit_label_reads_after_its_count(unit, quantity, label):
+    assert unit_label(unit, quantity) == label
+
+
+VAGUE_QUANTITIES = [
+    # A vague count takes a modest reading of its words and is marked approximate.
+    ("a few hundred ear savers", 300, True, "ear savers"),
+    ("a couple hundred tees", 200, True, "tees"),
+    ("several thousand masks", 3000, True, "masks"),
+    ("a couple dozen cookies", 24, True, "cookies"),
+    ("a few dozen cupcakes", 36, True, "cupcakes"),
+    ("hundreds of face shields", 100, True, "face shields"),
+    ("unas cuantas docenas de galletas", 36, True, "galletas"),
+    ("half a dozen chairs", 6, False, "chairs"),
+    ("two dozen cloth gowns", 24, False, "cloth gowns"),
+    ("a few masks", None, False, "masks"),  # "a few" alone is no number
+]
+
+
+@pytest.mark.parametrize(("text", "quantity", "approximate", "item"), VAGUE_QUANTITIES)
+def test_vague_quantity(text, quantity, approximate, item):
+    parsed = _p(text)
+    assert (parsed.quantity, parsed.approximate, parsed.item) == (quantity, approximate, item)
+    assert parsed.as_dict()["approximate"] is approximate
 
 
 DEADLINES = [
@@ -203,6 +293,82 @@ ITEMS = [
     ("need 500 ma\u0301scaras", "máscaras", ("face_mask",)),  # the accent typed as its own mark
     ("layers are relatively easy to breathe through", "layers are relatively easy to breathe through", ()),
 ]
+
+
+MODIFIERS = [
+    # How and of what the product is to be made (issue 14): canonical names, None when the text does not say.
+    ("CNC machined aluminum brackets, 50 pcs", "CNC machining", "aluminum"),
+    ("laser engraved wedding invitations", "laser engraving", None),
+    ("powder coat 40 railings", "powder coating", None),
+    ("stainless railings for a deck", None, "stainless steel"),
+    ("stainless steel brackets, 100", None, "stainless steel"),
+    ("oak dining table for 8", None, "oak"),
+    ("need a pattern made and 6 parts cast in bronze", "casting", "bronze"),
+    ("organic cotton tees, 100", None, "organic cotton"),
+    ("3D printed nylon gears", "3D printing", "nylon"),
+    ("embroidered polos with our logo", "embroidery", None),
+    ("screen printed tees", "screen printing", None),
+    ("40 steel brackets, machined then powder coated", "CNC machining", "steel"),
+    ("juguetes de madera", None, "wood"),
+    ("bolsas de algodón bordadas", "embroidery", "cotton"),
+    ("طاولة خشبية", None, "wood"),
+    ("alumnum brackets", None, "aluminum"),  # a slip in a long word
+    ("3d printted parts, 200 pcs", "3D printing", None),  # a slipped word still joins its phrase
+    ("laser engravng on 60 tumblers", "laser engraving", None),
+    ("injecton molding 10k parts", "injection molding", None),
+    ("a used CNC machine for sale", "CNC machining", None),  # "machine" is a word, not a slip of "machined"
+    ("beer and gin for a wedding of 150", None, None),  # nor is "wedding" one of "welding"
+    ("bordar 50 camisas con logo", "embroidery", None),
+    ("necesitamos soldar una reja", "welding", None),
+    # A material word that is the product, or ends its name, describes nothing.
+    ("safety glasses", None, None),
+    ("need 500 face shields by Friday near 48201", None, None),
+    ("gowns asap", None, None),
+]
+
+
+HEADS = [
+    # The product is the head of the phrase; process and material words describe it (issue 14). The item
+    # keeps the buyer's words; `product` is the head alone, None when only a service is named.
+    ("CNC machined aluminum brackets, 50 pcs", "CNC machined aluminum brackets", "brackets", 50),
+    ("CNC machined brackets, 50", "CNC machined brackets", "brackets", 50),
+    ("laser engraved wedding invitations", "laser engraved wedding invitations", "wedding invitations", None),
+    ("lathe turned wooden table legs, 16", "lathe turned wooden table legs", "table legs", 16),
+    ("oak dining table for 8", "oak dining table", "dining table", 8),
+    ("hand sewn masks", "hand sewn masks", "masks", None),
+    # A service done to a thing: the thing is the product, and the count is of it.
+    ("powder coat 40 railings", "powder coat railings", "railings", 40),
+    ("need powder coating for 40 railings", "powder coating for railings", "railings", 40),
+    ("vacuum forming 300 trays", "vacuum forming trays", "trays", 300),
+    ("need CNC machining for 200 parts", "CNC machining for parts", "parts", 200),
+    ("turning work: 500 pins", "turning work: pins", "pins", 500),
+    ("laser engraving our logo on 100 cutting boards", "laser engraving our logo on cutting boards",
+     "cutting boards", 100),
+    ("screen printing on 150 t-shirts, 2 colors front", "screen printing on t-shirts", "t-shirts", 150),
+    ("welding repair on a trailer frame", "welding repair on a trailer frame", "trailer frame", None),
+    # Only a service, or a thing the process words describe as one phrase.
+    ("bordar 50 camisas con logo", "bordar camisas con logo", "camisas con logo", 50),
+    ("soldadura de un portón", "soldadura de un portón", "portón", None),
+    ("welding", "welding", None, None),
+    ("looking for someone who does injection molding, 5000 pcs", "injection molding", None, 5000),
+    ("baked goods for a bake sale", "baked goods", "goods", None),
+    ("a used CNC machine for sale", "used CNC machine", "used CNC machine", None),
+    ("beeswax, 10 kg", "beeswax", "beeswax", 10),
+    ("need 500 face shields by Friday near 48201", "face shields", "face shields", 500),
+]
+
+
+@pytest.mark.parametrize(("text", "item", "product", "quantity"), HEADS)
+def test_product_is_the_head(text, item, product, quantity):
+    parsed = _p(text)
+    assert (parsed.item, parsed.product, parsed.quantity) == (item, product, quantity)
+
+
+@pytest.mark.parametrize(("text", "process", "material"), MODIFIERS)
+def test_process_and_material(text, process, material):
+    parsed = _p(text)
+    assert (parsed.process, parsed.material) == (process, material)
+    assert parsed.as_dict()["process"] == process and parsed.as_dict()["material"] == material
 
 
 @pytest.mark.parametrize(("text", "item", "items"), ITEMS)

@@ -1,0 +1,366 @@
+"""The buyer's words for what they want: the item phrase, its head, and the process and material words
+that describe it ("CNC machined aluminum brackets" → brackets, by CNC machining, in aluminum).
+
+Works on the text the parser leaves once quantities, dates and places are taken out of it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from matching import courtesy
+from matching.modifiers import MATERIAL_LEADS, find_materials, find_processes
+from matching.quantities import THING_UNITS, UNIT_OF, is_model_number
+from matching.taxonomy import Taxonomy
+from matching.text import WORD_CHAR, fold_chars, has_cjk, tokens
+
+WORD = re.compile(rf"[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")
+ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
+
+_LEADING_FILLER = [
+    "we really need", "we urgently need", "urgently need", "we need", "i need", "we still need", "still need",
+    "need urgently", "need", "needed", "needing", "we are looking for", "im looking for", "i am looking for",
+    "looking for", "can anyone make", "can anyone provide", "can anyone supply", "can someone make",
+    "can you make", "could anyone make", "could you make", "could someone make", "does anyone have",
+    "does anyone make", "anyone have", "anyone make", "who can make", "who makes", "who can supply", "we want",
+    "i want", "want", "we would like", "i would like", "id like", "we require", "require", "requesting",
+    "request for", "request", "seeking", "searching for", "in need of", "we are in need of",
+    "in desperate need of", "desperately need", "dire need of", "we are in dire need of", "we have no",
+    "we are low on", "low on", "short on", "shortage of", "our hospital needs", "our clinic needs", "hi", "hello",
+    "hey", "urgent", "urgently", "help", "sos", "we", "i", "our", "us", "the", "a", "an",
+    "delivered to", "deliver to", "ship to", "send to",
+    "only", "just", "about", "are", "is", "have", "has", "get", "got", "them", "these", "those", "this", "that",
+    "some", "more", "any", "new", "of", "for", "to", "and", "with", "also", "about", "around", "approx",
+    "approximately", "at least", "total", "a few", "few", "several", "a couple of", "lots of", "a lot of", "many",
+    "necesitamos", "necesito", "se necesitan", "se necesita", "buscamos",
+    "busco", "alguien puede hacer", "alguien que pueda hacer", "quien puede hacer", "quien puede fabricar",
+    "hola", "urgente", "unos", "unas", "un", "una", "de", "el", "la", "los", "las", "nuestro", "nuestra",
+    "نحتاج الى", "نحتاج", "احتاج الى", "احتاج", "نريد", "اريد", "نبحث عن", "ابحث عن", "مطلوب",
+    "من يستطيع صنع", "هل يمكن لاحد صنع", "هل يمكن صنع", "مرحبا", "السلام عليكم", "ارجو", "عاجل",
+    "الى", "الي",
+]
+_TRAILING_FILLER = [
+    "each", "every", "total", "in total", "if possible", "a week", "per week", "every week", "weekly", "a month",
+    "per month", "every month", "monthly", "a day", "per day", "daily", "por semana", "a la semana", "al mes",
+    "por mes", "cada semana",
+    "if you can", "urgently", "urgent", "needed", "asap", "of",
+    "and", "or", "for", "to", "the", "a", "de", "y", "para", "at", "in", "on", "by", "near", "cerca", "with",
+    "قرب", "في", "we", "i",
+]
+# "face shields for our nurses": the beneficiary is not part of the item.
+_BENEFICIARY = re.compile(r"\s(?:for|para|pour|für)\s+", re.IGNORECASE)
+
+
+def _phrase_list(phrases: list[str]) -> list[tuple[str, ...]]:
+    keyed = {tuple(tokens(p)) for p in phrases}
+    return sorted((k for k in keyed if k), key=len, reverse=True)
+
+
+# Asking words may open a request ("please, 500 caretas"); thanks only close one ("thank you cards" is an item).
+_LEADING = _phrase_list(_LEADING_FILLER + courtesy.PLEASE)
+_TRAILING = _phrase_list(_TRAILING_FILLER + courtesy.PLEASE + courtesy.THANKS)
+# Words that end a run of describing words before an item: "can anyone make | sneeze guards", "por favor |
+# caretas". Of a courtesy phrase only its last word, which is the one next to the item ("very" stays).
+_EDGE_WORDS = frozenset(
+    [(tok,) for key in _phrase_list(_LEADING_FILLER + _TRAILING_FILLER) for tok in key]
+    + [key[-1:] for key in courtesy.all_phrases()]
+)
+
+
+def product_of(item: str | None) -> str | None:
+    """The thing asked for, without the process and material words that describe it: "CNC machined aluminum
+    brackets" → "brackets", "vacuum forming trays" → "trays". None when the item names only a service
+    ("welding", "CNC machining")."""
+    if not item:
+        return None
+    words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(item)]
+    served = _service_object(item, words, 0)
+    if served:
+        return _tidy(item[words[served[0]][1] : words[served[1]][2]]) or None
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index, (word, _, _) in enumerate(words):
+        for tok in tokens(word):
+            flat.append(tok)
+            word_of.append(index)
+    processes = find_processes(flat)
+    describing = {word_of[i] for m in processes + find_materials(flat) for i in range(m.start, m.end)}
+    first = 0
+    while first < len(words) and (first in describing or set(tokens(words[first][0])) <= _JOINING_WORDS):
+        first += 1
+    if first == len(words):
+        return None if processes else item  # "welding" is a service; "beeswax, 10 kg" asks for the material
+    return _tidy(item[words[first][1] :]) or None
+
+
+def modifiers_in(remaining: str) -> tuple[str | None, str | None]:
+    """The first process and the first material the request names.
+
+    A material word counts when it describes something: before another word of the same phrase ("oak
+    table", "stainless railings") or after "in"/"of"/"de" ("brackets in aluminum", "juguetes de madera").
+    Last in its phrase and unled, it is the product itself or part of its name ("safety glasses").
+    Arabic adjectives follow their noun, so an Arabic material word counts anywhere.
+    """
+    words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(remaining)]
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index, (word, _, _) in enumerate(words):
+        for tok in tokens(word):
+            flat.append(tok)
+            word_of.append(index)
+    processes = find_processes(flat)
+    process = processes[0].name if processes else None
+    material = None
+    for found in find_materials(flat):
+        first, last = word_of[found.start], word_of[found.end - 1]
+        lead = tuple(tokens(words[first - 1][0])) if first > 0 else ()
+        led = (
+            bool(lead)
+            and lead[-1] in MATERIAL_LEADS
+            and remaining[words[first - 1][2] : words[first][1]].strip() == ""
+        )
+        describes = False
+        if last + 1 < len(words):
+            following = tuple(tokens(words[last + 1][0]))
+            gap = remaining[words[last][2] : words[last + 1][1]]
+            describes = (
+                bool(following)
+                and gap.strip(" -") == ""
+                and not following[0].isdigit()
+                and following not in _EDGE_WORDS
+            )
+        if led or describes or _is_arabic(words[first][0]):
+            material = found.name
+            break
+    return process, material
+
+
+def says_nothing(item: str | None) -> bool:
+    """No item, or only filler words left of one ("need")."""
+    return item is None or all((tok,) in _EDGE_WORDS for tok in tokens(item))
+
+
+def _strip_edges(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Drop filler phrases from both ends: "we need gowns please" → "gowns"."""
+    keys = [tuple(tokens(w)) for w, _, _ in words]
+
+    def flat(seq):
+        return tuple(t for key in seq for t in key)
+
+    changed = True
+    while changed and words:
+        changed = False
+        for phrase in _LEADING:
+            n = 0
+            acc: tuple[str, ...] = ()
+            while n < len(keys) and len(acc) < len(phrase):
+                acc = acc + keys[n]
+                n += 1
+            if acc == phrase and n < len(keys):
+                words, keys = words[n:], keys[n:]
+                changed = True
+                break
+        for phrase in _TRAILING:
+            n = 0
+            acc = ()
+            while n < len(keys) and len(acc) < len(phrase):
+                acc = keys[len(keys) - 1 - n] + acc
+                n += 1
+            if acc == phrase and n < len(keys):
+                words, keys = words[: len(words) - n], keys[: len(keys) - n]
+                changed = True
+                break
+        if words and not flat(keys[:1]):
+            words, keys = words[1:], keys[1:]
+            changed = True
+    return words
+
+
+def _clause_tags(clause: str, taxonomy: Taxonomy):
+    """Words of a clause and the concepts found in them, located by word index."""
+    words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(clause)]
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index, (word, _, _) in enumerate(words):
+        for tok in tokens(word):
+            flat.append(tok)
+            word_of.append(index)
+    located = [
+        (tag, word_of[start], word_of[end - 1]) for tag, start, end in taxonomy.locate(flat)
+    ]
+    return words, located
+
+
+_GLOSS_GAP = re.compile(r"[\s()\[\]/=:–—-]*")
+
+
+def _is_arabic(word: str) -> bool:
+    return bool(ARABIC_SCRIPT.search(word))
+
+
+def _without_gloss(clause: str, words, located):
+    """Drop a translation written right beside the item in the other script ("face shields قناع", "قفازات
+    (gloves)"): the item is the buyer's main words, and a loose translation must not add a second item. The main
+    script is the one of most item words (on a tie, of the first). Words joined by a comma or "and" are a second
+    item, not a translation. Returns the tags kept and the translation's word indices."""
+    scripts = [{_is_arabic(words[i][0]) for i in range(first, last + 1)} for _, first, last in located]
+    size = {
+        flag: sum(last - first + 1 for (_, first, last), s in zip(located, scripts, strict=True) if s == {flag})
+        for flag in (True, False)
+    }
+    if not size[True] or not size[False]:
+        return located, set()
+    main_arabic = size[True] > size[False] or (size[True] == size[False] and scripts[0] == {True})
+    main = [(first, last) for (_, first, last), s in zip(located, scripts, strict=True) if s == {main_arabic}]
+
+    def beside(first: int, last: int) -> bool:
+        for m_first, m_last in main:
+            if m_last + 1 == first and _GLOSS_GAP.fullmatch(clause[words[m_last][2] : words[first][1]]):
+                return True
+            if last + 1 == m_first and _GLOSS_GAP.fullmatch(clause[words[last][2] : words[m_first][1]]):
+                return True
+        return False
+
+    kept, gloss = [], set()
+    for tag, s in zip(located, scripts, strict=True):
+        _, first, last = tag
+        if s == {not main_arabic} and beside(first, last):
+            gloss.update(range(first, last + 1))
+        else:
+            kept.append(tag)
+    return kept, gloss
+
+
+def item_phrase(
+    remaining: str, quantity_span: tuple[int, int] | None, taxonomy: Taxonomy
+) -> tuple[str | None, tuple[str, ...], list[tuple[int, int]]]:
+    """The buyer's words for the item, the taxonomy ids they name, and where a translation beside them stands
+    (see `_without_gloss`)."""
+    best = None
+    for found in re.finditer(r"[^.!?;\n•|]+", remaining):
+        clause = found.group()
+        if not WORD.search(clause):
+            continue
+        words, located = _clause_tags(clause, taxonomy)
+        names_item = any(taxonomy.kind(tag.id) != "process" for tag, _, _ in located) or has_cjk(clause)
+        holds_quantity = quantity_span is not None and found.start() <= quantity_span[0] < found.end()
+        rank = 0 if names_item else 1 if located else 2 if holds_quantity else 3
+        if best is None or rank < best[0]:
+            best = (rank, clause, words, located, found.start())
+    if best is None:
+        return None, (), []
+    _, clause, words, located, start = best
+    if has_cjk(clause):
+        ids = tuple(tag.id for tag in taxonomy.tag(clause))
+        return _tidy(clause) or None, ids, []
+    if not located:
+        served = None
+        if find_processes(tokens(clause)):
+            stripped = _strip_edges([(m.group(), m.start(), m.end()) for m in WORD.finditer(clause)])
+            served = _service_object(clause, stripped, 0)
+        if served:  # "powder coat 40 railings": the item runs from the service to the thing it is done to
+            return _tidy(clause[stripped[0][1] : stripped[served[1]][2]]), (), []
+        beneficiary = _BENEFICIARY.search(clause)
+        if beneficiary:
+            clause = clause[: beneficiary.start()]
+            words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(clause)]
+        words = _strip_edges(words)
+        if not words:
+            return None, (), []
+        phrase = _tidy(clause[words[0][1] : words[-1][2]])
+        if not phrase or all(UNIT_OF.get(tok) not in (None, *THING_UNITS) for tok in tokens(phrase)):
+            return None, (), []
+        return phrase, (), []
+    located, gloss = _without_gloss(clause, words, located)
+    gloss_spans = [(start + words[i][1], start + words[i][2]) for i in sorted(gloss)]
+    ids = tuple(dict.fromkeys(tag.id for tag, _, _ in located))
+    first = min(first for _, first, _ in located)
+    last = max(last for _, _, last in located)
+    # Keep up to three describing words before the item ("cotton fabric medical face masks"), and the
+    # "plastic for" of a part; stop at filler and numbers.
+    is_part = any(tag.id.endswith(".part") for tag, _, _ in located)
+    part_grammar = taxonomy.part_words | taxonomy.material_words | taxonomy.for_words
+    for _ in range(3):
+        if first == 0:
+            break
+        previous = tuple(tokens(words[first - 1][0]))
+        joined = clause[words[first - 1][2] : words[first][1]] == "-"  # "3-ply"
+        part_word = is_part and bool(previous) and previous[0] in part_grammar  # "plastic for | face shields"
+        model = first >= 2 and is_model_number(fold_chars(words[first - 2][0]), words[first - 1][0])  # "3M 1860"
+        counted = previous and previous[0].isdigit() and not model
+        if not previous or (not part_word and not joined and (previous in _EDGE_WORDS or counted)):
+            break
+        if first - 1 in gloss:
+            break
+        first -= 1
+    while last + 1 < len(words) and set(tokens(words[last + 1][0])) & taxonomy.part_words:
+        last += 1
+    if all(taxonomy.kind(tag.id) == "process" for tag, _, _ in located):
+        # Process words name no product: the product is the thing the service is done to ("vacuum forming 300
+        # trays"), or the head they describe ("CNC machined aluminum brackets").
+        served = _service_object(clause, words, min(first for _, first, _ in located))
+        last = served[1] if served else _head_after(clause, words, last)
+    return _tidy(clause[words[first][1] : words[last][2]]), ids, gloss_spans
+
+
+# Words for the job rather than the thing: "turning work: 500 pins", "welding repair on a trailer frame".
+_JOB_WORDS = frozenset(tokens("work job run production repair service batch built made done ok okay"))
+_JOINING_WORDS = frozenset(tokens("and then plus y & و"))
+_MAX_HEAD_WORDS = 4
+
+
+def _joined(clause: str, words: list[tuple[str, int, int]], index: int) -> bool:
+    """Whether word `index` follows the one before it within one phrase (a space or a hyphen, nothing taken)."""
+    return clause[words[index - 1][2] : words[index][1]] in (" ", "-")
+
+
+def _head_after(clause: str, words: list[tuple[str, int, int]], last: int) -> int:
+    """Extend an item that ends in process words over the head they describe: "laser engraved | wedding
+    invitations"."""
+    for _ in range(_MAX_HEAD_WORDS):
+        if last + 1 >= len(words) or not _joined(clause, words, last + 1):
+            break
+        following = tuple(tokens(words[last + 1][0]))
+        if not following or following in _EDGE_WORDS or following[0].isdigit() or set(following) <= _JOB_WORDS:
+            break
+        last += 1
+    return last
+
+
+def _service_object(clause: str, words: list[tuple[str, int, int]], first: int) -> tuple[int, int] | None:
+    """The words of the thing a service is done to, when the phrase opens with process words set apart from
+    it: "powder coat 40 railings", "CNC machining for 200 parts", "laser engraving our logo on 100 cutting
+    boards". None when the phrase does not open with process words, or they and the product read as one
+    phrase ("CNC machined aluminum brackets")."""
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index in range(first, len(words)):
+        for tok in tokens(words[index][0]):
+            flat.append(tok)
+            word_of.append(index)
+    covered = {word_of[i] for found in find_processes(flat) for i in range(found.start, found.end)}
+    k = first
+    while k < len(words) and (k in covered or set(tokens(words[k][0])) <= _JOINING_WORDS):
+        k += 1
+    if k == first or k == len(words):
+        return None
+    runs: list[list[int]] = []
+    for index in range(k, len(words)):
+        if any(runs) and index > k and set(clause[words[index - 1][2] : words[index][1]]) & set(",:"):
+            break  # "screen printing on 150 t-shirts, 2 colors front": the thing ends at the comma
+        toks = tuple(tokens(words[index][0]))
+        if not toks or toks in _EDGE_WORDS or toks[0].isdigit() or index in covered or set(toks) <= _JOB_WORDS:
+            runs.append([])
+            continue
+        if runs and runs[-1] and _joined(clause, words, index):
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    runs = [run for run in runs if run]
+    if not runs or (runs[0][0] == k and _joined(clause, words, k)):
+        return None  # "CNC machined aluminum brackets", "baked goods for a bake sale": one phrase
+    return runs[-1][0], runs[-1][-1]
+
+
+def _tidy(phrase: str) -> str:
+    return re.sub(r"\s+", " ", phrase).strip(" ,-–—:/&+*()[]\"'")
