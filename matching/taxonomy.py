@@ -1,6 +1,8 @@
 """The shipped taxonomy: canonical items and processes, their aliases, and the tagger that finds them in text.
 
-Data lives in `matching/data/taxonomy.toml` (hand-curated from public sources, see SOURCES.md) and
+Data lives in `matching/data/taxonomy.toml` (PPE, hand-curated from public sources, see SOURCES.md),
+`matching/data/trades.toml` (the general trades of local making, read after it),
+`matching/data/trade_aliases_naics.csv` (aliases derived from NAICS index entries by build_trade_aliases.py) and
 `matching/data/ftm_labels_i18n.csv` (findthemasks' labels in 16 locales, MIT).
 """
 
@@ -40,6 +42,7 @@ class Concept:
     makes: frozenset[str] = frozenset()
     part_of: str | None = None
     vague: bool = False  # "PPE": names no particular product
+    service: bool = False  # a process a buyer orders as such ("powder coating", "embroidery")
     sources: tuple[str, ...] = ()
 
 
@@ -288,7 +291,10 @@ def _read_i18n() -> dict[str, list[str]]:
 
 
 def build_taxonomy(
-    data: dict, i18n: dict[str, list[str]], ordinary_words: frozenset[str] = frozenset()
+    data: dict,
+    i18n: dict[str, list[str]],
+    ordinary_words: frozenset[str] = frozenset(),
+    derived: dict[str, list[str]] | None = None,
 ) -> Taxonomy:
     concepts: dict[str, Concept] = {}
     aliases: dict[tuple[str, ...], str] = {}
@@ -316,6 +322,7 @@ def build_taxonomy(
                 parent=entry.get("parent"),
                 strict=bool(entry.get("strict", False)),
                 vague=bool(entry.get("vague", False)),
+                service=bool(entry.get("service", False)),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )
@@ -328,6 +335,10 @@ def build_taxonomy(
                 for label in i18n.get(key, ()):
                     alternatives = _label_alternatives(label) if split else [label]
                     translated.extend((alt, concept_id) for alt in alternatives)
+    # Machine-derived aliases come after every hand-written one: a hand-written claim on a word always wins.
+    for concept_id, phrases in (derived or {}).items():
+        if concept_id in concepts:
+            translated.extend((phrase, concept_id) for phrase in phrases)
     # "Ventilator part" (ftm) is listed on the whole item; its labels name the part.
     for phrase, concept_id in translated:
         if concept_id == "ventilator" and any(w in fold(phrase) for w in ("part", "parte", "جزء")):
@@ -364,10 +375,42 @@ def build_taxonomy(
     )
 
 
+DATA_FILES = ("taxonomy.toml", "trades.toml")
+_LISTS = ("item", "process", "refine")
+
+
+def merge_data(parts: list[dict]) -> dict:
+    """One taxonomy from several files: their lists of items, processes and rules concatenated, in order."""
+    merged: dict = {}
+    for part in parts:
+        for key, value in part.items():
+            if key in _LISTS:
+                merged.setdefault(key, []).extend(value)
+            elif key == "grammar":
+                grammar = merged.setdefault("grammar", {})
+                for name, words in value.items():
+                    grammar[name] = [*grammar.get(name, []), *words]
+            else:
+                merged[key] = value
+    return merged
+
+
+def _read_derived_aliases() -> dict[str, list[str]]:
+    """Aliases derived from NAICS index entries (build_trade_aliases.py), added after the hand-written ones."""
+    path = resources.files("matching.data").joinpath("trade_aliases_naics.csv")
+    if not path.is_file():
+        return {}
+    out: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+        out.setdefault(row["concept"], []).append(row["alias"])
+    return out
+
+
 @functools.cache
 def load_taxonomy() -> Taxonomy:
     """The taxonomy shipped with the package (loaded once per process)."""
-    raw = resources.files("matching.data").joinpath("taxonomy.toml").read_text(encoding="utf-8")
+    files = resources.files("matching.data")
+    data = merge_data([tomllib.loads(files.joinpath(name).read_text(encoding="utf-8")) for name in DATA_FILES])
     # Courtesy words are left as written too: "kindly" is not a misspelt "kindle".
     ordinary = _read_ordinary_words() | courtesy.words()
-    return build_taxonomy(tomllib.loads(raw), _read_i18n(), ordinary)
+    return build_taxonomy(data, _read_i18n(), ordinary, _read_derived_aliases())

@@ -174,10 +174,10 @@ def test_covering_more_of_the_request_helps():
 
 def test_fuzzy_layer_bridges_words_the_taxonomy_does_not_know():
     directory = Directory(
-        [maker(1, "Patch shop", ["custom embroidered name patches"]), maker(2, "Bakery", ["sourdough bread"])]
+        [maker(1, "Decoy carver", ["hand carved duck decoys"]), maker(2, "Bakery", ["sourdough bread"])]
     )
-    result = Matcher(directory).match("embroidered name patches", zip="48201", now=TODAY)
-    assert names(result) == ["Patch shop"]
+    result = Matcher(directory).match("carved duck decoys", zip="48201", now=TODAY)
+    assert names(result) == ["Decoy carver"]
     assert result.matches[0].fit == "fuzzy" and "similar wording" in result.matches[0].why
 
 
