@@ -76,6 +76,13 @@ class _Candidates:
     evidence: list[Evidence] = field(default_factory=list)  # what each group of entries means
     concept_of_group: list[int] = field(default_factory=list)  # requested-concept index; -1 for fuzzy
     wanted: int = 0  # how many concepts the request names
+    how: list[str] = field(default_factory=list)  # processes the buyer asked the items be made by
+
+    def scale_concept(self, concept_index: int, factor: float) -> None:
+        """Weaken the evidence for one requested concept (an item a requested service is done on)."""
+        for position, index in enumerate(self.concept_of_group):
+            if index == concept_index and position < len(self.confidence):
+                self.confidence[position] = self.confidence[position] * factor
 
     def add(self, caps: np.ndarray, confidence, fit: str, concept: str, concept_index: int, made=None) -> None:
         if len(caps) == 0:
@@ -87,6 +94,11 @@ class _Candidates:
         self.group.append(np.full(len(caps), number, dtype=np.int32))
         self.evidence.append(Evidence(fit, concept, made))
         self.concept_of_group.append(concept_index)
+
+
+def _is_service(taxonomy, concept_id: str) -> bool:
+    concept = taxonomy.concept(concept_id)
+    return concept is not None and concept.service
 
 
 def _today(now: datetime | date | None) -> date:
@@ -138,6 +150,19 @@ class Matcher:
         firsts = order[np.r_[True, makers[order][1:] != makers[order][:-1]]]
         best_maker, best_conf = makers[firsts], confidence[firsts]
         best_cap, best_group = caps[firsts], group[firsts]
+
+        # "CNC machined brackets": the buyer said how. A maker with that process fits better than one who
+        # lists the item but makes it some other way.
+        if found.how:
+            has_how = np.zeros(len(directory.makers), dtype=bool)
+            for named in found.how:
+                for process in [named, *sorted(self.taxonomy.descendants(named))]:  # Swiss turning is machining
+                    has_how[directory.cap_maker[directory.capabilities_of(process)]] = True
+            listed = np.asarray([found.evidence[g].fit != ranker.PROCESS for g in best_group])
+            made_how = np.asarray([found.evidence[g].fit == ranker.PROCESS for g in best_group]) & has_how[best_maker]
+            best_conf = np.where(made_how, np.maximum(best_conf, ranker.MADE_AS_ASKED), best_conf)
+            best_conf = np.where(listed & ~has_how[best_maker], best_conf * ranker.NOT_AS_ASKED, best_conf)
+            best_conf = np.where(listed & has_how[best_maker], np.minimum(1.0, best_conf + 0.02), best_conf)
 
         # How many of the requested items each maker covers (fuzzy evidence does not count).
         concept_index = np.asarray(found.concept_of_group, dtype=np.int64)[group]
@@ -196,10 +221,16 @@ class Matcher:
         tax = self.taxonomy
         items = [c for c in parsed.items if tax.kind(c) in ("item", "part")]
         processes = [c for c in parsed.items if tax.kind(c) == "process"]
-        wanted = items or processes  # "3D printed face shields" asks for face shields, not for printing
+        services = [c for c in processes if _is_service(tax, c)]
+        # "3D printed face shields" asks for face shields, not for printing; but "powder coating, 40 railings"
+        # asks for the coating: a service is wanted for itself, and the items it names are what it is done on.
+        wanted = [*services, *items] if services else items or processes
         found = _Candidates(wanted=len(wanted))
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)
+            if services and concept not in services:
+                found.scale_concept(index, ranker.SERVICED_ITEM)
+        found.how = [p for p in processes if p not in services] if items else []
         self._fuzzy_evidence(found, parsed, known_item=bool(items))
         return found
 
@@ -255,6 +286,8 @@ class Matcher:
         for hit in self.directory.index.search(parsed.item, limit=_FUZZY_POOL, score_cutoff=cutoff):
             if not self.directory.names_no_item[hit.phrase_id]:
                 continue  # the taxonomy knows what this phrase is, and it is not what was asked
+            if known_item and self.directory.capabilities[hit.phrase_id].tags:
+                continue  # "sewing" is a known process, not a look-alike of "sewing machine repair"
             phrase = self.directory.capabilities[hit.phrase_id].phrase
             if not wanted_words & {t for t in tokens(phrase) if t not in generic}:
                 continue  # similar letters, no shared word: "gowns" is not "wagons"

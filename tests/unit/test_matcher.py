@@ -215,3 +215,77 @@ def test_absurd_quantities_do_not_break_ranking():
     directory = Directory([maker(1, "Shop", ["face shields"], min_order=10, max_order=100)])
     result = Matcher(directory).match("need " + "hundred " * 155 + "face shields", zip="48201", now=TODAY)
     assert names(result) == ["Shop"]
+
+
+# ── the general trades (issue 14) ──
+
+
+def test_a_fit_scores_apart_from_a_coincidence_and_why_says_which():
+    directory = Directory(
+        [
+            maker(1, "Screw machine shop", ["Swiss turning; shafts; bushings"]),
+            maker(2, "Lathe shop", ["manual and CNC lathe work"]),
+            maker(3, "Bakery", ["sourdough bread"]),
+        ]
+    )
+    result = Matcher(directory).match("need 50 machined shafts", zip="48201", now=TODAY)
+    assert names(result) == ["Screw machine shop", "Lathe shop"]
+    listed, process = result.matches
+    assert listed.fit == "listed" and listed.score >= 90
+    assert process.fit == "process" and 70 <= process.score <= listed.score - 8
+    assert "can make" in process.why
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("beer, 20 kegs", "Brewery"),
+        ("gin, 30 bottles", "Distillery"),
+        ("loaves of sourdough", "Bakery"),
+        ("kitchen cabinet maker", "Cabinet shop"),
+        ("custom tees with our logo", "Screen printer"),
+        ("juguetes de madera", "Toy maker"),
+        ("خبز عربي 200 رغيف", "Bakery"),
+    ],
+)
+def test_trade_requests_find_the_trade(text, expected):
+    directory = Directory(
+        [
+            maker(1, "Brewery", ["brewery; craft beer; kegs and cans"]),
+            maker(2, "Distillery", ["distillery; whiskey; vodka"]),
+            maker(3, "Bakery", ["bakery"]),
+            maker(4, "Cabinet shop", ["custom furniture; cabinets"]),
+            maker(5, "Screen printer", ["screen printing; t-shirts"]),
+            maker(6, "Toy maker", ["wooden toys; puzzles"]),
+            maker(7, "Sanitizer maker", ["hand sanitizer"]),
+        ]
+    )
+    assert names(Matcher(directory).match(text, zip="48201", now=TODAY))[:1] == [expected]
+
+
+@pytest.mark.parametrize("text", ["shield logos for a football team", "dog masks", "sewing machine repair"])
+def test_a_shared_word_alone_is_not_a_fit(text):
+    directory = Directory(
+        [
+            maker(1, "Shield shop", ["face shields"]),
+            maker(2, "Mask shop", ["face masks"]),
+            maker(3, "Sewing shop", ["sewing"]),
+        ]
+    )
+    assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
+
+
+def test_a_requested_service_is_wanted_for_itself():
+    directory = Directory(
+        [maker(1, "Ironworks", ["railings; gates"]), maker(2, "Powder coater", ["powder coating; sandblasting"])]
+    )
+    result = Matcher(directory).match("powder coating, 40 railings", zip="48201", now=TODAY)
+    assert names(result)[0] == "Powder coater" and result.matches[0].score >= 85
+
+
+def test_the_process_the_buyer_named_wins():
+    directory = Directory(
+        [maker(1, "Sheet metal shop", ["brackets; panels"]), maker(2, "Machine shop", ["CNC machining"])]
+    )
+    result = Matcher(directory).match("CNC machined aluminum brackets, 50 pcs", zip="48201", now=TODAY)
+    assert names(result)[0] == "Machine shop"

@@ -161,3 +161,51 @@ def test_broken_taxonomy_data_is_refused():
 def test_every_concept_names_its_sources(tax):
     missing = [c.id for c in tax.concepts.values() if not c.sources]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("process", "item"),
+    [
+        ("turning", "turned_part"),
+        ("sewing", "tote_bag"),
+        ("sewing", "uniform"),
+        ("brewing", "beer"),
+        ("distilling", "spirits"),
+        ("baking", "bread"),
+        ("makerspace", "prototype"),
+        ("cabinetmaking", "cabinet"),
+        ("screen_printing", "printed_tshirt"),
+        ("cable_assembly", "wire_harness"),
+    ],
+)
+def test_trades_make_their_products(tax, process, item):
+    assert process in tax.processes_for(item)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("juguetes de madera", "wooden_toy"),
+        ("gabinetes de cocina", "cabinet"),
+        ("rejas", "railing"),
+        ("velas de soya", "candle"),
+        ("خبز عربي", "bread"),
+        ("تطريز", "embroidery"),
+        ("مخبز", "baking"),
+        ("tees", "tshirt"),
+        ("built-ins", "millwork"),
+        ("powder coat", "powder_coating"),
+        ("laser etching", "engraving"),
+        ("swag", "merch"),
+    ],
+)
+def test_trade_words_in_three_languages(tax, text, expected):
+    assert expected in ids(tax, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "not_this"),
+    [("shield logos for a football team", "face_shield"), ("dog masks", "face_mask"), ("polypropylene caps", "surgical_cap")],
+)
+def test_trade_look_alikes(tax, text, not_this):
+    assert not_this not in ids(tax, text)
