@@ -205,7 +205,11 @@ def test_trade_words_in_three_languages(tax, text, expected):
 
 @pytest.mark.parametrize(
     ("text", "not_this"),
-    [("shield logos for a football team", "face_shield"), ("dog masks", "face_mask"), ("polypropylene caps", "surgical_cap")],
+    [
+        ("shield logos for a football team", "face_shield"),
+        ("dog masks", "face_mask"),
+        ("polypropylene caps", "surgical_cap"),
+    ],
 )
 def test_trade_look_alikes(tax, text, not_this):
     assert not_this not in ids(tax, text)
