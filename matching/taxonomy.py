@@ -335,15 +335,18 @@ def build_taxonomy(
                 for label in i18n.get(key, ()):
                     alternatives = _label_alternatives(label) if split else [label]
                     translated.extend((alt, concept_id) for alt in alternatives)
-    # Machine-derived aliases come after every hand-written one: a hand-written claim on a word always wins.
-    for concept_id, phrases in (derived or {}).items():
-        if concept_id in concepts:
-            translated.extend((phrase, concept_id) for phrase in phrases)
     # "Ventilator part" (ftm) is listed on the whole item; its labels name the part.
     for phrase, concept_id in translated:
         if concept_id == "ventilator" and any(w in fold(phrase) for w in ("part", "parte", "جزء")):
             concept_id = "ventilator.part"
         add_alias(phrase, concept_id)
+    named_words = frozenset(tok for key in aliases for tok in key)
+    # Machine-derived aliases come after every hand-written one: a hand-written claim on a word always wins.
+    # They do not make a word extraordinary: "christmas tree ornaments" leaves "Christmas" an English word.
+    for concept_id, phrases in (derived or {}).items():
+        if concept_id in concepts:
+            for phrase in phrases:
+                add_alias(phrase, concept_id)
 
     for concept in concepts.values():
         if concept.parent and concept.parent not in concepts:
@@ -371,7 +374,7 @@ def build_taxonomy(
         material_words=stems(grammar.get("material_words", [])),
         for_words=stems(grammar.get("for_words", [])),
         generic_words=stems(grammar.get("generic_words", [])),
-        ordinary_words=ordinary_words - frozenset(tok for key in aliases for tok in key),
+        ordinary_words=ordinary_words - named_words,
     )
 
 
@@ -401,7 +404,8 @@ def _read_derived_aliases() -> dict[str, list[str]]:
     if not path.is_file():
         return {}
     out: dict[str, list[str]] = {}
-    for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    for row in csv.DictReader(lines):
         out.setdefault(row["concept"], []).append(row["alias"])
     return out
 

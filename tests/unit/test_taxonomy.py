@@ -213,3 +213,22 @@ def test_trade_words_in_three_languages(tax, text, expected):
 )
 def test_trade_look_alikes(tax, text, not_this):
     assert not_this not in ids(tax, text)
+
+
+def test_naics_derived_aliases_are_read_after_the_hand_written_ones(tax):
+    # "Rolling pins, wood, manufacturing" (NAICS 321999) becomes "wood rolling pins", a wood product.
+    assert "wood_products" in ids(tax, "wood rolling pins")
+    # NAICS 311812 also says "bread"; the hand-written alias keeps it for bread, not for baked goods in general.
+    assert ids(tax, "bread") == ["bread"]
+
+
+def test_a_derived_alias_never_takes_a_hand_written_word():
+    data = {
+        "item": [
+            {"id": "bread", "label": "bread", "aliases": ["loaf"]},
+            {"id": "baked_goods", "label": "baked goods"},
+        ]
+    }
+    built = build_taxonomy(data, {}, derived={"baked_goods": ["loaf", "crullers"], "unknown": ["x"]})
+    assert [t.id for t in built.tag("loaf")] == ["bread"]
+    assert [t.id for t in built.tag("crullers")] == ["baked_goods"]
