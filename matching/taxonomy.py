@@ -76,6 +76,8 @@ class Taxonomy:
     _vocab: list[str] = field(default_factory=list)
     _vocab_set: frozenset[str] = frozenset()
     _max_alias_len: int = 1
+    _longest_from: dict[str, int] = field(default_factory=dict)  # first word → longest alias starting with it
+    _vocab_by_length: dict[int, list[str]] = field(default_factory=dict)  # typo candidates within two letters
     _made_by: dict[str, frozenset[str]] = field(default_factory=dict)
     _children: dict[str, frozenset[str]] = field(default_factory=dict)
     _fixes: dict[str, str | None] = field(default_factory=dict)
@@ -86,6 +88,10 @@ class Taxonomy:
         # Only words long enough for a typo to be told apart from another word are corrected.
         self._vocab = sorted(tok for tok in vocab if len(tok) >= 4 and not tok.isdigit())
         self._max_alias_len = max((len(key) for key in self.aliases), default=1)
+        for key in self.aliases:
+            self._longest_from[key[0]] = max(self._longest_from.get(key[0], 0), len(key))
+        for size in {len(tok) for tok in self._vocab}:
+            self._vocab_by_length[size] = [tok for tok in self._vocab if abs(len(tok) - size) <= 2]
         made_by: dict[str, set[str]] = {}
         children: dict[str, set[str]] = {}
         for concept in self.concepts.values():
@@ -165,7 +171,7 @@ class Taxonomy:
         found: list[tuple[int, int, str, bool]] = []
         i = 0
         while i < len(fixed):
-            for length in range(min(self._max_alias_len, len(fixed) - i), 0, -1):
+            for length in range(min(self._longest_from.get(fixed[i], 0), len(fixed) - i), 0, -1):
                 concept_id = self.aliases.get(tuple(fixed[i : i + length]))
                 if concept_id is not None:
                     found.append((i, i + length, concept_id, all(exact[i : i + length])))
@@ -233,8 +239,11 @@ class Taxonomy:
         return fixed
 
     def _nearest_uncached(self, tok: str) -> str | None:
+        near_in_length = self._vocab_by_length.get(len(tok))
+        if near_in_length is None:
+            near_in_length = [word for word in self._vocab if abs(len(word) - len(tok)) <= 2]
         candidates = process.extract(
-            tok, self._vocab, scorer=fuzz.ratio, score_cutoff=75, limit=_MAX_FUZZY_CANDIDATES
+            tok, near_in_length, scorer=fuzz.ratio, score_cutoff=75, limit=_MAX_FUZZY_CANDIDATES
         )
         best: tuple[int, float, str] | None = None
         for candidate, score, _ in candidates:
