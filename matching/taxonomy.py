@@ -30,6 +30,13 @@ _LABEL_SPLIT = re.compile(r"\s*/\s*|\s+(?:or|o|ou|oder|of|lub|или|أو|او|�
 _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
 
 
+_BENEFICIARY_FOR = frozenset({"for", "para", "pour"})
+_BENEFICIARY_OWNER = frozenset(
+    {"my", "our", "your", "their", "his", "her", "a", "an", "the", "mi", "mis", "nuestro", "nuestra", "nuestros",
+     "nuestras", "su", "sus", "un", "una", "el", "la", "los", "las"}
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Concept:
     """An item (something a buyer asks for), a process (how a maker makes things) or an item's part."""
@@ -179,6 +186,7 @@ class Taxonomy:
                     break
             else:
                 i += 1
+        found = self._without_beneficiary(found, fixed)
         located: list[tuple[Tag, int, int]] = []
         for start, end, concept_id, was_exact in found:
             concept_id = self._refine(concept_id, fixed, start, end)
@@ -192,6 +200,17 @@ class Taxonomy:
         if any(not self._is_vague(c) for c in named):
             drop |= {c for c in named if self._is_vague(c)}
         return [entry for entry in located if entry[0].id not in drop]
+
+    def _without_beneficiary(self, found: list, toks: list[str]) -> list:
+        """ "boxes and labels for our hot sauce": what follows "for our" is who the order is for, not a second
+        item. Only once something was named before it, and only after a possessive or an article."""
+        for index in range(1, len(toks) - 1):
+            if toks[index] in _BENEFICIARY_FOR and toks[index + 1] in _BENEFICIARY_OWNER:
+                before = [entry for entry in found if entry[1] <= index]
+                if before and len(before) < len(found):
+                    return before
+                break
+        return found
 
     def _is_vague(self, concept_id: str) -> bool:
         concept = self.concepts.get(concept_id)

@@ -232,3 +232,11 @@ def test_a_derived_alias_never_takes_a_hand_written_word():
     built = build_taxonomy(data, {}, derived={"baked_goods": ["loaf", "crullers"], "unknown": ["x"]})
     assert [t.id for t in built.tag("loaf")] == ["bread"]
     assert [t.id for t in built.tag("crullers")] == ["baked_goods"]
+
+
+def test_who_an_order_is_for_is_not_a_second_item(tax):
+    assert ids(tax, "boxes and labels for our hot sauce") == ["packaging_box", "label"]
+    assert ids(tax, "packaging for my candle business") == ["packaging"]
+    # Nothing named before "for": the words after it are the item.
+    assert ids(tax, "for our café: 40 sourdough loaves") == ["bread"]
+    assert ids(tax, "plastic for face shields") == ["face_shield.part"]
