@@ -196,7 +196,8 @@ def test_trades_make_their_products(tax, process, item):
         ("built-ins", "millwork"),
         ("powder coat", "powder_coating"),
         ("laser etching", "engraving"),
-        ("swag", "merch"),
+        ("swag", "promo_products"),
+        ("band merch", "merch"),
     ],
 )
 def test_trade_words_in_three_languages(tax, text, expected):
@@ -240,3 +241,22 @@ def test_who_an_order_is_for_is_not_a_second_item(tax):
     # Nothing named before "for": the words after it are the item.
     assert ids(tax, "for our café: 40 sourdough loaves") == ["bread"]
     assert ids(tax, "plastic for face shields") == ["face_shield.part"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20 kegs of IPA", "beer"),
+        ("IPA 70% for the clinic", "isopropyl_alcohol"),
+        ("custom tees with our logo", "printed_tshirt"),
+        ("private label bar soap", "soap"),
+        ("CNC machinist training", "training_cnc"),
+    ],
+)
+def test_the_words_around_a_word_decide_what_it_is(tax, text, expected):
+    assert expected in ids(tax, text)
+
+
+def test_private_label_names_no_label(tax):
+    assert "label" not in ids(tax, "private label candles")
+    assert "cnc_machining" not in ids(tax, "CNC machinist training")
