@@ -101,6 +101,11 @@ def _is_service(taxonomy, concept_id: str) -> bool:
     return concept is not None and concept.service
 
 
+def _is_unmade(taxonomy, concept_id: str) -> bool:
+    concept = taxonomy.concept(concept_id)
+    return concept is not None and concept.unmade
+
+
 def _today(now: datetime | date | None) -> date:
     if now is None:
         return date.today()
@@ -136,6 +141,8 @@ class Matcher:
         limit = limit or self.limit
         empty = MatchResult(parsed, place, radius if place else None, ())
 
+        if any(_is_unmade(self.taxonomy, c) for c in parsed.items):
+            return empty  # "sewing machine repair", "prom gown rental": nobody makes that to order
         found = self._candidates(parsed)
         if not found.caps:
             return empty

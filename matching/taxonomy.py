@@ -50,6 +50,7 @@ class Concept:
     part_of: str | None = None
     vague: bool = False  # "PPE": names no particular product
     service: bool = False  # a process a buyer orders as such ("powder coating", "embroidery")
+    unmade: bool = False  # not made to order by anyone: a repair, a rental, raw supplies
     sources: tuple[str, ...] = ()
 
 
@@ -351,6 +352,7 @@ def build_taxonomy(
                 strict=bool(entry.get("strict", False)),
                 vague=bool(entry.get("vague", False)),
                 service=bool(entry.get("service", False)),
+                unmade=bool(entry.get("unmade", False)),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )

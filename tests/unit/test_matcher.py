@@ -289,3 +289,11 @@ def test_the_process_the_buyer_named_wins():
     )
     result = Matcher(directory).match("CNC machined aluminum brackets, 50 pcs", zip="48201", now=TODAY)
     assert names(result)[0] == "Machine shop"
+
+
+def test_a_repair_or_a_rental_is_not_a_making_request():
+    directory = Directory([maker(1, "Tailor", ["sewing; alterations"]), maker(2, "Print farm", ["3D printing"])])
+    for text in ["prom gown rental", "sewing machine repair", "3D printer filament, 50 spools"]:
+        assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
+    # The same trade words in a making request still find the maker.
+    assert names(Matcher(directory).match("a bridal gown", zip="48201", now=TODAY)) == ["Tailor"]
