@@ -171,6 +171,8 @@ class Matcher:
             best_conf = np.where(listed & ~has_how[best_maker], best_conf * ranker.NOT_AS_ASKED, best_conf)
             best_conf = np.where(listed & has_how[best_maker], np.minimum(1.0, best_conf + 0.02), best_conf)
 
+        best_conf = self._material_fit(parsed, found, best_maker, best_group, best_conf)
+
         # How many of the requested items each maker covers (fuzzy evidence does not count).
         concept_index = np.asarray(found.concept_of_group, dtype=np.int64)[group]
         counted = concept_index >= 0
@@ -221,6 +223,29 @@ class Matcher:
                 Match(maker.id, maker.name, float(scores[i]), distance, phrase, why, evidence.fit, evidence.concept)
             )
         return MatchResult(parsed, place, radius if place else None, tuple(matches))
+
+    def _material_fit(self, parsed: ParsedRequest, found: _Candidates, makers, groups, confidence) -> np.ndarray:
+        """Materials are constraints: "laser cut acrylic" is no job for a shop that names only steel and stone.
+
+        The material is the one the buyer names or, failing that, the one the items are usually made of. A maker
+        who names none is not judged; one who names it gains a little; one who names only others loses a process
+        claim (they may have the machine, not for this material) and, when the buyer named it, some of a listed one.
+        """
+        tax = self.taxonomy
+        said = tax.materials(parsed.text)
+        wanted = said or tax.material_mask(
+            tax.default_material[c] for c in parsed.items if c in tax.default_material
+        )
+        if not wanted:
+            return confidence
+        named = self.directory.materials[makers]
+        same = (named & wanted) != 0
+        other = (named != 0) & ~same
+        fits = np.asarray([found.evidence[g].fit for g in groups])
+        claimed = (fits == ranker.LISTED) | (fits == ranker.ALIAS) | (fits == ranker.FUZZY)
+        penalty = np.where(claimed, ranker.OTHER_MATERIAL_LISTED if said else 1.0, ranker.OTHER_MATERIAL)
+        confidence = np.where(other, confidence * penalty, confidence)
+        return np.where(same, np.minimum(1.0, confidence + ranker.SAME_MATERIAL), confidence)
 
     # ── evidence ──
 

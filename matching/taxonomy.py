@@ -49,6 +49,7 @@ class Concept:
     makes: frozenset[str] = frozenset()
     part_of: str | None = None
     vague: bool = False  # "PPE": names no particular product
+    material: str | None = None  # what the item is made of unless the buyer says otherwise
     service: bool = False  # a process a buyer orders as such ("powder coating", "embroidery")
     unmade: bool = False  # not made to order by anyone: a repair, a rental, raw supplies
     sources: tuple[str, ...] = ()
@@ -81,6 +82,9 @@ class Taxonomy:
     for_words: frozenset[str]
     generic_words: frozenset[str]
     ordinary_words: frozenset[str] = frozenset()  # English words typo correction leaves alone
+    material_ids: list[str] = field(default_factory=list)  # material classes; bit i of a mask is material_ids[i]
+    material_words_of: dict[tuple[str, ...], int] = field(default_factory=dict)  # one or two words → mask
+    default_material: dict[str, str] = field(default_factory=dict)  # item → what it is usually made of
     _vocab: list[str] = field(default_factory=list)
     _vocab_set: frozenset[str] = frozenset()
     _max_alias_len: int = 1
@@ -156,9 +160,32 @@ class Taxonomy:
 
     def tag(self, text: str) -> list[Tag]:
         """Every item and process named in `text`, in order, without repeats."""
+        return self.read(text)[0]
+
+    def materials(self, text: str) -> int:
+        """The material classes `text` names, as a bit mask (see `material_ids`)."""
+        return self._materials_in(tokens(text))
+
+    def read(self, text: str) -> tuple[list[Tag], int]:
+        """`tag` and `materials` at once, reading the text once."""
+        toks = tokens(text)
+        return self._tags_in(text, toks), self._materials_in(toks)
+
+    def _materials_in(self, toks: list[str]) -> int:
+        mask = 0
+        for i, tok in enumerate(toks):
+            mask |= self.material_words_of.get((tok,), 0)
+            if i + 1 < len(toks):
+                mask |= self.material_words_of.get((tok, toks[i + 1]), 0)
+        return mask
+
+    def material_mask(self, material_ids) -> int:
+        return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
+
+    def _tags_in(self, text: str, toks: list[str]) -> list[Tag]:
         tags: list[Tag] = []
         seen: set[str] = set()
-        for found, _, _ in self.locate(tokens(text)):
+        for found, _, _ in self.locate(toks):
             if found.id not in seen:
                 seen.add(found.id)
                 tags.append(found)
@@ -351,6 +378,7 @@ def build_taxonomy(
                 parent=entry.get("parent"),
                 strict=bool(entry.get("strict", False)),
                 vague=bool(entry.get("vague", False)),
+                material=entry.get("material"),
                 service=bool(entry.get("service", False)),
                 unmade=bool(entry.get("unmade", False)),
                 makes=frozenset(entry.get("makes", ())),
@@ -395,6 +423,16 @@ def build_taxonomy(
         _Rule(rule["item"], stems(rule["when"]), rule["becomes"]) for rule in data.get("refine", [])
     ]
     cjk_aliases.sort(key=lambda pair: len(pair[0]), reverse=True)
+    material_ids = [entry["id"] for entry in data.get("material", [])]
+    material_words_of: dict[tuple[str, ...], int] = {}
+    for bit, entry in enumerate(data.get("material", [])):
+        for phrase in [entry["id"], *entry.get("aliases", ())]:
+            key = _alias_key(phrase)
+            if 1 <= len(key) <= 2:
+                material_words_of[key] = material_words_of.get(key, 0) | (1 << bit)
+    for concept in concepts.values():
+        if concept.material and concept.material not in material_ids:
+            raise ValueError(f"taxonomy: {concept.id} is made of unknown material {concept.material}")
     return Taxonomy(
         concepts=concepts,
         aliases=aliases,
@@ -405,11 +443,14 @@ def build_taxonomy(
         for_words=stems(grammar.get("for_words", [])),
         generic_words=stems(grammar.get("generic_words", [])),
         ordinary_words=ordinary_words - named_words,
+        material_ids=material_ids,
+        material_words_of=material_words_of,
+        default_material={c.id: c.material for c in concepts.values() if c.material},
     )
 
 
 DATA_FILES = ("taxonomy.toml", "trades.toml")
-_LISTS = ("item", "process", "refine")
+_LISTS = ("item", "process", "refine", "material")
 
 
 def merge_data(parts: list[dict]) -> dict:

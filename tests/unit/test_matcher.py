@@ -297,3 +297,18 @@ def test_a_repair_or_a_rental_is_not_a_making_request():
         assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
     # The same trade words in a making request still find the maker.
     assert names(Matcher(directory).match("a bridal gown", zip="48201", now=TODAY)) == ["Tailor"]
+
+
+def test_materials_are_constraints():
+    directory = Directory(
+        [
+            maker(1, "Metal laser shop", ["laser cutting", "steel, aluminum, stone and glass"]),
+            maker(2, "Acrylic laser shop", ["laser cutting", "acrylic and wood signs"]),
+            maker(3, "Laser shop", ["laser cutting"]),
+        ]
+    )
+    matcher = Matcher(directory)
+    # The material asked for, or the one the item is usually made of (face shields are plastic).
+    for text in ["laser cut acrylic pieces, 200", "500 face shields"]:
+        found = names(matcher.match(text, zip="48201", now=TODAY))
+        assert found[0] == "Acrylic laser shop" and "Laser shop" in found and "Metal laser shop" not in found
