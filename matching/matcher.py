@@ -101,6 +101,10 @@ def _is_service(taxonomy, concept_id: str) -> bool:
     return concept is not None and concept.service
 
 
+def _makes_any(taxonomy, process: str, makers_of: set[str]) -> bool:
+    return any(p in makers_of for p in [process, *taxonomy.descendants(process)])
+
+
 def _is_unmade(taxonomy, concept_id: str) -> bool:
     concept = taxonomy.concept(concept_id)
     return concept is not None and concept.unmade
@@ -262,7 +266,10 @@ class Matcher:
             self._taxonomy_evidence(found, concept, index, parsed)
             if services and concept not in services:
                 found.scale_concept(index, ranker.SERVICED_ITEM)
-        found.how = [p for p in processes if p not in services] if items else []
+        # A process counts as how the buyer wants the items made only if it makes one of them ("cargo bike for
+        # deliveries" says nothing about how the bike is made).
+        makers_of = {p for item in items for kind in [item, *tax.descendants(item)] for p in tax.processes_for(kind)}
+        found.how = [p for p in processes if p not in services and _makes_any(tax, p, makers_of)]
         self._fuzzy_evidence(found, parsed, known_item=bool(items))
         return found
 

@@ -312,3 +312,18 @@ def test_materials_are_constraints():
     for text in ["laser cut acrylic pieces, 200", "500 face shields"]:
         found = names(matcher.match(text, zip="48201", now=TODAY))
         assert found[0] == "Acrylic laser shop" and "Laser shop" in found and "Metal laser shop" not in found
+
+
+def test_a_process_that_cannot_make_the_item_says_nothing_about_how():
+    directory = Directory([maker(1, "Bike shop", ["cargo bikes"]), maker(2, "Couriers", ["delivery"])])
+    result = Matcher(directory).match("cargo bike for deliveries", zip="48201", now=TODAY)
+    assert names(result) == ["Bike shop"] and result.matches[0].score >= 90
+
+
+def test_private_label_is_how_a_product_is_sold_not_the_product():
+    directory = Directory(
+        [maker(1, "Roaster", ["private label coffee bags"]), maker(2, "Skincare lab", ["lip balm", "body butter"])]
+    )
+    assert names(Matcher(directory).match("lip balm private label 500 units", zip="48201", now=TODAY)) == [
+        "Skincare lab"
+    ]
