@@ -442,7 +442,7 @@ def build_taxonomy(
         material_words=stems(grammar.get("material_words", [])),
         for_words=stems(grammar.get("for_words", [])),
         generic_words=stems(grammar.get("generic_words", [])),
-        ordinary_words=ordinary_words - named_words,
+        ordinary_words=(ordinary_words - named_words) | stems(grammar.get("plain_words", [])),
         material_ids=material_ids,
         material_words_of=material_words_of,
         default_material={c.id: c.material for c in concepts.values() if c.material},

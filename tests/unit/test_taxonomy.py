@@ -260,3 +260,7 @@ def test_the_words_around_a_word_decide_what_it_is(tax, text, expected):
 def test_private_label_names_no_label(tax):
     assert "label" not in ids(tax, "private label candles")
     assert "cnc_machining" not in ids(tax, "CNC machinist training")
+
+
+def test_everyday_spanish_words_are_not_typos(tax):
+    assert ids(tax, "tamales de pollo") == ["tamales"]
