@@ -264,3 +264,11 @@ def test_private_label_names_no_label(tax):
 
 def test_everyday_spanish_words_are_not_typos(tax):
     assert ids(tax, "tamales de pollo") == ["tamales"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("coffee table", ["furniture"]), ("wine rack", ["furniture"]), ("laser printer", ["maker_supplies"])],
+)
+def test_the_first_word_of_a_compound_is_not_a_product(tax, text, expected):
+    assert ids(tax, text) == expected
