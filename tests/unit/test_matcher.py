@@ -327,3 +327,18 @@ def test_private_label_is_how_a_product_is_sold_not_the_product():
     assert names(Matcher(directory).match("lip balm private label 500 units", zip="48201", now=TODAY)) == [
         "Skincare lab"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "maker_words"),
+    [
+        ("walnut coffee table", "woodworker"),
+        ("steel frame for a sign", "metal fabricator"),
+        ("smoked sausage for a picnic", "butcher shop"),
+        ("ice cream for 80 guests", "creamery"),
+    ],
+)
+def test_a_maker_who_names_the_trade_can_make_its_products(text, maker_words):
+    directory = Directory([maker(1, "Trade", [maker_words]), maker(2, "Bakery", ["bakery"])])
+    result = Matcher(directory).match(text, zip="48201", now=TODAY)
+    assert names(result) == ["Trade"] and result.matches[0].fit == "process"
