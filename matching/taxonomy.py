@@ -258,13 +258,14 @@ class Taxonomy:
                 exact.append(True)
                 origin.append(index)
                 continue
-            split = self._split_compound(tok)
+            nearest = self._nearest(tok)
+            # One slip of the keys ("candels") is likelier than two words run together ("can" + "del").
+            split = None if nearest and DamerauLevenshtein.distance(tok, nearest) <= 1 else self._split_compound(tok)
             if split:
                 out.extend(split)
                 exact.extend([True, True])
                 origin.extend([index, index])
                 continue
-            nearest = self._nearest(tok)
             out.append(nearest or tok)
             exact.append(nearest is None)
             origin.append(index)

@@ -272,3 +272,8 @@ def test_everyday_spanish_words_are_not_typos(tax):
 )
 def test_the_first_word_of_a_compound_is_not_a_product(tax, text, expected):
     assert ids(tax, text) == expected
+
+
+def test_one_slip_of_the_keys_beats_two_words_run_together(tax):
+    assert ids(tax, "candels") == ["candle"]
+    assert ids(tax, "3dprinting") == ["3d_printing"]
