@@ -277,3 +277,8 @@ def test_the_first_word_of_a_compound_is_not_a_product(tax, text, expected):
 def test_one_slip_of_the_keys_beats_two_words_run_together(tax):
     assert ids(tax, "candels") == ["candle"]
     assert ids(tax, "3dprinting") == ["3d_printing"]
+
+
+def test_water_based_inks_are_no_drinking_water(tax):
+    assert "food" not in ids(tax, "water-based inks")
+    assert "food" not in ids(tax, "food business classes")
