@@ -282,3 +282,17 @@ def test_one_slip_of_the_keys_beats_two_words_run_together(tax):
 def test_water_based_inks_are_no_drinking_water(tax):
     assert "food" not in ids(tax, "water-based inks")
     assert "food" not in ids(tax, "food business classes")
+
+
+@pytest.mark.parametrize(
+    ("text", "not_this"),
+    [
+        ("manual and CNC lathe work", "book"),
+        ("40 printers", "commercial_printing"),
+        ("LED light fixtures", "machined_part"),
+        ("half and sixth barrel kegs", "wood_products"),
+        ("3D scanning and printing", "commercial_printing"),
+    ],
+)
+def test_trade_words_that_mean_something_else_here(tax, text, not_this):
+    assert not_this not in ids(tax, text)
