@@ -44,6 +44,7 @@ _STOP = {
     "goods", "materials", "material", "equipment", "parts", "supplies", "machinery", "industrial", "custom", "stock",
     "plants", "plant", "establishments", "services", "service", "purchased", "household", "type", "types",
     "related", "similar", "miscellaneous", "articles", "items", "general", "special", "commercial", "apparatus",
+    "machine", "machines", "work", "shop", "novelties",
 }  # fmt: skip
 _MAX_WORDS = 3
 
@@ -56,11 +57,14 @@ def candidates(entry: str) -> list[str]:
         return []
     head = _TRAILERS.sub("", parts[0]).strip()
     qualifiers = [_TRAILERS.sub("", p).strip() for p in parts[1:]]
-    qualifiers = [q for q in qualifiers if q and "(" not in q and q not in {"manufacturing", "n.e.c."}]
+    qualifiers = [q for q in qualifiers if q and q not in {"manufacturing", "n.e.c."}]
     out: list[str] = []
-    if qualifiers and len(qualifiers[0].split()) <= 2:
-        out.append(f"{qualifiers[0]} {head}")  # inverted entry: "cabinets, kitchen" → "kitchen cabinets"
-    elif not qualifiers:
+    if qualifiers:
+        # Inverted entry: "cabinets, kitchen" → "kitchen cabinets". A head whose qualifier cannot be read back
+        # ("Flooring, open steel (i.e., grating)") is left out: alone it would name something else.
+        if "(" not in qualifiers[0] and len(qualifiers[0].split()) <= 2:
+            out.append(f"{qualifiers[0]} {head}")
+    else:
         out.append(head)
     kept = []
     for phrase in out:

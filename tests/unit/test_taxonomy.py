@@ -296,3 +296,9 @@ def test_water_based_inks_are_no_drinking_water(tax):
 )
 def test_trade_words_that_mean_something_else_here(tax, text, not_this):
     assert not_this not in ids(tax, text)
+
+
+@pytest.mark.parametrize("word", ["machine", "umbrellas", "tents", "flooring", "suits"])
+def test_catch_all_industries_lend_no_words(tax, word):
+    # NAICS "all other" industries (339999 candles… and umbrellas) give no aliases to a specific item.
+    assert ids(tax, word) == []
