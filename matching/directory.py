@@ -54,14 +54,18 @@ class Directory:
         self.capabilities: list[Capability] = []
         by_concept: dict[str, dict[str, list[int]]] = {}  # concept → surface words → capability positions
         inexact: set[int] = set()
-        tag_cache: dict[str, tuple[Tag, ...]] = {}
+        tag_cache: dict[str, tuple[tuple[Tag, ...], int]] = {}
+        materials = [0] * len(self.makers)
         owners: list[int] = []
         for position, maker in enumerate(self.makers):
             for phrase in maker.capabilities:
                 key = norm(phrase)
-                tags = tag_cache.get(key)
-                if tags is None:
-                    tags = tag_cache[key] = tuple(self.taxonomy.tag(phrase))
+                cached = tag_cache.get(key)
+                if cached is None:
+                    found, mask = self.taxonomy.read(phrase)
+                    cached = tag_cache[key] = (tuple(found), mask)
+                tags, mask = cached
+                materials[position] |= mask
                 cap_id = len(self.capabilities)
                 self.capabilities.append(Capability(position, phrase, tags))
                 owners.append(position)
@@ -89,6 +93,8 @@ class Directory:
         self.max_order = _floats(m.max_order or None for m in self.makers)
         self.lead_time = _floats(m.lead_time_days for m in self.makers)
         self.responsiveness = _floats(m.responsiveness for m in self.makers)
+        # The material classes each maker names anywhere ("stainless and aluminum", "acrylic and wood"), as bits.
+        self.materials = np.asarray(materials, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.makers)

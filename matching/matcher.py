@@ -76,6 +76,13 @@ class _Candidates:
     evidence: list[Evidence] = field(default_factory=list)  # what each group of entries means
     concept_of_group: list[int] = field(default_factory=list)  # requested-concept index; -1 for fuzzy
     wanted: int = 0  # how many concepts the request names
+    how: list[str] = field(default_factory=list)  # processes the buyer asked the items be made by
+
+    def scale_concept(self, concept_index: int, factor: float) -> None:
+        """Weaken the evidence for one requested concept (an item a requested service is done on)."""
+        for position, index in enumerate(self.concept_of_group):
+            if index == concept_index and position < len(self.confidence):
+                self.confidence[position] = self.confidence[position] * factor
 
     def add(self, caps: np.ndarray, confidence, fit: str, concept: str, concept_index: int, made=None) -> None:
         if len(caps) == 0:
@@ -87,6 +94,20 @@ class _Candidates:
         self.group.append(np.full(len(caps), number, dtype=np.int32))
         self.evidence.append(Evidence(fit, concept, made))
         self.concept_of_group.append(concept_index)
+
+
+def _is_service(taxonomy, concept_id: str) -> bool:
+    concept = taxonomy.concept(concept_id)
+    return concept is not None and concept.service
+
+
+def _makes_any(taxonomy, process: str, makers_of: set[str]) -> bool:
+    return any(p in makers_of for p in [process, *taxonomy.descendants(process)])
+
+
+def _is_unmade(taxonomy, concept_id: str) -> bool:
+    concept = taxonomy.concept(concept_id)
+    return concept is not None and concept.unmade
 
 
 def _today(now: datetime | date | None) -> date:
@@ -124,6 +145,8 @@ class Matcher:
         limit = limit or self.limit
         empty = MatchResult(parsed, place, radius if place else None, ())
 
+        if any(_is_unmade(self.taxonomy, c) for c in parsed.items):
+            return empty  # "sewing machine repair", "prom gown rental": nobody makes that to order
         found = self._candidates(parsed)
         if not found.caps:
             return empty
@@ -138,6 +161,21 @@ class Matcher:
         firsts = order[np.r_[True, makers[order][1:] != makers[order][:-1]]]
         best_maker, best_conf = makers[firsts], confidence[firsts]
         best_cap, best_group = caps[firsts], group[firsts]
+
+        # "CNC machined brackets": the buyer said how. A maker with that process fits better than one who
+        # lists the item but makes it some other way.
+        if found.how:
+            has_how = np.zeros(len(directory.makers), dtype=bool)
+            for named in found.how:
+                for process in [named, *sorted(self.taxonomy.descendants(named))]:  # Swiss turning is machining
+                    has_how[directory.cap_maker[directory.capabilities_of(process)]] = True
+            listed = np.asarray([found.evidence[g].fit != ranker.PROCESS for g in best_group])
+            made_how = np.asarray([found.evidence[g].fit == ranker.PROCESS for g in best_group]) & has_how[best_maker]
+            best_conf = np.where(made_how, np.maximum(best_conf, ranker.MADE_AS_ASKED), best_conf)
+            best_conf = np.where(listed & ~has_how[best_maker], best_conf * ranker.NOT_AS_ASKED, best_conf)
+            best_conf = np.where(listed & has_how[best_maker], np.minimum(1.0, best_conf + 0.02), best_conf)
+
+        best_conf = self._material_fit(parsed, found, best_maker, best_group, best_conf)
 
         # How many of the requested items each maker covers (fuzzy evidence does not count).
         concept_index = np.asarray(found.concept_of_group, dtype=np.int64)[group]
@@ -190,16 +228,48 @@ class Matcher:
             )
         return MatchResult(parsed, place, radius if place else None, tuple(matches))
 
+    def _material_fit(self, parsed: ParsedRequest, found: _Candidates, makers, groups, confidence) -> np.ndarray:
+        """Materials are constraints: "laser cut acrylic" is no job for a shop that names only steel and stone.
+
+        The material is the one the buyer names or, failing that, the one the items are usually made of. A maker
+        who names none is not judged; one who names it gains a little; one who names only others loses a process
+        claim (they may have the machine, not for this material) and, when the buyer named it, some of a listed one.
+        """
+        tax = self.taxonomy
+        said = tax.materials(parsed.text)
+        wanted = said or tax.material_mask(
+            tax.default_material[c] for c in parsed.items if c in tax.default_material
+        )
+        if not wanted:
+            return confidence
+        named = self.directory.materials[makers]
+        same = (named & wanted) != 0
+        other = (named != 0) & ~same
+        fits = np.asarray([found.evidence[g].fit for g in groups])
+        claimed = (fits == ranker.LISTED) | (fits == ranker.ALIAS) | (fits == ranker.FUZZY)
+        penalty = np.where(claimed, ranker.OTHER_MATERIAL_LISTED if said else 1.0, ranker.OTHER_MATERIAL)
+        confidence = np.where(other, confidence * penalty, confidence)
+        return np.where(same, np.minimum(1.0, confidence + ranker.SAME_MATERIAL), confidence)
+
     # ── evidence ──
 
     def _candidates(self, parsed: ParsedRequest) -> _Candidates:
         tax = self.taxonomy
         items = [c for c in parsed.items if tax.kind(c) in ("item", "part")]
         processes = [c for c in parsed.items if tax.kind(c) == "process"]
-        wanted = items or processes  # "3D printed face shields" asks for face shields, not for printing
+        services = [c for c in processes if _is_service(tax, c)]
+        # "3D printed face shields" asks for face shields, not for printing; but "powder coating, 40 railings"
+        # asks for the coating: a service is wanted for itself, and the items it names are what it is done on.
+        wanted = [*services, *items] if services else items or processes
         found = _Candidates(wanted=len(wanted))
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)
+            if services and concept not in services:
+                found.scale_concept(index, ranker.SERVICED_ITEM)
+        # A process counts as how the buyer wants the items made only if it makes one of them ("cargo bike for
+        # deliveries" says nothing about how the bike is made).
+        makers_of = {p for item in items for kind in [item, *tax.descendants(item)] for p in tax.processes_for(kind)}
+        found.how = [p for p in processes if p not in services and _makes_any(tax, p, makers_of)]
         self._fuzzy_evidence(found, parsed, known_item=bool(items))
         return found
 
@@ -255,6 +325,8 @@ class Matcher:
         for hit in self.directory.index.search(parsed.item, limit=_FUZZY_POOL, score_cutoff=cutoff):
             if not self.directory.names_no_item[hit.phrase_id]:
                 continue  # the taxonomy knows what this phrase is, and it is not what was asked
+            if known_item and self.directory.capabilities[hit.phrase_id].tags:
+                continue  # "sewing" is a known process, not a look-alike of "sewing machine repair"
             phrase = self.directory.capabilities[hit.phrase_id].phrase
             if not wanted_words & {t for t in tokens(phrase) if t not in generic}:
                 continue  # similar letters, no shared word: "gowns" is not "wagons"

@@ -29,6 +29,12 @@ FUZZY_MIN_SCORE = 86.0  # WRatio below this is not evidence of anything
 FUZZY_RANGE = (0.42, 0.58)
 COVERAGE_WEIGHT = 0.1  # share of the capability score that depends on covering every requested item
 MIN_CONFIDENCE = 0.42
+SERVICED_ITEM = 0.8  # an item named as what a requested service is done on ("powder coat 40 railings")
+MADE_AS_ASKED = 0.8  # a maker whose process makes the item, by the process the buyer named
+NOT_AS_ASKED = 0.75  # a maker who lists the item but not the process the buyer named
+SAME_MATERIAL = 0.03  # the maker names the material asked for (or the item's usual one)
+OTHER_MATERIAL = 0.55  # a process claim from a maker who names only other materials: below MIN_CONFIDENCE
+OTHER_MATERIAL_LISTED = 0.85  # the maker lists the item but names only materials other than the one asked for
 
 WEIGHTS = {"capability": 0.70, "distance": 0.15, "capacity": 0.10, "responsiveness": 0.05}
 UNKNOWN_DISTANCE = 0.5

@@ -1,6 +1,8 @@
 """The shipped taxonomy: canonical items and processes, their aliases, and the tagger that finds them in text.
 
-Data lives in `matching/data/taxonomy.toml` (hand-curated from public sources, see SOURCES.md) and
+Data lives in `matching/data/taxonomy.toml` (PPE, hand-curated from public sources, see SOURCES.md),
+`matching/data/trades.toml` (the general trades of local making, read after it),
+`matching/data/trade_aliases_naics.csv` (aliases derived from NAICS index entries by build_trade_aliases.py) and
 `matching/data/ftm_labels_i18n.csv` (findthemasks' labels in 16 locales, MIT).
 """
 
@@ -28,6 +30,13 @@ _LABEL_SPLIT = re.compile(r"\s*/\s*|\s+(?:or|o|ou|oder|of|lub|или|أو|او|�
 _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
 
 
+_BENEFICIARY_FOR = frozenset({"for", "para", "pour"})
+_BENEFICIARY_OWNER = frozenset(
+    {"my", "our", "your", "their", "his", "her", "a", "an", "the", "mi", "mis", "nuestro", "nuestra", "nuestros",
+     "nuestras", "su", "sus", "un", "una", "el", "la", "los", "las"}
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Concept:
     """An item (something a buyer asks for), a process (how a maker makes things) or an item's part."""
@@ -40,6 +49,9 @@ class Concept:
     makes: frozenset[str] = frozenset()
     part_of: str | None = None
     vague: bool = False  # "PPE": names no particular product
+    material: str | None = None  # what the item is made of unless the buyer says otherwise
+    service: bool = False  # a process a buyer orders as such ("powder coating", "embroidery")
+    unmade: bool = False  # not made to order by anyone: a repair, a rental, raw supplies
     sources: tuple[str, ...] = ()
 
 
@@ -70,9 +82,14 @@ class Taxonomy:
     for_words: frozenset[str]
     generic_words: frozenset[str]
     ordinary_words: frozenset[str] = frozenset()  # English words typo correction leaves alone
+    material_ids: list[str] = field(default_factory=list)  # material classes; bit i of a mask is material_ids[i]
+    material_words_of: dict[tuple[str, ...], int] = field(default_factory=dict)  # one or two words → mask
+    default_material: dict[str, str] = field(default_factory=dict)  # item → what it is usually made of
     _vocab: list[str] = field(default_factory=list)
     _vocab_set: frozenset[str] = frozenset()
     _max_alias_len: int = 1
+    _longest_from: dict[str, int] = field(default_factory=dict)  # first word → longest alias starting with it
+    _vocab_by_length: dict[int, list[str]] = field(default_factory=dict)  # typo candidates within two letters
     _made_by: dict[str, frozenset[str]] = field(default_factory=dict)
     _children: dict[str, frozenset[str]] = field(default_factory=dict)
     _fixes: dict[str, str | None] = field(default_factory=dict)
@@ -83,6 +100,10 @@ class Taxonomy:
         # Only words long enough for a typo to be told apart from another word are corrected.
         self._vocab = sorted(tok for tok in vocab if len(tok) >= 4 and not tok.isdigit())
         self._max_alias_len = max((len(key) for key in self.aliases), default=1)
+        for key in self.aliases:
+            self._longest_from[key[0]] = max(self._longest_from.get(key[0], 0), len(key))
+        for size in {len(tok) for tok in self._vocab}:
+            self._vocab_by_length[size] = [tok for tok in self._vocab if abs(len(tok) - size) <= 2]
         made_by: dict[str, set[str]] = {}
         children: dict[str, set[str]] = {}
         for concept in self.concepts.values():
@@ -139,9 +160,32 @@ class Taxonomy:
 
     def tag(self, text: str) -> list[Tag]:
         """Every item and process named in `text`, in order, without repeats."""
+        return self.read(text)[0]
+
+    def materials(self, text: str) -> int:
+        """The material classes `text` names, as a bit mask (see `material_ids`)."""
+        return self._materials_in(tokens(text))
+
+    def read(self, text: str) -> tuple[list[Tag], int]:
+        """`tag` and `materials` at once, reading the text once."""
+        toks = tokens(text)
+        return self._tags_in(text, toks), self._materials_in(toks)
+
+    def _materials_in(self, toks: list[str]) -> int:
+        mask = 0
+        for i, tok in enumerate(toks):
+            mask |= self.material_words_of.get((tok,), 0)
+            if i + 1 < len(toks):
+                mask |= self.material_words_of.get((tok, toks[i + 1]), 0)
+        return mask
+
+    def material_mask(self, material_ids) -> int:
+        return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
+
+    def _tags_in(self, text: str, toks: list[str]) -> list[Tag]:
         tags: list[Tag] = []
         seen: set[str] = set()
-        for found, _, _ in self.locate(tokens(text)):
+        for found, _, _ in self.locate(toks):
             if found.id not in seen:
                 seen.add(found.id)
                 tags.append(found)
@@ -162,7 +206,7 @@ class Taxonomy:
         found: list[tuple[int, int, str, bool]] = []
         i = 0
         while i < len(fixed):
-            for length in range(min(self._max_alias_len, len(fixed) - i), 0, -1):
+            for length in range(min(self._longest_from.get(fixed[i], 0), len(fixed) - i), 0, -1):
                 concept_id = self.aliases.get(tuple(fixed[i : i + length]))
                 if concept_id is not None:
                     found.append((i, i + length, concept_id, all(exact[i : i + length])))
@@ -170,6 +214,7 @@ class Taxonomy:
                     break
             else:
                 i += 1
+        found = self._without_beneficiary(found, fixed)
         located: list[tuple[Tag, int, int]] = []
         for start, end, concept_id, was_exact in found:
             concept_id = self._refine(concept_id, fixed, start, end)
@@ -183,6 +228,17 @@ class Taxonomy:
         if any(not self._is_vague(c) for c in named):
             drop |= {c for c in named if self._is_vague(c)}
         return [entry for entry in located if entry[0].id not in drop]
+
+    def _without_beneficiary(self, found: list, toks: list[str]) -> list:
+        """ "boxes and labels for our hot sauce": what follows "for our" is who the order is for, not a second
+        item. Only once something was named before it, and only after a possessive or an article."""
+        for index in range(1, len(toks) - 1):
+            if toks[index] in _BENEFICIARY_FOR and toks[index + 1] in _BENEFICIARY_OWNER:
+                before = [entry for entry in found if entry[1] <= index]
+                if before and len(before) < len(found):
+                    return before
+                break
+        return found
 
     def _is_vague(self, concept_id: str) -> bool:
         concept = self.concepts.get(concept_id)
@@ -202,13 +258,14 @@ class Taxonomy:
                 exact.append(True)
                 origin.append(index)
                 continue
-            split = self._split_compound(tok)
+            nearest = self._nearest(tok)
+            # One slip of the keys ("candels") is likelier than two words run together ("can" + "del").
+            split = None if nearest and DamerauLevenshtein.distance(tok, nearest) <= 1 else self._split_compound(tok)
             if split:
                 out.extend(split)
                 exact.extend([True, True])
                 origin.extend([index, index])
                 continue
-            nearest = self._nearest(tok)
             out.append(nearest or tok)
             exact.append(nearest is None)
             origin.append(index)
@@ -230,8 +287,11 @@ class Taxonomy:
         return fixed
 
     def _nearest_uncached(self, tok: str) -> str | None:
+        near_in_length = self._vocab_by_length.get(len(tok))
+        if near_in_length is None:
+            near_in_length = [word for word in self._vocab if abs(len(word) - len(tok)) <= 2]
         candidates = process.extract(
-            tok, self._vocab, scorer=fuzz.ratio, score_cutoff=75, limit=_MAX_FUZZY_CANDIDATES
+            tok, near_in_length, scorer=fuzz.ratio, score_cutoff=75, limit=_MAX_FUZZY_CANDIDATES
         )
         best: tuple[int, float, str] | None = None
         for candidate, score, _ in candidates:
@@ -288,7 +348,10 @@ def _read_i18n() -> dict[str, list[str]]:
 
 
 def build_taxonomy(
-    data: dict, i18n: dict[str, list[str]], ordinary_words: frozenset[str] = frozenset()
+    data: dict,
+    i18n: dict[str, list[str]],
+    ordinary_words: frozenset[str] = frozenset(),
+    derived: dict[str, list[str]] | None = None,
 ) -> Taxonomy:
     concepts: dict[str, Concept] = {}
     aliases: dict[tuple[str, ...], str] = {}
@@ -316,6 +379,9 @@ def build_taxonomy(
                 parent=entry.get("parent"),
                 strict=bool(entry.get("strict", False)),
                 vague=bool(entry.get("vague", False)),
+                material=entry.get("material"),
+                service=bool(entry.get("service", False)),
+                unmade=bool(entry.get("unmade", False)),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )
@@ -333,6 +399,13 @@ def build_taxonomy(
         if concept_id == "ventilator" and any(w in fold(phrase) for w in ("part", "parte", "جزء")):
             concept_id = "ventilator.part"
         add_alias(phrase, concept_id)
+    named_words = frozenset(tok for key in aliases for tok in key)
+    # Machine-derived aliases come after every hand-written one: a hand-written claim on a word always wins.
+    # They do not make a word extraordinary: "christmas tree ornaments" leaves "Christmas" an English word.
+    for concept_id, phrases in (derived or {}).items():
+        if concept_id in concepts:
+            for phrase in phrases:
+                add_alias(phrase, concept_id)
 
     for concept in concepts.values():
         if concept.parent and concept.parent not in concepts:
@@ -351,6 +424,16 @@ def build_taxonomy(
         _Rule(rule["item"], stems(rule["when"]), rule["becomes"]) for rule in data.get("refine", [])
     ]
     cjk_aliases.sort(key=lambda pair: len(pair[0]), reverse=True)
+    material_ids = [entry["id"] for entry in data.get("material", [])]
+    material_words_of: dict[tuple[str, ...], int] = {}
+    for bit, entry in enumerate(data.get("material", [])):
+        for phrase in [entry["id"], *entry.get("aliases", ())]:
+            key = _alias_key(phrase)
+            if 1 <= len(key) <= 2:
+                material_words_of[key] = material_words_of.get(key, 0) | (1 << bit)
+    for concept in concepts.values():
+        if concept.material and concept.material not in material_ids:
+            raise ValueError(f"taxonomy: {concept.id} is made of unknown material {concept.material}")
     return Taxonomy(
         concepts=concepts,
         aliases=aliases,
@@ -360,14 +443,50 @@ def build_taxonomy(
         material_words=stems(grammar.get("material_words", [])),
         for_words=stems(grammar.get("for_words", [])),
         generic_words=stems(grammar.get("generic_words", [])),
-        ordinary_words=ordinary_words - frozenset(tok for key in aliases for tok in key),
+        ordinary_words=(ordinary_words - named_words) | stems(grammar.get("plain_words", [])),
+        material_ids=material_ids,
+        material_words_of=material_words_of,
+        default_material={c.id: c.material for c in concepts.values() if c.material},
     )
+
+
+DATA_FILES = ("taxonomy.toml", "trades.toml")
+_LISTS = ("item", "process", "refine", "material")
+
+
+def merge_data(parts: list[dict]) -> dict:
+    """One taxonomy from several files: their lists of items, processes and rules concatenated, in order."""
+    merged: dict = {}
+    for part in parts:
+        for key, value in part.items():
+            if key in _LISTS:
+                merged.setdefault(key, []).extend(value)
+            elif key == "grammar":
+                grammar = merged.setdefault("grammar", {})
+                for name, words in value.items():
+                    grammar[name] = [*grammar.get(name, []), *words]
+            else:
+                merged[key] = value
+    return merged
+
+
+def _read_derived_aliases() -> dict[str, list[str]]:
+    """Aliases derived from NAICS index entries (build_trade_aliases.py), added after the hand-written ones."""
+    path = resources.files("matching.data").joinpath("trade_aliases_naics.csv")
+    if not path.is_file():
+        return {}
+    out: dict[str, list[str]] = {}
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    for row in csv.DictReader(lines):
+        out.setdefault(row["concept"], []).append(row["alias"])
+    return out
 
 
 @functools.cache
 def load_taxonomy() -> Taxonomy:
     """The taxonomy shipped with the package (loaded once per process)."""
-    raw = resources.files("matching.data").joinpath("taxonomy.toml").read_text(encoding="utf-8")
+    files = resources.files("matching.data")
+    data = merge_data([tomllib.loads(files.joinpath(name).read_text(encoding="utf-8")) for name in DATA_FILES])
     # Courtesy words are left as written too: "kindly" is not a misspelt "kindle".
     ordinary = _read_ordinary_words() | courtesy.words()
-    return build_taxonomy(tomllib.loads(raw), _read_i18n(), ordinary)
+    return build_taxonomy(data, _read_i18n(), ordinary, _read_derived_aliases())

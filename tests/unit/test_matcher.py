@@ -174,10 +174,10 @@ def test_covering_more_of_the_request_helps():
 
 def test_fuzzy_layer_bridges_words_the_taxonomy_does_not_know():
     directory = Directory(
-        [maker(1, "Patch shop", ["custom embroidered name patches"]), maker(2, "Bakery", ["sourdough bread"])]
+        [maker(1, "Decoy carver", ["hand carved duck decoys"]), maker(2, "Bakery", ["sourdough bread"])]
     )
-    result = Matcher(directory).match("embroidered name patches", zip="48201", now=TODAY)
-    assert names(result) == ["Patch shop"]
+    result = Matcher(directory).match("carved duck decoys", zip="48201", now=TODAY)
+    assert names(result) == ["Decoy carver"]
     assert result.matches[0].fit == "fuzzy" and "similar wording" in result.matches[0].why
 
 
@@ -215,3 +215,130 @@ def test_absurd_quantities_do_not_break_ranking():
     directory = Directory([maker(1, "Shop", ["face shields"], min_order=10, max_order=100)])
     result = Matcher(directory).match("need " + "hundred " * 155 + "face shields", zip="48201", now=TODAY)
     assert names(result) == ["Shop"]
+
+
+# ── the general trades (issue 14) ──
+
+
+def test_a_fit_scores_apart_from_a_coincidence_and_why_says_which():
+    directory = Directory(
+        [
+            maker(1, "Screw machine shop", ["Swiss turning; shafts; bushings"]),
+            maker(2, "Lathe shop", ["manual and CNC lathe work"]),
+            maker(3, "Bakery", ["sourdough bread"]),
+        ]
+    )
+    result = Matcher(directory).match("need 50 machined shafts", zip="48201", now=TODAY)
+    assert names(result) == ["Screw machine shop", "Lathe shop"]
+    listed, process = result.matches
+    assert listed.fit == "listed" and listed.score >= 90
+    assert process.fit == "process" and 70 <= process.score <= listed.score - 8
+    assert "can make" in process.why
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("beer, 20 kegs", "Brewery"),
+        ("gin, 30 bottles", "Distillery"),
+        ("loaves of sourdough", "Bakery"),
+        ("kitchen cabinet maker", "Cabinet shop"),
+        ("custom tees with our logo", "Screen printer"),
+        ("juguetes de madera", "Toy maker"),
+        ("خبز عربي 200 رغيف", "Bakery"),
+    ],
+)
+def test_trade_requests_find_the_trade(text, expected):
+    directory = Directory(
+        [
+            maker(1, "Brewery", ["brewery; craft beer; kegs and cans"]),
+            maker(2, "Distillery", ["distillery; whiskey; vodka"]),
+            maker(3, "Bakery", ["bakery"]),
+            maker(4, "Cabinet shop", ["custom furniture; cabinets"]),
+            maker(5, "Screen printer", ["screen printing; t-shirts"]),
+            maker(6, "Toy maker", ["wooden toys; puzzles"]),
+            maker(7, "Sanitizer maker", ["hand sanitizer"]),
+        ]
+    )
+    assert names(Matcher(directory).match(text, zip="48201", now=TODAY))[:1] == [expected]
+
+
+@pytest.mark.parametrize("text", ["shield logos for a football team", "dog masks", "sewing machine repair"])
+def test_a_shared_word_alone_is_not_a_fit(text):
+    directory = Directory(
+        [
+            maker(1, "Shield shop", ["face shields"]),
+            maker(2, "Mask shop", ["face masks"]),
+            maker(3, "Sewing shop", ["sewing"]),
+        ]
+    )
+    assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
+
+
+def test_a_requested_service_is_wanted_for_itself():
+    directory = Directory(
+        [maker(1, "Ironworks", ["railings; gates"]), maker(2, "Powder coater", ["powder coating; sandblasting"])]
+    )
+    result = Matcher(directory).match("powder coating, 40 railings", zip="48201", now=TODAY)
+    assert names(result)[0] == "Powder coater" and result.matches[0].score >= 85
+
+
+def test_the_process_the_buyer_named_wins():
+    directory = Directory(
+        [maker(1, "Sheet metal shop", ["brackets; panels"]), maker(2, "Machine shop", ["CNC machining"])]
+    )
+    result = Matcher(directory).match("CNC machined aluminum brackets, 50 pcs", zip="48201", now=TODAY)
+    assert names(result)[0] == "Machine shop"
+
+
+def test_a_repair_or_a_rental_is_not_a_making_request():
+    directory = Directory([maker(1, "Tailor", ["sewing; alterations"]), maker(2, "Print farm", ["3D printing"])])
+    for text in ["prom gown rental", "sewing machine repair", "3D printer filament, 50 spools"]:
+        assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
+    # The same trade words in a making request still find the maker.
+    assert names(Matcher(directory).match("a bridal gown", zip="48201", now=TODAY)) == ["Tailor"]
+
+
+def test_materials_are_constraints():
+    directory = Directory(
+        [
+            maker(1, "Metal laser shop", ["laser cutting", "steel, aluminum, stone and glass"]),
+            maker(2, "Acrylic laser shop", ["laser cutting", "acrylic and wood signs"]),
+            maker(3, "Laser shop", ["laser cutting"]),
+        ]
+    )
+    matcher = Matcher(directory)
+    # The material asked for, or the one the item is usually made of (face shields are plastic).
+    for text in ["laser cut acrylic pieces, 200", "500 face shields"]:
+        found = names(matcher.match(text, zip="48201", now=TODAY))
+        assert found[0] == "Acrylic laser shop" and "Laser shop" in found and "Metal laser shop" not in found
+
+
+def test_a_process_that_cannot_make_the_item_says_nothing_about_how():
+    directory = Directory([maker(1, "Bike shop", ["cargo bikes"]), maker(2, "Couriers", ["delivery"])])
+    result = Matcher(directory).match("cargo bike for deliveries", zip="48201", now=TODAY)
+    assert names(result) == ["Bike shop"] and result.matches[0].score >= 90
+
+
+def test_private_label_is_how_a_product_is_sold_not_the_product():
+    directory = Directory(
+        [maker(1, "Roaster", ["private label coffee bags"]), maker(2, "Skincare lab", ["lip balm", "body butter"])]
+    )
+    assert names(Matcher(directory).match("lip balm private label 500 units", zip="48201", now=TODAY)) == [
+        "Skincare lab"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "maker_words"),
+    [
+        ("walnut coffee table", "woodworker"),
+        ("steel frame for a sign", "metal fabricator"),
+        ("smoked sausage for a picnic", "butcher shop"),
+        ("ice cream for 80 guests", "creamery"),
+    ],
+)
+def test_a_maker_who_names_the_trade_can_make_its_products(text, maker_words):
+    directory = Directory([maker(1, "Trade", [maker_words]), maker(2, "Bakery", ["bakery"])])
+    result = Matcher(directory).match(text, zip="48201", now=TODAY)
+    assert names(result) == ["Trade"] and result.matches[0].fit == "process"

@@ -161,3 +161,144 @@ def test_broken_taxonomy_data_is_refused():
 def test_every_concept_names_its_sources(tax):
     missing = [c.id for c in tax.concepts.values() if not c.sources]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("process", "item"),
+    [
+        ("turning", "turned_part"),
+        ("sewing", "tote_bag"),
+        ("sewing", "uniform"),
+        ("brewing", "beer"),
+        ("distilling", "spirits"),
+        ("baking", "bread"),
+        ("makerspace", "prototype"),
+        ("cabinetmaking", "cabinet"),
+        ("screen_printing", "printed_tshirt"),
+        ("cable_assembly", "wire_harness"),
+    ],
+)
+def test_trades_make_their_products(tax, process, item):
+    assert process in tax.processes_for(item)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("juguetes de madera", "wooden_toy"),
+        ("gabinetes de cocina", "cabinet"),
+        ("rejas", "railing"),
+        ("velas de soya", "candle"),
+        ("خبز عربي", "bread"),
+        ("تطريز", "embroidery"),
+        ("مخبز", "baking"),
+        ("tees", "tshirt"),
+        ("built-ins", "millwork"),
+        ("powder coat", "powder_coating"),
+        ("laser etching", "engraving"),
+        ("swag", "promo_products"),
+        ("band merch", "merch"),
+    ],
+)
+def test_trade_words_in_three_languages(tax, text, expected):
+    assert expected in ids(tax, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "not_this"),
+    [
+        ("shield logos for a football team", "face_shield"),
+        ("dog masks", "face_mask"),
+        ("polypropylene caps", "surgical_cap"),
+    ],
+)
+def test_trade_look_alikes(tax, text, not_this):
+    assert not_this not in ids(tax, text)
+
+
+def test_naics_derived_aliases_are_read_after_the_hand_written_ones(tax):
+    # "Rolling pins, wood, manufacturing" (NAICS 321999) becomes "wood rolling pins", a wood product.
+    assert "wood_products" in ids(tax, "wood rolling pins")
+    # NAICS 311812 also says "bread"; the hand-written alias keeps it for bread, not for baked goods in general.
+    assert ids(tax, "bread") == ["bread"]
+
+
+def test_a_derived_alias_never_takes_a_hand_written_word():
+    data = {
+        "item": [
+            {"id": "bread", "label": "bread", "aliases": ["loaf"]},
+            {"id": "baked_goods", "label": "baked goods"},
+        ]
+    }
+    built = build_taxonomy(data, {}, derived={"baked_goods": ["loaf", "crullers"], "unknown": ["x"]})
+    assert [t.id for t in built.tag("loaf")] == ["bread"]
+    assert [t.id for t in built.tag("crullers")] == ["baked_goods"]
+
+
+def test_who_an_order_is_for_is_not_a_second_item(tax):
+    assert ids(tax, "boxes and labels for our hot sauce") == ["packaging_box", "label"]
+    assert ids(tax, "packaging for my candle business") == ["packaging"]
+    # Nothing named before "for": the words after it are the item.
+    assert ids(tax, "for our café: 40 sourdough loaves") == ["bread"]
+    assert ids(tax, "plastic for face shields") == ["face_shield.part"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20 kegs of IPA", "beer"),
+        ("IPA 70% for the clinic", "isopropyl_alcohol"),
+        ("custom tees with our logo", "printed_tshirt"),
+        ("private label bar soap", "soap"),
+        ("CNC machinist training", "training_cnc"),
+    ],
+)
+def test_the_words_around_a_word_decide_what_it_is(tax, text, expected):
+    assert expected in ids(tax, text)
+
+
+def test_private_label_names_no_label(tax):
+    assert "label" not in ids(tax, "private label candles")
+    assert "cnc_machining" not in ids(tax, "CNC machinist training")
+
+
+def test_everyday_spanish_words_are_not_typos(tax):
+    assert ids(tax, "tamales de pollo") == ["tamales"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("coffee table", ["furniture"]), ("wine rack", ["furniture"]), ("laser printer", ["maker_supplies"])],
+)
+def test_the_first_word_of_a_compound_is_not_a_product(tax, text, expected):
+    assert ids(tax, text) == expected
+
+
+def test_one_slip_of_the_keys_beats_two_words_run_together(tax):
+    assert ids(tax, "candels") == ["candle"]
+    assert ids(tax, "3dprinting") == ["3d_printing"]
+
+
+def test_water_based_inks_are_no_drinking_water(tax):
+    assert "food" not in ids(tax, "water-based inks")
+    assert "food" not in ids(tax, "food business classes")
+
+
+@pytest.mark.parametrize(
+    ("text", "not_this"),
+    [
+        ("manual and CNC lathe work", "book"),
+        ("40 printers", "commercial_printing"),
+        ("LED light fixtures", "machined_part"),
+        ("half and sixth barrel kegs", "wood_products"),
+        ("3D scanning and printing", "commercial_printing"),
+    ],
+)
+def test_trade_words_that_mean_something_else_here(tax, text, not_this):
+    assert not_this not in ids(tax, text)
+
+
+@pytest.mark.parametrize("word", ["machine", "umbrellas", "tents", "flooring", "suits"])
+def test_catch_all_industries_lend_no_words(tax, word):
+    # NAICS "all other" industries (339999 candles… and umbrellas) give no aliases to a specific item.
+    assert ids(tax, word) == []
