@@ -10,7 +10,7 @@ import re
 
 from matching import courtesy
 from matching.modifiers import MATERIAL_LEADS, find_materials, find_processes
-from matching.quantities import THING_UNITS, UNIT_OF, is_model_number
+from matching.quantities import MEASURES, THING_UNITS, UNIT_OF, is_model_number
 from matching.taxonomy import Taxonomy
 from matching.text import WORD_CHAR, fold_chars, has_cjk, tokens
 
@@ -288,19 +288,43 @@ def item_phrase(
         part_word = is_part and bool(previous) and previous[0] in part_grammar  # "plastic for | face shields"
         model = first >= 2 and is_model_number(fold_chars(words[first - 2][0]), words[first - 1][0])  # "3M 1860"
         counted = previous and previous[0].isdigit() and not model
+        # A size stays with the thing it sizes: "6 ft | tables", "12 oz jars of | honey".
+        if previous and first >= 2 and first - 1 not in gloss and _is_size(words[first - 2][0], previous):
+            first -= 2
+            continue
+        if previous and first >= 2 and previous[0] in _OF_WORDS and _is_container(words[first - 2][0]):
+            first -= 1  # "jars of | honey": the container, then its size on the next round
+            continue
         if not previous or (not part_word and not joined and (previous in _EDGE_WORDS or counted)):
             break
         if first - 1 in gloss:
             break
         first -= 1
-    while last + 1 < len(words) and set(tokens(words[last + 1][0])) & taxonomy.part_words:
-        last += 1
+    while last + 1 < len(words) and (
+        set(tokens(words[last + 1][0])) & taxonomy.part_words or _DIMENSIONS.fullmatch(words[last + 1][0])
+    ):
+        last += 1  # "… valves", "boxes 12x12x12"
     if all(taxonomy.kind(tag.id) == "process" for tag, _, _ in located):
         # Process words name no product: the product is the thing the service is done to ("vacuum forming 300
         # trays"), or the head they describe ("CNC machined aluminum brackets").
         served = _service_object(clause, words, min(first for _, first, _ in located))
         last = served[1] if served else _head_after(clause, words, last)
     return _tidy(clause[words[first][1] : words[last][2]]), ids, gloss_spans
+
+
+_PURPOSE_WORDS = frozenset(tokens("for para"))
+_DIMENSIONS = re.compile(r"\d+(?:\.\d+)?(?:\s*[x×]\s*\d+(?:\.\d+)?)+\w*", re.I)
+_OF_WORDS = frozenset(tokens("of de"))
+
+
+def _is_container(word: str) -> bool:
+    folded = fold_chars(word).lower()
+    return any(UNIT_OF.get(form) in THING_UNITS for form in (folded, " ".join(tokens(word))))
+
+
+def _is_size(number: str, unit_words: tuple[str, ...]) -> bool:
+    """ "12" + ("oz",): a measure written before the thing it sizes."""
+    return number.replace(".", "", 1).isdigit() and UNIT_OF.get(" ".join(unit_words)) in MEASURES
 
 
 # Words for the job rather than the thing: "turning work: 500 pins", "welding repair on a trailer frame".
@@ -322,6 +346,8 @@ def _head_after(clause: str, words: list[tuple[str, int, int]], last: int) -> in
             break
         following = tuple(tokens(words[last + 1][0]))
         if not following or following in _EDGE_WORDS or following[0].isdigit() or set(following) <= _JOB_WORDS:
+            break
+        if following[0] in _PURPOSE_WORDS:  # "a CNC machine | for sale", "engraved plaques | for our team"
             break
         last += 1
     return last
