@@ -28,6 +28,7 @@ from bot.services import stats as stats_service
 from matching.directory import Directory
 from matching.matcher import Matcher, MatchResult
 from matching.parse import parse
+from matching.quantities import unit_label
 from matching.taxonomy import load_taxonomy
 
 app = typer.Typer(
@@ -186,7 +187,7 @@ def _summary(result: MatchResult) -> str:
     return texts.request_summary(
         req.item,
         req.quantity,
-        req.unit,
+        unit_label(req.unit, req.quantity) if req.unit else None,
         req.deadline.strftime("%a %d %b %Y") if req.deadline else None,
         req.urgency,
         result.place.zip if result.place else req.zip,

@@ -413,8 +413,9 @@ SMS_ERROR = "Sorry, something went wrong on our side. Please try again in a few 
 
 # ── buyers in the chat (Telegram) ──
 BUYER_WELCOME = (
-    "Hi! I connect you with local makers — sewing shops, 3D-printing labs, small factories — who can make what "
-    "you need: face shields, gowns, masks, sanitizer and more.\n\n"
+    "Hi! I connect you with local makers — bakeries, breweries, sewing and print shops, woodworkers, machine "
+    "shops, makerspaces — who can make what you need: bread for your café, custom tees, wooden pallets, machined "
+    "parts, soap, face shields and more.\n\n"
     "First, where are you? Send your ZIP code, or share your location."
 )
 BUYER_WELCOME_BACK = (
@@ -422,7 +423,7 @@ BUYER_WELCOME_BACK = (
     "I will use ZIP {zip} unless you name another place."
 )
 BUYER_HELP = (
-    "Write what you need in your own words, e.g. “need 500 face shields by Friday near 48201”. I check it with "
+    "Write what you need in your own words, e.g. “need 200 wooden pallets by Friday near 48201”. I check it with "
     "you, text the best makers nearby, and pass on their answers; accept one and I introduce you.\n\n"
     "/requests — your requests and the answers\n/cancel — cancel a request\n/settings — ZIP, language, radius\n"
     "/help — this message"
@@ -433,8 +434,8 @@ BUYER_ZIP_SAVED = "Got it: {zip} ({place}). Now tell me what you need, e.g. “5
 BUYER_ZIP_UNKNOWN = "I could not find “{text}” as a US ZIP code or town. Send a 5-digit ZIP, or share your location."
 BUYER_LOCATION_FAR = "That location is not near any US ZIP code I know. Please send your ZIP code instead."
 BUYER_EXAMPLE = (
-    "I could not tell what you need. Try something like “need 500 face shields by Friday near 48201” or "
-    "“200 isolation gowns asap”."
+    "I could not tell what you need. Try something like “need 200 wooden pallets by Friday near 48201” or "
+    "“150 custom tees with our logo asap”."
 )
 BUYER_ASK_PLACE = "Where is it needed? Send a ZIP code or a town, or share your location."
 BUYER_ASK_QUANTITY = "How many {what} do you need? Send a number, or tap “Not sure”."
@@ -447,7 +448,7 @@ BUYER_FIELD_WHERE = "• Where: {place}, within {radius:g} miles"
 BUYER_QUANTITY_OPEN = "not sure yet"
 BUYER_NO_DEADLINE = "no deadline given"
 BUYER_WHAT_TO_CHANGE = "What should I change?"
-BUYER_EDIT_ITEM = "What do you need? (e.g. face shields, isolation gowns, hand sanitizer)"
+BUYER_EDIT_ITEM = "What do you need? (e.g. sourdough bread, wooden pallets, embroidered polos, face shields)"
 BUYER_EDIT_QUANTITY = "How many? Send a number, or “not sure”."
 BUYER_EDIT_DEADLINE = "By when? (e.g. Friday, Dec 10, in 2 weeks, asap)"
 BUYER_EDIT_PLACE = "Where? Send a ZIP code or a town, or share your location."

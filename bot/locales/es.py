@@ -37,12 +37,12 @@ TEXTS = {
     "BUYER_DELIVERED": "{name} dice que su pedido {code} fue entregado.",
     "BUYER_DROPPED": "De acuerdo, descarté ese pedido. Escríbame cuando necesite algo.",
     "BUYER_EDIT_DEADLINE": "¿Para cuándo? (por ejemplo: viernes, 10 de diciembre, en 2 semanas, urgente)",
-    "BUYER_EDIT_ITEM": "¿Qué necesita? (por ejemplo: caretas, batas de aislamiento, gel desinfectante)",
+    "BUYER_EDIT_ITEM": "¿Qué necesita? (por ejemplo: pan de masa madre, tarimas de madera, polos bordados, caretas)",
     "BUYER_EDIT_PLACE": "¿Dónde? Envíe un código postal o una ciudad, o comparta su ubicación.",
     "BUYER_EDIT_QUANTITY": "¿Cuántos? Envíe un número, o «no sé».",
     "BUYER_EXAMPLE": (
-        "No entendí qué necesita. Pruebe algo como «necesito 500 caretas para el viernes cerca de 48201» o "
-        "«200 batas de aislamiento urgente»."
+        "No entendí qué necesita. Pruebe algo como «necesito 200 tarimas de madera para el viernes cerca de 48201» "
+        "o «150 camisetas con nuestro logo urgente»."
     ),
     "BUYER_FIELD_QUANTITY": "• Cuántos: {quantity}",
     "BUYER_FIELD_WHAT": "• Qué: {what}",
@@ -50,10 +50,10 @@ TEXTS = {
     "BUYER_FIELD_WHERE": "• Dónde: {place}, dentro de {radius:g} millas",
     "BUYER_GROUP_POINTER": "Solo trabajo en chats privados: escríbame directamente.",
     "BUYER_HELP": (
-        "Escriba lo que necesita con sus palabras, por ejemplo «necesito 500 caretas para el viernes cerca de "
-        "48201». Lo confirmo con usted, escribo por SMS a los mejores fabricantes cercanos y le paso sus respuestas; "
-        "acepte una y los presento.\n\n/requests — sus pedidos y las respuestas\n/cancel — cancelar un pedido\n"
-        "/settings — código postal, idioma, radio\n/help — este mensaje"
+        "Escriba lo que necesita con sus palabras, por ejemplo «necesito 200 tarimas de madera para el viernes cerca "
+        "de 48201». Lo confirmo con usted, escribo por SMS a los mejores fabricantes cercanos y le paso sus "
+        "respuestas; acepte una y los presento.\n\n/requests — sus pedidos y las respuestas\n"
+        "/cancel — cancelar un pedido\n/settings — código postal, idioma, radio\n/help — este mensaje"
     ),
     "BUYER_INTRODUCTION": (
         "Aceptó al fabricante {rank} para el pedido {code}: {terms}.\n\n{name}\n{phone}{website}\n\n"
@@ -105,8 +105,9 @@ TEXTS = {
     "BUYER_SUMMARY": "Esto es lo que entendí:\n{summary}\n\n¿Lo envío a los fabricantes cercanos?",
     "BUYER_UNKNOWN_COMMAND": "No conozco ese comando. Pruebe /help.",
     "BUYER_WELCOME": (
-        "¡Hola! Le pongo en contacto con fabricantes locales — talleres de costura, laboratorios de impresión 3D, "
-        "pequeñas fábricas — que pueden hacer lo que necesita: caretas, batas, mascarillas, desinfectante y más.\n\n"
+        "¡Hola! Le pongo en contacto con fabricantes locales — panaderías, cervecerías, talleres de costura y de "
+        "impresión, carpinterías, talleres mecánicos, makerspaces — que pueden hacer lo que necesita: pan para su "
+        "café, camisetas con su logo, tarimas de madera, piezas mecanizadas, jabón, caretas y más.\n\n"
         "Primero, ¿dónde está? Envíe su código postal, o comparta su ubicación."
     ),
     "BUYER_WELCOME_BACK": (

@@ -35,6 +35,7 @@ from bot.services.requests import (
 from matching import geo
 from matching.directory import Directory
 from matching.parse import ParsedRequest, parse
+from matching.quantities import unit_label
 from matching.taxonomy import Taxonomy
 from matching.text import fold_chars
 
@@ -478,7 +479,7 @@ class BuyerChat:
         lines = [self.t.BUYER_FIELD_WHAT.format(what=request.item_label)]
         quantity = f"{request.quantity:,}" if request.quantity else self.t.BUYER_QUANTITY_OPEN
         if request.quantity and request.unit:
-            quantity += f" {request.unit}"
+            quantity += f" {unit_label(request.unit, request.quantity)}"
         lines.append(self.t.BUYER_FIELD_QUANTITY.format(quantity=quantity))
         lines.append(self.t.BUYER_FIELD_WHEN.format(when=summary_when(request) or self.t.BUYER_NO_DEADLINE))
         lines.append(

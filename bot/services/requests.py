@@ -22,6 +22,7 @@ from matching import geo
 from matching.directory import Directory
 from matching.matcher import Match, Matcher, MatchResult
 from matching.parse import ParsedRequest
+from matching.quantities import unit_label
 from matching.taxonomy import Taxonomy
 
 MAX_SEGMENTS = 2  # an invitation should cost at most this many SMS segments
@@ -209,7 +210,7 @@ def invitation_sms_what(request: Request, quantity: int | None = None) -> str:
     quantity = quantity or request.quantity
     if not quantity:
         return texts.SMS_QUANTITY_UNKNOWN.format(item=item)
-    unit = f" {request.unit} of" if request.unit else ""
+    unit = f" {unit_label(request.unit, quantity)} of" if request.unit else ""
     return f"{quantity:,}{unit} {item}"
 
 
@@ -256,7 +257,7 @@ def summary(request: Request) -> str:
     return texts.request_summary(
         request.item_label or None,
         request.quantity,
-        request.unit,
+        unit_label(request.unit, request.quantity) if request.unit else None,
         f"{request.deadline:%a %d %b %Y}" if request.deadline else None,
         request.urgency,
         request.zip,

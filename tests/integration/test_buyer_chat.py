@@ -196,7 +196,7 @@ def test_missing_pieces_are_asked_one_at_a_time(dana, db):
 
 def test_text_the_parser_cannot_use_gets_an_example(dana):
     [(text, _)] = dana.send("hello, is anyone there?")
-    assert "need 500 face shields by Friday near 48201" in text
+    assert "need 200 wooden pallets by Friday near 48201" in text
 
 
 def test_change_the_quantity_before_sending(dana, db):

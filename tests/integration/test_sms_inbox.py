@@ -196,15 +196,15 @@ def test_caps_show_add_and_remove(db, job):
     _request, phone = job
     [shown] = text(db, phone, "CAPS")
     assert shown.startswith("You make: 1) ")
-    [added] = text(db, phone, "CAPS ADD isolation gowns; widget polishing")
-    assert "isolation gowns" in added and "Kept as written" in added and "widget polishing" in added
+    [added] = text(db, phone, "CAPS ADD isolation gowns; widget wrangling")
+    assert "isolation gowns" in added and "Kept as written" in added and "widget wrangling" in added
     with db.read() as session:
         caps = session.exec(
             select(MakerCapability).join(Maker).where(Maker.phone == phone).order_by(MakerCapability.position)
         ).all()
     assert caps[-2].phrase == "isolation gowns" and "gown" in caps[-2].concepts.split()
     [removed] = text(db, phone, f"CAPS REMOVE {len(caps)}")
-    assert "widget polishing" in removed
+    assert "widget wrangling" in removed
     [missing] = text(db, phone, "caps remove unicorns")
     assert "Nothing to remove" in missing
 
