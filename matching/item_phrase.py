@@ -67,6 +67,17 @@ _EDGE_WORDS = frozenset(
 )
 
 
+def _flat_tokens(words: list[tuple[str, int, int]], start: int = 0) -> tuple[list[str], list[int]]:
+    """The tokens of words[start:] in a row, and the index of the word each came from."""
+    flat: list[str] = []
+    word_of: list[int] = []
+    for index in range(start, len(words)):
+        for tok in tokens(words[index][0]):
+            flat.append(tok)
+            word_of.append(index)
+    return flat, word_of
+
+
 def product_of(item: str | None) -> str | None:
     """The thing asked for, without the process and material words that describe it: "CNC machined aluminum
     brackets" → "brackets", "vacuum forming trays" → "trays". None when the item names only a service
@@ -77,12 +88,7 @@ def product_of(item: str | None) -> str | None:
     served = _service_object(item, words, 0)
     if served:
         return _tidy(item[words[served[0]][1] : words[served[1]][2]]) or None
-    flat: list[str] = []
-    word_of: list[int] = []
-    for index, (word, _, _) in enumerate(words):
-        for tok in tokens(word):
-            flat.append(tok)
-            word_of.append(index)
+    flat, word_of = _flat_tokens(words)
     processes = find_processes(flat)
     describing = {word_of[i] for m in processes + find_materials(flat) for i in range(m.start, m.end)}
     first = 0
@@ -102,12 +108,7 @@ def modifiers_in(remaining: str) -> tuple[str | None, str | None]:
     Arabic adjectives follow their noun, so an Arabic material word counts anywhere.
     """
     words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(remaining)]
-    flat: list[str] = []
-    word_of: list[int] = []
-    for index, (word, _, _) in enumerate(words):
-        for tok in tokens(word):
-            flat.append(tok)
-            word_of.append(index)
+    flat, word_of = _flat_tokens(words)
     processes = find_processes(flat)
     process = processes[0].name if processes else None
     material = None
@@ -179,12 +180,7 @@ def _strip_edges(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]
 def _clause_tags(clause: str, taxonomy: Taxonomy):
     """Words of a clause and the concepts found in them, located by word index."""
     words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(clause)]
-    flat: list[str] = []
-    word_of: list[int] = []
-    for index, (word, _, _) in enumerate(words):
-        for tok in tokens(word):
-            flat.append(tok)
-            word_of.append(index)
+    flat, word_of = _flat_tokens(words)
     located = [
         (tag, word_of[start], word_of[end - 1]) for tag, start, end in taxonomy.locate(flat)
     ]
@@ -358,12 +354,7 @@ def _service_object(clause: str, words: list[tuple[str, int, int]], first: int) 
     it: "powder coat 40 railings", "CNC machining for 200 parts", "laser engraving our logo on 100 cutting
     boards". None when the phrase does not open with process words, or they and the product read as one
     phrase ("CNC machined aluminum brackets")."""
-    flat: list[str] = []
-    word_of: list[int] = []
-    for index in range(first, len(words)):
-        for tok in tokens(words[index][0]):
-            flat.append(tok)
-            word_of.append(index)
+    flat, word_of = _flat_tokens(words, first)
     covered = {word_of[i] for found in find_processes(flat) for i in range(found.start, found.end)}
     k = first
     while k < len(words) and (k in covered or set(tokens(words[k][0])) <= _JOINING_WORDS):
