@@ -95,7 +95,10 @@ def restart_all(
             stopped = time.monotonic()
             for role in roles:
                 role.signal(SIGNALS[how])
-            exits = [role.wait(60) for role in roles]
+            exits, stop_seconds = [], {}
+            for role in roles:  # all were signalled at once: each wait ends when that role has exited (or before)
+                exits.append(role.wait(60))
+                stop_seconds[role.name] = round(time.monotonic() - stopped, 2)
             for role in roles:
                 role.start()
             for role in roles:
@@ -113,6 +116,7 @@ def restart_all(
         "answered_before_restart": round(posts * at),
         "sent_before_restart": sent_before,
         "exit_codes": exits,
+        "stop_seconds": stop_seconds,  # from the signal to each process's exit
         "downtime_seconds": round(downtime, 2),
         "settled": settled,
         "secret_in_logs": AUTH_TOKEN in logs,
@@ -125,7 +129,8 @@ def describe(r: dict) -> str:
     a = r["account"]
     return (
         f"{r['setup']}, {r['signal']} to every process after {r['answered_before_restart']} of {r['posts']} posts "
-        f"and {r['sent_before_restart']} sends (exits {r['exit_codes']}), back in {r['downtime_seconds']} s: "
+        f"and {r['sent_before_restart']} sends (exits {r['exit_codes']}, stopped after {r['stop_seconds']} s), "
+        f"back in {r['downtime_seconds']} s: "
         f"{a['requests']} requests for {a['posts']} posts ({a['retries']} retries); recorded {a['recorded']}, "
         f"lost {a['lost']}, unanswered {a['unanswered']}, duplicated {a['inbound_duplicates']}, without a reply "
         f"{a['posts_without_reply']}; outbox {a['outbound']} rows {a['outbound_by_status']}: sent once "
