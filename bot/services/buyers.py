@@ -336,6 +336,8 @@ class BuyerChat:
     # ── free text: a new request, or the answer to the bot's question ──
 
     def on_text(self, text: str) -> None:
+        # A NUL means nothing to a person, and PostgreSQL cannot store it in the replies that quote the text.
+        text = text.replace("\x00", "")
         wizard = self.wizard()
         composing = wizard.state()
         if composing is not None:

@@ -431,6 +431,12 @@ def test_a_spanish_telegram_gets_spanish_and_makers_still_get_english(db, direct
     assert quote.text.startswith("Fabricante 1") and "puede hacer 500 a $2 cada uno, listo en 4 días" in quote.text
 
 
+def test_a_nul_where_the_zip_is_asked_gets_the_usual_answer(dana):
+    dana.command("start")
+    [(text, _)] = dana.send("48\x0001")  # PostgreSQL cannot store a NUL in the reply that quotes the text
+    assert "\x00" not in text
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=400))
 def test_no_text_makes_the_chat_raise(dana, text):
