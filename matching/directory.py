@@ -9,7 +9,6 @@ import numpy as np
 
 from matching.index import PhraseIndex
 from matching.taxonomy import Tag, Taxonomy, load_taxonomy
-from matching.text import norm
 
 _EMPTY = np.zeros(0, dtype=np.int32)
 
@@ -59,11 +58,10 @@ class Directory:
         owners: list[int] = []
         for position, maker in enumerate(self.makers):
             for phrase in maker.capabilities:
-                key = norm(phrase)
-                cached = tag_cache.get(key)
+                cached = tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
                     found, mask = self.taxonomy.read(phrase)
-                    cached = tag_cache[key] = (tuple(found), mask)
+                    cached = tag_cache[phrase] = (tuple(found), mask)
                 tags, mask = cached
                 materials[position] |= mask
                 cap_id = len(self.capabilities)
