@@ -229,7 +229,12 @@ def match_json(result: MatchResult, problem: str | None = None) -> str:
         only=list(req.only),
     )
     for shown, match in zip(data["matches"], result.matches, strict=True):
-        shown.update(type=match.kind, badges=list(match.badges), practices=list(match.practices))
+        shown.update(
+            type=match.kind,
+            badges=list(match.badges),
+            practices=list(match.practices),
+            emissions=match.emissions.as_dict() if match.emissions else None,
+        )
     data["hidden"] = result.hidden
     if problem is not None:
         data["error"] = {"code": problem, "message": _UNUSABLE[problem]}
@@ -270,7 +275,14 @@ def match(
             raise typer.Exit(1)
     runtime = _runtime()
     directory = maker_service.active_directory(runtime.db, runtime.taxonomy)
-    matcher = Matcher(directory, radius_miles=radius_miles or runtime.settings.match_radius_miles, limit=limit)
+    settings = runtime.settings
+    matcher = Matcher(
+        directory,
+        radius_miles=radius_miles or settings.match_radius_miles,
+        limit=limit,
+        import_route=settings.import_route(),
+        factors=settings.emission_factors(),
+    )
     if len(directory) == 0:
         typer.echo(texts.MATCH_EMPTY_DIRECTORY, err=True)
     if parsed is None:

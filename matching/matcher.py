@@ -12,8 +12,9 @@ from datetime import date, datetime
 
 import numpy as np
 
-from matching import geo, ranker
+from matching import emissions, geo, ranker
 from matching.directory import TRAINING, Directory
+from matching.emissions import Estimate
 from matching.parse import TOOL_ACCESS, ParsedRequest, parse
 from matching.practices import label as practice_label
 from matching.preferences import GREEN
@@ -39,6 +40,7 @@ class Match:
     badges: tuple[str, ...] = ()
     practices: tuple[str, ...] = ()  # in the maker's words
     preferred: tuple[str, ...] = ()  # the buyer's preferences this maker fits
+    emissions: Estimate | None = None  # transport, local against imported; None with no weight known
 
     def as_dict(self) -> dict:
         return {
@@ -125,12 +127,20 @@ def _today(now: datetime | date | None) -> date:
 
 class Matcher:
     def __init__(
-        self, directory: Directory, *, radius_miles: float = DEFAULT_RADIUS_MILES, limit: int = DEFAULT_LIMIT
+        self,
+        directory: Directory,
+        *,
+        radius_miles: float = DEFAULT_RADIUS_MILES,
+        limit: int = DEFAULT_LIMIT,
+        import_route: emissions.ImportRoute = emissions.DEFAULT_ROUTE,
+        factors: emissions.Factors = emissions.DEFAULT_FACTORS,
     ) -> None:
         self.directory = directory
         self.taxonomy = directory.taxonomy
         self.radius_miles = radius_miles
         self.limit = limit
+        self.import_route = import_route
+        self.factors = factors
 
     def match(
         self,
@@ -248,6 +258,7 @@ class Matcher:
         tiebreak_distance = distances if distances is not None else np.zeros(len(best_maker))
         top = np.lexsort((best_maker, tiebreak_distance, -scores))[:limit]
 
+        weight = emissions.order_weight_kg(parsed.quantity, parsed.unit, parsed.items, self.taxonomy.ancestors)
         matches = []
         for i in top:
             position = int(best_maker[i])
@@ -274,6 +285,9 @@ class Matcher:
                     badges=maker.badges,
                     practices=maker.practices,
                     preferred=fits,
+                    emissions=None
+                    if weight is None or distance is None
+                    else emissions.estimate(weight, distance, self.import_route, self.factors),
                 )
             )
         return MatchResult(parsed, place, radius if place else None, tuple(matches), hidden)

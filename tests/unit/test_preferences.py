@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from matching.directory import Directory, MakerProfile
+from matching.emissions import Factors, estimate, freight_kg, order_weight_kg
 from matching.matcher import Matcher
 from matching.parse import parse
 from matching.practices import practices_in
@@ -111,3 +112,28 @@ def test_training_and_tool_access_find_who_teaches_and_only_them():
     assert [m.name for m in access.matches] == ["Hive"] and "offers “open shop hours”" in access.matches[0].why
     # What a maker teaches is not a job they take: welding work goes to the welding shop alone.
     assert [m.name for m in matcher.match("welding near 48201", now=TODAY).matches] == ["Weld Co"]
+
+
+# ── transport emissions, an estimate ──
+
+
+def test_freight_follows_the_uk_government_method():
+    # Defra's freight annex: tonnes × km × kg CO2e per tonne-km. 2 tonnes over 100 km by HGV at 0.12631:
+    assert freight_kg(2000, 100, Factors().truck) == pytest.approx(25.262)
+    # 500 face shields (30 kg) from a maker 10 miles away, against the default import route.
+    found = estimate(30.0, 10.0)
+    assert found.local_kg == pytest.approx(0.030 * 10 * 1.609344 * 1.2 * 0.5907)
+    assert found.imported_kg == pytest.approx(0.030 * 10_500 * 0.01536 + 0.030 * 3_800 * 0.12631)
+    assert found.avoided_kg == pytest.approx(found.imported_kg - found.local_kg)
+
+
+def test_no_weight_known_no_estimate():
+    assert order_weight_kg(500, None, ["face_shield"]) == pytest.approx(30.0)
+    assert order_weight_kg(200, "lb", ["bracket"]) == pytest.approx(90.718474)
+    assert order_weight_kg(20, "keg", ["beer"]) == pytest.approx(1460.0)
+    assert order_weight_kg(50, None, ["bracket"]) is None  # brackets weigh grams or kilos: no guess
+    assert order_weight_kg(None, None, ["face_shield"]) is None
+    shields = Matcher(_directory()).match("200 t-shirts near 48201", now=TODAY).matches[0]
+    assert shields.emissions is not None and shields.emissions.weight_kg == pytest.approx(36.0)
+    unknown = Matcher(_directory()).match("laser cutting near 48201", now=TODAY).matches[0]
+    assert unknown.emissions is None
