@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from matching import geo, ranker
 from matching.directory import Directory
 from matching.parse import ParsedRequest, parse
 from matching.ranker import Evidence
+from matching.taxonomy import Taxonomy
 from matching.text import tokens
 
 DEFAULT_RADIUS_MILES = 50.0
@@ -34,7 +36,7 @@ class Match:
     fit: str  # ranker.LISTED, ALIAS, KIND, PROCESS, WHOLE, BROADER or FUZZY
     concept: str  # the requested concept this maker answers
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "maker_id": self.maker_id,
             "name": self.name,
@@ -52,7 +54,7 @@ class MatchResult:
     radius_miles: float | None
     matches: tuple[Match, ...]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         req = self.request
         return {
             "request": {
@@ -84,7 +86,15 @@ class _Candidates:
             if index == concept_index and position < len(self.confidence):
                 self.confidence[position] = self.confidence[position] * factor
 
-    def add(self, caps: np.ndarray, confidence, fit: str, concept: str, concept_index: int, made=None) -> None:
+    def add(
+        self,
+        caps: np.ndarray,
+        confidence: float | np.ndarray,
+        fit: str,
+        concept: str,
+        concept_index: int,
+        made: str | None = None,
+    ) -> None:
         if len(caps) == 0:
             return
         number = len(self.evidence)
@@ -96,16 +106,16 @@ class _Candidates:
         self.concept_of_group.append(concept_index)
 
 
-def _is_service(taxonomy, concept_id: str) -> bool:
+def _is_service(taxonomy: Taxonomy, concept_id: str) -> bool:
     concept = taxonomy.concept(concept_id)
     return concept is not None and concept.service
 
 
-def _makes_any(taxonomy, process: str, makers_of: set[str]) -> bool:
+def _makes_any(taxonomy: Taxonomy, process: str, makers_of: set[str]) -> bool:
     return any(p in makers_of for p in [process, *taxonomy.descendants(process)])
 
 
-def _is_unmade(taxonomy, concept_id: str) -> bool:
+def _is_unmade(taxonomy: Taxonomy, concept_id: str) -> bool:
     concept = taxonomy.concept(concept_id)
     return concept is not None and concept.unmade
 
@@ -228,7 +238,9 @@ class Matcher:
             )
         return MatchResult(parsed, place, radius if place else None, tuple(matches))
 
-    def _material_fit(self, parsed: ParsedRequest, found: _Candidates, makers, groups, confidence) -> np.ndarray:
+    def _material_fit(
+        self, parsed: ParsedRequest, found: _Candidates, makers: np.ndarray, groups: np.ndarray, confidence: np.ndarray
+    ) -> np.ndarray:
         """Materials are constraints: "laser cut acrylic" is no job for a shop that names only steel and stone.
 
         The material is the one the buyer names or, failing that, the one the items are usually made of. A maker
