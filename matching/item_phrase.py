@@ -177,9 +177,7 @@ def _strip_edges(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]
     return words
 
 
-def _clause_tags(
-    clause: str, taxonomy: Taxonomy
-) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
+def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
     """Words of a clause and the concepts found in them, located by word index."""
     words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(clause)]
     flat, word_of = _flat_tokens(words)
