@@ -1,6 +1,6 @@
 # The two commands a newcomer needs (see README.md):
 #   make run    install makerlink into .venv and run the bot (the browser sandbox when no accounts are configured)
-#   make test   install what the tests need, then lint and run the whole suite
+#   make test   install what the tests need, then lint, type-check and run the whole suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -58,6 +58,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.test-installed peers browser
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	MAKERLINK_REQUIRE_PEERS=1 $(BIN)/python -m pytest
 
 eval: $(VENV)/.test-installed
@@ -78,4 +79,4 @@ load: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/restart_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info $(PEERS)/node_modules $(PEERS)/spec
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis *.egg-info $(PEERS)/node_modules $(PEERS)/spec

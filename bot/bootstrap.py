@@ -216,10 +216,11 @@ def build_server(
         startup.append(application.initialize)
         if mode == "webhook":
             assert settings.public_url is not None
+            webhook_url = settings.public_url + tg.WEBHOOK_PATH
 
             async def set_webhook() -> None:
                 await application.bot.set_webhook(
-                    url=settings.public_url + tg.WEBHOOK_PATH,
+                    url=webhook_url,
                     secret_token=telegram.secret,
                     allowed_updates=tg.ALLOWED_UPDATES,
                 )

@@ -69,7 +69,7 @@ class LineFormatter(logging.Formatter):
     A traceback stays on the same line, its line breaks written as `\\n`, so a log shipper never splits an event.
     """
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)  # as a bare function, type checkers would read it as a method
 
     def __init__(self, redact: Redactor) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlmodel import col
 
 from bot.db import Database
 from bot.logs import request_id
@@ -73,28 +74,28 @@ class DatabaseCollector(Collector):
         m, r = OutboundMessage, Reminder
         with self.db.read() as session:
             by_status = session.execute(
-                sa.select(m.channel, m.status, sa.func.count()).group_by(m.channel, m.status)
+                sa.select(col(m.channel), col(m.status), sa.func.count()).group_by(m.channel, m.status)
             ).all()
             queued = session.execute(
-                sa.select(m.channel, sa.func.count(), sa.func.min(m.created_at))
-                .where(m.status.in_(_DUE))
+                sa.select(col(m.channel), sa.func.count(), sa.func.min(m.created_at))
+                .where(col(m.status).in_(_DUE))
                 .group_by(m.channel)
             ).all()
             due = session.execute(
-                sa.select(m.channel, sa.func.count(), sa.func.min(m.next_attempt_at))
-                .where(m.status.in_(_DUE), m.next_attempt_at <= now)
+                sa.select(col(m.channel), sa.func.count(), sa.func.min(m.next_attempt_at))
+                .where(col(m.status).in_(_DUE), col(m.next_attempt_at) <= now)
                 .group_by(m.channel)
             ).all()
             errors = session.execute(
-                sa.select(m.channel, m.error_code, sa.func.count())
-                .where(m.status.in_(_ERRORS), m.error_code.is_not(None))
-                .group_by(m.channel, m.error_code)
+                sa.select(col(m.channel), col(m.error_code), sa.func.count())
+                .where(col(m.status).in_(_ERRORS), col(m.error_code).is_not(None))
+                .group_by(col(m.channel), col(m.error_code))
             ).all()
             reminders_due = session.execute(
-                sa.select(sa.func.count()).select_from(r).where(r.status == "pending", r.due_at <= now)
+                sa.select(sa.func.count()).select_from(r).where(col(r.status) == "pending", col(r.due_at) <= now)
             ).scalar_one()
             reminders_pending = session.execute(
-                sa.select(sa.func.count()).select_from(r).where(r.status == "pending")
+                sa.select(sa.func.count()).select_from(r).where(col(r.status) == "pending")
             ).scalar_one()
             figures = stats_service.collect_in(session)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -264,6 +265,10 @@ class ChannelPace(SQLModel, table=True):
     next_at: float = 0.0  # seconds since the epoch
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands datetimes back without their zone; everything makerlink stores is UTC."""
     if value is None or value.tzinfo is not None:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import texts
@@ -27,13 +29,13 @@ from bot.metrics import CONTENT_TYPE, Metrics, TimedRoutes
 from bot.models import OutboundMessage, Reminder, as_utc, utcnow
 from bot.outbox import Dispatcher
 
-Background = Callable[[asyncio.Event], Awaitable[None]]
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]  # a coroutine: each runs as an asyncio task
 DISPATCHER_STALE = timedelta(seconds=30)  # a dispatcher showing no progress for this long counts as dead
 OUTBOX_BEHIND = timedelta(minutes=5)  # due messages this late: "outbox": "behind" (reported, not a 503)
 # At SIGTERM, how long requests under way may take to be answered before they are cut off. Without a bound, one
 # client that never finishes sending its request keeps the process up until SIGKILL. A webhook cut off while
 # its work runs in a thread still has that work finished (and committed) before the process exits.
-REQUEST_GRACE_SECONDS = 3.0
+REQUEST_GRACE_SECONDS = 3  # whole seconds: uvicorn's timeout_graceful_shutdown takes an int
 log = logging.getLogger(__name__)
 
 
@@ -44,9 +46,9 @@ def create_app(
     telegram: TelegramChannel | None = None,
     sandbox: SandboxChannel | None = None,
     dispatcher: Dispatcher | None = None,
-    background: list[Background] | None = None,
-    on_startup: list[Callable[[], Awaitable[None]]] | None = None,
-    on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
+    background: Sequence[Background] | None = None,
+    on_startup: Sequence[Callable[[], Awaitable[None]]] | None = None,
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] | None = None,
 ) -> Starlette:
     """The Starlette app. At start-up `on_startup` runs in order, then the `background` jobs start; at shutdown
     the jobs get `stop` set and are awaited, then `on_shutdown` runs."""
@@ -68,7 +70,11 @@ def create_app(
         ]
     if telegram is not None:
         webhooks.append(Route(WEBHOOK_PATH, telegram.webhook, methods=["POST"]))
-    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"]), *webhooks]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+        *webhooks,
+    ]
     if sandbox is not None:
         routes += sandbox.routes()
 
@@ -136,13 +142,13 @@ def _health(db: Database, dispatcher: Dispatcher | None) -> dict:
     try:
         with db.read() as session:
             m, r = OutboundMessage, Reminder
-            waiting = m.status.in_(("queued", "errored"))
+            waiting = col(m.status).in_(("queued", "errored"))
             depth, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(m.created_at)).where(waiting)).one()
             overdue = session.execute(
-                sa.select(sa.func.min(m.next_attempt_at)).where(waiting, m.next_attempt_at <= now)
+                sa.select(sa.func.min(m.next_attempt_at)).where(waiting, col(m.next_attempt_at) <= now)
             ).scalar_one()
             reminders_due = session.execute(
-                sa.select(sa.func.count()).select_from(r).where(r.status == "pending", r.due_at <= now)
+                sa.select(sa.func.count()).select_from(r).where(col(r.status) == "pending", col(r.due_at) <= now)
             ).scalar_one()
     except sa.exc.SQLAlchemyError:
         return {"ok": False, "database": "unreachable"}

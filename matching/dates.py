@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -45,7 +46,7 @@ _WEEKDAYS, _MONTHS, _SPANS, _DUALS = (
 )
 
 
-def _alternation(words) -> str:
+def _alternation(words: Iterable[str]) -> str:
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 
 
@@ -170,10 +171,10 @@ def find_deadline(low: str, today: date) -> Deadline:
             hits.append((found.start(), found.end(), day))
     for found in _MONTH_DAY.finditer(low):
         if found.group(1):
-            month, day_of_month, year = _MONTHS[found.group(1)], int(found.group(2)), found.group(3)
+            month, day_of_month, year_text = _MONTHS[found.group(1)], int(found.group(2)), found.group(3)
         else:
-            month, day_of_month, year = _MONTHS[found.group(5)], int(found.group(4)), found.group(6)
-        day = _next_on_or_after(today, month, day_of_month, int(year) if year else None)
+            month, day_of_month, year_text = _MONTHS[found.group(5)], int(found.group(4)), found.group(6)
+        day = _next_on_or_after(today, month, day_of_month, int(year_text) if year_text else None)
         if day:
             hits.append((found.start(), found.end(), day))
     for found in _WEEKDAY.finditer(low):

@@ -10,6 +10,11 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported lazily at run time, like zipcodes
+    import numpy as np
+    from numpy.typing import NDArray
 
 _ZIP = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
 _EARTH_RADIUS_MILES = 3958.7613
@@ -133,19 +138,21 @@ def lookup_city(name: str, state: str | None = None) -> Place | None:
     return Place(middle.zip, middle.lat, middle.lon, middle.city, middle.state, middle.timezone)
 
 
-def distances_miles(lat: float, lon: float, lats_rad, lons_rad):
+def distances_miles(
+    lat: float, lon: float, lats_rad: NDArray[np.float64], lons_rad: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Haversine from one place to many (numpy arrays in radians); NaN where a position is unknown."""
     import numpy as np
 
     phi1 = math.radians(lat)
     dphi = lats_rad - phi1
     dlmb = lons_rad - math.radians(lon)
-    a = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(lats_rad) * np.sin(dlmb / 2) ** 2
+    a: NDArray[np.float64] = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(lats_rad) * np.sin(dlmb / 2) ** 2
     return 2 * _EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 @functools.cache
-def _zip_arrays():
+def _zip_arrays() -> tuple[list[Place], NDArray[np.float64], NDArray[np.float64]]:
     import numpy as np
 
     places = [p for p in _places().values() if (p.lat, p.lon) != (0.0, 0.0)]  # military APO/FPO placeholders

@@ -11,7 +11,7 @@ import re
 from matching import courtesy
 from matching.modifiers import MATERIAL_LEADS, find_materials, find_processes
 from matching.quantities import MEASURES, THING_UNITS, UNIT_OF, is_model_number
-from matching.taxonomy import Taxonomy
+from matching.taxonomy import Tag, Taxonomy
 from matching.text import WORD_CHAR, fold_chars, has_cjk, tokens
 
 WORD = re.compile(rf"[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")
@@ -145,7 +145,7 @@ def _strip_edges(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]
     """Drop filler phrases from both ends: "we need gowns please" → "gowns"."""
     keys = [tuple(tokens(w)) for w, _, _ in words]
 
-    def flat(seq):
+    def flat(seq: list[tuple[str, ...]]) -> tuple[str, ...]:
         return tuple(t for key in seq for t in key)
 
     changed = True
@@ -177,7 +177,7 @@ def _strip_edges(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]
     return words
 
 
-def _clause_tags(clause: str, taxonomy: Taxonomy):
+def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
     """Words of a clause and the concepts found in them, located by word index."""
     words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(clause)]
     flat, word_of = _flat_tokens(words)
@@ -194,7 +194,9 @@ def _is_arabic(word: str) -> bool:
     return bool(ARABIC_SCRIPT.search(word))
 
 
-def _without_gloss(clause: str, words, located):
+def _without_gloss(
+    clause: str, words: list[tuple[str, int, int]], located: list[tuple[Tag, int, int]]
+) -> tuple[list[tuple[Tag, int, int]], set[int]]:
     """Drop a translation written right beside the item in the other script ("face shields قناع", "قفازات
     (gloves)"): the item is the buyer's main words, and a loose translation must not add a second item. The main
     script is the one of most item words (on a tie, of the first). Words joined by a comma or "and" are a second
@@ -217,7 +219,8 @@ def _without_gloss(clause: str, words, located):
                 return True
         return False
 
-    kept, gloss = [], set()
+    kept: list[tuple[Tag, int, int]] = []
+    gloss: set[int] = set()
     for tag, s in zip(located, scripts, strict=True):
         _, first, last = tag
         if s == {not main_arabic} and beside(first, last):

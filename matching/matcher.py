@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from matching.parse import TOOL_ACCESS, ParsedRequest, parse
 from matching.practices import label as practice_label
 from matching.preferences import GREEN
 from matching.ranker import Evidence
+from matching.taxonomy import Taxonomy
 from matching.text import tokens
 
 DEFAULT_RADIUS_MILES = 50.0
@@ -42,7 +44,7 @@ class Match:
     preferred: tuple[str, ...] = ()  # the buyer's preferences this maker fits
     emissions: Estimate | None = None  # transport, local against imported; None with no weight known
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "maker_id": self.maker_id,
             "name": self.name,
@@ -61,7 +63,7 @@ class MatchResult:
     matches: tuple[Match, ...]
     hidden: int = 0  # makers who could do it but lack what the buyer asked for with "only"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         req = self.request
         return {
             "request": {
@@ -93,7 +95,15 @@ class _Candidates:
             if index == concept_index and position < len(self.confidence):
                 self.confidence[position] = self.confidence[position] * factor
 
-    def add(self, caps: np.ndarray, confidence, fit: str, concept: str, concept_index: int, made=None) -> None:
+    def add(
+        self,
+        caps: np.ndarray,
+        confidence: float | np.ndarray,
+        fit: str,
+        concept: str,
+        concept_index: int,
+        made: str | None = None,
+    ) -> None:
         if len(caps) == 0:
             return
         number = len(self.evidence)
@@ -105,16 +115,16 @@ class _Candidates:
         self.concept_of_group.append(concept_index)
 
 
-def _is_service(taxonomy, concept_id: str) -> bool:
+def _is_service(taxonomy: Taxonomy, concept_id: str) -> bool:
     concept = taxonomy.concept(concept_id)
     return concept is not None and concept.service
 
 
-def _makes_any(taxonomy, process: str, makers_of: set[str]) -> bool:
+def _makes_any(taxonomy: Taxonomy, process: str, makers_of: set[str]) -> bool:
     return any(p in makers_of for p in [process, *taxonomy.descendants(process)])
 
 
-def _is_unmade(taxonomy, concept_id: str) -> bool:
+def _is_unmade(taxonomy: Taxonomy, concept_id: str) -> bool:
     concept = taxonomy.concept(concept_id)
     return concept is not None and concept.unmade
 
@@ -308,7 +318,9 @@ class Matcher:
                 notes.append(word)  # a kind of maker: "makerspace", "cooperative"
         return tuple(notes)
 
-    def _material_fit(self, parsed: ParsedRequest, found: _Candidates, makers, groups, confidence) -> np.ndarray:
+    def _material_fit(
+        self, parsed: ParsedRequest, found: _Candidates, makers: np.ndarray, groups: np.ndarray, confidence: np.ndarray
+    ) -> np.ndarray:
         """Materials are constraints: "laser cut acrylic" is no job for a shop that names only steel and stone.
 
         The material is the one the buyer names or, failing that, the one the items are usually made of. A maker

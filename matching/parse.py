@@ -9,8 +9,10 @@ import itertools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from matching import courtesy, geo, preferences
 from matching.dates import find_deadline
@@ -121,7 +123,7 @@ class ParsedRequest:
     preferences: tuple[str, ...] = ()  # of the maker: "green", "makerspace", "made-in-detroit" (matching.preferences)
     only: tuple[str, ...] = ()  # the preferences said with "only": makers without them are left out
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "item": self.item,
             "items": list(self.items),
@@ -174,6 +176,7 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     def current() -> str:
         return "".join(low)
 
+    found: re.Match[str] | None
     for pattern, text in ((_PHONE, current()), (_STREET, original)):
         for found in pattern.finditer(text):
             take(found.span())
@@ -292,7 +295,7 @@ def _blank(low: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _names_an_item(taxonomy: Taxonomy):
+def _names_an_item(taxonomy: Taxonomy) -> Callable[[str], bool]:
     def names_an_item(following: str) -> bool:
         return bool(taxonomy.tag(following))
 
@@ -328,7 +331,10 @@ def _counts_what_follows(low: str, end: int, taxonomy: Taxonomy) -> bool | None:
     return True if taxonomy.locate(describing) else None
 
 
-def _labelled_zip(low: str, take, taxonomy: Taxonomy) -> str | None:
+_Take = Callable[[tuple[int, int]], None]  # marks a span of the text as read
+
+
+def _labelled_zip(low: str, take: _Take, taxonomy: Taxonomy) -> str | None:
     """A ZIP after a place word ("near 48201", "cerca de 48201"): a known one is a place unless what follows
     says it counts something ("in 20000 pcs")."""
     for found in _ZIP_LABELLED.finditer(low):
@@ -340,7 +346,7 @@ def _labelled_zip(low: str, take, taxonomy: Taxonomy) -> str | None:
     return None
 
 
-def _bare_zip(low: str, take, taxonomy: Taxonomy) -> str | None:
+def _bare_zip(low: str, take: _Take, taxonomy: Taxonomy) -> str | None:
     """A known ZIP on its own ("masks 48201"). When the words after it do not tell, it is the place only if
     something else in the text can be the count ("500 caretas 48201 köszönöm", not "need 12345 widgets")."""
     candidates = list(itertools.islice(_ZIP_BARE.finditer(low), _MAX_ZIP_CANDIDATES))
@@ -365,7 +371,7 @@ def _count_elsewhere(low: str, spans: list[tuple[int, int]], taxonomy: Taxonomy)
     return find_quantity(_blank(low, spans + _courtesy_spans(low)), _names_an_item(taxonomy)) is not None
 
 
-def _city(low: str, original: str, take, taxonomy: Taxonomy) -> geo.Place | None:
+def _city(low: str, original: str, take: _Take, taxonomy: Taxonomy) -> geo.Place | None:
     """A town named after a place word: "near Dearborn", "in Ann Arbor, MI", "ship to St. Louis".
 
     Careful, because a wrong town is worse than none (the bot asks when it has none): a state name is not
@@ -375,7 +381,7 @@ def _city(low: str, original: str, take, taxonomy: Taxonomy) -> geo.Place | None
     for attempt, lead in enumerate(_PLACE_LEAD.finditer(low)):
         if attempt == _MAX_PLACE_LEADS:
             break
-        run = []
+        run: list[re.Match[str]] = []
         for m in _PLACE_WORD.finditer(low, lead.end(), min(len(low), lead.end() + 60)):
             if run and low[run[-1].end() : m.start()].strip(" ,") != "":
                 break

@@ -156,7 +156,7 @@ def is_model_number(before: str, number: str) -> bool:
     return bool(_MODEL_NAME.search(before[-12:]))
 
 
-def _is_model_number(low: str, found: re.Match) -> bool:
+def _is_model_number(low: str, found: re.Match[str]) -> bool:
     if found.group(2) or found.group(3):
         return False
     return is_model_number(low[max(0, found.start() - 12) : found.start()], found.group(1))
@@ -189,7 +189,7 @@ _NOT_A_NOUN = frozenset(
 _YEAR_LEAD = re.compile(r"(?<![^\W\d_])(?:a|an|the|my|our|his|her|their|un|una|mi|nuestro|nuestra)\s+$")
 
 
-def _is_a_year(low: str, found: re.Match) -> bool:
+def _is_a_year(low: str, found: re.Match[str]) -> bool:
     """"engine rebuild for a 2012 F-150": a year after an article names a model year, not a count."""
     number = found.group(1)
     if found.group(2) or found.group(3) or not re.fullmatch(r"(?:19[5-9]|20[0-3])\d", number):
@@ -202,7 +202,7 @@ def _is_a_size(low: str, unit: str | None, end: int) -> bool:
     if unit not in MEASURES:
         return False
     following = _WORD.match(low, end + len(low[end:]) - len(low[end:].lstrip(" -")))
-    return bool(following) and following.group() not in _NOT_A_NOUN
+    return following is not None and following.group() not in _NOT_A_NOUN
 
 
 def _number(text: str) -> float | None:
@@ -233,7 +233,8 @@ def word_numbers(low: str) -> list[tuple[int, int, int]]:
     i = 0
     while i < len(words):
         start = i
-        total = current = 0
+        total: float = 0  # "half a dozen" passes through 0.5
+        current: float = 0
         seen_number = False
         j = i
         while j < len(words):

@@ -6,6 +6,7 @@ wherever they are within the radius. Distance, capacity and responsiveness order
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,7 +123,9 @@ def total_scores(
     return np.round(100.0 * value, 1)
 
 
-def explain(evidence: Evidence, phrase: str, labels, distance: float | None, notes: tuple[str, ...]) -> str:
+def explain(
+    evidence: Evidence, phrase: str, labels: Callable[[str], str], distance: float | None, notes: tuple[str, ...]
+) -> str:
     """One line a buyer or an organiser can read: what matched, how far, and any capacity caveat."""
     wanted = labels(evidence.concept)
     if evidence.fit == LISTED:

@@ -13,8 +13,10 @@ import functools
 import io
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -179,7 +181,7 @@ class Taxonomy:
                 mask |= self.material_words_of.get((tok, toks[i + 1]), 0)
         return mask
 
-    def material_mask(self, material_ids) -> int:
+    def material_mask(self, material_ids: Iterable[str]) -> int:
         return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
 
     def _tags_in(self, text: str, toks: list[str]) -> list[Tag]:
@@ -229,7 +231,9 @@ class Taxonomy:
             drop |= {c for c in named if self._is_vague(c)}
         return [entry for entry in located if entry[0].id not in drop]
 
-    def _without_beneficiary(self, found: list, toks: list[str]) -> list:
+    def _without_beneficiary(
+        self, found: list[tuple[int, int, str, bool]], toks: list[str]
+    ) -> list[tuple[int, int, str, bool]]:
         """ "boxes and labels for our hot sauce": what follows "for our" is who the order is for, not a second
         item. Only once something was named before it, and only after a possessive or an article."""
         for index in range(1, len(toks) - 1):
@@ -348,7 +352,7 @@ def _read_i18n() -> dict[str, list[str]]:
 
 
 def build_taxonomy(
-    data: dict,
+    data: dict[str, Any],
     i18n: dict[str, list[str]],
     ordinary_words: frozenset[str] = frozenset(),
     derived: dict[str, list[str]] | None = None,
@@ -454,9 +458,9 @@ DATA_FILES = ("taxonomy.toml", "trades.toml")
 _LISTS = ("item", "process", "refine", "material")
 
 
-def merge_data(parts: list[dict]) -> dict:
+def merge_data(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """One taxonomy from several files: their lists of items, processes and rules concatenated, in order."""
-    merged: dict = {}
+    merged: dict[str, Any] = {}
     for part in parts:
         for key, value in part.items():
             if key in _LISTS:

@@ -20,6 +20,7 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from matching.taxonomy import DATA_FILES, merge_data
 from matching.text import tokens
@@ -78,7 +79,7 @@ def candidates(entry: str) -> list[str]:
     return kept
 
 
-def owners(data: dict) -> dict[str, str]:
+def owners(data: dict[str, Any]) -> dict[str, str]:
     """Which concept gets the words of each listed NAICS industry."""
     parent = {e["id"]: e.get("parent") for e in data.get("item", [])}
 

@@ -325,7 +325,7 @@ def test_ci_runs_the_readme_test_command():
     makefile = (root / "Makefile").read_text(encoding="utf-8")
     assert "make run " in readme and "make test " in readme
     assert "\nmake test\n" in ci
-    assert "makerlink serve" in makefile and "pytest" in makefile and "ruff check" in makefile
+    assert "makerlink serve" in makefile and "pytest" in makefile and "ruff check" in makefile and "mypy" in makefile
 
 
 def test_a_database_from_a_newer_makerlink_is_refused_in_one_sentence(run, tmp_path):
