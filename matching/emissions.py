@@ -18,7 +18,7 @@ own route or newer factors. No weight known, no estimate: nothing here ever gues
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -101,8 +101,15 @@ def unit_weights() -> dict[str, float]:
     return {concept: float(kg) for concept, kg in tomllib.loads(raw)["kg"].items()}
 
 
+def _no_ancestors(_concept: str) -> list[str]:
+    return []
+
+
 def order_weight_kg(
-    quantity: int | None, unit: str | None, items: Iterable[str], ancestors=lambda _concept: []
+    quantity: int | None,
+    unit: str | None,
+    items: Iterable[str],
+    ancestors: Callable[[str], list[str]] = _no_ancestors,
 ) -> float | None:
     """The weight of an order: from its unit when that is a weight ("200 lbs"), else the quantity times the
     typical weight of the first item that has one (or of its nearest broader item). None when unknown."""
