@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching import practices as practice_vocabulary
+from matching.growable import Growable
 from matching.index import PhraseIndex
 from matching.preferences import GREEN, slug
 from matching.taxonomy import Tag, Taxonomy, load_taxonomy
@@ -67,7 +68,9 @@ class Directory:
     """Makers with their capability phrases tagged by the taxonomy and fuzzily searchable.
 
     Per-maker facts are also kept as numpy arrays, so that ranking thousands of candidates is a few
-    vector operations rather than a Python loop.
+    vector operations rather than a Python loop. A maker can be added, replaced or removed in time proportional
+    to that maker (`add`, `remove`): the directory of a busy network follows its changes instead of being
+    rebuilt. A removed maker keeps its position (positions are never reused) and is left out of every answer.
     """
 
     def __init__(self, makers: Iterable[MakerProfile], taxonomy: Taxonomy | None = None) -> None:
@@ -76,77 +79,187 @@ class Directory:
 
     def _build(self, makers: Iterable[MakerProfile], taxonomy: Taxonomy | None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
-        self.makers: list[MakerProfile] = list(makers)
+        self.makers: list[MakerProfile] = []
         self.capabilities: list[Capability] = []
-        by_concept: dict[str, dict[str, list[int]]] = {}  # concept → surface words → capability positions
-        inexact: set[int] = set()
-        tag_cache: dict[str, tuple[tuple[Tag, ...], int]] = {}
-        materials = [0] * len(self.makers)
-        owners: list[int] = []
-        for position, maker in enumerate(self.makers):
-            offered = len(maker.capabilities)
-            for number, phrase in enumerate(maker.capabilities + maker.training):
-                cached = tag_cache.get(phrase)  # makers often list the very same phrase
-                if cached is None:
-                    found, mask = self.taxonomy.read(phrase)
-                    cached = tag_cache[phrase] = (tuple(found), mask)
-                tags, mask = cached
-                materials[position] |= mask
-                cap_id = len(self.capabilities)
-                self.capabilities.append(Capability(position, phrase, tags, number >= offered))
-                owners.append(position)
-                for tag in tags:
-                    by_concept.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
-                    if not tag.exact:
-                        inexact.add(cap_id)
-        self._by_concept = {
-            concept: {surface: np.asarray(ids, dtype=np.int32) for surface, ids in surfaces.items()}
-            for concept, surfaces in by_concept.items()
-        }
-        self.cap_maker = np.asarray(owners, dtype=np.int32)
-        self.cap_inexact = np.zeros(len(self.capabilities), dtype=bool)
-        if inexact:
-            self.cap_inexact[list(inexact)] = True
-        self.index = PhraseIndex([c.phrase for c in self.capabilities])
-        # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
-        kind = self.taxonomy.kind
-        self.names_no_item = np.asarray(
-            [not any(kind(t.id) in ("item", "part") for t in c.tags) for c in self.capabilities], dtype=bool
-        )
-        self.lat = np.radians(_floats(m.lat for m in self.makers))
-        self.lon = np.radians(_floats(m.lon for m in self.makers))
-        self.min_order = _floats(m.min_order or None for m in self.makers)  # 0 means "no minimum"
-        self.max_order = _floats(m.max_order or None for m in self.makers)
-        self.lead_time = _floats(m.lead_time_days for m in self.makers)
-        self.responsiveness = _floats(m.responsiveness for m in self.makers)
-        # The material classes each maker names anywhere ("stainless and aluminum", "acrylic and wood"), as bits.
-        self.materials = np.asarray(materials, dtype=np.int64)
-        # Who each maker is, for the buyers' preferences (matching.preferences).
-        self.green_practices = [practice_vocabulary.known_practices(m.practices) for m in self.makers]
-        self._fits: dict[str, np.ndarray] = {GREEN: np.asarray([bool(p) for p in self.green_practices], dtype=bool)}
-        self._kinds = np.asarray([m.kind or "business" for m in self.makers], dtype=object)
-        self._badges = [{slug(b): b for b in m.badges} for m in self.makers]
-        # Phrases of what a maker teaches or lends, and the makers who offer any class or tool access at all.
-        self.cap_training = np.asarray([c.training for c in self.capabilities], dtype=bool)
+        self._by_concept: dict[str, dict[str, np.ndarray]] = {}
+        self._position_of: dict[int | str, int] = {}
+        self._caps_of: list[range] = []  # maker position → its capability ids
+        self._tag_cache: dict[str, tuple[tuple[Tag, ...], int]] = {}
+        self._fits: dict[str, np.ndarray] = {}
+        self.green_practices: list[tuple[str, ...]] = []
+        self._badges: list[dict[str, str]] = []
         self.teaching: dict[int, str] = {}  # maker position → the first phrase of what they teach or lend
-        for c in self.capabilities:
-            if c.maker not in self.teaching and any(
-                t.id == TRAINING or TRAINING in self.taxonomy.ancestors(t.id) for t in c.tags
-            ):
-                self.teaching[c.maker] = c.phrase
-        self.teaches = np.zeros(len(self.makers), dtype=bool)
-        if self.teaching:
-            self.teaches[sorted(self.teaching)] = True
+        self._active_count = 0
+        tax = self.taxonomy
+        self._training_concepts = {c for c in tax.concepts if c == TRAINING or TRAINING in tax.ancestors(c)}
+        # Per capability phrase, and per maker position; read through the properties below.
+        self._cap_maker, self._cap_inexact = Growable(np.int32), Growable(bool)
+        self._names_no_item, self._cap_training = Growable(bool), Growable(bool)
+        self._lat, self._lon = Growable(np.float64), Growable(np.float64)
+        self._min_order, self._max_order = Growable(np.float64), Growable(np.float64)
+        self._lead_time, self._responsiveness = Growable(np.float64), Growable(np.float64)
+        self._materials, self._teaches = Growable(np.int64), Growable(bool)
+        self._active, self._kinds = Growable(bool), Growable(object)
+        self.index = PhraseIndex([])
+        self._append(list(makers), build=True)
+
+    # ── changes ──
+
+    def add(self, maker: MakerProfile) -> None:
+        """Add a maker, or replace the one with the same id: in time proportional to that maker."""
+        with _collector_paused():
+            self.remove(maker.id)
+            self._append([maker], build=False)
+
+    def remove(self, maker_id: int | str) -> bool:
+        """Leave a maker out of every answer from now on. False when there was none with that id."""
+        position = self._position_of.pop(maker_id, None)
+        if position is None:
+            return False
+        self._active.values[position] = False
+        self._active_count -= 1
+        self.index.remove(self._caps_of[position])
+        return True
+
+    @property
+    def removed_share(self) -> float:
+        """The share of indexed phrases that belong to removed makers: a rebuild gives their memory back."""
+        return self.index.removed / max(len(self.capabilities), 1)
+
+    def _append(self, makers: list[MakerProfile], build: bool) -> None:
+        kind_of = self.taxonomy.kind
+        first_cap = len(self.capabilities)
+        owners, inexact, no_item, training, materials, teaches = [], [], [], [], [], []
+        new_concepts: dict[str, dict[str, list[int]]] = {}
+        for maker in makers:
+            position = len(self.makers)
+            self.makers.append(maker)
+            self._position_of[maker.id] = position
+            offered = len(maker.capabilities)
+            mask = 0
+            start = len(self.capabilities)
+            for number, phrase in enumerate(maker.capabilities + maker.training):
+                cached = self._tag_cache.get(phrase)  # makers often list the very same phrase
+                if cached is None:
+                    found, phrase_mask = self.taxonomy.read(phrase)
+                    cached = (tuple(found), phrase_mask)
+                    if len(self._tag_cache) < 1_000_000:
+                        self._tag_cache[phrase] = cached
+                tags, phrase_mask = cached
+                mask |= phrase_mask
+                cap_id = len(self.capabilities)
+                capability = Capability(position, phrase, tags, number >= offered)
+                self.capabilities.append(capability)
+                owners.append(position)
+                inexact.append(any(not tag.exact for tag in tags))
+                # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
+                no_item.append(not any(kind_of(t.id) in ("item", "part") for t in tags))
+                training.append(capability.training)
+                for tag in tags:
+                    new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
+                    if position not in self.teaching and tag.id in self._training_concepts:
+                        self.teaching[position] = phrase
+            self._caps_of.append(range(start, len(self.capabilities)))
+            materials.append(mask)
+            teaches.append(position in self.teaching)
+            # Who each maker is, for the buyers' preferences (matching.preferences).
+            self.green_practices.append(practice_vocabulary.known_practices(maker.practices))
+            self._badges.append({slug(b): b for b in maker.badges})
+        for concept, surfaces in new_concepts.items():
+            known = self._by_concept.setdefault(concept, {})
+            for surface, ids in surfaces.items():
+                fresh = np.asarray(ids, dtype=np.int32)
+                known[surface] = fresh if surface not in known else np.concatenate((known[surface], fresh))
+        self._cap_maker.extend(owners)
+        self._cap_inexact.extend(inexact)
+        self._names_no_item.extend(no_item)
+        self._cap_training.extend(training)
+        self._lat.extend(np.radians(_floats(m.lat for m in makers)))
+        self._lon.extend(np.radians(_floats(m.lon for m in makers)))
+        self._min_order.extend(_floats(m.min_order or None for m in makers))  # 0 means "no minimum"
+        self._max_order.extend(_floats(m.max_order or None for m in makers))
+        self._lead_time.extend(_floats(m.lead_time_days for m in makers))
+        self._responsiveness.extend(_floats(m.responsiveness for m in makers))
+        # The material classes each maker names anywhere ("stainless and aluminum", "acrylic and wood"), as bits.
+        self._materials.extend(materials)
+        self._teaches.extend(teaches)
+        self._active.extend([True] * len(makers))
+        self._kinds.extend([m.kind or "business" for m in makers])
+        self._active_count += len(makers)
+        self._fits.clear()
+        phrases = [c.phrase for c in self.capabilities[first_cap:]]
+        if build:
+            self.index = PhraseIndex(phrases)
+        else:
+            self.index.add(phrases)
+
+    # ── what the matcher reads ──
 
     def __len__(self) -> int:
-        return len(self.makers)
+        return self._active_count
+
+    @property
+    def cap_maker(self) -> np.ndarray:
+        return self._cap_maker.values
+
+    @property
+    def cap_inexact(self) -> np.ndarray:
+        return self._cap_inexact.values
+
+    @property
+    def names_no_item(self) -> np.ndarray:
+        return self._names_no_item.values
+
+    @property
+    def cap_training(self) -> np.ndarray:
+        return self._cap_training.values
+
+    @property
+    def active(self) -> np.ndarray:
+        """By maker position: False once the maker was removed or replaced."""
+        return self._active.values
+
+    @property
+    def lat(self) -> np.ndarray:
+        return self._lat.values
+
+    @property
+    def lon(self) -> np.ndarray:
+        return self._lon.values
+
+    @property
+    def min_order(self) -> np.ndarray:
+        return self._min_order.values
+
+    @property
+    def max_order(self) -> np.ndarray:
+        return self._max_order.values
+
+    @property
+    def lead_time(self) -> np.ndarray:
+        return self._lead_time.values
+
+    @property
+    def responsiveness(self) -> np.ndarray:
+        return self._responsiveness.values
+
+    @property
+    def materials(self) -> np.ndarray:
+        return self._materials.values
+
+    @property
+    def teaches(self) -> np.ndarray:
+        return self._teaches.values
 
     def fits(self, preference: str) -> np.ndarray:
         """Which makers fit a buyer's preference word (matching.preferences): by practices, type or label."""
         known = self._fits.get(preference)
         if known is None:
-            by_badge = np.asarray([preference in badges for badges in self._badges], dtype=bool)
-            known = (self._kinds == preference) | by_badge if len(self.makers) else by_badge
+            if preference == GREEN:
+                known = np.asarray([bool(p) for p in self.green_practices], dtype=bool)
+            else:
+                by_badge = np.asarray([preference in badges for badges in self._badges], dtype=bool)
+                known = (self._kinds.values == preference) | by_badge if len(self.makers) else by_badge
             self._fits[preference] = known
         return known
 

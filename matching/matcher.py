@@ -186,6 +186,9 @@ class Matcher:
             making = ~directory.cap_training[caps]
             caps, confidence, group = caps[making], confidence[making], group[making]
         makers = directory.cap_maker[caps]
+        if len(directory) < len(directory.makers):  # some makers were removed or replaced since the build
+            current = directory.active[makers]
+            caps, confidence, group, makers = caps[current], confidence[current], group[current], makers[current]
         if TOOL_ACCESS in parsed.items:
             # Time on a laser cutter: only makers who open their shop or teach can give it.
             offers = directory.teaches[makers]

@@ -72,3 +72,14 @@ def test_nothing_to_find(index, query):
 
 def test_empty_index():
     assert PhraseIndex([]).search("gowns") == []
+
+
+def test_phrases_added_and_removed_after_the_build_are_found_and_left_out():
+    index = PhraseIndex(["isolation gowns", "face shields", "cloth masks"])
+    added = index.add(["custom sourdough bread", "face shield visors"])
+    assert added == [3, 4]
+    assert {hit.phrase_id for hit in index.search("sourdough", limit=5, score_cutoff=80)} == {3}
+    index.remove([1])
+    found = {hit.phrase_id for hit in index.search("face shields", limit=5, score_cutoff=60)}
+    assert 1 not in found and 4 in found
+    assert index.removed == 1

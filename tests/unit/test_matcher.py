@@ -342,3 +342,34 @@ def test_a_maker_who_names_the_trade_can_make_its_products(text, maker_words):
     directory = Directory([maker(1, "Trade", [maker_words]), maker(2, "Bakery", ["bakery"])])
     result = Matcher(directory).match(text, zip="48201", now=TODAY)
     assert names(result) == ["Trade"] and result.matches[0].fit == "process"
+
+
+# ── a directory that follows changes ──
+
+
+def test_a_directory_follows_makers_added_replaced_and_removed_as_a_rebuild_would():
+    from matching.directory import Directory, MakerProfile
+    from matching.matcher import Matcher
+
+    near = {"lat": 42.35, "lon": -83.06, "zip": "48201"}
+    first = [
+        MakerProfile(1, "Gown Shop", ("isolation gowns",), **near),
+        MakerProfile(2, "Shield Lab", ("face shields", "laser cutting"), **near),
+    ]
+    directory = Directory(first)
+    directory.add(MakerProfile(3, "Tee Press", ("screen printing", "t-shirts"), **near))
+    directory.add(MakerProfile(2, "Shield Lab", ("3D printing",), **near))  # replaced: no longer face shields
+    assert directory.remove(1) and not directory.remove(99)
+    rebuilt = Directory(
+        [
+            MakerProfile(2, "Shield Lab", ("3D printing",), **near),
+            MakerProfile(3, "Tee Press", ("screen printing", "t-shirts"), **near),
+        ]
+    )
+    assert len(directory) == len(rebuilt) == 2
+    requests = ["500 face shields near 48201", "gowns near 48201", "200 tees near 48201", "3d printed parts near 48201",
+                "laser cutting near 48201", "custom printed t-shirts near 48201"]  # fmt: skip
+    for request in requests:
+        followed = [(m.name, m.score, m.why) for m in Matcher(directory).match(request).matches]
+        fresh = [(m.name, m.score, m.why) for m in Matcher(rebuilt).match(request).matches]
+        assert followed == fresh, request
