@@ -3,6 +3,7 @@
     python tests/benchmarks/eval_match.py            # summary of both sets, the general one by kind
     python tests/benchmarks/eval_match.py --verbose  # every request that missed
     python tests/benchmarks/eval_match.py --json     # machine-readable
+    python tests/benchmarks/eval_match.py --heldout [--split dev|test|all]  # the held-out set, see below
 
 The labels are human judgements kept in files beside this script, independent of the engine:
 `maker_labels.csv` says, per demo maker, which needs it MAKES (grade 2: it lists that product) and which it
@@ -13,6 +14,11 @@ set) holds requests for every kind of local making, written for this eval as buy
 a kind (exact, variant, typo, translated, process, material, hypernym, multi, nobody).
 A maker is relevant to a request when it makes or could make one of its needs and lies within the radius
 of the request's ZIP. A request with no relevant maker is "unservable": any answer to it is a false match.
+
+`--heldout` measures instead the held-out set in `eval/heldout/`: requests written by someone who had not
+seen the taxonomy, the demo directory nor these sets, against a directory of their own (Cleveland and
+Milwaukee makers) with their own labels. Ids ending in an even digit are its dev half, odd its test half;
+`--split all` reports each half and both together.
 
 `--json` prints the PPE figures at the top level, as it always has, and the general set under "general",
 with its figures per kind under "general" → "by_kind".
@@ -27,7 +33,8 @@ import math
 import re
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -39,6 +46,8 @@ from matching import geo
 from matching.matcher import Matcher
 
 HERE = Path(__file__).parent / "eval"
+HELDOUT = HERE / "heldout"
+SPLITS = ("dev", "test")
 TODAY = date(2026, 11, 27)
 RADIUS = 50.0
 K = 5
@@ -73,11 +82,11 @@ class Outcome:
         return bool(self.returned) and self.relevant.get(self.returned[0], 0) >= 1
 
 
-def _labels() -> dict[str, tuple[str, set[str], set[str]]]:
+def _labels(path: Path = HERE / "maker_labels.csv") -> dict[str, tuple[str, set[str], set[str]]]:
     out = {}
-    with open(HERE / "maker_labels.csv", encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            out[row["name"]] = (row["zip"], set(row["makes"].split()), set(row["could_make"].split()))
+            out[row["name"]] = (row["zip"], _wants(row["makes"]), _wants(row["could_make"]))
     return out
 
 
@@ -100,33 +109,54 @@ def _relevant(wants: set[str], zip_code: str, labels) -> dict[str, int]:
     return out
 
 
-def evaluate_sets(names: Iterable[str] = tuple(SETS)) -> dict[str, list[Outcome]]:
-    """The outcome of every request of each named set, against one demo directory."""
-    labels = _labels()
+@contextmanager
+def _directory(makers_csv: bytes) -> Iterator[Matcher]:
+    """A matcher over a maker CSV imported into a throwaway SQLite database, as the bot would import it."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{tmp}/eval.db")
         db.upgrade()
-        demo = (resources.files("bot.data") / "demo_makers.csv").read_bytes()
-        maker_service.import_makers(db, demo, "demo")
-        matcher = Matcher(maker_service.active_directory(db), radius_miles=RADIUS, limit=K)
-        sets: dict[str, list[Outcome]] = {}
-        for name in names:
-            outcomes = sets[name] = []
-            with open(HERE / SETS[name], encoding="utf-8") as f:
-                for row in csv.DictReader(f):
-                    result = matcher.match(row["text"], zip=row["zip"], now=TODAY)
-                    outcomes.append(
-                        Outcome(
-                            id=row["id"],
-                            text=row["text"],
-                            zip=row["zip"],
-                            relevant=_relevant(_wants(row["wants"]), row["zip"], labels),
-                            returned=[m.name for m in result.matches],
-                            kind=row.get("kind") or "",
-                        )
-                    )
-        db.dispose()
-    return sets
+        maker_service.import_makers(db, makers_csv, "eval")
+        try:
+            yield Matcher(maker_service.active_directory(db), radius_miles=RADIUS, limit=K)
+        finally:
+            db.dispose()
+
+
+def _outcomes(matcher: Matcher, requests: Path, labels) -> list[Outcome]:
+    outcomes = []
+    with open(requests, encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            result = matcher.match(row["text"], zip=row["zip"], now=TODAY)
+            outcomes.append(
+                Outcome(
+                    id=row["id"],
+                    text=row["text"],
+                    zip=row["zip"],
+                    relevant=_relevant(_wants(row["wants"]), row["zip"], labels),
+                    returned=[m.name for m in result.matches],
+                    kind=row.get("kind") or "",
+                )
+            )
+    return outcomes
+
+
+def evaluate_sets(names: Iterable[str] = tuple(SETS)) -> dict[str, list[Outcome]]:
+    """The outcome of every request of each named set, against one demo directory."""
+    labels = _labels()
+    with _directory((resources.files("bot.data") / "demo_makers.csv").read_bytes()) as matcher:
+        return {name: _outcomes(matcher, HERE / SETS[name], labels) for name in names}
+
+
+def split_of(request_id: str) -> str:
+    """The held-out half a request belongs to: dev when its id ends in an even digit, test when odd."""
+    return SPLITS[int(request_id[-1]) % 2]
+
+
+def evaluate_heldout() -> dict[str, list[Outcome]]:
+    """The held-out requests against the held-out directory, by half ("dev", "test")."""
+    with _directory((HELDOUT / "makers.csv").read_bytes()) as matcher:
+        outcomes = _outcomes(matcher, HELDOUT / "requests.csv", _labels(HELDOUT / "labels.csv"))
+    return {half: [o for o in outcomes if split_of(o.id) == half] for half in SPLITS}
 
 
 def evaluate(name: str = "ppe") -> list[Outcome]:
@@ -185,11 +215,13 @@ def _figure(value: float | None) -> str:
     return "    —" if value is None else f"{value:.3f}"
 
 
-def _print_summary(title: str, summary: dict, targets: tuple[float, float, float]) -> None:
+def _print_summary(
+    title: str, summary: dict, targets: tuple[float, float, float], directory: str = "the demo directory"
+) -> None:
     ndcg, p1, fmr = targets
     print(
         f"{title}: {summary['requests']} requests ({summary['servable']} servable, "
-        f"{summary['unservable']} unservable) against the demo directory, radius {RADIUS:g} mi, top {K}:"
+        f"{summary['unservable']} unservable) against {directory}, radius {RADIUS:g} mi, top {K}:"
     )
     print(f"  nDCG@5            {summary['ndcg_at_5']:.3f}   (target ≥ {ndcg:.2f})")
     print(f"  P@1               {summary['precision_at_1']:.3f}   (target ≥ {p1:.2f})")
@@ -197,11 +229,42 @@ def _print_summary(title: str, summary: dict, targets: tuple[float, float, float
     print(f"  relevant share of all returned makers: {summary['returned_relevant_share']:.3f}")
 
 
+def _print_by_kind(by_kind: dict[str, dict]) -> None:
+    print("  by kind        n   nDCG@5     P@1   false-match rate")
+    for kind, s in by_kind.items():
+        print(
+            f"    {kind:<10} {s['requests']:>3}    {_figure(s['ndcg_at_5'])}   {_figure(s['precision_at_1'])}"
+            f"   {_figure(s['false_match_rate'])}"
+        )
+
+
+def _heldout(split: str, verbose: bool, as_json: bool) -> int:
+    halves = evaluate_heldout()
+    chosen = {half: outcomes for half, outcomes in halves.items() if split in (half, "all")}
+    if split == "all":
+        chosen["all"] = halves["dev"] + halves["test"]
+    if as_json:
+        print(json.dumps({name: {**summarize(o), "by_kind": summarize_by_kind(o)} for name, o in chosen.items()}))
+        return 0
+    if verbose:
+        for half in SPLITS:
+            if half in chosen:
+                _misses(f"heldout {half}", chosen[half])
+    for name, outcomes in chosen.items():
+        _print_summary(f"Held-out set, {name}", summarize(outcomes), TARGETS["general"], "the held-out directory")
+        _print_by_kind(summarize_by_kind(outcomes))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="list every request that missed")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--heldout", action="store_true", help="measure the held-out set (eval/heldout/) instead")
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which half of the held-out set")
     args = parser.parse_args(argv)
+    if args.heldout:
+        return _heldout(args.split, args.verbose, args.json)
     sets = evaluate_sets()
     summary = summarize(sets["ppe"])
     general = summarize(sets["general"])
@@ -214,12 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             _misses(name, outcomes)
     _print_summary("PPE set", summary, TARGETS["ppe"])
     _print_summary("General set", general, TARGETS["general"])
-    print("  by kind        n   nDCG@5     P@1   false-match rate")
-    for kind, s in by_kind.items():
-        print(
-            f"    {kind:<10} {s['requests']:>3}    {_figure(s['ndcg_at_5'])}   {_figure(s['precision_at_1'])}"
-            f"   {_figure(s['false_match_rate'])}"
-        )
+    _print_by_kind(by_kind)
     return 0
 
 
