@@ -121,6 +121,11 @@ class Directory:
         self.index.remove(self._caps_of[position])
         return True
 
+    def phrase_count(self, maker_id: int | str) -> int:
+        """How many capability phrases (not counting what they teach) the maker has here; 0 when not here."""
+        position = self._position_of.get(maker_id)
+        return 0 if position is None else len(self.makers[position].capabilities)
+
     @property
     def removed_share(self) -> float:
         """The share of indexed phrases that belong to removed makers: a rebuild gives their memory back."""

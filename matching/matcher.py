@@ -26,6 +26,16 @@ from matching.text import tokens
 DEFAULT_RADIUS_MILES = 50.0
 DEFAULT_LIMIT = 5
 _FUZZY_POOL = 50  # phrases the fuzzy layer looks at per request
+# Words that ask for a business of a trade rather than a thing: "sign shop", "electronics manufacturer".
+_TRADE_NOUNS = frozenset(
+    tokens(
+        "shop shops company companies manufacturer manufacturers maker makers printer printers studio works "
+        "supplier suppliers fabricator fabricators business businesses firm vendor vendors factory house "
+        "taller tienda empresa fabricante fabrica imprenta مصنع ورشة شركة"
+    )
+)
+_NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
+_ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"
 
 
 @dataclass(frozen=True)
@@ -172,8 +182,8 @@ class Matcher:
         limit = limit or self.limit
         empty = MatchResult(parsed, place, radius if place else None, ())
 
-        if any(_is_unmade(self.taxonomy, c) for c in parsed.items):
-            return empty  # "sewing machine repair", "prom gown rental": nobody makes that to order
+        if self._asks_for_unmade(parsed):
+            return empty  # "sewing machine repair", "tile installer": nobody makes that to order
         found = self._candidates(parsed)
         if not found.caps:
             return empty
@@ -305,6 +315,25 @@ class Matcher:
             )
         return MatchResult(parsed, place, radius if place else None, tuple(matches), hidden)
 
+    def _asks_for_unmade(self, parsed: ParsedRequest) -> bool:
+        """Whether the request is for something no maker makes to order: a repair, a rental, an installation.
+        Not when that only comes with what is made: "kitchen cabinets with installation"."""
+        if not any(_is_unmade(self.taxonomy, c) for c in parsed.items):
+            return False
+        toks = tokens(parsed.item or parsed.text)
+        for tag, start, _end in self.taxonomy.locate(toks):
+            if _is_unmade(self.taxonomy, tag.id) and not (start > 0 and toks[start - 1] in _ADD_ON):
+                return True
+        return False
+
+    def _named_as_a_job(self, parsed: ParsedRequest) -> list[str]:
+        toks = tokens(parsed.item or "")
+        return [
+            tag.id
+            for tag, start, _end in self.taxonomy.locate(toks)
+            if self.taxonomy.kind(tag.id) == "process" and start > 0 and toks[start - 1] in _NEXT_JOB
+        ]
+
     def _is_training(self, concept: str) -> bool:
         return concept == TRAINING or TRAINING in self.taxonomy.ancestors(concept)
 
@@ -369,6 +398,14 @@ class Matcher:
         # deliveries" says nothing about how the bike is made).
         makers_of = {p for item in items for kind in [item, *tax.descendants(item)] for p in tax.processes_for(kind)}
         found.how = [p for p in processes if p not in services and _makes_any(tax, p, makers_of)]
+        if items:
+            # "3D printed prototype, then injection molding for 10k": a process that makes none of the items, named
+            # after "then" or "and", is a job of its own ("gloves (vinyl or nitrile)" names a material, not a job).
+            for process in self._named_as_a_job(parsed):
+                if process not in services and process not in found.how and process not in wanted:
+                    wanted.append(process)
+                    found.wanted = len(wanted)
+                    self._taxonomy_evidence(found, process, len(wanted) - 1, parsed)
         self._fuzzy_evidence(found, parsed, known_item=bool(items))
         return found
 
@@ -398,6 +435,13 @@ class Matcher:
         if node is not None and node.kind == "part" and node.part_of:
             caps = directory.capabilities_of(node.part_of)
             found.add(caps, ranker.CONFIDENCE[ranker.WHOLE], ranker.WHOLE, concept, index)
+        # For a trade asked for as a business ("sign shop", "electronics manufacturer", "a commercial printer"): makers
+        # who list what the trade makes. A technique alone ("glassblowing") still needs a maker who names it.
+        if node is not None and node.kind == "process" and _TRADE_NOUNS & set(request_words.split()):
+            for product in sorted(node.makes):
+                for kind in [product, *sorted(tax.descendants(product))]:
+                    caps = directory.capabilities_of(kind)
+                    found.add(caps, ranker.CONFIDENCE[ranker.PRODUCT], ranker.PRODUCT, concept, index, made=kind)
         # Processes that make it, or make a kind of it.
         for process in sorted(tax.processes_for(concept)):
             caps = directory.capabilities_of(process)

@@ -19,11 +19,12 @@ LISTED = "listed"  # the maker's own words name the item, in the buyer's words
 ALIAS = "alias"  # the maker names the same item differently ("visors" for face shields)
 KIND = "kind"  # the maker names a kind of the item (cloth masks for "masks")
 PROCESS = "process"  # the maker has a process that makes the item (laser cutting → face shields)
+PRODUCT = "product"  # for a trade the buyer names, the maker lists what it makes ("signs" for a sign shop)
 WHOLE = "whole"  # the maker makes the whole thing the buyer wants a part of
 BROADER = "broader"  # the maker names something broader ("masks" for cloth masks)
 FUZZY = "fuzzy"  # similar wording the taxonomy does not know
 
-CONFIDENCE = {LISTED: 1.0, ALIAS: 0.92, KIND: 0.88, PROCESS: 0.7, WHOLE: 0.65, BROADER: 0.58}
+CONFIDENCE = {LISTED: 1.0, ALIAS: 0.92, KIND: 0.88, PROCESS: 0.7, PRODUCT: 0.68, WHOLE: 0.65, BROADER: 0.58}
 PROCESS_FOR_KIND = 0.64  # a process that makes a kind of the item (sewing → cloth masks, for "masks")
 CORRECTED_PENALTY = 0.04  # the maker's phrase only matched after forgiving a typo
 FUZZY_MIN_SCORE = 86.0  # WRatio below this is not evidence of anything
@@ -137,6 +138,8 @@ def explain(
         head = f"lists “{phrase}”, a kind of {wanted}"
     elif evidence.fit == PROCESS:
         head = f"“{phrase}” can make {labels(evidence.made or evidence.concept)}"
+    elif evidence.fit == PRODUCT:
+        head = f"lists “{phrase}”, which {wanted} makes"
     elif evidence.fit == WHOLE:
         head = f"lists “{phrase}”; may supply {wanted}"
     elif evidence.fit == BROADER:

@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
@@ -433,16 +433,22 @@ _DIRECTORY_COLUMNS = (
 )  # fmt: skip
 
 
-def active_directory(db: Database, taxonomy: Taxonomy | None = None, now: datetime | None = None) -> Directory:
-    """The makers who can be asked right now, ready for matching."""
-    with db.read() as session:
-        rows = session.execute(sa.select(*_DIRECTORY_COLUMNS).order_by(Maker.name, Maker.id)).all()
-        phrases: dict[int, list[str]] = {}
-        order = (MakerCapability.maker_id, MakerCapability.position, MakerCapability.id)
-        for maker_id, phrase in session.execute(
-            sa.select(MakerCapability.maker_id, MakerCapability.phrase).order_by(*order)
-        ):
-            phrases.setdefault(maker_id, []).append(phrase)
+def _profiles(
+    session: Session, now: datetime, only: Sequence[int] | None = None
+) -> tuple[list[MakerProfile], set[int]]:
+    """Profiles of the makers who can be asked at `now` (all of them, or those with the ids in `only`), and the
+    ids of the others among `only`, who cannot (paused, stopped or gone)."""
+    makers = sa.select(*_DIRECTORY_COLUMNS).order_by(Maker.name, Maker.id)
+    capabilities = sa.select(MakerCapability.maker_id, MakerCapability.phrase).order_by(
+        MakerCapability.maker_id, MakerCapability.position, MakerCapability.id
+    )
+    if only is not None:
+        makers = makers.where(Maker.id.in_(only))
+        capabilities = capabilities.where(MakerCapability.maker_id.in_(only))
+    rows = session.execute(makers).all()
+    phrases: dict[int, list[str]] = {}
+    for maker_id, phrase in session.execute(capabilities):
+        phrases.setdefault(maker_id, []).append(phrase)
     profiles = [
         MakerProfile(
             id=row.id,
@@ -459,36 +465,108 @@ def active_directory(db: Database, taxonomy: Taxonomy | None = None, now: dateti
         for row in rows
         if is_available(row, now)
     ]
+    unavailable = set(only or ()) - {p.id for p in profiles if isinstance(p.id, int)}
+    return profiles, unavailable
+
+
+def active_directory(db: Database, taxonomy: Taxonomy | None = None, now: datetime | None = None) -> Directory:
+    """The makers who can be asked right now, ready for matching."""
+    with db.read() as session:
+        profiles, _ = _profiles(session, now or utcnow())
     return Directory(profiles, taxonomy)
 
 
 class DirectoryCache:
-    """The active directory, rebuilt only when a maker changed (or every few minutes, for pauses that end).
+    """The active directory, built once and then following the makers that change.
 
-    Building a directory costs about a second per 100,000 capability phrases; a request must not pay that each time.
+    Building costs about a second per 100,000 capability phrases; a request must not pay that, nor every web process
+    each time a maker answers, pauses or joins. So each `get` asks the database what changed since the last one (a
+    maker row touched, capability phrases added or removed, a pause that has run out) and updates just those
+    makers in the directory, in time proportional to them. Every process sees a change on its next request. A full
+    build happens at the start, when phrases were removed (the changed makers cannot be told from the counts), and
+    when a fifth of the index belongs to removed makers, to give the memory back.
     """
+
+    OVERLAP = timedelta(seconds=5)  # a transaction may commit a moment after the time it wrote into updated_at
+    REBUILD_SHARE = 0.2
 
     def __init__(self, db: Database, taxonomy: Taxonomy | None = None, max_age_seconds: float = 300.0) -> None:
         self.db = db
         self.taxonomy = taxonomy or load_taxonomy()
-        self.max_age_seconds = max_age_seconds
+        self.max_age_seconds = max_age_seconds  # kept for callers; pauses that end are followed on every get
         self._directory: Directory | None = None
-        self._fingerprint: tuple | None = None
-        self._built_at: datetime | None = None
         self._lock = threading.Lock()
-
-    def _current_fingerprint(self) -> tuple:
-        with self.db.read() as session:
-            count, latest = session.exec(select(func.count(), func.max(Maker.updated_at)).select_from(Maker)).one()
-            caps = session.exec(select(func.count(), func.max(MakerCapability.id)).select_from(MakerCapability)).one()
-        return count, str(latest), tuple(caps)
+        self._since: datetime | None = None  # the newest updated_at seen, less the overlap
+        self._checked_at: datetime | None = None  # pauses ending after this are still to be followed
+        self._phrases: tuple[int, int] = (0, 0)  # (count, highest id) of the capability phrases seen
+        self.rebuilds = 0
+        self.followed = 0
 
     def get(self, now: datetime | None = None) -> Directory:
         now = now or utcnow()
         with self._lock:
-            fingerprint = self._current_fingerprint()
-            stale = self._built_at is None or (now - self._built_at).total_seconds() > self.max_age_seconds
-            if self._directory is None or fingerprint != self._fingerprint or stale:
-                self._directory = active_directory(self.db, self.taxonomy, now)
-                self._fingerprint, self._built_at = fingerprint, now
+            with self.db.read() as session:
+                stale = self._directory is None or self._directory.removed_share > self.REBUILD_SHARE
+                if stale or not self._follow(session, now):
+                    self._build(session, now)
+            assert self._directory is not None
             return self._directory
+
+    def _phrase_counts(self, session: Session) -> tuple[int, int]:
+        count, highest = session.execute(sa.select(func.count(), func.max(MakerCapability.id))).one()
+        return int(count), int(highest or 0)
+
+    def _latest(self, session: Session) -> datetime | None:
+        return as_utc(session.execute(sa.select(func.max(Maker.updated_at))).scalar())
+
+    def _build(self, session: Session, now: datetime) -> None:
+        phrases, latest = self._phrase_counts(session), self._latest(session)
+        profiles, _ = _profiles(session, now)
+        self._directory = Directory(profiles, self.taxonomy)
+        self._phrases, self._checked_at = phrases, now
+        self._since = latest - self.OVERLAP if latest else None
+        self.rebuilds += 1
+
+    def _follow(self, session: Session, now: datetime) -> bool:
+        """Apply what changed since the last look; False when only a full build can tell."""
+        assert self._directory is not None
+        changed: set[int] = set()
+        touched = sa.select(Maker.id, Maker.updated_at)
+        if self._since is not None:
+            touched = touched.where(Maker.updated_at > self._since)
+        newest = self._since
+        for maker_id, updated_at in session.execute(touched):
+            changed.add(maker_id)
+            stamp = as_utc(updated_at)
+            if stamp is not None and (newest is None or stamp - self.OVERLAP > newest):
+                newest = stamp - self.OVERLAP
+        count, highest = self._phrase_counts(session)
+        seen_count, seen_highest = self._phrases
+        if (count, highest) != (seen_count, seen_highest):
+            owners = list(
+                session.execute(sa.select(MakerCapability.maker_id).where(MakerCapability.id > seen_highest)).scalars()
+            )
+            removed = seen_count + len(owners) - count
+            # An import that rewrites a maker's phrases touches the maker too, and the maker is read again whole;
+            # phrases removed beyond what those makers had (a maker's "caps remove" by SMS) cannot be placed.
+            if removed > sum(self._directory.phrase_count(maker_id) for maker_id in changed):
+                return False
+            changed |= set(owners)
+        if self._checked_at is not None:  # "paused for 2 weeks": back in the directory once that is over
+            ended = sa.select(Maker.id).where(
+                Maker.status == "paused",
+                Maker.paused_until > self._checked_at,
+                Maker.paused_until <= now,
+            )
+            changed |= set(session.execute(ended).scalars())
+        if changed:
+            profiles, unavailable = _profiles(session, now, sorted(changed))
+            for profile in profiles:
+                self._directory.add(profile)
+            for maker_id in unavailable:
+                self._directory.remove(maker_id)
+            self.followed += len(changed)
+        self._since, self._phrases, self._checked_at = newest, (count, highest), now
+        return True
+
+

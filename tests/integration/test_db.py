@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.db import Database, SchemaOutOfDate, safe_url
-from bot.models import Maker, MakerCapability
+from bot.models import Maker, MakerCapability, utcnow
 from bot.services.makers import active_directory, import_makers, list_makers
 from matching.matcher import Matcher
 from tests.conftest import TODAY, demo_csv
@@ -208,3 +208,40 @@ def test_a_future_sqlite_table_rebuild_keeps_child_rows(sqlite_db, tmp_path):
         assert len(session.exec(select(MakerCapability)).all()) == before > 0
     with sqlite_db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_directory_cache_follows_changes_without_rebuilding(any_db):
+    """A join, an update, a pause and its end reach the cached directory as the same answers a fresh build gives."""
+    from bot.services.makers import DirectoryCache
+
+    import_makers(any_db, b"name,phone,zip,capabilities\nGowns,(313) 555-0100,48201,isolation gowns\n")
+    start = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    cache = DirectoryCache(any_db)
+    cache.REBUILD_SHARE = 0.9  # a few makers, each a large share of the index: no compaction in this test
+    assert len(cache.get(start)) == 1
+
+    def same_as_fresh(now: datetime) -> list[str]:
+        followed = Matcher(cache.get(now)).match("gowns and face shields near 48201", now=TODAY)
+        fresh = Matcher(active_directory(any_db, now=now)).match("gowns and face shields near 48201", now=TODAY)
+        assert [(m.name, m.score) for m in followed.matches] == [(m.name, m.score) for m in fresh.matches]
+        return [m.name for m in followed.matches]
+
+    import_makers(any_db, b"name,phone,zip,capabilities\nShields,(313) 555-0101,48201,face shields\n")
+    assert set(same_as_fresh(start)) == {"Gowns", "Shields"}
+    import_makers(any_db, b"name,phone,zip,capabilities\nGowns,(313) 555-0100,48201,isolation gowns; face shields\n")
+    assert same_as_fresh(start)[0] == "Gowns"  # now makes both
+    with any_db.transaction() as session:
+        shields = session.exec(select(Maker).where(Maker.name == "Shields")).one()
+        shields.status, shields.paused_until = "paused", start + timedelta(days=1)
+        shields.updated_at = utcnow()
+    assert same_as_fresh(start) == ["Gowns"]
+    assert set(same_as_fresh(start + timedelta(days=2))) == {"Gowns", "Shields"}  # the pause ran out
+    assert cache.rebuilds == 1 and cache.followed >= 4
+    # A phrase removed from a maker nobody touched: whose, the counts cannot say, so the cache builds afresh.
+    with any_db.transaction() as session:
+        session.execute(sa.update(Maker).values(updated_at=utcnow() - timedelta(hours=1)))  # long settled
+    cache.get(start + timedelta(days=2))
+    with any_db.transaction() as session:
+        session.execute(sa.delete(MakerCapability).where(MakerCapability.phrase == "face shields"))
+    assert set(same_as_fresh(start + timedelta(days=2))) == {"Gowns"}
+    assert cache.rebuilds == 2
