@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import texts
 from bot.db import Database, insert_skipping_conflicts
@@ -31,6 +31,7 @@ from bot.outbox.batch import BatchRun, Claimed, Outcome, time_now
 from bot.outbox.enqueuing import SEGMENTED_CHANNELS, WAKE_CHANNEL
 from bot.outbox.outgoing import as_outgoing, edited_provider_ids, known_provider_ids
 from bot.outbox.policy import ChannelPolicy
+from bot.outbox.recording import record_outcomes
 from bot.outbox.senders import Outgoing, Sender, SendError, SendResult
 
 LISTEN_WAIT_SECONDS = 0.5  # the listening thread looks whether it should end this often
@@ -346,61 +347,8 @@ class Dispatcher:
     def _record(self, channel: str, outcomes: list[Outcome]) -> None:
         """Write what happened to each send; a row no longer leased to us (lease ran out) is left alone."""
         now = self.clock()
-        m = OutboundMessage
         with self.db.transaction() as session:
-            sent = [o for o in outcomes if o.result is not None]
-            if sent:
-                table = m.__table__
-                session.execute(
-                    sa.update(table)
-                    .where(table.c.id == sa.bindparam("_id"), table.c.lease_owner == self.owner)
-                    .values(
-                        status="sent",
-                        provider_id=sa.bindparam("_provider"),
-                        segments=sa.func.coalesce(sa.bindparam("_segments", type_=sa.Integer), table.c.segments),
-                        sent_at=now,
-                        lease_owner=None,
-                        lease_until=None,
-                        error_code=None,
-                        error_reason=None,
-                        updated_at=now,
-                    ),
-                    [
-                        {"_id": o.id, "_provider": o.result.provider_id, "_segments": o.result.segments}
-                        for o in sent
-                        if o.result is not None
-                    ],
-                )
-            failed = [o for o in outcomes if o.error is not None]
-            if not failed:
-                return
-            rows = session.exec(select(m).where(m.id.in_([o.id for o in failed]), m.lease_owner == self.owner)).all()
-            by_id = {row.id: row for row in rows}
-            for outcome in failed:
-                row, error = by_id.get(outcome.id), outcome.error
-                if row is None or error is None:
-                    continue
-                row.error_code = (error.code or "error")[:32]
-                row.error_reason = error.reason[:500]
-                row.lease_owner = None
-                row.lease_until = None
-                row.updated_at = now
-                if error.retryable and row.attempts < self.max_attempts:
-                    row.status = "errored"
-                    delay = error.retry_after or self.backoff[min(row.attempts, len(self.backoff)) - 1]
-                    row.next_attempt_at = now + timedelta(seconds=delay)
-                else:
-                    row.status = "failed"
-                    if error.recipient_gone and self.on_recipient_gone is not None:
-                        self.on_recipient_gone(session, channel, row.address, error.code)
-                log.info(
-                    "outbox: message %s on %s %s (%s) after attempt %s",
-                    row.id,
-                    channel,
-                    row.status,
-                    row.error_code,
-                    row.attempts,
-                )
+            record_outcomes(session, self, channel, outcomes, now)
 
     def release(self, claims: list[Claimed]) -> None:
         """Give claimed but unsent messages back, without counting the attempt. One whose earlier attempt is
