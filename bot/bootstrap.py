@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.models import utcnow
 from bot.outbox import ChannelPolicy, Dispatcher, Sender, parse_quiet_hours
 from bot.services import broadcasts, buyers, makers, reminders, sms_inbox
+from bot.services.ticker import Ticker
 from matching.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def chat_config(settings: Settings) -> buyers.ChatConfig:
 def make_ticker(runtime: Runtime, directory: makers.DirectoryCache | None = None, owner: str = "ticker"):
     settings = runtime.settings
     directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
-    return reminders.Ticker(
+    return Ticker(
         runtime.db,
         reminders.FollowUpPolicy.from_settings(settings),
         directory.get,
@@ -100,7 +101,7 @@ def make_ticker(runtime: Runtime, directory: makers.DirectoryCache | None = None
     )
 
 
-def make_scheduler(runtime: Runtime, ticker: reminders.Ticker, clock: Callable[[], datetime] = utcnow):
+def make_scheduler(runtime: Runtime, ticker: Ticker, clock: Callable[[], datetime] = utcnow):
     """APScheduler runs the reminder tick every MAKERLINK_REMINDER_TICK_SECONDS.
 
     coalesce=True and misfire_grace_time=None: ticks missed while the process was busy or suspended run once,
@@ -151,7 +152,7 @@ def make_scheduler(runtime: Runtime, ticker: reminders.Ticker, clock: Callable[[
     return scheduler
 
 
-def stop_scheduler(scheduler, ticker: reminders.Ticker) -> None:
+def stop_scheduler(scheduler, ticker: Ticker) -> None:
     """No new ticks; a tick under way stops between two reminders and hands back the ones it had claimed (its
     thread is waited for when the event loop closes)."""
     ticker.stopping.set()

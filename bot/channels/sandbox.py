@@ -40,8 +40,9 @@ from bot.models import Buyer, InboundMessage, Maker, MakerCapability, OutboundMe
 from bot.outbox import Outgoing, SendResult, parse_quiet_hours, quiet_until
 from bot.phones import to_e164
 from bot.segments import count_segments
-from bot.services import broadcasts, buyers, reminders, sms_inbox
+from bot.services import broadcasts, buyers, sms_inbox
 from bot.services import makers as maker_service
+from bot.services.ticker import Ticker
 from matching.directory import Directory
 from matching.taxonomy import Taxonomy
 
@@ -243,7 +244,7 @@ class SandboxChannel:
     config: buyers.ChatConfig
     settings: Settings
     clock: SandboxClock
-    ticker: reminders.Ticker
+    ticker: Ticker
     reports: DeliveryReports
     on_enqueued: Callable[[], None] | None = None
 

@@ -27,6 +27,7 @@ from bot.db import Database
 from bot.models import OutboundMessage, Reminder, utcnow
 from bot.outbox import enqueue
 from bot.services import reminders
+from bot.services.ticker import Ticker
 from tests.e2e.processes import healthy
 from tests.integration.peers import free_port
 
@@ -228,7 +229,7 @@ def test_a_tick_told_to_stop_hands_back_the_reminders_it_claimed(sqlite_db):
     with sqlite_db.transaction() as session:
         for n in range(5):
             reminders.schedule(session, "invite_nudge", 10_000 + n, now - timedelta(minutes=1), now, key=f"stop:{n}")
-    ticker = reminders.Ticker(sqlite_db, reminders.FollowUpPolicy(), lambda: None, owner="stopping-worker")
+    ticker = Ticker(sqlite_db, reminders.FollowUpPolicy(), lambda: None, owner="stopping-worker")
     fire = ticker.fire
 
     def fire_then_stop(reminder_id, when):
@@ -243,4 +244,4 @@ def test_a_tick_told_to_stop_hands_back_the_reminders_it_claimed(sqlite_db):
     assert [row.status for row in rows] == ["skipped", "pending", "pending", "pending", "pending"]
     assert all(row.lease_owner is None and row.lease_until is None for row in rows)
     # Another worker takes them at once, without waiting for the lease to run out.
-    assert len(reminders.Ticker(sqlite_db, reminders.FollowUpPolicy(), lambda: None, owner="other").claim(now)) == 4
+    assert len(Ticker(sqlite_db, reminders.FollowUpPolicy(), lambda: None, owner="other").claim(now)) == 4

@@ -338,7 +338,8 @@ def test_a_lease_that_ran_out_is_claimed_again_and_the_late_owner_cannot_overwri
     clock.advance(seconds=31)
     asyncio.run(survivor.drain())
     assert len(survivor_sender.sent) == 1
-    from bot.outbox import SendResult, _Outcome
+    from bot.outbox import SendResult
+    from bot.outbox.batch import Outcome as _Outcome
 
     crashed._record("sms", [_Outcome(claimed.outgoing.id, result=SendResult("SMlate"))])
     [row] = _messages(any_db)

@@ -12,8 +12,9 @@ from sqlmodel import select
 from bot.models import Invitation, Maker, OutboundMessage, Reminder, Request
 from bot.services import makers as maker_service
 from bot.services.buyers import ChatConfig, ChatEvent, handle_chat
-from bot.services.reminders import FollowUpPolicy, Moot, Ticker
+from bot.services.reminders import FollowUpPolicy, Moot
 from bot.services.sms_inbox import handle_sms
+from bot.services.ticker import Ticker
 from matching.taxonomy import load_taxonomy
 from tests.conftest import demo_csv
 
@@ -376,7 +377,8 @@ import sys, time
 from datetime import datetime
 from bot.db import Database
 from bot.services import makers as maker_service
-from bot.services.reminders import FollowUpPolicy, Ticker
+from bot.services.reminders import FollowUpPolicy
+from bot.services.ticker import Ticker
 db = Database(sys.argv[1])
 now = datetime.fromisoformat(sys.argv[2])
 cache = maker_service.DirectoryCache(db)

@@ -1,0 +1,169 @@
+"""Sending one claimed batch: each message at its slot and within its lease (renewed while the batch runs),
+outcomes recorded as they come. The dispatcher keeps what outlives a batch (the pace of its last sends)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.outbox.senders import Outgoing, SendError, SendResult
+
+if TYPE_CHECKING:
+    from bot.outbox.dispatcher import Dispatcher
+
+RECORD_WHILE_WAITING = 0.05  # seconds: a wait for a rate slot at least this long is used to record outcomes
+log = logging.getLogger("bot.outbox")  # one logger for the whole outbox, as before it was a package
+
+
+@dataclass
+class Claimed:
+    outgoing: Outgoing
+    slot: float  # epoch seconds: not before
+    units: int  # what it costs against the channel's rate (SMS: segments)
+    leased_until: float  # epoch seconds: another dispatcher may take it over after this
+
+
+@dataclass
+class Outcome:
+    id: int
+    result: SendResult | None = None
+    error: SendError | None = None
+
+
+class BatchRun:
+    """Sending one claimed batch: at its slots, within its leases (renewed while it runs), outcomes recorded often."""
+
+    def __init__(self, dispatcher: Dispatcher, channel: str, batch: list[Claimed], stop: asyncio.Event | None):
+        self.d = dispatcher
+        self.channel = channel
+        if dispatcher.policies[channel].per_address_interval:
+            batch = interleave(batch)
+        self.batch = batch
+        self.stop = stop
+        self.sender = dispatcher.senders[channel]
+        self.rate = dispatcher.policies[channel].per_second
+        self.per_address = dispatcher.policies[channel].per_address_interval
+        self.gate = asyncio.Semaphore(dispatcher.policies[channel].concurrency)
+        self.pending: list[Outcome] = []
+        self.tasks: set[asyncio.Task] = set()
+        self.unrecorded = {c.outgoing.id for c in batch}
+        self.renewed_until = 0.0  # every unrecorded row's lease holds at least until then (epoch seconds)
+
+    async def keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.d.lease_seconds / 3)
+            started = time_now()
+            try:
+                await asyncio.to_thread(self.d.extend_leases, sorted(self.unrecorded))
+            except Exception:
+                log.exception("outbox: could not renew the leases of %s messages", self.channel)
+                continue
+            self.renewed_until = started + self.d.lease_seconds
+
+    async def record(self) -> None:
+        outcomes = _take(self.pending)
+        await self.d.record_safely(self.channel, outcomes)
+        self.unrecorded.difference_update(o.id for o in outcomes)
+
+    async def one(self, claimed: Claimed) -> None:
+        self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
+        try:
+            result = await self.d.send(self.sender, claimed.outgoing)
+            self.pending.append(Outcome(claimed.outgoing.id, result=result))
+        except SendError as error:
+            self.pending.append(Outcome(claimed.outgoing.id, error=error))
+        finally:
+            self.gate.release()
+            # A long batch to a slow provider is progress too: health must not call this dispatcher stalled.
+            self.d.last_loop_at = self.d.clock()
+
+    async def wait_for_slot(self, claimed: Claimed) -> None:
+        """Not before the shared slot; and, so that a late send cannot let the next one catch up and exceed
+        the rate, not sooner after this process's previous send than that send's units allow. Returns early when
+        told to stop (the caller then hands the rest back)."""
+        start = time.monotonic() + max(0.0, claimed.slot - time_now())
+        if self.rate:
+            last_start, last_units = self.d.last_send.get(self.channel, (0.0, 0))
+            start = max(start, last_start + last_units / self.rate)
+        if self.per_address:
+            start = max(start, self.d.last_to.get((self.channel, claimed.outgoing.address), 0.0) + self.per_address)
+        if start > time.monotonic():
+            # Record while waiting, when the wait is long enough to hide the write (at 1 SMS/s, every time).
+            if self.pending and start - time.monotonic() > RECORD_WHILE_WAITING:
+                await self.record()
+            while (wait := start - time.monotonic()) > 0:
+                if self.stop is None:
+                    await asyncio.sleep(wait)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), timeout=wait)
+                if self.stop.is_set():
+                    return
+
+    def may_send(self, claimed: Claimed) -> bool:
+        """Not when shutting down, nor when the lease could run out mid-send (another dispatcher could then
+        take the message over and send it too)."""
+        if self.stop is not None and self.stop.is_set():
+            return False
+        return time_now() + self.d.send_timeout <= max(claimed.leased_until, self.renewed_until)
+
+    async def hand_back(self, position: int) -> None:
+        await asyncio.gather(*self.tasks)
+        await asyncio.to_thread(self.d.release, self.batch[position:])
+
+    async def send_all(self) -> int:
+        done = 0
+        for position, claimed in enumerate(self.batch):
+            if self.stop is not None and self.stop.is_set():
+                await self.hand_back(position)
+                break
+            await self.gate.acquire()
+            await self.wait_for_slot(claimed)
+            if not self.may_send(claimed):
+                self.gate.release()
+                await self.hand_back(position)
+                break
+            self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
+            if self.per_address:
+                self.d.note_address(self.channel, claimed.outgoing.address, self.per_address)
+            task = asyncio.create_task(self.one(claimed))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            done += 1
+            if len(self.pending) >= self.d.flush_every:
+                await self.record()
+        await asyncio.gather(*self.tasks)
+        if self.pending:
+            await self.record()
+        return done
+
+
+def interleave(batch: list[Claimed]) -> list[Claimed]:
+    """First messages of every address, then the second ones, …: a chat's 1-second pause must not hold up the
+    other chats queued behind it. The batch keeps its slots, in order."""
+    rounds: dict[str, int] = {}
+    order = []
+    for position, claimed in enumerate(batch):
+        n = rounds.get(claimed.outgoing.address, 0)
+        rounds[claimed.outgoing.address] = n + 1
+        order.append((n, position, claimed))
+    order.sort(key=lambda item: (item[0], item[1]))
+    slots = [c.slot for c in batch]
+    return [
+        Claimed(claimed.outgoing, slot, claimed.units, claimed.leased_until)
+        for slot, (_, _, claimed) in zip(slots, order, strict=True)
+    ]
+
+
+def _take(items: list) -> list:
+    taken = list(items)
+    items.clear()
+    return taken
+
+
+def time_now() -> float:
+    return time.time()
