@@ -148,7 +148,7 @@ class Directory:
                 if cached is None:
                     found, phrase_mask = self.taxonomy.read(phrase)
                     cached = (tuple(found), phrase_mask)
-                    if len(self._tag_cache) < 1_000_000:
+                    if build or len(self._tag_cache) < 10_000:
                         self._tag_cache[phrase] = cached
                 tags, phrase_mask = cached
                 mask |= phrase_mask
@@ -195,6 +195,7 @@ class Directory:
         phrases = [c.phrase for c in self.capabilities[first_cap:]]
         if build:
             self.index = PhraseIndex(phrases)
+            self._tag_cache = {}  # it saved the build re-reading repeated phrases; kept, it would double the memory
         else:
             self.index.add(phrases)
 
