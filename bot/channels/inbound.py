@@ -53,6 +53,8 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Receipt(Generic[T]):
+    """What `receive` made of a message."""
+
     recorded: bool  # stored for the first time (handled or failed): something new may be queued
     handled: bool  # acted on and committed
     result: T | None = None  # what acting returned
