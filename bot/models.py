@@ -243,14 +243,16 @@ class OptOut(SQLModel, table=True):
 
 
 class Conversation(SQLModel, table=True):
-    """What the bot is waiting for from one address (a maker joining, a choice between codes)."""
+    """What one flow (see bot/services/conversations.py) is waiting for from one address: a maker joining, a choice
+    between codes, a buyer's draft, an organiser's broadcast."""
 
     __tablename__ = "conversation"
-    __table_args__ = (sa.UniqueConstraint("channel", "address", name="uq_conversation_address"),)
+    __table_args__ = (sa.UniqueConstraint("channel", "address", "flow", name="uq_conversation_flow"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     address: str = Field(max_length=64)
+    flow: str = Field(max_length=32)
     state: str = Field(max_length=32)
     data: str = Field(default="{}", sa_type=sa.Text)  # JSON
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))

@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel, select
+from sqlmodel import Session, SQLModel, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot import outbox, texts
-from bot.channels.inbound import BodyTooLarge, read_capped, record_failure, record_inbound
+from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Buyer, InboundMessage, Maker, MakerCapability, OutboundMessage, as_utc, utcnow
@@ -269,16 +269,13 @@ class SandboxChannel:
         elif event.contact_phone is not None:
             what = event.contact_phone
         now = self.clock.now()
-        sender = str(event.user_id)
-        try:
-            with self.db.transaction() as session:
-                if not record_inbound(session, channel, provider_id, sender, what, "processed", None, now):
-                    return None  # the page sent it twice (a double click): done once
-                return buyers.handle_chat(session, self.taxonomy, self.directory, self.config, event, now)
-        except Exception as error:
-            log.exception("sandbox: a chat action could not be handled")
-            record_failure(self.db, channel, provider_id, sender, what, error, str(event.chat_id), now)
-            return None
+        label = f"sandbox: chat action {provider_id}"
+        message = Inbound(channel, provider_id, str(event.user_id), what, reply_to=str(event.chat_id), label=label)
+
+        def act(session: Session) -> buyers.Answer:
+            return buyers.handle_chat(session, self.taxonomy, self.directory, self.config, event, now)
+
+        return receive(self.db, message, now, act).result
 
     # ── the makers' phones ──
 
@@ -290,24 +287,23 @@ class SandboxChannel:
         text = _string(body, "text", 1600)
         provider_id = f"{KIND_SMS}-{_client_id(body)}"
         now = self.clock.now()
-        channel = sms_inbox.CHANNEL
-        try:
-            with self.db.transaction() as session:
-                if record_inbound(session, channel, provider_id, phone, text, "processed", None, now):
-                    sms_inbox.handle_sms(
-                        session,
-                        self.taxonomy,
-                        phone=phone,
-                        text=text,
-                        message_id=provider_id,
-                        now=now,
-                        default_timezone=self.settings.timezone,
-                        followups=self.config.followups,
-                        admin_ids=self.config.admin_ids,
-                    )
-        except Exception as error:
-            log.exception("sandbox: an SMS could not be handled")
-            record_failure(self.db, channel, provider_id, phone, text, error, phone, now)
+        label = f"sandbox: SMS {provider_id}"
+        message = Inbound(sms_inbox.CHANNEL, provider_id, phone, text, reply_to=phone, label=label)
+
+        def act(session: Session) -> None:
+            sms_inbox.handle_sms(
+                session,
+                self.taxonomy,
+                phone=phone,
+                text=text,
+                message_id=provider_id,
+                now=now,
+                default_timezone=self.settings.timezone,
+                followups=self.config.followups,
+                admin_ids=self.config.admin_ids,
+            )
+
+        receive(self.db, message, now, act)
         self._enqueued()
         return {"ok": True, "phone": phone}
 

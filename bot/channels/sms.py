@@ -15,6 +15,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import sqlalchemy as sa
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 
 from bot import outbox
-from bot.channels.inbound import BodyTooLarge, read_capped, record_failure, record_inbound
+from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
 from bot.db import Database
 from bot.models import OutboundMessage, utcnow
 from bot.phones import masked
@@ -131,31 +132,27 @@ class TwilioWebhooks:
     def _receive(self, sid: str, sender: str, text: str, opt_out_type: str | None) -> bool:
         """Record and act on one SMS; False when Twilio sent it before (nothing done twice)."""
         now = self.clock()
-        try:
-            with self.db.transaction() as session:
-                if not record_inbound(session, CHANNEL, sid, sender, text, "processed", None, self.clock()):
-                    log.info("twilio: SMS %s from %s seen before; ignored", sid, masked(sender))
-                    return False
-                sms_inbox.handle_sms(
-                    session,
-                    self.taxonomy,
-                    phone=sender,
-                    text=text,
-                    message_id=sid,
-                    now=now,
-                    opt_out_type=opt_out_type,
-                    default_timezone=self.default_timezone,
-                    followups=self.followups,
-                    admin_ids=self.admin_ids,
-                )
-            log.info("twilio: SMS %s from %s handled", sid, masked(sender))
-            return True
-        except sa.exc.OperationalError:
-            raise
-        except Exception as error:
-            # A bug or an odd message: keep the message, tell the sender, never answer Twilio with a 500.
-            log.exception("twilio: SMS %s from %s could not be handled", sid, masked(sender))
-            return record_failure(self.db, CHANNEL, sid, sender, text, error, sender, now)
+        label = f"twilio: SMS {sid} from {masked(sender)}"
+        message = Inbound(CHANNEL, sid, sender, text, reply_to=sender, label=label)
+
+        def act(session: Session) -> None:
+            sms_inbox.handle_sms(
+                session,
+                self.taxonomy,
+                phone=sender,
+                text=text,
+                message_id=sid,
+                now=now,
+                opt_out_type=opt_out_type,
+                default_timezone=self.default_timezone,
+                followups=self.followups,
+                admin_ids=self.admin_ids,
+            )
+
+        receipt = receive(self.db, message, now, act)
+        if receipt.handled:
+            log.info("%s handled", label)
+        return receipt.recorded
 
     # ── POST /twilio/status ──
 

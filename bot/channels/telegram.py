@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import (
@@ -36,13 +37,13 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot import outbox, texts
-from bot.channels.inbound import BodyTooLarge, read_capped, record_failure, record_inbound
+from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
 from bot.config import Settings
 from bot.db import Database
 from bot.models import utcnow
 from bot.outbox import EDITED_LATER, Outgoing, SendError, SendResult
 from bot.phones import masked
-from bot.services.buyers import SHARE_CONTACT, SHARE_LOCATION, ChatConfig, ChatEvent, handle_chat
+from bot.services.buyers import SHARE_CONTACT, SHARE_LOCATION, Answer, ChatConfig, ChatEvent, handle_chat
 from matching.directory import Directory
 from matching.taxonomy import Taxonomy
 
@@ -177,20 +178,19 @@ class TelegramChannel:
     def _receive(self, update_id: int, event: ChatEvent):
         what = (event.text or event.callback or (f"/{event.command}" if event.command else "")).replace("\x00", "")
         now = self.clock()
-        try:
-            with self.db.transaction() as session:
-                if not record_inbound(
-                    session, CHANNEL, str(update_id), str(event.user_id), what, "processed", None, now
-                ):
-                    log.info("telegram: update %s seen before; ignored", update_id)
-                    return None
-                return handle_chat(session, self.taxonomy, self.directory, self.config, event, now)
-        except sa.exc.OperationalError:
-            raise
-        except Exception as error:
-            log.exception("telegram: update %s from %s could not be handled", update_id, masked(event.user_id))
-            record_failure(self.db, CHANNEL, str(update_id), str(event.user_id), what, error, str(event.chat_id), now)
-            return None
+        message = Inbound(
+            CHANNEL,
+            str(update_id),
+            str(event.user_id),
+            what,
+            reply_to=str(event.chat_id),
+            label=f"telegram: update {update_id} from {masked(event.user_id)}",
+        )
+
+        def act(session: Session) -> Answer:
+            return handle_chat(session, self.taxonomy, self.directory, self.config, event, now)
+
+        return receive(self.db, message, now, act).result
 
     def _group(self, update: Update) -> None:
         """Groups and channels: only a command or a mention gets an answer, pointing to a private chat."""
@@ -204,26 +204,22 @@ class TelegramChannel:
         addressed = message.text.startswith("/") or (username and f"@{username}".lower() in message.text.lower())
         if not addressed:
             return
-        with self.db.transaction() as session:
-            if record_inbound(
+        chat_id, now = str(update.effective_chat.id), self.clock()
+        label = f"telegram: group update {update.update_id}"
+        inbound = Inbound(CHANNEL, str(update.update_id), chat_id, message.text, reply_to=chat_id, label=label)
+
+        def point_to_a_private_chat(session: Session) -> None:
+            outbox.enqueue(
                 session,
-                CHANNEL,
-                str(update.update_id),
-                str(update.effective_chat.id),
-                message.text,
-                "processed",
-                None,
-                self.clock(),
-            ):
-                outbox.enqueue(
-                    session,
-                    channel=CHANNEL,
-                    address=str(update.effective_chat.id),
-                    text=texts.BUYER_GROUP_POINTER,
-                    purpose="reply",
-                    key=f"{CHANNEL}-group:{update.update_id}",
-                    now=self.clock(),
-                )
+                channel=CHANNEL,
+                address=chat_id,
+                text=texts.BUYER_GROUP_POINTER,
+                purpose="reply",
+                key=f"{CHANNEL}-group:{update.update_id}",
+                now=now,
+            )
+
+        receive(self.db, inbound, now, point_to_a_private_chat)
 
     # ── POST /telegram/webhook ──
 

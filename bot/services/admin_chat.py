@@ -6,7 +6,6 @@ Every action is recorded in admin_action (who, what, when).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -14,10 +13,11 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from bot import outbox, texts
-from bot.models import AdminAction, Broadcast, Conversation, Maker, MakerCapability
+from bot.models import AdminAction, Broadcast, Maker, MakerCapability
 from bot.phones import to_e164
 from bot.services import broadcasts, stats
 from bot.services import makers as maker_service
+from bot.services.conversations import ConversationStore, Flow
 from matching import geo
 
 COMMANDS = ("stats", "maker", "pause")
@@ -109,15 +109,17 @@ class BroadcastWizard:
     """Asks who (makers, buyers, everyone), what they can do, where, and the text; shows the preview with Send and
     Cancel buttons; on Send queues it and a progress line that the workers keep editing (broadcasts.update_progress).
 
-    `chat` is the organiser's BuyerChat: the wizard speaks through it. Its state is a conversation row of its own
-    (channel "admin:telegram"), so an organiser who is also buying keeps their request conversation intact.
+    `chat` is the organiser's BuyerChat: the wizard speaks through it. Its state is a conversation of its own
+    (flow "broadcast"), so an organiser who is also buying keeps their request conversation intact.
     """
 
     def __init__(self, chat: Any, price_per_segment: float) -> None:
         self.chat = chat
         self.price = price_per_segment
         self.actor = f"telegram:{chat.event.user_id}"
-        self.key = (f"admin:{chat.buyer.channel}"[:16], str(chat.buyer.chat_id))
+        self.conversation = ConversationStore(
+            chat.session, Flow.BROADCAST, chat.buyer.channel, str(chat.buyer.chat_id), chat.now
+        )
 
     @property
     def allowed(self) -> bool:
@@ -125,29 +127,16 @@ class BroadcastWizard:
 
     # ── state ──
 
-    def _row(self) -> Conversation | None:
-        channel, address = self.key
-        return self.chat.session.exec(
-            select(Conversation).where(Conversation.channel == channel, Conversation.address == address)
-        ).first()
-
     def state(self) -> dict | None:
-        """What the wizard has gathered so far, or None when no broadcast is being composed."""
-        row = self._row() if self.allowed else None
-        return json.loads(row.data) if row is not None else None
+        """What the wizard has gathered so far, with the step it is at; None when no broadcast is being composed."""
+        found = self.conversation.get() if self.allowed else None
+        return {**found.data, "step": found.state} if found is not None else None
 
     def _remember(self, data: dict, step: str) -> None:
-        row = self._row()
-        if row is None:
-            row = Conversation(channel=self.key[0], address=self.key[1], state="broadcast")
-            self.chat.session.add(row)
-        row.data = json.dumps({**data, "step": step})
-        row.updated_at = self.chat.now
+        self.conversation.remember(step, {k: v for k, v in data.items() if k != "step"})
 
     def _forget(self) -> None:
-        row = self._row()
-        if row is not None:
-            self.chat.session.delete(row)
+        self.conversation.forget()
 
     # ── what the organiser does ──
 

@@ -8,7 +8,6 @@ being asked) lives in the `conversation` table, so any web process can take the 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -21,9 +20,10 @@ from sqlmodel import Session, select
 from bot import outbox, texts
 from bot.db import insert_skipping_conflicts
 from bot.locales import LANGUAGES, Catalogue, catalogue
-from bot.models import Buyer, Conversation, Invitation, Maker, Request
+from bot.models import Buyer, Invitation, Maker, Request
 from bot.phones import to_e164
 from bot.services import admin_chat, reminders
+from bot.services.conversations import ConversationStore, Flow
 from bot.services.requests import (
     close_invitations,
     invitation_sms_what,
@@ -174,30 +174,19 @@ class BuyerChat:
 
     # ── conversation state ──
 
-    def _conversation(self) -> Conversation | None:
-        return self.session.exec(
-            select(Conversation).where(
-                Conversation.channel == self.buyer.channel, Conversation.address == str(self.buyer.chat_id)
-            )
-        ).first()
+    def _conversation(self) -> ConversationStore:
+        channel, address = self.buyer.channel, str(self.buyer.chat_id)
+        return ConversationStore(self.session, Flow.BUYER_CHAT, channel, address, self.now)
 
     def state(self) -> tuple[str | None, dict]:
-        found = self._conversation()
-        return (found.state, json.loads(found.data)) if found else (None, {})
+        found = self._conversation().get()
+        return (found.state, found.data) if found else (None, {})
 
     def remember(self, state: str, **data) -> None:
-        found = self._conversation()
-        if found is None:
-            found = Conversation(channel=self.buyer.channel, address=str(self.buyer.chat_id), state=state)
-            self.session.add(found)
-        found.state = state
-        found.data = json.dumps(data)
-        found.updated_at = self.now
+        self._conversation().remember(state, data)
 
     def forget(self) -> None:
-        found = self._conversation()
-        if found is not None:
-            self.session.delete(found)
+        self._conversation().forget()
 
     # ── entry point ──
 

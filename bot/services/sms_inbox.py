@@ -6,7 +6,6 @@ together, or not at all.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import statistics
@@ -20,7 +19,6 @@ from bot import outbox, texts
 from bot.db import insert_skipping_conflicts
 from bot.models import (
     OPEN_INVITATION_STATUSES,
-    Conversation,
     Invitation,
     Maker,
     MakerCapability,
@@ -33,6 +31,7 @@ from bot.services import makers as maker_service
 from bot.services import reminders
 from bot.services.broadcasts import recent_broadcast_to
 from bot.services.buyers import next_steps, nobody_left, notify, quote_line, record_delivery, uncovered_text
+from bot.services.conversations import ConversationStore, Flow, Pending
 from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -101,28 +100,17 @@ class Inbox:
 
     # ── conversation state ──
 
-    def conversation(self) -> Conversation | None:
-        found = self.session.exec(
-            select(Conversation).where(Conversation.channel == CHANNEL, Conversation.address == self.phone)
-        ).first()
-        if found is not None and as_utc(found.updated_at) < self.now - CONVERSATION_TTL:
-            self.session.delete(found)
-            return None
-        return found
+    def conversation(self) -> Pending | None:
+        return self._conversations().get()
 
     def remember(self, state: str, **data) -> None:
-        found = self.conversation()
-        if found is None:
-            found = Conversation(channel=CHANNEL, address=self.phone, state=state)
-            self.session.add(found)
-        found.state = state
-        found.data = json.dumps(data, ensure_ascii=False)
-        found.updated_at = self.now
+        self._conversations().remember(state, data)
 
     def forget(self) -> None:
-        found = self.conversation()
-        if found is not None:
-            self.session.delete(found)
+        self._conversations().forget()
+
+    def _conversations(self) -> ConversationStore:
+        return ConversationStore(self.session, Flow.SMS_INBOX, CHANNEL, self.phone, self.now, CONVERSATION_TTL)
 
     # ── the entry point ──
 
@@ -150,8 +138,7 @@ class Inbox:
         if pending is not None and pending.state == "which":
             self.forget()
             if reply.kind == "code" and reply.code:
-                saved = json.loads(pending.data)
-                return self.answer(Reply(**{**saved, "code": reply.code}))
+                return self.answer(Reply(**{**pending.data, "code": reply.code}))
         if self.maker is None:
             return self.stranger(reply)
         handler = {
@@ -225,8 +212,8 @@ class Inbox:
         else:
             self.reply(texts.SMS_STRANGER)
 
-    def join_step(self, pending: Conversation) -> None:
-        data = json.loads(pending.data)
+    def join_step(self, pending: Pending) -> None:
+        data = pending.data
         answer = " ".join(self.text.split())
         if pending.state == "join_name":
             if not answer or len(answer) > maker_service.MAX_NAME:

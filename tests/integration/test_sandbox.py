@@ -144,6 +144,31 @@ def test_a_repeated_action_acts_once(client):
     assert [m["from"] for m in state["buyer"]["messages"]] == ["buyer", "bot"]
 
 
+def test_an_action_the_services_choke_on_is_kept_as_failed_and_answered_once(client, monkeypatch):
+    from bot.services import buyers, sms_inbox
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(buyers, "handle_chat", broken)
+    monkeypatch.setattr(sms_inbox, "handle_sms", broken)
+    for _ in range(2):  # the page retrying: one failure kept, one apology
+        assert chat(client, text="need 500 face shields", id="choked")["ok"]
+        sent = client.post("/sandbox/sms", json={"phone": "+13135550199", "text": "JOIN", "id": "choked-too"})
+        assert sent.status_code == 200
+    with client.runtime.db.read() as session:
+        kept = session.exec(select(InboundMessage).order_by(InboundMessage.id)).all()
+        sorry = session.exec(select(OutboundMessage).where(OutboundMessage.text == texts.SMS_ERROR)).all()
+    assert [(k.channel, k.status, k.error, k.text) for k in kept] == [
+        ("telegram", "failed", "ValueError", "need 500 face shields"),
+        ("sms", "failed", "ValueError", "JOIN"),
+    ]
+    assert sorted((m.channel, m.address) for m in sorry) == [
+        ("sms", "+13135550199"),
+        ("telegram", str(sandbox.BUYER["chat_id"])),
+    ]
+
+
 def test_skip_ahead_fires_the_maker_nudge(client):
     makers = open_request(client)
     before = client.get("/sandbox/state").json()["clock"]
