@@ -197,6 +197,9 @@ def _summary(result: MatchResult) -> str:
 
 def _print_result(result: MatchResult) -> None:
     typer.echo(texts.MATCH_UNDERSTOOD.format(summary=_summary(result)))
+    if result.hidden:
+        only = " and ".join(w.replace("-", " ") for w in result.request.only)
+        typer.echo(texts.MATCH_HIDDEN.format(hidden=result.hidden, only=only))
     if not result.matches:
         where = ""
         if result.place and result.radius_miles:
@@ -213,11 +216,26 @@ _UNUSABLE = {NO_ITEM: texts.MATCH_NO_ITEM, NOT_UTF8: texts.MATCH_NOT_UTF8}
 
 def match_json(result: MatchResult, problem: str | None = None) -> str:
     """`match --json`, one answer as a JSON line: the matcher's result, its request also saying how urgent, the
-    product, by what process and in what material (null when the text does not say); an unusable request also
-    says why, under "error"."""
+    product, by what process and in what material (null when the text does not say) and what the buyer prefers
+    of a maker; each match says who the maker is; an unusable request also says why, under "error"."""
     data = result.as_dict()
     req = result.request
-    data["request"].update(urgency=req.urgency, product=req.product, process=req.process, material=req.material)
+    data["request"].update(
+        urgency=req.urgency,
+        product=req.product,
+        process=req.process,
+        material=req.material,
+        preferences=list(req.preferences),
+        only=list(req.only),
+    )
+    for shown, match in zip(data["matches"], result.matches, strict=True):
+        shown.update(
+            type=match.kind,
+            badges=list(match.badges),
+            practices=list(match.practices),
+            emissions=match.emissions.as_dict() if match.emissions else None,
+        )
+    data["hidden"] = result.hidden
     if problem is not None:
         data["error"] = {"code": problem, "message": _UNUSABLE[problem]}
     return json.dumps(data, ensure_ascii=False)
@@ -257,7 +275,14 @@ def match(
             raise typer.Exit(1)
     runtime = _runtime()
     directory = maker_service.active_directory(runtime.db, runtime.taxonomy)
-    matcher = Matcher(directory, radius_miles=radius_miles or runtime.settings.match_radius_miles, limit=limit)
+    settings = runtime.settings
+    matcher = Matcher(
+        directory,
+        radius_miles=radius_miles or settings.match_radius_miles,
+        limit=limit,
+        import_route=settings.import_route(),
+        factors=settings.emission_factors(),
+    )
     if len(directory) == 0:
         typer.echo(texts.MATCH_EMPTY_DIRECTORY, err=True)
     if parsed is None:

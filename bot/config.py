@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from matching.emissions import Factors, ImportRoute
+
 ENV_PREFIX = "MAKERLINK_"
 _QUIET_HOURS = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -57,6 +59,13 @@ class Settings(BaseSettings):
     # How long a worker's claim on a message lasts (renewed while it sends): after a crash, another worker sends
     # the message once this runs out. Each send may take at most half of it.
     outbox_lease_seconds: float = Field(default=60.0, ge=4, le=3600)
+    # Transport emissions, an estimate (matching/emissions.py has the sources): kg CO2e per tonne-km by mode, and the
+    # import route the same goods would otherwise take (sea, then road).
+    impact_van_kg_per_tonne_km: float = Field(default=0.5907, ge=0, le=100)
+    impact_truck_kg_per_tonne_km: float = Field(default=0.12631, ge=0, le=100)
+    impact_ship_kg_per_tonne_km: float = Field(default=0.01536, ge=0, le=100)
+    impact_import_sea_km: float = Field(default=10_500.0, ge=0, le=50_000)
+    impact_import_road_km: float = Field(default=3_800.0, ge=0, le=20_000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -168,6 +177,16 @@ class Settings(BaseSettings):
         if self.telegram_webhook_secret and not self.telegram_token:
             raise ValueError(f"{ENV_PREFIX}TELEGRAM_WEBHOOK_SECRET is set but {ENV_PREFIX}TELEGRAM_TOKEN is not")
         return self
+
+    def emission_factors(self) -> Factors:
+        return Factors(
+            van=self.impact_van_kg_per_tonne_km,
+            truck=self.impact_truck_kg_per_tonne_km,
+            ship=self.impact_ship_kg_per_tonne_km,
+        )
+
+    def import_route(self) -> ImportRoute:
+        return ImportRoute(sea_km=self.impact_import_sea_km, road_km=self.impact_import_road_km)
 
     @property
     def twilio_configured(self) -> bool:

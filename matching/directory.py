@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
+from matching import practices as practice_vocabulary
 from matching.index import PhraseIndex
+from matching.preferences import GREEN, slug
 from matching.taxonomy import Tag, Taxonomy, load_taxonomy
-from matching.text import norm
 
 _EMPTY = np.zeros(0, dtype=np.int32)
+TRAINING = "training"  # the taxonomy's concept for classes, courses and tool access
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,10 @@ class MakerProfile:
     max_order: int | None = None
     lead_time_days: int | None = None
     responsiveness: float | None = None  # 0..1 from past outcomes; None until there are some
+    kind: str = "business"  # business, makerspace, school, cooperative or individual
+    badges: tuple[str, ...] = ()  # labels organisers gave: "Made in Detroit", "woman-owned"
+    practices: tuple[str, ...] = ()  # greener practices in the maker's words: "recycled materials"
+    training: tuple[str, ...] = ()  # what they teach or lend: "TIG welding classes", "open shop hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,20 @@ class Capability:
     maker: int  # position in Directory.makers
     phrase: str
     tags: tuple[Tag, ...]
+    training: bool = False  # a class or access the maker offers, not a thing they make
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building allocates millions of small objects that all live on; the cycle collector would walk them
+    again and again (a third of the build time at 100,000 phrases) and find nothing to free."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _floats(values: Iterable[float | int | None]) -> np.ndarray:
@@ -49,6 +71,10 @@ class Directory:
     """
 
     def __init__(self, makers: Iterable[MakerProfile], taxonomy: Taxonomy | None = None) -> None:
+        with _collector_paused():
+            self._build(makers, taxonomy)
+
+    def _build(self, makers: Iterable[MakerProfile], taxonomy: Taxonomy | None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
         self.makers: list[MakerProfile] = list(makers)
         self.capabilities: list[Capability] = []
@@ -58,16 +84,16 @@ class Directory:
         materials = [0] * len(self.makers)
         owners: list[int] = []
         for position, maker in enumerate(self.makers):
-            for phrase in maker.capabilities:
-                key = norm(phrase)
-                cached = tag_cache.get(key)
+            offered = len(maker.capabilities)
+            for number, phrase in enumerate(maker.capabilities + maker.training):
+                cached = tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
                     found, mask = self.taxonomy.read(phrase)
-                    cached = tag_cache[key] = (tuple(found), mask)
+                    cached = tag_cache[phrase] = (tuple(found), mask)
                 tags, mask = cached
                 materials[position] |= mask
                 cap_id = len(self.capabilities)
-                self.capabilities.append(Capability(position, phrase, tags))
+                self.capabilities.append(Capability(position, phrase, tags, number >= offered))
                 owners.append(position)
                 for tag in tags:
                     by_concept.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
@@ -95,9 +121,38 @@ class Directory:
         self.responsiveness = _floats(m.responsiveness for m in self.makers)
         # The material classes each maker names anywhere ("stainless and aluminum", "acrylic and wood"), as bits.
         self.materials = np.asarray(materials, dtype=np.int64)
+        # Who each maker is, for the buyers' preferences (matching.preferences).
+        self.green_practices = [practice_vocabulary.known_practices(m.practices) for m in self.makers]
+        self._fits: dict[str, np.ndarray] = {GREEN: np.asarray([bool(p) for p in self.green_practices], dtype=bool)}
+        self._kinds = np.asarray([m.kind or "business" for m in self.makers], dtype=object)
+        self._badges = [{slug(b): b for b in m.badges} for m in self.makers]
+        # Phrases of what a maker teaches or lends, and the makers who offer any class or tool access at all.
+        self.cap_training = np.asarray([c.training for c in self.capabilities], dtype=bool)
+        self.teaching: dict[int, str] = {}  # maker position → the first phrase of what they teach or lend
+        for c in self.capabilities:
+            if c.maker not in self.teaching and any(
+                t.id == TRAINING or TRAINING in self.taxonomy.ancestors(t.id) for t in c.tags
+            ):
+                self.teaching[c.maker] = c.phrase
+        self.teaches = np.zeros(len(self.makers), dtype=bool)
+        if self.teaching:
+            self.teaches[sorted(self.teaching)] = True
 
     def __len__(self) -> int:
         return len(self.makers)
+
+    def fits(self, preference: str) -> np.ndarray:
+        """Which makers fit a buyer's preference word (matching.preferences): by practices, type or label."""
+        known = self._fits.get(preference)
+        if known is None:
+            by_badge = np.asarray([preference in badges for badges in self._badges], dtype=bool)
+            known = (self._kinds == preference) | by_badge if len(self.makers) else by_badge
+            self._fits[preference] = known
+        return known
+
+    def badge(self, position: int, preference: str) -> str | None:
+        """The label as it was given ("Made in Detroit") when the maker at `position` holds that preference's."""
+        return self._badges[position].get(preference)
 
     def capabilities_of(self, concept: str) -> np.ndarray:
         """Positions of the capability phrases that name `concept`."""

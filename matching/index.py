@@ -59,6 +59,10 @@ class PhraseIndex:
                 postings[word_id].append(phrase_id)
         self._words: list[str] = list(vocab)
         self._word_ids = vocab
+        # The same as arrays of Python strings: picking a few hundred by position is one numpy call.
+        self._word_array = np.asarray(self._words, dtype=object)
+        self._processed_array = np.asarray(self._processed, dtype=object)
+        self._similar: dict[str, list[tuple[int, float]]] = {}
         lengths = np.asarray([len(t) for t in self._processed], dtype=np.int32)
         # Each word's phrases, shortest first: WRatio favours short phrases, so the first few of every
         # similar word are always worth a look.
@@ -91,6 +95,14 @@ class PhraseIndex:
 
     def _similar_words(self, word: str) -> list[tuple[int, float]]:
         """Vocabulary words close to `word`: (word id, similarity 0..1)."""
+        known = self._similar.get(word)
+        if known is None:
+            known = self._similar_words_uncached(word)
+            if len(self._similar) < 100_000:  # requests repeat their words; bound the memory anyway
+                self._similar[word] = known
+        return known
+
+    def _similar_words_uncached(self, word: str) -> list[tuple[int, float]]:
         out: dict[int, float] = {}
         exact = self._word_ids.get(word)
         if exact is not None:
@@ -103,7 +115,7 @@ class PhraseIndex:
             if len(shortlist) > _MAX_SHORTLIST:
                 shortlist = shortlist[np.argsort(-counts[shortlist], kind="stable")[:_MAX_SHORTLIST]]
             if len(shortlist):
-                choices = [self._words[i] for i in shortlist]
+                choices = self._word_array[shortlist].tolist()
                 scores = process.cdist([word], choices, scorer=fuzz.ratio, dtype=np.float32)[0]
                 # A word inside a longer one ("mask" in "masks", "face" in "faceshield") is close too, as
                 # WRatio's partial matching would find it.
@@ -129,7 +141,7 @@ class PhraseIndex:
         if not words or not self._processed:
             return []
         id_parts: list[np.ndarray] = []
-        weight_parts: list[np.ndarray] = []
+        word_weights: list[float] = []
         shortest: list[np.ndarray] = []
         for word in words:
             for rank, (word_id, similarity) in enumerate(self._similar_words(word)):
@@ -139,12 +151,11 @@ class PhraseIndex:
                     shortest.append(posting[:_SHORTEST])
                 # A phrase holding the very word outranks one holding a look-alike: WRatio's token-set
                 # comparison gives the former a high score whatever else the phrase says.
-                weight = self._idf[word_id] * (_EXACT_BONUS if similarity >= 1.0 else similarity**3)
-                weight_parts.append(np.full(len(posting), weight, dtype=np.float32))
+                word_weights.append(self._idf[word_id] * (_EXACT_BONUS if similarity >= 1.0 else similarity**3))
         if not id_parts:
             return []
         ids = np.concatenate(id_parts)
-        weights = np.concatenate(weight_parts)
+        weights = np.repeat(np.asarray(word_weights, dtype=np.float32), [len(part) for part in id_parts])
         if len(ids) * _DENSE_SHARE > len(self._processed):
             totals = np.bincount(ids, weights=weights, minlength=len(self._processed)).astype(np.float32)
             candidates = np.flatnonzero(totals)
@@ -157,7 +168,7 @@ class PhraseIndex:
         if len(candidates) > keep:
             top = np.argpartition(-scores, keep - 1)[:keep]
             candidates = np.union1d(candidates[top], np.concatenate(shortest))
-        texts = [self._processed[i] for i in candidates]
+        texts = self._processed_array[candidates].tolist()
         ranked = process.extract(
             processed, texts, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=score_cutoff
         )

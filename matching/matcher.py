@@ -12,9 +12,12 @@ from datetime import date, datetime
 
 import numpy as np
 
-from matching import geo, ranker
-from matching.directory import Directory
-from matching.parse import ParsedRequest, parse
+from matching import emissions, geo, ranker
+from matching.directory import TRAINING, Directory
+from matching.emissions import Estimate
+from matching.parse import TOOL_ACCESS, ParsedRequest, parse
+from matching.practices import label as practice_label
+from matching.preferences import GREEN
 from matching.ranker import Evidence
 from matching.text import tokens
 
@@ -33,6 +36,11 @@ class Match:
     why: str
     fit: str  # ranker.LISTED, ALIAS, KIND, PROCESS, WHOLE, BROADER or FUZZY
     concept: str  # the requested concept this maker answers
+    kind: str = "business"  # who the maker is: business, makerspace, school, cooperative, individual
+    badges: tuple[str, ...] = ()
+    practices: tuple[str, ...] = ()  # in the maker's words
+    preferred: tuple[str, ...] = ()  # the buyer's preferences this maker fits
+    emissions: Estimate | None = None  # transport, local against imported; None with no weight known
 
     def as_dict(self) -> dict:
         return {
@@ -51,6 +59,7 @@ class MatchResult:
     place: geo.Place | None
     radius_miles: float | None
     matches: tuple[Match, ...]
+    hidden: int = 0  # makers who could do it but lack what the buyer asked for with "only"
 
     def as_dict(self) -> dict:
         req = self.request
@@ -118,12 +127,20 @@ def _today(now: datetime | date | None) -> date:
 
 class Matcher:
     def __init__(
-        self, directory: Directory, *, radius_miles: float = DEFAULT_RADIUS_MILES, limit: int = DEFAULT_LIMIT
+        self,
+        directory: Directory,
+        *,
+        radius_miles: float = DEFAULT_RADIUS_MILES,
+        limit: int = DEFAULT_LIMIT,
+        import_route: emissions.ImportRoute = emissions.DEFAULT_ROUTE,
+        factors: emissions.Factors = emissions.DEFAULT_FACTORS,
     ) -> None:
         self.directory = directory
         self.taxonomy = directory.taxonomy
         self.radius_miles = radius_miles
         self.limit = limit
+        self.import_route = import_route
+        self.factors = factors
 
     def match(
         self,
@@ -154,7 +171,17 @@ class Matcher:
         caps = np.concatenate(found.caps)
         confidence = np.concatenate(found.confidence)
         group = np.concatenate(found.group)
+        if not any(self._is_training(c) for c in parsed.items):
+            # What a maker teaches is not what they make: a welding class is no welding job.
+            making = ~directory.cap_training[caps]
+            caps, confidence, group = caps[making], confidence[making], group[making]
         makers = directory.cap_maker[caps]
+        if TOOL_ACCESS in parsed.items:
+            # Time on a laser cutter: only makers who open their shop or teach can give it.
+            offers = directory.teaches[makers]
+            caps, confidence, group, makers = caps[offers], confidence[offers], group[offers], makers[offers]
+        if len(caps) == 0:
+            return empty
 
         # Best evidence per maker: sort by maker, strongest first, keep the first of each maker.
         order = np.lexsort((-confidence, makers))
@@ -212,21 +239,74 @@ class Matcher:
             capacity,
             directory.responsiveness[best_maker],
         )
+        preferred = {word: directory.fits(word)[best_maker] for word in parsed.preferences}
+        if preferred:
+            fitted = np.sum(list(preferred.values()), axis=0)
+            scores = scores + ranker.PREFERENCE_BONUS * np.minimum(fitted, ranker.MAX_PREFERENCES)
+        hidden = 0
+        if parsed.only:
+            kept = np.logical_and.reduce([preferred[word] for word in parsed.only])
+            hidden = int((~kept).sum())
+            best_maker, best_conf, best_cap, best_group, scores = (
+                best_maker[kept], best_conf[kept], best_cap[kept], best_group[kept], scores[kept]
+            )
+            preferred = {word: fits[kept] for word, fits in preferred.items()}
+            if distances is not None:
+                distances = distances[kept]
+            if not kept.any():
+                return MatchResult(parsed, place, radius if place else None, (), hidden)
         tiebreak_distance = distances if distances is not None else np.zeros(len(best_maker))
         top = np.lexsort((best_maker, tiebreak_distance, -scores))[:limit]
 
+        weight = emissions.order_weight_kg(parsed.quantity, parsed.unit, parsed.items, self.taxonomy.ancestors)
         matches = []
         for i in top:
-            maker = directory.makers[int(best_maker[i])]
+            position = int(best_maker[i])
+            maker = directory.makers[position]
             evidence = found.evidence[int(best_group[i])]
             phrase = directory.capabilities[int(best_cap[i])].phrase
             distance = None if distances is None else float(distances[i])
-            notes = ranker.capacity_notes(maker, parsed.quantity, days_left)
+            fits = tuple(word for word, values in preferred.items() if values[i])
+            notes = ranker.capacity_notes(maker, parsed.quantity, days_left) + self._preference_notes(position, fits)
+            if TOOL_ACCESS in parsed.items and position in directory.teaching:
+                notes = (f"offers “{directory.teaching[position]}”", *notes)
             why = ranker.explain(evidence, phrase, self.taxonomy.label, distance, notes)
             matches.append(
-                Match(maker.id, maker.name, float(scores[i]), distance, phrase, why, evidence.fit, evidence.concept)
+                Match(
+                    maker.id,
+                    maker.name,
+                    float(scores[i]),
+                    distance,
+                    phrase,
+                    why,
+                    evidence.fit,
+                    evidence.concept,
+                    kind=maker.kind or "business",
+                    badges=maker.badges,
+                    practices=maker.practices,
+                    preferred=fits,
+                    emissions=None
+                    if weight is None or distance is None
+                    else emissions.estimate(weight, distance, self.import_route, self.factors),
+                )
             )
-        return MatchResult(parsed, place, radius if place else None, tuple(matches))
+        return MatchResult(parsed, place, radius if place else None, tuple(matches), hidden)
+
+    def _is_training(self, concept: str) -> bool:
+        return concept == TRAINING or TRAINING in self.taxonomy.ancestors(concept)
+
+    def _preference_notes(self, position: int, fits: tuple[str, ...]) -> tuple[str, ...]:
+        """What the maker has of what the buyer prefers, in the maker's or the organisers' words."""
+        notes = []
+        for word in fits:
+            if word == GREEN:
+                practices = self.directory.green_practices[position]
+                notes.append("greener: " + ", ".join(practice_label(p) for p in practices))
+            elif (badge := self.directory.badge(position, word)) is not None:
+                notes.append(badge)
+            else:
+                notes.append(word)  # a kind of maker: "makerspace", "cooperative"
+        return tuple(notes)
 
     def _material_fit(self, parsed: ParsedRequest, found: _Candidates, makers, groups, confidence) -> np.ndarray:
         """Materials are constraints: "laser cut acrylic" is no job for a shop that names only steel and stone.
@@ -261,6 +341,10 @@ class Matcher:
         # "3D printed face shields" asks for face shields, not for printing; but "powder coating, 40 railings"
         # asks for the coating: a service is wanted for itself, and the items it names are what it is done on.
         wanted = [*services, *items] if services else items or processes
+        if TOOL_ACCESS in items:
+            # "a laser cutter for an afternoon": the access, and the tool it is on.
+            wanted = [*processes, *(c for c in items if c != TOOL_ACCESS), TOOL_ACCESS]
+            processes = []
         found = _Candidates(wanted=len(wanted))
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from matching import courtesy, geo
+from matching import courtesy, geo, preferences
 from matching.dates import find_deadline
 from matching.item_phrase import ARABIC_SCRIPT, WORD, item_phrase, modifiers_in, product_of, says_nothing
 from matching.quantities import THING_UNITS, UNIT_OF, find_quantity
@@ -80,6 +80,18 @@ _MAX_PLACE_LEADS = 25
 _ORDINARY_PLACE_WORDS = frozenset({"home", "hope", "ford", "need", "help", "work", "care", "health", "time", "may"})
 _CITY_ABBREVIATIONS = {"st": "saint", "st.": "saint", "ft": "fort", "ft.": "fort", "mt": "mount", "mt.": "mount"}
 
+# Time on a tool rather than a thing made: "rent a laser cutter for an afternoon", "use your kiln", "commercial
+# kitchen by the hour". The buyer wants access, so only makers who offer it answer.
+_TOOL = (
+    r"(?:cutters?|printers?|routers?|lathes?|mills?|welders?|kilns?|machines?|press(?:es)?|looms?|saws?|ovens?|"
+    r"kitchens?|tools?|equipment|shop|studio|booth|bench|sergers?|embroiderers?)"
+)
+_ACCESS = re.compile(
+    rf"(?<!\w)(?:(?:rent|borrow|use|access\s+to|time\s+on|book|reserve)\s+(?:(?:a|an|the|your|some)\s+)?(?:\w+\s+){{0,2}}{_TOOL}"
+    rf"|{_TOOL}\s+(?:for\s+(?:an?|the|one)\s+(?:afternoon|morning|evening|hour|day|weekend|few\s+hours)|by\s+the\s+(?:hour|day)|per\s+hour))(?!\w)"
+)
+TOOL_ACCESS = "tool_access"
+
 _SPANISH_HINT = re.compile(
     r"(?<!\w)(?:necesitamos|necesito|para|cerca|mascarillas?|caretas?|batas?|guantes|cubrebocas|viernes|lunes|"
     r"semana|urgente|por favor|antes del?|hola|unidades|piezas)(?!\w)|[ñ¿¡]"
@@ -106,6 +118,8 @@ class ParsedRequest:
     product: str | None = None  # the head of `item`, without how and of what: "brackets"; None for a service
     process: str | None = None  # how it is to be made, canonical: "CNC machining" (matching.modifiers)
     material: str | None = None  # what of: "aluminum"
+    preferences: tuple[str, ...] = ()  # of the maker: "green", "makerspace", "made-in-detroit" (matching.preferences)
+    only: tuple[str, ...] = ()  # the preferences said with "only": makers without them are left out
 
     def as_dict(self) -> dict:
         return {
@@ -123,6 +137,8 @@ class ParsedRequest:
             "product": self.product,
             "process": self.process,
             "material": self.material,
+            "preferences": list(self.preferences),
+            "only": list(self.only),
         }
 
 
@@ -161,6 +177,15 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     for pattern, text in ((_PHONE, current()), (_STREET, original)):
         for found in pattern.finditer(text):
             take(found.span())
+
+    # "only Made in Detroit", "eco-friendly": said of the maker, so neither a place nor part of the item.
+    prefs = preferences.find(current(), _is_place)
+    preferred = [False] * len(original)
+    for preference in prefs:
+        if not preference.keep_in_item:
+            for i in range(*preference.span):
+                low[i] = " "
+                preferred[i] = True
 
     zip_code = None
     zip_source = None
@@ -206,17 +231,27 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     # A unit without a number ("boxes of gloves") is still a unit; drop it from the item words.
     unit = quantity.unit if quantity else None
 
-    remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
+    def rest() -> str:
+        return "".join(" " if taken[i] or preferred[i] else ch for i, ch in enumerate(original))
+
+    remaining = rest()
     item_text, items, gloss = item_phrase(remaining, quantity.span if quantity else None, taxonomy)
     if quantity and quantity.unit in THING_UNITS and quantity.unit_span and says_nothing(item_text):
         # "need 500 bags": the unit word is the thing asked for, and the count is of it ("500 bags", not
         # "500 bag of bags").
         for i in range(*quantity.unit_span):
             taken[i] = False
-        remaining = "".join(" " if taken[i] else ch for i, ch in enumerate(original))
+        remaining = rest()
         item_text, items, gloss = item_phrase(remaining, quantity.span, taxonomy)
         unit = None
+    if (not item_text or says_nothing(item_text)) and any(preferred):
+        # "a makerspace near 48201": the words are what is asked for, not only who should make it.
+        preferred = [False] * len(original)
+        remaining = rest()
+        item_text, items, gloss = item_phrase(remaining, quantity.span if quantity else None, taxonomy)
     process, material = modifiers_in(remaining)
+    if items and TOOL_ACCESS not in items and _ACCESS.search(fold_chars(original)):
+        items = (*items, TOOL_ACCESS)
     return ParsedRequest(
         text=raw,
         item=item_text,
@@ -235,7 +270,14 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         product=product_of(item_text),
         process=process,
         material=material,
+        preferences=preferences.words_of(prefs),
+        only=preferences.words_of(p for p in prefs if p.only),
     )
+
+
+def _is_place(name: str) -> bool:
+    """A state, or a town big enough to have a label of its own ("Made in Detroit", not "made in China, Maine")."""
+    return geo.state_code(name) is not None or (geo.lookup_city(name) is not None and geo.city_zip_count(name) >= 2)
 
 
 def _courtesy_spans(low: str) -> list[tuple[int, int]]:

@@ -36,6 +36,12 @@ SAME_MATERIAL = 0.03  # the maker names the material asked for (or the item's us
 OTHER_MATERIAL = 0.55  # a process claim from a maker who names only other materials: below MIN_CONFIDENCE
 OTHER_MATERIAL_LISTED = 0.85  # the maker lists the item but names only materials other than the one asked for
 
+# A maker who fits what the buyer prefers ("eco-friendly", "from a makerspace", "Made in Detroit") gains a few
+# points per preference: enough to lead makers of equal fit, not enough to lift a process claim over a maker who
+# lists the item.
+PREFERENCE_BONUS = 4.0
+MAX_PREFERENCES = 2
+
 WEIGHTS = {"capability": 0.70, "distance": 0.15, "capacity": 0.10, "responsiveness": 0.05}
 UNKNOWN_DISTANCE = 0.5
 UNKNOWN_CAPACITY = 0.8

@@ -32,6 +32,7 @@ _JOINERS = "\u200c\u200d"
 # Singular forms whose plural ends in -ies but which keep the "ie" (bootie → booties).
 _IE_WORDS = frozenset({"bootie", "hoodie", "cookie", "movie", "tie", "pie", "lie"})
 _KEEP_S = ("ss", "us", "is")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _marks_are_accents(base: str) -> bool:
@@ -61,6 +62,8 @@ WORD_CHAR = rf"(?:[^\W_]|[{_mark_ranges()}{_JOINERS}])"
 
 def strip_marks(text: str) -> str:
     """Drop accents and Arabic vowel marks: "Máscaras" → "Mascaras"."""
+    if text.isascii():
+        return text  # no marks to drop; most capability phrases take this path
     out: list[str] = []
     base = " "
     for ch in unicodedata.normalize("NFD", text):
@@ -75,6 +78,8 @@ def strip_marks(text: str) -> str:
 
 def fold(text: str) -> str:
     """Case-fold, unify scripts' variant letters and digits, and drop accents; keeps punctuation."""
+    if text.isascii():
+        return text.lower()  # what the steps below give for ASCII, at a fraction of the cost
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_DIGITS).translate(_ARABIC_LETTERS)
     return strip_marks(text).casefold()
@@ -91,6 +96,8 @@ def has_cjk(text: str) -> bool:
 def words(text: str) -> list[str]:
     """Folded words of a text: letters and digits only; everything else (emoji, punctuation, hyphens) splits."""
     folded = fold(strip_urls(text))
+    if folded.isascii():
+        return _ASCII_WORD.findall(folded.replace("'", ""))
     out: list[str] = []
     current: list[str] = []
     for ch in folded:
@@ -111,6 +118,18 @@ def stem(word: str) -> str:
 
     It only has to map a word and its plural to the same token, consistently on both sides.
     """
+    known = _STEMS.get(word)
+    if known is None:
+        known = _stem(word)
+        if len(_STEMS) < 200_000:  # a directory's vocabulary repeats; bound the memory anyway
+            _STEMS[word] = known
+    return known
+
+
+_STEMS: dict[str, str] = {}
+
+
+def _stem(word: str) -> str:
     if not word:
         return word
     if word.isascii():
@@ -145,6 +164,8 @@ def fold_chars(text: str) -> str:
     The parser finds quantities and dates in this folded copy and cuts the same spans out of the
     original, so the item keeps the buyer's own spelling.
     """
+    if text.isascii():
+        return text.lower()  # what the loop below gives for ASCII
     out: list[str] = []
     for ch in text:
         mapped = ch.translate(_DIGITS).translate(_ARABIC_LETTERS) or " "

@@ -129,9 +129,19 @@ def test_match_json_says_urgency_process_and_material(run):
     assert made["request"] == {
         "item": "CNC machined aluminum brackets", "quantity": 50, "unit": "piece", "deadline": None,
         "zip": "48201", "urgency": "asap", "product": "brackets", "process": "CNC machining", "material": "aluminum",
+        "preferences": [], "only": [],
     }  # fmt: skip
     plain = json.loads(run("match", "gowns near 48201", "--json").stdout)["request"]
     assert (plain["urgency"], plain["product"], plain["process"], plain["material"]) == (None, "gowns", None, None)
+
+
+def test_match_json_says_what_the_buyer_prefers_and_who_each_maker_is(run):
+    run("makers", "import", "--demo")
+    answer = json.loads(run("match", "only Made in Detroit tote bags near 48201", "--json").stdout)
+    assert answer["request"]["preferences"] == ["made-in-detroit"] and answer["request"]["only"] == ["made-in-detroit"]
+    assert {"type", "badges", "practices"} <= set(answer["matches"][0]) if answer["matches"] else answer["hidden"] > 0
+    text = run("match", "only Made in Detroit tote bags near 48201").stdout
+    assert "left out" in text
 
 
 def test_match_on_an_empty_directory_says_what_to_do(run):

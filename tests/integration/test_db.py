@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -71,6 +72,31 @@ def test_paused_makers_are_not_matched(any_db):
         maker = session.exec(select(Maker)).one()
         maker.status = "paused"
     assert Matcher(active_directory(any_db)).match("gowns", zip="48201", now=TODAY).matches == ()
+
+
+def test_the_directory_read_from_the_database_keeps_what_the_matcher_needs(any_db):
+    """Phrases in the maker's order, pauses that are over count as active, and the record's responsiveness."""
+    import_makers(
+        any_db,
+        b"name,phone,zip,capabilities,min_order,max_order,lead_time_days\n"
+        b"Bakery,(313) 555-0100,48201,sourdough; bagels; cakes,10,500,2\n"
+        b"Resting,(313) 555-0101,48202,pallets\n"
+        b"Back,(313) 555-0102,48203,crates\n",
+    )
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    with any_db.transaction() as session:
+        makers = {m.name: m for m in session.exec(select(Maker))}
+        makers["Resting"].status, makers["Resting"].paused_until = "paused", now + timedelta(days=1)
+        makers["Back"].status, makers["Back"].paused_until = "paused", now - timedelta(hours=1)
+        makers["Bakery"].invited_count, makers["Bakery"].replied_count = 4, 4
+    directory = active_directory(any_db, now=now)
+    by_name = {m.name: m for m in directory.makers}
+    assert set(by_name) == {"Bakery", "Back"}
+    bakery = by_name["Bakery"]
+    assert bakery.capabilities == ("sourdough", "bagels", "cakes")
+    assert (bakery.zip, bakery.min_order, bakery.max_order, bakery.lead_time_days) == ("48201", 10, 500, 2)
+    assert bakery.lat is not None and bakery.responsiveness is not None and bakery.responsiveness > 0.5
+    assert by_name["Back"].responsiveness is None
 
 
 def test_sqlite_runs_in_wal_mode(sqlite_db):
