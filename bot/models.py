@@ -9,6 +9,11 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 MAKER_STATUSES = ("active", "paused", "stopped")
+# Who a maker is (matching.preferences.MAKER_TYPES): a business, a makerspace (community workshop, fab lab), a
+# school (training programme, college), a cooperative or an individual.
+MAKER_TYPES = ("business", "makerspace", "school", "cooperative", "individual")
+# What a maker's traits are: labels organisers give, greener practices and what the maker teaches or lends.
+TRAIT_KINDS = ("badge", "practice", "training")
 
 
 def utcnow() -> datetime:
@@ -23,7 +28,12 @@ class Maker(SQLModel, table=True):
     """A maker who can be asked to make things: reached by SMS at `phone`."""
 
     __tablename__ = "maker"
-    __table_args__ = (sa.CheckConstraint("status IN ('active', 'paused', 'stopped')", name="ck_maker_status"),)
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('active', 'paused', 'stopped')", name="ck_maker_status"),
+        sa.CheckConstraint(
+            "kind IN ('business', 'makerspace', 'school', 'cooperative', 'individual')", name="ck_maker_kind"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -54,8 +64,24 @@ class Maker(SQLModel, table=True):
     rating_sum: int = Field(default=0, sa_column_kwargs=_server_default("0"))  # buyers' 1-5 ratings
     rating_count: int = Field(default=0, sa_column_kwargs=_server_default("0"))
     last_seen_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # last SMS from them
+    kind: str = Field(default="business", max_length=16, sa_column_kwargs=_server_default("business"))  # MAKER_TYPES
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class MakerTrait(SQLModel, table=True):
+    """A label, a greener practice or something a maker teaches or lends, in the giver's words (TRAIT_KINDS)."""
+
+    __tablename__ = "maker_trait"
+    __table_args__ = (sa.CheckConstraint("kind IN ('badge', 'practice', 'training')", name="ck_maker_trait_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    maker_id: int = Field(foreign_key="maker.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    position: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    phrase: str = Field(max_length=300)
+    # Space-separated ids: practices' shared vocabulary (matching/practices.py) or the taxonomy's, for training.
+    concepts: str = Field(default="", max_length=1000, sa_column_kwargs=_server_default(""))
 
 
 class MakerCapability(SQLModel, table=True):

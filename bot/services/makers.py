@@ -15,14 +15,21 @@ from sqlmodel import Session, func, select
 
 from bot import texts
 from bot.db import Database
-from bot.models import Maker, MakerCapability, as_utc, utcnow
+from bot.models import MAKER_TYPES, Maker, MakerCapability, MakerTrait, as_utc, utcnow
 from bot.phones import to_e164
 from matching import geo
 from matching.directory import Directory, MakerProfile
+from matching.practices import practices_in
+from matching.preferences import slug
 from matching.taxonomy import Taxonomy, load_taxonomy
 
 REQUIRED_COLUMNS = ("name", "phone", "zip", "capabilities")
-OPTIONAL_COLUMNS = ("min_order", "max_order", "lead_time_days", "website", "notes", "language")
+OPTIONAL_COLUMNS = (
+    "min_order", "max_order", "lead_time_days", "website", "notes", "language", "type", "badges", "practices",
+    "training",
+)  # fmt: skip
+TRAIT_COLUMNS = {"badges": "badge", "practices": "practice", "training": "training"}  # CSV column → MakerTrait.kind
+MAX_TRAITS = 20
 MAX_NAME = 200
 MAX_CAPABILITY = 200
 MAX_CAPABILITIES = 50
@@ -56,6 +63,7 @@ class MakerRow:
     place: geo.Place
     capabilities: tuple[str, ...]
     optional: dict[str, object]  # only the optional columns the file has
+    traits: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by MakerTrait.kind, for the columns it has
 
 
 @dataclass
@@ -178,10 +186,38 @@ def _validate(row: dict, line: int, columns: Sequence[str]) -> tuple[MakerRow | 
             problems.append(texts.ROW_BAD_LANGUAGE.format(value=language[:20]))
         optional["language"] = language or "en"
 
+    if "type" in columns:
+        kind = _column(row.get("type") or "") or "business"
+        kind = _TYPE_WORDS.get(kind, kind)
+        if kind not in MAKER_TYPES:
+            problems.append(texts.ROW_BAD_TYPE.format(value=(row.get("type") or "")[:40], types=", ".join(MAKER_TYPES)))
+        optional["kind"] = kind
+    traits: dict[str, tuple[str, ...]] = {}
+    for column, trait in TRAIT_COLUMNS.items():
+        if column not in columns:
+            continue
+        phrases = _split_capabilities(row.get(column) or "")
+        if len(phrases) > MAX_TRAITS:
+            problems.append(texts.ROW_TOO_MANY_TRAITS.format(limit=MAX_TRAITS, column=column))
+        for phrase in phrases:
+            if len(phrase) > MAX_CAPABILITY:
+                problems.append(texts.ROW_TRAIT_TOO_LONG.format(column=column, value=phrase[:30], limit=MAX_CAPABILITY))
+                break
+        traits[trait] = tuple(phrases)
+
     if problems:
         return None, problems
     assert phone is not None and place is not None
-    return MakerRow(line, name, phone, place, tuple(capabilities), optional), []
+    return MakerRow(line, name, phone, place, tuple(capabilities), optional, traits), []
+
+
+# The words a spreadsheet may use for a type, as stored.
+_TYPE_WORDS = {
+    "company": "business", "shop": "business", "maker_space": "makerspace", "hackerspace": "makerspace",
+    "fab_lab": "makerspace", "fablab": "makerspace", "community_workshop": "makerspace", "college": "school",
+    "training_programme": "school", "training_program": "school", "co_op": "cooperative", "coop": "cooperative",
+    "person": "individual",
+}  # fmt: skip
 
 
 class _RunawayRecord(Exception):
@@ -286,6 +322,40 @@ def capability_concepts(taxonomy: Taxonomy, phrase: str) -> str:
     return " ".join(tag.id for tag in taxonomy.tag(phrase))
 
 
+def trait_concepts(taxonomy: Taxonomy, kind: str, phrase: str) -> str:
+    """What a trait names, space-separated as stored: practices in their shared vocabulary, training in the
+    taxonomy's ids, labels as their comparable word ("made-in-detroit")."""
+    if kind == "practice":
+        return " ".join(practices_in(phrase))
+    if kind == "training":
+        return capability_concepts(taxonomy, phrase)
+    return slug(phrase)
+
+
+def _replace_traits(session: Session, maker_id: int, traits: dict[str, tuple[str, ...]], taxonomy: Taxonomy) -> bool:
+    """Set the maker's traits of each kind given; kinds not given stay as they are. True when anything changed."""
+    if not traits:
+        return False
+    current: dict[str, list[MakerTrait]] = {}
+    for trait in session.exec(
+        select(MakerTrait).where(MakerTrait.maker_id == maker_id).order_by(MakerTrait.position, MakerTrait.id)
+    ):
+        current.setdefault(trait.kind, []).append(trait)
+    changed = False
+    for kind, phrases in traits.items():
+        old = current.get(kind, [])
+        if [t.phrase for t in old] == list(phrases):
+            continue
+        changed = True
+        for trait in old:
+            session.delete(trait)
+        session.flush()
+        for position, phrase in enumerate(phrases):
+            concepts = trait_concepts(taxonomy, kind, phrase)
+            session.add(MakerTrait(maker_id=maker_id, kind=kind, position=position, phrase=phrase, concepts=concepts))
+    return changed
+
+
 def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
     """Create or update one maker from a row; returns "created", "updated" or "unchanged"."""
     maker = session.exec(select(Maker).where(Maker.phone == row.phone)).first()
@@ -303,6 +373,7 @@ def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
         session.flush()
         outcome = "created"
         current: list[MakerCapability] = []
+        _replace_traits(session, maker.id or 0, row.traits, taxonomy)
     else:
         current = list(
             session.exec(
@@ -311,7 +382,8 @@ def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
         )
         changed = any(getattr(maker, key) != value for key, value in fields.items())
         changed = changed or [c.phrase for c in current] != list(row.capabilities)
-        if not changed:
+        traits_changed = _replace_traits(session, maker.id or 0, row.traits, taxonomy)
+        if not changed and not traits_changed:
             return "unchanged"
         for key, value in fields.items():
             setattr(maker, key, value)
@@ -359,6 +431,10 @@ def save_makers(
 class MakerView:
     maker: Maker
     capabilities: tuple[MakerCapability, ...]
+    traits: tuple[MakerTrait, ...] = ()
+
+    def traits_of(self, kind: str) -> list[str]:
+        return [t.phrase for t in self.traits if t.kind == kind]
 
     def as_dict(self) -> dict:
         m = self.maker
@@ -376,6 +452,10 @@ class MakerView:
             "website": m.website,
             "language": m.language,
             "alerts_opt_out": m.alerts_opt_out,
+            "type": m.kind,
+            "badges": self.traits_of("badge"),
+            "practices": self.traits_of("practice"),
+            "training": self.traits_of("training"),
         }
 
 
@@ -388,7 +468,10 @@ def list_makers(db: Database, status: str | None = None) -> list[MakerView]:
         by_maker: dict[int, list[MakerCapability]] = {}
         for cap in session.exec(select(MakerCapability).order_by(MakerCapability.maker_id, MakerCapability.position)):
             by_maker.setdefault(cap.maker_id, []).append(cap)
-    return [MakerView(m, tuple(by_maker.get(m.id or 0, ()))) for m in makers]
+        traits: dict[int, list[MakerTrait]] = {}
+        for trait in session.exec(select(MakerTrait).order_by(MakerTrait.maker_id, MakerTrait.position, MakerTrait.id)):
+            traits.setdefault(trait.maker_id, []).append(trait)
+    return [MakerView(m, tuple(by_maker.get(m.id or 0, ())), tuple(traits.get(m.id or 0, ()))) for m in makers]
 
 
 def count_makers(db: Database) -> int:
@@ -430,6 +513,7 @@ _DIRECTORY_COLUMNS = (
     Maker.id, Maker.name, Maker.lat, Maker.lon, Maker.zip, Maker.min_order, Maker.max_order, Maker.lead_time_days,
     Maker.status, Maker.paused_until, Maker.invited_count, Maker.replied_count, Maker.yes_count,
     Maker.median_reply_seconds, Maker.delivered_count, Maker.on_time_count, Maker.rating_sum, Maker.rating_count,
+    Maker.kind,
 )  # fmt: skip
 
 
@@ -442,13 +526,20 @@ def _profiles(
     capabilities = sa.select(MakerCapability.maker_id, MakerCapability.phrase).order_by(
         MakerCapability.maker_id, MakerCapability.position, MakerCapability.id
     )
+    traits_query = sa.select(MakerTrait.maker_id, MakerTrait.kind, MakerTrait.phrase).order_by(
+        MakerTrait.maker_id, MakerTrait.position, MakerTrait.id
+    )
     if only is not None:
         makers = makers.where(Maker.id.in_(only))
         capabilities = capabilities.where(MakerCapability.maker_id.in_(only))
+        traits_query = traits_query.where(MakerTrait.maker_id.in_(only))
     rows = session.execute(makers).all()
     phrases: dict[int, list[str]] = {}
     for maker_id, phrase in session.execute(capabilities):
         phrases.setdefault(maker_id, []).append(phrase)
+    traits: dict[tuple[int, str], list[str]] = {}
+    for maker_id, kind, phrase in session.execute(traits_query):
+        traits.setdefault((maker_id, kind), []).append(phrase)
     profiles = [
         MakerProfile(
             id=row.id,
@@ -461,6 +552,10 @@ def _profiles(
             max_order=row.max_order,
             lead_time_days=row.lead_time_days,
             responsiveness=responsiveness(row),
+            kind=row.kind,
+            badges=tuple(traits.get((row.id, "badge"), ())),
+            practices=tuple(traits.get((row.id, "practice"), ())),
+            training=tuple(traits.get((row.id, "training"), ())),
         )
         for row in rows
         if is_available(row, now)

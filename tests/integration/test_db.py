@@ -18,13 +18,13 @@ from tests.conftest import TODAY, demo_csv
 
 
 def test_migrations_reach_head(any_db):
-    assert any_db.current_revision() == any_db.head_revision() == "0007"
+    assert any_db.current_revision() == any_db.head_revision() == "0008"
     tables = set(sa.inspect(any_db.engine).get_table_names())
     assert {"maker", "maker_capability", "request", "invitation", "outbound_message", "alembic_version"} <= tables
 
 
 def test_upgrade_is_idempotent(any_db):
-    assert any_db.upgrade() == "0007"
+    assert any_db.upgrade() == "0008"
 
 
 def test_phone_is_unique(any_db):
@@ -245,3 +245,44 @@ def test_the_directory_cache_follows_changes_without_rebuilding(any_db):
         session.execute(sa.delete(MakerCapability).where(MakerCapability.phrase == "face shields"))
     assert set(same_as_fresh(start + timedelta(days=2))) == {"Gowns"}
     assert cache.rebuilds == 2
+
+
+TRAITS_CSV = (
+    "name,phone,zip,capabilities,type,badges,practices,training\n"
+    "Green Tees,(313) 555-0100,48201,screen printing; t-shirts,business,Made in Detroit,"
+    "water-based inks; solar powered,\n"
+    "Plain Tees,(313) 555-0101,48201,screen printing; t-shirts,,,,\n"
+    "The Hive,(313) 555-0102,48201,laser cutting; 3D printing,Makerspace,,,open shop hours; TIG welding classes\n"
+)
+
+
+def test_an_import_with_type_badges_practices_and_training(any_db):
+    report = import_makers(any_db, TRAITS_CSV.encode())
+    assert report.created == 3 and report.skipped == [] and report.ignored_columns == []
+    shown = {view.maker.name: view.as_dict() for view in list_makers(any_db)}
+    assert shown["Green Tees"]["badges"] == ["Made in Detroit"]
+    assert shown["Green Tees"]["practices"] == ["water-based inks", "solar powered"]
+    assert shown["The Hive"]["type"] == "makerspace" and shown["Plain Tees"]["type"] == "business"
+    assert shown["The Hive"]["training"] == ["open shop hours", "TIG welding classes"]
+    matcher = Matcher(active_directory(any_db))
+    green = matcher.match("200 eco-friendly t-shirts near 48201", now=TODAY)
+    assert green.matches[0].name == "Green Tees" and "greener" in green.matches[0].why
+    only = matcher.match("only Made in Detroit t-shirts near 48201", now=TODAY)
+    assert [m.name for m in only.matches] == ["Green Tees"] and only.hidden == 1
+    assert [m.name for m in matcher.match("welding class for 4 near 48201", now=TODAY).matches] == ["The Hive"]
+
+
+def test_traits_stay_unless_the_file_has_their_column_and_a_bad_type_is_one_clear_sentence(any_db):
+    import_makers(any_db, TRAITS_CSV.encode())
+    same = b"name,phone,zip,capabilities\nGreen Tees,(313) 555-0100,48201,screen printing; t-shirts\n"
+    again = import_makers(any_db, same)
+    assert again.unchanged == 1
+    cleared = import_makers(
+        any_db, b"name,phone,zip,capabilities,badges\nGreen Tees,(313) 555-0100,48201,screen printing; t-shirts,\n"
+    )
+    assert cleared.updated == 1
+    green = next(v for v in list_makers(any_db) if v.maker.name == "Green Tees").as_dict()
+    assert green["badges"] == [] and green["practices"] == ["water-based inks", "solar powered"]
+    bad = import_makers(any_db, b"name,phone,zip,capabilities,type\nShop,(313) 555-0109,48201,gowns,factory\n")
+    assert bad.created == 0 and [p.line for p in bad.skipped] == [2]
+    assert bad.skipped[0].reason == "type “factory” is not one of business, makerspace, school, cooperative, individual"
