@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 
 from bot.db import Database
 from bot.logs import request_id
-from bot.models import OutboundMessage, Reminder, as_utc, utcnow
+from bot.models import MessageStatus, OutboundMessage, Reminder, ReminderStatus, as_utc, utcnow
 from bot.services import stats as stats_service
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("bot.web")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-_DUE = ("queued", "errored")
-_ERRORS = ("errored", "failed")
+_DUE = (MessageStatus.QUEUED, MessageStatus.ERRORED)
+_ERRORS = (MessageStatus.ERRORED, MessageStatus.FAILED)
 
 MATCH_SECONDS = Histogram(
     "makerlink_match_seconds",
@@ -91,10 +91,10 @@ class DatabaseCollector(Collector):
                 .group_by(m.channel, m.error_code)
             ).all()
             reminders_due = session.execute(
-                sa.select(sa.func.count()).select_from(r).where(r.status == "pending", r.due_at <= now)
+                sa.select(sa.func.count()).select_from(r).where(r.status == ReminderStatus.PENDING, r.due_at <= now)
             ).scalar_one()
             reminders_pending = session.execute(
-                sa.select(sa.func.count()).select_from(r).where(r.status == "pending")
+                sa.select(sa.func.count()).select_from(r).where(r.status == ReminderStatus.PENDING)
             ).scalar_one()
             figures = stats_service.collect_in(session)
 

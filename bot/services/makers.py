@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from bot import texts
 from bot.db import Database
-from bot.models import Maker, MakerCapability, as_utc, utcnow
+from bot.models import Maker, MakerCapability, MakerStatus, as_utc, utcnow
 from bot.phones import to_e164
 from matching import geo
 from matching.directory import Directory, MakerProfile
@@ -417,10 +417,10 @@ def responsiveness(maker: Maker) -> float | None:
 
 def is_available(maker: Maker, now: datetime | None = None) -> bool:
     """Active, or paused for a while that is over."""
-    if maker.status == "active":
+    if maker.status == MakerStatus.ACTIVE:
         return True
     until = as_utc(maker.paused_until)
-    return maker.status == "paused" and until is not None and until <= (now or utcnow())
+    return maker.status == MakerStatus.PAUSED and until is not None and until <= (now or utcnow())
 
 
 def active_directory(db: Database, taxonomy: Taxonomy | None = None, now: datetime | None = None) -> Directory:
