@@ -452,7 +452,7 @@ def broadcast(
         capability=capability,
         zip=zip_code,
         radius_miles=radius_miles,
-        statuses=tuple(status or (MakerStatus.ACTIVE,)),
+        statuses=tuple(status or (MakerStatus.ACTIVE.value,)),
     )
     try:
         broadcast_service.check(text, who)  # before the database: bad input must not create a SQLite file
