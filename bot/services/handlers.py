@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -33,7 +34,8 @@ from bot.services.orders import (
 )
 from matching import geo
 
-Handler = Callable[[Session, Event, FollowUpPolicy], None]
+# Each row pairs an event type with handlers of that type: the table, not the signature, keeps them matched.
+Handler = Callable[[Session, Any, FollowUpPolicy], None]
 
 
 def record(session: Session, event: Event, policy: FollowUpPolicy) -> None:
@@ -188,7 +190,7 @@ def _let_makers_go(session: Session, e: RequestClosed, policy: FollowUpPolicy) -
     notices.close_request(session, e)
 
 
-def _tell(notice: Callable[[Session, Event], None]) -> Handler:
+def _tell(notice: Callable[[Session, Any], None]) -> Handler:
     return lambda session, event, _policy: notice(session, event)
 
 
