@@ -15,7 +15,9 @@ from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.models import utcnow
 from bot.outbox import ChannelPolicy, Dispatcher, Sender, parse_quiet_hours
-from bot.services import broadcasts, buyers, makers, reminders, sms_inbox
+from bot.services import broadcasts, buyers, makers, sms_inbox
+from bot.services.chat import ChatConfig
+from bot.services.followups import FollowUpPolicy
 from bot.services.ticker import Ticker
 from matching.taxonomy import Taxonomy, load_taxonomy
 
@@ -79,13 +81,13 @@ def make_dispatcher(runtime: Runtime, senders: dict[str, Sender], **options) -> 
     )
 
 
-def chat_config(settings: Settings) -> buyers.ChatConfig:
-    return buyers.ChatConfig(
+def chat_config(settings: Settings) -> ChatConfig:
+    return ChatConfig(
         max_invites=settings.max_invites,
         radius_miles=settings.match_radius_miles,
         admin_ids=tuple(settings.admin_telegram_ids),
         timezone=settings.timezone,
-        followups=reminders.FollowUpPolicy.from_settings(settings),
+        followups=FollowUpPolicy.from_settings(settings),
         sms_price_per_segment=settings.sms_price_per_segment,
     )
 
@@ -95,7 +97,7 @@ def make_ticker(runtime: Runtime, directory: makers.DirectoryCache | None = None
     directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
     return Ticker(
         runtime.db,
-        reminders.FollowUpPolicy.from_settings(settings),
+        FollowUpPolicy.from_settings(settings),
         directory.get,
         owner=owner,
     )
@@ -260,7 +262,7 @@ def build_server(
             public_url=settings.public_url,
             default_timezone=settings.timezone,
             on_enqueued=dispatcher.notify if dispatcher is not None else None,
-            followups=reminders.FollowUpPolicy.from_settings(settings),
+            followups=FollowUpPolicy.from_settings(settings),
             admin_ids=tuple(settings.admin_telegram_ids),
         )
     if dispatcher is not None:

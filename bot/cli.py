@@ -19,12 +19,14 @@ import typer
 from bot import __version__, bootstrap, browser, logs, outbox, texts
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import SchemaOutOfDate, safe_url
-from bot.models import MESSAGE_STATUSES
+from bot.models import MESSAGE_STATUSES, MakerStatus
 from bot.services import broadcasts as broadcast_service
 from bot.services import makers as maker_service
-from bot.services import reminders
 from bot.services import requests as request_service
 from bot.services import stats as stats_service
+from bot.services.broadcasts import UNFINISHED
+from bot.services.followups import FollowUpPolicy
+from bot.services.orders import InvitationStatus
 from matching.directory import Directory
 from matching.matcher import Matcher, MatchResult
 from matching.parse import parse
@@ -341,7 +343,7 @@ def requests_invite(
             radius_miles=radius_miles or settings.match_radius_miles,
             max_invites=limit or settings.max_invites,
             timezone=settings.timezone,
-            followups=reminders.FollowUpPolicy.from_settings(settings),
+            followups=FollowUpPolicy.from_settings(settings),
         )
     except request_service.RequestProblem as problem:
         raise _fail(str(problem), 1) from None
@@ -385,7 +387,7 @@ def requests_list(
                     invitation.total_cents,
                     invitation.lead_time_days,
                 )
-                if invitation.status == "quoted"
+                if invitation.status == InvitationStatus.QUOTED
                 else ""
             )
             typer.echo(f"    {invitation.rank}. {maker.name[:40]:<40}  {invitation.status:<9}  {answer}")
@@ -471,7 +473,11 @@ def broadcast(
     a --dry-run that finds nobody says so and exits 0.
     """
     who = broadcast_service.Audience(
-        to=to, capability=capability, zip=zip_code, radius_miles=radius_miles, statuses=tuple(status or ("active",))
+        to=to,
+        capability=capability,
+        zip=zip_code,
+        radius_miles=radius_miles,
+        statuses=tuple(status or (MakerStatus.ACTIVE.value,)),
     )
     try:
         broadcast_service.check(text, who)  # before the database: bad input must not create a SQLite file
@@ -513,7 +519,7 @@ def broadcast(
             shown = 0
             while True:
                 result = broadcast_service.report(runtime.db, draft.id)
-                finished = sum(n for s, n in result.by_status.items() if s not in ("queued", "sending", "errored"))
+                finished = sum(n for s, n in result.by_status.items() if s not in UNFINISHED)
                 bar.update(finished - shown)
                 shown = finished
                 if result.done:

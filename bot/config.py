@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from matching.emissions import Factors, ImportRoute
 
 ENV_PREFIX = "MAKERLINK_"
+# MAKERLINK_TIMEZONE when unset. Every caller in bot/ hands the services the configured zone
+# (tests/unit/test_lifecycle.py checks it); the services fall back on this one only when called bare, as tests do.
+DEFAULT_TIMEZONE = "America/Detroit"
 _QUIET_HOURS = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 SANDBOX_DATABASE_URL = "sqlite:///makerlink-sandbox.db"  # its own file: the sandbox's Reset never touches real data
@@ -35,7 +38,7 @@ class Settings(BaseSettings):
     twilio_api_url: str = "https://api.twilio.com"
     public_url: str | None = None
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    timezone: str = "America/Detroit"
+    timezone: str = DEFAULT_TIMEZONE
     quiet_hours: str = "21:00-08:00"
     sms_per_second: float = Field(default=1.0, gt=0, le=1000)
     match_radius_miles: float = Field(default=50.0, gt=0, le=3000)

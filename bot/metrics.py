@@ -21,7 +21,7 @@ from sqlmodel import col
 
 from bot.db import Database
 from bot.logs import request_id
-from bot.models import OutboundMessage, Reminder, as_utc, utcnow
+from bot.models import MessageStatus, OutboundMessage, Reminder, ReminderStatus, as_utc, utcnow
 from bot.services import stats as stats_service
 
 if TYPE_CHECKING:
@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("bot.web")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-_DUE = ("queued", "errored")
-_ERRORS = ("errored", "failed")
+_DUE = (MessageStatus.QUEUED, MessageStatus.ERRORED)
+_ERRORS = (MessageStatus.ERRORED, MessageStatus.FAILED)
 
 MATCH_SECONDS = Histogram(
     "makerlink_match_seconds",
@@ -92,10 +92,12 @@ class DatabaseCollector(Collector):
                 .group_by(col(m.channel), col(m.error_code))
             ).all()
             reminders_due = session.execute(
-                sa.select(sa.func.count()).select_from(r).where(col(r.status) == "pending", col(r.due_at) <= now)
+                sa.select(sa.func.count())
+                .select_from(r)
+                .where(col(r.status) == ReminderStatus.PENDING, col(r.due_at) <= now)
             ).scalar_one()
             reminders_pending = session.execute(
-                sa.select(sa.func.count()).select_from(r).where(col(r.status) == "pending")
+                sa.select(sa.func.count()).select_from(r).where(col(r.status) == ReminderStatus.PENDING)
             ).scalar_one()
             figures = stats_service.collect_in(session)
 

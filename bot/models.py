@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import overload
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-MAKER_STATUSES = ("active", "paused", "stopped")
+
+class MakerStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # takes no jobs for now (until `paused_until`, if set)
+    STOPPED = "stopped"  # said STOP: nothing is sent
+
+
+MAKER_STATUSES = tuple(s.value for s in MakerStatus)
 # Who a maker is (matching.preferences.MAKER_TYPES): a business, a makerspace (community workshop, fab lab), a
 # school (training programme, college), a cooperative or an individual.
 MAKER_TYPES = ("business", "makerspace", "school", "cooperative", "individual")
@@ -97,11 +105,22 @@ class MakerCapability(SQLModel, table=True):
     concepts: str = Field(default="", max_length=1000, sa_column_kwargs=_server_default(""))
 
 
+# The lifecycle's statuses, as stored; their enums and moves are in bot/services/orders.py.
 REQUEST_STATUSES = ("draft", "open", "matched", "fulfilled", "cancelled", "expired")
 INVITATION_STATUSES = ("invited", "declined", "quoted", "accepted", "lost", "delivered", "expired")
-# Open invitations: the maker may still answer, or an order is under way.
-OPEN_INVITATION_STATUSES = ("invited", "quoted", "accepted")
-MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "errored", "cancelled")
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    ERRORED = "errored"  # will be retried
+    CANCELLED = "cancelled"
+
+
+MESSAGE_STATUSES = tuple(s.value for s in MessageStatus)
 LANES = ("reply", "bulk")
 
 
@@ -304,7 +323,14 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-REMINDER_STATUSES = ("pending", "sent", "cancelled", "skipped")
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+REMINDER_STATUSES = tuple(s.value for s in ReminderStatus)
 
 
 class Reminder(SQLModel, table=True):
@@ -329,7 +355,14 @@ class Reminder(SQLModel, table=True):
     fired_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
-BROADCAST_STATUSES = ("draft", "sending", "sent", "cancelled")
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+BROADCAST_STATUSES = tuple(s.value for s in BroadcastStatus)
 
 
 class Broadcast(SQLModel, table=True):

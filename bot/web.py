@@ -26,7 +26,7 @@ from bot.channels.sms import TwilioWebhooks
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.db import Database
 from bot.metrics import CONTENT_TYPE, Metrics, TimedRoutes
-from bot.models import OutboundMessage, Reminder, as_utc, utcnow
+from bot.models import MessageStatus, OutboundMessage, Reminder, ReminderStatus, as_utc, utcnow
 from bot.outbox import Dispatcher
 
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]  # a coroutine: each runs as an asyncio task
@@ -142,13 +142,15 @@ def _health(db: Database, dispatcher: Dispatcher | None) -> dict:
     try:
         with db.read() as session:
             m, r = OutboundMessage, Reminder
-            waiting = col(m.status).in_(("queued", "errored"))
+            waiting = col(m.status).in_((MessageStatus.QUEUED, MessageStatus.ERRORED))
             depth, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(m.created_at)).where(waiting)).one()
             overdue = session.execute(
                 sa.select(sa.func.min(m.next_attempt_at)).where(waiting, col(m.next_attempt_at) <= now)
             ).scalar_one()
             reminders_due = session.execute(
-                sa.select(sa.func.count()).select_from(r).where(col(r.status) == "pending", col(r.due_at) <= now)
+                sa.select(sa.func.count())
+                .select_from(r)
+                .where(col(r.status) == ReminderStatus.PENDING, col(r.due_at) <= now)
             ).scalar_one()
     except sa.exc.SQLAlchemyError:
         return {"ok": False, "database": "unreachable"}

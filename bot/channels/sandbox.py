@@ -36,7 +36,7 @@ from bot import outbox, texts
 from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
 from bot.config import Settings
 from bot.db import Database
-from bot.models import Buyer, InboundMessage, Maker, MakerCapability, OutboundMessage, as_utc, utcnow
+from bot.models import Buyer, InboundMessage, Maker, MakerCapability, MessageStatus, OutboundMessage, as_utc, utcnow
 from bot.outbox import Outgoing, SendResult, parse_quiet_hours, quiet_until
 from bot.phones import to_e164
 from bot.segments import count_segments
@@ -191,7 +191,7 @@ class DeliveryReports:
         done, delivered = [], 0
         with self.db.transaction() as session:
             for channel, provider_id in pending:
-                if outbox.record_status(session, channel, provider_id, "delivered", None, self.clock()):
+                if outbox.record_status(session, channel, provider_id, MessageStatus.DELIVERED, None, self.clock()):
                     delivered += 1
                     done.append((channel, provider_id))
         with self._lock:
@@ -395,7 +395,9 @@ class SandboxChannel:
         with self.db.read() as session:
             later = session.exec(
                 select(sa.func.max(m.next_attempt_at)).where(
-                    m.broadcast_id == broadcast_id, m.status == "queued", m.next_attempt_at > self.clock.now()
+                    m.broadcast_id == broadcast_id,
+                    m.status == MessageStatus.QUEUED,
+                    m.next_attempt_at > self.clock.now(),
                 )
             ).one()
         return as_utc(later).isoformat() if later else None
@@ -421,7 +423,10 @@ class SandboxChannel:
                 phrases.setdefault(maker_id, []).append(phrase)
             waiting = session.exec(
                 select(OutboundMessage.address, sa.func.count(), sa.func.max(OutboundMessage.next_attempt_at))
-                .where(OutboundMessage.channel == "sms", OutboundMessage.status.in_(("queued", "errored", "sending")))
+                .where(
+                    OutboundMessage.channel == "sms",
+                    OutboundMessage.status.in_((MessageStatus.QUEUED, MessageStatus.ERRORED, MessageStatus.SENDING)),
+                )
                 .group_by(OutboundMessage.address)
             ).all()
         chat_id, user_id = str(BUYER["chat_id"]), str(BUYER["user_id"])

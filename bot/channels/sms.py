@@ -24,10 +24,12 @@ from twilio.request_validator import RequestValidator
 
 from bot import outbox
 from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
+from bot.config import DEFAULT_TIMEZONE
 from bot.db import Database
 from bot.models import OutboundMessage, utcnow
 from bot.phones import masked
-from bot.services import reminders, sms_inbox
+from bot.services import sms_inbox
+from bot.services.followups import FollowUpPolicy
 from matching.taxonomy import Taxonomy
 
 CHANNEL = sms_inbox.CHANNEL
@@ -68,10 +70,10 @@ class TwilioWebhooks:
     taxonomy: Taxonomy
     auth_token: str
     public_url: str
-    default_timezone: str = "America/Detroit"
+    default_timezone: str = DEFAULT_TIMEZONE  # the bootstrap passes MAKERLINK_TIMEZONE
     clock: Callable[[], datetime] = utcnow
     on_enqueued: Callable[[], None] | None = None  # wakes the dispatcher after a commit
-    followups: reminders.FollowUpPolicy | None = None
+    followups: FollowUpPolicy | None = None
     admin_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:

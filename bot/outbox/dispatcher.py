@@ -25,7 +25,7 @@ from sqlmodel import Session
 from bot import texts
 from bot.db import Database, insert_skipping_conflicts
 from bot.leases import Leases
-from bot.models import ChannelPace, OutboundMessage, utcnow
+from bot.models import ChannelPace, MessageStatus, OutboundMessage, utcnow
 from bot.outbox import screening
 from bot.outbox.batch import BatchRun, Claimed, Outcome, time_now
 from bot.outbox.enqueuing import SEGMENTED_CHANNELS, WAKE_CHANNEL
@@ -85,7 +85,7 @@ class Dispatcher:
         self.on_recipient_gone = on_recipient_gone
         self.listen = listen and db.engine.dialect.name == "postgresql"
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.leases = Leases(OutboundMessage.__table__, self.owner, held="sending")
+        self.leases = Leases(OutboundMessage.__table__, self.owner, held=MessageStatus.SENDING)
         self.sent = 0  # sends attempted by this dispatcher, for health and tests
         self.last_loop_at: datetime | None = None
         self._wake: dict[str, asyncio.Event] = {}
@@ -245,7 +245,7 @@ class Dispatcher:
                     }
                     for c in claimed
                 ],
-                status="sending",
+                status=MessageStatus.SENDING,
                 attempts=table.c.attempts + 1,
                 attempted_at=sa.bindparam("_attempted"),
                 updated_at=now,
@@ -360,12 +360,12 @@ class Dispatcher:
         uncertain = [c.outgoing.id for c in claims if c.outgoing.uncertain_since is not None]
         with self.db.transaction() as session:
             if plain:
-                self.leases.release(session, plain, status="queued", attempts=attempts - 1)
+                self.leases.release(session, plain, status=MessageStatus.QUEUED, attempts=attempts - 1)
             if uncertain:
                 self.leases.release(
                     session,
                     uncertain,
-                    status="errored",
+                    status=MessageStatus.ERRORED,
                     error_code="interrupted",
                     error_reason=texts.REASON_INTERRUPTED,
                     attempts=attempts - 1,

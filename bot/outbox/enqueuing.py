@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.db import insert_skipping_conflicts
-from bot.models import LANES, OutboundMessage, utcnow
+from bot.models import LANES, MessageStatus, OutboundMessage, utcnow
 from bot.segments import count_segments
 
 SEGMENTED_CHANNELS = frozenset({"sms"})  # paced and billed by segment
@@ -56,7 +56,7 @@ def enqueue(
         "lane": lane,
         "priority": priority,
         "idempotency_key": key[:200],
-        "status": "queued",
+        "status": MessageStatus.QUEUED,
         "attempts": 0,
         "next_attempt_at": max(now, not_before) if not_before else now,
         "segments": count_segments(text) if channel in SEGMENTED_CHANNELS else 1,

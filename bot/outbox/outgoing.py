@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.models import OutboundMessage, as_utc
+from bot.models import MessageStatus, OutboundMessage, as_utc
 from bot.outbox.senders import UNCERTAIN_CODES, Outgoing
 
 KNOWN_IDS_MARGIN = timedelta(minutes=15)
@@ -67,4 +67,6 @@ def as_outgoing(
 
 def is_uncertain(row: OutboundMessage) -> bool:
     """Claimed back from a dead sender (still "sending"), or after an error that leaves the outcome open."""
-    return row.status == "sending" or (row.status == "errored" and row.error_code in UNCERTAIN_CODES)
+    if row.status == MessageStatus.SENDING:
+        return True
+    return row.status == MessageStatus.ERRORED and row.error_code in UNCERTAIN_CODES

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.models import OutboundMessage
+from bot.models import MessageStatus, OutboundMessage
 from bot.outbox.batch import Outcome
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def record_outcomes(
             sa.update(table)
             .where(table.c.id == sa.bindparam("_id"), table.c.lease_owner == dispatcher.owner)
             .values(
-                status="sent",
+                status=MessageStatus.SENT,
                 provider_id=sa.bindparam("_provider"),
                 segments=sa.func.coalesce(sa.bindparam("_segments", type_=sa.Integer), table.c.segments),
                 sent_at=now,
@@ -62,11 +62,11 @@ def record_outcomes(
         row.lease_until = None
         row.updated_at = now
         if error.retryable and row.attempts < dispatcher.max_attempts:
-            row.status = "errored"
+            row.status = MessageStatus.ERRORED
             delay = error.retry_after or dispatcher.backoff[min(row.attempts, len(dispatcher.backoff)) - 1]
             row.next_attempt_at = now + timedelta(seconds=delay)
         else:
-            row.status = "failed"
+            row.status = MessageStatus.FAILED
             if error.recipient_gone and dispatcher.on_recipient_gone is not None:
                 dispatcher.on_recipient_gone(session, channel, row.address, error.code)
         log.info(

@@ -8,20 +8,20 @@ from sqlmodel import Session, select
 
 from bot import texts
 from bot.db import Database
-from bot.models import OutboundMessage, as_utc
+from bot.models import MessageStatus, OutboundMessage, as_utc
 
 # Twilio's message statuses, mapped to ours; a report only ever moves a message forward.
 PROVIDER_STATUS = {
-    "accepted": "queued",
-    "scheduled": "queued",
-    "queued": "queued",
-    "sending": "sending",
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "failed",
-    "failed": "failed",
-    "canceled": "cancelled",
+    "accepted": MessageStatus.QUEUED,
+    "scheduled": MessageStatus.QUEUED,
+    "queued": MessageStatus.QUEUED,
+    "sending": MessageStatus.SENDING,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.FAILED,
+    "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.CANCELLED,
 }
 _STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "failed": 3, "cancelled": 3}
 
@@ -35,13 +35,15 @@ def record_status(
         return False
     m = OutboundMessage
     row = session.exec(select(m).where(m.channel == channel, m.provider_id == provider_id)).first()
-    if row is None or _STATUS_RANK.get(status, 0) <= _STATUS_RANK.get(row.status, 0) or row.status == "cancelled":
+    if row is None or row.status == MessageStatus.CANCELLED:
+        return False
+    if _STATUS_RANK.get(status, 0) <= _STATUS_RANK.get(row.status, 0):
         return False
     row.status = status
     row.updated_at = now
-    if status == "delivered":
+    if status == MessageStatus.DELIVERED:
         row.delivered_at = now
-    if status == "failed":
+    if status == MessageStatus.FAILED:
         row.error_code = (error_code or provider_status)[:32]
         row.error_reason = texts.REASON_PROVIDER_STATUS.format(status=provider_status)
     return True

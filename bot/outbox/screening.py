@@ -12,14 +12,14 @@ from sqlmodel import Session, select
 
 from bot import texts
 from bot.leases import Leases
-from bot.models import LANES, Buyer, Maker, OptOut, OutboundMessage
+from bot.models import LANES, Buyer, Maker, MakerStatus, MessageStatus, OptOut, OutboundMessage
 from bot.outbox.enqueuing import OPT_OUT_CONFIRMATION
 from bot.outbox.policy import ChannelPolicy, quiet_until
 
 LOOP_GUARD_LIMIT = 20  # identical texts to one address…
 LOOP_GUARD_WINDOW = timedelta(minutes=5)  # …within this window; the next one fails instead of going out
 _LOOP_GUARD_REASON = texts.REASON_LOOP_GUARD.format(limit=LOOP_GUARD_LIMIT, minutes=LOOP_GUARD_WINDOW.seconds // 60)
-_DUE = ("queued", "errored")
+_DUE = (MessageStatus.QUEUED, MessageStatus.ERRORED)
 
 
 def due(session: Session, channel: str, now: datetime, limit: int) -> list[OutboundMessage]:
@@ -27,7 +27,7 @@ def due(session: Session, channel: str, now: datetime, limit: int) -> list[Outbo
     m = OutboundMessage
     rows: list[OutboundMessage] = []
     queries = [
-        select(m).where(m.channel == channel, m.status == "sending", m.lease_until < now).order_by(m.id),
+        select(m).where(m.channel == channel, m.status == MessageStatus.SENDING, m.lease_until < now).order_by(m.id),
         *(
             select(m)
             .where(m.channel == channel, m.lane == lane, m.status.in_(_DUE), m.next_attempt_at <= now)
@@ -68,22 +68,23 @@ def screen(
     recent = _recent_identical(session, channel, rows, now)
     for row in rows:
         maker = makers.get(row.maker_id) if row.maker_id else None
-        gone = row.address in opted_out or (maker is not None and maker.status == "stopped")
+        gone = row.address in opted_out or (maker is not None and maker.status == MakerStatus.STOPPED)
         if gone and row.purpose != OPT_OUT_CONFIRMATION:
-            _finish(row, "cancelled", now, "recipient_opted_out", texts.REASON_OPTED_OUT)
+            _finish(row, MessageStatus.CANCELLED, now, "recipient_opted_out", texts.REASON_OPTED_OUT)
         elif row.buyer_id in blocked:
-            _finish(row, "cancelled", now, "recipient_blocked", texts.REASON_BLOCKED)
+            _finish(row, MessageStatus.CANCELLED, now, "recipient_blocked", texts.REASON_BLOCKED)
         elif row.purpose == "alert" and maker is not None and maker.alerts_opt_out:
-            _finish(row, "cancelled", now, "alerts_off", texts.REASON_ALERTS_OFF)
+            _finish(row, MessageStatus.CANCELLED, now, "alerts_off", texts.REASON_ALERTS_OFF)
         elif recent.get((row.address, row.text_hash), 0) >= LOOP_GUARD_LIMIT:
-            _finish(row, "failed", now, "loop_guard", _LOOP_GUARD_REASON)
+            _finish(row, MessageStatus.FAILED, now, "loop_guard", _LOOP_GUARD_REASON)
         elif (
             row.lane == "bulk"
             and policy.quiet_hours
             and (until := quiet_until(now, _zone(row.timezone, default_zone), policy.quiet_hours))
         ):
-            if row.status == "sending":  # claimed back from a dead sender: say so, or it is claimed each poll
-                _finish(row, "errored", now, "interrupted", texts.REASON_INTERRUPTED)
+            # Claimed back from a dead sender: say so, or it is claimed each poll.
+            if row.status == MessageStatus.SENDING:
+                _finish(row, MessageStatus.ERRORED, now, "interrupted", texts.REASON_INTERRUPTED)
             row.next_attempt_at = until
             row.updated_at = now
         else:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from bot import outbox, texts
-from bot.models import AdminAction, Broadcast, Maker, MakerCapability
+from bot.models import AdminAction, Broadcast, BroadcastStatus, Maker, MakerCapability, MakerStatus
 from bot.phones import to_e164
 from bot.services import broadcasts, stats
 from bot.services import makers as maker_service
@@ -82,11 +82,11 @@ def handle(session: Session, admin_ids: tuple[int, ...], user_id: int, command: 
     maker = found[0]
     if command == "maker":
         return maker_card(session, maker)
-    if maker.status == "paused":
+    if maker.status == MakerStatus.PAUSED:
         return texts.ADMIN_ALREADY_PAUSED.format(name=maker.name)
-    if maker.status == "stopped":
+    if maker.status == MakerStatus.STOPPED:
         return texts.ADMIN_STOPPED.format(name=maker.name)
-    maker.status, maker.paused_until, maker.updated_at = "paused", None, now
+    maker.status, maker.paused_until, maker.updated_at = MakerStatus.PAUSED.value, None, now
     outbox.enqueue(
         session,
         channel="sms",
@@ -194,7 +194,7 @@ class BroadcastWizard:
         """Cancel (a button, or /cancel): the draft in progress, or the one whose preview was pressed."""
         if broadcast_id is not None:
             broadcast = broadcasts.lock_in(self.chat.session, broadcast_id)
-            if broadcast is not None and broadcast.status in ("sending", "sent"):
+            if broadcast is not None and broadcast.status in (BroadcastStatus.SENDING, BroadcastStatus.SENT):
                 return texts.ADMIN_BC_ALREADY.format(id=broadcast_id)
             broadcasts.cancel_in(self.chat.session, broadcast_id, self.actor, self.chat.now)
         data = self.state()
@@ -270,9 +270,9 @@ class BroadcastWizard:
         broadcast = broadcasts.lock_in(chat.session, broadcast_id)
         if broadcast is None:
             return chat.t.BUYER_STALE_BUTTON
-        if broadcast.status == "cancelled":
+        if broadcast.status == BroadcastStatus.CANCELLED:
             return texts.ADMIN_BC_GONE
-        if broadcast.status != "draft":
+        if broadcast.status != BroadcastStatus.DRAFT:
             # Pressed twice, or by two organisers: the first press sent it, this one does nothing.
             return texts.ADMIN_BC_ALREADY.format(id=broadcast_id)
         try:

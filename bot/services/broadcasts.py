@@ -17,7 +17,19 @@ from sqlmodel import Session, select
 
 from bot import texts
 from bot.db import Database, insert_skipping_conflicts
-from bot.models import AdminAction, Broadcast, Buyer, Maker, MakerCapability, OptOut, OutboundMessage, utcnow
+from bot.models import (
+    AdminAction,
+    Broadcast,
+    BroadcastStatus,
+    Buyer,
+    Maker,
+    MakerCapability,
+    MakerStatus,
+    MessageStatus,
+    OptOut,
+    OutboundMessage,
+    utcnow,
+)
 from bot.outbox import enqueue, text_hash, wake_dispatchers
 from bot.segments import count_segments
 from matching import geo
@@ -25,6 +37,9 @@ from matching.taxonomy import Taxonomy
 
 AUDIENCES = ("makers", "buyers", "all")
 SAMPLE = 5
+UNFINISHED = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.ERRORED)  # a broadcast still running
+WENT_OUT = (MessageStatus.SENT, MessageStatus.DELIVERED)
+GAVE_UP = (MessageStatus.FAILED, MessageStatus.CANCELLED)
 ALERT = "alert"  # the purpose of a broadcast's messages to its audience
 PROGRESS = "broadcast_progress"  # the progress line in the organiser's chat, and its edits
 PROGRESS_WINDOW = timedelta(days=1)  # delivery reports keep arriving for a while after the last send
@@ -56,7 +71,7 @@ class Audience:
     capability: str | None = None  # through the taxonomy: "sewing" finds "cut and sew", "seamstress"…
     zip: str | None = None
     radius_miles: float | None = None
-    statuses: tuple[str, ...] = ("active",)  # makers' statuses to include
+    statuses: tuple[str, ...] = (MakerStatus.ACTIVE.value,)  # makers' statuses to include
 
     def as_json(self) -> str:
         return json.dumps(asdict(self))
@@ -64,7 +79,7 @@ class Audience:
     @classmethod
     def from_json(cls, text: str) -> Audience:
         data = json.loads(text)
-        data["statuses"] = tuple(data.get("statuses") or ("active",))
+        data["statuses"] = tuple(data.get("statuses") or (MakerStatus.ACTIVE.value,))
         return cls(**data)
 
 
@@ -154,7 +169,7 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
                 continue
             if not _near(place, who.radius_miles, maker.lat, maker.lon):
                 continue
-            if maker.status == "stopped" or maker.phone in opted_out:
+            if maker.status == MakerStatus.STOPPED or maker.phone in opted_out:
                 preview.excluded["stopped"] += 1
             elif maker.alerts_opt_out:
                 preview.excluded["alerts off"] += 1
@@ -254,7 +269,7 @@ def confirm_in(
     broadcast = lock_in(session, broadcast_id)
     if broadcast is None:
         raise BroadcastProblem(texts.BROADCAST_UNKNOWN.format(id=broadcast_id))
-    if broadcast.status != "draft":
+    if broadcast.status != BroadcastStatus.DRAFT:
         return 0
     preview = audience(session, taxonomy, Audience.from_json(broadcast.audience), broadcast.text, 0.0)
     if expect is not None and len(preview.recipients) != expect:
@@ -268,7 +283,7 @@ def confirm_in(
             "lane": "bulk",
             "priority": 5,  # after invitations and follow-ups
             "idempotency_key": f"broadcast:{broadcast.id}:{r.channel}:{r.address}",
-            "status": "queued",
+            "status": MessageStatus.QUEUED.value,
             "attempts": 0,
             "next_attempt_at": now,
             "segments": preview.segments if r.channel == "sms" else 1,
@@ -288,7 +303,7 @@ def confirm_in(
         session.execute(insert, rows[start : start + 2000])
     for channel in {row["channel"] for row in rows}:
         wake_dispatchers(session, channel)
-    broadcast.status = "sending"
+    broadcast.status = BroadcastStatus.SENDING.value
     broadcast.recipients = len(rows)
     broadcast.confirmed_at = now
     session.add(
@@ -305,7 +320,7 @@ class Report:
 
     @property
     def done(self) -> bool:
-        return not any(self.by_status.get(s, 0) for s in ("queued", "sending", "errored"))
+        return not any(self.by_status.get(s, 0) for s in UNFINISHED)
 
     def as_dict(self) -> dict:
         b = self.broadcast
@@ -324,10 +339,10 @@ def report(db: Database, broadcast_id: int) -> Report:
     """Progress while it runs, and the outcome: sent, delivered, failed with reasons."""
     with db.read() as session:
         result = report_in(session, broadcast_id)
-    if result.broadcast.status == "sending" and result.done:
+    if result.broadcast.status == BroadcastStatus.SENDING and result.done:
         with db.transaction() as session:
-            session.get(Broadcast, broadcast_id).status = "sent"
-        result.broadcast.status = "sent"
+            session.get(Broadcast, broadcast_id).status = BroadcastStatus.SENT.value
+        result.broadcast.status = BroadcastStatus.SENT.value
     return result
 
 
@@ -340,9 +355,7 @@ def report_in(session: Session, broadcast_id: int) -> Report:
     by_status = dict(session.exec(select(m.status, sa.func.count()).where(*mine).group_by(m.status)).all())
     failures = dict(
         session.exec(
-            select(m.error_code, sa.func.count())
-            .where(*mine, m.status.in_(("failed", "cancelled")))
-            .group_by(m.error_code)
+            select(m.error_code, sa.func.count()).where(*mine, m.status.in_(GAVE_UP)).group_by(m.error_code)
         ).all()
     )
     return Report(broadcast, by_status, {str(k): v for k, v in failures.items()})
@@ -351,9 +364,9 @@ def report_in(session: Session, broadcast_id: int) -> Report:
 def cancel_in(session: Session, broadcast_id: int, actor: str, now: datetime | None = None) -> bool:
     """Drop a draft; False if it was already confirmed (or gone)."""
     broadcast = session.get(Broadcast, broadcast_id)
-    if broadcast is None or broadcast.status != "draft":
+    if broadcast is None or broadcast.status != BroadcastStatus.DRAFT:
         return False
-    broadcast.status = "cancelled"
+    broadcast.status = BroadcastStatus.CANCELLED.value
     session.add(
         AdminAction(actor=actor[:64], action="broadcast_cancel", detail=f"#{broadcast_id}", created_at=now or utcnow())
     )
@@ -363,8 +376,8 @@ def cancel_in(session: Session, broadcast_id: int, actor: str, now: datetime | N
 def progress_text(result: Report) -> str:
     """The organiser's progress line: counts while it runs, the outcome with the reasons once done."""
     b, counts = result.broadcast, result.by_status
-    sent = counts.get("sent", 0) + counts.get("delivered", 0)
-    failed = counts.get("failed", 0) + counts.get("cancelled", 0)
+    sent = sum(counts.get(status, 0) for status in WENT_OUT)
+    failed = sum(counts.get(status, 0) for status in GAVE_UP)
     if not result.done:
         return texts.ADMIN_BC_PROGRESS.format(id=b.id, count=b.recipients, done=sent + failed, sent=sent, failed=failed)
     reasons = ", ".join(f"{n} {texts.FAILURE_NAMES.get(code, code)}" for code, n in sorted(result.failures.items()))
@@ -372,7 +385,7 @@ def progress_text(result: Report) -> str:
         id=b.id,
         count=b.recipients,
         sent=sent,
-        delivered=counts.get("delivered", 0),
+        delivered=counts.get(MessageStatus.DELIVERED, 0),
         failed=failed,
         reasons=f" ({reasons})" if reasons else "",
     )
@@ -418,11 +431,11 @@ def update_progress(session: Session, now: datetime) -> int:
         if line.provider_id is None or line.broadcast_id is None:
             continue  # not on screen yet: nothing to edit
         result = report_in(session, line.broadcast_id)
-        if result.broadcast.status == "sending" and result.done:
-            result.broadcast.status = "sent"
+        if result.broadcast.status == BroadcastStatus.SENDING and result.done:
+            result.broadcast.status = BroadcastStatus.SENT.value
         text = progress_text(result)
         edits = session.exec(select(m.status, m.text).where(m.edit_of == line.id).order_by(m.id)).all()
-        if any(status not in ("sent", "delivered") for status, _ in edits):
+        if any(status not in WENT_OUT for status, _ in edits):
             # One edit at a time, so they reach the chat in order; and none after one that failed for good
             # (the organiser deleted the message, say).
             continue
@@ -453,7 +466,7 @@ def recent_broadcast_to(session: Session, phone: str, since: datetime) -> int | 
             m.address == phone,
             m.broadcast_id.is_not(None),
             m.purpose == ALERT,
-            m.status.in_(("sent", "delivered")),
+            m.status.in_(WENT_OUT),
             m.sent_at >= since,
         )
         .order_by(m.id.desc())

@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 
 from bot import texts
 from bot.db import Database
-from bot.models import MAKER_TYPES, Maker, MakerCapability, MakerTrait, as_utc, utcnow
+from bot.models import MAKER_TYPES, Maker, MakerCapability, MakerStatus, MakerTrait, as_utc, utcnow
 from bot.phones import to_e164
 from matching import geo
 from matching.directory import Directory, MakerProfile
@@ -501,10 +501,10 @@ def responsiveness(maker: Maker) -> float | None:
 
 def is_available(maker: Maker, now: datetime | None = None) -> bool:
     """Active, or paused for a while that is over."""
-    if maker.status == "active":
+    if maker.status == MakerStatus.ACTIVE:
         return True
     until = as_utc(maker.paused_until)
-    return maker.status == "paused" and until is not None and until <= (now or utcnow())
+    return maker.status == MakerStatus.PAUSED and until is not None and until <= (now or utcnow())
 
 
 # What the directory needs of a maker: read as plain columns, since building ORM objects for 100,000 makers
@@ -649,7 +649,7 @@ class DirectoryCache:
             changed |= set(owners)
         if self._checked_at is not None:  # "paused for 2 weeks": back in the directory once that is over
             ended = sa.select(Maker.id).where(
-                Maker.status == "paused",
+                Maker.status == MakerStatus.PAUSED,
                 Maker.paused_until > self._checked_at,
                 Maker.paused_until <= now,
             )

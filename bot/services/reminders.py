@@ -8,138 +8,36 @@ down goes out once, late, if it still makes sense — each handler says which of
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot import outbox, texts
-from bot.db import insert_skipping_conflicts
-from bot.models import Invitation, Maker, OutboundMessage, Reminder, Request, as_utc
-from matching import geo
+from bot import texts
+from bot.models import Invitation, Maker, MakerStatus, MessageStatus, OutboundMessage, Reminder, Request, as_utc
+from bot.services import handlers, notices
+from bot.services.followups import FollowUpPolicy, schedule
+from bot.services.makers import is_available
+from bot.services.orders import (
+    ANSWERED,
+    LIVE_REQUEST,
+    OPEN_INVITATION,
+    ORDERED,
+    Closing,
+    InvitationStatus,
+    RequestStatus,
+)
+from bot.services.requests import invite, rematch
 from matching.directory import Directory
 
-LIVE = ("open", "matched")
+# Tests and scripts still reach the follow-up policy and scheduling through this module.
+from bot.services.followups import cancel, on_quoted  # noqa: F401  isort: skip
 
-
-@dataclass(frozen=True)
-class FollowUpPolicy:
-    """The delays, all configurable (MAKERLINK_*; see docs/follow-ups.md)."""
-
-    nudge_maker_after: timedelta = timedelta(hours=4)
-    expire_invitation_after: timedelta = timedelta(hours=24)
-    nudge_buyer_after: timedelta = timedelta(hours=24)
-    quiet_request_after: timedelta = timedelta(days=3)
-    checkin_maker_before: timedelta = timedelta(days=2)
-    checkin_buyer_after: timedelta = timedelta(days=1)
-    expire_request_after: timedelta = timedelta(days=14)
-    freshness: timedelta = timedelta(days=28)
-    freshness_grace: timedelta = timedelta(days=7)
-    ask_again_after: timedelta = timedelta(days=2)  # "not yet" from the buyer
-
-    @classmethod
-    def from_settings(cls, settings) -> FollowUpPolicy:
-        return cls(
-            nudge_maker_after=timedelta(hours=settings.nudge_maker_after_hours),
-            expire_invitation_after=timedelta(hours=settings.expire_invitation_after_hours),
-            nudge_buyer_after=timedelta(hours=settings.nudge_buyer_after_hours),
-            quiet_request_after=timedelta(days=settings.quiet_request_after_days),
-            checkin_maker_before=timedelta(days=settings.checkin_maker_days_before),
-            checkin_buyer_after=timedelta(days=settings.checkin_buyer_days_after),
-            ask_again_after=timedelta(days=settings.checkin_buyer_again_days),
-            expire_request_after=timedelta(days=settings.expire_request_after_days),
-            freshness=timedelta(days=settings.freshness_days),
-            freshness_grace=timedelta(days=settings.freshness_grace_days),
-        )
-
-
-# ── scheduling, from the services' transactions ──
-
-
-def schedule(session: Session, kind: str, target_id: int, due_at: datetime, now: datetime, key: str | None = None):
-    """Add a pending reminder; the same key twice is one reminder."""
-    table = Reminder.__table__
-    insert = insert_skipping_conflicts(session, table, "key").values(
-        key=(key or f"{kind}:{target_id}")[:120],
-        kind=kind,
-        target_id=target_id,
-        due_at=due_at,
-        status="pending",
-        created_at=now,
-    )
-    session.execute(insert)
-
-
-def cancel(session: Session, kinds: tuple[str, ...], target_id: int, reason: str) -> None:
-    """The state change made these moot: they will not fire."""
-    table = Reminder.__table__
-    session.execute(
-        sa.update(table)
-        .where(table.c.kind.in_(kinds), table.c.target_id == target_id, table.c.status == "pending")
-        .values(status="cancelled", outcome=reason[:200])
-    )
-
-
-def on_invited(session: Session, invitation: Invitation, policy: FollowUpPolicy, now: datetime) -> None:
-    schedule(session, "invite_nudge", invitation.id, now + policy.nudge_maker_after, now)
-    schedule(session, "invite_expire", invitation.id, now + policy.expire_invitation_after, now)
-
-
-def on_reopened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
-    """A reopened request gets its follow-ups afresh: the spent ones free their keys."""
-    table = Reminder.__table__
-    kinds = ("buyer_nudge", "request_quiet", "request_expire")
-    session.execute(
-        sa.update(table)
-        .where(table.c.kind.in_(kinds), table.c.target_id == request.id, table.c.status != "pending")
-        .values(key=sa.func.substr(table.c.key + ":" + sa.cast(table.c.id, sa.String), 1, 120))
-    )
-    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
-
-
-def on_late(session: Session, invitation: Invitation, days: int) -> None:
-    """LATE 3: the buyer's "did it arrive?" moves back as many days."""
-    pending = session.exec(
-        select(Reminder).where(
-            Reminder.kind == "buyer_checkin", Reminder.target_id == invitation.id, Reminder.status == "pending"
-        )
-    ).all()
-    for reminder in pending:
-        reminder.due_at = as_utc(reminder.due_at) + timedelta(days=days)
-
-
-def on_answered(session: Session, invitation: Invitation) -> None:
-    cancel(session, ("invite_nudge", "invite_expire"), invitation.id, "the maker answered")
-
-
-def on_quoted(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
-    if request.buyer_id is not None:
-        schedule(session, "buyer_nudge", request.id, now + policy.nudge_buyer_after, now)
-
-
-def on_opened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
-    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
-
-
-def on_accepted(session: Session, invitation: Invitation, request: Request, policy: FollowUpPolicy, now: datetime):
-    """The maker is asked before the deadline, the buyer after it (or, without one, around the lead time)."""
-    if request.deadline is not None:
-        # The deadline is a date where the goods are needed: the end of that working day, there.
-        place = geo.lookup_zip(request.zip) if request.zip else None
-        zone = ZoneInfo(place.timezone) if place and place.timezone else UTC
-        deadline = datetime.combine(request.deadline, time(17, 0), tzinfo=zone).astimezone(UTC)
-    else:
-        deadline = now + timedelta(days=invitation.lead_time_days or 7)
-    maker_at = max(now + timedelta(hours=1), deadline - policy.checkin_maker_before)
-    schedule(session, "maker_checkin", invitation.id, maker_at, now)
-    schedule(session, "buyer_checkin", invitation.id, max(deadline + policy.checkin_buyer_after, maker_at), now)
-
-
-# ── firing ──
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -165,9 +63,6 @@ class Moot(StrEnum):
     ERROR = "error"
 
 
-_ANSWERED = ("declined", "quoted", "accepted", "delivered")
-
-
 class Skip(Exception):
     """The reminder no longer makes sense; the message says why (kept on the reminder), `why` which kind of
     reason it is."""
@@ -179,8 +74,8 @@ class Skip(Exception):
 
 def _moot(invitation: Invitation, request: Request) -> Skip:
     """A follow-up on an invitation the maker answered, or that closed with its request."""
-    why = Moot.ANSWERED if request.status == "open" and invitation.status in _ANSWERED else Moot.CLOSED
-    return Skip(f"invitation {invitation.status}, request {request.status}", why)
+    answered = request.status == RequestStatus.OPEN and invitation.status in ANSWERED
+    return Skip(f"invitation {invitation.status}, request {request.status}", Moot.ANSWERED if answered else Moot.CLOSED)
 
 
 def _invitation(ctx: Context, reminder: Reminder) -> tuple[Invitation, Request, Maker]:
@@ -195,27 +90,15 @@ def _invitation(ctx: Context, reminder: Reminder) -> tuple[Invitation, Request, 
 
 
 def _sms(ctx: Context, maker: Maker, text: str, purpose: str, request: Request | None = None) -> None:
-    # Bulk lane: quiet hours hold follow-ups by SMS until the maker's morning.
-    outbox.enqueue(
-        ctx.session,
-        channel="sms",
-        address=maker.phone,
-        text=text,
-        purpose=purpose,
-        key=f"{purpose}:{ctx.event}",
-        lane="bulk",
-        priority=1,
-        maker_id=maker.id,
-        request_id=request.id if request else None,
-        timezone=maker.timezone,
-        now=ctx.now,
+    request_id = request.id if request else None
+    key = f"{purpose}:{ctx.event}"
+    notices.sms_maker(
+        ctx.session, maker, text, purpose=purpose, key=key, now=ctx.now, request_id=request_id, followup=True
     )
 
 
 def _chat(ctx: Context, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> bool:
-    from bot.services.buyers import notify
-
-    return notify(ctx.session, request, purpose, f"{purpose}:{ctx.event}", text, buttons, ctx.now)
+    return notices.tell_buyer(ctx.session, request, purpose, f"{purpose}:{ctx.event}", text, buttons, ctx.now)
 
 
 def _lock(ctx: Context, request: Request) -> None:
@@ -225,19 +108,13 @@ def _lock(ctx: Context, request: Request) -> None:
         ctx.session.refresh(request)
 
 
-def _what(request: Request, quantity: int | None = None) -> str:
-    from bot.services.requests import invitation_sms_what
-
-    return invitation_sms_what(request, quantity)
-
-
 def _not_sent_yet(ctx: Context, invitation: Invitation, reminder: Reminder, delay: timedelta) -> bool:
     """The invitation SMS is still held (quiet hours, rate): the maker cannot be late yet, so the follow-up
     moves to `delay` after now instead of firing."""
     sent = ctx.session.exec(
         select(OutboundMessage.status).where(OutboundMessage.idempotency_key == f"invitation:{invitation.id}")
     ).first()
-    if sent in ("queued", "errored"):
+    if sent in (MessageStatus.QUEUED, MessageStatus.ERRORED):
         schedule(
             ctx.session,
             reminder.kind,
@@ -253,56 +130,44 @@ def _not_sent_yet(ctx: Context, invitation: Invitation, reminder: Reminder, dela
 def fire_invite_nudge(ctx: Context, reminder: Reminder) -> str:
     """Late is fine while the invitation is open, unless its expiry is due too: then the nudge is skipped."""
     invitation, request, maker = _invitation(ctx, reminder)
-    if invitation.status != "invited" or request.status != "open":
+    if invitation.status != InvitationStatus.INVITED or request.status != RequestStatus.OPEN:
         raise _moot(invitation, request)
     if as_utc(invitation.invited_at) + ctx.policy.expire_invitation_after <= ctx.now:
         raise Skip("the invitation expires now; a nudge would come too late", Moot.SUPERSEDED)
     if _not_sent_yet(ctx, invitation, reminder, ctx.policy.nudge_maker_after):
         raise Skip("the invitation has not gone out yet; moved", Moot.HELD)
-    _sms(ctx, maker, texts.SMS_NUDGE.format(code=request.code, what=_what(request)), "nudge", request)
+    what = notices.invitation_sms_what(request)
+    _sms(ctx, maker, texts.SMS_NUDGE.format(code=request.code, what=what), "nudge", request)
     return "nudged the maker"
 
 
 def fire_invite_expire(ctx: Context, reminder: Reminder) -> str:
     """Late is fine: the silent maker's invitation closes and the next-ranked maker is asked."""
-    from bot.services.buyers import next_steps, nobody_left, uncovered_text
-    from bot.services.requests import invite, rematch
-
     invitation, request, _maker = _invitation(ctx, reminder)
     _lock(ctx, request)
-    if invitation.status != "invited" or request.status != "open":
+    if invitation.status != InvitationStatus.INVITED or request.status != RequestStatus.OPEN:
         raise _moot(invitation, request)
     if _not_sent_yet(ctx, invitation, reminder, ctx.policy.expire_invitation_after):
         raise Skip("the invitation has not gone out yet; moved", Moot.HELD)
-    invitation.status = "expired"
-    invitation.updated_at = ctx.now
-    cancel(ctx.session, ("invite_nudge",), invitation.id, "expired")
+    handlers.expire_invitation(ctx.session, invitation, ctx.now, ctx.policy)
     matches = rematch(ctx.session, request, ctx.directory(), ctx.now.date())
     invited = invite(ctx.session, request, matches, ctx.now, limit=1, policy=ctx.policy)
     if invited:
         _chat(ctx, request, "replaced", lambda t: t.BUYER_MAKER_REPLACED.format(rank=invitation.rank))
         return f"expired; invited maker {invited[0][1].id}"
-    if nobody_left(ctx.session, request):
-        _chat(
-            ctx,
-            request,
-            "all_declined",
-            lambda t: uncovered_text(ctx.session, request, t),
-            lambda t: next_steps(request, t),
-        )
+    if notices.nobody_left(ctx.session, request):
+        notices.tell_buyer_uncovered(ctx.session, request, f"all_declined:{ctx.event}", ctx.now)
     return "expired; nobody else to ask"
 
 
 def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
     """Late is fine while answers still wait; then the request goes quiet after a while."""
-    from bot.services.buyers import quote_line
-
     request = ctx.session.get(Request, reminder.target_id)
-    if request is None or request.status != "open":
+    if request is None or request.status != RequestStatus.OPEN:
         raise Skip("the request is not open", Moot.CLOSED)
     quoted = ctx.session.exec(
         select(Invitation)
-        .where(Invitation.request_id == request.id, Invitation.status == "quoted")
+        .where(Invitation.request_id == request.id, Invitation.status == InvitationStatus.QUOTED)
         .order_by(Invitation.rank)
     ).all()
     if not quoted:
@@ -312,7 +177,7 @@ def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
         request,
         "buyer_nudge",
         lambda t: t.BUYER_NUDGE.format(
-            code=request.code, count=len(quoted), answers="\n".join(quote_line(i, t) for i in quoted)
+            code=request.code, count=len(quoted), answers="\n".join(notices.quote_line(i, t) for i in quoted)
         ),
         lambda t: [[(t.BUTTON_ACCEPT + f" {i.rank}", f"accept:{i.id}")] for i in quoted],
     )
@@ -324,16 +189,15 @@ def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
 
 def _close(ctx: Context, request: Request, purpose: str, buyer_purpose: str, buyer_text: Callable) -> None:
     """Expire the request: the makers are told, the buyer is offered to reopen it."""
-    from bot.services.requests import close_invitations
-
-    request.status = "expired"
-    request.updated_at = ctx.now
-    close_invitations(
+    handlers.close_request(
         ctx.session,
         request,
+        RequestStatus.EXPIRED,
+        Closing.EXPIRED,
         ctx.now,
-        "expired",
-        lambda maker, text: _sms(ctx, maker, text, f"{purpose}:{maker.id}", request),
+        ctx.policy,
+        source=ctx.event,
+        purpose=purpose,
     )
     _chat(ctx, request, buyer_purpose, buyer_text, lambda t: [[(t.BUTTON_REOPEN, f"reopen:{request.id}")]])
 
@@ -341,12 +205,12 @@ def _close(ctx: Context, request: Request, purpose: str, buyer_purpose: str, buy
 def fire_request_quiet(ctx: Context, reminder: Reminder) -> str:
     """The buyer never chose: the request goes quiet, with an offer to reopen. Skipped once they acted."""
     request = ctx.session.get(Request, reminder.target_id)
-    if request is None or request.status != "open":
+    if request is None or request.status != RequestStatus.OPEN:
         raise Skip("the request moved on", Moot.CLOSED)
     if request.quantity_committed:
         raise Skip("the buyer chose", Moot.ANSWERED)
     quoted = ctx.session.exec(
-        select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status == "quoted")
+        select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status == InvitationStatus.QUOTED)
     ).first()
     if quoted is None:
         raise Skip("no answer is waiting", Moot.ANSWERED)
@@ -357,7 +221,7 @@ def fire_request_quiet(ctx: Context, reminder: Reminder) -> str:
 def fire_request_expire(ctx: Context, reminder: Reminder) -> str:
     """A stale open request expires; both sides are told. Skipped if it was matched, fulfilled or cancelled."""
     request = ctx.session.get(Request, reminder.target_id)
-    if request is None or request.status != "open":
+    if request is None or request.status != RequestStatus.OPEN:
         raise Skip("the request is not open", Moot.CLOSED)
     if request.quantity_committed:
         raise Skip("part of it is on order; the check-ins follow that", Moot.ANSWERED)
@@ -368,35 +232,29 @@ def fire_request_expire(ctx: Context, reminder: Reminder) -> str:
 def fire_maker_checkin(ctx: Context, reminder: Reminder) -> str:
     """Before the deadline; if the bot was down past the deadline it still asks (DONE or LATE is the answer)."""
     invitation, request, maker = _invitation(ctx, reminder)
-    if invitation.status != "accepted" or request.status not in LIVE:
-        why = Moot.ANSWERED if invitation.status == "delivered" else Moot.CLOSED  # DONE came first
-        raise Skip(f"invitation {invitation.status}", why)
+    if invitation.status != InvitationStatus.ACCEPTED or request.status not in LIVE_REQUEST:
+        delivered = invitation.status == InvitationStatus.DELIVERED  # DONE came first
+        raise Skip(f"invitation {invitation.status}", Moot.ANSWERED if delivered else Moot.CLOSED)
     due = request.deadline
     when = f"{due:%b} {due.day}" if due else texts.SMS_DUE_OPEN
-    _sms(
-        ctx,
-        maker,
-        texts.SMS_CHECKIN.format(code=request.code, when=when, what=_what(request, invitation.quantity_offered)),
-        "checkin",
-        request,
-    )
+    what = notices.invitation_sms_what(request, invitation.quantity_offered)
+    _sms(ctx, maker, texts.SMS_CHECKIN.format(code=request.code, when=when, what=what), "checkin", request)
     return "asked the maker"
 
 
 def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
     """After the deadline: did it arrive? Skipped once the buyer confirmed, or the request was cancelled."""
     invitation, request, maker = _invitation(ctx, reminder)
-    if invitation.status not in ("accepted", "delivered") or request.status == "cancelled":
+    if invitation.status not in ORDERED or request.status == RequestStatus.CANCELLED:
         raise Skip(f"invitation {invitation.status}, request {request.status}", Moot.CLOSED)
     if invitation.buyer_confirmed_at is not None:
         raise Skip("the buyer confirmed it", Moot.ANSWERED)
+    what = notices.invitation_sms_what(request, invitation.quantity_offered)
     sent = _chat(
         ctx,
         request,
         "buyer_checkin",
-        lambda t: t.BUYER_CHECKIN.format(
-            what=_what(request, invitation.quantity_offered), name=maker.name, code=request.code
-        ),
+        lambda t: t.BUYER_CHECKIN.format(what=what, name=maker.name, code=request.code),
         lambda t: [
             [
                 (t.BUTTON_ARRIVED, f"arrived:{invitation.id}"),
@@ -413,8 +271,6 @@ def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
 def fire_freshness(ctx: Context, reminder: Reminder) -> str:
     """Still taking orders? Asked twice, a grace period apart; then the listing is paused (and how to resume
     is said). Skipped as soon as the maker has written since the first ask."""
-    from bot.services.makers import is_available
-
     maker = ctx.session.get(Maker, reminder.target_id)
     if maker is None or not is_available(maker, ctx.now):
         raise Skip("not taking jobs anyway", Moot.PAUSED)
@@ -436,7 +292,7 @@ def fire_freshness(ctx: Context, reminder: Reminder) -> str:
             key=f"freshness:{maker.id}:{period}:{following}",
         )
         return f"asked ({step})"
-    maker.status = "paused"
+    maker.status = MakerStatus.PAUSED.value
     maker.paused_until = None
     maker.updated_at = ctx.now
     _sms(ctx, maker, texts.SMS_FRESHNESS_PAUSED, "freshness-paused", None)
@@ -458,8 +314,9 @@ HANDLERS: dict[str, Callable[[Context, Reminder], str]] = {
 def sweep_freshness(session: Session, policy: FollowUpPolicy, now: datetime) -> int:
     """Schedule the "still taking orders?" ask for active makers not heard from in a while."""
     quiet_since = now - policy.freshness
-    available = sa.or_(Maker.status == "active", sa.and_(Maker.status == "paused", Maker.paused_until <= now))
-    busy = select(Invitation.maker_id).where(Invitation.status.in_(("invited", "quoted", "accepted")))
+    paused_until_now = sa.and_(Maker.status == MakerStatus.PAUSED, Maker.paused_until <= now)
+    available = sa.or_(Maker.status == MakerStatus.ACTIVE, paused_until_now)
+    busy = select(Invitation.maker_id).where(Invitation.status.in_(OPEN_INVITATION))
     asked = select(Reminder.target_id).where(Reminder.kind == "freshness", Reminder.created_at > quiet_since)
     makers = session.exec(
         select(Maker.id, sa.func.coalesce(Maker.last_seen_at, Maker.created_at)).where(
@@ -474,3 +331,5 @@ def sweep_freshness(session: Session, policy: FollowUpPolicy, now: datetime) -> 
         key = f"freshness:{maker_id}:{int(as_utc(seen).timestamp())}:ask"
         schedule(session, "freshness", maker_id, now, now, key=key)
     return len(makers)
+
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -11,12 +10,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot import outbox, texts
+from bot.config import DEFAULT_TIMEZONE
 from bot.db import Database
 from bot.metrics import MATCH_SECONDS
-from bot.models import Invitation, Maker, OutboundMessage, Request, utcnow
-from bot.segments import count_segments
+from bot.models import Invitation, Maker, Request, utcnow
+from bot.services import handlers
 from bot.services import makers as maker_service
-from bot.services import reminders
+from bot.services.followups import FollowUpPolicy
+from bot.services.notices import invitation_sms
+from bot.services.orders import MakerInvited, RequestOpened, RequestStatus
 from bot.services.replies import new_code
 from matching import geo
 from matching.directory import Directory
@@ -25,7 +27,6 @@ from matching.parse import ParsedRequest
 from matching.quantities import unit_label
 from matching.taxonomy import Taxonomy
 
-MAX_SEGMENTS = 2  # an invitation should cost at most this many SMS segments
 _rng = random.SystemRandom()
 
 
@@ -88,8 +89,8 @@ def open_request(
     source: str = "cli",
     now: datetime | None = None,
     today: date | None = None,
-    timezone: str = "America/Detroit",
-    followups: reminders.FollowUpPolicy | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    followups: FollowUpPolicy | None = None,
 ) -> Opened:
     """Parse, match and, in one transaction, store the request and queue an SMS invitation per chosen maker.
 
@@ -122,14 +123,15 @@ def open_request(
             lat=result.place.lat,
             lon=result.place.lon,
             radius_miles=result.radius_miles or radius_miles,
-            status="open",
+            status=RequestStatus.OPEN.value,
             created_at=now,
             updated_at=now,
         )
         session.add(request)
         session.flush()
-        invited = invite(session, request, result.matches, now, policy=followups)
-        reminders.on_opened(session, request, followups or reminders.FollowUpPolicy(), now)
+        policy = followups or FollowUpPolicy()
+        invited = invite(session, request, result.matches, now, policy=policy)
+        handlers.record(session, RequestOpened(now=now, request=request), policy)
     return Opened(request, invited, result)
 
 
@@ -139,7 +141,7 @@ def invite(
     matches: tuple[Match, ...],
     now: datetime,
     limit: int | None = None,
-    policy: reminders.FollowUpPolicy | None = None,
+    policy: FollowUpPolicy | None = None,
 ) -> list[tuple[Invitation, Maker]]:
     """Invite each matched maker not invited yet (at most `limit`); the SMS is queued in this same transaction."""
     invited: list[tuple[Invitation, Maker]] = []
@@ -179,7 +181,7 @@ def invite(
             timezone=maker.timezone,
             now=now,
         )
-        reminders.on_invited(session, invitation, policy or reminders.FollowUpPolicy(), now)
+        handlers.record(session, MakerInvited(now=now, invitation=invitation), policy or FollowUpPolicy())
         invited.append((invitation, maker))
     return invited
 
@@ -202,55 +204,6 @@ def rematch(session: Session, request: Request, directory, today: date) -> tuple
     with MATCH_SECONDS.time():
         result = matcher.match(parsed, zip=request.zip, now=today)
     return tuple(m for m in result.matches if int(m.maker_id) not in already)
-
-
-def invitation_sms_what(request: Request, quantity: int | None = None) -> str:
-    """“500 face shields”, “200 boxes of gloves”, “face shields (quantity open)”."""
-    item = request.item_label or request.text[:60]
-    quantity = quantity or request.quantity
-    if not quantity:
-        return texts.SMS_QUANTITY_UNKNOWN.format(item=item)
-    unit = f" {unit_label(request.unit, quantity)} of" if request.unit else ""
-    return f"{quantity:,}{unit} {item}"
-
-
-def summary_when(request: Request) -> str:
-    """“Fri Dec 4”, “ASAP”, or "" when the buyer gave no deadline."""
-    if request.deadline:
-        d = request.deadline
-        return f"{d:%a %b} {d.day}"
-    if request.urgency == "asap":
-        return texts.WHEN_ASAP
-    return ""
-
-
-def _when(request: Request) -> str:
-    if request.deadline:
-        return texts.SMS_WHEN_BY.format(date=summary_when(request))
-    if request.urgency == "asap":
-        return texts.SMS_WHEN_ASAP
-    return ""
-
-
-def invitation_sms(request: Request, distance_miles: float | None) -> str:
-    """The invitation a maker receives: item, quantity, deadline, distance and area; never who is asking."""
-    area = request.place_name.split(",")[0] if request.place_name else ""
-    area = f"{area} {request.zip}".strip()
-    if distance_miles is not None:
-        where = texts.SMS_WHERE.format(distance=texts.MILES.format(miles=distance_miles), area=area)
-    else:
-        where = texts.SMS_WHERE_AREA.format(area=area)
-    fields = {"code": request.code, "what": invitation_sms_what(request), "when": _when(request), "where": where}
-    text = texts.SMS_INVITATION.format(**fields)
-    if count_segments(text) > MAX_SEGMENTS:
-        text = texts.SMS_INVITATION_SHORT.format(**fields)
-    what = fields["what"]
-    while count_segments(text) > MAX_SEGMENTS and len(what) > 20:
-        # A long item list is cut at a word, never the how-to. "..." keeps GSM-7 (160 a segment); "…" would not.
-        what = what[: len(what) - 10].rsplit(" ", 1)[0].rstrip(" ,;")
-        fields["what"] = what + "..."
-        text = texts.SMS_INVITATION_SHORT.format(**fields)
-    return text
 
 
 def summary(request: Request) -> str:
@@ -329,64 +282,3 @@ def list_requests(
     for invitation, maker in rows:
         by_request.setdefault(invitation.request_id, []).append((invitation, maker))
     return [RequestView(r, tuple(by_request.get(r.id or 0, ()))) for r in requests]
-
-
-def withdraw_invitations(session: Session, request: Request, now: datetime) -> set[int]:
-    """The request closed: invitations still waiting in the outbox (quiet hours, rate) are not sent any more.
-
-    Returns the makers whose invitation did go out; only they need to hear that the job is gone.
-    """
-    rows = session.exec(
-        select(OutboundMessage).where(
-            OutboundMessage.request_id == request.id,
-            OutboundMessage.purpose.in_(("invitation", "nudge", "checkin")),  # follow-ups held with them
-        )
-    ).all()
-    reached: set[int] = set()
-    for row in rows:
-        if row.status in ("queued", "errored"):
-            row.status = "cancelled"
-            row.error_code = "request_closed"
-            row.error_reason = texts.REASON_REQUEST_CLOSED
-            row.updated_at = now
-        elif row.purpose == "invitation" and row.status in ("sending", "sent", "delivered") and row.maker_id:
-            reached.add(row.maker_id)
-    return reached
-
-
-# Why a job closed → what a maker who answered reads, and what a maker who never answered reads.
-CLOSING_SMS = {
-    "filled": (texts.SMS_FILLED, texts.SMS_FILLED_UNANSWERED),
-    "cancelled": (texts.SMS_CANCELLED, texts.SMS_CANCELLED_UNANSWERED),
-    "expired": (texts.SMS_REQUEST_CLOSED, texts.SMS_REQUEST_CLOSED_UNANSWERED),
-}
-
-
-def close_invitations(
-    session: Session,
-    request: Request,
-    now: datetime,
-    why: str,
-    tell: Callable[[Maker, str], None],
-    statuses: tuple[str, ...] = ("invited", "quoted"),
-) -> None:
-    """The request closed (`why`: filled, cancelled or expired): its invitations in `statuses` close with it and
-    each maker who heard of the job gets `tell(maker, text)`.
-
-    Only a maker who answered is thanked for answering; one who never did is told the job is gone, so they need
-    not answer. An invitation never answered expires; one answered is lost.
-    """
-    thanks, no_need = CLOSING_SMS[why]
-    reached = withdraw_invitations(session, request, now)
-    rows = session.exec(
-        select(Invitation, Maker)
-        .join(Maker, Maker.id == Invitation.maker_id)
-        .where(Invitation.request_id == request.id, Invitation.status.in_(statuses))
-        .order_by(Invitation.rank)
-    ).all()
-    for invitation, maker in rows:
-        answered = invitation.status != "invited"
-        invitation.status = "lost" if answered else "expired"
-        invitation.updated_at = now
-        if maker.id in reached:  # never tell a maker about a job they have not heard of
-            tell(maker, (thanks if answered else no_need).format(code=request.code))

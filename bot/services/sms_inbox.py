@@ -16,22 +16,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, select
 
 from bot import outbox, texts
+from bot.config import DEFAULT_TIMEZONE
 from bot.db import insert_skipping_conflicts
-from bot.models import (
-    OPEN_INVITATION_STATUSES,
-    Invitation,
-    Maker,
-    MakerCapability,
-    OptOut,
-    Request,
-    as_utc,
-    utcnow,
-)
+from bot.models import Invitation, Maker, MakerCapability, MakerStatus, OptOut, Request, as_utc, utcnow
+from bot.services import handlers, notices
 from bot.services import makers as maker_service
-from bot.services import reminders
 from bot.services.broadcasts import recent_broadcast_to
-from bot.services.buyers import next_steps, nobody_left, notify, quote_line, record_delivery, uncovered_text
 from bot.services.conversations import ConversationStore, Flow, Pending
+from bot.services.followups import FollowUpPolicy
+from bot.services.orders import (
+    AWAITING,
+    CLOSED_REQUEST,
+    ENDED_INVITATION,
+    OPEN_INVITATION,
+    ORDERED,
+    InvitationAnswered,
+    InvitationStatus,
+    OrderLate,
+    QuoteReceived,
+    move,
+)
 from bot.services.replies import Reply, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -39,7 +43,6 @@ from matching.taxonomy import Taxonomy
 CHANNEL = "sms"
 BROADCAST_REPLY_WINDOW = timedelta(days=3)  # a reply this soon after an alert may be an answer to it
 CONVERSATION_TTL = timedelta(days=2)  # a half-finished sign-up or question older than this is forgotten
-CLOSED_REQUEST = ("cancelled", "expired", "fulfilled")
 log = logging.getLogger(__name__)
 
 
@@ -55,8 +58,8 @@ class Inbox:
         text: str,
         message_id: str,
         now: datetime,
-        default_timezone: str = "America/Detroit",
-        policy: reminders.FollowUpPolicy | None = None,
+        default_timezone: str = DEFAULT_TIMEZONE,
+        policy: FollowUpPolicy | None = None,
         admin_ids: tuple[int, ...] = (),
     ) -> None:
         self.session = session
@@ -67,7 +70,7 @@ class Inbox:
         self.message_id = message_id
         self.now = now
         self.maker = session.exec(select(Maker).where(Maker.phone == phone)).first()
-        self.policy = policy or reminders.FollowUpPolicy()
+        self.policy = policy or FollowUpPolicy()
         if self.maker is not None:
             self.maker.last_seen_at = now  # any text proves the listing is alive (see the freshness follow-up)
         zone_name = (self.maker.timezone if self.maker else None) or default_timezone
@@ -95,8 +98,8 @@ class Inbox:
         )
 
     def tell_buyer(self, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> None:
-        """Relay to the buyer in their chat and language (see buyers.notify)."""
-        notify(self.session, request, purpose, f"{purpose}:{self.message_id}", text, buttons, self.now)
+        """Relay to the buyer in their chat and language (see notices.tell_buyer)."""
+        notices.tell_buyer(self.session, request, purpose, f"{purpose}:{self.message_id}", text, buttons, self.now)
 
     # ── conversation state ──
 
@@ -166,7 +169,7 @@ class Inbox:
         found = self.session.exec(
             select(OptOut.id).where(OptOut.channel == CHANNEL, OptOut.address == self.phone)
         ).first()
-        return found is not None or (self.maker is not None and self.maker.status == "stopped")
+        return found is not None or (self.maker is not None and self.maker.status == MakerStatus.STOPPED)
 
     def stop(self, confirm: bool = False) -> None:
         """STOP and its synonyms: nothing more is sent. Twilio confirms a bare keyword itself; a sentence
@@ -174,7 +177,7 @@ class Inbox:
         keyword = (self.text.strip().split() or ["STOP"])[0].upper().strip(".,!?")[:64] or "STOP"
         record_opt_out(self.session, self.phone, keyword, self.now)
         if self.maker is not None:
-            self.maker.status = "stopped"
+            self.maker.status = MakerStatus.STOPPED.value
             self.maker.updated_at = self.now
         self.forget()
         if confirm:
@@ -197,8 +200,8 @@ class Inbox:
         if self.maker is None:
             self.reply(texts.SMS_STRANGER)
             return
-        if self.maker.status == "stopped":
-            self.maker.status = "active"
+        if self.maker.status == MakerStatus.STOPPED:
+            self.maker.status = MakerStatus.ACTIVE.value
             self.maker.paused_until = None
             self.maker.updated_at = self.now
         self.reply(texts.SMS_RESUBSCRIBED)
@@ -287,7 +290,7 @@ class Inbox:
 
     # ── answering jobs ──
 
-    def jobs(self, statuses=OPEN_INVITATION_STATUSES) -> list[tuple[Invitation, Request]]:
+    def jobs(self, statuses: tuple[str, ...] = OPEN_INVITATION) -> list[tuple[Invitation, Request]]:
         assert self.maker is not None
         rows = self.session.exec(
             select(Invitation, Request)
@@ -299,7 +302,7 @@ class Inbox:
 
     def answer(self, reply: Reply) -> None:
         """YES / NO / DONE / LATE, with or without a code."""
-        candidates = self.jobs(("invited", "quoted") if reply.kind in ("yes", "no") else ("accepted",))
+        candidates = self.jobs(AWAITING if reply.kind in ("yes", "no") else (InvitationStatus.ACCEPTED,))
         if reply.code:
             found = self._by_code(reply.code)
             if found is None:
@@ -314,8 +317,9 @@ class Inbox:
             bare = all(v is None for v in (reply.quantity, reply.price_cents, reply.total_cents, reply.lead_time_days))
             if reply.kind == "yes" and bare and not self.jobs():
                 # "Still taking orders?" — "YES": a maker paused for not answering is back.
-                if self.maker.status == "paused":
-                    self.maker.status, self.maker.paused_until, self.maker.updated_at = "active", None, self.now
+                if self.maker.status == MakerStatus.PAUSED:
+                    self.maker.status, self.maker.paused_until = MakerStatus.ACTIVE.value, None
+                    self.maker.updated_at = self.now
                 self.reply(texts.SMS_STILL_LISTED)
             else:
                 self.reply(texts.SMS_NO_OPEN_JOBS if not self.jobs() else self._jobs_line())
@@ -327,7 +331,7 @@ class Inbox:
             )
             self.reply(texts.SMS_WHICH_JOB.format(choices=choices))
             return
-        if request.status in CLOSED_REQUEST or invitation.status in ("expired", "lost"):
+        if request.status in CLOSED_REQUEST or invitation.status in ENDED_INVITATION:
             status = request.status if request.status in CLOSED_REQUEST else invitation.status
             self.reply(texts.SMS_JOB_CLOSED.format(code=request.code, status=status))
             return
@@ -350,7 +354,8 @@ class Inbox:
             invitation.answered_at = self.now
             self.maker.replied_count += 1
             self.maker.median_reply_seconds = self._median_reply_seconds()
-            reminders.on_answered(self.session, invitation)
+            event = InvitationAnswered(now=self.now, source=self.message_id, invitation=invitation)
+            handlers.record(self.session, event, self.policy)
 
     def _median_reply_seconds(self) -> int | None:
         assert self.maker is not None
@@ -366,18 +371,18 @@ class Inbox:
 
     def quote(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         assert self.maker is not None
-        if invitation.status in ("accepted", "delivered"):
+        if invitation.status in ORDERED:
             self.reply(texts.SMS_ALREADY_ACCEPTED.format(code=request.code))
             return
         terms_given = (reply.quantity, reply.price_cents, reply.total_cents, reply.lead_time_days)
-        if invitation.status == "quoted" and all(value is None for value in terms_given):
+        if invitation.status == InvitationStatus.QUOTED and all(value is None for value in terms_given):
             # "ok thanks" after a quote: nothing new for the buyer, so nothing is passed on.
             self.reply(texts.SMS_QUOTE_ALREADY.format(code=request.code))
             return
-        if invitation.status != "quoted":
+        if invitation.status != InvitationStatus.QUOTED:
             self.maker.yes_count += 1
         self._first_answer(invitation)
-        invitation.status = "quoted"
+        move(invitation, InvitationStatus.QUOTED, self.now)
         invitation.answer_text = reply.text[:1600]
         # A second YES updates the quote; what it does not mention stays as it was.
         for name in ("quantity_offered", "price_cents", "total_cents", "lead_time_days"):
@@ -395,72 +400,51 @@ class Inbox:
         if not has_terms:
             thanks += texts.SMS_QUOTE_HINT.format(code=request.code)
         self.reply(thanks)
-        reminders.on_quoted(self.session, request, self.policy, self.now)
-        self.tell_buyer(
-            request,
-            "quote",
-            lambda t: quote_line(invitation, t),
-            lambda t: [[(t.BUTTON_ACCEPT, f"accept:{invitation.id}"), (t.BUTTON_DECLINE, f"reject:{invitation.id}")]],
-        )
+        event = QuoteReceived(now=self.now, source=self.message_id, invitation=invitation, request=request)
+        handlers.record(self.session, event, self.policy)
 
     def decline(self, reply: Reply, invitation: Invitation, request: Request) -> None:
-        if invitation.status in ("accepted", "delivered"):
+        if invitation.status in ORDERED:
             self.reply(texts.SMS_ALREADY_ACCEPTED.format(code=request.code))
             return
-        if invitation.status == "quoted" and self.maker is not None:
+        if invitation.status == InvitationStatus.QUOTED and self.maker is not None:
             self.maker.yes_count = max(0, self.maker.yes_count - 1)
         self._first_answer(invitation)
-        invitation.status = "declined"
+        move(invitation, InvitationStatus.DECLINED, self.now)
         invitation.answer_text = reply.text[:1600]
-        invitation.updated_at = self.now
         self.reply(texts.SMS_DECLINE_THANKS.format(code=request.code))
         # One NO is not news to the buyer; that every maker asked said no is, with what can be done next.
         self.session.flush()
-        if nobody_left(self.session, request):
-            self.tell_buyer(
-                request,
-                "all_declined",
-                lambda t: uncovered_text(self.session, request, t),
-                lambda t: next_steps(request, t),
-            )
+        if notices.nobody_left(self.session, request):
+            notices.tell_buyer_uncovered(self.session, request, f"all_declined:{self.message_id}", self.now)
 
     def delivered(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         assert self.maker is not None
-        if invitation.status == "delivered":
+        if invitation.status == InvitationStatus.DELIVERED:
             self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
             return
-        if invitation.status != "accepted":
+        if invitation.status != InvitationStatus.ACCEPTED:
             self.reply(texts.SMS_NOT_ACCEPTED_YET.format(code=request.code))
             return
-        record_delivery(self.session, invitation, request, self.now)
+        handlers.record_delivery(self.session, invitation, request, self.now)
         self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
         name = self.maker.name  # introduced by now: the buyer knows them by name
         self.tell_buyer(request, "delivered", lambda t: t.BUYER_DELIVERED.format(name=name, code=request.code))
 
     def late(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         assert self.maker is not None
-        if invitation.status != "accepted":
+        if invitation.status != InvitationStatus.ACCEPTED:
             self.reply(texts.SMS_NOT_ACCEPTED_LATE.format(code=request.code))
             return
         invitation.late_days = reply.days
         invitation.answer_text = reply.text[:1600]
         invitation.updated_at = self.now
         if reply.days:
-            reminders.on_late(self.session, invitation, reply.days)
-        if reply.days:
             self.reply(texts.SMS_LATE_NOTED.format(code=request.code, days=texts.days_text(reply.days)))
         else:
             self.reply(texts.SMS_LATE_NOTED_NO_DAYS.format(code=request.code))
-        name = self.maker.name
-        self.tell_buyer(
-            request,
-            "late",
-            lambda t: t.BUYER_LATE.format(
-                name=name,
-                code=request.code,
-                days=f" ({texts.days_text(reply.days, t)})" if reply.days else "",
-            ),
-        )
+        event = OrderLate(now=self.now, source=self.message_id, invitation=invitation, request=request, days=reply.days)
+        handlers.record(self.session, event, self.policy)
 
     def code_alone(self, reply: Reply) -> None:
         found = self._by_code(reply.code or "")
@@ -478,7 +462,7 @@ class Inbox:
         lines = []
         for invitation, request in jobs:
             state = texts.SMS_JOB_STATE[invitation.status]
-            if invitation.status == "accepted":
+            if invitation.status == InvitationStatus.ACCEPTED:
                 due = request.deadline
                 state = state.format(due=f"{due:%b} {due.day}" if due else texts.SMS_DUE_OPEN)
             lines.append(texts.SMS_MY_JOB.format(code=request.code, what=_short_what(request), state=state))
@@ -489,7 +473,7 @@ class Inbox:
 
     def pause(self, reply: Reply) -> None:
         assert self.maker is not None
-        self.maker.status = "paused"
+        self.maker.status = MakerStatus.PAUSED.value
         self.maker.updated_at = self.now
         if reply.days:
             until = self.now + timedelta(days=reply.days)
@@ -502,10 +486,10 @@ class Inbox:
 
     def resume(self, _reply: Reply) -> None:
         assert self.maker is not None
-        if self.maker.status == "active":
+        if self.maker.status == MakerStatus.ACTIVE:
             self.reply(texts.SMS_NOT_PAUSED)
             return
-        self.maker.status = "active"
+        self.maker.status = MakerStatus.ACTIVE.value
         self.maker.paused_until = None
         self.maker.updated_at = self.now
         self.reply(texts.SMS_RESUMED)
@@ -592,25 +576,24 @@ class Inbox:
         broadcast_id = recent_broadcast_to(self.session, self.phone, self.now - BROADCAST_REPLY_WINDOW)
         if broadcast_id is None:
             return False
-        for admin in self.admin_ids:
-            outbox.enqueue(
-                self.session,
-                channel="telegram",
-                address=str(admin),
-                text=texts.ADMIN_BROADCAST_REPLY.format(
-                    name=self.maker.name, phone=self.maker.phone, id=broadcast_id, text=self.text[:500]
-                ),
-                purpose="broadcast_reply",
-                key=f"broadcast-reply:{self.message_id}:{admin}",
-                now=self.now,
-            )
+        notices.tell_organisers(
+            self.session,
+            self.admin_ids,
+            channel="telegram",
+            text=texts.ADMIN_BROADCAST_REPLY.format(
+                name=self.maker.name, phone=self.maker.phone, id=broadcast_id, text=self.text[:500]
+            ),
+            purpose="broadcast_reply",
+            key=lambda admin: f"broadcast-reply:{self.message_id}:{admin}",
+            now=self.now,
+        )
         self.reply(texts.SMS_BROADCAST_FORWARDED)
         return True
 
     def not_understood(self, _reply: Reply) -> None:
         if self.forward_broadcast_reply():
             return
-        jobs = self.jobs(("invited",))
+        jobs = self.jobs((InvitationStatus.INVITED,))
         hint = texts.SMS_HINT_ONE_JOB.format(code=jobs[0][1].code) if len(jobs) == 1 else texts.SMS_HINT
         self.reply(texts.SMS_UNKNOWN.format(hint=hint))
 
@@ -641,8 +624,8 @@ def handle_sms(
     message_id: str,
     now: datetime,
     opt_out_type: str | None = None,
-    default_timezone: str = "America/Detroit",
-    followups: reminders.FollowUpPolicy | None = None,
+    default_timezone: str = DEFAULT_TIMEZONE,
+    followups: FollowUpPolicy | None = None,
     admin_ids: tuple[int, ...] = (),
 ) -> None:
     """Act on one incoming SMS in the caller's transaction; replies are queued, never sent from here."""
@@ -672,7 +655,7 @@ def mark_unreachable(session: Session, channel: str, address: str, code: str | N
         return
     record_opt_out(session, address, code or "provider", utcnow())
     maker = session.exec(select(Maker).where(Maker.phone == address)).first()
-    if maker is not None and maker.status != "stopped":
-        maker.status = "stopped"
+    if maker is not None and maker.status != MakerStatus.STOPPED:
+        maker.status = MakerStatus.STOPPED.value
         maker.updated_at = utcnow()
     log.info("sms: a recipient opted out at the carrier (%s); marked stopped", code)

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.db import Database
-from bot.models import Broadcast, Invitation, Maker, OutboundMessage, Request, as_utc
+from bot.models import Broadcast, Invitation, Maker, MakerStatus, OutboundMessage, Request, as_utc
 from bot.services.broadcasts import ALERT
+from bot.services.orders import RequestStatus
 
 
 def collect(db: Database) -> dict:
@@ -22,7 +23,9 @@ def collect_in(session: Session) -> dict:
     makers = dict(session.exec(select(Maker.status, sa.func.count()).group_by(Maker.status)).all())
     requests = dict(
         session.exec(
-            select(Request.status, sa.func.count()).where(Request.status != "draft").group_by(Request.status)
+            select(Request.status, sa.func.count())
+            .where(Request.status != RequestStatus.DRAFT)
+            .group_by(Request.status)
         ).all()
     )
     messages = dict(
@@ -54,10 +57,8 @@ def collect_in(session: Session) -> dict:
     }
     waits = [(as_utc(answered_at) - as_utc(created)).total_seconds() / 60 for created, answered_at in first_answers]
     return {
-        "makers": {status: makers.get(status, 0) for status in ("active", "paused", "stopped")},
-        "requests": {
-            status: requests.get(status, 0) for status in ("open", "matched", "fulfilled", "cancelled", "expired")
-        },
+        "makers": {status: makers.get(status, 0) for status in MakerStatus},
+        "requests": {status: requests.get(status, 0) for status in RequestStatus if status != RequestStatus.DRAFT},
         "median_minutes_to_first_answer": round(statistics.median(waits), 1) if waits else None,
         "answer_rate": round(answered / invited, 3) if invited else None,
         "messages": messages,

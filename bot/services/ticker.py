@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.db import Database
 from bot.leases import Leases
-from bot.models import Reminder
+from bot.models import Reminder, ReminderStatus
 from bot.services.reminders import HANDLERS, Context, FollowUpPolicy, Moot, Skip, sweep_freshness
 from matching.directory import Directory
 
@@ -66,14 +66,18 @@ class Ticker:
 
     @property
     def leases(self) -> Leases:
-        return Leases(Reminder.__table__, self.owner, held="pending")
+        return Leases(Reminder.__table__, self.owner, held=ReminderStatus.PENDING)
 
     def claim(self, now: datetime) -> list[int]:
         r = Reminder
         with self.db.transaction() as session:
             query = (
                 select(r.id)
-                .where(r.status == "pending", r.due_at <= now, sa.or_(r.lease_until.is_(None), r.lease_until < now))
+                .where(
+                    r.status == ReminderStatus.PENDING,
+                    r.due_at <= now,
+                    sa.or_(r.lease_until.is_(None), r.lease_until < now),
+                )
                 .order_by(r.due_at, r.id)
                 .limit(self.batch)
             )
@@ -87,7 +91,9 @@ class Ticker:
         try:
             with self.db.transaction() as session:
                 query = select(Reminder).where(
-                    Reminder.id == reminder_id, Reminder.status == "pending", Reminder.lease_owner == self.owner
+                    Reminder.id == reminder_id,
+                    Reminder.status == ReminderStatus.PENDING,
+                    Reminder.lease_owner == self.owner,
                 )
                 if session.get_bind().dialect.name == "postgresql":
                     query = query.with_for_update()
@@ -102,9 +108,9 @@ class Ticker:
                     event=f"reminder{reminder.id}",
                 )
                 try:
-                    fired = Fired("sent", HANDLERS[reminder.kind](ctx, reminder))
+                    fired = Fired(ReminderStatus.SENT, HANDLERS[reminder.kind](ctx, reminder))
                 except Skip as skip:
-                    fired = Fired("skipped", f"skipped: {skip}", skip.why)
+                    fired = Fired(ReminderStatus.SKIPPED, f"skipped: {skip}", skip.why)
                 reminder.status, reminder.outcome, reminder.fired_at = fired.status, fired.outcome[:200], now
                 reminder.lease_owner = reminder.lease_until = None
                 return fired
@@ -118,9 +124,9 @@ class Ticker:
                 session.execute(
                     sa.update(Reminder.__table__)
                     .where(Reminder.__table__.c.id == reminder_id)
-                    .values(status="skipped", outcome=f"error: {type(error).__name__}"[:200], fired_at=now)
+                    .values(status=ReminderStatus.SKIPPED, outcome=f"error: {type(error).__name__}"[:200], fired_at=now)
                 )
-            return Fired("skipped", f"error: {type(error).__name__}", Moot.ERROR)
+            return Fired(ReminderStatus.SKIPPED, f"error: {type(error).__name__}", Moot.ERROR)
 
     def tick(self, now: datetime) -> TickReport:
         """One pass: sweep for stale listings, then fire what is due. Reports what the fired reminders did."""

@@ -1,0 +1,71 @@
+"""What a chat channel (Telegram, the sandbox) hands the buyer chat, and what it gets back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from bot.config import DEFAULT_TIMEZONE
+from bot.locales import Catalogue
+from bot.models import Buyer
+from bot.services.followups import FollowUpPolicy
+from matching.directory import Directory
+from matching.taxonomy import Taxonomy
+
+SHARE_LOCATION = "@location"  # a button that sends the buyer's location (Telegram: request_location)
+SHARE_CONTACT = "@contact"  # a button that shares the buyer's phone number (Telegram: request_contact)
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """One thing a buyer did, as any chat channel reports it."""
+
+    channel: str
+    event_id: str  # unique per event (Telegram: update_id): makes replies idempotent
+    user_id: int
+    chat_id: int
+    first_name: str = ""
+    username: str | None = None
+    language_code: str | None = None
+    text: str | None = None
+    command: str | None = None  # "start", "help", … (without the slash)
+    args: str = ""  # what follows the command: "/maker +13135550101"
+    location: tuple[float, float] | None = None
+    contact_phone: str | None = None
+    callback: str | None = None  # a pressed button's data
+
+
+@dataclass(frozen=True)
+class ChatConfig:
+    max_invites: int = 5
+    radius_miles: float = 50.0
+    admin_ids: tuple[int, ...] = ()
+    timezone: str = DEFAULT_TIMEZONE  # the bootstrap passes MAKERLINK_TIMEZONE
+    sms_price_per_segment: float = 0.0079  # for the organisers' broadcast previews
+    followups: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+
+
+@dataclass
+class Answer:
+    """What the channel shows the presser of a button at once (Telegram: the callback answer)."""
+
+    toast: str | None = None
+    alert: bool = False
+
+
+class ChatParts:
+    """What the parts of the buyer chat (drafting, orders) share; BuyerChat (bot/services/buyers.py) sets it up,
+    and provides saying (`say`, `text_maker`) and the conversation state (`state`, `remember`, `forget`)."""
+
+    session: Session
+    taxonomy: Taxonomy
+    directory: Callable[[], Directory]
+    config: ChatConfig
+    event: ChatEvent
+    now: datetime
+    today: date
+    buyer: Buyer
+    t: Catalogue

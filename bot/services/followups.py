@@ -1,0 +1,131 @@
+"""When follow-ups come due: the delays (`FollowUpPolicy`), and the reminder rows a state change schedules or
+cancels in its own transaction (see bot/services/handlers.py). Firing them is bot/services/reminders.py's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bot.db import insert_skipping_conflicts
+from bot.models import Invitation, Reminder, ReminderStatus, Request, as_utc
+from matching import geo
+
+
+@dataclass(frozen=True)
+class FollowUpPolicy:
+    """The delays, all configurable (MAKERLINK_*; see docs/follow-ups.md)."""
+
+    nudge_maker_after: timedelta = timedelta(hours=4)
+    expire_invitation_after: timedelta = timedelta(hours=24)
+    nudge_buyer_after: timedelta = timedelta(hours=24)
+    quiet_request_after: timedelta = timedelta(days=3)
+    checkin_maker_before: timedelta = timedelta(days=2)
+    checkin_buyer_after: timedelta = timedelta(days=1)
+    expire_request_after: timedelta = timedelta(days=14)
+    freshness: timedelta = timedelta(days=28)
+    freshness_grace: timedelta = timedelta(days=7)
+    ask_again_after: timedelta = timedelta(days=2)  # "not yet" from the buyer
+
+    @classmethod
+    def from_settings(cls, settings) -> FollowUpPolicy:
+        return cls(
+            nudge_maker_after=timedelta(hours=settings.nudge_maker_after_hours),
+            expire_invitation_after=timedelta(hours=settings.expire_invitation_after_hours),
+            nudge_buyer_after=timedelta(hours=settings.nudge_buyer_after_hours),
+            quiet_request_after=timedelta(days=settings.quiet_request_after_days),
+            checkin_maker_before=timedelta(days=settings.checkin_maker_days_before),
+            checkin_buyer_after=timedelta(days=settings.checkin_buyer_days_after),
+            ask_again_after=timedelta(days=settings.checkin_buyer_again_days),
+            expire_request_after=timedelta(days=settings.expire_request_after_days),
+            freshness=timedelta(days=settings.freshness_days),
+            freshness_grace=timedelta(days=settings.freshness_grace_days),
+        )
+
+
+# ── scheduling, from the services' transactions ──
+
+
+def schedule(session: Session, kind: str, target_id: int, due_at: datetime, now: datetime, key: str | None = None):
+    """Add a pending reminder; the same key twice is one reminder."""
+    table = Reminder.__table__
+    insert = insert_skipping_conflicts(session, table, "key").values(
+        key=(key or f"{kind}:{target_id}")[:120],
+        kind=kind,
+        target_id=target_id,
+        due_at=due_at,
+        status=ReminderStatus.PENDING.value,
+        created_at=now,
+    )
+    session.execute(insert)
+
+
+def cancel(session: Session, kinds: tuple[str, ...], target_id: int, reason: str) -> None:
+    """The state change made these moot: they will not fire."""
+    table = Reminder.__table__
+    session.execute(
+        sa.update(table)
+        .where(table.c.kind.in_(kinds), table.c.target_id == target_id, table.c.status == ReminderStatus.PENDING)
+        .values(status=ReminderStatus.CANCELLED.value, outcome=reason[:200])
+    )
+
+
+def on_invited(session: Session, invitation: Invitation, policy: FollowUpPolicy, now: datetime) -> None:
+    schedule(session, "invite_nudge", invitation.id, now + policy.nudge_maker_after, now)
+    schedule(session, "invite_expire", invitation.id, now + policy.expire_invitation_after, now)
+
+
+def on_reopened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
+    """A reopened request gets its follow-ups afresh: the spent ones free their keys."""
+    table = Reminder.__table__
+    kinds = ("buyer_nudge", "request_quiet", "request_expire")
+    session.execute(
+        sa.update(table)
+        .where(table.c.kind.in_(kinds), table.c.target_id == request.id, table.c.status != ReminderStatus.PENDING)
+        .values(key=sa.func.substr(table.c.key + ":" + sa.cast(table.c.id, sa.String), 1, 120))
+    )
+    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
+
+
+def on_late(session: Session, invitation: Invitation, days: int) -> None:
+    """LATE 3: the buyer's "did it arrive?" moves back as many days."""
+    pending = session.exec(
+        select(Reminder).where(
+            Reminder.kind == "buyer_checkin",
+            Reminder.target_id == invitation.id,
+            Reminder.status == ReminderStatus.PENDING,
+        )
+    ).all()
+    for reminder in pending:
+        reminder.due_at = as_utc(reminder.due_at) + timedelta(days=days)
+
+
+def on_answered(session: Session, invitation: Invitation) -> None:
+    cancel(session, ("invite_nudge", "invite_expire"), invitation.id, "the maker answered")
+
+
+def on_quoted(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
+    if request.buyer_id is not None:
+        schedule(session, "buyer_nudge", request.id, now + policy.nudge_buyer_after, now)
+
+
+def on_opened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
+    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
+
+
+def on_accepted(session: Session, invitation: Invitation, request: Request, policy: FollowUpPolicy, now: datetime):
+    """The maker is asked before the deadline, the buyer after it (or, without one, around the lead time)."""
+    if request.deadline is not None:
+        # The deadline is a date where the goods are needed: the end of that working day, there.
+        place = geo.lookup_zip(request.zip) if request.zip else None
+        zone = ZoneInfo(place.timezone) if place and place.timezone else UTC
+        deadline = datetime.combine(request.deadline, time(17, 0), tzinfo=zone).astimezone(UTC)
+    else:
+        deadline = now + timedelta(days=invitation.lead_time_days or 7)
+    maker_at = max(now + timedelta(hours=1), deadline - policy.checkin_maker_before)
+    schedule(session, "maker_checkin", invitation.id, maker_at, now)
+    schedule(session, "buyer_checkin", invitation.id, max(deadline + policy.checkin_buyer_after, maker_at), now)
