@@ -214,7 +214,7 @@ class Invitation(SQLModel, table=True):
 
 
 class OutboundMessage(SQLModel, table=True):
-    """Every message makerlink sends is one of these first; the dispatcher sends it. See bot/outbox.py."""
+    """Every message makerlink sends is one of these first; the dispatcher sends it. See bot/outbox/."""
 
     __tablename__ = "outbound_message"
     __table_args__ = (
