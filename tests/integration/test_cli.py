@@ -71,7 +71,10 @@ def test_import_list_match(run, tmp_path):
     result = json.loads(matched.stdout)
     assert result["request"]["item"] == "face shields" and result["request"]["zip"] == "48201"
     assert result["matches"][0]["name"] in {"Neumann/Smith Architecture", "Xenith"}
-    assert set(result["matches"][0]) == {"maker_id", "name", "score", "distance_miles", "matched", "why"}
+    assert set(result["matches"][0]) == {
+        "maker_id", "name", "score", "distance_miles", "matched", "why", "type", "badges", "practices", "emissions",
+    }  # fmt: skip
+    assert result["matches"][0]["emissions"]["estimate"] is True  # 500 face shields: a weight is known
 
     human = run("match", "Gowns", "--zip", "48126", "--limit", "3")
     assert human.returncode == 0
