@@ -30,6 +30,9 @@ LB_KG = 0.45359237
 _UNIT_KG = {"lb": LB_KG, "kg": 1.0, "ton": 907.18474, "gallon": 3.785, "liter": 1.0, "oz": 0.0283495}
 # Units that say how the item travels better than the item's own figure: a keg is a half barrel full of beer.
 _PACKAGE_KG = {"keg": 73.0}
+# Units that count the item itself, so its typical weight applies to each. Any other unit (a box, a case, a roll,
+# a yard) holds an unknown number of items: no estimate.
+_ONE_ITEM = frozenset({"piece", "pair", "set", "bottle", "loaf", "can", "jar", "bar"})
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def order_weight_kg(
         return quantity * _UNIT_KG[unit]
     if unit in _PACKAGE_KG:
         return quantity * _PACKAGE_KG[unit]
+    if unit is not None and unit not in _ONE_ITEM:
+        return None  # "10 boxes of gloves": how many gloves to a box, the text does not say
     weights = unit_weights()
     for concept in items:
         for candidate in [concept, *ancestors(concept)]:

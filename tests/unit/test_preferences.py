@@ -132,6 +132,8 @@ def test_no_weight_known_no_estimate():
     assert order_weight_kg(200, "lb", ["bracket"]) == pytest.approx(90.718474)
     assert order_weight_kg(20, "keg", ["beer"]) == pytest.approx(1460.0)
     assert order_weight_kg(50, None, ["bracket"]) is None  # brackets weigh grams or kilos: no guess
+    assert order_weight_kg(40, "loaf", ["bread"]) == pytest.approx(32.0)
+    assert order_weight_kg(10, "box", ["gloves"]) is None  # how many gloves to a box: unknown
     assert order_weight_kg(None, None, ["face_shield"]) is None
     shields = Matcher(_directory()).match("200 t-shirts near 48201", now=TODAY).matches[0]
     assert shields.emissions is not None and shields.emissions.weight_kg == pytest.approx(36.0)
