@@ -261,6 +261,8 @@ class Directory:
         """Which makers fit a buyer's preference word (matching.preferences): by practices, type or label."""
         known = self._fits.get(preference)
         if known is None:
+            if len(self._fits) >= 64:
+                self._fits.clear()  # labels come from buyers' words: keep a few, not one array per town ever named
             if preference == GREEN:
                 known = np.asarray([bool(p) for p in self.green_practices], dtype=bool)
             else:
