@@ -601,15 +601,17 @@ def test_slow_sends_outliving_the_first_lease_are_not_taken_over(postgres_db):
             return await super().send(message)
 
     sender = SlowSender()
-    policy = ChannelPolicy(per_second=8, concurrency=2)
+    # One send at a time: a batch of 12 takes about 4.8 s, well past the 2 s lease, while each send keeps
+    # 2.5 times its 0.4 s inside the timeout, so a busy machine does not turn the test into one about timeouts.
+    policy = ChannelPolicy(per_second=8, concurrency=1)
 
     def make():
         return Dispatcher(
             postgres_db,
             {"sms": sender},
             {"sms": policy},
-            lease_seconds=1.0,
-            send_timeout=0.5,
+            lease_seconds=2.0,
+            send_timeout=1.0,
             horizon=2.0,
             poll_interval=0.05,
         )
@@ -617,11 +619,11 @@ def test_slow_sends_outliving_the_first_lease_are_not_taken_over(postgres_db):
     async def scenario():
         stop = asyncio.Event()
         runs = [asyncio.create_task(make().run(stop)) for _ in range(2)]
-        for _ in range(200):
+        for _ in range(400):
             if len({m.id for m in sender.sent}) == 12:
                 break
             await asyncio.sleep(0.05)
-        await asyncio.sleep(1.5)  # time for a wrongful takeover, were leases not renewed
+        await asyncio.sleep(2.5)  # time for a wrongful takeover, were leases not renewed
         stop.set()
         await asyncio.gather(*runs)
 
