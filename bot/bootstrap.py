@@ -17,8 +17,10 @@ from bot.models import utcnow
 from bot.outbox import ChannelPolicy, Dispatcher, Sender, parse_quiet_hours
 from bot.services import broadcasts, buyers, makers, sms_inbox
 from bot.services.chat import ChatConfig
+from bot.services.console_access import ConsoleLinks
 from bot.services.followups import FollowUpPolicy
 from bot.services.ticker import Ticker
+from bot.signing import Signer
 from matching.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,36 @@ def chat_config(settings: Settings) -> ChatConfig:
         timezone=settings.timezone,
         followups=FollowUpPolicy.from_settings(settings),
         sms_price_per_segment=settings.sms_price_per_segment,
+        console=console_links(settings),
+    )
+
+
+def make_console(runtime: Runtime, directory: makers.DirectoryCache | None = None):
+    """The organisers' console app for /console; without MAKERLINK_SECRET_KEY, one that only says it is off."""
+    from bot.console.app import ConsoleConfig, build_console, console_off
+    from bot.console.pages import Programme
+
+    settings = runtime.settings
+    if settings.secret_key is None:
+        return console_off()
+    config = ConsoleConfig(
+        signer=Signer(settings.secret_key.get_secret_value()),
+        admin_ids=tuple(settings.admin_telegram_ids),
+        public_url=settings.public_url,
+        programme=Programme(
+            policy=FollowUpPolicy.from_settings(settings),
+            timezone=settings.timezone,
+            max_invites=settings.max_invites,
+        ),
+    )
+    directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
+    return build_console(runtime.db, config, directory.get)
+
+
+def console_links(settings: Settings) -> ConsoleLinks:
+    secret = settings.secret_key
+    return ConsoleLinks(
+        public_url=settings.public_url, signer=Signer(secret.get_secret_value()) if secret is not None else None
     )
 
 
@@ -287,6 +319,7 @@ def build_server(
         background=background,
         on_startup=startup,
         on_shutdown=[*shutdown, *(sender.aclose for sender in senders.values())],
+        console=make_console(runtime),
     )
     return Server(app=app, dispatcher=dispatcher, channels=channels, telegram_mode=mode)
 

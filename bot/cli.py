@@ -611,6 +611,13 @@ def _run_http(asgi_app, host: str, port: int, sock: socket.socket) -> None:
         raise SystemExit(3)  # the app's start-up failed (uvicorn.run's exit code for it)
 
 
+def _say_console(settings: Settings) -> None:
+    if settings.console_configured:
+        typer.echo(texts.SERVE_CONSOLE.format(url=settings.public_url or f"http://{settings.host}:{settings.port}"))
+    else:
+        typer.echo(texts.SERVE_CONSOLE_OFF)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default MAKERLINK_HOST).")] = None,
@@ -642,6 +649,7 @@ def serve(
             typer.echo(
                 texts.SERVE_TELEGRAM_WEBHOOK if server.telegram_mode == "webhook" else texts.SERVE_TELEGRAM_POLLING
             )
+        _say_console(settings)
         _run_http(server.app, host or settings.host, port or settings.port, sock)
         return
     from bot.channels.sandbox import SandboxRefused
@@ -692,6 +700,7 @@ def web(
         typer.echo(texts.SERVE_TWILIO.format(public=settings.public_url))
     if server.telegram_mode:
         typer.echo(texts.SERVE_TELEGRAM_WEBHOOK)
+    _say_console(settings)
     _run_http(server.app, host or settings.host, port or settings.port, sock)
 
 

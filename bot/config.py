@@ -17,6 +17,7 @@ ENV_PREFIX = "MAKERLINK_"
 DEFAULT_TIMEZONE = "America/Detroit"
 _QUIET_HOURS = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+MIN_SECRET_KEY_LENGTH = 32
 SANDBOX_DATABASE_URL = "sqlite:///makerlink-sandbox.db"  # its own file: the sandbox's Reset never touches real data
 
 
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_secret: SecretStr | None = None
+    # Signs the organisers' console login links and session cookies (bot/signing.py); without it the console is off.
+    secret_key: SecretStr | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
@@ -75,6 +78,7 @@ class Settings(BaseSettings):
     @field_validator(
         "telegram_token",
         "telegram_webhook_secret",
+        "secret_key",
         "twilio_account_sid",
         "twilio_auth_token",
         "twilio_from_number",
@@ -92,6 +96,17 @@ class Settings(BaseSettings):
         # Telegram's rule for secret_token: 1-256 characters from A-Z, a-z, 0-9, _ and -.
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("may only use letters, digits, _ and - (at most 256 characters), as Telegram requires")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short key can be guessed offline from one signed cookie; 32 characters of token_urlsafe are 192 bits.
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY_LENGTH} characters; make one with "
+                'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
         return value
 
     @field_validator("admin_telegram_ids", mode="before")
@@ -204,6 +219,11 @@ class Settings(BaseSettings):
         return self.telegram_mode == "polling" or (self.telegram_mode == "auto" and not self.public_url)
 
     @property
+    def console_configured(self) -> bool:
+        """The organisers' console is served: it has a key to sign its links and cookies with."""
+        return self.secret_key is not None
+
+    @property
     def is_sandbox(self) -> bool:
         """No accounts at all: run locally, nothing leaves the machine."""
         return not (self.twilio_configured or self.telegram_configured)
@@ -223,7 +243,8 @@ def _sentence(error: ValidationError) -> str:
         return message[:1].upper() + message[1:] + "."
     name = ENV_PREFIX + loc[0].upper()
     given = first.get("input")
-    shown = "" if "token" in loc[0] or isinstance(given, dict | SecretStr) else f" (got {given!r})"
+    secret = "token" in loc[0] or "secret" in loc[0] or isinstance(given, dict | SecretStr)
+    shown = "" if secret else f" (got {given!r})"
     kind = first.get("type", "")
     limits = {k: f"{v:g}" if isinstance(v, int | float) else v for k, v in (first.get("ctx") or {}).items()}
     plain = {

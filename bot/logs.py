@@ -54,7 +54,12 @@ class Redactor:
     def from_settings(cls, settings: Settings) -> Redactor:
         secrets = [
             value.get_secret_value()
-            for value in (settings.telegram_token, settings.twilio_auth_token, settings.telegram_webhook_secret)
+            for value in (
+                settings.telegram_token,
+                settings.twilio_auth_token,
+                settings.telegram_webhook_secret,
+                settings.secret_key,
+            )
             if value is not None
         ]
         password = urlsplit(settings.database_url).password

@@ -391,3 +391,32 @@ class AdminAction(SQLModel, table=True):
     action: str = Field(max_length=32)
     detail: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class ConsoleLogin(SQLModel, table=True):
+    """A one-time login link to the organisers' console, sent by the bot's /console: used once, within minutes."""
+
+    __tablename__ = "console_login"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)  # sha256 of the link's nonce, never the nonce
+    telegram_id: int = Field(sa_type=sa.BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class ConsoleSession(SQLModel, table=True):
+    """An organiser logged in to the console; the signed cookie names it. Ended by log-out, by expiry, or when the
+    organiser's id leaves MAKERLINK_ADMIN_TELEGRAM_IDS."""
+
+    __tablename__ = "console_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)  # sha256 of the cookie's nonce
+    telegram_id: int = Field(sa_type=sa.BigInteger, index=True)
+    csrf_token: str = Field(max_length=64)  # every form of this session carries it
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    ended_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    ended_why: str | None = Field(default=None, max_length=32)  # logged out, no longer an organiser

@@ -302,6 +302,45 @@ ADMIN_MAKER_CARD = (
 ADMIN_PAUSED = "{name} is paused: no job requests until they text RESUME. They were told by SMS."
 ADMIN_ALREADY_PAUSED = "{name} is already paused."
 ADMIN_STOPPED = "{name} has opted out (STOP); only they can come back, by texting START."
+ADMIN_CONSOLE_LINK = (
+    "Your link to the organisers' console, good for one log-in within {minutes} minutes:\n{url}\n"
+    "Do not forward it: whoever opens it first is logged in as you."
+)
+ADMIN_CONSOLE_OFF = (
+    "The web console is off: whoever runs the server has to set MAKERLINK_SECRET_KEY (see docs/console.md)."
+)
+ADMIN_CONSOLE_NO_URL = (
+    "The web console needs MAKERLINK_PUBLIC_URL, the https address its links point to (see docs/console.md)."
+)
+# ── the organisers' web console (bot/console/) ──
+CONSOLE_OFF = "The organisers' console is off: set MAKERLINK_SECRET_KEY to turn it on (see docs/console.md)."
+CONSOLE_LOGIN_NEEDED = "Please log in: send /console to the bot in Telegram and open the link it sends you."
+CONSOLE_LINK_REFUSED = {
+    "forged or altered": "This login link is not one the bot sent, or it was cut short.",
+    "expired": "This login link has expired: links work for 10 minutes.",
+    "already used": "This login link has already been used: each link works once.",
+    "unknown": "This login link is not one the bot sent.",
+    "not an organiser": "This login link is for someone who is not an organiser.",
+}
+CONSOLE_NEW_LINK = "Send /console to the bot for a new one."
+CONSOLE_LOGGED_OUT = "You are logged out. Send /console to the bot to log in again."
+CONSOLE_BAD_FORM = (
+    "This form has expired or did not come from the console: go back, reload the page and try again."
+)
+CONSOLE_TOO_MANY = "Too many failed log-ins from this address: try again in {minutes} minutes."
+CONSOLE_NO_REQUEST = "There is no request {code}."
+CONSOLE_NOT_FOUND = "There is no such page in the console."
+CONSOLE_CANNOT_CLOSE = "Request {code} is {status}: only an open or matched request can be closed."
+CONSOLE_CANNOT_REOPEN = "Request {code} is {status}: only an expired request can be reopened."
+CONSOLE_CANNOT_INVITE = "Request {code} is {status}: more makers can be asked only while it is open."
+CONSOLE_DONE = {
+    "closed": "Request {code} is closed; the makers still on it and the buyer have been told.",
+    "reopened": "Request {code} is open again; {count} makers asked.",
+    "invited": "{count} more makers asked about request {code}.",
+    "nobody": "No other maker fits request {code} within its radius; nobody new was asked.",
+}
+SERVE_CONSOLE = "Organisers' console: {url}/console (organisers log in with /console in the bot)."
+SERVE_CONSOLE_OFF = "Organisers' console: off (set MAKERLINK_SECRET_KEY to turn it on; see docs/console.md)."
 SMS_PAUSED_BY_ORGANISERS = (
     "makerlink: the organisers paused your listing, so no job requests for now. Text RESUME to come back."
 )
@@ -559,6 +598,10 @@ BUYER_NUDGE = (
 BUYER_REQUEST_QUIET = "Request {code} is closed, since no answer was chosen. You can reopen it."
 BUYER_REQUEST_EXPIRED = "Request {code} has expired without an order. You can reopen it, or send a new request."
 BUYER_REOPENED = "Request {code} is open again; I asked {count} more makers."
+# What the organisers did to a buyer's request from the console.
+BUYER_CLOSED_BY_ORGANISERS = "The organisers closed request {code}; the makers have been told."
+BUYER_REOPENED_BY_ORGANISERS = "The organisers reopened request {code} and asked {count} more makers."
+BUYER_MORE_MAKERS = "The organisers asked {count} more makers about request {code}."
 # After the introduction the buyer knows the maker: these name them.
 BUYER_CHECKIN = "Did the {what} from {name} arrive (request {code})?"
 BUYER_RATE = "Great! How was {name}? 1 = poor, 5 = excellent."

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import texts
@@ -49,9 +49,11 @@ def create_app(
     background: Sequence[Background] | None = None,
     on_startup: Sequence[Callable[[], Awaitable[None]]] | None = None,
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] | None = None,
+    console: ASGIApp | None = None,
 ) -> Starlette:
     """The Starlette app. At start-up `on_startup` runs in order, then the `background` jobs start; at shutdown
-    the jobs get `stop` set and are awaited, then `on_shutdown` runs."""
+    the jobs get `stop` set and are awaited, then `on_shutdown` runs. `console`: the organisers' console
+    (bot/console/), mounted at /console."""
 
     metrics = Metrics(db, last_loop_at=(lambda: dispatcher.last_loop_at) if dispatcher is not None else None)
 
@@ -77,6 +79,8 @@ def create_app(
     ]
     if sandbox is not None:
         routes += sandbox.routes()
+    if console is not None:
+        routes.append(Mount("/console", app=console))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -130,6 +130,11 @@ TEXTS = {
     "BUYER_REQUEST_QUIET": "El pedido {code} se cerró porque no se eligió ninguna respuesta. Puede reabrirlo.",
     "BUYER_REQUEST_EXPIRED": "El pedido {code} venció sin pedido. Puede reabrirlo, o enviar uno nuevo.",
     "BUYER_REOPENED": "El pedido {code} está abierto de nuevo; consulté a {count} fabricantes más.",
+    "BUYER_CLOSED_BY_ORGANISERS": "Los organizadores cerraron el pedido {code}; se avisó a los fabricantes.",
+    "BUYER_REOPENED_BY_ORGANISERS": (
+        "Los organizadores reabrieron el pedido {code} y consultaron a {count} fabricantes más."
+    ),
+    "BUYER_MORE_MAKERS": "Los organizadores consultaron a {count} fabricantes más sobre el pedido {code}.",
     "BUYER_CHECKIN": "¿Llegaron los {what} de {name} (pedido {code})?",
     "BUYER_RATE": "¡Excelente! ¿Qué tal {name}? 1 = malo, 5 = excelente.",
     "BUYER_THANKS_RATING": "¡Gracias por su calificación!",

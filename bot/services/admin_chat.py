@@ -1,4 +1,5 @@
-"""The organisers' commands in the chat: /stats, /maker <phone or name>, /pause <maker>, and the guided /broadcast.
+"""The organisers' commands in the chat: /stats, /maker <phone or name>, /pause <maker>, /console (a one-time
+link to the web console), and the guided /broadcast.
 
 Only the Telegram user ids in MAKERLINK_ADMIN_TELEGRAM_IDS may use them; anyone else gets a polite refusal.
 Every action is recorded in admin_action (who, what, when).
@@ -15,12 +16,12 @@ from sqlmodel import Session, func, select
 from bot import outbox, texts
 from bot.models import AdminAction, Broadcast, BroadcastStatus, Maker, MakerCapability, MakerStatus
 from bot.phones import to_e164
-from bot.services import broadcasts, stats
+from bot.services import broadcasts, console_access, stats
 from bot.services import makers as maker_service
 from bot.services.conversations import ConversationStore, Flow
 from matching import geo
 
-COMMANDS = ("stats", "maker", "pause")
+COMMANDS = ("stats", "maker", "pause", "console")
 MAX_LISTED = 5
 
 
@@ -61,7 +62,15 @@ def maker_card(session: Session, maker: Maker) -> str:
     )
 
 
-def handle(session: Session, admin_ids: tuple[int, ...], user_id: int, command: str, args: str, now: datetime):
+def handle(
+    session: Session,
+    admin_ids: tuple[int, ...],
+    user_id: int,
+    command: str,
+    args: str,
+    now: datetime,
+    console: console_access.ConsoleLinks | None = None,
+) -> str | None:
     """The reply text for an organiser's command, or the refusal; None if `command` is not one of these."""
     if command not in COMMANDS:
         return None
@@ -71,6 +80,8 @@ def handle(session: Session, admin_ids: tuple[int, ...], user_id: int, command: 
     session.add(AdminAction(actor=actor, action=command, detail=args[:1000], created_at=now))
     if command == "stats":
         return texts.stats_text(stats.collect_in(session))
+    if command == "console":
+        return console_link(session, console, user_id, now)
     found = find_makers(session, args)
     if not args.strip():
         return texts.ADMIN_MAKER_USAGE.format(command=command)
@@ -98,6 +109,18 @@ def handle(session: Session, admin_ids: tuple[int, ...], user_id: int, command: 
         now=now,
     )
     return texts.ADMIN_PAUSED.format(name=maker.name)
+
+
+def console_link(
+    session: Session, console: console_access.ConsoleLinks | None, user_id: int, now: datetime
+) -> str:
+    """A one-time link to the web console, or why there is none."""
+    if console is None or console.signer is None:
+        return texts.ADMIN_CONSOLE_OFF
+    if console.public_url is None:
+        return texts.ADMIN_CONSOLE_NO_URL
+    url = console_access.issue_link(session, console, user_id, now)
+    return texts.ADMIN_CONSOLE_LINK.format(url=url, minutes=int(console_access.LINK_LIFETIME.total_seconds() // 60))
 
 
 # ── the guided /broadcast ──

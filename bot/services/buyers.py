@@ -149,7 +149,9 @@ class BuyerChat(Drafting, OrderActions):
             self.wizard().cancel()
             return Answer()
         if e.command is not None:
-            admin = admin_chat.handle(self.session, self.config.admin_ids, e.user_id, e.command, e.args, self.now)
+            admin = admin_chat.handle(
+                self.session, self.config.admin_ids, e.user_id, e.command, e.args, self.now, self.config.console
+            )
             if admin is not None:
                 self.say(admin, purpose="admin")
                 return Answer()

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot.config import DEFAULT_TIMEZONE
 from bot.locales import Catalogue
 from bot.models import Buyer
+from bot.services.console_access import ConsoleLinks
 from bot.services.followups import FollowUpPolicy
 from matching.directory import Directory
 from matching.taxonomy import Taxonomy
@@ -46,6 +47,7 @@ class ChatConfig:
     timezone: str = DEFAULT_TIMEZONE  # the bootstrap passes MAKERLINK_TIMEZONE
     sms_price_per_segment: float = 0.0079  # for the organisers' broadcast previews
     followups: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    console: ConsoleLinks | None = None  # the organisers' /console links; None: the console is off
 
 
 @dataclass

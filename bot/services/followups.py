@@ -49,6 +49,10 @@ class FollowUpPolicy:
 
 # ── scheduling, from the services' transactions ──
 
+# What a reminder's target_id names, by kind (freshness reminders name a maker).
+REQUEST_REMINDERS = ("buyer_nudge", "request_quiet", "request_expire")
+INVITATION_REMINDERS = ("invite_nudge", "invite_expire", "maker_checkin", "buyer_checkin")
+
 
 def schedule(session: Session, kind: str, target_id: int, due_at: datetime, now: datetime, key: str | None = None):
     """Add a pending reminder; the same key twice is one reminder."""
@@ -82,10 +86,13 @@ def on_invited(session: Session, invitation: Invitation, policy: FollowUpPolicy,
 def on_reopened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
     """A reopened request gets its follow-ups afresh: the spent ones free their keys."""
     table = Reminder.__table__
-    kinds = ("buyer_nudge", "request_quiet", "request_expire")
     session.execute(
         sa.update(table)
-        .where(table.c.kind.in_(kinds), table.c.target_id == request.id, table.c.status != ReminderStatus.PENDING)
+        .where(
+            table.c.kind.in_(REQUEST_REMINDERS),
+            table.c.target_id == request.id,
+            table.c.status != ReminderStatus.PENDING,
+        )
         .values(key=sa.func.substr(table.c.key + ":" + sa.cast(table.c.id, sa.String), 1, 120))
     )
     schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
@@ -104,6 +111,16 @@ def on_late(session: Session, invitation: Invitation, days: int) -> None:
         reminder.due_at = as_utc(reminder.due_at) + timedelta(days=days)
 
 
+def order_due(invitation: Invitation, request: Request, accepted_at: datetime) -> datetime:
+    """When an order is due: the request's deadline, or else the maker's lead time (a week if they named none)."""
+    if request.deadline is not None:
+        # The deadline is a date where the goods are needed: the end of that working day, there.
+        place = geo.lookup_zip(request.zip) if request.zip else None
+        zone = ZoneInfo(place.timezone) if place and place.timezone else UTC
+        return datetime.combine(request.deadline, time(17, 0), tzinfo=zone).astimezone(UTC)
+    return accepted_at + timedelta(days=invitation.lead_time_days or 7)
+
+
 def on_answered(session: Session, invitation: Invitation) -> None:
     cancel(session, ("invite_nudge", "invite_expire"), invitation.id, "the maker answered")
 
@@ -119,13 +136,7 @@ def on_opened(session: Session, request: Request, policy: FollowUpPolicy, now: d
 
 def on_accepted(session: Session, invitation: Invitation, request: Request, policy: FollowUpPolicy, now: datetime):
     """The maker is asked before the deadline, the buyer after it (or, without one, around the lead time)."""
-    if request.deadline is not None:
-        # The deadline is a date where the goods are needed: the end of that working day, there.
-        place = geo.lookup_zip(request.zip) if request.zip else None
-        zone = ZoneInfo(place.timezone) if place and place.timezone else UTC
-        deadline = datetime.combine(request.deadline, time(17, 0), tzinfo=zone).astimezone(UTC)
-    else:
-        deadline = now + timedelta(days=invitation.lead_time_days or 7)
+    deadline = order_due(invitation, request, now)
     maker_at = max(now + timedelta(hours=1), deadline - policy.checkin_maker_before)
     schedule(session, "maker_checkin", invitation.id, maker_at, now)
     schedule(session, "buyer_checkin", invitation.id, max(deadline + policy.checkin_buyer_after, maker_at), now)

@@ -311,17 +311,27 @@ HANDLERS: dict[str, Callable[[Context, Reminder], str]] = {
 }
 
 
+def last_heard() -> sa.ColumnElement[datetime]:
+    """When a maker was last heard from: their last SMS, or else when they joined."""
+    return sa.func.coalesce(Maker.last_seen_at, Maker.created_at)
+
+
+def gone_quiet(policy: FollowUpPolicy, now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """Makers taking jobs who have not been heard from within the freshness period: asked whether they still take
+    orders (below), and listed for the organisers."""
+    paused_until_now = sa.and_(Maker.status == MakerStatus.PAUSED, Maker.paused_until <= now)
+    available = sa.or_(Maker.status == MakerStatus.ACTIVE, paused_until_now)
+    return available, last_heard() < now - policy.freshness
+
+
 def sweep_freshness(session: Session, policy: FollowUpPolicy, now: datetime) -> int:
     """Schedule the "still taking orders?" ask for active makers not heard from in a while."""
     quiet_since = now - policy.freshness
-    paused_until_now = sa.and_(Maker.status == MakerStatus.PAUSED, Maker.paused_until <= now)
-    available = sa.or_(Maker.status == MakerStatus.ACTIVE, paused_until_now)
     busy = select(Invitation.maker_id).where(Invitation.status.in_(OPEN_INVITATION))
     asked = select(Reminder.target_id).where(Reminder.kind == "freshness", Reminder.created_at > quiet_since)
     makers = session.exec(
-        select(Maker.id, sa.func.coalesce(Maker.last_seen_at, Maker.created_at)).where(
-            available,
-            sa.func.coalesce(Maker.last_seen_at, Maker.created_at) < quiet_since,
+        select(Maker.id, last_heard()).where(
+            *gone_quiet(policy, now),
             Maker.id.not_in(busy),  # a maker with jobs open is asked about those; a YES would answer one
             Maker.id.not_in(asked),
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import outbox, texts
@@ -261,15 +262,20 @@ class RequestView:
 
 
 def list_requests(
-    db: Database, status: str | None = None, code: str | None = None, limit: int = 100
+    db: Database, status: str | None = None, code: str | None = None, limit: int = 100, search: str | None = None
 ) -> list[RequestView]:
-    """Newest first, each with its invitations in rank order."""
+    """Newest first, each with its invitations in rank order. `search`: words found in the code, the buyer's
+    text, the item or the place (each word somewhere)."""
     with db.read() as session:
         query = select(Request).order_by(Request.id.desc()).limit(limit)
         if status:
             query = query.where(Request.status == status)
         if code:
             query = query.where(Request.code == code.upper())
+        for word in (search or "").split()[:8]:
+            pattern = "%" + word.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+            fields = (Request.code, Request.text, Request.item_label, Request.zip, Request.place_name)
+            query = query.where(sa.or_(*(sa.func.lower(sa.func.coalesce(f, "")).like(pattern) for f in fields)))
         requests = list(session.exec(query).all())
         ids = [r.id for r in requests]
         rows = session.exec(

@@ -238,3 +238,46 @@ def _conversations(db):  # noqa: F811
 
     with db.read() as session:
         return session.exec(select(Conversation.channel, Conversation.state, Conversation.data)).all()
+
+
+# ── /console: a one-time link to the web console ──
+
+
+def test_console_sends_an_organiser_a_one_time_link(admin, db, monkeypatch):  # noqa: F811
+    from dataclasses import replace
+
+    from bot.models import ConsoleLogin
+    from bot.services.console_access import ConsoleLinks
+    from bot.signing import Signer
+    from tests.integration import test_buyer_chat
+
+    links = ConsoleLinks(public_url="https://bot.example.org", signer=Signer("k" * 40))
+    monkeypatch.setattr(test_buyer_chat, "CONFIG", replace(test_buyer_chat.CONFIG, console=links))
+    [text] = say(admin, "console")
+    assert "https://bot.example.org/console/login/" in text and "10 minutes" in text
+    [again] = say(admin, "console")
+    assert again.split("\n")[1] != text.split("\n")[1]  # a new link each time
+    with db.read() as session:
+        logins = session.exec(select(ConsoleLogin)).all()
+    assert [row.telegram_id for row in logins] == [999, 999] and all(row.used_at is None for row in logins)
+    assert all(row.token_hash not in text for row in logins)  # the table keeps a hash, not the link
+    dana = Buyer_(db, admin.directory)
+    [refused] = say(dana, "console")
+    assert refused == "Sorry — that command is for the organisers of this bot."
+    with db.read() as session:
+        assert len(session.exec(select(ConsoleLogin)).all()) == 2
+
+
+def test_console_says_what_is_missing(admin, monkeypatch):
+    from dataclasses import replace
+
+    from bot.services.console_access import ConsoleLinks
+    from bot.signing import Signer
+    from tests.integration import test_buyer_chat
+
+    [off] = say(admin, "console")
+    assert "MAKERLINK_SECRET_KEY" in off
+    links = ConsoleLinks(public_url=None, signer=Signer("k" * 40))
+    monkeypatch.setattr(test_buyer_chat, "CONFIG", replace(test_buyer_chat.CONFIG, console=links))
+    [no_url] = say(admin, "console")
+    assert "MAKERLINK_PUBLIC_URL" in no_url

@@ -93,3 +93,18 @@ def test_an_at_sign_in_the_database_password_is_refused_before_it_leaks(monkeypa
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "write it as %40" in str(caught.value) and "t-Pass" not in str(caught.value)
+
+
+def test_the_secret_key_turns_the_console_on_and_a_short_one_is_refused_without_being_shown(monkeypatch):
+    assert load_settings().console_configured is False
+    monkeypatch.setenv("MAKERLINK_SECRET_KEY", "   ")
+    assert load_settings().console_configured is False  # blank is unset
+    monkeypatch.setenv("MAKERLINK_SECRET_KEY", "hunter2-too-short")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("MAKERLINK_SECRET_KEY must be at least 32 characters")
+    assert "hunter2" not in message and "token_urlsafe" in message
+    monkeypatch.setenv("MAKERLINK_SECRET_KEY", "x" * 43)
+    settings = load_settings()
+    assert settings.console_configured and settings.secret_key.get_secret_value() == "x" * 43

@@ -152,7 +152,14 @@ def test_the_caddyfile_proxies_the_webhooks_to_web_and_keeps_metrics_inside():
     assert re.search(r"^\{\$MAKERLINK_PUBLIC_URL\} \{", caddyfile, re.MULTILINE)
     matcher = re.search(r"@bot path (.+)", caddyfile)
     assert matcher is not None
-    assert set(matcher.group(1).split()) == {"/twilio/sms", "/twilio/status", "/telegram/webhook", "/healthz"}
+    assert set(matcher.group(1).split()) == {
+        "/twilio/sms",
+        "/twilio/status",
+        "/telegram/webhook",
+        "/healthz",
+        "/console",
+        "/console/*",
+    }
     block = caddyfile[caddyfile.index("handle @bot") :]
     assert re.search(r"dynamic a \{\s+name web\s+port 8000", block)
     # Passive checks: Caddy's active ones (health_uri) skip dynamic upstreams.

@@ -1,0 +1,194 @@
+"""Logging in and out of the console, and the guard every page passes: a live session of a current organiser and,
+for a form post, the session's CSRF token.
+
+Opening a login link shows a page with one button; the button's POST spends the link. So a link preview (Telegram
+fetches links in chats) never uses it up, and the cookie, set by a same-site POST, is SameSite=Strict from the start.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot import texts
+from bot.channels.inbound import BodyTooLarge, read_capped
+from bot.console.security import LoginThrottle, client_address, same_origin
+from bot.console.views import Views
+from bot.db import Database
+from bot.models import utcnow
+from bot.services import console_access as access
+from bot.services.console_access import Ended, Organiser, Refusal
+from bot.signing import Signer
+
+COOKIE = "makerlink_console"
+COOKIE_PATH = "/console"
+MAX_FORM_BYTES = 64 * 1024
+FORM_TYPE = "application/x-www-form-urlencoded"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A request that passed the guard: who is asking, and the form they posted (empty for a GET)."""
+
+    request: Request
+    organiser: Organiser
+    form: dict[str, str]
+
+
+Page = Callable[[Visit], Awaitable[Response]]
+
+
+class Auth:
+    def __init__(
+        self,
+        db: Database,
+        signer: Signer,
+        admin_ids: tuple[int, ...],
+        public_url: str | None,
+        views: Views,
+        throttle: LoginThrottle,
+    ) -> None:
+        self.db, self.signer, self.admin_ids, self.public_url = db, signer, admin_ids, public_url
+        self.views, self.throttle = views, throttle
+        self.secure = bool(public_url and public_url.startswith("https://"))
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/login/{token}", self.login_page, methods=["GET"]),
+            Route("/login/{token}", self.login, methods=["POST"]),
+            Route("/logout", self.guard(self.logout), methods=["POST"]),
+        ]
+
+    # ── logging in ──
+
+    async def login_page(self, request: Request) -> Response:
+        """The link from the bot: a page with one button, if the link can still be used."""
+        refused = self._throttled(request)
+        if refused is not None:
+            return refused
+        token = request.path_params["token"]
+        refusal = await run_in_threadpool(self._check, token)
+        if refusal is not None:
+            return self._refuse(request, refusal)
+        return self.views.page(request, "login.html", {"organiser": None})
+
+    async def login(self, request: Request) -> Response:
+        """The button: spend the link, start a session, go to Today."""
+        refused = self._throttled(request)
+        if refused is not None:
+            return refused
+        if not same_origin(request, self.public_url):
+            return self.views.message(request, texts.CONSOLE_BAD_FORM, 403)
+        result = await run_in_threadpool(self._redeem, request.path_params["token"])
+        if isinstance(result, Refusal):
+            return self._refuse(request, result)
+        cookie, organiser = result
+        log.info("console: session %s started", organiser.session_id)
+        response = RedirectResponse("/console/", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            cookie,
+            max_age=int(access.SESSION_LIFETIME.total_seconds()),
+            path=COOKIE_PATH,
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+    async def logout(self, visit: Visit) -> Response:
+        await run_in_threadpool(self._end, visit.organiser.session_id, Ended.LOGGED_OUT)
+        log.info("console: session %s logged out", visit.organiser.session_id)
+        response = self.views.message(visit.request, texts.CONSOLE_LOGGED_OUT, 200)
+        self._forget_cookie(response)
+        return response
+
+    def _throttled(self, request: Request) -> Response | None:
+        wait = self.throttle.wait_seconds(client_address(request))
+        if not wait:
+            return None
+        text = texts.CONSOLE_TOO_MANY.format(minutes=max(1, round(wait / 60)))
+        response = self.views.message(request, text, 429)
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
+
+    def _refuse(self, request: Request, refusal: Refusal) -> Response:
+        address = client_address(request)
+        self.throttle.failed(address)
+        # Never the token: a log line must not be a way in.
+        log.warning("console: login link refused (%s) from %s", refusal.value, address)
+        text = f"{texts.CONSOLE_LINK_REFUSED[refusal.value]} {texts.CONSOLE_NEW_LINK}"
+        return self.views.message(request, text, 403)
+
+    def _check(self, token: str) -> Refusal | None:
+        with self.db.read() as session:
+            return access.check_link(session, self.signer, token, self.admin_ids, utcnow())
+
+    def _redeem(self, token: str) -> tuple[str, Organiser] | Refusal:
+        with self.db.transaction() as session:
+            return access.redeem_link(session, self.signer, token, self.admin_ids, utcnow())
+
+    def _end(self, session_id: int, why: Ended) -> None:
+        with self.db.transaction() as session:
+            access.end(session, session_id, why, utcnow())
+
+    # ── every page ──
+
+    def guard(self, page: Page) -> Callable[[Request], Awaitable[Response]]:
+        """Only for a live session of a current organiser; a form post also needs the session's CSRF token."""
+
+        async def endpoint(request: Request) -> Response:
+            cookie = request.cookies.get(COOKIE)
+            found = await run_in_threadpool(self._organiser, cookie)
+            if isinstance(found, Refusal):
+                response = self.views.message(request, texts.CONSOLE_LOGIN_NEEDED, 401)
+                if cookie is not None:
+                    self._forget_cookie(response)
+                return response
+            form: dict[str, str] = {}
+            if request.method == "POST":
+                posted = await _read_form(request)
+                token = posted.get("csrf", "") if posted is not None else ""
+                good = hmac.compare_digest(token.encode(), found.csrf_token.encode())
+                if posted is None or not good or not same_origin(request, self.public_url):
+                    log.warning("console: a form without a valid CSRF token was refused (session %s)", found.session_id)
+                    return self.views.message(request, texts.CONSOLE_BAD_FORM, 403, found)
+                form = posted
+            return await page(Visit(request, found, form))
+
+        return endpoint
+
+    def _organiser(self, cookie: str | None) -> Organiser | Refusal:
+        now = utcnow()
+        with self.db.read() as session:
+            found = access.current(session, self.signer, cookie, self.admin_ids, now)
+        if found == Refusal.NOT_ORGANISER:
+            # Their id left MAKERLINK_ADMIN_TELEGRAM_IDS: the session ends for good, not only for this request.
+            with self.db.transaction() as session:
+                found = access.current(session, self.signer, cookie, self.admin_ids, now)
+            log.warning("console: a session ended: its organiser is no longer in MAKERLINK_ADMIN_TELEGRAM_IDS")
+        return found
+
+    def _forget_cookie(self, response: Response) -> None:
+        response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=self.secure, httponly=True, samesite="strict")
+
+
+async def _read_form(request: Request) -> dict[str, str] | None:
+    """A url-encoded form (what the console's forms post); None for anything else or anything too large."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
+        return None
+    try:
+        body = await read_capped(request, MAX_FORM_BYTES)
+    except BodyTooLarge:
+        return None
+    pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: value.replace("\x00", "") for name, value in pairs}
