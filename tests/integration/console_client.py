@@ -67,8 +67,8 @@ class Browser:
     http: TestClient
     csrf: str
 
-    def get(self, path: str):
-        return self.http.get(path)
+    def get(self, path: str, **options):
+        return self.http.get(path, **options)
 
     def post(self, path: str, **form):
         return self.http.post(path, data={"csrf": self.csrf, **form})
