@@ -254,3 +254,23 @@ def test_without_a_secret_key_the_console_says_it_is_off(db):  # noqa: F811
     for answer in (http.get("/console/"), http.get(issue_link(db)), http.post("/console/logout")):
         assert answer.status_code == 503 and answer.text == texts.CONSOLE_OFF
         assert all(name in answer.headers for name in HEADERS)
+
+
+@pytest.mark.parametrize("background_work", [True, False], ids=["serve", "web"])
+def test_serve_and_web_mount_the_console_when_a_key_is_set(tmp_path, background_work):
+    from starlette.testclient import TestClient
+
+    from bot import bootstrap
+    from bot.config import Settings
+
+    for key, status in (("k" * 40, 401), (None, 503)):
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path}/roles-{status}.db",
+            secret_key=key,
+            public_url=PUBLIC_URL,
+            admin_telegram_ids=[ORGANISER],
+            _env_file=None,
+        )
+        server = bootstrap.build_server(bootstrap.start(settings), background_work=background_work)
+        answer = TestClient(server.app, base_url=PUBLIC_URL).get("/console/")
+        assert answer.status_code == status and all(name in answer.headers for name in HEADERS)
