@@ -333,11 +333,14 @@ CONSOLE_NOT_FOUND = "There is no such page in the console."
 CONSOLE_CANNOT_CLOSE = "Request {code} is {status}: only an open or matched request can be closed."
 CONSOLE_CANNOT_REOPEN = "Request {code} is {status}: only an expired request can be reopened."
 CONSOLE_CANNOT_INVITE = "Request {code} is {status}: more makers can be asked only while it is open."
+CONSOLE_CANNOT_RETRY = "Message #{id} is {status}: only a failed message can be sent again."
+CONSOLE_UNKNOWN = "unknown"
 CONSOLE_DONE = {
     "closed": "Request {code} is closed; the makers still on it and the buyer have been told.",
     "reopened": "Request {code} is open again; {count} makers asked.",
     "invited": "{count} more makers asked about request {code}.",
     "nobody": "No other maker fits request {code} within its radius; nobody new was asked.",
+    "retried": "Message #{id} is queued again; the outbox checks it once more before it goes.",
 }
 SERVE_CONSOLE = "Organisers' console: {url}/console (organisers log in with /console in the bot)."
 SERVE_CONSOLE_OFF = "Organisers' console: off (set MAKERLINK_SECRET_KEY to turn it on; see docs/console.md)."

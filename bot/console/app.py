@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from bot import texts
 from bot.console.auth import Auth
+from bot.console.messages import Messages
 from bot.console.pages import Pages, Programme
 from bot.console.security import LoginThrottle, SecurityHeaders
 from bot.console.views import Views
@@ -46,7 +47,13 @@ def build_console(
     auth = Auth(db, config.signer, config.admin_ids, config.public_url, views, throttle or LoginThrottle())
     pages = Pages(db, auth, views, config.programme, directory)
     static = StaticFiles(directory=str(resources.files("bot.console") / "static"))
-    routes: list[BaseRoute] = [*auth.routes(), *pages.routes(), Mount("/static", app=static, name="console-static")]
+    messages = Messages(db, auth, views)
+    routes: list[BaseRoute] = [
+        *auth.routes(),
+        *pages.routes(),
+        *messages.routes(),
+        Mount("/static", app=static, name="console-static"),
+    ]
 
     async def not_found(request: Request, _error: Exception) -> Response:
         return views.message(request, texts.CONSOLE_NOT_FOUND, 404)

@@ -54,8 +54,7 @@ class Pages:
         ]
 
     def _page(self, visit: Visit, name: str, context: dict, status: int = 200) -> Response:
-        context = {"organiser": visit.organiser, "csrf": visit.organiser.csrf_token, **context}
-        return self.views.page(visit.request, name, context, status)
+        return render(self.views, visit, name, context, status)
 
     # ── Today ──
 
@@ -92,12 +91,11 @@ class Pages:
         if page is None:
             return self._no_request(visit, code)
         request = page.view.request
-        done = _done(visit, request.code)
         context = {
             "page": page,
             "r": request,
             "summary": request_service.summary(request),
-            "done": done,
+            "done": done(visit, request.code),
             "problem": problem,
             "can_close": request.status in LIVE_REQUEST,
             "can_reopen": request.status == RequestStatus.EXPIRED,
@@ -132,8 +130,8 @@ class Pages:
             return await self.request(visit, problem=str(refusal), status=409)
         if outcome is None:
             return self._no_request(visit, code)
-        done, count = outcome
-        where = f"/console/requests/{code.upper()}?" + urlencode({"done": done, "count": count})
+        note, count = outcome
+        where = f"/console/requests/{code.upper()}?" + urlencode({"done": note, "count": count})
         return RedirectResponse(where, status_code=303)
 
     def _act(self, code: str, action: str, actor: str, limit: int) -> tuple[str, int] | None:
@@ -154,10 +152,19 @@ class Pages:
             return ("invited" if count else "nobody"), count
 
 
-def _done(visit: Visit, code: str) -> str | None:
-    """The sentence saying what the organiser just did (after the redirect that follows a form)."""
-    note = visit.request.query_params.get("done", "")
-    count = visit.request.query_params.get("count", "0")
+def render(views: Views, visit: Visit, name: str, context: dict, status: int = 200) -> Response:
+    """A page for a logged-in organiser: the menu, and the CSRF token its forms carry."""
+    context = {"organiser": visit.organiser, "csrf": visit.organiser.csrf_token, **context}
+    return views.page(visit.request, name, context, status)
+
+
+def done(visit: Visit, code: str = "") -> str | None:
+    """The sentence saying what the organiser just did (after the redirect that follows a form): `done` names it
+    (one of texts.CONSOLE_DONE), `count` and `id` fill it in."""
+    query = visit.request.query_params
+    note = query.get("done", "")
     if note not in texts.CONSOLE_DONE:
         return None
-    return texts.CONSOLE_DONE[note].format(code=code, count=int(count) if count.isdigit() and len(count) < 4 else 0)
+    given = {name: query.get(name, "0") for name in ("count", "id")}
+    numbers = {name: int(v) if v.isdigit() and len(v) < 12 else 0 for name, v in given.items()}
+    return texts.CONSOLE_DONE[note].format(code=code, **numbers)

@@ -13,6 +13,7 @@ from bot.outbox.enqueuing import (
     SEGMENTED_CHANNELS,
     WAKE_CHANNEL,
     enqueue,
+    requeue_failed,
     text_hash,
     wake_dispatchers,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "parse_quiet_hours",
     "quiet_until",
     "record_status",
+    "requeue_failed",
     "text_hash",
     "wake_dispatchers",
 ]

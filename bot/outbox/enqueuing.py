@@ -95,3 +95,20 @@ def wake_dispatchers(session: Session, channel: str) -> None:
         return
     woken[1].add(channel)
     session.execute(sa.text("SELECT pg_notify(:name, :payload)"), {"name": WAKE_CHANNEL, "payload": channel})
+
+
+def requeue_failed(session: Session, message_id: int, now: datetime) -> OutboundMessage | None:
+    """Give a failed message another go, as if just queued (an organiser's retry); None unless it had failed.
+
+    The dispatcher screens it again (opt-outs, quiet hours, the loop guard), so a retry never sends to someone who
+    may not be sent to.
+    """
+    row = session.get(OutboundMessage, message_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+    if row is None or row.status != MessageStatus.FAILED:
+        return None
+    row.status = MessageStatus.QUEUED.value
+    row.attempts, row.next_attempt_at, row.updated_at = 0, now, now
+    row.error_code = row.error_reason = row.provider_id = None
+    row.lease_owner = row.lease_until = row.attempted_at = row.sent_at = row.delivered_at = None
+    wake_dispatchers(session, row.channel)
+    return row
