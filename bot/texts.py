@@ -335,15 +335,22 @@ CONSOLE_CANNOT_REOPEN = "Request {code} is {status}: only an expired request can
 CONSOLE_CANNOT_INVITE = "Request {code} is {status}: more makers can be asked only while it is open."
 CONSOLE_CANNOT_RETRY = "Message #{id} is {status}: only a failed message can be sent again."
 CONSOLE_UNKNOWN = "unknown"
+CONSOLE_NOT_PAUSED = "{name} is not paused."
+CONSOLE_NO_MAKER = "There is no such maker."
 CONSOLE_DONE = {
     "closed": "Request {code} is closed; the makers still on it and the buyer have been told.",
     "reopened": "Request {code} is open again; {count} makers asked.",
     "invited": "{count} more makers asked about request {code}.",
     "nobody": "No other maker fits request {code} within its radius; nobody new was asked.",
+    "paused": "The maker is paused and was told by SMS.",
+    "resumed": "The maker takes job requests again and was told by SMS.",
     "retried": "Message #{id} is queued again; the outbox checks it once more before it goes.",
 }
 SERVE_CONSOLE = "Organisers' console: {url}/console (organisers log in with /console in the bot)."
 SERVE_CONSOLE_OFF = "Organisers' console: off (set MAKERLINK_SECRET_KEY to turn it on; see docs/console.md)."
+SMS_RESUMED_BY_ORGANISERS = (
+    "makerlink: the organisers put your listing back, so job requests come again. Text PAUSE to stop them."
+)
 SMS_PAUSED_BY_ORGANISERS = (
     "makerlink: the organisers paused your listing, so no job requests for now. Text RESUME to come back."
 )

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from bot import texts
 from bot.console.auth import Auth
+from bot.console.makers import Makers
 from bot.console.messages import Messages
 from bot.console.pages import Pages, Programme
 from bot.console.security import LoginThrottle, SecurityHeaders
@@ -52,6 +53,7 @@ def build_console(
         *auth.routes(),
         *pages.routes(),
         *messages.routes(),
+        *Makers(db, auth, views).routes(),
         Mount("/static", app=static, name="console-static"),
     ]
 

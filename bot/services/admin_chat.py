@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
-from bot import outbox, texts
-from bot.models import AdminAction, Broadcast, BroadcastStatus, Maker, MakerCapability, MakerStatus
+from bot import texts
+from bot.models import AdminAction, Broadcast, BroadcastStatus, Maker, MakerCapability
 from bot.phones import to_e164
-from bot.services import broadcasts, console_access, stats
+from bot.services import broadcasts, console_access, maker_admin, stats
 from bot.services import makers as maker_service
 from bot.services.conversations import ConversationStore, Flow
+from bot.services.request_admin import NotAllowed
 from matching import geo
 
 COMMANDS = ("stats", "maker", "pause", "console")
@@ -93,21 +94,10 @@ def handle(
     maker = found[0]
     if command == "maker":
         return maker_card(session, maker)
-    if maker.status == MakerStatus.PAUSED:
-        return texts.ADMIN_ALREADY_PAUSED.format(name=maker.name)
-    if maker.status == MakerStatus.STOPPED:
-        return texts.ADMIN_STOPPED.format(name=maker.name)
-    maker.status, maker.paused_until, maker.updated_at = MakerStatus.PAUSED.value, None, now
-    outbox.enqueue(
-        session,
-        channel="sms",
-        address=maker.phone,
-        text=texts.SMS_PAUSED_BY_ORGANISERS,
-        purpose="admin_pause",
-        key=f"admin-pause:{maker.id}:{int(now.timestamp())}",
-        maker_id=maker.id,
-        now=now,
-    )
+    try:
+        maker_admin.pause(session, maker, now)
+    except NotAllowed as refusal:
+        return str(refusal)
     return texts.ADMIN_PAUSED.format(name=maker.name)
 
 
