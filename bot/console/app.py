@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from bot import texts
 from bot.console.auth import Auth
+from bot.console.figures import Figures
 from bot.console.makers import Makers
 from bot.console.messages import Messages
 from bot.console.pages import Pages, Programme
@@ -54,6 +55,7 @@ def build_console(
         *pages.routes(),
         *messages.routes(),
         *Makers(db, auth, views).routes(),
+        *Figures(db, auth, views, config.programme.timezone).routes(),
         Mount("/static", app=static, name="console-static"),
     ]
 

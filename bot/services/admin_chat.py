@@ -101,9 +101,7 @@ def handle(
     return texts.ADMIN_PAUSED.format(name=maker.name)
 
 
-def console_link(
-    session: Session, console: console_access.ConsoleLinks | None, user_id: int, now: datetime
-) -> str:
+def console_link(session: Session, console: console_access.ConsoleLinks | None, user_id: int, now: datetime) -> str:
     """A one-time link to the web console, or why there is none."""
     if console is None or console.signer is None:
         return texts.ADMIN_CONSOLE_OFF

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import statistics
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.db import Database
 from bot.models import Broadcast, Invitation, Maker, MakerStatus, OutboundMessage, Request, as_utc
@@ -74,3 +76,25 @@ def _by_broadcast(rows) -> dict[int, list[tuple[str, int]]]:
     for broadcast_id, status, count in rows:
         grouped.setdefault(broadcast_id, []).append((status, count))
     return grouped
+
+
+def weekly(session: Session, weeks: int, now: datetime, timezone: str) -> list[tuple[date, int, int, int]]:
+    """Requests made, maker answers and orders taken per week (weeks start on Monday, in `timezone`), the last
+    `weeks` weeks, oldest first: (Monday, requests, answers, orders)."""
+    zone = ZoneInfo(timezone)
+    this_monday = now.astimezone(zone).date() - timedelta(days=now.astimezone(zone).weekday())
+    mondays = [this_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    since = datetime.combine(mondays[0], datetime.min.time(), tzinfo=zone).astimezone(UTC)
+    counts = {monday: [0, 0, 0] for monday in mondays}
+    columns = (
+        select(Request.created_at).where(Request.status != RequestStatus.DRAFT, col(Request.created_at) >= since),
+        select(Invitation.answered_at).where(col(Invitation.answered_at) >= since),
+        select(Invitation.accepted_at).where(col(Invitation.accepted_at) >= since),
+    )
+    for index, query in enumerate(columns):
+        for (moment,) in session.execute(query).all():
+            day = as_utc(moment).astimezone(zone).date()
+            monday = day - timedelta(days=day.weekday())
+            if monday in counts:
+                counts[monday][index] += 1
+    return [(monday, counts[monday][0], counts[monday][1], counts[monday][2]) for monday in mondays]

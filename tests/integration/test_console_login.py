@@ -242,7 +242,8 @@ def test_every_console_response_has_the_security_headers(db, path):  # noqa: F81
 
 def test_the_pages_carry_no_inline_script_or_style(db):  # noqa: F811
     browser = log_in(client(console_app(db)), db)
-    for path in ("/console/", "/console/requests", f"/console/requests/{_open_request(db)}"):
+    pages = ("/console/", "/console/requests", "/console/makers", "/console/messages", "/console/figures")
+    for path in (*pages, f"/console/requests/{_open_request(db)}", "/console/makers/1"):
         html = browser.get(path).text
         assert "<script>" not in html and "style=" not in html and "<style" not in html and "http://" not in html
 

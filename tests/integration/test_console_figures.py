@@ -1,0 +1,36 @@
+"""The console's Figures page: requests, answers and orders per week, drawn as an inline SVG on the server."""
+
+from __future__ import annotations
+
+import re
+
+from bot.console.chart import grouped_bars
+from bot.services import requests as request_service
+from tests.integration.console_client import (
+    TAXONOMY,
+    client,
+    console_app,
+    db,  # noqa: F401 - the fixture
+    log_in,
+)
+
+
+def test_the_chart_counts_this_weeks_requests(db):  # noqa: F811
+    for text in ("500 face shields near 48201", "200 tote bags near 48201"):
+        request_service.open_request(db, TAXONOMY, text, radius_miles=50, max_invites=1)
+    browser = log_in(client(console_app(db)), db)
+    html = browser.get("/console/figures").text
+    assert '<svg class="chart"' in html and "<script" not in html
+    rows = re.findall(r"<tr><th scope=\"row\">[^<]+</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", html)
+    assert len(rows) == 12 and rows[-1] == ("2", "0", "0") and all(r == ("0", "0", "0") for r in rows[:-1])
+    assert "<title>requests: 2</title>" in html
+
+
+def test_bars_stand_on_one_baseline_and_the_tallest_reaches_the_top_tick():
+    chart = grouped_bars([("a", (0, 3, 7)), ("b", (10, 0, 1))])
+    assert {round(bar.y + bar.height, 1) for bar in chart.bars} == {chart.baseline}
+    tallest = max(chart.bars, key=lambda bar: bar.value)
+    assert tallest.value == 10 and tallest.y >= chart.ticks[-1].y and chart.ticks[0].value == 0
+    assert [bar.height for bar in chart.bars if bar.value == 0] == [0.0, 0.0]
+    empty = grouped_bars([])
+    assert empty.bars == [] and empty.ticks[-1].value >= 1
