@@ -111,10 +111,11 @@ def make_console(runtime: Runtime, directory: makers.DirectoryCache | None = Non
             policy=FollowUpPolicy.from_settings(settings),
             timezone=settings.timezone,
             max_invites=settings.max_invites,
+            sms_price_per_segment=settings.sms_price_per_segment,
         ),
     )
     directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
-    return build_console(runtime.db, config, directory.get)
+    return build_console(runtime.db, config, directory.get, runtime.taxonomy)
 
 
 def console_links(settings: Settings) -> ConsoleLinks:

@@ -335,6 +335,9 @@ CONSOLE_CANNOT_REOPEN = "Request {code} is {status}: only an expired request can
 CONSOLE_CANNOT_INVITE = "Request {code} is {status}: more makers can be asked only while it is open."
 CONSOLE_CANNOT_RETRY = "Message #{id} is {status}: only a failed message can be sent again."
 CONSOLE_UNKNOWN = "unknown"
+CONSOLE_AUDIENCE_CHANGED = (
+    "The audience changed since the preview: it is now {count} people. Nothing was sent; check and send again."
+)
 CONSOLE_NOT_PAUSED = "{name} is not paused."
 CONSOLE_NO_MAKER = "There is no such maker."
 CONSOLE_DONE = {

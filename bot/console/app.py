@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from bot import texts
 from bot.console.auth import Auth
+from bot.console.broadcasts import Broadcasts
 from bot.console.figures import Figures
 from bot.console.makers import Makers
 from bot.console.messages import Messages
@@ -25,6 +26,7 @@ from bot.console.views import Views
 from bot.db import Database
 from bot.signing import Signer
 from matching.directory import Directory
+from matching.taxonomy import Taxonomy
 
 MOUNT_PATH = "/console"
 
@@ -43,6 +45,7 @@ def build_console(
     db: Database,
     config: ConsoleConfig,
     directory: Callable[[], Directory],
+    taxonomy: Taxonomy,
     throttle: LoginThrottle | None = None,
 ) -> ASGIApp:
     views = Views(config.programme.timezone)
@@ -56,6 +59,7 @@ def build_console(
         *messages.routes(),
         *Makers(db, auth, views).routes(),
         *Figures(db, auth, views, config.programme.timezone).routes(),
+        *Broadcasts(db, auth, views, taxonomy, config.programme.sms_price_per_segment).routes(),
         Mount("/static", app=static, name="console-static"),
     ]
 

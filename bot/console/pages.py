@@ -36,6 +36,7 @@ class Programme:
     policy: FollowUpPolicy
     timezone: str
     max_invites: int
+    sms_price_per_segment: float = 0.0079  # for a broadcast's cost estimate
 
 
 class Pages:

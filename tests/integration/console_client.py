@@ -38,7 +38,7 @@ def console_app(db: Database, admin_ids: tuple[int, ...] = (ORGANISER,), secret:
         programme=Programme(policy=FollowUpPolicy(), timezone="America/Detroit", max_invites=2),
     )
     cache = maker_service.DirectoryCache(db, TAXONOMY)
-    return create_app(db, console=build_console(db, config, cache.get, throttle or LoginThrottle()))
+    return create_app(db, console=build_console(db, config, cache.get, TAXONOMY, throttle or LoginThrottle()))
 
 
 def client(app) -> TestClient:

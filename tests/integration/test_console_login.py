@@ -63,7 +63,7 @@ def test_the_cookie_is_not_secure_on_plain_http(db):  # noqa: F811
 
     programme = Programme(FollowUpPolicy(), "UTC", 2)
     config = ConsoleConfig(Signer("k" * 40), (ORGANISER,), "http://127.0.0.1:8000", programme)
-    app = create_app(db, console=build_console(db, config, lambda: None))
+    app = create_app(db, console=build_console(db, config, lambda: None, TAXONOMY))
     http = TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False)
     answer = http.post(issue_link(db))
     assert answer.status_code == 303 and "secure" not in answer.headers["set-cookie"].lower()
@@ -242,7 +242,14 @@ def test_every_console_response_has_the_security_headers(db, path):  # noqa: F81
 
 def test_the_pages_carry_no_inline_script_or_style(db):  # noqa: F811
     browser = log_in(client(console_app(db)), db)
-    pages = ("/console/", "/console/requests", "/console/makers", "/console/messages", "/console/figures")
+    pages = (
+        "/console/",
+        "/console/requests",
+        "/console/makers",
+        "/console/messages",
+        "/console/figures",
+        "/console/broadcasts",
+    )
     for path in (*pages, f"/console/requests/{_open_request(db)}", "/console/makers/1"):
         html = browser.get(path).text
         assert "<script>" not in html and "style=" not in html and "<style" not in html and "http://" not in html
