@@ -338,6 +338,7 @@ CONSOLE_UNKNOWN = "unknown"
 CONSOLE_AUDIENCE_CHANGED = (
     "The audience changed since the preview: it is now {count} people. Nothing was sent; check and send again."
 )
+CONSOLE_NO_FILE = "Choose a CSV file to upload."
 CONSOLE_NOT_PAUSED = "{name} is not paused."
 CONSOLE_NO_MAKER = "There is no such maker."
 CONSOLE_DONE = {
@@ -346,6 +347,7 @@ CONSOLE_DONE = {
     "invited": "{count} more makers asked about request {code}.",
     "nobody": "No other maker fits request {code} within its radius; nobody new was asked.",
     "paused": "The maker is paused and was told by SMS.",
+    "edited": "The listing is saved; the matcher uses it from now on.",
     "resumed": "The maker takes job requests again and was told by SMS.",
     "retried": "Message #{id} is queued again; the outbox checks it once more before it goes.",
 }

@@ -57,7 +57,7 @@ def build_console(
         *auth.routes(),
         *pages.routes(),
         *messages.routes(),
-        *Makers(db, auth, views).routes(),
+        *Makers(db, auth, views, taxonomy).routes(),
         *Figures(db, auth, views, config.programme.timezone).routes(),
         *Broadcasts(db, auth, views, taxonomy, config.programme.sms_price_per_segment).routes(),
         Mount("/static", app=static, name="console-static"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +31,9 @@ from bot.signing import Signer
 COOKIE = "makerlink_console"
 COOKIE_PATH = "/console"
 MAX_FORM_BYTES = 64 * 1024
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a maker CSV of some 20,000 rows
 FORM_TYPE = "application/x-www-form-urlencoded"
+UPLOAD_TYPE = "multipart/form-data"
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +44,7 @@ class Visit:
     request: Request
     organiser: Organiser
     form: dict[str, str]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field → (file name, content)
 
 
 Page = Callable[[Visit], Awaitable[Response]]
@@ -155,15 +158,16 @@ class Auth:
                     self._forget_cookie(response)
                 return response
             form: dict[str, str] = {}
+            files: dict[str, tuple[str, bytes]] = {}
             if request.method == "POST":
                 posted = await _read_form(request)
-                token = posted.get("csrf", "") if posted is not None else ""
+                token = posted[0].get("csrf", "") if posted is not None else ""
                 good = hmac.compare_digest(token.encode(), found.csrf_token.encode())
                 if posted is None or not good or not same_origin(request, self.public_url):
                     log.warning("console: a form without a valid CSRF token was refused (session %s)", found.session_id)
                     return self.views.message(request, texts.CONSOLE_BAD_FORM, 403, found)
-                form = posted
-            return await page(Visit(request, found, form))
+                form, files = posted
+            return await page(Visit(request, found, form, files))
 
         return endpoint
 
@@ -182,13 +186,34 @@ class Auth:
         response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=self.secure, httponly=True, samesite="strict")
 
 
-async def _read_form(request: Request) -> dict[str, str] | None:
-    """A url-encoded form (what the console's forms post); None for anything else or anything too large."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
+async def _read_form(request: Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]] | None:
+    """What the console's forms post: url-encoded fields, or with a file, multipart (its size declared and within
+    MAX_UPLOAD_BYTES). None for anything else or anything too large."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == UPLOAD_TYPE:
+        return await _read_upload(request)
+    if kind != FORM_TYPE:
         return None
     try:
         body = await read_capped(request, MAX_FORM_BYTES)
     except BodyTooLarge:
         return None
     pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {name: value.replace("\x00", "") for name, value in pairs}
+    return {name: value.replace("\x00", "") for name, value in pairs}, {}
+
+
+async def _read_upload(request: Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]] | None:
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES:
+        return None
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    async with request.form(max_files=1, max_fields=20) as posted:
+        for name, value in posted.multi_items():
+            if isinstance(value, str):
+                fields[name] = value.replace("\x00", "")
+            else:
+                files[name] = ((value.filename or "the file")[:200], await value.read(MAX_UPLOAD_BYTES + 1))
+    if any(len(content) > MAX_UPLOAD_BYTES for _, content in files.values()):
+        return None
+    return fields, files

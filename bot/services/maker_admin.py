@@ -3,6 +3,8 @@ told by SMS either way), and finding makers by name, capability and place. The c
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,8 +13,11 @@ from sqlmodel import Session, col, select
 
 from bot import outbox, texts
 from bot.models import AdminAction, Invitation, Maker, MakerCapability, MakerStatus, MakerTrait, Request
+from bot.services.maker_csv import OPTIONAL_COLUMNS, TRAIT_COLUMNS, read_makers_csv
+from bot.services.makers import ImportReport, save_makers_in
 from bot.services.request_admin import NotAllowed
 from matching import geo
+from matching.taxonomy import Taxonomy
 
 MAX_FOUND = 100
 RECENT_INVITATIONS = 20
@@ -133,3 +138,55 @@ def card(session: Session, maker_id: int) -> Card | None:
         .order_by(col(AdminAction.id).desc())
     ).all()
     return Card(maker, list(caps), list(traits), [(i, code) for i, code in invitations], list(actions))
+
+
+# ── editing, by the maker CSV's own rules ──
+
+EDITABLE = ("name", "zip", "capabilities", *OPTIONAL_COLUMNS)  # everything but the phone, which names the maker
+
+
+def form_values(found: Card) -> dict[str, str]:
+    """The maker as the edit form shows it: one text per column of the maker CSV."""
+    m = found.maker
+    values = {
+        "name": m.name,
+        "zip": m.zip,
+        "capabilities": "; ".join(c.phrase for c in found.capabilities),
+        "min_order": "" if m.min_order is None else str(m.min_order),
+        "max_order": "" if m.max_order is None else str(m.max_order),
+        "lead_time_days": "" if m.lead_time_days is None else str(m.lead_time_days),
+        "website": m.website or "",
+        "notes": m.notes or "",
+        "language": m.language,
+        "type": m.kind,
+    }
+    for column, kind in TRAIT_COLUMNS.items():
+        values[column] = "; ".join(t.phrase for t in found.traits if t.kind == kind)
+    return values
+
+
+def edit_in(
+    session: Session, taxonomy: Taxonomy, maker: Maker, fields: dict[str, str], actor: str, now: datetime
+) -> list[str]:
+    """Save the edit as a one-row import keyed by the maker's phone, so a form accepts exactly what a CSV does.
+    Returns the problems, one sentence each (nothing saved), or [] once saved."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["phone", *EDITABLE])
+    writer.writerow([maker.phone, *(fields.get(column, "") for column in EDITABLE)])
+    rows, problems, _ = read_makers_csv(buffer.getvalue().encode(), "the form")
+    if problems or not rows:
+        return [problem.reason for problem in problems]
+    save_makers_in(session, rows, [], [], taxonomy)
+    audit(session, actor, "maker_edit", maker, now)
+    return []
+
+
+def upload_in(
+    session: Session, taxonomy: Taxonomy, data: bytes, filename: str, actor: str, now: datetime
+) -> ImportReport:
+    """A maker CSV from the console, imported as `makerlink makers import` does; raises ImportFileError."""
+    report = save_makers_in(session, *read_makers_csv(data, filename), taxonomy)
+    summary = f"{filename}: {report.created} created, {report.updated} updated, {len(report.skipped)} rows skipped"
+    session.add(AdminAction(actor=actor, action="makers_import", detail=summary[:1000], created_at=now))
+    return report

@@ -153,11 +153,18 @@ def save_makers(
 ) -> ImportReport:
     """Write what `read_makers_csv` read: good rows created or updated by phone in one transaction."""
     taxonomy = taxonomy or load_taxonomy()
-    report = ImportReport(skipped=problems, ignored_columns=ignored)
     with db.transaction() as session:
-        for row in rows:
-            outcome = _apply(session, row, taxonomy)
-            setattr(report, outcome, getattr(report, outcome) + 1)
+        return save_makers_in(session, rows, problems, ignored, taxonomy)
+
+
+def save_makers_in(
+    session: Session, rows: Sequence[MakerRow], problems: list[RowProblem], ignored: list[str], taxonomy: Taxonomy
+) -> ImportReport:
+    """`save_makers` in the caller's transaction (the console's upload and edit, with their audit)."""
+    report = ImportReport(skipped=problems, ignored_columns=ignored)
+    for row in rows:
+        outcome = _apply(session, row, taxonomy)
+        setattr(report, outcome, getattr(report, outcome) + 1)
     return report
 
 

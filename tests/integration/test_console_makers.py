@@ -80,3 +80,55 @@ def test_a_stopped_maker_stays_stopped_and_forms_need_the_token(db):  # noqa: F8
     assert _maker(db).status == "stopped"
     with db.read() as session:
         assert session.exec(select(AdminAction.action)).all() == ["console_login"]
+
+
+def test_an_edit_follows_the_maker_csv_rules_and_is_audited(db):  # noqa: F811
+    browser = log_in(client(console_app(db)), db)
+    maker = _maker(db)
+    form = browser.get(f"/console/makers/{maker.id}/edit").text
+    values = dict(re.findall(r'<input id="(\w+)" name="\w+" value="([^"]*)"', form))
+    assert values["name"] == maker.name.replace("&", "&amp;") and values["zip"] == maker.zip
+    values = {k: v.replace("&amp;", "&") for k, v in values.items()}
+    bad = browser.post(
+        f"/console/makers/{maker.id}/edit", **{**values, "zip": "00000", "capabilities": "laser cutting"}
+    )
+    assert bad.status_code == 400 and "is not a known US ZIP code" in bad.text and "Not saved" in bad.text
+    assert _maker(db).zip == maker.zip
+    good = browser.post(
+        f"/console/makers/{maker.id}/edit",
+        **{**values, "capabilities": "laser cutting; face shields", "lead_time_days": "4", "badges": "Made in Detroit"},
+    )
+    assert good.status_code == 303
+    card = browser.get(good.headers["location"]).text
+    assert "The listing is saved" in card and "face shields" in card and "Made in Detroit" in card
+    edited = _maker(db)
+    assert edited.lead_time_days == 4 and edited.phone == maker.phone
+    with db.read() as session:
+        assert session.exec(select(AdminAction.action)).all() == ["console_login", "maker_edit"]
+
+
+def test_a_csv_upload_shows_the_same_row_report(db):  # noqa: F811
+    browser = log_in(client(console_app(db)), db)
+    csv = (
+        "name,phone,zip,capabilities\n"
+        "New Sew Shop,+13135550777,48201,sewing; masks\n"
+        "No Phone Shop,,48201,sewing\n"
+        "Bad Zip Shop,+13135550778,00000,sewing\n"
+    ).encode()
+    answer = browser.http.post(
+        "/console/makers/upload", data={"csrf": browser.csrf}, files={"file": ("makers.csv", csv, "text/csv")}
+    )
+    assert answer.status_code == 200, answer.text
+    assert "1 created, 0 updated, 0 unchanged, 2 skipped" in answer.text
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td></tr>", answer.text)
+    assert [line for line, _ in rows] == ["3", "4"] and "no phone number" in rows[0][1]
+    assert _maker(db, "+13135550777").name == "New Sew Shop"
+    refused = browser.http.post(
+        "/console/makers/upload", data={"csrf": browser.csrf}, files={"file": ("x.csv", b"just,a,header\n", "text/csv")}
+    )
+    assert refused.status_code == 400 and "x.csv" in refused.text
+    forged = browser.http.post("/console/makers/upload", files={"file": ("makers.csv", csv, "text/csv")})
+    assert forged.status_code == 403
+    with db.read() as session:
+        actions = session.exec(select(AdminAction.action, AdminAction.detail)).all()
+    assert ("makers_import", "makers.csv: 1 created, 0 updated, 2 rows skipped") in actions
