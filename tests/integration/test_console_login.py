@@ -246,6 +246,8 @@ def test_the_pages_carry_no_inline_script_or_style(db):  # noqa: F811
         "/console/",
         "/console/requests",
         "/console/makers",
+        "/console/makers/upload",
+        "/console/makers/1/edit",
         "/console/messages",
         "/console/figures",
         "/console/broadcasts",

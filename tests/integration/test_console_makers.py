@@ -110,11 +110,11 @@ def test_an_edit_follows_the_maker_csv_rules_and_is_audited(db):  # noqa: F811
 def test_a_csv_upload_shows_the_same_row_report(db):  # noqa: F811
     browser = log_in(client(console_app(db)), db)
     csv = (
-        "name,phone,zip,capabilities\n"
-        "New Sew Shop,+13135550777,48201,sewing; masks\n"
-        "No Phone Shop,,48201,sewing\n"
-        "Bad Zip Shop,+13135550778,00000,sewing\n"
-    ).encode()
+        b"name,phone,zip,capabilities\n"
+        b"New Sew Shop,+13135550777,48201,sewing; masks\n"
+        b"No Phone Shop,,48201,sewing\n"
+        b"Bad Zip Shop,+13135550778,00000,sewing\n"
+    )
     answer = browser.http.post(
         "/console/makers/upload", data={"csrf": browser.csrf}, files={"file": ("makers.csv", csv, "text/csv")}
     )
