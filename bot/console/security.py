@@ -101,10 +101,15 @@ def client_address(request: Request) -> str:
 
 
 def same_origin(request: Request, public_url: str | None) -> bool:
-    """A form post from the console's own pages: no Origin header (older browsers, tests) or this site's. With
-    SameSite=Strict cookies and the CSRF token this is a third, independent check."""
+    """A form post from the console's own pages, as far as the browser says: Sec-Fetch-Site, where sent, must be
+    same-origin, and Origin, where it names one, this site. (Under Referrer-Policy: no-referrer browsers send
+    `Origin: null` even for a same-origin post, so "null" says nothing.) With SameSite=Strict cookies and the
+    CSRF token this is a third, independent check; a client that sends neither header gets the other two."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site != "same-origin":
+        return False
     origin = request.headers.get("origin")
-    if origin is None:
+    if origin is None or origin == "null":
         return True
     allowed = {f"{request.url.scheme}://{request.url.netloc}"}
     if public_url:

@@ -172,6 +172,10 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(db):  # no
         f"/console/requests/{code}/close", data={"csrf": browser.csrf}, headers={"Origin": "https://evil.example"}
     )
     assert foreign.status_code == 403
+    cross_site = browser.http.post(
+        f"/console/requests/{code}/close", data={"csrf": browser.csrf}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert cross_site.status_code == 403
     as_json = browser.http.post(f"/console/requests/{code}/close", json={"csrf": browser.csrf})
     assert as_json.status_code == 403
     assert browser.http.post("/console/logout").status_code == 403  # log-out is a form too
