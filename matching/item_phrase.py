@@ -46,6 +46,9 @@ _TRAILING_FILLER = [
     "if you can", "urgently", "urgent", "needed", "asap", "of",
     "and", "or", "for", "to", "the", "a", "de", "y", "para", "at", "in", "on", "by", "near", "cerca", "with",
     "قرب", "في", "we", "i",
+    # Where, said without a place: the buyer's own ZIP answers it ("a makerspace near me").
+    "near me", "nearby", "close by", "close to me", "around here", "in my area", "in the area", "in town", "locally",
+    "made locally", "cerca de mi", "por aqui", "بالقرب مني",
 ]
 # "face shields for our nurses": the beneficiary is not part of the item.
 _BENEFICIARY = re.compile(r"\s(?:for|para|pour|für)\s+", re.IGNORECASE)

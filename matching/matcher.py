@@ -34,7 +34,12 @@ _TRADE_NOUNS = frozenset(
         "taller tienda empresa fabricante fabrica imprenta مصنع ورشة شركة"
     )
 )
+# Words for the person or the place of a trade ("woodworker", "bakery", "machinist", "jeweler", "tailor"): asked
+# for, they too ask for a business; the technique's own words ("powder coating", "laser engraving") do not.
+_AGENT_ENDINGS = ("er", "ers", "ery", "eries", "ist", "ists", "ier", "iers", "smith", "smiths", "wright", "wrights")
+_AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses"))
 _NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
+_DETERMINERS = frozenset(tokens("a an the our my your their his her its nuestro nuestra nuestros mi mis su sus"))
 _ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"
 
 
@@ -322,7 +327,10 @@ class Matcher:
             return False
         toks = tokens(parsed.item or parsed.text)
         for tag, start, _end in self.taxonomy.locate(toks):
-            if _is_unmade(self.taxonomy, tag.id) and not (start > 0 and toks[start - 1] in _ADD_ON):
+            before = start - 1
+            while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
+                before -= 1
+            if _is_unmade(self.taxonomy, tag.id) and not (before >= 0 and toks[before] in _ADD_ON):
                 return True
         return False
 
@@ -437,7 +445,7 @@ class Matcher:
             found.add(caps, ranker.CONFIDENCE[ranker.WHOLE], ranker.WHOLE, concept, index)
         # For a trade asked for as a business ("sign shop", "electronics manufacturer", "a commercial printer"): makers
         # who list what the trade makes. A technique alone ("glassblowing") still needs a maker who names it.
-        if node is not None and node.kind == "process" and _TRADE_NOUNS & set(request_words.split()):
+        if node is not None and node.kind == "process" and self._asks_for_the_trade(concept, parsed, request_words):
             for product in sorted(node.makes):
                 for kind in [product, *sorted(tax.descendants(product))]:
                     caps = directory.capabilities_of(kind)
@@ -453,6 +461,18 @@ class Matcher:
             for process in sorted(tax.processes_for(kind)):
                 caps = directory.capabilities_of(process)
                 found.add(caps, ranker.PROCESS_FOR_KIND, ranker.PROCESS, concept, index, made=kind)
+
+    def _asks_for_the_trade(self, concept: str, parsed: ParsedRequest, request_words: str) -> bool:
+        """Whether the buyer names a process as a business ("sign shop", "a woodworker", "bakery") rather than
+        as a technique to be done ("glassblowing", "powder coating")."""
+        if _TRADE_NOUNS & set(request_words.split()):
+            return True
+        technique = set(tokens(self.taxonomy.label(concept)))
+        for tag in self.taxonomy.tag(parsed.item or ""):
+            if tag.id == concept:
+                last = tokens(tag.surface)[-1:]
+                return any(_is_agent_word(word) and word not in technique for word in last)
+        return False
 
     def _fuzzy_evidence(self, found: _Candidates, parsed: ParsedRequest, known_item: bool) -> None:
         """Similar wording among phrases the taxonomy could not place: the last resort, kept strict."""
@@ -476,3 +496,7 @@ class Matcher:
             caps.append(hit.phrase_id)
             confidences.append(ranker.fuzzy_confidence(hit.score))
         found.add(np.asarray(caps, dtype=np.int32), np.asarray(confidences), ranker.FUZZY, concept, -1)
+
+
+def _is_agent_word(word: str) -> bool:
+    return word in _AGENT_WORDS or (len(word) >= 5 and word.endswith(_AGENT_ENDINGS))

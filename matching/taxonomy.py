@@ -87,6 +87,7 @@ class Taxonomy:
     material_ids: list[str] = field(default_factory=list)  # material classes; bit i of a mask is material_ids[i]
     material_words_of: dict[tuple[str, ...], int] = field(default_factory=dict)  # one or two words → mask
     default_material: dict[str, str] = field(default_factory=dict)  # item → what it is usually made of
+    material_goods: dict[str, str] = field(default_factory=dict)  # material → what "things of it" most often are
     _vocab: list[str] = field(default_factory=list)
     _vocab_set: frozenset[str] = frozenset()
     _max_alias_len: int = 1
@@ -180,6 +181,24 @@ class Taxonomy:
             if i + 1 < len(toks):
                 mask |= self.material_words_of.get((tok, toks[i + 1]), 0)
         return mask
+
+    def goods_of(self, text: str) -> tuple[str, ...]:
+        """What a vague thing of a named material asks for ("things out of metal", "plastic stuff", "something in
+        wood"): the material's usual goods. Nothing when any other word says more."""
+        toks = tokens(text)
+        mask = 0
+        i = 0
+        while i < len(toks):
+            width = 2 if tuple(toks[i : i + 2]) in self.material_words_of else 1
+            bits = self.material_words_of.get(tuple(toks[i : i + width]), 0)
+            if not bits and toks[i] not in _VAGUE_WORDS:
+                return ()
+            mask |= bits
+            i += width
+        if not mask or all(self.material_words_of.get((tok,)) for tok in toks):
+            return ()  # "aluminum" alone is not a request for metal goods
+        named = [m for bit, m in enumerate(self.material_ids) if mask >> bit & 1]
+        return tuple(self.material_goods[m] for m in named if m in self.material_goods)
 
     def material_mask(self, material_ids: Iterable[str]) -> int:
         return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
@@ -328,6 +347,16 @@ class Taxonomy:
         return concept_id
 
 
+# Words that name no particular thing: with a material they ask for its usual goods ("things out of metal").
+_VAGUE_WORDS = frozenset(
+    tokens(
+        "thing things stuff item items product products piece pieces something anything object objects goods "
+        "made make makes out of from in with and or custom handmade cosa cosas algo objeto objetos hecho hechos de en "
+        "y o شيء أشياء اشياء من و"
+    )
+)
+
+
 def _alias_key(phrase: str) -> tuple[str, ...]:
     return tuple(tokens(phrase))
 
@@ -435,6 +464,10 @@ def build_taxonomy(
             key = _alias_key(phrase)
             if 1 <= len(key) <= 2:
                 material_words_of[key] = material_words_of.get(key, 0) | (1 << bit)
+    material_goods = {entry["id"]: entry["goods"] for entry in data.get("material", []) if entry.get("goods")}
+    for material, goods in material_goods.items():
+        if goods not in concepts:
+            raise ValueError(f"taxonomy: the goods of {material}, {goods}, are no concept")
     for concept in concepts.values():
         if concept.material and concept.material not in material_ids:
             raise ValueError(f"taxonomy: {concept.id} is made of unknown material {concept.material}")
@@ -451,6 +484,7 @@ def build_taxonomy(
         material_ids=material_ids,
         material_words_of=material_words_of,
         default_material={c.id: c.material for c in concepts.values() if c.material},
+        material_goods=material_goods,
     )
 
 

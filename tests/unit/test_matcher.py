@@ -373,3 +373,45 @@ def test_a_directory_follows_makers_added_replaced_and_removed_as_a_rebuild_woul
         followed = [(m.name, m.score, m.why) for m in Matcher(directory).match(request).matches]
         fresh = [(m.name, m.score, m.why) for m in Matcher(rebuilt).match(request).matches]
         assert followed == fresh, request
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("looking for a woodworker", "Furniture shop"),
+        ("a bakery for our coffee shop", "Bread bakery"),
+        ("need a machinist", "Machine shop"),
+        ("who can make things out of metal", "Machine shop"),
+        ("a woodturner for 20 bowls", "Bowl turner"),
+    ],
+)
+def test_a_trade_named_by_its_worker_or_its_workshop_finds_makers_of_its_goods(text, expected):
+    directory = Directory(
+        [
+            maker(1, "Furniture shop", ["dining tables; benches; bookshelves"]),
+            maker(2, "Bread bakery", ["sourdough loaves; rye bread"]),
+            maker(3, "Machine shop", ["shafts; bushings; brackets"]),
+            maker(4, "Bowl turner", ["turned bowls and pens"]),
+            maker(5, "Powder coater", ["powder coating"]),
+        ]
+    )
+    assert names(Matcher(directory).match(text, zip="48201", now=TODAY))[:1] == [expected]
+
+
+def test_a_technique_alone_still_wants_a_maker_who_names_it():
+    directory = Directory([maker(1, "Ironworks", ["railings; gates"]), maker(2, "Machine shop", ["brackets"])])
+    assert Matcher(directory).match("powder coating", zip="48201", now=TODAY).matches == ()
+
+
+@pytest.mark.parametrize("text", ["logo design", "a graphic designer for our menu", "dog grooming"])
+def test_design_and_personal_services_are_not_making_requests(text):
+    directory = Directory(
+        [maker(1, "Cabinet shop", ["design and install; kitchen cabinets"]), maker(2, "Leather", ["dog collars"])]
+    )
+    assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
+
+
+def test_a_service_that_only_comes_with_the_making_does_not_block_it():
+    directory = Directory([maker(1, "Screen printer", ["screen printing; t-shirts"])])
+    result = Matcher(directory).match("screen printing with our logo design on 100 shirts", zip="48201", now=TODAY)
+    assert names(result) == ["Screen printer"]
