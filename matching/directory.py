@@ -147,6 +147,8 @@ class Directory:
                 cached = self._tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
                     found, phrase_mask = self.taxonomy.read(phrase)
+                    if self._only_teaches(found):
+                        found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"
                     cached = (tuple(found), phrase_mask)
                     if build or len(self._tag_cache) < 10_000:
                         self._tag_cache[phrase] = cached
@@ -159,7 +161,8 @@ class Directory:
                 inexact.append(any(not tag.exact for tag in tags))
                 # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
                 no_item.append(not any(kind_of(t.id) in ("item", "part") for t in tags))
-                training.append(capability.training)
+                # "welding and woodshop classes" offers classes, not welding jobs, though it names the process.
+                training.append(capability.training or self._only_teaches(tags))
                 for tag in tags:
                     new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
                     if position not in self.teaching and tag.id in self._training_concepts:
@@ -215,6 +218,13 @@ class Directory:
     @property
     def names_no_item(self) -> np.ndarray:
         return self._names_no_item.values
+
+    def _only_teaches(self, tags: Iterable[Tag]) -> bool:
+        """A phrase naming a class or course and processes, but nothing made: what the maker teaches."""
+        kind_of = self.taxonomy.kind
+        return any(t.id in self._training_concepts for t in tags) and not any(
+            kind_of(t.id) in ("item", "part") and t.id not in self._training_concepts for t in tags
+        )
 
     @property
     def cap_training(self) -> np.ndarray:

@@ -54,6 +54,7 @@ class Concept:
     material: str | None = None  # what the item is made of unless the buyer says otherwise
     service: bool = False  # a process a buyer orders as such ("powder coating", "embroidery")
     unmade: bool = False  # not made to order by anyone: a repair, a rental, raw supplies
+    teaches: str | None = None  # for a class: the process it teaches ("welding classes" → welding)
     sources: tuple[str, ...] = ()
 
 
@@ -96,6 +97,7 @@ class Taxonomy:
     _made_by: dict[str, frozenset[str]] = field(default_factory=dict)
     _children: dict[str, frozenset[str]] = field(default_factory=dict)
     _fixes: dict[str, str | None] = field(default_factory=dict)
+    _classes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # process → the classes teaching it
 
     def __post_init__(self) -> None:
         vocab = {tok for key in self.aliases for tok in key}
@@ -116,6 +118,13 @@ class Taxonomy:
                 children.setdefault(concept.parent, set()).add(concept.id)
         self._made_by = {k: frozenset(v) for k, v in made_by.items()}
         self._children = {k: frozenset(v) for k, v in children.items()}
+        classes: dict[str, list[str]] = {}
+        for concept in self.concepts.values():
+            if concept.teaches:
+                if concept.teaches not in self.concepts:
+                    raise ValueError(f"taxonomy: {concept.id} teaches unknown {concept.teaches}")
+                classes.setdefault(concept.teaches, []).append(concept.id)
+        self._classes_of = {k: tuple(v) for k, v in classes.items()}
 
     # ── concepts ──
 
@@ -199,6 +208,16 @@ class Taxonomy:
             return ()  # "aluminum" alone is not a request for metal goods
         named = [m for bit, m in enumerate(self.material_ids) if mask >> bit & 1]
         return tuple(self.material_goods[m] for m in named if m in self.material_goods)
+
+    def classes_in(self, tags: Iterable[Tag]) -> list[Tag]:
+        """The classes a phrase about teaching offers in the processes it names: "welding and woodshop classes"
+        offers welding classes too."""
+        named = [tag for tag in tags if self.kind(tag.id) == "process"]
+        return [
+            Tag(taught_by, tag.surface, tag.exact)
+            for tag in named
+            for taught_by in self._classes_of.get(tag.id, ())
+        ]
 
     def material_mask(self, material_ids: Iterable[str]) -> int:
         return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
@@ -415,6 +434,7 @@ def build_taxonomy(
                 material=entry.get("material"),
                 service=bool(entry.get("service", False)),
                 unmade=bool(entry.get("unmade", False)),
+                teaches=entry.get("teaches"),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )

@@ -415,3 +415,11 @@ def test_a_service_that_only_comes_with_the_making_does_not_block_it():
     directory = Directory([maker(1, "Screen printer", ["screen printing; t-shirts"])])
     result = Matcher(directory).match("screen printing with our logo design on 100 shirts", zip="48201", now=TODAY)
     assert names(result) == ["Screen printer"]
+
+
+def test_a_class_in_a_process_is_taught_not_made():
+    directory = Directory(
+        [maker(1, "Makerspace", ["welding and woodshop classes"]), maker(2, "Ironworks", ["railings and gates"])]
+    )
+    assert names(Matcher(directory).match("iron gate for my driveway", zip="48201", now=TODAY)) == ["Ironworks"]
+    assert names(Matcher(directory).match("a place to learn welding", zip="48201", now=TODAY)) == ["Makerspace"]
