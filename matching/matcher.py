@@ -37,7 +37,7 @@ _TRADE_NOUNS = frozenset(
 # Words for the person or the place of a trade ("woodworker", "bakery", "machinist", "jeweler", "tailor"): asked
 # for, they too ask for a business; the technique's own words ("powder coating", "laser engraving") do not.
 _AGENT_ENDINGS = ("er", "ers", "ery", "eries", "ist", "ists", "ier", "iers", "smith", "smiths", "wright", "wrights")
-_AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses"))
+_AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses woodshop woodshops"))
 _NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
 _DETERMINERS = frozenset(tokens("a an the our my your their his her its nuestro nuestra nuestros mi mis su sus"))
 _ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"

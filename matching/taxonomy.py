@@ -370,8 +370,9 @@ class Taxonomy:
 _VAGUE_WORDS = frozenset(
     tokens(
         "thing things stuff item items product products piece pieces something anything object objects goods "
-        "made make makes out of from in with and or custom handmade cosa cosas algo objeto objetos hecho hechos de en "
-        "y o شيء أشياء اشياء من و"
+        "made make makes out of from in with and or custom handmade company companies manufacturer manufacturers "
+        "maker makers supplier suppliers shop shops business factory producer producers "
+        "cosa cosas algo objeto objetos hecho hechos de en y o شيء أشياء اشياء من و"
     )
 )
 
