@@ -423,3 +423,9 @@ def test_a_class_in_a_process_is_taught_not_made():
     )
     assert names(Matcher(directory).match("iron gate for my driveway", zip="48201", now=TODAY)) == ["Ironworks"]
     assert names(Matcher(directory).match("a place to learn welding", zip="48201", now=TODAY)) == ["Makerspace"]
+
+
+@pytest.mark.parametrize("text", ["solar panels", "bottled water, 20 cases", "stained glass panels"])
+def test_a_shared_head_word_or_a_mass_produced_good_finds_no_panel_shop(text):
+    directory = Directory([maker(1, "Controls", ["panel building"]), maker(2, "Caterer", ["food and water"])])
+    assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
