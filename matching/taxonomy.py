@@ -448,6 +448,13 @@ def build_taxonomy(
                 for label in i18n.get(key, ()):
                     alternatives = _label_alternatives(label) if split else [label]
                     translated.extend((alt, concept_id) for alt in alternatives)
+    # Buyers' words in more languages (languages.toml), after every English, Spanish and Arabic claim.
+    for language, table in data.get("aliases", {}).items():
+        for concept_id, phrases in table.items():
+            if concept_id not in concepts:
+                raise ValueError(f"taxonomy: {language} words for unknown concept {concept_id}")
+            for phrase in phrases:
+                add_alias(phrase, concept_id)
     # "Ventilator part" (ftm) is listed on the whole item; its labels name the part.
     for phrase, concept_id in translated:
         if concept_id == "ventilator" and any(w in fold(phrase) for w in ("part", "parte", "جزء")):
@@ -509,7 +516,7 @@ def build_taxonomy(
     )
 
 
-DATA_FILES = ("taxonomy.toml", "trades.toml")
+DATA_FILES = ("taxonomy.toml", "trades.toml", "languages.toml")
 _LISTS = ("item", "process", "refine", "material")
 
 
@@ -520,6 +527,9 @@ def merge_data(parts: list[dict[str, Any]]) -> dict[str, Any]:
         for key, value in part.items():
             if key in _LISTS:
                 merged.setdefault(key, []).extend(value)
+            elif key == "aliases":  # per language: concept → words
+                for language, table in value.items():
+                    merged.setdefault("aliases", {}).setdefault(language, {}).update(table)
             elif key == "grammar":
                 grammar = merged.setdefault("grammar", {})
                 for name, words in value.items():

@@ -429,3 +429,27 @@ def test_a_class_in_a_process_is_taught_not_made():
 def test_a_shared_head_word_or_a_mass_produced_good_finds_no_panel_shop(text):
     directory = Directory([maker(1, "Controls", ["panel building"]), maker(2, "Caterer", ["food and water"])])
     assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("chleb na zakwasie, 40 bochenków", "Bakery"),
+        ("stoły drewniane", "Furniture shop"),
+        ("stoly drewniane", "Furniture shop"),
+        ("koszulki z nadrukiem 100", "Screen printer"),
+        ("gâteau de mariage", "Bakery"),
+        ("Holzspielzeug", "Toy maker"),
+        ("футболки с логотипом 50", "Screen printer"),
+    ],
+)
+def test_requests_in_more_languages_find_the_trade(text, expected):
+    directory = Directory(
+        [
+            maker(1, "Bakery", ["sourdough loaves; wedding cakes"]),
+            maker(2, "Furniture shop", ["dining tables; benches"]),
+            maker(3, "Screen printer", ["screen printing; custom t-shirts"]),
+            maker(4, "Toy maker", ["wooden toys"]),
+        ]
+    )
+    assert names(Matcher(directory).match(text, zip="48201", now=TODAY))[:1] == [expected]
