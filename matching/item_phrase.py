@@ -14,7 +14,7 @@ from matching.quantities import MEASURES, THING_UNITS, UNIT_OF, is_model_number
 from matching.taxonomy import Tag, Taxonomy
 from matching.text import WORD_CHAR, fold_chars, has_cjk, tokens
 
-WORD = re.compile(rf"[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")
+WORD = re.compile(rf"(?i:3-d\b)|[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")  # "3-D printed" is one word, as "3D" is
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 
 _LEADING_FILLER = [

@@ -96,9 +96,15 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
+# "3-D printed", "3 d printing": one word, as "3D" is.
+_THREE_D = re.compile(r"\b3(?:-d\b|\s+d(?=[\s-]*(?:print|model|scan|design|render)))")
+
+
 def words(text: str) -> list[str]:
     """Folded words of a text: letters and digits only; everything else (emoji, punctuation, hyphens) splits."""
     folded = fold(strip_urls(text))
+    if "3" in folded:
+        folded = _THREE_D.sub("3d", folded)
     if folded.isascii():
         return _ASCII_WORD.findall(folded.replace("'", ""))
     out: list[str] = []
