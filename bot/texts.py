@@ -6,6 +6,7 @@ languages: `bot/locales/` holds the translations, falling back to these English 
 
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 # ── maker import: why a row was skipped ──
 ROW_NO_NAME = "no name"
@@ -319,6 +320,101 @@ def stats_text(figures: dict) -> str:
         broadcasts="; ".join(f"#{b['id']} {b['status']} to {b['recipients']}" for b in figures["broadcasts"])
         or STATS_NONE,
     )
+
+
+# ── what the bot did for the city: `makerlink stats --impact`, /stats, the sandbox's admin panel, the report ──
+IMPACT_BAD_MONTH = "“{value}” is not a month: give it as YYYY-MM, for example 2026-11."
+IMPACT_BAD_DAY = "“{value}” is not a date: give it as YYYY-MM-DD, for example 2026-11-01."
+IMPACT_SINCE_NEEDS_IMPACT = "--since goes with --impact: makerlink stats --impact --since 2026-11-01."
+IMPACT_HEADING_ALL = "Local impact, all time:"
+IMPACT_HEADING_SINCE = "Local impact since {since}:"
+IMPACT_HEADING_MONTH = "Local impact in {month}:"
+IMPACT_NO_ORDERS = "No order accepted yet."
+IMPACT_ORDERS = "Orders accepted: {orders} ({delivered} delivered). Spent with local makers: ${spent}{not_valued}."
+IMPACT_NOT_VALUED = "; orders with no price (not counted): {count}"
+IMPACT_MAKERS = "Makers with work: {makers}, for the first time: {first}. By type: {types}.{badges}"
+IMPACT_BADGES = " By badge: {badges}."
+IMPACT_REQUESTS = (
+    "Requests served locally: {served}; not served: {not_served} ({expired} expired, {cancelled} cancelled); "
+    "open with no order yet: {waiting}."
+)
+IMPACT_DISTANCE = "Median distance from maker to buyer: {median}."
+IMPACT_EMISSIONS = (
+    "Transport emissions avoided (estimated): {avoided} kg CO2e, from the orders with a known weight: {estimated} "
+    "of {orders}."
+)
+IMPACT_NO_EMISSIONS = "Transport emissions avoided (estimated): no order had a known weight, so no estimate."
+REPORT_HEADING = "Orders accepted in {month}: {count} (without buyers' details; --csv gives every column)."
+REPORT_LINE = "{date}  {code:<6}  {what}  ·  {maker} ({kind})  ·  {distance}  ·  {value}  ·  {delivered}"
+REPORT_NO_PRICE = "no price"
+REPORT_DELIVERED = "delivered {date}"
+REPORT_DELIVERED_LATE = "delivered {date}, late"
+REPORT_UNDER_WAY = "under way"
+REPORT_NO_ORDERS = "No order was accepted in {month}."
+
+
+def impact_text(figures: Mapping[str, Any], heading: str) -> str:
+    """The impact figures (bot/services/impact.py) as a few lines under `heading`; emissions called an estimate."""
+    requests = figures["requests"]
+    served = IMPACT_REQUESTS.format(
+        served=requests["served_locally"],
+        not_served=requests["not_served"],
+        expired=requests["expired"],
+        cancelled=requests["cancelled"],
+        waiting=requests["open_without_order"],
+    )
+    if not figures["orders"]:
+        return "\n".join([heading, IMPACT_NO_ORDERS, served])
+    not_valued = figures["orders_not_valued"]
+    median = figures["median_distance_miles"]
+    carbon = figures["emissions"]
+    lines = [
+        heading,
+        IMPACT_ORDERS.format(
+            orders=figures["orders"],
+            delivered=figures["delivered"],
+            spent=money(figures["spent_cents"]),
+            not_valued=IMPACT_NOT_VALUED.format(count=not_valued) if not_valued else "",
+        ),
+        IMPACT_MAKERS.format(
+            makers=figures["makers"],
+            first=figures["first_time_makers"],
+            types=_makers_by(figures["by_type"]),
+            badges=IMPACT_BADGES.format(badges=_makers_by(figures["by_badge"])) if figures["by_badge"] else "",
+        ),
+        served,
+        IMPACT_DISTANCE.format(median=f"{median:g} mi" if median is not None else STATS_NONE),
+        IMPACT_EMISSIONS.format(
+            avoided=f"{carbon['avoided_kg_co2e']:,.1f}", estimated=carbon["orders_estimated"], orders=figures["orders"]
+        )
+        if carbon["orders_estimated"]
+        else IMPACT_NO_EMISSIONS,
+    ]
+    return "\n".join(lines)
+
+
+def report_line(row: Mapping[str, Any]) -> str:
+    """One order of `makerlink report` without --csv (bot/services/impact.py report_rows)."""
+    distance, value, delivered = row["distance_miles"], row["value_usd"], row["delivered_date"]
+    if delivered is None:
+        state = REPORT_UNDER_WAY
+    else:
+        state = (REPORT_DELIVERED_LATE if row["on_time"] is False else REPORT_DELIVERED).format(date=delivered)
+    return REPORT_LINE.format(
+        date=row["accepted_date"],
+        code=row["request_code"],
+        what=" ".join(str(part) for part in (row["quantity"], row["item"]) if part),
+        maker=row["maker_name"],
+        kind=row["maker_type"],
+        distance=f"{distance:g} mi" if distance is not None else STATS_NONE,
+        value=f"${value:,.2f}" if value is not None else REPORT_NO_PRICE,
+        delivered=state,
+    )
+
+
+def _makers_by(groups: Mapping[str, Mapping[str, int]]) -> str:
+    """“business 2, makerspace 1”: how many makers in each group."""
+    return ", ".join(f"{label} {row['makers']}" for label, row in groups.items()) or STATS_NONE
 
 
 # ── why a message did not go out (shown by `makerlink messages list`) ──

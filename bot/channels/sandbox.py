@@ -40,7 +40,7 @@ from bot.models import Buyer, InboundMessage, Maker, MakerCapability, MessageSta
 from bot.outbox import Outgoing, SendResult, parse_quiet_hours, quiet_until
 from bot.phones import to_e164
 from bot.segments import count_segments
-from bot.services import broadcasts, buyers, sms_inbox
+from bot.services import broadcasts, buyers, impact, sms_inbox
 from bot.services import makers as maker_service
 from bot.services.ticker import Ticker
 from matching.directory import Directory
@@ -495,7 +495,13 @@ class SandboxChannel:
             },
             "makers": maker_rows,
             "strangers": strangers,
+            "impact": self._impact(),
         }
+
+    def _impact(self) -> dict:
+        """The admin panel's impact card: all the sandbox's orders, as the organisers' figures and their text."""
+        figures = impact.collect(self.db, impact.Basis.from_settings(self.taxonomy, self.settings))
+        return {"text": texts.impact_text(figures, texts.IMPACT_HEADING_ALL), "figures": figures}
 
     # ── HTTP ──
 

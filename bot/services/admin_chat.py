@@ -15,10 +15,12 @@ from sqlmodel import Session, func, select
 from bot import outbox, texts
 from bot.models import AdminAction, Broadcast, BroadcastStatus, Maker, MakerCapability, MakerStatus
 from bot.phones import to_e164
-from bot.services import broadcasts, stats
+from bot.services import broadcasts, impact, stats
 from bot.services import makers as maker_service
+from bot.services.chat import ChatConfig
 from bot.services.conversations import ConversationStore, Flow
 from matching import geo
+from matching.taxonomy import Taxonomy
 
 COMMANDS = ("stats", "maker", "pause")
 MAX_LISTED = 5
@@ -61,16 +63,18 @@ def maker_card(session: Session, maker: Maker) -> str:
     )
 
 
-def handle(session: Session, admin_ids: tuple[int, ...], user_id: int, command: str, args: str, now: datetime):
+def handle(
+    session: Session, config: ChatConfig, taxonomy: Taxonomy, user_id: int, command: str, args: str, now: datetime
+):
     """The reply text for an organiser's command, or the refusal; None if `command` is not one of these."""
     if command not in COMMANDS:
         return None
-    if user_id not in admin_ids:
+    if user_id not in config.admin_ids:
         return texts.ADMIN_REFUSED
     actor = f"telegram:{user_id}"
     session.add(AdminAction(actor=actor, action=command, detail=args[:1000], created_at=now))
     if command == "stats":
-        return texts.stats_text(stats.collect_in(session))
+        return f"{texts.stats_text(stats.collect_in(session))}\n\n{impact_this_month(session, config, taxonomy, now)}"
     found = find_makers(session, args)
     if not args.strip():
         return texts.ADMIN_MAKER_USAGE.format(command=command)
@@ -98,6 +102,14 @@ def handle(session: Session, admin_ids: tuple[int, ...], user_id: int, command: 
         now=now,
     )
     return texts.ADMIN_PAUSED.format(name=maker.name)
+
+
+def impact_this_month(session: Session, config: ChatConfig, taxonomy: Taxonomy, now: datetime) -> str:
+    """The local impact of the orders accepted this month (MAKERLINK_TIMEZONE), for /stats."""
+    basis = impact.Basis(taxonomy, config.timezone, config.import_route, config.emission_factors)
+    month = basis.this_month(now)
+    figures = impact.collect_in(session, basis, since=month)
+    return texts.impact_text(figures, texts.IMPACT_HEADING_MONTH.format(month=f"{month:%B %Y}"))
 
 
 # ── the guided /broadcast ──

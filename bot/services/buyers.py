@@ -149,7 +149,7 @@ class BuyerChat(Drafting, OrderActions):
             self.wizard().cancel()
             return Answer()
         if e.command is not None:
-            admin = admin_chat.handle(self.session, self.config.admin_ids, e.user_id, e.command, e.args, self.now)
+            admin = admin_chat.handle(self.session, self.config, self.taxonomy, e.user_id, e.command, e.args, self.now)
             if admin is not None:
                 self.say(admin, purpose="admin")
                 return Answer()

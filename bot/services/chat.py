@@ -13,6 +13,7 @@ from bot.locales import Catalogue
 from bot.models import Buyer
 from bot.services.followups import FollowUpPolicy
 from matching.directory import Directory
+from matching.emissions import DEFAULT_FACTORS, DEFAULT_ROUTE, Factors, ImportRoute
 from matching.taxonomy import Taxonomy
 
 SHARE_LOCATION = "@location"  # a button that sends the buyer's location (Telegram: request_location)
@@ -46,6 +47,9 @@ class ChatConfig:
     timezone: str = DEFAULT_TIMEZONE  # the bootstrap passes MAKERLINK_TIMEZONE
     sms_price_per_segment: float = 0.0079  # for the organisers' broadcast previews
     followups: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    # The organisers' /stats estimates emissions avoided as `makerlink match` does: MAKERLINK_IMPACT_*.
+    import_route: ImportRoute = DEFAULT_ROUTE
+    emission_factors: Factors = DEFAULT_FACTORS
 
 
 @dataclass

@@ -15,6 +15,10 @@ from bot.db import insert_skipping_conflicts
 from bot.models import Invitation, Reminder, ReminderStatus, Request, as_utc
 from matching import geo
 
+# Every request sent to makers gets this follow-up when it opens, and the row stays whatever becomes of the request:
+# it tells a request that was sent from a draft that never was (bot/services/impact.py counts only the former).
+REQUEST_EXPIRE = "request_expire"
+
 
 @dataclass(frozen=True)
 class FollowUpPolicy:
@@ -82,13 +86,13 @@ def on_invited(session: Session, invitation: Invitation, policy: FollowUpPolicy,
 def on_reopened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
     """A reopened request gets its follow-ups afresh: the spent ones free their keys."""
     table = Reminder.__table__
-    kinds = ("buyer_nudge", "request_quiet", "request_expire")
+    kinds = ("buyer_nudge", "request_quiet", REQUEST_EXPIRE)
     session.execute(
         sa.update(table)
         .where(table.c.kind.in_(kinds), table.c.target_id == request.id, table.c.status != ReminderStatus.PENDING)
         .values(key=sa.func.substr(table.c.key + ":" + sa.cast(table.c.id, sa.String), 1, 120))
     )
-    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
+    schedule(session, REQUEST_EXPIRE, request.id, now + policy.expire_request_after, now)
 
 
 def on_late(session: Session, invitation: Invitation, days: int) -> None:
@@ -114,7 +118,7 @@ def on_quoted(session: Session, request: Request, policy: FollowUpPolicy, now: d
 
 
 def on_opened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
-    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
+    schedule(session, REQUEST_EXPIRE, request.id, now + policy.expire_request_after, now)
 
 
 def on_accepted(session: Session, invitation: Invitation, request: Request, policy: FollowUpPolicy, now: datetime):

@@ -432,6 +432,12 @@ async function watchBroadcast() {
   setTimeout(watchBroadcast, 700);
 }
 
+// ── the local impact (the organisers' figures, as the server words them) ──
+
+function drawImpact() {
+  if (state.impact) $("impact").textContent = state.impact.text;
+}
+
 // ── polling ──
 
 async function refresh() {
@@ -445,6 +451,7 @@ async function refresh() {
     drawChat();
     drawMakers();
     drawThread(false);
+    drawImpact();
   } catch (error) {
     notice(`The sandbox server does not answer (${error.message}). Is makerlink serve still running?`);
   }

@@ -116,6 +116,12 @@ def test_the_whole_journey_on_the_page(client):
     )
     intro = next(m for m in thread["makers"] if m["phone"] == maker["phone"])["messages"][-1]
     assert "@dana_sandbox" in intro["text"] and "$2.50 each" in intro["text"]
+    # The admin panel's impact card counts the order: 500 at $2.50 with a maker working for the first time.
+    impact = thread["impact"]
+    counted = {key: impact["figures"][key] for key in ("orders", "spent_cents", "makers", "first_time_makers")}
+    assert counted == {"orders": 1, "spent_cents": 125000, "makers": 1, "first_time_makers": 1}
+    assert impact["text"].startswith("Local impact, all time:\nOrders accepted: 1 (0 delivered).")
+    assert "Spent with local makers: $1,250." in impact["text"] and "(estimated)" in impact["text"]
     # The maker's own text shows in their thread, between the invitation and the answers.
     assert [m["from"] for m in next(m for m in thread["makers"] if m["phone"] == maker["phone"])["messages"]][:2] == [
         "bot",
