@@ -4,6 +4,7 @@ buyer's details; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -14,7 +15,9 @@ from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner, Result
 
+from bot.cli import app as cli_app
 from bot.models import Invitation, Maker, Request
 from bot.services import admin_chat, impact
 from bot.services import makers as maker_service
@@ -66,12 +69,12 @@ def take_order(dana, db, phone: str, terms: str = "500 at $2.10 each, ready in 5
     return request
 
 
-def cli(db, *args: str, cwd) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
+def cli(db, *args: str, cwd) -> Result:
+    """The command in this process (a fresh one per call costs seconds); the month test below runs the real one."""
+    env = {k: None for k in os.environ if k.startswith("MAKERLINK_")}
     env["MAKERLINK_DATABASE_URL"] = db.url
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+    with contextlib.chdir(cwd):
+        return CliRunner().invoke(cli_app, list(args), env=env)
 
 
 def invitation_of(db, request: Request, phone: str) -> Invitation:
@@ -88,7 +91,7 @@ def test_an_order_taken_and_delivered_counts_its_money_maker_and_distance(dana, 
     assert order.status == "delivered" and order.distance_miles
 
     out = cli(db, "stats", "--impact", "--json", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.output
     figures = json.loads(out.stdout)
     assert (figures["orders"], figures["delivered"], figures["spent_cents"]) == (1, 1, 500 * 210)
     assert (figures["makers"], figures["first_time_makers"], figures["orders_not_valued"]) == (1, 1, 0)
@@ -106,7 +109,7 @@ def test_an_order_taken_and_delivered_counts_its_money_maker_and_distance(dana, 
     assert "Spent with local makers: $1,050." in human and "Transport emissions avoided (estimated)" in human
 
     report = cli(db, "report", "--month", "2026-11", "--csv", cwd=tmp_path)
-    assert report.returncode == 0, report.stderr
+    assert report.exit_code == 0, report.output
     [row] = list(csv.DictReader(io.StringIO(report.stdout)))
     assert tuple(row) == impact.REPORT_COLUMNS
     assert row["request_code"] == request.code and row["accepted_date"] == row["delivered_date"] == "2026-11-27"
@@ -143,15 +146,14 @@ def test_only_yyyy_mm_is_a_month(month):
 
 
 def test_since_needs_impact_and_a_date(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKERLINK_")}
+    env = {k: None for k in os.environ if k.startswith("MAKERLINK_")}
     for args, sentence in [
         (["stats", "--since", "2026-11-01"], "--since goes with --impact"),
         (["stats", "--impact", "--since", "2026-11-31"], "“2026-11-31” is not a date"),
     ]:
-        out = subprocess.run(
-            [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path, env=env
-        )
-        assert out.returncode == 2 and sentence in out.stderr and len(out.stderr.strip().splitlines()) == 1
+        with contextlib.chdir(tmp_path):
+            out = CliRunner().invoke(cli_app, args, env=env)
+        assert out.exit_code == 2 and sentence in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "makerlink.db").exists()
 
 
