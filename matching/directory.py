@@ -147,6 +147,7 @@ class Directory:
                 cached = self._tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
                     found, phrase_mask = self.taxonomy.read(phrase)
+                    found = self.taxonomy.as_offered(found)
                     if self._only_teaches(found):
                         found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"
                     cached = (tuple(found), phrase_mask)

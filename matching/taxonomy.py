@@ -55,6 +55,7 @@ class Concept:
     service: bool = False  # a process a buyer orders as such ("powder coating", "embroidery")
     unmade: bool = False  # not made to order by anyone: a repair, a rental, raw supplies
     teaches: str | None = None  # for a class: the process it teaches ("welding classes" → welding)
+    applied: bool = False  # done to the buyer's own things: a finish, upholstery
     sources: tuple[str, ...] = ()
 
 
@@ -208,6 +209,15 @@ class Taxonomy:
             return ()  # "aluminum" alone is not a request for metal goods
         named = [m for bit, m in enumerate(self.material_ids) if mask >> bit & 1]
         return tuple(self.material_goods[m] for m in named if m in self.material_goods)
+
+    def as_offered(self, tags: list[Tag]) -> list[Tag]:
+        """What a maker's phrase offers. One that opens with a service done to the buyer's things ("Powder coat -
+        wheels, frames, railings", "Upholstery: booths, dining chairs") offers the service, not the things; a
+        product made that way ("powder coated railings") is still a product."""
+        first = self.concepts.get(tags[0].id) if tags else None
+        if first is None or not first.applied or tags[0].surface.endswith("ed"):
+            return tags
+        return [tag for tag in tags if tag.id == first.id or self.kind(tag.id) == "process"]
 
     def classes_in(self, tags: Iterable[Tag]) -> list[Tag]:
         """The classes a phrase about teaching offers in the processes it names: "welding and woodshop classes"
@@ -436,6 +446,7 @@ def build_taxonomy(
                 service=bool(entry.get("service", False)),
                 unmade=bool(entry.get("unmade", False)),
                 teaches=entry.get("teaches"),
+                applied=bool(entry.get("applied", False)),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )

@@ -453,3 +453,17 @@ def test_requests_in_more_languages_find_the_trade(text, expected):
         ]
     )
     assert names(Matcher(directory).match(text, zip="48201", now=TODAY))[:1] == [expected]
+
+
+def test_a_finish_offers_the_finish_not_the_things_it_is_done_to():
+    directory = Directory(
+        [
+            maker(1, "Powder coater", ["Powder coat - wheels, frames, railings, industrial parts"]),
+            maker(2, "Ironworks", ["ornamental railings"]),
+            maker(3, "Upholsterer", ["Upholstery - restaurant booths, dining chairs, cushions"]),
+        ]
+    )
+    assert names(Matcher(directory).match("stair railing", zip="48201", now=TODAY)) == ["Ironworks"]
+    assert names(Matcher(directory).match("12 dining chairs", zip="48201", now=TODAY)) == []
+    assert names(Matcher(directory).match("powder coating 20 chairs", zip="48201", now=TODAY))[:1] == ["Powder coater"]
+    assert names(Matcher(directory).match("reupholster our booths", zip="48201", now=TODAY)) == ["Upholsterer"]
