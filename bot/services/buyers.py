@@ -23,7 +23,11 @@ from bot.models import Buyer, Maker, Request
 from bot.phones import to_e164
 from bot.services import admin_chat
 from bot.services.buyer_orders import OrderActions
-from bot.services.chat import SHARE_CONTACT, SHARE_LOCATION, Answer, ChatConfig, ChatEvent
+from bot.services.chat import SHARE_CONTACT as SHARE_CONTACT  # re-exported: the channels' (and tests') interface
+from bot.services.chat import SHARE_LOCATION as SHARE_LOCATION
+from bot.services.chat import Answer as Answer
+from bot.services.chat import ChatConfig as ChatConfig
+from bot.services.chat import ChatEvent as ChatEvent
 from bot.services.conversations import ConversationStore, Flow
 from bot.services.drafts import NOT_SURE, Drafting, set_place
 from matching import geo
