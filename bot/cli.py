@@ -18,7 +18,7 @@ import typer
 
 from bot import __version__, bootstrap, browser, logs, outbox, texts
 from bot.config import ConfigError, Settings, load_settings
-from bot.db import SchemaOutOfDate, safe_url
+from bot.db import SchemaOutOfDate, safe_url, saved_id
 from bot.models import MESSAGE_STATUSES, MakerStatus
 from bot.services import broadcasts as broadcast_service
 from bot.services import impact as impact_service
@@ -510,7 +510,7 @@ def broadcast(
     if not yes and not typer.confirm(texts.BROADCAST_CONFIRM.format(count=len(preview.recipients))):
         typer.echo(texts.BROADCAST_NOT_SENT)
         return
-    queued = broadcast_service.confirm(runtime.db, runtime.taxonomy, draft.id, "cli")
+    queued = broadcast_service.confirm(runtime.db, runtime.taxonomy, saved_id(draft), "cli")
     if not as_json:
         typer.echo(texts.BROADCAST_QUEUED.format(id=draft.id, count=queued))
     if wait:
@@ -519,14 +519,14 @@ def broadcast(
         with typer.progressbar(length=queued, label=texts.BROADCAST_PROGRESS) as bar:
             shown = 0
             while True:
-                result = broadcast_service.report(runtime.db, draft.id)
+                result = broadcast_service.report(runtime.db, saved_id(draft))
                 finished = sum(n for s, n in result.by_status.items() if s not in UNFINISHED)
                 bar.update(finished - shown)
                 shown = finished
                 if result.done:
                     break
                 time.sleep(1.0)
-    result = broadcast_service.report(runtime.db, draft.id)
+    result = broadcast_service.report(runtime.db, saved_id(draft))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
     elif wait:

@@ -10,14 +10,15 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot import outbox, texts
+from bot.db import saved_id
 from bot.models import AdminAction, Broadcast, BroadcastStatus, Maker, MakerCapability, MakerStatus
 from bot.phones import to_e164
 from bot.services import broadcasts, impact, stats
 from bot.services import makers as maker_service
-from bot.services.chat import ChatConfig
+from bot.services.chat import ChatConfig, ChatParts
 from bot.services.conversations import ConversationStore, Flow
 from matching import geo
 from matching.taxonomy import Taxonomy
@@ -42,7 +43,9 @@ def find_makers(session: Session, query: str) -> list[Maker]:
 
 def maker_card(session: Session, maker: Maker) -> str:
     caps = session.exec(
-        select(MakerCapability.phrase).where(MakerCapability.maker_id == maker.id).order_by(MakerCapability.position)
+        select(MakerCapability.phrase)
+        .where(MakerCapability.maker_id == maker.id)
+        .order_by(col(MakerCapability.position))
     ).all()
     score = maker_service.responsiveness(maker)
     rating = f"{maker.rating_sum / maker.rating_count:.1f}/5" if maker.rating_count else texts.STATS_NONE
@@ -65,7 +68,7 @@ def maker_card(session: Session, maker: Maker) -> str:
 
 def handle(
     session: Session, config: ChatConfig, taxonomy: Taxonomy, user_id: int, command: str, args: str, now: datetime
-):
+) -> str | None:
     """The reply text for an organiser's command, or the refusal; None if `command` is not one of these."""
     if command not in COMMANDS:
         return None
@@ -125,7 +128,7 @@ class BroadcastWizard:
     (flow "broadcast"), so an organiser who is also buying keeps their request conversation intact.
     """
 
-    def __init__(self, chat: Any, price_per_segment: float) -> None:
+    def __init__(self, chat: ChatParts, price_per_segment: float) -> None:
         self.chat = chat
         self.price = price_per_segment
         self.actor = f"telegram:{chat.event.user_id}"
@@ -139,12 +142,12 @@ class BroadcastWizard:
 
     # ── state ──
 
-    def state(self) -> dict | None:
+    def state(self) -> dict[str, Any] | None:
         """What the wizard has gathered so far, with the step it is at; None when no broadcast is being composed."""
         found = self.conversation.get() if self.allowed else None
         return {**found.data, "step": found.state} if found is not None else None
 
-    def _remember(self, data: dict, step: str) -> None:
+    def _remember(self, data: dict[str, Any], step: str) -> None:
         self.conversation.remember(step, {k: v for k, v in data.items() if k != "step"})
 
     def _forget(self) -> None:
@@ -160,7 +163,7 @@ class BroadcastWizard:
         self._remember({"text": text.strip() or None}, "to")
         self._ask_to()
 
-    def on_text(self, text: str, data: dict) -> None:
+    def on_text(self, text: str, data: dict[str, Any]) -> None:
         step = data.get("step")
         if step == "to":
             self._ask_to()
@@ -218,7 +221,7 @@ class BroadcastWizard:
 
     # ── steps ──
 
-    def _next(self, data: dict, **answer) -> None:
+    def _next(self, data: dict[str, Any], **answer: Any) -> None:
         data = {**data, **answer}
         if data["step"] == "to" and data["to"] != "buyers":
             self._remember(data, "capability")
@@ -232,7 +235,7 @@ class BroadcastWizard:
             self._remember(data, "text")
             self.chat.say(texts.ADMIN_BC_ASK_TEXT, [self._cancel()])
 
-    def _preview(self, data: dict) -> None:
+    def _preview(self, data: dict[str, Any]) -> None:
         who = broadcasts.Audience(
             to=data.get("to") or "makers",
             capability=data.get("capability"),
@@ -248,7 +251,7 @@ class BroadcastWizard:
             self.chat.say(texts.BROADCAST_PROBLEM.format(problem=problem), [self._cancel()])
             return
         if not preview.recipients:
-            broadcasts.cancel_in(self.chat.session, draft.id, self.actor, self.chat.now)
+            broadcasts.cancel_in(self.chat.session, saved_id(draft), self.actor, self.chat.now)
             self._forget()
             self.chat.say(texts.ADMIN_BC_NOBODY.format(id=draft.id, excluded=_excluded(preview)))
             return
@@ -311,7 +314,7 @@ class BroadcastWizard:
 
     # ── helpers ──
 
-    def _drop_draft(self, data: dict | None) -> None:
+    def _drop_draft(self, data: dict[str, Any] | None) -> None:
         if data and data.get("broadcast_id"):
             broadcasts.cancel_in(self.chat.session, data["broadcast_id"], self.actor, self.chat.now)
 

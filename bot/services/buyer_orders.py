@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import texts
+from bot.db import saved_id
 from bot.models import Invitation, Maker, Request
 from bot.phones import to_e164
 from bot.services import followups, handlers, notices
@@ -25,8 +26,8 @@ class OrderActions(ChatParts):
     def my_requests(self, statuses: tuple[str, ...] | None = None) -> list[Request]:
         query = select(Request).where(Request.buyer_id == self.buyer.id, Request.status != RequestStatus.DRAFT)
         if statuses:
-            query = query.where(Request.status.in_(statuses))
-        return list(self.session.exec(query.order_by(Request.id.desc()).limit(10)).all())
+            query = query.where(col(Request.status).in_(statuses))
+        return list(self.session.exec(query.order_by(col(Request.id).desc()).limit(10)).all())
 
     def on_requests(self) -> None:
         requests = self.my_requests()
@@ -52,9 +53,9 @@ class OrderActions(ChatParts):
     def _answers(self, request: Request) -> list[str]:
         rows = self.session.exec(
             select(Invitation, Maker)
-            .join(Maker, Maker.id == Invitation.maker_id)
+            .join(Maker, col(Maker.id) == Invitation.maker_id)
             .where(Invitation.request_id == request.id)
-            .order_by(Invitation.rank)
+            .order_by(col(Invitation.rank))
         ).all()
         lines, declined, waiting = [], 0, 0
         for invitation, maker in rows:
@@ -309,11 +310,11 @@ class OrderActions(ChatParts):
         if found is None or found[0].buyer_confirmed_at is not None:
             return Answer(self.t.BUYER_STALE_BUTTON)
         invitation, _request = found
-        followups.cancel(self.session, ("buyer_checkin",), invitation.id, "asked again later")
+        followups.cancel(self.session, ("buyer_checkin",), saved_id(invitation), "asked again later")
         followups.schedule(
             self.session,
             "buyer_checkin",
-            invitation.id,
+            saved_id(invitation),
             self.now + self.config.followups.ask_again_after,
             self.now,
             key=f"buyer_checkin:{invitation.id}:{self.event.event_id}",

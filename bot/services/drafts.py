@@ -47,7 +47,7 @@ class Drafting(ChatParts):
         digits = re.sub(r"[,\s]", "", text)
         return int(digits) if digits.isdigit() and 0 < int(digits) < 1_000_000_000 else None
 
-    def _draft(self, request_id) -> Request | None:
+    def _draft(self, request_id: object) -> Request | None:
         if not isinstance(request_id, int):
             return None
         request = self.session.get(Request, request_id)

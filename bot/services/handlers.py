@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.db import saved_id
 from bot.models import Invitation, Maker, Request
 from bot.services import followups, notices
 from bot.services.followups import FollowUpPolicy
@@ -189,7 +190,7 @@ def _check_in_on_order(session: Session, e: QuoteAccepted, policy: FollowUpPolic
 
 
 def _no_nudge_after_expiry(session: Session, e: InvitationExpired, policy: FollowUpPolicy) -> None:
-    followups.cancel(session, ("invite_nudge",), e.invitation.id, "expired")
+    followups.cancel(session, ("invite_nudge",), saved_id(e.invitation), "expired")
 
 
 def _move_buyer_checkin(session: Session, e: OrderLate, policy: FollowUpPolicy) -> None:

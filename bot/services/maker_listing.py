@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import texts
+from bot.db import saved_id
 from bot.models import MakerCapability, MakerStatus
 from bot.services import makers as maker_service
 from bot.services.inbox_parts import InboxParts
@@ -45,7 +46,7 @@ class ListingEdits(InboxParts):
             self.session.exec(
                 select(MakerCapability)
                 .where(MakerCapability.maker_id == self.maker.id)
-                .order_by(MakerCapability.position, MakerCapability.id)
+                .order_by(col(MakerCapability.position), col(MakerCapability.id))
             ).all()
         )
 
@@ -79,7 +80,7 @@ class ListingEdits(InboxParts):
             position += 1
             self.session.add(
                 MakerCapability(
-                    maker_id=self.maker.id,
+                    maker_id=saved_id(self.maker),
                     position=position,
                     phrase=phrase,
                     concepts=maker_service.capability_concepts(self.taxonomy, phrase),
@@ -96,8 +97,8 @@ class ListingEdits(InboxParts):
             target = caps[reply.number - 1]
         elif wanted:
             folded = wanted.casefold()
-            exact = [c for c in caps if c.phrase.casefold() == folded]
-            partial = [c for c in caps if folded in c.phrase.casefold()]
+            exact: list[MakerCapability | None] = [c for c in caps if c.phrase.casefold() == folded]
+            partial: list[MakerCapability | None] = [c for c in caps if folded in c.phrase.casefold()]
             target = (exact or (partial if len(partial) == 1 else [None]))[0]
         if target is None:
             what = wanted or (str(reply.number) if reply.number is not None else "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -81,7 +82,7 @@ _FIRST_WORDS: dict[str, str] = {
     **dict.fromkeys(("help", "info", "commands"), "help"),
     **dict.fromkeys(("join", "signup", "register"), "join"),
 }
-_TWO_WORDS = {
+_TWO_WORDS: dict[tuple[str, ...], str] = {
     ("sign", "up"): "join",
     ("opt", "out"): "stop",
     # "No problem, 500 by Friday" agrees; read by its first word it would decline the job.
@@ -128,7 +129,7 @@ _UNIT_DAYS = {
 _SHORT_UNITS = frozenset({"d", "w", "h"})  # "5d", "2w", "48h": read only when no spelled-out unit is present
 
 
-def _alternation(words) -> str:
+def _alternation(words: Iterable[str]) -> str:
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 
 

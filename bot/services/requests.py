@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import outbox, texts
 from bot.config import DEFAULT_TIMEZONE
-from bot.db import Database
+from bot.db import Database, saved_id
 from bot.metrics import MATCH_SECONDS
 from bot.models import Invitation, Maker, Request, utcnow
 from bot.services import handlers
@@ -104,6 +105,8 @@ def open_request(
     with MATCH_SECONDS.time():
         result = matcher.match(text, zip=zip_code, now=today)
     _check_understood(result)
+    place = result.place
+    assert place is not None  # _check_understood refuses a request without one
     parsed = result.request
     with db.transaction() as session:
         request = Request(
@@ -118,10 +121,10 @@ def open_request(
             unit=parsed.unit,
             deadline=parsed.deadline,
             urgency=parsed.urgency,
-            zip=result.place.zip,
-            place_name=f"{result.place.city}, {result.place.state}"[:100],
-            lat=result.place.lat,
-            lon=result.place.lon,
+            zip=place.zip,
+            place_name=f"{place.city}, {place.state}"[:100],
+            lat=place.lat,
+            lon=place.lon,
             radius_miles=result.radius_miles or radius_miles,
             status=RequestStatus.OPEN.value,
             created_at=now,
@@ -155,8 +158,8 @@ def invite(
             continue
         rank += 1
         invitation = Invitation(
-            request_id=request.id,
-            maker_id=maker.id,
+            request_id=saved_id(request),
+            maker_id=saved_id(maker),
             rank=rank,
             score=match.score,
             why=match.why[:500],
@@ -186,7 +189,7 @@ def invite(
     return invited
 
 
-def rematch(session: Session, request: Request, directory, today: date) -> tuple[Match, ...]:
+def rematch(session: Session, request: Request, directory: Directory, today: date) -> tuple[Match, ...]:
     """The best makers for a stored request who have not been invited to it yet, best first."""
     parsed = ParsedRequest(
         text=request.text,
@@ -226,7 +229,7 @@ class RequestView:
     request: Request
     invitations: tuple[tuple[Invitation, Maker], ...]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         r = self.request
         return {
             "code": r.code,
@@ -265,7 +268,7 @@ def list_requests(
 ) -> list[RequestView]:
     """Newest first, each with its invitations in rank order."""
     with db.read() as session:
-        query = select(Request).order_by(Request.id.desc()).limit(limit)
+        query = select(Request).order_by(col(Request.id).desc()).limit(limit)
         if status:
             query = query.where(Request.status == status)
         if code:
@@ -274,9 +277,9 @@ def list_requests(
         ids = [r.id for r in requests]
         rows = session.exec(
             select(Invitation, Maker)
-            .join(Maker, Maker.id == Invitation.maker_id)
-            .where(Invitation.request_id.in_(ids))
-            .order_by(Invitation.rank)
+            .join(Maker, col(Maker.id) == Invitation.maker_id)
+            .where(col(Invitation.request_id).in_(ids))
+            .order_by(col(Invitation.rank))
         ).all()
     by_request: dict[int, list[tuple[Invitation, Maker]]] = {}
     for invitation, maker in rows:
