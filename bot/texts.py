@@ -486,6 +486,25 @@ SMS_CAPS_REMOVED = "Removed: {phrase}."
 SMS_CAPS_NOT_FOUND = "Nothing to remove matches “{what}”. {caps}"
 SMS_CAPS_NEED_ITEMS = "Say what to add, e.g. CAPS ADD face shields; sewing."
 SMS_CAPS_TOO_MANY = "You can list at most {limit} capabilities; remove some first (CAPS REMOVE 2)."
+# GREEN and TEACH keep their lists as CAPS does; the sentences above about adding and removing serve all three.
+SMS_GREEN = "Your greener practices: {caps}. Text GREEN ADD item; item or GREEN REMOVE 2 to change this."
+SMS_GREEN_EMPTY = (
+    "No greener practices listed. Text GREEN ADD recycled materials; solar powered to add some: buyers who ask for "
+    "greener makers see them."
+)
+SMS_GREEN_NEED_ITEMS = "Say what to add, e.g. GREEN ADD recycled materials; solar powered."
+SMS_GREEN_TOO_MANY = "You can list at most {limit} greener practices; remove some first (GREEN REMOVE 2)."
+SMS_TEACH = "You teach or lend: {caps}. Text TEACH ADD item; item or TEACH REMOVE 2 to change this."
+SMS_TEACH_EMPTY = (
+    "Nothing listed that you teach or lend. Text TEACH ADD TIG welding classes; open shop hours to add some."
+)
+SMS_TEACH_NEED_ITEMS = "Say what to add, e.g. TEACH ADD TIG welding classes; open shop hours."
+SMS_TEACH_TOO_MANY = "You can list at most {limit} classes or offers; remove some first (TEACH REMOVE 2)."
+SMS_BADGES_YOURS = "Your badges: {badges}. "
+SMS_BADGES_BY_ORGANISERS = (
+    "{yours}Badges such as Made in Detroit are given by the organisers who run makerlink here, not by text: ask them "
+    "if you qualify. Nothing was changed."
+)
 SMS_UNDERSTOOD = "I understood: {labels}."
 SMS_NOT_RECOGNISED = "Kept as written (not in our list yet): {phrases}."
 SMS_ALERTS_OFF = "Alerts are off. You will still get job requests; text ALERTS ON to get alerts again."
@@ -493,7 +512,8 @@ SMS_ALERTS_ON = "Alerts are on again."
 SMS_RESUBSCRIBED = "You are back on makerlink and will get job requests again. Text HELP for commands."
 SMS_HELP = (
     "makerlink: YES code price days / NO code to answer a job, DONE code when delivered, LATE code days, "
-    "MY for your jobs, PAUSE 2W / RESUME, CAPS to see what you make, ALERTS OFF, STOP to leave."
+    "MY for your jobs, PAUSE 2W / RESUME, CAPS to see what you make, GREEN your greener practices, TEACH what "
+    "you teach, ALERTS OFF, STOP to leave."
 )
 SMS_UNKNOWN = "Sorry, I did not understand. {hint}"
 SMS_HINT_ONE_JOB = "To answer job {code}: YES {code} $2.10 each 5 days, or NO {code}. Text HELP for more."
