@@ -579,10 +579,36 @@ BUYER_SENT = (
     "Sent to {count} makers within {radius:g} miles (request {code}). Their answers will appear here as they come in."
 )
 BUYER_SENT_TOAST = "Sent!"
+# Under “Sent to …”, one line per maker asked: who they are, never their name or phone before the buyer accepts.
+BUYER_FOUND_LINE = "Maker {rank} — {distance}{about}"
+BUYER_FOUND_PART = " · {part}"
+BUYER_FOUND_FITS = "✓ {what}"  # fits a preference the buyer gave
+BUYER_FOUND_GREENER = "greener: {practices}"
+BUYER_FOUND_EMISSIONS = "≈ {kg} kg CO₂e less transport than importing (estimate)"
+BUYER_FOUND_NO_SAVING = "no less transport than importing (estimate)"
+BUYER_HIDDEN = "You asked for {what} only, so I left out {count} other maker(s) nearby who could make it."
+MAKER_TYPES = {
+    "business": "business",
+    "makerspace": "community workshop",
+    "school": "school or training programme",
+    "cooperative": "cooperative",
+    "individual": "independent maker",
+}
+PREFERENCE_GREEN = "greener practices"
+BUYER_FIELD_PREFER = "• Prefer: {prefer}"
+BUYER_PREFER_ONLY = "{what} only"
+BUYER_PREFER_ASK = (
+    "Which makers should come first? Those who fit rank higher and I say why; the others are not left out."
+)
+BUYER_PREFER_SAVED = "Preference saved."
+BUYER_PREFER_REMOVED = "Preference removed."
 BUYER_ALREADY_SENT = "This request was already sent."
 BUYER_NOBODY = (
     "I'm sorry — no maker in the directory within {radius:g} miles of {zip} can make {what} yet. "
     "I can look further, or tell the organisers, who may know someone."
+)
+BUYER_NOBODY_ONLY = (
+    "{hidden} Send the request again without “only” to ask them, or I can look further or tell the organisers."
 )
 BUYER_ALREADY_WIDE = "Already searching within {miles} miles."
 BUYER_ORGANISERS_TOLD = "The organisers have been told about your request; they will reach out if they find a maker."
@@ -643,6 +669,11 @@ BUTTON_NOT_SURE = "Not sure"
 BUTTON_SEND = "✅ Send to makers"
 BUTTON_CHANGE = "✏️ Change…"
 BUTTON_DROP = "✖️ Cancel"
+BUTTON_PREFER = "🌱 Prefer greener / local label…"
+BUTTON_PREFER_GREEN = "Greener practices"
+BUTTON_PREFER_MAKERSPACE = "Community workshop"
+BUTTON_PREFER_NONE = "No preference"
+BUTTON_PREFER_CHOSEN = "✓ {label}"
 BUTTON_EDIT_ITEM = "What"
 BUTTON_EDIT_QUANTITY = "How many"
 BUTTON_EDIT_DEADLINE = "By when"

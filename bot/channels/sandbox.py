@@ -36,7 +36,17 @@ from bot import outbox, texts
 from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
 from bot.config import Settings
 from bot.db import Database, table_of
-from bot.models import Buyer, InboundMessage, Maker, MakerCapability, MessageStatus, OutboundMessage, as_utc, utcnow
+from bot.models import (
+    Buyer,
+    InboundMessage,
+    Maker,
+    MakerCapability,
+    MakerTrait,
+    MessageStatus,
+    OutboundMessage,
+    as_utc,
+    utcnow,
+)
 from bot.outbox import Outgoing, SendResult, parse_quiet_hours, quiet_until
 from bot.phones import to_e164
 from bot.segments import count_segments
@@ -423,6 +433,13 @@ class SandboxChannel:
                 select(MakerCapability.maker_id, MakerCapability.phrase).order_by(col(MakerCapability.id))
             ).all():
                 phrases.setdefault(maker_id, []).append(phrase)
+            traits: dict[tuple[int, str], list[str]] = {}
+            for maker_id, kind, phrase in session.exec(
+                select(MakerTrait.maker_id, MakerTrait.kind, MakerTrait.phrase).order_by(
+                    col(MakerTrait.maker_id), col(MakerTrait.position), col(MakerTrait.id)
+                )
+            ).all():
+                traits.setdefault((maker_id, kind), []).append(phrase)
             waiting = session.exec(
                 select(OutboundMessage.address, sa.func.count(), sa.func.max(OutboundMessage.next_attempt_at))
                 .where(
@@ -475,6 +492,11 @@ class SandboxChannel:
                     "zip": maker.zip,
                     "status": maker.status,
                     "capabilities": "; ".join(phrases.get(maker.id or 0, [])),
+                    # Who the maker is, for the card: its kind, the organisers' labels, greener practices, classes.
+                    "type": maker.kind,
+                    "badges": traits.get((maker.id or 0, "badge"), []),
+                    "practices": traits.get((maker.id or 0, "practice"), []),
+                    "training": traits.get((maker.id or 0, "training"), []),
                     "messages": threads.pop(maker.phone, []),
                     "waiting": count,
                     "waiting_until": until.isoformat() if until and until > now else None,

@@ -20,6 +20,7 @@ class Catalogue:
     # Every name is a sentence, but for these tables.
     REQUEST_STATUS: Mapping[str, str]
     DAYS: Mapping[int, str]
+    MAKER_TYPES: Mapping[str, str]
 
     def __init__(self, language: str) -> None:
         self.language = language if language in LANGUAGES else "en"

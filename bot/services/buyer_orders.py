@@ -15,9 +15,12 @@ from bot.models import Invitation, Maker, Request
 from bot.phones import to_e164
 from bot.services import followups, handlers, notices
 from bot.services.chat import SHARE_CONTACT, Answer, ChatParts
+from bot.services.found_makers import found_text, hidden_text
 from bot.services.notices import WIDE_RADIUS, invitation_sms_what, next_steps, nobody_left, quote_line, uncovered_text
 from bot.services.orders import LIVE_REQUEST, ORDERED, Closing, InvitationStatus, RequestStatus, move
-from bot.services.requests import invite, rematch
+from bot.services.requests import invite, match_for
+from matching.directory import Directory
+from matching.matcher import MatchResult
 
 
 class OrderActions(ChatParts):
@@ -110,21 +113,29 @@ class OrderActions(ChatParts):
             return None
         return invitation, request
 
-    def match_and_invite(self, request: Request) -> int:
-        matches = rematch(self.session, request, self.directory(), self.today)
+    def match_and_invite(
+        self, request: Request, directory: Directory
+    ) -> tuple[list[tuple[Invitation, Maker]], MatchResult]:
+        result = match_for(self.session, request, directory, self.today)
         policy = self.config.followups
-        return len(invite(self.session, request, matches, self.now, limit=self.config.max_invites, policy=policy))
+        invited = invite(self.session, request, result.matches, self.now, limit=self.config.max_invites, policy=policy)
+        return invited, result
 
     def send_out(self, request: Request, sent: Callable[[int], str]) -> None:
-        """Invite the best makers not asked yet, and tell the buyer how many (`sent(count)`) or that nobody fits."""
-        invited = self.match_and_invite(request)
+        """Invite the best makers not asked yet, and tell the buyer how many (`sent(count)`) and who they are, or
+        that nobody fits; either way, how many makers an "only …" preference left out."""
+        directory = self.directory()
+        invited, result = self.match_and_invite(request, directory)
+        hidden = hidden_text(result, directory, self.t)
         if invited:
-            self.say(sent(invited))
-        else:
             self.say(
-                self.t.BUYER_NOBODY.format(what=request.item_label, radius=request.radius_miles, zip=request.zip),
-                next_steps(request, self.t),
+                "\n\n".join(part for part in (sent(len(invited)), found_text(invited, result, self.t), hidden) if part)
             )
+            return
+        nobody = self.t.BUYER_NOBODY.format(what=request.item_label, radius=request.radius_miles, zip=request.zip)
+        if hidden:
+            nobody = self.t.BUYER_NOBODY_ONLY.format(hidden=hidden)
+        self.say(nobody, next_steps(request, self.t))
 
     def sent_text(self, request: Request) -> Callable[[int], str]:
         return lambda count: self.t.BUYER_SENT.format(count=count, radius=request.radius_miles, code=request.code)

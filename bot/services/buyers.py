@@ -279,6 +279,7 @@ class BuyerChat(Drafting, OrderActions):
             "edit": self.press_edit,
             "drop": self.press_drop,
             "unsure": self.press_unsure,
+            "prefer": self.press_prefer,
             "widen": self.press_widen,
             "organisers": self.press_organisers,
             "accept": self.press_accept,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from matching.quantities import unit_label
 from matching.taxonomy import Taxonomy
 
 _rng = random.SystemRandom()
+MAX_PREFERENCES = 300  # characters of Request.preferences
 
 
 class RequestProblem(Exception):
@@ -126,6 +128,8 @@ def open_request(
             lat=place.lat,
             lon=place.lon,
             radius_miles=result.radius_miles or radius_miles,
+            preferences=with_words("", parsed.preferences),
+            preferences_only=with_words("", parsed.only),
             status=RequestStatus.OPEN.value,
             created_at=now,
             updated_at=now,
@@ -189,9 +193,16 @@ def invite(
     return invited
 
 
-def rematch(session: Session, request: Request, directory: Directory, today: date) -> tuple[Match, ...]:
-    """The best makers for a stored request who have not been invited to it yet, best first."""
-    parsed = ParsedRequest(
+def with_words(words: str, more: Sequence[str]) -> str:
+    """Space-separated preference words (Request.preferences) with `more` added once each; the words as they were
+    when all of them would not fit the column."""
+    joined = " ".join(dict.fromkeys((*words.split(), *more)))
+    return joined if len(joined) <= MAX_PREFERENCES else words
+
+
+def stored_request(request: Request) -> ParsedRequest:
+    """A stored request as the matcher reads it, the buyer's preferences included."""
+    return ParsedRequest(
         text=request.text,
         item=request.item_label,
         items=tuple(request.concepts.split()),
@@ -201,12 +212,24 @@ def rematch(session: Session, request: Request, directory: Directory, today: dat
         urgency=request.urgency,
         zip=request.zip,
         radius_miles=request.radius_miles,
+        preferences=tuple(request.preferences.split()),
+        only=tuple(request.preferences_only.split()),
     )
+
+
+def match_for(session: Session, request: Request, directory: Directory, today: date) -> MatchResult:
+    """The matcher's answer for a stored request, its matches only the makers not invited to it yet, best first;
+    `hidden` counts the makers an "only …" preference left out."""
     already = set(session.exec(select(Invitation.maker_id).where(Invitation.request_id == request.id)).all())
     matcher = Matcher(directory, radius_miles=request.radius_miles, limit=len(already) + 20)
     with MATCH_SECONDS.time():
-        result = matcher.match(parsed, zip=request.zip, now=today)
-    return tuple(m for m in result.matches if int(m.maker_id) not in already)
+        result = matcher.match(stored_request(request), zip=request.zip, now=today)
+    return replace(result, matches=tuple(m for m in result.matches if int(m.maker_id) not in already))
+
+
+def rematch(session: Session, request: Request, directory: Directory, today: date) -> tuple[Match, ...]:
+    """The best makers for a stored request who have not been invited to it yet, best first."""
+    return match_for(session, request, directory, today).matches
 
 
 def summary(request: Request) -> str:

@@ -219,6 +219,16 @@ function threads() {
   return rows;
 }
 
+// Who a maker is, as small chips: its kind unless a business, the organisers' labels, greener practices, classes.
+function traitChips(maker) {
+  const box = el("div", "traits");
+  if (maker.type && maker.type !== "business") box.append(el("span", "chip kind", maker.type));
+  for (const badge of maker.badges || []) box.append(el("span", "chip label", `🏷 ${badge}`));
+  for (const practice of maker.practices || []) box.append(el("span", "chip green", `🌱 ${practice}`));
+  for (const offer of maker.training || []) box.append(el("span", "chip teach", `🎓 ${offer}`));
+  return box;
+}
+
 function drawMakers() {
   const filter = $("maker-filter").value.trim().toLowerCase();
   const list = $("maker-list");
@@ -229,7 +239,8 @@ function drawMakers() {
     if (active) selectedPhone = active.phone;
   }
   for (const maker of rows) {
-    const haystack = `${maker.name} ${maker.phone} ${maker.zip} ${maker.capabilities}`.toLowerCase();
+    const traits = [...(maker.badges || []), ...(maker.practices || []), ...(maker.training || []), maker.type || ""];
+    const haystack = `${maker.name} ${maker.phone} ${maker.zip} ${maker.capabilities} ${traits.join(" ")}`.toLowerCase();
     if (filter && !haystack.includes(filter)) continue;
     const item = el("li", "maker");
     item.dataset.phone = maker.phone;
@@ -241,6 +252,8 @@ function drawMakers() {
     if (maker.phone !== selectedPhone && unread > 0) name.append(el("span", "badge", String(unread)));
     if (maker.waiting) name.append(el("span", "badge wait", `${maker.waiting} waiting`));
     item.append(name);
+    const chips = traitChips(maker);
+    if (chips.childElementCount) item.append(chips);
     const lastMessage = maker.messages[maker.messages.length - 1];
     item.append(el("div", "sub", lastMessage ? lastMessage.text : `${maker.zip} · ${maker.capabilities}`));
     item.addEventListener("click", () => {
@@ -264,11 +277,13 @@ function drawThread(jump) {
     log.dataset.key = "";
     input.disabled = send.disabled = true;
     $("thread-waiting").hidden = true;
+    $("thread-traits").replaceChildren();
     return;
   }
   input.disabled = send.disabled = false;
   $("thread-title").textContent = `${maker.name}`;
   $("thread-sub").textContent = `${maker.phone}${maker.zip ? " · " + maker.zip : ""}${maker.status && maker.status !== "active" ? " · " + maker.status : ""} · ${maker.capabilities}`;
+  $("thread-traits").replaceChildren(...traitChips(maker).childNodes);
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const build = (message) => {
     const wrap = el("div", `msg ${message.from === "maker" ? "mine" : "bot"}`);

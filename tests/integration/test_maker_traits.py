@@ -3,12 +3,14 @@ SMS (never their badges), and a buyer's preference ranks, hides and explains the
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
-from bot.models import Maker, MakerTrait, as_utc, utcnow
+from bot.models import Invitation, Maker, MakerTrait, as_utc, utcnow
 from bot.segments import count_segments
 from bot.services import makers as maker_service
-from tests.integration.test_sms_inbox import NOW, TAXONOMY, maker, text
+from tests.integration.test_buyer_chat import NOW, Buyer_, button, requests_of
+from tests.integration.test_sms_inbox import TAXONOMY, maker, text
 
 # Three tote-bag makers in one ZIP, alike in all but who they are; the plain one comes first by name, so only a
 # preference can put another ahead of it.
@@ -116,3 +118,126 @@ def test_a_practice_texted_in_reaches_the_next_match(any_db):
     assert not green_now()
     text(any_db, PLAIN, "GREEN ADD zero waste", now=utcnow())
     assert green_now()
+
+
+# ── buyers: preferences rank, hide and explain ──
+
+
+@pytest.fixture
+def dana(any_db):
+    import_makers(any_db)
+    cache = maker_service.DirectoryCache(any_db, TAXONOMY)
+    return Buyer_(any_db, lambda: cache.get(NOW))
+
+
+def summary_of(dana, text: str):
+    dana.command("start")
+    dana.send("48201")
+    [(summary, buttons)] = dana.send(text)
+    assert "Here is what I understood" in summary
+    return summary, buttons
+
+
+def invited_in_order(db) -> list[str]:
+    with db.read() as session:
+        rows = session.exec(select(Maker.phone).join(Invitation).order_by(Invitation.rank)).all()
+    return list(rows)
+
+
+def test_without_a_preference_the_plain_maker_comes_first(dana):
+    summary, buttons = summary_of(dana, "need 200 tote bags")
+    assert "Prefer" not in summary
+    [(sent, _)] = dana.press(button([(summary, buttons)], "✅"))
+    assert invited_in_order(dana.db) == [PLAIN, LABELLED, GREEN]
+    assert "✓" not in sent and "left out" not in sent
+    # Each maker asked is described, never named: the labels and practices they have, and the transport estimate.
+    lines = sent.split("\n\n")[1].split("\n")
+    assert lines[0].startswith("Maker 1 — 0.0 mi · ≈ ") and lines[0].endswith("(estimate)")
+    assert lines[1].startswith("Maker 2 — 0.0 mi · Made in Detroit · ≈ ")
+    assert lines[2].startswith("Maker 3 — 0.0 mi · greener: recycled materials, solar powered · ≈ ")
+    assert "kg CO₂e less transport than importing (estimate)" in lines[2]
+    assert not any(name in sent for name in ("Acme", "Motor City", "Zeta"))
+
+
+def test_eco_friendly_puts_the_equally_capable_green_maker_first_and_says_why(dana):
+    summary, buttons = summary_of(dana, "need 200 eco-friendly tote bags")
+    assert "• Prefer: greener practices" in summary
+    [(sent, _)] = dana.press(button([(summary, buttons)], "✅"))
+    assert invited_in_order(dana.db)[0] == GREEN
+    first = sent.split("\n\n")[1].split("\n")[0]
+    assert first.startswith("Maker 1 — 0.0 mi · ✓ greener: recycled materials, solar powered · ≈ ")
+    [request] = requests_of(dana.db)
+    assert (request.preferences, request.preferences_only) == ("green", "")
+
+
+def test_only_made_in_detroit_hides_the_others_and_says_how_many(dana):
+    summary, buttons = summary_of(dana, "need 200 tote bags, only Made in Detroit")
+    assert "• Prefer: Made in Detroit only" in summary
+    [(sent, _)] = dana.press(button([(summary, buttons)], "✅"))
+    assert invited_in_order(dana.db) == [LABELLED]
+    assert "Sent to 1 makers" in sent and "Maker 1 — 0.0 mi · ✓ Made in Detroit" in sent
+    assert sent.endswith("You asked for Made in Detroit only, so I left out 2 other maker(s) nearby who could make it.")
+
+
+def test_when_only_leaves_nobody_the_buyer_hears_how_many_were_left_out(dana):
+    summary, buttons = summary_of(dana, "need 200 tote bags, only B Corp")
+    [(nobody, next_buttons)] = dana.press(button([(summary, buttons)], "✅"))
+    assert invited_in_order(dana.db) == []
+    assert nobody.startswith("You asked for B Corp only, so I left out 3 other maker(s)") and "without “only”" in nobody
+    assert button([(nobody, next_buttons)], "Widen").startswith("widen:")
+
+
+def test_the_preference_button_adds_a_preference_the_match_then_ranks_by(dana):
+    summary, buttons = summary_of(dana, "need 200 tote bags")
+    [(ask, choices)] = dana.press(button([(summary, buttons)], "🌱"))
+    assert "come first" in ask
+    # The request's town has a "Made in" label in the directory, so it is offered as the organisers spell it.
+    assert [row[0][0] for row in choices] == [
+        "Greener practices",
+        "Community workshop",
+        "Made in Detroit",
+        "No preference",
+    ]
+    [(again, buttons)] = dana.press(button([(ask, choices)], "Greener"))
+    assert dana.toast == "Preference saved." and "• Prefer: greener practices" in again
+    [(ask, choices)] = dana.press(button([(again, buttons)], "🌱"))
+    assert choices[0][0][0] == "✓ Greener practices"
+    [(sent, _)] = dana.press(button([(again, buttons)], "✅"))
+    assert invited_in_order(dana.db)[0] == GREEN and "Maker 1 — 0.0 mi · ✓ greener: recycled materials" in sent
+
+
+def test_pressing_a_chosen_preference_again_takes_it_back(dana):
+    summary, buttons = summary_of(dana, "need 200 eco-friendly tote bags")
+    [(ask, choices)] = dana.press(button([(summary, buttons)], "🌱"))
+    [(again, _)] = dana.press(button([(ask, choices)], "✓ Greener"))
+    assert dana.toast == "Preference removed." and "Prefer" not in again
+    [request] = requests_of(dana.db)
+    assert request.preferences == ""
+
+
+def test_forged_and_stale_preference_buttons_change_nothing(dana, any_db):
+    summary, buttons = summary_of(dana, "need 200 tote bags")
+    [request] = requests_of(any_db)
+    for forged in (
+        f"prefer:{request.id}:woman-owned",
+        f"prefer:{request.id}:made-in-chicago",
+        f"prefer:{request.id}:x:y",
+    ):
+        assert dana.press(forged) == [] and dana.toast == "That button is out of date; nothing changed."
+    for forged in ("prefer:999999:green", "prefer:abc", "prefer:", "prefer"):
+        assert dana.press(forged) == [] and dana.toast == "That button belongs to someone else's request."
+    [request] = requests_of(any_db)
+    assert request.preferences == "" and request.status == "draft"
+    # Someone else's draft is not theirs to change.
+    other = Buyer_(any_db, dana.directory, user_id=2002, username="sam")
+    assert (
+        other.press(f"prefer:{request.id}:green") == []
+        and other.toast == "That button belongs to someone else's request."
+    )
+    # Once sent, the draft's preference buttons are out of date.
+    dana.press(button([(summary, buttons)], "✅"))
+    assert (
+        dana.press(f"prefer:{request.id}:green") == [] and dana.toast == "That button is out of date; nothing changed."
+    )
+    [request] = requests_of(any_db)
+    assert request.preferences == ""
