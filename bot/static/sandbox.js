@@ -220,12 +220,19 @@ function threads() {
 }
 
 // Who a maker is, as small chips: its kind unless a business, the organisers' labels, greener practices, classes.
-function traitChips(maker) {
+// `few` keeps a card in the list short: two practices and one class at most, then how many more.
+function traitChips(maker, few) {
   const box = el("div", "traits");
+  const some = (list, most) => (few && list.length > most ? list.slice(0, most) : list);
+  const more = (list, most) => (few && list.length > most ? list.length - most : 0);
   if (maker.type && maker.type !== "business") box.append(el("span", "chip kind", maker.type));
   for (const badge of maker.badges || []) box.append(el("span", "chip label", `🏷 ${badge}`));
-  for (const practice of maker.practices || []) box.append(el("span", "chip green", `🌱 ${practice}`));
-  for (const offer of maker.training || []) box.append(el("span", "chip teach", `🎓 ${offer}`));
+  const practices = maker.practices || [];
+  for (const practice of some(practices, 2)) box.append(el("span", "chip green", `🌱 ${practice}`));
+  const offers = maker.training || [];
+  for (const offer of some(offers, 1)) box.append(el("span", "chip teach", `🎓 ${offer}`));
+  const hidden = more(practices, 2) + more(offers, 1);
+  if (hidden) box.append(el("span", "chip", `+${hidden}`));
   return box;
 }
 
@@ -252,7 +259,7 @@ function drawMakers() {
     if (maker.phone !== selectedPhone && unread > 0) name.append(el("span", "badge", String(unread)));
     if (maker.waiting) name.append(el("span", "badge wait", `${maker.waiting} waiting`));
     item.append(name);
-    const chips = traitChips(maker);
+    const chips = traitChips(maker, true);
     if (chips.childElementCount) item.append(chips);
     const lastMessage = maker.messages[maker.messages.length - 1];
     item.append(el("div", "sub", lastMessage ? lastMessage.text : `${maker.zip} · ${maker.capabilities}`));
@@ -283,7 +290,7 @@ function drawThread(jump) {
   input.disabled = send.disabled = false;
   $("thread-title").textContent = `${maker.name}`;
   $("thread-sub").textContent = `${maker.phone}${maker.zip ? " · " + maker.zip : ""}${maker.status && maker.status !== "active" ? " · " + maker.status : ""} · ${maker.capabilities}`;
-  $("thread-traits").replaceChildren(...traitChips(maker).childNodes);
+  $("thread-traits").replaceChildren(...traitChips(maker, false).childNodes);
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const build = (message) => {
     const wrap = el("div", `msg ${message.from === "maker" ? "mine" : "bot"}`);

@@ -62,6 +62,10 @@ def test_broadcast_skip_ahead_and_reset_in_the_browser(browser, tmp_path):
     )
     with sandbox_server(tmp_path) as (url, _log):
         browser.get(url)
+        # A maker's card shows who the maker is: the organisers' labels and greener practices.
+        labels = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#maker-list li.maker .chip.label"), "labels")
+        assert any("Made in Detroit" in chip.text for chip in labels)
+        assert browser.find_elements(By.CSS_SELECTOR, "#maker-list li.maker .chip.green")
         wait.until(seen.element_to_be_clickable((By.ID, "bc-capability"))).send_keys("sewing")
         browser.find_element(By.ID, "bc-preview").click()
         preview = wait.until(seen.visibility_of_element_located((By.ID, "bc-preview-box")))
