@@ -285,8 +285,10 @@ GREEN_TEACH_BADGE = [
     ("Practices delete solar", {"kind": "green_remove", "phrases": ("solar",)}),
     ("TEACH", {"kind": "teach"}),
     ("TEACH ADD TIG welding classes", {"kind": "teach_add", "phrases": ("TIG welding classes",)}),
-    ("training add open shop hours, sewing for beginners",
-     {"kind": "teach_add", "phrases": ("open shop hours", "sewing for beginners")}),  # fmt: skip
+    (
+        "training add open shop hours, sewing for beginners",
+        {"kind": "teach_add", "phrases": ("open shop hours", "sewing for beginners")},
+    ),
     ("CLASSES REMOVE 2", {"kind": "teach_remove", "number": 2}),
     ("BADGE Made in Detroit", {"kind": "badge"}),
     ("badges add woman-owned", {"kind": "badge"}),
