@@ -103,6 +103,7 @@ class _Candidates:
     concept_of_group: list[int] = field(default_factory=list)  # requested-concept index; -1 for fuzzy
     wanted: int = 0  # how many concepts the request names
     how: list[str] = field(default_factory=list)  # processes the buyer asked the items be made by
+    tools: int = 0  # "a laser cutter for an afternoon": the first `tools` concepts are the tools asked for
 
     def scale_concept(self, concept_index: int, factor: float) -> None:
         """Weaken the evidence for one requested concept (an item a requested service is done on)."""
@@ -207,6 +208,9 @@ class Matcher:
         if TOOL_ACCESS in parsed.items:
             # Time on a laser cutter: only makers who open their shop or teach can give it.
             offers = directory.teaches[makers]
+            if found.tools:  # and who have the tool: open hours at a bike co-op are no time on a laser cutter
+                tool_groups = [g for g, c in enumerate(found.concept_of_group) if 0 <= c < found.tools]
+                offers &= np.isin(makers, makers[np.isin(group, tool_groups)])
             caps, confidence, group, makers = caps[offers], confidence[offers], group[offers], makers[offers]
         if len(caps) == 0:
             return empty
@@ -396,8 +400,11 @@ class Matcher:
         if TOOL_ACCESS in items:
             # "a laser cutter for an afternoon": the access, and the tool it is on.
             wanted = [*processes, *(c for c in items if c != TOOL_ACCESS), TOOL_ACCESS]
+            tools = len(processes)
             processes = []
-        found = _Candidates(wanted=len(wanted))
+        else:
+            tools = 0
+        found = _Candidates(wanted=len(wanted), tools=tools)
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)
             if services and concept not in services:

@@ -467,3 +467,15 @@ def test_a_finish_offers_the_finish_not_the_things_it_is_done_to():
     assert names(Matcher(directory).match("12 dining chairs", zip="48201", now=TODAY)) == []
     assert names(Matcher(directory).match("powder coating 20 chairs", zip="48201", now=TODAY))[:1] == ["Powder coater"]
     assert names(Matcher(directory).match("reupholster our booths", zip="48201", now=TODAY)) == ["Upholsterer"]
+
+
+def test_time_on_a_tool_needs_a_maker_who_has_that_tool():
+    directory = Directory(
+        [
+            maker(1, "Bike co-op", ["open shop hours; bike repair"]),
+            maker(2, "Makerspace", ["laser cutter; open shop hours"]),
+        ]
+    )
+    result = Matcher(directory).match("need a laser cutter for an afternoon", zip="48201", now=TODAY)
+    assert names(result) == ["Makerspace"]
+    assert names(Matcher(directory).match("open shop hours", zip="48201", now=TODAY)) == ["Bike co-op", "Makerspace"]
