@@ -91,6 +91,8 @@ def chat_config(settings: Settings) -> ChatConfig:
         timezone=settings.timezone,
         followups=FollowUpPolicy.from_settings(settings),
         sms_price_per_segment=settings.sms_price_per_segment,
+        import_route=settings.import_route(),
+        emission_factors=settings.emission_factors(),
         console=console_links(settings),
     )
 

@@ -18,9 +18,10 @@ import typer
 
 from bot import __version__, bootstrap, browser, logs, outbox, texts
 from bot.config import ConfigError, Settings, load_settings
-from bot.db import SchemaOutOfDate, safe_url
+from bot.db import SchemaOutOfDate, safe_url, saved_id
 from bot.models import MESSAGE_STATUSES, MakerStatus
 from bot.services import broadcasts as broadcast_service
+from bot.services import impact as impact_service
 from bot.services import makers as maker_service
 from bot.services import requests as request_service
 from bot.services import stats as stats_service
@@ -509,7 +510,7 @@ def broadcast(
     if not yes and not typer.confirm(texts.BROADCAST_CONFIRM.format(count=len(preview.recipients))):
         typer.echo(texts.BROADCAST_NOT_SENT)
         return
-    queued = broadcast_service.confirm(runtime.db, runtime.taxonomy, draft.id, "cli")
+    queued = broadcast_service.confirm(runtime.db, runtime.taxonomy, saved_id(draft), "cli")
     if not as_json:
         typer.echo(texts.BROADCAST_QUEUED.format(id=draft.id, count=queued))
     if wait:
@@ -518,14 +519,14 @@ def broadcast(
         with typer.progressbar(length=queued, label=texts.BROADCAST_PROGRESS) as bar:
             shown = 0
             while True:
-                result = broadcast_service.report(runtime.db, draft.id)
+                result = broadcast_service.report(runtime.db, saved_id(draft))
                 finished = sum(n for s, n in result.by_status.items() if s not in UNFINISHED)
                 bar.update(finished - shown)
                 shown = finished
                 if result.done:
                     break
                 time.sleep(1.0)
-    result = broadcast_service.report(runtime.db, draft.id)
+    result = broadcast_service.report(runtime.db, saved_id(draft))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
     elif wait:
@@ -539,14 +540,80 @@ def broadcast(
 
 
 @app.command("stats")
-def stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False) -> None:
-    """Makers, requests, answers, messages and broadcasts at a glance."""
+def stats(
+    impact: Annotated[
+        bool,
+        typer.Option(
+            "--impact",
+            help="What the bot did for the city: money spent with local makers, makers with work, requests served, "
+            "distance, transport emissions avoided (estimated).",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="With --impact: orders from this day on (YYYY-MM-DD).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Makers, requests, answers, messages and broadcasts at a glance; with --impact, the local impact instead.
+
+    Days and months are in MAKERLINK_TIMEZONE. Exit code 2 for a --since that is not a date.
+    """
+    if since is not None and not impact:
+        raise _fail(texts.IMPACT_SINCE_NEEDS_IMPACT)
+    try:
+        first_day = impact_service.parse_day(since) if since is not None else None
+    except impact_service.BadPeriod as bad:
+        raise _fail(str(bad)) from None
     runtime = _runtime()
+    if impact:
+        figures = impact_service.collect(runtime.db, _impact_basis(runtime), since=first_day)
+        heading = texts.IMPACT_HEADING_SINCE.format(since=first_day) if first_day else texts.IMPACT_HEADING_ALL
+        typer.echo(json.dumps(figures, ensure_ascii=False) if as_json else texts.impact_text(figures, heading))
+        return
     figures = stats_service.collect(runtime.db)
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False))
         return
     typer.echo(texts.stats_text(figures))
+
+
+def _impact_basis(runtime: bootstrap.Runtime) -> impact_service.Basis:
+    """The impact figures' settings: estimates as `match` makes them (same taxonomy, route and factors)."""
+    return impact_service.Basis.from_settings(runtime.taxonomy, runtime.settings)
+
+
+@app.command("report")
+def report(
+    month: Annotated[str, typer.Option("--month", help="The month, YYYY-MM (in MAKERLINK_TIMEZONE).")],
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="CSV on stdout with a header: one row per order accepted that month.")
+    ] = False,
+) -> None:
+    """The orders accepted in a month, for funders and grant reports: maker, value, distance, delivery, emissions
+    avoided (estimated), and nothing about the buyer. Without --csv, a short table.
+
+    Exit code 2 for a month that is not YYYY-MM.
+    """
+    try:
+        first_day = impact_service.parse_month(month)
+    except impact_service.BadPeriod as bad:
+        raise _fail(str(bad)) from None
+    runtime = _runtime()
+    rows = impact_service.report_rows(runtime.db, _impact_basis(runtime), first_day)
+    if as_csv:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(impact_service.REPORT_COLUMNS)
+        writer.writerows(impact_service.csv_cells(row) for row in rows)
+        return
+    name = f"{first_day:%B %Y}"
+    if not rows:
+        typer.echo(texts.REPORT_NO_ORDERS.format(month=name))
+        return
+    typer.echo(texts.REPORT_HEADING.format(month=name, count=len(rows)))
+    for row in rows:
+        typer.echo(texts.report_line(row))
 
 
 # ── serve ──

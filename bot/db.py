@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from typing import Protocol
 
 import sqlalchemy as sa
 from alembic import command
@@ -19,7 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from bot import texts
 
@@ -142,3 +143,22 @@ def insert_skipping_conflicts(session: Session, table: sa.Table, *unique: str):
     """
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return dialect_insert(table).on_conflict_do_nothing(index_elements=list(unique))
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The table a model class maps to, for Core statements; SQLModel does not declare `__table__` for mypy."""
+    table = model.__table__  # type: ignore[attr-defined]  # set on every table=True class by SQLAlchemy's mapping
+    assert isinstance(table, sa.Table)
+    return table
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: _Stored) -> int:
+    """The id of a row that is in the database (loaded, or added and flushed): only a new row has none yet."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id until it is flushed")
+    return row.id

@@ -174,6 +174,10 @@ class Request(SQLModel, table=True):
     lat: float | None = None
     lon: float | None = None
     radius_miles: float = Field(default=50.0)
+    # What the buyer prefers of a maker, as matching.preferences words ("green made-in-detroit"), and those said
+    # with "only": every matching run on the stored request ranks, and keeps, makers by them.
+    preferences: str = Field(default="", max_length=300, sa_column_kwargs=_server_default(""))
+    preferences_only: str = Field(default="", max_length=300, sa_column_kwargs=_server_default(""))
     status: str = Field(default="draft", max_length=16, index=True, sa_column_kwargs=_server_default("draft"))
     quantity_committed: int = Field(default=0, sa_column_kwargs=_server_default("0"))
     escalated_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # organisers told

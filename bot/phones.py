@@ -46,7 +46,7 @@ def mask_digits(digits: str, prefix: str = "+") -> str:
     return f"{prefix}{country}{MASK}{digits[-4:]}"
 
 
-def masked(address: str | None) -> str:
+def masked(address: str | int | None) -> str:
     """For logs: a phone number as its country code and last four digits; a chat id as its last four digits."""
     text = str(address or "")
     if text.startswith("+") and text[1:].isdigit() and len(text) > 5:

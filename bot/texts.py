@@ -6,6 +6,7 @@ languages: `bot/locales/` holds the translations, falling back to these English 
 
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 # ── maker import: why a row was skipped ──
 ROW_NO_NAME = "no name"
@@ -375,6 +376,101 @@ def stats_text(figures: dict) -> str:
     )
 
 
+# ── what the bot did for the city: `makerlink stats --impact`, /stats, the sandbox's admin panel, the report ──
+IMPACT_BAD_MONTH = "“{value}” is not a month: give it as YYYY-MM, for example 2026-11."
+IMPACT_BAD_DAY = "“{value}” is not a date: give it as YYYY-MM-DD, for example 2026-11-01."
+IMPACT_SINCE_NEEDS_IMPACT = "--since goes with --impact: makerlink stats --impact --since 2026-11-01."
+IMPACT_HEADING_ALL = "Local impact, all time:"
+IMPACT_HEADING_SINCE = "Local impact since {since}:"
+IMPACT_HEADING_MONTH = "Local impact in {month}:"
+IMPACT_NO_ORDERS = "No order accepted yet."
+IMPACT_ORDERS = "Orders accepted: {orders} ({delivered} delivered). Spent with local makers: ${spent}{not_valued}."
+IMPACT_NOT_VALUED = "; orders with no price (not counted): {count}"
+IMPACT_MAKERS = "Makers with work: {makers}, for the first time: {first}. By type: {types}.{badges}"
+IMPACT_BADGES = " By badge: {badges}."
+IMPACT_REQUESTS = (
+    "Requests served locally: {served}; not served: {not_served} ({expired} expired, {cancelled} cancelled); "
+    "open with no order yet: {waiting}."
+)
+IMPACT_DISTANCE = "Median distance from maker to buyer: {median}."
+IMPACT_EMISSIONS = (
+    "Transport emissions avoided (estimated): {avoided} kg CO2e, from the orders with a known weight: {estimated} "
+    "of {orders}."
+)
+IMPACT_NO_EMISSIONS = "Transport emissions avoided (estimated): no order had a known weight, so no estimate."
+REPORT_HEADING = "Orders accepted in {month}: {count} (without buyers' details; --csv gives every column)."
+REPORT_LINE = "{date}  {code:<6}  {what}  ·  {maker} ({kind})  ·  {distance}  ·  {value}  ·  {delivered}"
+REPORT_NO_PRICE = "no price"
+REPORT_DELIVERED = "delivered {date}"
+REPORT_DELIVERED_LATE = "delivered {date}, late"
+REPORT_UNDER_WAY = "under way"
+REPORT_NO_ORDERS = "No order was accepted in {month}."
+
+
+def impact_text(figures: Mapping[str, Any], heading: str) -> str:
+    """The impact figures (bot/services/impact.py) as a few lines under `heading`; emissions called an estimate."""
+    requests = figures["requests"]
+    served = IMPACT_REQUESTS.format(
+        served=requests["served_locally"],
+        not_served=requests["not_served"],
+        expired=requests["expired"],
+        cancelled=requests["cancelled"],
+        waiting=requests["open_without_order"],
+    )
+    if not figures["orders"]:
+        return "\n".join([heading, IMPACT_NO_ORDERS, served])
+    not_valued = figures["orders_not_valued"]
+    median = figures["median_distance_miles"]
+    carbon = figures["emissions"]
+    lines = [
+        heading,
+        IMPACT_ORDERS.format(
+            orders=figures["orders"],
+            delivered=figures["delivered"],
+            spent=money(figures["spent_cents"]),
+            not_valued=IMPACT_NOT_VALUED.format(count=not_valued) if not_valued else "",
+        ),
+        IMPACT_MAKERS.format(
+            makers=figures["makers"],
+            first=figures["first_time_makers"],
+            types=_makers_by(figures["by_type"]),
+            badges=IMPACT_BADGES.format(badges=_makers_by(figures["by_badge"])) if figures["by_badge"] else "",
+        ),
+        served,
+        IMPACT_DISTANCE.format(median=f"{median:g} mi" if median is not None else STATS_NONE),
+        IMPACT_EMISSIONS.format(
+            avoided=f"{carbon['avoided_kg_co2e']:,.1f}", estimated=carbon["orders_estimated"], orders=figures["orders"]
+        )
+        if carbon["orders_estimated"]
+        else IMPACT_NO_EMISSIONS,
+    ]
+    return "\n".join(lines)
+
+
+def report_line(row: Mapping[str, Any]) -> str:
+    """One order of `makerlink report` without --csv (bot/services/impact.py report_rows)."""
+    distance, value, delivered = row["distance_miles"], row["value_usd"], row["delivered_date"]
+    if delivered is None:
+        state = REPORT_UNDER_WAY
+    else:
+        state = (REPORT_DELIVERED_LATE if row["on_time"] is False else REPORT_DELIVERED).format(date=delivered)
+    return REPORT_LINE.format(
+        date=row["accepted_date"],
+        code=row["request_code"],
+        what=" ".join(str(part) for part in (row["quantity"], row["item"]) if part),
+        maker=row["maker_name"],
+        kind=row["maker_type"],
+        distance=f"{distance:g} mi" if distance is not None else STATS_NONE,
+        value=f"${value:,.2f}" if value is not None else REPORT_NO_PRICE,
+        delivered=state,
+    )
+
+
+def _makers_by(groups: Mapping[str, Mapping[str, int]]) -> str:
+    """“business 2, makerspace 1”: how many makers in each group."""
+    return ", ".join(f"{label} {row['makers']}" for label, row in groups.items()) or STATS_NONE
+
+
 # ── why a message did not go out (shown by `makerlink messages list`) ──
 REASON_OPTED_OUT = "the recipient has opted out"
 REASON_BLOCKED = "the recipient blocked the bot"
@@ -444,6 +540,25 @@ SMS_CAPS_REMOVED = "Removed: {phrase}."
 SMS_CAPS_NOT_FOUND = "Nothing to remove matches “{what}”. {caps}"
 SMS_CAPS_NEED_ITEMS = "Say what to add, e.g. CAPS ADD face shields; sewing."
 SMS_CAPS_TOO_MANY = "You can list at most {limit} capabilities; remove some first (CAPS REMOVE 2)."
+# GREEN and TEACH keep their lists as CAPS does; the sentences above about adding and removing serve all three.
+SMS_GREEN = "Your greener practices: {caps}. Text GREEN ADD item; item or GREEN REMOVE 2 to change this."
+SMS_GREEN_EMPTY = (
+    "No greener practices listed. Text GREEN ADD recycled materials; solar powered to add some: buyers who ask for "
+    "greener makers see them."
+)
+SMS_GREEN_NEED_ITEMS = "Say what to add, e.g. GREEN ADD recycled materials; solar powered."
+SMS_GREEN_TOO_MANY = "You can list at most {limit} greener practices; remove some first (GREEN REMOVE 2)."
+SMS_TEACH = "You teach or lend: {caps}. Text TEACH ADD item; item or TEACH REMOVE 2 to change this."
+SMS_TEACH_EMPTY = (
+    "Nothing listed that you teach or lend. Text TEACH ADD TIG welding classes; open shop hours to add some."
+)
+SMS_TEACH_NEED_ITEMS = "Say what to add, e.g. TEACH ADD TIG welding classes; open shop hours."
+SMS_TEACH_TOO_MANY = "You can list at most {limit} classes or offers; remove some first (TEACH REMOVE 2)."
+SMS_BADGES_YOURS = "Your badges: {badges}. "
+SMS_BADGES_BY_ORGANISERS = (
+    "{yours}Badges such as Made in Detroit are given by the organisers who run makerlink here, not by text: ask them "
+    "if you qualify. Nothing was changed."
+)
 SMS_UNDERSTOOD = "I understood: {labels}."
 SMS_NOT_RECOGNISED = "Kept as written (not in our list yet): {phrases}."
 SMS_ALERTS_OFF = "Alerts are off. You will still get job requests; text ALERTS ON to get alerts again."
@@ -451,7 +566,8 @@ SMS_ALERTS_ON = "Alerts are on again."
 SMS_RESUBSCRIBED = "You are back on makerlink and will get job requests again. Text HELP for commands."
 SMS_HELP = (
     "makerlink: YES code price days / NO code to answer a job, DONE code when delivered, LATE code days, "
-    "MY for your jobs, PAUSE 2W / RESUME, CAPS to see what you make, ALERTS OFF, STOP to leave."
+    "MY for your jobs, PAUSE 2W / RESUME, CAPS to see what you make, GREEN your greener practices, TEACH what "
+    "you teach, ALERTS OFF, STOP to leave."
 )
 SMS_UNKNOWN = "Sorry, I did not understand. {hint}"
 SMS_HINT_ONE_JOB = "To answer job {code}: YES {code} $2.10 each 5 days, or NO {code}. Text HELP for more."
@@ -517,10 +633,36 @@ BUYER_SENT = (
     "Sent to {count} makers within {radius:g} miles (request {code}). Their answers will appear here as they come in."
 )
 BUYER_SENT_TOAST = "Sent!"
+# Under “Sent to …”, one line per maker asked: who they are, never their name or phone before the buyer accepts.
+BUYER_FOUND_LINE = "Maker {rank} — {distance}{about}"
+BUYER_FOUND_PART = " · {part}"
+BUYER_FOUND_FITS = "✓ {what}"  # fits a preference the buyer gave
+BUYER_FOUND_GREENER = "greener: {practices}"
+BUYER_FOUND_EMISSIONS = "≈ {kg} kg CO₂e less transport than importing (estimate)"
+BUYER_FOUND_NO_SAVING = "no less transport than importing (estimate)"
+BUYER_HIDDEN = "You asked for {what} only, so I left out {count} other maker(s) nearby who could make it."
+MAKER_TYPES = {
+    "business": "business",
+    "makerspace": "community workshop",
+    "school": "school or training programme",
+    "cooperative": "cooperative",
+    "individual": "independent maker",
+}
+PREFERENCE_GREEN = "greener practices"
+BUYER_FIELD_PREFER = "• Prefer: {prefer}"
+BUYER_PREFER_ONLY = "{what} only"
+BUYER_PREFER_ASK = (
+    "Which makers should come first? Those who fit rank higher and I say why; the others are not left out."
+)
+BUYER_PREFER_SAVED = "Preference saved."
+BUYER_PREFER_REMOVED = "Preference removed."
 BUYER_ALREADY_SENT = "This request was already sent."
 BUYER_NOBODY = (
     "I'm sorry — no maker in the directory within {radius:g} miles of {zip} can make {what} yet. "
     "I can look further, or tell the organisers, who may know someone."
+)
+BUYER_NOBODY_ONLY = (
+    "{hidden} Send the request again without “only” to ask them, or I can look further or tell the organisers."
 )
 BUYER_ALREADY_WIDE = "Already searching within {miles} miles."
 BUYER_ORGANISERS_TOLD = "The organisers have been told about your request; they will reach out if they find a maker."
@@ -581,6 +723,11 @@ BUTTON_NOT_SURE = "Not sure"
 BUTTON_SEND = "✅ Send to makers"
 BUTTON_CHANGE = "✏️ Change…"
 BUTTON_DROP = "✖️ Cancel"
+BUTTON_PREFER = "🌱 Prefer greener / local label…"
+BUTTON_PREFER_GREEN = "Greener practices"
+BUTTON_PREFER_MAKERSPACE = "Community workshop"
+BUTTON_PREFER_NONE = "No preference"
+BUTTON_PREFER_CHOSEN = "✓ {label}"
 BUTTON_EDIT_ITEM = "What"
 BUTTON_EDIT_QUANTITY = "How many"
 BUTTON_EDIT_DEADLINE = "By when"

@@ -64,6 +64,17 @@ def _floats(values: Iterable[float | int | None]) -> np.ndarray:
     return np.asarray([np.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
+class _Column:
+    """A read-only view of one of the directory's growable columns: `directory.lat` is `directory._lat.values`."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = "_" + name
+
+    def __get__(self, directory: object, owner: type | None = None) -> np.ndarray:
+        column: Growable = getattr(directory, self.attr)
+        return column.values
+
+
 class Directory:
     """Makers with their capability phrases tagged by the taxonomy and fuzzily searchable.
 
@@ -147,6 +158,9 @@ class Directory:
                 cached = self._tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
                     found, phrase_mask = self.taxonomy.read(phrase)
+                    found = self.taxonomy.as_offered(found)
+                    if self._only_teaches(found):
+                        found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"
                     cached = (tuple(found), phrase_mask)
                     if build or len(self._tag_cache) < 10_000:
                         self._tag_cache[phrase] = cached
@@ -159,7 +173,8 @@ class Directory:
                 inexact.append(any(not tag.exact for tag in tags))
                 # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
                 no_item.append(not any(kind_of(t.id) in ("item", "part") for t in tags))
-                training.append(capability.training)
+                # "welding and woodshop classes" offers classes, not welding jobs, though it names the process.
+                training.append(capability.training or self._only_teaches(tags))
                 for tag in tags:
                     new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
                     if position not in self.teaching and tag.id in self._training_concepts:
@@ -199,63 +214,31 @@ class Directory:
         else:
             self.index.add(phrases)
 
-    # ── what the matcher reads ──
+    # ── what the matcher reads: by capability, then by maker position ──
+
+    cap_maker = _Column()
+    cap_inexact = _Column()
+    names_no_item = _Column()
+    cap_training = _Column()
+    active = _Column()  # False once the maker was removed or replaced
+    lat = _Column()
+    lon = _Column()
+    min_order = _Column()
+    max_order = _Column()
+    lead_time = _Column()
+    responsiveness = _Column()
+    materials = _Column()
+    teaches = _Column()
 
     def __len__(self) -> int:
         return self._active_count
 
-    @property
-    def cap_maker(self) -> np.ndarray:
-        return self._cap_maker.values
-
-    @property
-    def cap_inexact(self) -> np.ndarray:
-        return self._cap_inexact.values
-
-    @property
-    def names_no_item(self) -> np.ndarray:
-        return self._names_no_item.values
-
-    @property
-    def cap_training(self) -> np.ndarray:
-        return self._cap_training.values
-
-    @property
-    def active(self) -> np.ndarray:
-        """By maker position: False once the maker was removed or replaced."""
-        return self._active.values
-
-    @property
-    def lat(self) -> np.ndarray:
-        return self._lat.values
-
-    @property
-    def lon(self) -> np.ndarray:
-        return self._lon.values
-
-    @property
-    def min_order(self) -> np.ndarray:
-        return self._min_order.values
-
-    @property
-    def max_order(self) -> np.ndarray:
-        return self._max_order.values
-
-    @property
-    def lead_time(self) -> np.ndarray:
-        return self._lead_time.values
-
-    @property
-    def responsiveness(self) -> np.ndarray:
-        return self._responsiveness.values
-
-    @property
-    def materials(self) -> np.ndarray:
-        return self._materials.values
-
-    @property
-    def teaches(self) -> np.ndarray:
-        return self._teaches.values
+    def _only_teaches(self, tags: Iterable[Tag]) -> bool:
+        """A phrase naming a class or course and processes, but nothing made: what the maker teaches."""
+        kind_of = self.taxonomy.kind
+        return any(t.id in self._training_concepts for t in tags) and not any(
+            kind_of(t.id) in ("item", "part") and t.id not in self._training_concepts for t in tags
+        )
 
     def fits(self, preference: str) -> np.ndarray:
         """Which makers fit a buyer's preference word (matching.preferences): by practices, type or label."""

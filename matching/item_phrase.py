@@ -14,7 +14,7 @@ from matching.quantities import MEASURES, THING_UNITS, UNIT_OF, is_model_number
 from matching.taxonomy import Tag, Taxonomy
 from matching.text import WORD_CHAR, fold_chars, has_cjk, tokens
 
-WORD = re.compile(rf"[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")
+WORD = re.compile(rf"(?i:3-d\b)|[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")  # "3-D printed" is one word, as "3D" is
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 
 _LEADING_FILLER = [
@@ -46,6 +46,9 @@ _TRAILING_FILLER = [
     "if you can", "urgently", "urgent", "needed", "asap", "of",
     "and", "or", "for", "to", "the", "a", "de", "y", "para", "at", "in", "on", "by", "near", "cerca", "with",
     "قرب", "في", "we", "i",
+    # Where, said without a place: the buyer's own ZIP answers it ("a makerspace near me").
+    "near me", "nearby", "close by", "close to me", "around here", "in my area", "in the area", "in town", "locally",
+    "made locally", "cerca de mi", "por aqui", "بالقرب مني",
 ]
 # "face shields for our nurses": the beneficiary is not part of the item.
 _BENEFICIARY = re.compile(r"\s(?:for|para|pour|für)\s+", re.IGNORECASE)

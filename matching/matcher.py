@@ -34,7 +34,12 @@ _TRADE_NOUNS = frozenset(
         "taller tienda empresa fabricante fabrica imprenta مصنع ورشة شركة"
     )
 )
+# Words for the person or the place of a trade ("woodworker", "bakery", "machinist", "jeweler", "tailor"): asked
+# for, they too ask for a business; the technique's own words ("powder coating", "laser engraving") do not.
+_AGENT_ENDINGS = ("er", "ers", "ery", "eries", "ist", "ists", "ier", "iers", "smith", "smiths", "wright", "wrights")
+_AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses woodshop woodshops"))
 _NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
+_DETERMINERS = frozenset(tokens("a an the our my your their his her its nuestro nuestra nuestros mi mis su sus"))
 _ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"
 
 
@@ -98,6 +103,7 @@ class _Candidates:
     concept_of_group: list[int] = field(default_factory=list)  # requested-concept index; -1 for fuzzy
     wanted: int = 0  # how many concepts the request names
     how: list[str] = field(default_factory=list)  # processes the buyer asked the items be made by
+    tools: int = 0  # "a laser cutter for an afternoon": the first `tools` concepts are the tools asked for
 
     def scale_concept(self, concept_index: int, factor: float) -> None:
         """Weaken the evidence for one requested concept (an item a requested service is done on)."""
@@ -202,6 +208,9 @@ class Matcher:
         if TOOL_ACCESS in parsed.items:
             # Time on a laser cutter: only makers who open their shop or teach can give it.
             offers = directory.teaches[makers]
+            if found.tools:  # and who have the tool: open hours at a bike co-op are no time on a laser cutter
+                tool_groups = [g for g, c in enumerate(found.concept_of_group) if 0 <= c < found.tools]
+                offers &= np.isin(makers, makers[np.isin(group, tool_groups)])
             caps, confidence, group, makers = caps[offers], confidence[offers], group[offers], makers[offers]
         if len(caps) == 0:
             return empty
@@ -322,7 +331,10 @@ class Matcher:
             return False
         toks = tokens(parsed.item or parsed.text)
         for tag, start, _end in self.taxonomy.locate(toks):
-            if _is_unmade(self.taxonomy, tag.id) and not (start > 0 and toks[start - 1] in _ADD_ON):
+            before = start - 1
+            while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
+                before -= 1
+            if _is_unmade(self.taxonomy, tag.id) and not (before >= 0 and toks[before] in _ADD_ON):
                 return True
         return False
 
@@ -388,8 +400,11 @@ class Matcher:
         if TOOL_ACCESS in items:
             # "a laser cutter for an afternoon": the access, and the tool it is on.
             wanted = [*processes, *(c for c in items if c != TOOL_ACCESS), TOOL_ACCESS]
+            tools = len(processes)
             processes = []
-        found = _Candidates(wanted=len(wanted))
+        else:
+            tools = 0
+        found = _Candidates(wanted=len(wanted), tools=tools)
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)
             if services and concept not in services:
@@ -437,7 +452,7 @@ class Matcher:
             found.add(caps, ranker.CONFIDENCE[ranker.WHOLE], ranker.WHOLE, concept, index)
         # For a trade asked for as a business ("sign shop", "electronics manufacturer", "a commercial printer"): makers
         # who list what the trade makes. A technique alone ("glassblowing") still needs a maker who names it.
-        if node is not None and node.kind == "process" and _TRADE_NOUNS & set(request_words.split()):
+        if node is not None and node.kind == "process" and self._asks_for_the_trade(concept, parsed, request_words):
             for product in sorted(node.makes):
                 for kind in [product, *sorted(tax.descendants(product))]:
                     caps = directory.capabilities_of(kind)
@@ -453,6 +468,18 @@ class Matcher:
             for process in sorted(tax.processes_for(kind)):
                 caps = directory.capabilities_of(process)
                 found.add(caps, ranker.PROCESS_FOR_KIND, ranker.PROCESS, concept, index, made=kind)
+
+    def _asks_for_the_trade(self, concept: str, parsed: ParsedRequest, request_words: str) -> bool:
+        """Whether the buyer names a process as a business ("sign shop", "a woodworker", "bakery") rather than
+        as a technique to be done ("glassblowing", "powder coating")."""
+        if _TRADE_NOUNS & set(request_words.split()):
+            return True
+        technique = set(tokens(self.taxonomy.label(concept)))
+        for tag in self.taxonomy.tag(parsed.item or ""):
+            if tag.id == concept:
+                last = tokens(tag.surface)[-1:]
+                return any(_is_agent_word(word) and word not in technique for word in last)
+        return False
 
     def _fuzzy_evidence(self, found: _Candidates, parsed: ParsedRequest, known_item: bool) -> None:
         """Similar wording among phrases the taxonomy could not place: the last resort, kept strict."""
@@ -476,3 +503,7 @@ class Matcher:
             caps.append(hit.phrase_id)
             confidences.append(ranker.fuzzy_confidence(hit.score))
         found.add(np.asarray(caps, dtype=np.int32), np.asarray(confidences), ranker.FUZZY, concept, -1)
+
+
+def _is_agent_word(word: str) -> bool:
+    return word in _AGENT_WORDS or (len(word) >= 5 and word.endswith(_AGENT_ENDINGS))

@@ -183,7 +183,7 @@ def _find(toks: list[str], kind: str) -> list[Modifier]:
         found = None
         for width in widths.get(toks[i], ()):
             window = tuple(toks[i : i + width])
-            if window in keys:
+            if len(window) == width and window in keys:  # near the end a window is cut short
                 found = (keys[window], width)
                 break
         if found:

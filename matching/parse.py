@@ -252,6 +252,8 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         preferred = [False] * len(original)
         remaining = rest()
         item_text, items, gloss = item_phrase(remaining, quantity.span if quantity else None, taxonomy)
+    if not items and item_text:
+        items = taxonomy.goods_of(item_text)  # "things out of metal"
     process, material = modifiers_in(remaining)
     if items and TOOL_ACCESS not in items and _ACCESS.search(fold_chars(original)):
         items = (*items, TOOL_ACCESS)

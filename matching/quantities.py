@@ -110,7 +110,7 @@ _NOT_BEFORE = re.compile(
     r"(?:\b(?:level|type|size|class|grade|model|tier|no|number|version|step|phase|covid|ffp|n|kn|p|r|room|suite|zip|"
     r"floor|ext|usd|nivel|talla|tipo)\s*[-#.:]?\s*|[$€£#])$"
 )
-_NOT_AFTER = re.compile(r"^(?:\s*%|\s*-?\s*ply\b|\s*(?:st|nd|rd|th)\b|\s*[:/]\d|\s*(?:am|pm|mg|ml|mm|cm|in)\b)")
+_NOT_AFTER = re.compile(r"^(?:\s*-\s*d\b|\s+d[\s-]+p|\s*%|\s*-?\s*ply\b|\s*(?:st|nd|rd|th)\b|\s*[:/]\d|\s*(?:am|pm|mg|ml|mm|cm|in)\b)")
 # (?!\d) after the number stops "10am" from being read as "1" followed by "0am".
 _PLAIN = re.compile(
     rf"(?<![\w.,/$#-])({_NUM})(?!\d)(?:\s*({_SCALE})(?![^\W\d_]))?(?:\s*({_UNIT_RE})(?![^\W\d_]))?(?![^\W\d_])"

@@ -54,6 +54,8 @@ class Concept:
     material: str | None = None  # what the item is made of unless the buyer says otherwise
     service: bool = False  # a process a buyer orders as such ("powder coating", "embroidery")
     unmade: bool = False  # not made to order by anyone: a repair, a rental, raw supplies
+    teaches: str | None = None  # for a class: the process it teaches ("welding classes" → welding)
+    applied: bool = False  # done to the buyer's own things: a finish, upholstery
     sources: tuple[str, ...] = ()
 
 
@@ -87,6 +89,7 @@ class Taxonomy:
     material_ids: list[str] = field(default_factory=list)  # material classes; bit i of a mask is material_ids[i]
     material_words_of: dict[tuple[str, ...], int] = field(default_factory=dict)  # one or two words → mask
     default_material: dict[str, str] = field(default_factory=dict)  # item → what it is usually made of
+    material_goods: dict[str, str] = field(default_factory=dict)  # material → what "things of it" most often are
     _vocab: list[str] = field(default_factory=list)
     _vocab_set: frozenset[str] = frozenset()
     _max_alias_len: int = 1
@@ -95,6 +98,7 @@ class Taxonomy:
     _made_by: dict[str, frozenset[str]] = field(default_factory=dict)
     _children: dict[str, frozenset[str]] = field(default_factory=dict)
     _fixes: dict[str, str | None] = field(default_factory=dict)
+    _classes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # process → the classes teaching it
 
     def __post_init__(self) -> None:
         vocab = {tok for key in self.aliases for tok in key}
@@ -115,6 +119,13 @@ class Taxonomy:
                 children.setdefault(concept.parent, set()).add(concept.id)
         self._made_by = {k: frozenset(v) for k, v in made_by.items()}
         self._children = {k: frozenset(v) for k, v in children.items()}
+        classes: dict[str, list[str]] = {}
+        for concept in self.concepts.values():
+            if concept.teaches:
+                if concept.teaches not in self.concepts:
+                    raise ValueError(f"taxonomy: {concept.id} teaches unknown {concept.teaches}")
+                classes.setdefault(concept.teaches, []).append(concept.id)
+        self._classes_of = {k: tuple(v) for k, v in classes.items()}
 
     # ── concepts ──
 
@@ -180,6 +191,43 @@ class Taxonomy:
             if i + 1 < len(toks):
                 mask |= self.material_words_of.get((tok, toks[i + 1]), 0)
         return mask
+
+    def goods_of(self, text: str) -> tuple[str, ...]:
+        """What a vague thing of a named material asks for ("things out of metal", "plastic stuff", "something in
+        wood"): the material's usual goods. Nothing when any other word says more."""
+        toks = tokens(text)
+        mask = 0
+        i = 0
+        while i < len(toks):
+            width = 2 if tuple(toks[i : i + 2]) in self.material_words_of else 1
+            bits = self.material_words_of.get(tuple(toks[i : i + width]), 0)
+            if not bits and toks[i] not in _VAGUE_WORDS:
+                return ()
+            mask |= bits
+            i += width
+        if not mask or all(self.material_words_of.get((tok,)) for tok in toks):
+            return ()  # "aluminum" alone is not a request for metal goods
+        named = [m for bit, m in enumerate(self.material_ids) if mask >> bit & 1]
+        return tuple(self.material_goods[m] for m in named if m in self.material_goods)
+
+    def as_offered(self, tags: list[Tag]) -> list[Tag]:
+        """What a maker's phrase offers. One that opens with a service done to the buyer's things ("Powder coat -
+        wheels, frames, railings", "Upholstery: booths, dining chairs") offers the service, not the things; a
+        product made that way ("powder coated railings") is still a product."""
+        first = self.concepts.get(tags[0].id) if tags else None
+        if first is None or not first.applied or tags[0].surface.endswith("ed"):
+            return tags
+        return [tag for tag in tags if tag.id == first.id or self.kind(tag.id) == "process"]
+
+    def classes_in(self, tags: Iterable[Tag]) -> list[Tag]:
+        """The classes a phrase about teaching offers in the processes it names: "welding and woodshop classes"
+        offers welding classes too."""
+        named = [tag for tag in tags if self.kind(tag.id) == "process"]
+        return [
+            Tag(taught_by, tag.surface, tag.exact)
+            for tag in named
+            for taught_by in self._classes_of.get(tag.id, ())
+        ]
 
     def material_mask(self, material_ids: Iterable[str]) -> int:
         return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
@@ -328,6 +376,17 @@ class Taxonomy:
         return concept_id
 
 
+# Words that name no particular thing: with a material they ask for its usual goods ("things out of metal").
+_VAGUE_WORDS = frozenset(
+    tokens(
+        "thing things stuff item items product products piece pieces something anything object objects goods "
+        "made make makes out of from in with and or custom handmade company companies manufacturer manufacturers "
+        "maker makers supplier suppliers shop shops business factory producer producers "
+        "cosa cosas algo objeto objetos hecho hechos de en y o شيء أشياء اشياء من و"
+    )
+)
+
+
 def _alias_key(phrase: str) -> tuple[str, ...]:
     return tuple(tokens(phrase))
 
@@ -386,6 +445,8 @@ def build_taxonomy(
                 material=entry.get("material"),
                 service=bool(entry.get("service", False)),
                 unmade=bool(entry.get("unmade", False)),
+                teaches=entry.get("teaches"),
+                applied=bool(entry.get("applied", False)),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )
@@ -398,6 +459,13 @@ def build_taxonomy(
                 for label in i18n.get(key, ()):
                     alternatives = _label_alternatives(label) if split else [label]
                     translated.extend((alt, concept_id) for alt in alternatives)
+    # Buyers' words in more languages (languages.toml), after every English, Spanish and Arabic claim.
+    for language, table in data.get("aliases", {}).items():
+        for concept_id, phrases in table.items():
+            if concept_id not in concepts:
+                raise ValueError(f"taxonomy: {language} words for unknown concept {concept_id}")
+            for phrase in phrases:
+                add_alias(phrase, concept_id)
     # "Ventilator part" (ftm) is listed on the whole item; its labels name the part.
     for phrase, concept_id in translated:
         if concept_id == "ventilator" and any(w in fold(phrase) for w in ("part", "parte", "جزء")):
@@ -435,6 +503,10 @@ def build_taxonomy(
             key = _alias_key(phrase)
             if 1 <= len(key) <= 2:
                 material_words_of[key] = material_words_of.get(key, 0) | (1 << bit)
+    material_goods = {entry["id"]: entry["goods"] for entry in data.get("material", []) if entry.get("goods")}
+    for material, goods in material_goods.items():
+        if goods not in concepts:
+            raise ValueError(f"taxonomy: the goods of {material}, {goods}, are no concept")
     for concept in concepts.values():
         if concept.material and concept.material not in material_ids:
             raise ValueError(f"taxonomy: {concept.id} is made of unknown material {concept.material}")
@@ -451,10 +523,11 @@ def build_taxonomy(
         material_ids=material_ids,
         material_words_of=material_words_of,
         default_material={c.id: c.material for c in concepts.values() if c.material},
+        material_goods=material_goods,
     )
 
 
-DATA_FILES = ("taxonomy.toml", "trades.toml")
+DATA_FILES = ("taxonomy.toml", "trades.toml", "languages.toml")
 _LISTS = ("item", "process", "refine", "material")
 
 
@@ -465,6 +538,9 @@ def merge_data(parts: list[dict[str, Any]]) -> dict[str, Any]:
         for key, value in part.items():
             if key in _LISTS:
                 merged.setdefault(key, []).extend(value)
+            elif key == "aliases":  # per language: concept → words
+                for language, table in value.items():
+                    merged.setdefault("aliases", {}).setdefault(language, {}).update(table)
             elif key == "grammar":
                 grammar = merged.setdefault("grammar", {})
                 for name, words in value.items():

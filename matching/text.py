@@ -23,6 +23,9 @@ _ARABIC_LETTERS = str.maketrans(
         "ـ": None,  # tatweel, a purely typographic stretch
     }
 )
+# Latin letters with a stroke rather than an accent: Unicode gives them no plain letter to fall back on, and buyers
+# type "stoly" for "stoły" as often as not (Polish, Croatian, Vietnamese, Danish and Norwegian).
+_STROKED_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O"})
 # Arabic-Indic and Persian digits; NFKC leaves them alone.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -81,7 +84,7 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()  # what the steps below give for ASCII, at a fraction of the cost
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_DIGITS).translate(_ARABIC_LETTERS)
+    text = text.translate(_DIGITS).translate(_ARABIC_LETTERS).translate(_STROKED_LETTERS)
     return strip_marks(text).casefold()
 
 
@@ -93,9 +96,15 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
+# "3-D printed", "3 d printing": one word, as "3D" is.
+_THREE_D = re.compile(r"\b3(?:-d\b|\s+d(?=[\s-]*(?:print|model|scan|design|render)))")
+
+
 def words(text: str) -> list[str]:
     """Folded words of a text: letters and digits only; everything else (emoji, punctuation, hyphens) splits."""
     folded = fold(strip_urls(text))
+    if "3" in folded:
+        folded = _THREE_D.sub("3d", folded)
     if folded.isascii():
         return _ASCII_WORD.findall(folded.replace("'", ""))
     out: list[str] = []
@@ -168,7 +177,7 @@ def fold_chars(text: str) -> str:
         return text.lower()  # what the loop below gives for ASCII
     out: list[str] = []
     for ch in text:
-        mapped = ch.translate(_DIGITS).translate(_ARABIC_LETTERS) or " "
+        mapped = ch.translate(_DIGITS).translate(_ARABIC_LETTERS).translate(_STROKED_LETTERS) or " "
         if not mapped.isascii():
             decomposed = unicodedata.normalize("NFKD", mapped)
             rest_are_marks = all(unicodedata.category(c) == "Mn" for c in decomposed[1:])

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 
 from bot import outbox, texts
-from bot.db import Database, insert_skipping_conflicts
+from bot.db import Database, insert_skipping_conflicts, table_of
 from bot.models import InboundMessage
 
 T = TypeVar("T")
@@ -82,7 +82,7 @@ def receive(db: Database, message: Inbound, now: datetime, act: Callable[[Sessio
 
 def _record(session: Session, message: Inbound, status: str, error: str | None, now: datetime) -> bool:
     """Store a message by its provider id; False when it was stored before (a provider's retry)."""
-    table = InboundMessage.__table__
+    table = table_of(InboundMessage)
     statement = (
         insert_skipping_conflicts(session, table, "channel", "provider_id")
         .values(

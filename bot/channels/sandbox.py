@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -35,12 +35,22 @@ from starlette.staticfiles import StaticFiles
 from bot import outbox, texts
 from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
 from bot.config import Settings
-from bot.db import Database
-from bot.models import Buyer, InboundMessage, Maker, MakerCapability, MessageStatus, OutboundMessage, as_utc, utcnow
+from bot.db import Database, table_of
+from bot.models import (
+    Buyer,
+    InboundMessage,
+    Maker,
+    MakerCapability,
+    MakerTrait,
+    MessageStatus,
+    OutboundMessage,
+    as_utc,
+    utcnow,
+)
 from bot.outbox import Outgoing, SendResult, parse_quiet_hours, quiet_until
 from bot.phones import to_e164
 from bot.segments import count_segments
-from bot.services import broadcasts, buyers, sms_inbox
+from bot.services import broadcasts, buyers, impact, sms_inbox
 from bot.services import makers as maker_service
 from bot.services.ticker import Ticker
 from matching.directory import Directory
@@ -138,7 +148,7 @@ def claim_database(db: Database) -> None:
             return
         used = any(
             connection.execute(sa.select(sa.func.count()).select_from(table)).scalar()
-            for table in (Maker.__table__, Buyer.__table__, OutboundMessage.__table__, InboundMessage.__table__)
+            for table in (table_of(Maker), table_of(Buyer), table_of(OutboundMessage), table_of(InboundMessage))
         )
         if used:
             raise SandboxRefused(texts.SANDBOX_NOT_OURS)
@@ -411,36 +421,47 @@ class SandboxChannel:
         with self.db.read() as session:
             delivered = session.exec(
                 select(OutboundMessage)
-                .where(OutboundMessage.provider_id.like(f"{PROVIDER_PREFIX}%"))
-                .order_by(OutboundMessage.sent_at, OutboundMessage.id)
+                .where(col(OutboundMessage.provider_id).like(f"{PROVIDER_PREFIX}%"))
+                .order_by(col(OutboundMessage.sent_at), col(OutboundMessage.id))
             ).all()
-            inbound = session.exec(select(InboundMessage).order_by(InboundMessage.received_at, InboundMessage.id)).all()
-            makers = session.exec(select(Maker).order_by(Maker.id)).all()
+            inbound = session.exec(
+                select(InboundMessage).order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+            ).all()
+            makers = session.exec(select(Maker).order_by(col(Maker.id))).all()
             phrases: dict[int, list[str]] = {}
             for maker_id, phrase in session.exec(
-                select(MakerCapability.maker_id, MakerCapability.phrase).order_by(MakerCapability.id)
+                select(MakerCapability.maker_id, MakerCapability.phrase).order_by(col(MakerCapability.id))
             ).all():
                 phrases.setdefault(maker_id, []).append(phrase)
+            traits: dict[tuple[int, str], list[str]] = {}
+            for maker_id, kind, phrase in session.exec(
+                select(MakerTrait.maker_id, MakerTrait.kind, MakerTrait.phrase).order_by(
+                    col(MakerTrait.maker_id), col(MakerTrait.position), col(MakerTrait.id)
+                )
+            ).all():
+                traits.setdefault((maker_id, kind), []).append(phrase)
             waiting = session.exec(
                 select(OutboundMessage.address, sa.func.count(), sa.func.max(OutboundMessage.next_attempt_at))
                 .where(
                     OutboundMessage.channel == "sms",
-                    OutboundMessage.status.in_((MessageStatus.QUEUED, MessageStatus.ERRORED, MessageStatus.SENDING)),
+                    col(OutboundMessage.status).in_(
+                        (MessageStatus.QUEUED, MessageStatus.ERRORED, MessageStatus.SENDING)
+                    ),
                 )
                 .group_by(OutboundMessage.address)
             ).all()
         chat_id, user_id = str(BUYER["chat_id"]), str(BUYER["user_id"])
         buyer_messages: list[dict] = []
         threads: dict[str, list[dict]] = {}
-        for row in inbound:
-            kind = row.provider_id.split("-", 1)[0]
-            item = {"id": f"in{row.id}", "at": _iso(row.received_at), "text": row.text, "kind": kind}
-            if row.channel == "telegram" and row.sender == user_id and kind != KIND_BUTTON:
+        for received in inbound:
+            kind = received.provider_id.split("-", 1)[0]
+            item = {"id": f"in{received.id}", "at": _iso(received.received_at), "text": received.text, "kind": kind}
+            if received.channel == "telegram" and received.sender == user_id and kind != KIND_BUTTON:
                 buyer_messages.append({**item, "from": "buyer"})
-            elif row.channel == "sms":
-                threads.setdefault(row.sender, []).append({**item, "from": "maker"})
+            elif received.channel == "sms":
+                threads.setdefault(received.sender, []).append({**item, "from": "maker"})
         # An edit (a broadcast's progress line) shows as its message with the new text, as Telegram shows it.
-        edits = {row.edit_of: row for row in delivered if row.edit_of is not None}
+        edits: dict[int | None, OutboundMessage] = {row.edit_of: row for row in delivered if row.edit_of is not None}
         for row in delivered:
             if row.edit_of is not None:
                 continue
@@ -471,6 +492,11 @@ class SandboxChannel:
                     "zip": maker.zip,
                     "status": maker.status,
                     "capabilities": "; ".join(phrases.get(maker.id or 0, [])),
+                    # Who the maker is, for the card: its kind, the organisers' labels, greener practices, classes.
+                    "type": maker.kind,
+                    "badges": traits.get((maker.id or 0, "badge"), []),
+                    "practices": traits.get((maker.id or 0, "practice"), []),
+                    "training": traits.get((maker.id or 0, "training"), []),
                     "messages": threads.pop(maker.phone, []),
                     "waiting": count,
                     "waiting_until": until.isoformat() if until and until > now else None,
@@ -495,7 +521,13 @@ class SandboxChannel:
             },
             "makers": maker_rows,
             "strangers": strangers,
+            "impact": self._impact(),
         }
+
+    def _impact(self) -> dict:
+        """The admin panel's impact card: all the sandbox's orders, as the organisers' figures and their text."""
+        figures = impact.collect(self.db, impact.Basis.from_settings(self.taxonomy, self.settings))
+        return {"text": texts.impact_text(figures, texts.IMPACT_HEADING_ALL), "figures": figures}
 
     # ── HTTP ──
 

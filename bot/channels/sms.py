@@ -15,7 +15,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
@@ -179,7 +179,7 @@ class TwilioWebhooks:
             changed = outbox.record_status(session, CHANNEL, sid, status, error_code, self.clock())
             if error_code == "21610":
                 address = session.execute(
-                    sa.select(OutboundMessage.address).where(OutboundMessage.provider_id == sid)
+                    sa.select(col(OutboundMessage.address)).where(col(OutboundMessage.provider_id) == sid)
                 ).scalar()
                 if address:
                     sms_inbox.mark_unreachable(session, CHANNEL, address, error_code)

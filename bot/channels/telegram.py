@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -81,13 +82,32 @@ def build_application(settings: Settings, *, polling: bool, request=None, update
     return builder.build()
 
 
+class _Sender(TypedDict):
+    """The fields of a ChatEvent that every update gives: who, in which chat."""
+
+    channel: str
+    event_id: str
+    user_id: int
+    chat_id: int
+    first_name: str
+    username: str | None
+    language_code: str | None
+
+
+class _Share(TypedDict, total=False):
+    """What makes a reply-keyboard button share the buyer's location or phone number."""
+
+    request_location: bool
+    request_contact: bool
+
+
 def _event(update: Update) -> ChatEvent | None:
     """What the buyer did, or None for updates the bot does not act on (edits, joins, other chats)."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
         return None
-    base = {
+    base: _Sender = {
         "channel": CHANNEL,
         "event_id": str(update.update_id),
         "user_id": user.id,
@@ -256,7 +276,7 @@ def _markup(buttons: list[list[tuple[str, str]]] | None):
     if not buttons:
         # A share-location/contact keyboard must not linger under the input box once its question is over.
         return ReplyKeyboardRemove()
-    special = {SHARE_LOCATION: {"request_location": True}, SHARE_CONTACT: {"request_contact": True}}
+    special: dict[str, _Share] = {SHARE_LOCATION: {"request_location": True}, SHARE_CONTACT: {"request_contact": True}}
     if any(data in special for row in buttons for _, data in row):
         # Location and contact buttons exist only on the reply keyboard, which shows once and then hides.
         rows = [[KeyboardButton(label, **special.get(data, {})) for label, data in row] for row in buttons]

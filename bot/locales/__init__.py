@@ -3,23 +3,30 @@ sentence it lacks falls back to English."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 from bot import texts
 from bot.locales import es
 
 LANGUAGES = {"en": "English", "es": "Español"}
-_TABLES = MappingProxyType({"es": es.TEXTS})
+_TABLES: Mapping[str, Mapping[str, Any]] = MappingProxyType({"es": es.TEXTS})
 
 
 class Catalogue:
     """texts.X in one language: `catalogue("es").BUYER_WELCOME`."""
 
+    # Every name is a sentence, but for these tables.
+    REQUEST_STATUS: Mapping[str, str]
+    DAYS: Mapping[int, str]
+    MAKER_TYPES: Mapping[str, str]
+
     def __init__(self, language: str) -> None:
         self.language = language if language in LANGUAGES else "en"
         self._table = _TABLES.get(self.language, {})
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> str:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in self._table:

@@ -13,6 +13,11 @@ TEXTS = {
     "BUTTON_EDIT_QUANTITY": "Cuántos",
     "BUTTON_NOT_SURE": "No estoy seguro",
     "BUTTON_ORGANISERS": "Avisar a los organizadores",
+    "BUTTON_PREFER": "🌱 Preferir más ecológicos / sello local…",
+    "BUTTON_PREFER_CHOSEN": "✓ {label}",
+    "BUTTON_PREFER_GREEN": "Prácticas más ecológicas",
+    "BUTTON_PREFER_MAKERSPACE": "Taller comunitario",
+    "BUTTON_PREFER_NONE": "Sin preferencia",
     "BUTTON_RADIUS": "{miles} mi",
     "BUTTON_SEND": "✅ Enviar a los fabricantes",
     "BUTTON_SHARE_CONTACT": "📱 Compartir mi teléfono",
@@ -48,7 +53,17 @@ TEXTS = {
     "BUYER_FIELD_WHAT": "• Qué: {what}",
     "BUYER_FIELD_WHEN": "• Para cuándo: {when}",
     "BUYER_FIELD_WHERE": "• Dónde: {place}, dentro de {radius:g} millas",
+    "BUYER_FIELD_PREFER": "• Preferencia: {prefer}",
+    "BUYER_FOUND_EMISSIONS": "≈ {kg} kg CO₂e menos de transporte que importarlo (estimación)",
+    "BUYER_FOUND_FITS": "✓ {what}",
+    "BUYER_FOUND_GREENER": "más ecológico: {practices}",
+    "BUYER_FOUND_LINE": "Fabricante {rank} — {distance}{about}",
+    "BUYER_FOUND_NO_SAVING": "no menos transporte que importarlo (estimación)",
+    "BUYER_FOUND_PART": " · {part}",
     "BUYER_GROUP_POINTER": "Solo trabajo en chats privados: escríbame directamente.",
+    "BUYER_HIDDEN": (
+        "Pidió solo {what}, así que dejé fuera a {count} fabricante(s) más de la zona que podrían hacerlo."
+    ),
     "BUYER_HELP": (
         "Escriba lo que necesita con sus palabras, por ejemplo «necesito 200 tarimas de madera para el viernes cerca "
         "de 48201». Lo confirmo con usted, escribo por SMS a los mejores fabricantes cercanos y le paso sus "
@@ -79,6 +94,10 @@ TEXTS = {
     "BUYER_NEED_CONTACT_AGAIN": (
         "Toque el botón para compartir su teléfono, o escríbalo (por ejemplo +1 313 555 0177). /cancel para salir."
     ),
+    "BUYER_NOBODY_ONLY": (
+        "{hidden} Envíe el pedido de nuevo sin «solo» para consultarlos, o puedo buscar más lejos o avisar a los "
+        "organizadores."
+    ),
     "BUYER_NOBODY_ANSWERED": "Ninguno de los {count} fabricantes consultados puede tomar el pedido {code}.",
     "BUYER_NOTHING_TO_CANCEL": "No tiene pedidos abiertos para cancelar.",
     "BUYER_NOT_SET": "sin definir",
@@ -89,6 +108,13 @@ TEXTS = {
     "BUYER_ORGANISERS_ALREADY": "Los organizadores ya conocen este pedido.",
     "BUYER_ORGANISERS_TOLD": "Avisé a los organizadores; le escribirán si encuentran un fabricante.",
     "BUYER_PARTLY": "{done:,} de {total:,} comprometidos; el resto del pedido sigue abierto para otros fabricantes.",
+    "BUYER_PREFER_ASK": (
+        "¿Qué fabricantes deben ir primero? Los que encajan suben en la lista y le digo por qué; los demás no quedan "
+        "fuera."
+    ),
+    "BUYER_PREFER_ONLY": "solo {what}",
+    "BUYER_PREFER_REMOVED": "Preferencia quitada.",
+    "BUYER_PREFER_SAVED": "Preferencia guardada.",
     "BUYER_QUANTITY_OPEN": "aún no lo sé",
     "BUYER_QUOTE": "Fabricante {rank} — {distance} — {terms}",
     "BUYER_RADIUS_SAVED": "Radio de búsqueda: {miles} millas",
@@ -146,7 +172,15 @@ TEXTS = {
     "BUTTON_PROBLEM": "Problema",
     "DAYS": {1: "1 día"},
     "DAYS_MANY": "{n} días",
+    "MAKER_TYPES": {
+        "business": "empresa",
+        "makerspace": "taller comunitario",
+        "school": "escuela o programa de formación",
+        "cooperative": "cooperativa",
+        "individual": "artesano independiente",
+    },
     "MILES_UNKNOWN": "distancia desconocida",
+    "PREFERENCE_GREEN": "prácticas más ecológicas",
     "REQUEST_STATUS": {
         "draft": "borrador",
         "open": "abierto",

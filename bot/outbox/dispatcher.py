@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot import texts
-from bot.db import Database, insert_skipping_conflicts
+from bot.db import Database, insert_skipping_conflicts, table_of
 from bot.leases import Leases
 from bot.models import ChannelPace, MessageStatus, OutboundMessage, utcnow
 from bot.outbox import screening
@@ -85,7 +85,7 @@ class Dispatcher:
         self.on_recipient_gone = on_recipient_gone
         self.listen = listen and db.engine.dialect.name == "postgresql"
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.leases = Leases(OutboundMessage.__table__, self.owner, held=MessageStatus.SENDING)
+        self.leases = Leases(table_of(OutboundMessage), self.owner, held=MessageStatus.SENDING)
         self.sent = 0  # sends attempted by this dispatcher, for health and tests
         self.last_loop_at: datetime | None = None
         self._wake: dict[str, asyncio.Event] = {}
@@ -139,6 +139,7 @@ class Dispatcher:
         pooled = self.db.engine.raw_connection()
         connection = pooled.driver_connection
         pooled.detach()
+        assert connection is not None  # psycopg's own connection: this runs on PostgreSQL only
         try:
             connection.rollback()
             connection.autocommit = True
@@ -232,7 +233,7 @@ class Dispatcher:
                     next_slot += units / policy.per_second
             if not claimed:
                 return []
-            table = OutboundMessage.__table__
+            table = table_of(OutboundMessage)
             self.leases.take_each(
                 session,
                 [
@@ -252,13 +253,15 @@ class Dispatcher:
             )
             if policy.per_second:
                 session.execute(
-                    sa.update(ChannelPace.__table__).where(ChannelPace.channel == channel).values(next_at=next_slot)
+                    sa.update(table_of(ChannelPace))
+                    .where(col(ChannelPace.channel) == channel)
+                    .values(next_at=next_slot)
                 )
         return claimed
 
     def _pace_start(self, session: Session, channel: str, policy: ChannelPolicy) -> float:
         """The channel's next free slot, locked for this transaction (SQLite: the write lock already is)."""
-        table = ChannelPace.__table__
+        table = table_of(ChannelPace)
         postgres = session.get_bind().dialect.name == "postgresql"
         session.execute(insert_skipping_conflicts(session, table, "channel").values(channel=channel, next_at=0.0))
         query = sa.select(table.c.next_at).where(table.c.channel == channel)
@@ -355,7 +358,7 @@ class Dispatcher:
         uncertain stays so ("interrupted"), or the next dispatcher would send it without asking the provider."""
         if not claims:
             return
-        attempts = OutboundMessage.__table__.c.attempts
+        attempts = table_of(OutboundMessage).c.attempts
         plain = [c.outgoing.id for c in claims if c.outgoing.uncertain_since is None]
         uncertain = [c.outgoing.id for c in claims if c.outgoing.uncertain_since is not None]
         with self.db.transaction() as session:

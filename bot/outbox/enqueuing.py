@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.db import insert_skipping_conflicts
+from bot.db import insert_skipping_conflicts, table_of
 from bot.models import LANES, MessageStatus, OutboundMessage, utcnow
 from bot.segments import count_segments
 
@@ -70,7 +70,7 @@ def enqueue(
         "created_at": now,
         "updated_at": now,
     }
-    table = OutboundMessage.__table__
+    table = table_of(OutboundMessage)
     session.execute(insert_skipping_conflicts(session, table, "idempotency_key").values(**values))
     wake_dispatchers(session, channel)
     return session.exec(
@@ -88,7 +88,7 @@ def wake_dispatchers(session: Session, channel: str) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
-    woken = session.info.get("outbox_woken")
+    woken: tuple[object, set[str]] | None = session.info.get("outbox_woken")
     if woken is None or woken[0] is not transaction:
         woken = session.info["outbox_woken"] = (transaction, set())
     if channel in woken[1]:

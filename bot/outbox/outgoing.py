@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.models import MessageStatus, OutboundMessage, as_utc
 from bot.outbox.senders import UNCERTAIN_CODES, Outgoing
@@ -21,8 +21,14 @@ def edited_provider_ids(session: Session, rows: Sequence[OutboundMessage]) -> di
     if not wanted:
         return {}
     m = OutboundMessage
-    found = session.exec(select(m.id, m.provider_id).where(m.id.in_(wanted), m.provider_id.is_not(None))).all()
-    return {message_id: provider_id for message_id, provider_id in found}
+    found = session.exec(
+        select(col(m.id), col(m.provider_id)).where(col(m.id).in_(wanted), col(m.provider_id).is_not(None))
+    ).all()
+    return {
+        message_id: provider_id
+        for message_id, provider_id in found
+        if message_id is not None and provider_id is not None  # as the query says: for mypy
+    }
 
 
 def known_provider_ids(session: Session, channel: str, rows: Sequence[OutboundMessage]) -> dict[str, frozenset[str]]:
@@ -34,14 +40,15 @@ def known_provider_ids(session: Session, channel: str, rows: Sequence[OutboundMe
     m = OutboundMessage
     found: dict[str, set[str]] = {}
     for address, provider_id in session.exec(
-        select(m.address, m.provider_id).where(
+        select(m.address, col(m.provider_id)).where(
             m.channel == channel,
-            m.address.in_({row.address for row in uncertain}),
-            m.provider_id.is_not(None),
-            m.sent_at >= since,
+            col(m.address).in_({row.address for row in uncertain}),
+            col(m.provider_id).is_not(None),
+            col(m.sent_at) >= since,
         )
     ).all():
-        found.setdefault(address, set()).add(provider_id)
+        if provider_id is not None:  # as the query says: for mypy
+            found.setdefault(address, set()).add(provider_id)
     return {address: frozenset(ids) for address, ids in found.items()}
 
 

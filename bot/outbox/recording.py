@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot.db import table_of
 from bot.models import MessageStatus, OutboundMessage
 from bot.outbox.batch import Outcome
 
@@ -26,7 +27,7 @@ def record_outcomes(
     m = OutboundMessage
     sent = [o for o in outcomes if o.result is not None]
     if sent:
-        table = m.__table__
+        table = table_of(m)
         session.execute(
             sa.update(table)
             .where(table.c.id == sa.bindparam("_id"), table.c.lease_owner == dispatcher.owner)
@@ -50,7 +51,7 @@ def record_outcomes(
     failed = [o for o in outcomes if o.error is not None]
     if not failed:
         return
-    rows = session.exec(select(m).where(m.id.in_([o.id for o in failed]), m.lease_owner == dispatcher.owner)).all()
+    rows = session.exec(select(m).where(col(m.id).in_([o.id for o in failed]), m.lease_owner == dispatcher.owner)).all()
     by_id = {row.id: row for row in rows}
     for outcome in failed:
         row, error = by_id.get(outcome.id), outcome.error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import texts
 from bot.db import Database
@@ -52,7 +52,7 @@ def record_status(
 def list_messages(db: Database, status: str | None = None, limit: int = 200) -> list[OutboundMessage]:
     """The newest messages first."""
     with db.read() as session:
-        query = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)
+        query = select(OutboundMessage).order_by(col(OutboundMessage.id).desc()).limit(limit)
         if status:
             query = query.where(OutboundMessage.status == status)
         return list(session.exec(query).all())

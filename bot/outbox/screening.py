@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import texts
 from bot.leases import Leases
@@ -27,11 +27,13 @@ def due(session: Session, channel: str, now: datetime, limit: int) -> list[Outbo
     m = OutboundMessage
     rows: list[OutboundMessage] = []
     queries = [
-        select(m).where(m.channel == channel, m.status == MessageStatus.SENDING, m.lease_until < now).order_by(m.id),
+        select(m)
+        .where(m.channel == channel, m.status == MessageStatus.SENDING, col(m.lease_until) < now)
+        .order_by(col(m.id)),
         *(
             select(m)
-            .where(m.channel == channel, m.lane == lane, m.status.in_(_DUE), m.next_attempt_at <= now)
-            .order_by(m.priority, m.next_attempt_at, m.id)
+            .where(m.channel == channel, m.lane == lane, col(m.status).in_(_DUE), m.next_attempt_at <= now)
+            .order_by(col(m.priority), col(m.next_attempt_at), col(m.id))
             for lane in LANES
         ),
     ]
@@ -55,13 +57,15 @@ def screen(
     ok: list[OutboundMessage] = []
     addresses = {row.address for row in rows}
     opted_out = set(
-        session.exec(select(OptOut.address).where(OptOut.channel == channel, OptOut.address.in_(addresses))).all()
+        session.exec(select(OptOut.address).where(OptOut.channel == channel, col(OptOut.address).in_(addresses))).all()
     )
     maker_ids = {row.maker_id for row in rows if row.maker_id}
-    makers = {mk.id: mk for mk in session.exec(select(Maker).where(Maker.id.in_(maker_ids))).all()} if maker_ids else {}
+    makers = (
+        {mk.id: mk for mk in session.exec(select(Maker).where(col(Maker.id).in_(maker_ids))).all()} if maker_ids else {}
+    )
     buyer_ids = {row.buyer_id for row in rows if row.buyer_id}
     blocked = (
-        set(session.exec(select(Buyer.id).where(Buyer.id.in_(buyer_ids), Buyer.blocked.is_(True))).all())
+        set(session.exec(select(Buyer.id).where(col(Buyer.id).in_(buyer_ids), col(Buyer.blocked).is_(True))).all())
         if buyer_ids
         else set()
     )
@@ -102,8 +106,8 @@ def _recent_identical(
         select(m.address, m.text_hash, sa.func.count())
         .where(
             m.channel == channel,
-            m.address.in_({row.address for row in rows}),
-            m.sent_at >= now - LOOP_GUARD_WINDOW,
+            col(m.address).in_({row.address for row in rows}),
+            col(m.sent_at) >= now - LOOP_GUARD_WINDOW,
         )
         .group_by(m.address, m.text_hash)
     )

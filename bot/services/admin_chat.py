@@ -11,16 +11,19 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot import texts
+from bot.db import saved_id
 from bot.models import AdminAction, Broadcast, BroadcastStatus, Maker, MakerCapability
 from bot.phones import to_e164
-from bot.services import broadcasts, console_access, maker_admin, stats
+from bot.services import broadcasts, console_access, impact, maker_admin, stats
 from bot.services import makers as maker_service
+from bot.services.chat import ChatConfig, ChatParts
 from bot.services.conversations import ConversationStore, Flow
 from bot.services.request_admin import NotAllowed
 from matching import geo
+from matching.taxonomy import Taxonomy
 
 COMMANDS = ("stats", "maker", "pause", "console")
 MAX_LISTED = 5
@@ -42,7 +45,9 @@ def find_makers(session: Session, query: str) -> list[Maker]:
 
 def maker_card(session: Session, maker: Maker) -> str:
     caps = session.exec(
-        select(MakerCapability.phrase).where(MakerCapability.maker_id == maker.id).order_by(MakerCapability.position)
+        select(MakerCapability.phrase)
+        .where(MakerCapability.maker_id == maker.id)
+        .order_by(col(MakerCapability.position))
     ).all()
     score = maker_service.responsiveness(maker)
     rating = f"{maker.rating_sum / maker.rating_count:.1f}/5" if maker.rating_count else texts.STATS_NONE
@@ -64,25 +69,19 @@ def maker_card(session: Session, maker: Maker) -> str:
 
 
 def handle(
-    session: Session,
-    admin_ids: tuple[int, ...],
-    user_id: int,
-    command: str,
-    args: str,
-    now: datetime,
-    console: console_access.ConsoleLinks | None = None,
+    session: Session, config: ChatConfig, taxonomy: Taxonomy, user_id: int, command: str, args: str, now: datetime
 ) -> str | None:
     """The reply text for an organiser's command, or the refusal; None if `command` is not one of these."""
     if command not in COMMANDS:
         return None
-    if user_id not in admin_ids:
+    if user_id not in config.admin_ids:
         return texts.ADMIN_REFUSED
     actor = f"telegram:{user_id}"
     session.add(AdminAction(actor=actor, action=command, detail=args[:1000], created_at=now))
     if command == "stats":
-        return texts.stats_text(stats.collect_in(session))
+        return f"{texts.stats_text(stats.collect_in(session))}\n\n{impact_this_month(session, config, taxonomy, now)}"
     if command == "console":
-        return console_link(session, console, user_id, now)
+        return console_link(session, config.console, user_id, now)
     found = find_makers(session, args)
     if not args.strip():
         return texts.ADMIN_MAKER_USAGE.format(command=command)
@@ -111,6 +110,14 @@ def console_link(session: Session, console: console_access.ConsoleLinks | None, 
     return texts.ADMIN_CONSOLE_LINK.format(url=url, minutes=int(console_access.LINK_LIFETIME.total_seconds() // 60))
 
 
+def impact_this_month(session: Session, config: ChatConfig, taxonomy: Taxonomy, now: datetime) -> str:
+    """The local impact of the orders accepted this month (MAKERLINK_TIMEZONE), for /stats."""
+    basis = impact.Basis(taxonomy, config.timezone, config.import_route, config.emission_factors)
+    month = basis.this_month(now)
+    figures = impact.collect_in(session, basis, since=month)
+    return texts.impact_text(figures, texts.IMPACT_HEADING_MONTH.format(month=f"{month:%B %Y}"))
+
+
 # ── the guided /broadcast ──
 
 _ZIP_AND_RADIUS = re.compile(r"^\s*(\d{5})(?:[\s,]+(\d{1,4}(?:\.\d+)?)\s*(?:mi|miles?)?)?\s*$", re.IGNORECASE)
@@ -124,7 +131,7 @@ class BroadcastWizard:
     (flow "broadcast"), so an organiser who is also buying keeps their request conversation intact.
     """
 
-    def __init__(self, chat: Any, price_per_segment: float) -> None:
+    def __init__(self, chat: ChatParts, price_per_segment: float) -> None:
         self.chat = chat
         self.price = price_per_segment
         self.actor = f"telegram:{chat.event.user_id}"
@@ -138,12 +145,12 @@ class BroadcastWizard:
 
     # ── state ──
 
-    def state(self) -> dict | None:
+    def state(self) -> dict[str, Any] | None:
         """What the wizard has gathered so far, with the step it is at; None when no broadcast is being composed."""
         found = self.conversation.get() if self.allowed else None
         return {**found.data, "step": found.state} if found is not None else None
 
-    def _remember(self, data: dict, step: str) -> None:
+    def _remember(self, data: dict[str, Any], step: str) -> None:
         self.conversation.remember(step, {k: v for k, v in data.items() if k != "step"})
 
     def _forget(self) -> None:
@@ -159,7 +166,7 @@ class BroadcastWizard:
         self._remember({"text": text.strip() or None}, "to")
         self._ask_to()
 
-    def on_text(self, text: str, data: dict) -> None:
+    def on_text(self, text: str, data: dict[str, Any]) -> None:
         step = data.get("step")
         if step == "to":
             self._ask_to()
@@ -217,7 +224,7 @@ class BroadcastWizard:
 
     # ── steps ──
 
-    def _next(self, data: dict, **answer) -> None:
+    def _next(self, data: dict[str, Any], **answer: Any) -> None:
         data = {**data, **answer}
         if data["step"] == "to" and data["to"] != "buyers":
             self._remember(data, "capability")
@@ -231,7 +238,7 @@ class BroadcastWizard:
             self._remember(data, "text")
             self.chat.say(texts.ADMIN_BC_ASK_TEXT, [self._cancel()])
 
-    def _preview(self, data: dict) -> None:
+    def _preview(self, data: dict[str, Any]) -> None:
         who = broadcasts.Audience(
             to=data.get("to") or "makers",
             capability=data.get("capability"),
@@ -247,7 +254,7 @@ class BroadcastWizard:
             self.chat.say(texts.BROADCAST_PROBLEM.format(problem=problem), [self._cancel()])
             return
         if not preview.recipients:
-            broadcasts.cancel_in(self.chat.session, draft.id, self.actor, self.chat.now)
+            broadcasts.cancel_in(self.chat.session, saved_id(draft), self.actor, self.chat.now)
             self._forget()
             self.chat.say(texts.ADMIN_BC_NOBODY.format(id=draft.id, excluded=_excluded(preview)))
             return
@@ -310,7 +317,7 @@ class BroadcastWizard:
 
     # ── helpers ──
 
-    def _drop_draft(self, data: dict | None) -> None:
+    def _drop_draft(self, data: dict[str, Any] | None) -> None:
         if data and data.get("broadcast_id"):
             broadcasts.cancel_in(self.chat.session, data["broadcast_id"], self.actor, self.chat.now)
 

@@ -11,12 +11,13 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import texts
-from bot.db import Database, insert_skipping_conflicts
+from bot.db import Database, insert_skipping_conflicts, table_of
 from bot.models import (
     AdminAction,
     Broadcast,
@@ -96,15 +97,15 @@ class Recipient:
 @dataclass
 class Preview:
     recipients: list[Recipient]
-    excluded: Counter = field(default_factory=Counter)  # reason → people
+    excluded: Counter[str] = field(default_factory=Counter)  # reason → people
     segments: int = 1  # per SMS
     cost_usd: float = 0.0
 
     @property
-    def by_channel(self) -> Counter:
+    def by_channel(self) -> Counter[str]:
         return Counter(r.channel for r in self.recipients)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "recipients": len(self.recipients),
             "by_channel": dict(self.by_channel),
@@ -164,7 +165,7 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
     if who.to in ("makers", "all"):
         capable = _capable(session, taxonomy, who.capability) if who.capability else None
         opted_out = set(session.exec(select(OptOut.address).where(OptOut.channel == "sms")).all())
-        for maker in session.exec(select(Maker).order_by(Maker.id)).all():
+        for maker in session.exec(select(Maker).order_by(col(Maker.id))).all():
             if capable is not None and maker.id not in capable:
                 continue
             if not _near(place, who.radius_miles, maker.lat, maker.lon):
@@ -181,7 +182,7 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
                     Recipient("sms", maker.phone, maker.name, maker_id=maker.id, timezone=maker.timezone)
                 )
     if who.to in ("buyers", "all"):
-        for buyer in session.exec(select(Buyer).where(Buyer.chat_id.is_not(None)).order_by(Buyer.id)).all():
+        for buyer in session.exec(select(Buyer).where(col(Buyer.chat_id).is_not(None)).order_by(col(Buyer.id))).all():
             if not _near(place, who.radius_miles, buyer.lat, buyer.lon):
                 continue
             if buyer.blocked:
@@ -203,10 +204,10 @@ def create(
     who: Audience,
     author: str,
     price: float,
-    now=None,
+    now: datetime | None = None,
     *,
     keep_empty: bool = True,
-):
+) -> tuple[Broadcast, Preview]:
     """A draft broadcast and its preview; nothing is queued until `confirm`. With `keep_empty=False` an audience
     of nobody raises NobodyToReach and stores nothing."""
     with db.transaction() as session:
@@ -220,7 +221,7 @@ def create_in(
     who: Audience,
     author: str,
     price: float,
-    now=None,
+    now: datetime | None = None,
     *,
     keep_empty: bool = True,
 ) -> tuple[Broadcast, Preview]:
@@ -274,7 +275,7 @@ def confirm_in(
     preview = audience(session, taxonomy, Audience.from_json(broadcast.audience), broadcast.text, 0.0)
     if expect is not None and len(preview.recipients) != expect:
         raise AudienceChanged(preview)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "channel": r.channel,
             "address": r.address,
@@ -297,7 +298,7 @@ def confirm_in(
         }
         for r in preview.recipients
     ]
-    table = OutboundMessage.__table__
+    table = table_of(OutboundMessage)
     insert = insert_skipping_conflicts(session, table, "idempotency_key")
     for start in range(0, len(rows), 2000):
         session.execute(insert, rows[start : start + 2000])
@@ -322,7 +323,7 @@ class Report:
     def done(self) -> bool:
         return not any(self.by_status.get(s, 0) for s in UNFINISHED)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         b = self.broadcast
         return {
             "id": b.id,
@@ -341,7 +342,7 @@ def report(db: Database, broadcast_id: int) -> Report:
         result = report_in(session, broadcast_id)
     if result.broadcast.status == BroadcastStatus.SENDING and result.done:
         with db.transaction() as session:
-            session.get(Broadcast, broadcast_id).status = BroadcastStatus.SENT.value
+            session.get_one(Broadcast, broadcast_id).status = BroadcastStatus.SENT.value
         result.broadcast.status = BroadcastStatus.SENT.value
     return result
 
@@ -355,7 +356,7 @@ def report_in(session: Session, broadcast_id: int) -> Report:
     by_status = dict(session.exec(select(m.status, sa.func.count()).where(*mine).group_by(m.status)).all())
     failures = dict(
         session.exec(
-            select(m.error_code, sa.func.count()).where(*mine, m.status.in_(GAVE_UP)).group_by(m.error_code)
+            select(m.error_code, sa.func.count()).where(*mine, col(m.status).in_(GAVE_UP)).group_by(m.error_code)
         ).all()
     )
     return Report(broadcast, by_status, {str(k): v for k, v in failures.items()})
@@ -391,7 +392,9 @@ def progress_text(result: Report) -> str:
     )
 
 
-def start_progress(session: Session, broadcast: Broadcast, channel: str, address: str, buyer_id: int | None, now):
+def start_progress(
+    session: Session, broadcast: Broadcast, channel: str, address: str, buyer_id: int | None, now: datetime
+) -> OutboundMessage:
     """The message in the organiser's chat that `update_progress` keeps editing as the broadcast goes out."""
     return enqueue(
         session,
@@ -410,7 +413,7 @@ def refresh_progress(db: Database, now: datetime | None = None) -> int:
     """The scheduler's job: `update_progress` in its own transaction, skipped cheaply when no line is recent."""
     now = now or utcnow()
     m = OutboundMessage
-    recent = select(m.id).where(m.purpose == PROGRESS, m.edit_of.is_(None), m.created_at >= now - PROGRESS_WINDOW)
+    recent = select(m.id).where(m.purpose == PROGRESS, col(m.edit_of).is_(None), m.created_at >= now - PROGRESS_WINDOW)
     with db.read() as session:
         if session.exec(recent.limit(1)).first() is None:
             return 0
@@ -424,7 +427,7 @@ def update_progress(session: Session, now: datetime) -> int:
     Run by every worker's scheduler: the edits' keys are derived from their text, so two workers queue one."""
     m = OutboundMessage
     lines = session.exec(
-        select(m).where(m.purpose == PROGRESS, m.edit_of.is_(None), m.created_at >= now - PROGRESS_WINDOW)
+        select(m).where(m.purpose == PROGRESS, col(m.edit_of).is_(None), m.created_at >= now - PROGRESS_WINDOW)
     ).all()
     queued = 0
     for line in lines:
@@ -434,7 +437,7 @@ def update_progress(session: Session, now: datetime) -> int:
         if result.broadcast.status == BroadcastStatus.SENDING and result.done:
             result.broadcast.status = BroadcastStatus.SENT.value
         text = progress_text(result)
-        edits = session.exec(select(m.status, m.text).where(m.edit_of == line.id).order_by(m.id)).all()
+        edits = session.exec(select(m.status, m.text).where(m.edit_of == line.id).order_by(col(m.id))).all()
         if any(status not in WENT_OUT for status, _ in edits):
             # One edit at a time, so they reach the chat in order; and none after one that failed for good
             # (the organiser deleted the message, say).
@@ -464,10 +467,10 @@ def recent_broadcast_to(session: Session, phone: str, since: datetime) -> int | 
         select(m.broadcast_id)
         .where(
             m.address == phone,
-            m.broadcast_id.is_not(None),
+            col(m.broadcast_id).is_not(None),
             m.purpose == ALERT,
-            m.status.in_(WENT_OUT),
-            m.sent_at >= since,
+            col(m.status).in_(WENT_OUT),
+            col(m.sent_at) >= since,
         )
-        .order_by(m.id.desc())
+        .order_by(col(m.id).desc())
     ).first()

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import texts
+from bot.db import saved_id
 from bot.models import Invitation, Maker, Request
 from bot.phones import to_e164
 from bot.services import followups, handlers, notices
 from bot.services.chat import SHARE_CONTACT, Answer, ChatParts
+from bot.services.found_makers import found_text, hidden_text
 from bot.services.notices import WIDE_RADIUS, invitation_sms_what, next_steps, nobody_left, quote_line, uncovered_text
 from bot.services.orders import LIVE_REQUEST, ORDERED, Closing, InvitationStatus, RequestStatus, move
-from bot.services.requests import invite, rematch
+from bot.services.requests import invite, match_for
+from matching.directory import Directory
+from matching.matcher import MatchResult
 
 
 class OrderActions(ChatParts):
@@ -25,8 +29,8 @@ class OrderActions(ChatParts):
     def my_requests(self, statuses: tuple[str, ...] | None = None) -> list[Request]:
         query = select(Request).where(Request.buyer_id == self.buyer.id, Request.status != RequestStatus.DRAFT)
         if statuses:
-            query = query.where(Request.status.in_(statuses))
-        return list(self.session.exec(query.order_by(Request.id.desc()).limit(10)).all())
+            query = query.where(col(Request.status).in_(statuses))
+        return list(self.session.exec(query.order_by(col(Request.id).desc()).limit(10)).all())
 
     def on_requests(self) -> None:
         requests = self.my_requests()
@@ -52,9 +56,9 @@ class OrderActions(ChatParts):
     def _answers(self, request: Request) -> list[str]:
         rows = self.session.exec(
             select(Invitation, Maker)
-            .join(Maker, Maker.id == Invitation.maker_id)
+            .join(Maker, col(Maker.id) == Invitation.maker_id)
             .where(Invitation.request_id == request.id)
-            .order_by(Invitation.rank)
+            .order_by(col(Invitation.rank))
         ).all()
         lines, declined, waiting = [], 0, 0
         for invitation, maker in rows:
@@ -109,21 +113,29 @@ class OrderActions(ChatParts):
             return None
         return invitation, request
 
-    def match_and_invite(self, request: Request) -> int:
-        matches = rematch(self.session, request, self.directory(), self.today)
+    def match_and_invite(
+        self, request: Request, directory: Directory
+    ) -> tuple[list[tuple[Invitation, Maker]], MatchResult]:
+        result = match_for(self.session, request, directory, self.today)
         policy = self.config.followups
-        return len(invite(self.session, request, matches, self.now, limit=self.config.max_invites, policy=policy))
+        invited = invite(self.session, request, result.matches, self.now, limit=self.config.max_invites, policy=policy)
+        return invited, result
 
     def send_out(self, request: Request, sent: Callable[[int], str]) -> None:
-        """Invite the best makers not asked yet, and tell the buyer how many (`sent(count)`) or that nobody fits."""
-        invited = self.match_and_invite(request)
+        """Invite the best makers not asked yet, and tell the buyer how many (`sent(count)`) and who they are, or
+        that nobody fits; either way, how many makers an "only …" preference left out."""
+        directory = self.directory()
+        invited, result = self.match_and_invite(request, directory)
+        hidden = hidden_text(result, directory, self.t)
         if invited:
-            self.say(sent(invited))
-        else:
             self.say(
-                self.t.BUYER_NOBODY.format(what=request.item_label, radius=request.radius_miles, zip=request.zip),
-                next_steps(request, self.t),
+                "\n\n".join(part for part in (sent(len(invited)), found_text(invited, result, self.t), hidden) if part)
             )
+            return
+        nobody = self.t.BUYER_NOBODY.format(what=request.item_label, radius=request.radius_miles, zip=request.zip)
+        if hidden:
+            nobody = self.t.BUYER_NOBODY_ONLY.format(hidden=hidden)
+        self.say(nobody, next_steps(request, self.t))
 
     def sent_text(self, request: Request) -> Callable[[int], str]:
         return lambda count: self.t.BUYER_SENT.format(count=count, radius=request.radius_miles, code=request.code)
@@ -309,11 +321,11 @@ class OrderActions(ChatParts):
         if found is None or found[0].buyer_confirmed_at is not None:
             return Answer(self.t.BUYER_STALE_BUTTON)
         invitation, _request = found
-        followups.cancel(self.session, ("buyer_checkin",), invitation.id, "asked again later")
+        followups.cancel(self.session, ("buyer_checkin",), saved_id(invitation), "asked again later")
         followups.schedule(
             self.session,
             "buyer_checkin",
-            invitation.id,
+            saved_id(invitation),
             self.now + self.config.followups.ask_again_after,
             self.now,
             key=f"buyer_checkin:{invitation.id}:{self.event.event_id}",

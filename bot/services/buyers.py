@@ -11,18 +11,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from bot import outbox
-from bot.db import insert_skipping_conflicts
+from bot.db import insert_skipping_conflicts, table_of
 from bot.locales import LANGUAGES, catalogue
 from bot.models import Buyer, Maker, Request
 from bot.phones import to_e164
 from bot.services import admin_chat
 from bot.services.buyer_orders import OrderActions
-from bot.services.chat import SHARE_CONTACT, SHARE_LOCATION, Answer, ChatConfig, ChatEvent
+from bot.services.chat import SHARE_CONTACT as SHARE_CONTACT  # re-exported: the channels' (and tests') interface
+from bot.services.chat import SHARE_LOCATION as SHARE_LOCATION
+from bot.services.chat import Answer as Answer
+from bot.services.chat import ChatConfig as ChatConfig
+from bot.services.chat import ChatEvent as ChatEvent
 from bot.services.conversations import ConversationStore, Flow
 from bot.services.drafts import NOT_SURE, Drafting, set_place
 from matching import geo
@@ -60,7 +65,7 @@ class BuyerChat(Drafting, OrderActions):
 
     def _buyer(self) -> Buyer:
         e = self.event
-        table = Buyer.__table__
+        table = table_of(Buyer)
         postgres = self.session.get_bind().dialect.name == "postgresql"  # for the row lock below
         language = (e.language_code or "en").split("-")[0].lower()
         insert = insert_skipping_conflicts(self.session, table, "telegram_user_id").values(
@@ -126,11 +131,11 @@ class BuyerChat(Drafting, OrderActions):
         channel, address = self.buyer.channel, str(self.buyer.chat_id)
         return ConversationStore(self.session, Flow.BUYER_CHAT, channel, address, self.now)
 
-    def state(self) -> tuple[str | None, dict]:
+    def state(self) -> tuple[str | None, dict[str, Any]]:
         found = self._conversation().get()
         return (found.state, found.data) if found else (None, {})
 
-    def remember(self, state: str, **data) -> None:
+    def remember(self, state: str, **data: object) -> None:
         self._conversation().remember(state, data)
 
     def forget(self) -> None:
@@ -149,9 +154,7 @@ class BuyerChat(Drafting, OrderActions):
             self.wizard().cancel()
             return Answer()
         if e.command is not None:
-            admin = admin_chat.handle(
-                self.session, self.config.admin_ids, e.user_id, e.command, e.args, self.now, self.config.console
-            )
+            admin = admin_chat.handle(self.session, self.config, self.taxonomy, e.user_id, e.command, e.args, self.now)
             if admin is not None:
                 self.say(admin, purpose="admin")
                 return Answer()
@@ -276,6 +279,7 @@ class BuyerChat(Drafting, OrderActions):
             "edit": self.press_edit,
             "drop": self.press_drop,
             "unsure": self.press_unsure,
+            "prefer": self.press_prefer,
             "widen": self.press_widen,
             "organisers": self.press_organisers,
             "accept": self.press_accept,

@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from bot.config import DEFAULT_TIMEZONE
 from bot.locales import Catalogue
-from bot.models import Buyer
+from bot.models import Buyer, Maker, Request
 from bot.services.console_access import ConsoleLinks
 from bot.services.followups import FollowUpPolicy
+from bot.services.notices import Buttons
+from matching import geo
 from matching.directory import Directory
+from matching.emissions import DEFAULT_FACTORS, DEFAULT_ROUTE, Factors, ImportRoute
 from matching.taxonomy import Taxonomy
 
 SHARE_LOCATION = "@location"  # a button that sends the buyer's location (Telegram: request_location)
@@ -47,6 +51,9 @@ class ChatConfig:
     timezone: str = DEFAULT_TIMEZONE  # the bootstrap passes MAKERLINK_TIMEZONE
     sms_price_per_segment: float = 0.0079  # for the organisers' broadcast previews
     followups: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    # The organisers' /stats estimates emissions avoided as `makerlink match` does: MAKERLINK_IMPACT_*.
+    import_route: ImportRoute = DEFAULT_ROUTE
+    emission_factors: Factors = DEFAULT_FACTORS
     console: ConsoleLinks | None = None  # the organisers' /console links; None: the console is off
 
 
@@ -71,3 +78,35 @@ class ChatParts:
     today: date
     buyer: Buyer
     t: Catalogue
+
+    def say(self, text: str, buttons: Buttons | None = None, purpose: str = "chat") -> None:
+        raise NotImplementedError
+
+    def text_maker(self, maker: Maker, text: str, purpose: str, request: Request) -> None:
+        raise NotImplementedError
+
+    def state(self) -> tuple[str | None, dict[str, Any]]:
+        raise NotImplementedError
+
+    def remember(self, state: str, **data: object) -> None:
+        raise NotImplementedError
+
+    def forget(self) -> None:
+        raise NotImplementedError
+
+    def on_place(self, place: geo.Place | None, problem: str) -> None:
+        raise NotImplementedError
+
+    # What one part asks of the other: drafting (bot/services/drafts.py) and orders (bot/services/buyer_orders.py).
+
+    def describe(self, request: Request) -> str:
+        raise NotImplementedError
+
+    def _own_request(self, argument: str) -> Request | None:
+        raise NotImplementedError
+
+    def send_out(self, request: Request, sent: Callable[[int], str]) -> None:
+        raise NotImplementedError
+
+    def sent_text(self, request: Request) -> Callable[[int], str]:
+        raise NotImplementedError

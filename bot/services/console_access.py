@@ -15,6 +15,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.db import table_of
 from bot.models import AdminAction, ConsoleLogin, ConsoleSession, as_utc
 from bot.signing import LOGIN, SESSION, Expired, Signer, digest, new_nonce
 
@@ -91,7 +92,7 @@ def redeem_link(
     if refusal is not None:
         return refusal
     # Spent in the statement that checks it is unspent: of two tabs opening one link at once, only one logs in.
-    table = ConsoleLogin.__table__
+    table = table_of(ConsoleLogin)
     spent = session.execute(
         sa.update(table).where(table.c.id == found.id, table.c.used_at.is_(None)).values(used_at=now)
     )

@@ -11,14 +11,19 @@ from sqlmodel import select
 from bot.models import Request
 from bot.services import handlers
 from bot.services.chat import SHARE_LOCATION, Answer, ChatParts
+from bot.services.found_makers import preference_label
 from bot.services.notices import summary_when
 from bot.services.orders import LIVE_REQUEST, RequestStatus, move
-from bot.services.requests import new_request_code
+from bot.services.requests import new_request_code, with_words
 from matching import geo
 from matching.parse import ParsedRequest, parse
+from matching.preferences import GREEN, slug
 from matching.quantities import unit_label
 from matching.text import fold_chars
 
+PREFER = "prefer"  # the preference button's callback: prefer:ID, prefer:ID:WORD
+NO_PREFERENCE = "none"
+MAX_CALLBACK = 64  # Telegram's limit for a button's data, in bytes (these are ASCII)
 NOT_SURE = re.compile(r"^\s*(not sure|unsure|don'?t know|no idea|idk|no s[ée]|\?+)\s*[.!]*\s*$", re.IGNORECASE)
 
 
@@ -47,7 +52,7 @@ class Drafting(ChatParts):
         digits = re.sub(r"[,\s]", "", text)
         return int(digits) if digits.isdigit() and 0 < int(digits) < 1_000_000_000 else None
 
-    def _draft(self, request_id) -> Request | None:
+    def _draft(self, request_id: object) -> Request | None:
         if not isinstance(request_id, int):
             return None
         request = self.session.get(Request, request_id)
@@ -84,6 +89,8 @@ class Drafting(ChatParts):
             deadline=parsed.deadline,
             urgency=parsed.urgency,
             radius_miles=parsed.radius_miles or self.buyer.radius_miles or self.config.radius_miles,
+            preferences=with_words("", parsed.preferences),
+            preferences_only=with_words("", parsed.only),
             status=RequestStatus.DRAFT.value,
             created_at=self.now,
             updated_at=self.now,
@@ -119,6 +126,7 @@ class Drafting(ChatParts):
             [
                 [(self.t.BUTTON_SEND, f"send:{request.id}")],
                 [(self.t.BUTTON_CHANGE, f"edit:{request.id}"), (self.t.BUTTON_DROP, f"drop:{request.id}")],
+                [(self.t.BUTTON_PREFER, f"{PREFER}:{request.id}")],
             ],
         )
 
@@ -135,7 +143,18 @@ class Drafting(ChatParts):
                 radius=request.radius_miles,
             )
         )
+        if request.preferences:
+            lines.append(self.t.BUYER_FIELD_PREFER.format(prefer=self._preferences_said(request)))
         return "\n".join(lines)
+
+    def _preferences_said(self, request: Request) -> str:
+        only = set(request.preferences_only.split())
+        directory = self.directory()
+        said = []
+        for word in request.preferences.split():
+            label = preference_label(word, directory, self.t)
+            said.append(self.t.BUYER_PREFER_ONLY.format(what=label) if word in only else label)
+        return ", ".join(said)
 
     def _set_buyer_zip(self, place: geo.Place) -> None:
         self.buyer.zip, self.buyer.lat, self.buyer.lon = place.zip, place.lat, place.lon
@@ -152,6 +171,9 @@ class Drafting(ChatParts):
                 return
             request.item, request.concepts = parsed.items[0], " ".join(parsed.items)
             request.item_label = self._label(parsed)[:200]
+            # "eco-friendly tote bags" as the new item: its preferences join those the draft has.
+            request.preferences = with_words(request.preferences, parsed.preferences)
+            request.preferences_only = with_words(request.preferences_only, parsed.only)
         elif name == "quantity":
             if NOT_SURE.match(text):
                 request.quantity = None
@@ -231,6 +253,60 @@ class Drafting(ChatParts):
         request.quantity = None
         self.next_step(request, asked=("quantity",))
         return Answer()
+
+    # ── the preference button: "Prefer greener / local label…" ──
+
+    def _preference_choices(self, request: Request) -> dict[str, str]:
+        """What the buyer may prefer by button, word → label: greener practices, a community workshop, and the
+        "Made in <town>" label of the request's town when a maker in the directory holds it."""
+        choices = {GREEN: self.t.BUTTON_PREFER_GREEN, "makerspace": self.t.BUTTON_PREFER_MAKERSPACE}
+        town = (request.place_name or "").split(",")[0].strip()
+        if town:
+            word = slug(f"made in {town}")
+            directory = self.directory()
+            if len(f"{PREFER}:{request.id}:{word}") <= MAX_CALLBACK and directory.fits(word).any():
+                choices[word] = preference_label(word, directory, self.t)
+        return choices
+
+    def press_prefer(self, argument: str) -> Answer:
+        """`prefer:ID` shows the choices; `prefer:ID:WORD` adds that preference (or takes it back) and shows the
+        summary again; `prefer:ID:none` clears them. A word not offered for this draft changes nothing."""
+        request = self._own_request(argument)
+        if request is None:
+            return Answer(self.t.BUYER_NOT_YOURS, alert=True)
+        if request.status != RequestStatus.DRAFT:
+            return Answer(self.t.BUYER_STALE_BUTTON)
+        _, _, word = argument.partition(":")
+        choices = self._preference_choices(request)
+        chosen = request.preferences.split()
+        if not word:
+            rows = [
+                [
+                    (
+                        self.t.BUTTON_PREFER_CHOSEN.format(label=label) if w in chosen else label,
+                        f"{PREFER}:{request.id}:{w}",
+                    )
+                ]
+                for w, label in choices.items()
+            ]
+            rows.append([(self.t.BUTTON_PREFER_NONE, f"{PREFER}:{request.id}:{NO_PREFERENCE}")])
+            self.say(self.t.BUYER_PREFER_ASK, rows)
+            return Answer()
+        if word == NO_PREFERENCE:
+            request.preferences = request.preferences_only = ""
+            toast = self.t.BUYER_PREFER_REMOVED
+        elif word in chosen:
+            request.preferences = " ".join(w for w in chosen if w != word)
+            request.preferences_only = " ".join(w for w in request.preferences_only.split() if w != word)
+            toast = self.t.BUYER_PREFER_REMOVED
+        elif word in choices:
+            request.preferences = with_words(request.preferences, (word,))
+            toast = self.t.BUYER_PREFER_SAVED
+        else:
+            return Answer(self.t.BUYER_STALE_BUTTON)
+        request.updated_at = self.now
+        self.next_step(request, asked=("quantity",))
+        return Answer(toast)
 
 
 def set_place(request: Request, place: geo.Place | None) -> None:

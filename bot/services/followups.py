@@ -11,9 +11,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.db import insert_skipping_conflicts
+from bot.config import Settings
+from bot.db import insert_skipping_conflicts, saved_id, table_of
 from bot.models import Invitation, Reminder, ReminderStatus, Request, as_utc
 from matching import geo
+
+# Every request sent to makers gets this follow-up when it opens, and the row stays whatever becomes of the request:
+# it tells a request that was sent from a draft that never was (bot/services/impact.py counts only the former).
+REQUEST_EXPIRE = "request_expire"
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class FollowUpPolicy:
     ask_again_after: timedelta = timedelta(days=2)  # "not yet" from the buyer
 
     @classmethod
-    def from_settings(cls, settings) -> FollowUpPolicy:
+    def from_settings(cls, settings: Settings) -> FollowUpPolicy:
         return cls(
             nudge_maker_after=timedelta(hours=settings.nudge_maker_after_hours),
             expire_invitation_after=timedelta(hours=settings.expire_invitation_after_hours),
@@ -50,13 +55,15 @@ class FollowUpPolicy:
 # ── scheduling, from the services' transactions ──
 
 # What a reminder's target_id names, by kind (freshness reminders name a maker).
-REQUEST_REMINDERS = ("buyer_nudge", "request_quiet", "request_expire")
+REQUEST_REMINDERS = ("buyer_nudge", "request_quiet", REQUEST_EXPIRE)
 INVITATION_REMINDERS = ("invite_nudge", "invite_expire", "maker_checkin", "buyer_checkin")
 
 
-def schedule(session: Session, kind: str, target_id: int, due_at: datetime, now: datetime, key: str | None = None):
+def schedule(
+    session: Session, kind: str, target_id: int, due_at: datetime, now: datetime, key: str | None = None
+) -> None:
     """Add a pending reminder; the same key twice is one reminder."""
-    table = Reminder.__table__
+    table = table_of(Reminder)
     insert = insert_skipping_conflicts(session, table, "key").values(
         key=(key or f"{kind}:{target_id}")[:120],
         kind=kind,
@@ -70,7 +77,7 @@ def schedule(session: Session, kind: str, target_id: int, due_at: datetime, now:
 
 def cancel(session: Session, kinds: tuple[str, ...], target_id: int, reason: str) -> None:
     """The state change made these moot: they will not fire."""
-    table = Reminder.__table__
+    table = table_of(Reminder)
     session.execute(
         sa.update(table)
         .where(table.c.kind.in_(kinds), table.c.target_id == target_id, table.c.status == ReminderStatus.PENDING)
@@ -79,13 +86,13 @@ def cancel(session: Session, kinds: tuple[str, ...], target_id: int, reason: str
 
 
 def on_invited(session: Session, invitation: Invitation, policy: FollowUpPolicy, now: datetime) -> None:
-    schedule(session, "invite_nudge", invitation.id, now + policy.nudge_maker_after, now)
-    schedule(session, "invite_expire", invitation.id, now + policy.expire_invitation_after, now)
+    schedule(session, "invite_nudge", saved_id(invitation), now + policy.nudge_maker_after, now)
+    schedule(session, "invite_expire", saved_id(invitation), now + policy.expire_invitation_after, now)
 
 
 def on_reopened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
     """A reopened request gets its follow-ups afresh: the spent ones free their keys."""
-    table = Reminder.__table__
+    table = table_of(Reminder)
     session.execute(
         sa.update(table)
         .where(
@@ -95,7 +102,7 @@ def on_reopened(session: Session, request: Request, policy: FollowUpPolicy, now:
         )
         .values(key=sa.func.substr(table.c.key + ":" + sa.cast(table.c.id, sa.String), 1, 120))
     )
-    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
+    schedule(session, REQUEST_EXPIRE, saved_id(request), now + policy.expire_request_after, now)
 
 
 def on_late(session: Session, invitation: Invitation, days: int) -> None:
@@ -122,21 +129,23 @@ def order_due(invitation: Invitation, request: Request, accepted_at: datetime) -
 
 
 def on_answered(session: Session, invitation: Invitation) -> None:
-    cancel(session, ("invite_nudge", "invite_expire"), invitation.id, "the maker answered")
+    cancel(session, ("invite_nudge", "invite_expire"), saved_id(invitation), "the maker answered")
 
 
 def on_quoted(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
     if request.buyer_id is not None:
-        schedule(session, "buyer_nudge", request.id, now + policy.nudge_buyer_after, now)
+        schedule(session, "buyer_nudge", saved_id(request), now + policy.nudge_buyer_after, now)
 
 
 def on_opened(session: Session, request: Request, policy: FollowUpPolicy, now: datetime) -> None:
-    schedule(session, "request_expire", request.id, now + policy.expire_request_after, now)
+    schedule(session, REQUEST_EXPIRE, saved_id(request), now + policy.expire_request_after, now)
 
 
-def on_accepted(session: Session, invitation: Invitation, request: Request, policy: FollowUpPolicy, now: datetime):
+def on_accepted(
+    session: Session, invitation: Invitation, request: Request, policy: FollowUpPolicy, now: datetime
+) -> None:
     """The maker is asked before the deadline, the buyer after it (or, without one, around the lead time)."""
     deadline = order_due(invitation, request, now)
     maker_at = max(now + timedelta(hours=1), deadline - policy.checkin_maker_before)
-    schedule(session, "maker_checkin", invitation.id, maker_at, now)
-    schedule(session, "buyer_checkin", invitation.id, max(deadline + policy.checkin_buyer_after, maker_at), now)
+    schedule(session, "maker_checkin", saved_id(invitation), maker_at, now)
+    schedule(session, "buyer_checkin", saved_id(invitation), max(deadline + policy.checkin_buyer_after, maker_at), now)

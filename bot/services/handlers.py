@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.db import saved_id
 from bot.models import Invitation, Maker, Request
 from bot.services import followups, notices
 from bot.services.followups import FollowUpPolicy
@@ -126,10 +127,7 @@ def record_delivery(
     maker = session.get(Maker, invitation.maker_id)
     if maker is not None:
         maker.delivered_count += 1
-        place = geo.lookup_zip(request.zip) if request.zip else None
-        local_day = now.astimezone(ZoneInfo(place.timezone)).date() if place and place.timezone else now.date()
-        late = invitation.late_days is not None if by_buyer else (request.deadline and local_day > request.deadline)
-        if not late:
+        if not delivered_late(invitation, request, now, by_buyer=by_buyer):
             maker.on_time_count += 1
         maker.updated_at = now
     session.flush()
@@ -138,6 +136,20 @@ def record_delivery(
     ).first()
     if still_open is None and covered(request) and request.status == RequestStatus.MATCHED:
         move(request, RequestStatus.FULFILLED, now)
+
+
+def delivered_late(invitation: Invitation, request: Request, delivered_at: datetime, *, by_buyer: bool) -> bool:
+    """Whether an order delivered at `delivered_at` was late (record_delivery's rule, also read by the impact
+    report): after the deadline's date where the goods were needed, or, confirmed by the buyer, when the maker
+    had said LATE."""
+    if by_buyer:
+        return invitation.late_days is not None
+    if request.deadline is None:
+        return False
+    place = geo.lookup_zip(request.zip) if request.zip else None
+    zone = ZoneInfo(place.timezone) if place and place.timezone else None
+    local_day = delivered_at.astimezone(zone).date() if zone else delivered_at.date()
+    return local_day > request.deadline
 
 
 def rate(session: Session, invitation: Invitation, stars: int, now: datetime) -> None:
@@ -178,7 +190,7 @@ def _check_in_on_order(session: Session, e: QuoteAccepted, policy: FollowUpPolic
 
 
 def _no_nudge_after_expiry(session: Session, e: InvitationExpired, policy: FollowUpPolicy) -> None:
-    followups.cancel(session, ("invite_nudge",), e.invitation.id, "expired")
+    followups.cancel(session, ("invite_nudge",), saved_id(e.invitation), "expired")
 
 
 def _move_buyer_checkin(session: Session, e: OrderLate, policy: FollowUpPolicy) -> None:

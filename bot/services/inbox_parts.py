@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.locales import Catalogue
 from bot.models import Maker, Request
 from bot.services.followups import FollowUpPolicy
+from bot.services.notices import Buttons
 from matching.taxonomy import Taxonomy
 
 
@@ -30,11 +32,20 @@ class InboxParts:
     def reply(self, text: str) -> None:
         raise NotImplementedError
 
-    def tell_buyer(self, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> None:
+    def tell_buyer(
+        self,
+        request: Request,
+        purpose: str,
+        text: Callable[[Catalogue], str],
+        buttons: Callable[[Catalogue], Buttons] | None = None,
+    ) -> None:
         raise NotImplementedError
 
     def remember(self, state: str, **data: object) -> None:
         raise NotImplementedError
 
     def understood(self, phrases: list[str]) -> str:
+        raise NotImplementedError
+
+    def forward_broadcast_reply(self) -> bool:
         raise NotImplementedError

@@ -74,7 +74,7 @@ def _column(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def _whole_number(row: dict, column: str, problems: list[str]) -> int | None:
+def _whole_number(row: dict[str, str], column: str, problems: list[str]) -> int | None:
     raw = (row.get(column) or "").strip()
     if not raw:
         return None
@@ -93,7 +93,7 @@ def _split_capabilities(raw: str) -> list[str]:
     return list(seen.values())
 
 
-def _validate(row: dict, line: int, columns: Sequence[str]) -> tuple[MakerRow | None, list[str]]:
+def _validate(row: dict[str, str], line: int, columns: Sequence[str]) -> tuple[MakerRow | None, list[str]]:
     problems: list[str] = []
     raw_name = (row.get("name") or "").strip()
     name = re.sub(r"\s+", " ", raw_name)
@@ -203,7 +203,7 @@ def _records(text: str, delimiter: str, first_line: int) -> Iterator[tuple[int, 
     while line <= len(starts):
         fed = {"lines": 0, "boundary": 0}
 
-        def feed(offset: int = starts[line - 1], fed: dict = fed) -> Iterator[str]:
+        def feed(offset: int = starts[line - 1], fed: dict[str, int] = fed) -> Iterator[str]:
             for raw in io.StringIO(text[offset:], newline=""):
                 fed["lines"] += 1
                 if fed["lines"] - fed["boundary"] > MAX_RECORD_LINES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import texts
 from bot.models import Invitation, MakerStatus, Request, as_utc
@@ -34,14 +34,15 @@ class JobAnswers(InboxParts):
         assert self.maker is not None
         rows = self.session.exec(
             select(Invitation, Request)
-            .join(Request, Request.id == Invitation.request_id)
-            .where(Invitation.maker_id == self.maker.id, Invitation.status.in_(statuses))
-            .order_by(Invitation.invited_at, Invitation.id)
+            .join(Request, col(Request.id) == Invitation.request_id)
+            .where(Invitation.maker_id == self.maker.id, col(Invitation.status).in_(statuses))
+            .order_by(col(Invitation.invited_at), col(Invitation.id))
         ).all()
         return [(inv, req) for inv, req in rows if req.status not in CLOSED_REQUEST]
 
     def answer(self, reply: Reply) -> None:
         """YES / NO / DONE / LATE, with or without a code."""
+        assert self.maker is not None
         candidates = self.jobs(AWAITING if reply.kind in ("yes", "no") else (InvitationStatus.ACCEPTED,))
         if reply.code:
             found = self._by_code(reply.code)
@@ -83,7 +84,7 @@ class JobAnswers(InboxParts):
         assert self.maker is not None
         row = self.session.exec(
             select(Invitation, Request)
-            .join(Request, Request.id == Invitation.request_id)
+            .join(Request, col(Request.id) == Invitation.request_id)
             .where(Invitation.maker_id == self.maker.id, Request.code == code.upper())
         ).first()
         return (row[0], row[1]) if row else None
@@ -102,11 +103,13 @@ class JobAnswers(InboxParts):
         self.session.flush()
         rows = self.session.exec(
             select(Invitation.invited_at, Invitation.answered_at)
-            .where(Invitation.maker_id == self.maker.id, Invitation.answered_at.is_not(None))
-            .order_by(Invitation.id.desc())
+            .where(Invitation.maker_id == self.maker.id, col(Invitation.answered_at).is_not(None))
+            .order_by(col(Invitation.id).desc())
             .limit(50)
         ).all()
-        waits = [(as_utc(answered) - as_utc(invited)).total_seconds() for invited, answered in rows]
+        waits = [
+            (as_utc(answered) - as_utc(invited)).total_seconds() for invited, answered in rows if answered is not None
+        ]
         return int(statistics.median(waits)) if waits else None
 
     def quote(self, reply: Reply, invitation: Invitation, request: Request) -> None:
@@ -217,7 +220,7 @@ def _short_what(request: Request) -> str:
     return f"{request.quantity:,} {item}" if request.quantity else item
 
 
-def _reply_fields(reply: Reply) -> dict:
+def _reply_fields(reply: Reply) -> dict[str, object]:
     return {
         "kind": reply.kind,
         "quantity": reply.quantity,

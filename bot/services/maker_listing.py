@@ -1,16 +1,64 @@
-"""A maker's listing by SMS: pausing and resuming, the capabilities they list, and alerts on or off."""
+"""A maker's listing by SMS: pausing and resuming, the lists they keep (what they make, greener practices, what
+they teach), and alerts on or off. Badges are the organisers' to give: asking for one changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import texts
-from bot.models import MakerCapability, MakerStatus
+from bot.db import saved_id
+from bot.models import MakerCapability, MakerStatus, MakerTrait
 from bot.services import makers as maker_service
 from bot.services.inbox_parts import InboxParts
+from bot.services.maker_csv import MAX_TRAITS
 from bot.services.replies import Reply
+from matching.practices import known_practices, practices_in
+from matching.practices import label as practice_label
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list a maker keeps by SMS, and the sentences that belong to it alone."""
+
+    trait: str | None  # MakerTrait.kind; None for the capabilities
+    limit: int
+    shown: str  # "{caps}": the numbered list
+    empty: str
+    need_items: str
+    too_many: str  # "{limit}"
+
+
+LISTINGS = {
+    "caps": Listing(
+        None,
+        maker_service.MAX_CAPABILITIES,
+        texts.SMS_CAPS,
+        texts.SMS_CAPS_EMPTY,
+        texts.SMS_CAPS_NEED_ITEMS,
+        texts.SMS_CAPS_TOO_MANY,
+    ),
+    "green": Listing(
+        "practice",
+        MAX_TRAITS,
+        texts.SMS_GREEN,
+        texts.SMS_GREEN_EMPTY,
+        texts.SMS_GREEN_NEED_ITEMS,
+        texts.SMS_GREEN_TOO_MANY,
+    ),
+    "teach": Listing(
+        "training",
+        MAX_TRAITS,
+        texts.SMS_TEACH,
+        texts.SMS_TEACH_EMPTY,
+        texts.SMS_TEACH_NEED_ITEMS,
+        texts.SMS_TEACH_TOO_MANY,
+    ),
+}
+BADGES = Listing("badge", MAX_TRAITS, "", "", "", "")  # read only: a maker cannot change their badges by SMS
 
 
 class ListingEdits(InboxParts):
@@ -39,74 +87,107 @@ class ListingEdits(InboxParts):
         self.maker.updated_at = self.now
         self.reply(texts.SMS_RESUMED)
 
-    def capabilities(self) -> list[MakerCapability]:
+    def listed(self, listing: Listing) -> Sequence[MakerCapability | MakerTrait]:
+        """The maker's rows of that list, in their order."""
         assert self.maker is not None
+        if listing.trait is None:
+            return list(
+                self.session.exec(
+                    select(MakerCapability)
+                    .where(MakerCapability.maker_id == self.maker.id)
+                    .order_by(col(MakerCapability.position), col(MakerCapability.id))
+                ).all()
+            )
         return list(
             self.session.exec(
-                select(MakerCapability)
-                .where(MakerCapability.maker_id == self.maker.id)
-                .order_by(MakerCapability.position, MakerCapability.id)
+                select(MakerTrait)
+                .where(MakerTrait.maker_id == self.maker.id, MakerTrait.kind == listing.trait)
+                .order_by(col(MakerTrait.position), col(MakerTrait.id))
             ).all()
         )
 
-    def _caps_line(self) -> str:
-        caps = self.capabilities()
-        if not caps:
-            return texts.SMS_CAPS_EMPTY
-        listed = ", ".join(texts.SMS_CAPS_LINE.format(n=n, phrase=c.phrase) for n, c in enumerate(caps, 1))
-        return texts.SMS_CAPS.format(caps=listed)
+    def _list_line(self, listing: Listing) -> str:
+        rows = self.listed(listing)
+        if not rows:
+            return listing.empty
+        shown = ", ".join(texts.SMS_CAPS_LINE.format(n=n, phrase=row.phrase) for n, row in enumerate(rows, 1))
+        return listing.shown.format(caps=shown)
 
-    def show_caps(self, _reply: Reply) -> None:
-        self.reply(self._caps_line())
+    def show_list(self, reply: Reply) -> None:
+        """CAPS, GREEN, TEACH: the list, numbered, and how to change it."""
+        self.reply(self._list_line(LISTINGS[reply.kind]))
 
-    def add_caps(self, reply: Reply) -> None:
+    def add_to_list(self, reply: Reply) -> None:
+        """CAPS ADD a; b (and GREEN ADD, TEACH ADD): new phrases at the end, each with what it was understood as."""
         assert self.maker is not None
+        listing = LISTINGS[reply.kind.removesuffix("_add")]
         phrases = [p[: maker_service.MAX_CAPABILITY] for p in reply.phrases if p.strip()]
         if not phrases:
-            self.reply(texts.SMS_CAPS_NEED_ITEMS)
+            self.reply(listing.need_items)
             return
-        current = self.capabilities()
-        have = {c.phrase.casefold() for c in current}
+        current = self.listed(listing)
+        have = {row.phrase.casefold() for row in current}
         new = [p for p in dict.fromkeys(phrases) if p.casefold() not in have]
         if not new:
             self.reply(texts.SMS_CAPS_ALREADY.format(phrases="; ".join(phrases)))
             return
-        if len(current) + len(new) > maker_service.MAX_CAPABILITIES:
-            self.reply(texts.SMS_CAPS_TOO_MANY.format(limit=maker_service.MAX_CAPABILITIES))
+        if len(current) + len(new) > listing.limit:
+            self.reply(listing.too_many.format(limit=listing.limit))
             return
-        position = max((c.position for c in current), default=-1)
+        position = max((row.position for row in current), default=-1)
         for phrase in new:
             position += 1
-            self.session.add(
-                MakerCapability(
-                    maker_id=self.maker.id,
-                    position=position,
-                    phrase=phrase,
-                    concepts=maker_service.capability_concepts(self.taxonomy, phrase),
-                )
-            )
-        self.maker.updated_at = self.now
-        self.reply(texts.SMS_CAPS_ADDED.format(added="; ".join(new), understood=self.understood(new)).strip())
+            self.session.add(self._row(listing, position, phrase))
+        self.maker.updated_at = self.now  # the directory cache follows makers by this stamp
+        understood = self.understood(new) if listing.trait != "practice" else self._practices_understood(new)
+        self.reply(texts.SMS_CAPS_ADDED.format(added="; ".join(new), understood=understood).strip())
 
-    def remove_caps(self, reply: Reply) -> None:
-        caps = self.capabilities()
-        target: MakerCapability | None = None
+    def _row(self, listing: Listing, position: int, phrase: str) -> MakerCapability | MakerTrait:
+        assert self.maker is not None
+        maker_id = saved_id(self.maker)
+        if listing.trait is None:
+            concepts = maker_service.capability_concepts(self.taxonomy, phrase)
+            return MakerCapability(maker_id=maker_id, position=position, phrase=phrase, concepts=concepts)
+        concepts = maker_service.trait_concepts(self.taxonomy, listing.trait, phrase)
+        return MakerTrait(maker_id=maker_id, kind=listing.trait, position=position, phrase=phrase, concepts=concepts)
+
+    def _practices_understood(self, phrases: list[str]) -> str:
+        """“I understood: renewable energy.” — the shared practices the phrases name, as `understood` says it."""
+        labels = [practice_label(p) for p in known_practices(phrases)]
+        unknown = [phrase for phrase in phrases if not practices_in(phrase)]
+        parts = [texts.SMS_UNDERSTOOD.format(labels=", ".join(labels))] if labels else []
+        if unknown:
+            parts.append(texts.SMS_NOT_RECOGNISED.format(phrases="; ".join(unknown)))
+        return " ".join(parts)
+
+    def remove_from_list(self, reply: Reply) -> None:
+        """CAPS REMOVE 2 or CAPS REMOVE masks (and GREEN, TEACH): by number, the exact phrase, or a unique part."""
+        assert self.maker is not None
+        listing = LISTINGS[reply.kind.removesuffix("_remove")]
+        rows = self.listed(listing)
+        target: MakerCapability | MakerTrait | None = None
         wanted = reply.phrases[0] if reply.phrases else ""
-        if reply.number is not None and 1 <= reply.number <= len(caps):
-            target = caps[reply.number - 1]
+        if reply.number is not None and 1 <= reply.number <= len(rows):
+            target = rows[reply.number - 1]
         elif wanted:
             folded = wanted.casefold()
-            exact = [c for c in caps if c.phrase.casefold() == folded]
-            partial = [c for c in caps if folded in c.phrase.casefold()]
-            target = (exact or (partial if len(partial) == 1 else [None]))[0]
+            exact = [row for row in rows if row.phrase.casefold() == folded]
+            partial = [row for row in rows if folded in row.phrase.casefold()]
+            target = exact[0] if exact else (partial[0] if len(partial) == 1 else None)
         if target is None:
             what = wanted or (str(reply.number) if reply.number is not None else "")
-            self.reply(texts.SMS_CAPS_NOT_FOUND.format(what=what, caps=self._caps_line()))
+            self.reply(texts.SMS_CAPS_NOT_FOUND.format(what=what, caps=self._list_line(listing)))
             return
         self.session.delete(target)
-        assert self.maker is not None
         self.maker.updated_at = self.now
         self.reply(texts.SMS_CAPS_REMOVED.format(phrase=target.phrase))
+
+    def refuse_badge(self, _reply: Reply) -> None:
+        """BADGE Made in Detroit: labels are the organisers' to give; the maker hears whom to ask, nothing changes."""
+        assert self.maker is not None
+        badges = [t.phrase for t in self.listed(BADGES)]
+        yours = texts.SMS_BADGES_YOURS.format(badges="; ".join(badges)) if badges else ""
+        self.reply(texts.SMS_BADGES_BY_ORGANISERS.format(yours=yours))
 
     def alerts(self, reply: Reply) -> None:
         assert self.maker is not None

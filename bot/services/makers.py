@@ -7,11 +7,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from bot.db import Database
+from bot.db import Database, saved_id
 from bot.models import Maker, MakerCapability, MakerStatus, MakerTrait, as_utc, utcnow
 
 # Importing is reading the CSV, then saving it: callers find both here.
@@ -40,7 +41,7 @@ class ImportReport:
     def imported(self) -> int:
         return self.created + self.updated + self.unchanged
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "imported": self.imported,
             "created": self.created,
@@ -75,7 +76,7 @@ def _replace_traits(session: Session, maker_id: int, traits: dict[str, tuple[str
         return False
     current: dict[str, list[MakerTrait]] = {}
     for trait in session.exec(
-        select(MakerTrait).where(MakerTrait.maker_id == maker_id).order_by(MakerTrait.position, MakerTrait.id)
+        select(MakerTrait).where(MakerTrait.maker_id == maker_id).order_by(col(MakerTrait.position), col(MakerTrait.id))
     ):
         current.setdefault(trait.kind, []).append(trait)
     changed = False
@@ -96,7 +97,7 @@ def _replace_traits(session: Session, maker_id: int, traits: dict[str, tuple[str
 def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
     """Create or update one maker from a row; returns "created", "updated" or "unchanged"."""
     maker = session.exec(select(Maker).where(Maker.phone == row.phone)).first()
-    fields = {
+    fields: dict[str, Any] = {
         "name": row.name,
         "zip": row.place.zip,
         "lat": row.place.lat,
@@ -114,7 +115,9 @@ def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
     else:
         current = list(
             session.exec(
-                select(MakerCapability).where(MakerCapability.maker_id == maker.id).order_by(MakerCapability.position)
+                select(MakerCapability)
+                .where(MakerCapability.maker_id == maker.id)
+                .order_by(col(MakerCapability.position))
             )
         )
         changed = any(getattr(maker, key) != value for key, value in fields.items())
@@ -133,7 +136,10 @@ def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
         for position, phrase in enumerate(row.capabilities):
             session.add(
                 MakerCapability(
-                    maker_id=maker.id, position=position, phrase=phrase, concepts=capability_concepts(taxonomy, phrase)
+                    maker_id=saved_id(maker),
+                    position=position,
+                    phrase=phrase,
+                    concepts=capability_concepts(taxonomy, phrase),
                 )
             )
     return outcome
@@ -180,7 +186,7 @@ class MakerView:
     def traits_of(self, kind: str) -> list[str]:
         return [t.phrase for t in self.traits if t.kind == kind]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         m = self.maker
         return {
             "id": m.id,
@@ -205,15 +211,19 @@ class MakerView:
 
 def list_makers(db: Database, status: str | None = None) -> list[MakerView]:
     with db.read() as session:
-        query = select(Maker).order_by(Maker.name, Maker.id)
+        query = select(Maker).order_by(col(Maker.name), col(Maker.id))
         if status:
             query = query.where(Maker.status == status)
         makers = list(session.exec(query))
         by_maker: dict[int, list[MakerCapability]] = {}
-        for cap in session.exec(select(MakerCapability).order_by(MakerCapability.maker_id, MakerCapability.position)):
+        for cap in session.exec(
+            select(MakerCapability).order_by(col(MakerCapability.maker_id), col(MakerCapability.position))
+        ):
             by_maker.setdefault(cap.maker_id, []).append(cap)
         traits: dict[int, list[MakerTrait]] = {}
-        for trait in session.exec(select(MakerTrait).order_by(MakerTrait.maker_id, MakerTrait.position, MakerTrait.id)):
+        for trait in session.exec(
+            select(MakerTrait).order_by(col(MakerTrait.maker_id), col(MakerTrait.position), col(MakerTrait.id))
+        ):
             traits.setdefault(trait.maker_id, []).append(trait)
     return [MakerView(m, tuple(by_maker.get(m.id or 0, ())), tuple(traits.get(m.id or 0, ()))) for m in makers]
 
@@ -223,7 +233,22 @@ def count_makers(db: Database) -> int:
         return session.exec(select(func.count()).select_from(Maker)).one()
 
 
-def responsiveness(maker: Maker) -> float | None:
+class MakerRecord(Protocol):
+    """What `responsiveness` and `is_available` read: a Maker, or a row of its columns."""
+
+    status: str
+    paused_until: datetime | None
+    invited_count: int
+    replied_count: int
+    yes_count: int
+    median_reply_seconds: int | None
+    delivered_count: int
+    on_time_count: int
+    rating_sum: int
+    rating_count: int
+
+
+def responsiveness(maker: MakerRecord) -> float | None:
     """0..1 from the maker's record; None until they have been asked. The ranker gives it 5% of a score.
 
     How often they answer (35%) and how fast (15%: within an hour is full marks, two days or more none), how
@@ -243,7 +268,7 @@ def responsiveness(maker: Maker) -> float | None:
     return round(0.35 * replied + 0.15 * speed + 0.15 * yes + 0.2 * on_time + 0.15 * rating, 3)
 
 
-def is_available(maker: Maker, now: datetime | None = None) -> bool:
+def is_available(maker: MakerRecord, now: datetime | None = None) -> bool:
     """Active, or paused for a while that is over."""
     if maker.status == MakerStatus.ACTIVE:
         return True
@@ -253,12 +278,12 @@ def is_available(maker: Maker, now: datetime | None = None) -> bool:
 
 # What the directory needs of a maker: read as plain columns, since building ORM objects for 100,000 makers
 # would cost more than tagging their phrases.
-_DIRECTORY_COLUMNS = (
+_DIRECTORY_COLUMNS = tuple(col(c) for c in (
     Maker.id, Maker.name, Maker.lat, Maker.lon, Maker.zip, Maker.min_order, Maker.max_order, Maker.lead_time_days,
     Maker.status, Maker.paused_until, Maker.invited_count, Maker.replied_count, Maker.yes_count,
     Maker.median_reply_seconds, Maker.delivered_count, Maker.on_time_count, Maker.rating_sum, Maker.rating_count,
     Maker.kind,
-)  # fmt: skip
+))  # fmt: skip
 
 
 def _profiles(
@@ -266,17 +291,17 @@ def _profiles(
 ) -> tuple[list[MakerProfile], set[int]]:
     """Profiles of the makers who can be asked at `now` (all of them, or those with the ids in `only`), and the
     ids of the others among `only`, who cannot (paused, stopped or gone)."""
-    makers = sa.select(*_DIRECTORY_COLUMNS).order_by(Maker.name, Maker.id)
-    capabilities = sa.select(MakerCapability.maker_id, MakerCapability.phrase).order_by(
-        MakerCapability.maker_id, MakerCapability.position, MakerCapability.id
+    makers = sa.select(*_DIRECTORY_COLUMNS).order_by(col(Maker.name), col(Maker.id))
+    capabilities = sa.select(col(MakerCapability.maker_id), col(MakerCapability.phrase)).order_by(
+        col(MakerCapability.maker_id), col(MakerCapability.position), col(MakerCapability.id)
     )
-    traits_query = sa.select(MakerTrait.maker_id, MakerTrait.kind, MakerTrait.phrase).order_by(
-        MakerTrait.maker_id, MakerTrait.position, MakerTrait.id
+    traits_query = sa.select(col(MakerTrait.maker_id), col(MakerTrait.kind), col(MakerTrait.phrase)).order_by(
+        col(MakerTrait.maker_id), col(MakerTrait.position), col(MakerTrait.id)
     )
     if only is not None:
-        makers = makers.where(Maker.id.in_(only))
-        capabilities = capabilities.where(MakerCapability.maker_id.in_(only))
-        traits_query = traits_query.where(MakerTrait.maker_id.in_(only))
+        makers = makers.where(col(Maker.id).in_(only))
+        capabilities = capabilities.where(col(MakerCapability.maker_id).in_(only))
+        traits_query = traits_query.where(col(MakerTrait.maker_id).in_(only))
     rows = session.execute(makers).all()
     phrases: dict[int, list[str]] = {}
     for maker_id, phrase in session.execute(capabilities):
@@ -370,9 +395,9 @@ class DirectoryCache:
         """Apply what changed since the last look; False when only a full build can tell."""
         assert self._directory is not None
         changed: set[int] = set()
-        touched = sa.select(Maker.id, Maker.updated_at)
+        touched = sa.select(col(Maker.id), col(Maker.updated_at))
         if self._since is not None:
-            touched = touched.where(Maker.updated_at > self._since)
+            touched = touched.where(col(Maker.updated_at) > self._since)
         newest = self._since
         for maker_id, updated_at in session.execute(touched):
             changed.add(maker_id)
@@ -382,9 +407,8 @@ class DirectoryCache:
         count, highest = self._phrase_counts(session)
         seen_count, seen_highest = self._phrases
         if (count, highest) != (seen_count, seen_highest):
-            owners = list(
-                session.execute(sa.select(MakerCapability.maker_id).where(MakerCapability.id > seen_highest)).scalars()
-            )
+            added = sa.select(col(MakerCapability.maker_id)).where(col(MakerCapability.id) > seen_highest)
+            owners = list(session.execute(added).scalars())
             removed = seen_count + len(owners) - count
             # An import that rewrites a maker's phrases touches the maker too, and the maker is read again whole;
             # phrases removed beyond what those makers had (a maker's "caps remove" by SMS) cannot be placed.
@@ -392,10 +416,10 @@ class DirectoryCache:
                 return False
             changed |= set(owners)
         if self._checked_at is not None:  # "paused for 2 weeks": back in the directory once that is over
-            ended = sa.select(Maker.id).where(
-                Maker.status == MakerStatus.PAUSED,
-                Maker.paused_until > self._checked_at,
-                Maker.paused_until <= now,
+            ended = sa.select(col(Maker.id)).where(
+                col(Maker.status) == MakerStatus.PAUSED,
+                col(Maker.paused_until) > self._checked_at,
+                col(Maker.paused_until) <= now,
             )
             changed |= set(session.execute(ended).scalars())
         if changed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import outbox, texts
 from bot.locales import Catalogue, catalogue
@@ -69,7 +69,7 @@ def nobody_left(session: Session, request: Request) -> bool:
         return False
     session.flush()
     waiting = session.exec(
-        select(Invitation.id).where(Invitation.request_id == request.id, Invitation.status.in_(AWAITING))
+        select(Invitation.id).where(Invitation.request_id == request.id, col(Invitation.status).in_(AWAITING))
     ).first()
     return waiting is None
 
@@ -272,7 +272,7 @@ def withdraw_invitations(session: Session, request: Request, now: datetime) -> s
     rows = session.exec(
         select(OutboundMessage).where(
             OutboundMessage.request_id == request.id,
-            OutboundMessage.purpose.in_(("invitation", "nudge", "checkin")),  # follow-ups held with them
+            col(OutboundMessage.purpose).in_(("invitation", "nudge", "checkin")),  # follow-ups held with them
         )
     ).all()
     reached: set[int] = set()
@@ -310,9 +310,9 @@ def close_request(session: Session, event: RequestClosed) -> None:
     reached = withdraw_invitations(session, request, now)
     rows = session.exec(
         select(Invitation, Maker)
-        .join(Maker, Maker.id == Invitation.maker_id)
-        .where(Invitation.request_id == request.id, Invitation.status.in_(statuses))
-        .order_by(Invitation.rank)
+        .join(Maker, col(Maker.id) == Invitation.maker_id)
+        .where(Invitation.request_id == request.id, col(Invitation.status).in_(statuses))
+        .order_by(col(Invitation.rank))
     ).all()
     for invitation, maker in rows:
         answered = invitation.status != InvitationStatus.INVITED

@@ -7,9 +7,11 @@ the strings stored in the database (see the CHECK constraints in bot/models.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from bot.models import Invitation, Request
 
@@ -86,7 +88,7 @@ def move(entity: Request | Invitation, to: RequestStatus | InvitationStatus, now
     Raises IllegalTransition otherwise.
     """
     if isinstance(entity, Request):
-        table: dict = REQUEST_MOVES
+        table: Mapping[Any, frozenset[StrEnum]] = REQUEST_MOVES
         current: StrEnum = RequestStatus(entity.status)
         wanted: StrEnum = RequestStatus(to)
     else:

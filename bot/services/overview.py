@@ -189,7 +189,7 @@ def request_page(session: Session, view: RequestView) -> RequestPage:
         .where(
             Reminder.status == ReminderStatus.PENDING,
             sa.or_(
-                sa.and_(col(Reminder.kind).in_(REQUEST_REMINDERS), Reminder.target_id == request.id),
+                sa.and_(col(Reminder.kind).in_(REQUEST_REMINDERS), col(Reminder.target_id) == request.id),
                 sa.and_(col(Reminder.kind).in_(INVITATION_REMINDERS), col(Reminder.target_id).in_(list(makers))),
             ),
         )

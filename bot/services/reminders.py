@@ -15,13 +15,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import texts
+from bot.db import saved_id
+from bot.locales import Catalogue
 from bot.models import Invitation, Maker, MakerStatus, MessageStatus, OutboundMessage, Reminder, Request, as_utc
 from bot.services import handlers, notices
 from bot.services.followups import FollowUpPolicy, schedule
 from bot.services.makers import is_available
+from bot.services.notices import Buttons
 from bot.services.orders import (
     ANSWERED,
     LIVE_REQUEST,
@@ -97,14 +100,20 @@ def _sms(ctx: Context, maker: Maker, text: str, purpose: str, request: Request |
     )
 
 
-def _chat(ctx: Context, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> bool:
+def _chat(
+    ctx: Context,
+    request: Request,
+    purpose: str,
+    text: Callable[[Catalogue], str],
+    buttons: Callable[[Catalogue], Buttons] | None = None,
+) -> bool:
     return notices.tell_buyer(ctx.session, request, purpose, f"{purpose}:{ctx.event}", text, buttons, ctx.now)
 
 
 def _lock(ctx: Context, request: Request) -> None:
     """Serialise with the buyer's own actions on this request (a web process may be inviting too)."""
     if ctx.session.get_bind().dialect.name == "postgresql":
-        ctx.session.execute(sa.select(Request.id).where(Request.id == request.id).with_for_update())
+        ctx.session.execute(sa.select(col(Request.id)).where(col(Request.id) == request.id).with_for_update())
         ctx.session.refresh(request)
 
 
@@ -118,7 +127,7 @@ def _not_sent_yet(ctx: Context, invitation: Invitation, reminder: Reminder, dela
         schedule(
             ctx.session,
             reminder.kind,
-            invitation.id,
+            saved_id(invitation),
             ctx.now + delay,
             ctx.now,
             key=f"{reminder.kind}:{invitation.id}:{int(ctx.now.timestamp())}",
@@ -168,7 +177,7 @@ def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
     quoted = ctx.session.exec(
         select(Invitation)
         .where(Invitation.request_id == request.id, Invitation.status == InvitationStatus.QUOTED)
-        .order_by(Invitation.rank)
+        .order_by(col(Invitation.rank))
     ).all()
     if not quoted:
         raise Skip("no answer is waiting", Moot.ANSWERED)
@@ -183,11 +192,13 @@ def fire_buyer_nudge(ctx: Context, reminder: Reminder) -> str:
     )
     if not sent:
         raise Skip("no buyer chat", Moot.NO_CHAT)
-    schedule(ctx.session, "request_quiet", request.id, ctx.now + ctx.policy.quiet_request_after, ctx.now)
+    schedule(ctx.session, "request_quiet", saved_id(request), ctx.now + ctx.policy.quiet_request_after, ctx.now)
     return f"nudged the buyer about {len(quoted)} answers"
 
 
-def _close(ctx: Context, request: Request, purpose: str, buyer_purpose: str, buyer_text: Callable) -> None:
+def _close(
+    ctx: Context, request: Request, purpose: str, buyer_purpose: str, buyer_text: Callable[[Catalogue], str]
+) -> None:
     """Expire the request: the makers are told, the buyer is offered to reopen it."""
     handlers.close_request(
         ctx.session,
@@ -286,7 +297,7 @@ def fire_freshness(ctx: Context, reminder: Reminder) -> str:
         schedule(
             ctx.session,
             "freshness",
-            maker.id,
+            saved_id(maker),
             ctx.now + ctx.policy.freshness_grace,
             ctx.now,
             key=f"freshness:{maker.id}:{period}:{following}",
@@ -319,24 +330,25 @@ def last_heard() -> sa.ColumnElement[datetime]:
 def gone_quiet(policy: FollowUpPolicy, now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
     """Makers taking jobs who have not been heard from within the freshness period: asked whether they still take
     orders (below), and listed for the organisers."""
-    paused_until_now = sa.and_(Maker.status == MakerStatus.PAUSED, Maker.paused_until <= now)
-    available = sa.or_(Maker.status == MakerStatus.ACTIVE, paused_until_now)
+    paused_until_now = sa.and_(col(Maker.status) == MakerStatus.PAUSED, col(Maker.paused_until) <= now)
+    available = sa.or_(col(Maker.status) == MakerStatus.ACTIVE, paused_until_now)
     return available, last_heard() < now - policy.freshness
 
 
 def sweep_freshness(session: Session, policy: FollowUpPolicy, now: datetime) -> int:
     """Schedule the "still taking orders?" ask for active makers not heard from in a while."""
     quiet_since = now - policy.freshness
-    busy = select(Invitation.maker_id).where(Invitation.status.in_(OPEN_INVITATION))
+    busy = select(Invitation.maker_id).where(col(Invitation.status).in_(OPEN_INVITATION))
     asked = select(Reminder.target_id).where(Reminder.kind == "freshness", Reminder.created_at > quiet_since)
     makers = session.exec(
         select(Maker.id, last_heard()).where(
             *gone_quiet(policy, now),
-            Maker.id.not_in(busy),  # a maker with jobs open is asked about those; a YES would answer one
-            Maker.id.not_in(asked),
+            col(Maker.id).not_in(busy),  # a maker with jobs open is asked about those; a YES would answer one
+            col(Maker.id).not_in(asked),
         )
     ).all()
     for maker_id, seen in makers:
+        assert maker_id is not None  # a primary key read back
         # One chain per silence: keyed on when the maker was last heard from.
         key = f"freshness:{maker_id}:{int(as_utc(seen).timestamp())}:ask"
         schedule(session, "freshness", maker_id, now, now, key=key)

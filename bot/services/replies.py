@@ -1,4 +1,5 @@
-"""Makers' SMS replies ("YES K7Q2 500 @ $2.10, ready in 5 days", "LATE 3", "CAPS ADD masks; gowns") as data.
+"""Makers' SMS replies ("YES K7Q2 500 @ $2.10, ready in 5 days", "LATE 3", "CAPS ADD masks; gowns",
+"GREEN ADD solar powered", "TEACH REMOVE 1") as data.
 
 Pure: stdlib and `matching` only, no database and no I/O (the clock is read only when `today` is not given).
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,8 +20,12 @@ from matching.text import fold_chars
 
 KINDS = (
     "yes", "no", "done", "late", "my", "pause", "resume", "caps", "caps_add", "caps_remove",
+    "green", "green_add", "green_remove", "teach", "teach_add", "teach_remove", "badge",
     "alerts_off", "alerts_on", "stop", "start", "help", "join", "code", "empty", "unknown",
 )  # fmt: skip
+# The lists a maker keeps by SMS, each shown by its bare keyword and changed with ADD / REMOVE: what they make,
+# their greener practices, what they teach or lend.
+LISTS = ("caps", "green", "teach")
 
 MAX_PRICE_CENTS = 100_000_000  # $1,000,000 a unit
 MAX_TOTAL_CENTS = 100_000_000_000  # $1,000,000,000 an order
@@ -36,7 +42,7 @@ class Reply:
     total_cents: int | None = None  # YES: for the whole order
     lead_time_days: int | None = None  # YES: days from `today` until ready
     days: int | None = None  # LATE: how late; PAUSE: how long; None when not said
-    phrases: tuple[str, ...] = ()  # CAPS ADD / CAPS REMOVE: the items, in the maker's spelling
+    phrases: tuple[str, ...] = ()  # CAPS / GREEN / TEACH ADD or REMOVE: the items, in the maker's spelling
     number: int | None = None  # CAPS REMOVE 2: a position in the maker's list
     text: str = ""  # the message, stripped
 
@@ -74,6 +80,10 @@ _FIRST_WORDS: dict[str, str] = {
     **dict.fromkeys(("pause", "away", "vacation", "busy"), "pause"),
     **dict.fromkeys(("resume", "unpause", "back", "available"), "resume"),
     **dict.fromkeys(("caps", "cap", "capabilities", "capability"), "caps"),
+    **dict.fromkeys(("green", "greener", "eco", "practices", "practice", "sustainability"), "green"),
+    **dict.fromkeys(("teach", "teaching", "training", "trainings", "classes", "class", "courses", "lessons"), "teach"),
+    # Badges are the organisers' to give: these words get that answer, never a change.
+    **dict.fromkeys(("badge", "badges", "label", "labels"), "badge"),
     **dict.fromkeys(("alerts", "alert"), "alerts"),
     # Twilio's and the carriers' opt-out words (REVOKE and OPTOUT included): erring towards opting out is safe.
     **dict.fromkeys(("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"), "stop"),
@@ -81,7 +91,7 @@ _FIRST_WORDS: dict[str, str] = {
     **dict.fromkeys(("help", "info", "commands"), "help"),
     **dict.fromkeys(("join", "signup", "register"), "join"),
 }
-_TWO_WORDS = {
+_TWO_WORDS: dict[tuple[str, ...], str] = {
     ("sign", "up"): "join",
     ("opt", "out"): "stop",
     # "No problem, 500 by Friday" agrees; read by its first word it would decline the job.
@@ -95,7 +105,7 @@ _MY_WORDS = frozenset(
      "all", "work", "show", "me", "please", "pls", "plz"}
 )  # fmt: skip
 _MY_MAX_WORDS = 5  # "list all my open jobs"; anything longer is a sentence, not the command
-_CAPS_ACTIONS = {"add": "caps_add", "remove": "caps_remove", "del": "caps_remove", "delete": "caps_remove"}
+_LIST_ACTIONS = {"add": "add", "remove": "remove", "del": "remove", "delete": "remove"}
 _ALERT_SWITCH = {
     **dict.fromkeys(("off", "stop", "disable", "mute", "pause", "no"), "alerts_off"),
     **dict.fromkeys(("on", "start", "enable", "unmute", "resume", "yes"), "alerts_on"),
@@ -128,7 +138,7 @@ _UNIT_DAYS = {
 _SHORT_UNITS = frozenset({"d", "w", "h"})  # "5d", "2w", "48h": read only when no spelled-out unit is present
 
 
-def _alternation(words) -> str:
+def _alternation(words: Iterable[str]) -> str:
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 
 
@@ -237,8 +247,8 @@ def _parse_words(original: str, low: str, words: list[re.Match[str]], today: dat
     if kind == "my":
         whole = len(words) <= _MY_MAX_WORDS and all(_normal(w.group()) in _MY_WORDS for w in words)
         return Reply("my" if whole else "unknown", text=original)
-    if kind == "caps":
-        return _caps(original, low, words)
+    if kind in LISTS:
+        return _listing(kind, original, low, words)
     if kind == "alerts":
         switch = _ALERT_SWITCH.get(_normal(words[1].group())) if len(words) > 1 else None
         return Reply(switch or "help", text=original)  # plain "ALERTS": the help lists ALERTS ON / OFF
@@ -436,15 +446,16 @@ def _quantity(work: str) -> int | None:
     return found.value
 
 
-# ── CAPS ──
+# ── CAPS, GREEN, TEACH ──
 
 
-def _caps(original: str, low: str, words: list[re.Match[str]]) -> Reply:
-    action = _CAPS_ACTIONS.get(_normal(words[1].group())) if len(words) > 1 else None
+def _listing(kind: str, original: str, low: str, words: list[re.Match[str]]) -> Reply:
+    action = _LIST_ACTIONS.get(_normal(words[1].group())) if len(words) > 1 else None
     if action is None:
-        return Reply("caps", text=original)  # "CAPS", "CAPS LIST", "CAPS what?": show the list and how to edit it
+        return Reply(kind, text=original)  # "CAPS", "CAPS LIST", "GREEN what?": show the list and how to edit it
+    action = f"{kind}_{action}"
     start = words[1].end()
-    if action == "caps_remove":
+    if action.endswith("_remove"):
         argument = low[start:].strip(_EDGES)
         if argument.isascii() and argument.isdigit():
             number = int(argument) if len(argument) <= 6 else None

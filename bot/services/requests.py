@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import outbox, texts
 from bot.config import DEFAULT_TIMEZONE
-from bot.db import Database
+from bot.db import Database, saved_id
 from bot.metrics import MATCH_SECONDS
 from bot.models import Invitation, Maker, Request, utcnow
 from bot.services import handlers
@@ -29,6 +31,7 @@ from matching.quantities import unit_label
 from matching.taxonomy import Taxonomy
 
 _rng = random.SystemRandom()
+MAX_PREFERENCES = 300  # characters of Request.preferences
 
 
 class RequestProblem(Exception):
@@ -105,6 +108,8 @@ def open_request(
     with MATCH_SECONDS.time():
         result = matcher.match(text, zip=zip_code, now=today)
     _check_understood(result)
+    place = result.place
+    assert place is not None  # _check_understood refuses a request without one
     parsed = result.request
     with db.transaction() as session:
         request = Request(
@@ -119,11 +124,13 @@ def open_request(
             unit=parsed.unit,
             deadline=parsed.deadline,
             urgency=parsed.urgency,
-            zip=result.place.zip,
-            place_name=f"{result.place.city}, {result.place.state}"[:100],
-            lat=result.place.lat,
-            lon=result.place.lon,
+            zip=place.zip,
+            place_name=f"{place.city}, {place.state}"[:100],
+            lat=place.lat,
+            lon=place.lon,
             radius_miles=result.radius_miles or radius_miles,
+            preferences=with_words("", parsed.preferences),
+            preferences_only=with_words("", parsed.only),
             status=RequestStatus.OPEN.value,
             created_at=now,
             updated_at=now,
@@ -156,8 +163,8 @@ def invite(
             continue
         rank += 1
         invitation = Invitation(
-            request_id=request.id,
-            maker_id=maker.id,
+            request_id=saved_id(request),
+            maker_id=saved_id(maker),
             rank=rank,
             score=match.score,
             why=match.why[:500],
@@ -187,9 +194,16 @@ def invite(
     return invited
 
 
-def rematch(session: Session, request: Request, directory, today: date) -> tuple[Match, ...]:
-    """The best makers for a stored request who have not been invited to it yet, best first."""
-    parsed = ParsedRequest(
+def with_words(words: str, more: Sequence[str]) -> str:
+    """Space-separated preference words (Request.preferences) with `more` added once each; the words as they were
+    when all of them would not fit the column."""
+    joined = " ".join(dict.fromkeys((*words.split(), *more)))
+    return joined if len(joined) <= MAX_PREFERENCES else words
+
+
+def stored_request(request: Request) -> ParsedRequest:
+    """A stored request as the matcher reads it, the buyer's preferences included."""
+    return ParsedRequest(
         text=request.text,
         item=request.item_label,
         items=tuple(request.concepts.split()),
@@ -199,12 +213,24 @@ def rematch(session: Session, request: Request, directory, today: date) -> tuple
         urgency=request.urgency,
         zip=request.zip,
         radius_miles=request.radius_miles,
+        preferences=tuple(request.preferences.split()),
+        only=tuple(request.preferences_only.split()),
     )
+
+
+def match_for(session: Session, request: Request, directory: Directory, today: date) -> MatchResult:
+    """The matcher's answer for a stored request, its matches only the makers not invited to it yet, best first;
+    `hidden` counts the makers an "only …" preference left out."""
     already = set(session.exec(select(Invitation.maker_id).where(Invitation.request_id == request.id)).all())
     matcher = Matcher(directory, radius_miles=request.radius_miles, limit=len(already) + 20)
     with MATCH_SECONDS.time():
-        result = matcher.match(parsed, zip=request.zip, now=today)
-    return tuple(m for m in result.matches if int(m.maker_id) not in already)
+        result = matcher.match(stored_request(request), zip=request.zip, now=today)
+    return replace(result, matches=tuple(m for m in result.matches if int(m.maker_id) not in already))
+
+
+def rematch(session: Session, request: Request, directory: Directory, today: date) -> tuple[Match, ...]:
+    """The best makers for a stored request who have not been invited to it yet, best first."""
+    return match_for(session, request, directory, today).matches
 
 
 def summary(request: Request) -> str:
@@ -227,7 +253,7 @@ class RequestView:
     request: Request
     invitations: tuple[tuple[Invitation, Maker], ...]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         r = self.request
         return {
             "code": r.code,
@@ -267,7 +293,7 @@ def list_requests(
     """Newest first, each with its invitations in rank order. `search`: words found in the code, the buyer's
     text, the item or the place (each word somewhere)."""
     with db.read() as session:
-        query = select(Request).order_by(Request.id.desc()).limit(limit)
+        query = select(Request).order_by(col(Request.id).desc()).limit(limit)
         if status:
             query = query.where(Request.status == status)
         if code:
@@ -280,9 +306,9 @@ def list_requests(
         ids = [r.id for r in requests]
         rows = session.exec(
             select(Invitation, Maker)
-            .join(Maker, Maker.id == Invitation.maker_id)
-            .where(Invitation.request_id.in_(ids))
-            .order_by(Invitation.rank)
+            .join(Maker, col(Maker.id) == Invitation.maker_id)
+            .where(col(Invitation.request_id).in_(ids))
+            .order_by(col(Invitation.rank))
         ).all()
     by_request: dict[int, list[tuple[Invitation, Maker]]] = {}
     for invitation, maker in rows:

@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from bot import outbox, texts
 from bot.config import DEFAULT_TIMEZONE
-from bot.db import insert_skipping_conflicts
+from bot.db import insert_skipping_conflicts, saved_id, table_of
+from bot.locales import Catalogue
 from bot.models import Maker, MakerCapability, MakerStatus, OptOut, Request, utcnow
 from bot.services import makers as maker_service
 from bot.services import notices
@@ -25,6 +26,7 @@ from bot.services.conversations import ConversationStore, Flow, Pending
 from bot.services.followups import FollowUpPolicy
 from bot.services.maker_jobs import JobAnswers
 from bot.services.maker_listing import ListingEdits
+from bot.services.notices import Buttons
 from bot.services.orders import (
     InvitationStatus,
 )
@@ -89,7 +91,13 @@ class Inbox(JobAnswers, ListingEdits):
             now=self.now,
         )
 
-    def tell_buyer(self, request: Request, purpose: str, text: Callable, buttons: Callable | None = None) -> None:
+    def tell_buyer(
+        self,
+        request: Request,
+        purpose: str,
+        text: Callable[[Catalogue], str],
+        buttons: Callable[[Catalogue], Buttons] | None = None,
+    ) -> None:
         """Relay to the buyer in their chat and language (see notices.tell_buyer)."""
         notices.tell_buyer(self.session, request, purpose, f"{purpose}:{self.message_id}", text, buttons, self.now)
 
@@ -98,7 +106,7 @@ class Inbox(JobAnswers, ListingEdits):
     def conversation(self) -> Pending | None:
         return self._conversations().get()
 
-    def remember(self, state: str, **data) -> None:
+    def remember(self, state: str, **data: object) -> None:
         self._conversations().remember(state, data)
 
     def forget(self) -> None:
@@ -134,7 +142,8 @@ class Inbox(JobAnswers, ListingEdits):
             self.forget()
             if reply.kind == "code" and reply.code:
                 return self.answer(Reply(**{**pending.data, "code": reply.code}))
-        if self.maker is None:
+        maker = self.maker
+        if maker is None:
             return self.stranger(reply)
         handler = {
             "yes": self.answer,
@@ -144,13 +153,14 @@ class Inbox(JobAnswers, ListingEdits):
             "my": self.my_jobs,
             "pause": self.pause,
             "resume": self.resume,
-            "caps": self.show_caps,
-            "caps_add": self.add_caps,
-            "caps_remove": self.remove_caps,
+            **dict.fromkeys(("caps", "green", "teach"), self.show_list),
+            **dict.fromkeys(("caps_add", "green_add", "teach_add"), self.add_to_list),
+            **dict.fromkeys(("caps_remove", "green_remove", "teach_remove"), self.remove_from_list),
+            "badge": self.refuse_badge,
             "alerts_off": self.alerts,
             "alerts_on": self.alerts,
             "help": lambda _r: self.reply(texts.SMS_HELP),
-            "join": lambda _r: self.reply(texts.SMS_ALREADY_JOINED.format(name=self.maker.name)),
+            "join": lambda _r: self.reply(texts.SMS_ALREADY_JOINED.format(name=maker.name)),
             "code": self.code_alone,
         }.get(reply.kind, self.not_understood)
         handler(reply)
@@ -251,7 +261,7 @@ class Inbox(JobAnswers, ListingEdits):
             for position, phrase in enumerate(phrases):
                 self.session.add(
                     MakerCapability(
-                        maker_id=maker.id,
+                        maker_id=saved_id(maker),
                         position=position,
                         phrase=phrase,
                         concepts=maker_service.capability_concepts(self.taxonomy, phrase),
@@ -309,10 +319,6 @@ class Inbox(JobAnswers, ListingEdits):
         self.reply(texts.SMS_UNKNOWN.format(hint=hint))
 
 
-
-
-
-
 def handle_sms(
     session: Session,
     taxonomy: Taxonomy,
@@ -342,7 +348,7 @@ def handle_sms(
 
 def record_opt_out(session: Session, address: str, reason: str, now: datetime) -> None:
     """Remember an SMS opt-out; a second one for the same number (a webhook racing a 21610) is a no-op."""
-    table = OptOut.__table__
+    table = table_of(OptOut)
     values = {"channel": CHANNEL, "address": address, "reason": reason[:64], "created_at": now}
     session.execute(insert_skipping_conflicts(session, table, "channel", "address").values(**values))
 

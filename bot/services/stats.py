@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,12 +17,12 @@ from bot.services.broadcasts import ALERT
 from bot.services.orders import RequestStatus
 
 
-def collect(db: Database) -> dict:
+def collect(db: Database) -> dict[str, Any]:
     with db.read() as session:
         return collect_in(session)
 
 
-def collect_in(session: Session) -> dict:
+def collect_in(session: Session) -> dict[str, Any]:
     """The figures, read in the caller's session."""
     makers = dict(session.exec(select(Maker.status, sa.func.count()).group_by(Maker.status)).all())
     requests = dict(
@@ -35,29 +37,33 @@ def collect_in(session: Session) -> dict:
     )
     invited = session.exec(select(sa.func.count()).select_from(Invitation)).one()
     answered = session.exec(
-        select(sa.func.count()).select_from(Invitation).where(Invitation.answered_at.is_not(None))
+        select(sa.func.count()).select_from(Invitation).where(col(Invitation.answered_at).is_not(None))
     ).one()
     first_answers = session.exec(
         select(Request.created_at, sa.func.min(Invitation.answered_at))
-        .join(Invitation, Invitation.request_id == Request.id)
-        .where(Invitation.answered_at.is_not(None))
-        .group_by(Request.id, Request.created_at)
+        .join(Invitation, col(Invitation.request_id) == Request.id)
+        .where(col(Invitation.answered_at).is_not(None))
+        .group_by(col(Request.id), col(Request.created_at))
     ).all()
-    broadcasts = session.exec(select(Broadcast).order_by(Broadcast.id.desc()).limit(10)).all()
+    broadcasts = session.exec(select(Broadcast).order_by(col(Broadcast.id).desc()).limit(10)).all()
     outcome = {
         b_id: dict(counts)
         for b_id, counts in _by_broadcast(
             session.exec(
-                select(OutboundMessage.broadcast_id, OutboundMessage.status, sa.func.count())
+                select(col(OutboundMessage.broadcast_id), col(OutboundMessage.status), sa.func.count())
                 .where(
-                    OutboundMessage.broadcast_id.in_([b.id for b in broadcasts]),
+                    col(OutboundMessage.broadcast_id).in_([b.id for b in broadcasts]),
                     OutboundMessage.purpose == ALERT,
                 )
-                .group_by(OutboundMessage.broadcast_id, OutboundMessage.status)
+                .group_by(col(OutboundMessage.broadcast_id), col(OutboundMessage.status))
             ).all()
         ).items()
     }
-    waits = [(as_utc(answered_at) - as_utc(created)).total_seconds() / 60 for created, answered_at in first_answers]
+    waits = [
+        (as_utc(answered_at) - as_utc(created)).total_seconds() / 60
+        for created, answered_at in first_answers
+        if answered_at is not None
+    ]
     return {
         "makers": {status: makers.get(status, 0) for status in MakerStatus},
         "requests": {status: requests.get(status, 0) for status in RequestStatus if status != RequestStatus.DRAFT},
@@ -71,8 +77,8 @@ def collect_in(session: Session) -> dict:
     }
 
 
-def _by_broadcast(rows) -> dict[int, list[tuple[str, int]]]:
-    grouped: dict[int, list[tuple[str, int]]] = {}
+def _by_broadcast(rows: Iterable[tuple[int | None, str, int]]) -> dict[int | None, list[tuple[str, int]]]:
+    grouped: dict[int | None, list[tuple[str, int]]] = {}
     for broadcast_id, status, count in rows:
         grouped.setdefault(broadcast_id, []).append((status, count))
     return grouped

@@ -9,14 +9,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.db import Database
+from bot.db import Database, table_of
 from bot.leases import Leases
 from bot.models import Reminder, ReminderStatus
-from bot.services.reminders import HANDLERS, Context, FollowUpPolicy, Moot, Skip, sweep_freshness
+from bot.services.followups import FollowUpPolicy
+from bot.services.reminders import HANDLERS, Context, Moot, Skip, sweep_freshness
 from matching.directory import Directory
 
 # The logger of the reminders, as when the tick lived there: operators filter their lines by it.
@@ -66,7 +68,7 @@ class Ticker:
 
     @property
     def leases(self) -> Leases:
-        return Leases(Reminder.__table__, self.owner, held=ReminderStatus.PENDING)
+        return Leases(table_of(Reminder), self.owner, held=ReminderStatus.PENDING)
 
     def claim(self, now: datetime) -> list[int]:
         r = Reminder
@@ -76,12 +78,13 @@ class Ticker:
                 .where(
                     r.status == ReminderStatus.PENDING,
                     r.due_at <= now,
-                    sa.or_(r.lease_until.is_(None), r.lease_until < now),
+                    sa.or_(col(r.lease_until).is_(None), col(r.lease_until) < now),
                 )
-                .order_by(r.due_at, r.id)
+                .order_by(col(r.due_at), col(r.id))
                 .limit(self.batch)
             )
-            ids = list(session.exec(self.leases.lock(session, query)).all())
+            # A primary key read back is never NULL; the model says `int | None` for rows not saved yet.
+            ids = cast(list[int], list(session.exec(self.leases.lock(session, query)).all()))
             if ids:
                 self.leases.take(session, ids, now + self.lease)
         return ids
@@ -120,10 +123,11 @@ class Ticker:
             return None
         except Exception as error:
             log.exception("reminders: reminder %s failed; it will not be retried", reminder_id)
+            table = table_of(Reminder)
             with self.db.transaction() as session:
                 session.execute(
-                    sa.update(Reminder.__table__)
-                    .where(Reminder.__table__.c.id == reminder_id)
+                    sa.update(table)
+                    .where(table.c.id == reminder_id)
                     .values(status=ReminderStatus.SKIPPED, outcome=f"error: {type(error).__name__}"[:200], fired_at=now)
                 )
             return Fired(ReminderStatus.SKIPPED, f"error: {type(error).__name__}", Moot.ERROR)

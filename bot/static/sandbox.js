@@ -219,6 +219,23 @@ function threads() {
   return rows;
 }
 
+// Who a maker is, as small chips: its kind unless a business, the organisers' labels, greener practices, classes.
+// `few` keeps a card in the list short: two practices and one class at most, then how many more.
+function traitChips(maker, few) {
+  const box = el("div", "traits");
+  const some = (list, most) => (few && list.length > most ? list.slice(0, most) : list);
+  const more = (list, most) => (few && list.length > most ? list.length - most : 0);
+  if (maker.type && maker.type !== "business") box.append(el("span", "chip kind", maker.type));
+  for (const badge of maker.badges || []) box.append(el("span", "chip label", `🏷 ${badge}`));
+  const practices = maker.practices || [];
+  for (const practice of some(practices, 2)) box.append(el("span", "chip green", `🌱 ${practice}`));
+  const offers = maker.training || [];
+  for (const offer of some(offers, 1)) box.append(el("span", "chip teach", `🎓 ${offer}`));
+  const hidden = more(practices, 2) + more(offers, 1);
+  if (hidden) box.append(el("span", "chip", `+${hidden}`));
+  return box;
+}
+
 function drawMakers() {
   const filter = $("maker-filter").value.trim().toLowerCase();
   const list = $("maker-list");
@@ -229,7 +246,8 @@ function drawMakers() {
     if (active) selectedPhone = active.phone;
   }
   for (const maker of rows) {
-    const haystack = `${maker.name} ${maker.phone} ${maker.zip} ${maker.capabilities}`.toLowerCase();
+    const traits = [...(maker.badges || []), ...(maker.practices || []), ...(maker.training || []), maker.type || ""];
+    const haystack = `${maker.name} ${maker.phone} ${maker.zip} ${maker.capabilities} ${traits.join(" ")}`.toLowerCase();
     if (filter && !haystack.includes(filter)) continue;
     const item = el("li", "maker");
     item.dataset.phone = maker.phone;
@@ -241,6 +259,8 @@ function drawMakers() {
     if (maker.phone !== selectedPhone && unread > 0) name.append(el("span", "badge", String(unread)));
     if (maker.waiting) name.append(el("span", "badge wait", `${maker.waiting} waiting`));
     item.append(name);
+    const chips = traitChips(maker, true);
+    if (chips.childElementCount) item.append(chips);
     const lastMessage = maker.messages[maker.messages.length - 1];
     item.append(el("div", "sub", lastMessage ? lastMessage.text : `${maker.zip} · ${maker.capabilities}`));
     item.addEventListener("click", () => {
@@ -264,11 +284,13 @@ function drawThread(jump) {
     log.dataset.key = "";
     input.disabled = send.disabled = true;
     $("thread-waiting").hidden = true;
+    $("thread-traits").replaceChildren();
     return;
   }
   input.disabled = send.disabled = false;
   $("thread-title").textContent = `${maker.name}`;
   $("thread-sub").textContent = `${maker.phone}${maker.zip ? " · " + maker.zip : ""}${maker.status && maker.status !== "active" ? " · " + maker.status : ""} · ${maker.capabilities}`;
+  $("thread-traits").replaceChildren(...traitChips(maker, false).childNodes);
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const build = (message) => {
     const wrap = el("div", `msg ${message.from === "maker" ? "mine" : "bot"}`);
@@ -432,6 +454,12 @@ async function watchBroadcast() {
   setTimeout(watchBroadcast, 700);
 }
 
+// ── the local impact (the organisers' figures, as the server words them) ──
+
+function drawImpact() {
+  if (state.impact) $("impact").textContent = state.impact.text;
+}
+
 // ── polling ──
 
 async function refresh() {
@@ -445,6 +473,7 @@ async function refresh() {
     drawChat();
     drawMakers();
     drawThread(false);
+    drawImpact();
   } catch (error) {
     notice(`The sandbox server does not answer (${error.message}). Is makerlink serve still running?`);
   }

@@ -30,6 +30,17 @@ def browser():
 def test_request_quote_accept_and_introduction_in_the_browser(browser, tmp_path):
     with sandbox_server(tmp_path) as (url, log_path):
         result = walk(browser, url)
+        # The admin panel's impact card counts the order just accepted (500 at $2.50), emissions as an estimate.
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def counted(driver) -> str | None:
+            text = driver.find_element(By.ID, "impact").text
+            return text if "Orders accepted: 1" in text else None
+
+        impact = WebDriverWait(browser, 10, poll_frequency=0.1).until(counted, "the order in the impact card")
+        assert impact.startswith("Local impact, all time:") and "Spent with local makers: $1,250." in impact
+        assert "Makers with work: 1, for the first time: 1." in impact and "(estimated)" in impact
         shot = tmp_path / "sandbox.png"
         assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
@@ -51,6 +62,10 @@ def test_broadcast_skip_ahead_and_reset_in_the_browser(browser, tmp_path):
     )
     with sandbox_server(tmp_path) as (url, _log):
         browser.get(url)
+        # A maker's card shows who the maker is: the organisers' labels and greener practices.
+        labels = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#maker-list li.maker .chip.label"), "labels")
+        assert any("Made in Detroit" in chip.text for chip in labels)
+        assert browser.find_elements(By.CSS_SELECTOR, "#maker-list li.maker .chip.green")
         wait.until(seen.element_to_be_clickable((By.ID, "bc-capability"))).send_keys("sewing")
         browser.find_element(By.ID, "bc-preview").click()
         preview = wait.until(seen.visibility_of_element_located((By.ID, "bc-preview-box")))

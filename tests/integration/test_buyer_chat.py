@@ -170,7 +170,12 @@ def test_a_request_is_summarised_then_sent_to_the_best_makers(dana, db):
     messages = dana.send("need 500 face shields by Friday")
     [(summary, buttons)] = messages
     assert "face shields" in summary and "500" in summary and "Fri Dec 4" in summary and "48201" in summary
-    assert [label for row in buttons for label, _ in row] == ["✅ Send to makers", "✏️ Change…", "✖️ Cancel"]
+    assert [label for row in buttons for label, _ in row] == [
+        "✅ Send to makers",
+        "✏️ Change…",
+        "✖️ Cancel",
+        "🌱 Prefer greener / local label…",
+    ]
     [(sent, _)] = dana.press(button(messages, "✅"))
     assert "Sent to 3 makers within 50 miles" in sent
     [request] = requests_of(db)

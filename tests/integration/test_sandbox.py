@@ -116,6 +116,12 @@ def test_the_whole_journey_on_the_page(client):
     )
     intro = next(m for m in thread["makers"] if m["phone"] == maker["phone"])["messages"][-1]
     assert "@dana_sandbox" in intro["text"] and "$2.50 each" in intro["text"]
+    # The admin panel's impact card counts the order: 500 at $2.50 with a maker working for the first time.
+    impact = thread["impact"]
+    counted = {key: impact["figures"][key] for key in ("orders", "spent_cents", "makers", "first_time_makers")}
+    assert counted == {"orders": 1, "spent_cents": 125000, "makers": 1, "first_time_makers": 1}
+    assert impact["text"].startswith("Local impact, all time:\nOrders accepted: 1 (0 delivered).")
+    assert "Spent with local makers: $1,250." in impact["text"] and "(estimated)" in impact["text"]
     # The maker's own text shows in their thread, between the invitation and the answers.
     assert [m["from"] for m in next(m for m in thread["makers"] if m["phone"] == maker["phone"])["messages"]][:2] == [
         "bot",
@@ -448,3 +454,34 @@ def test_an_organisers_guided_broadcast_shows_one_progress_message_edited_to_the
         progress = [m for m in state["buyer"]["messages"] if m["text"].startswith("📣 Broadcast #")]
         assert len(progress) == 1 and "e" in progress[0]["id"]  # one message, its text replaced by the edits
     runtime.db.dispose()
+
+
+def test_maker_cards_carry_who_the_maker_is_and_the_preference_button_works_on_the_page(client):
+    makers = client.get("/sandbox/state").json()["makers"]
+    labelled = [m for m in makers if "Made in Detroit" in m["badges"]]
+    greener = [m for m in makers if m["practices"]]
+    assert labelled and greener and any(m["type"] == "makerspace" for m in makers)
+    [plain] = [m for m in makers if m["name"] == "Commonwealth Sewing Company"]
+    assert (plain["type"], plain["badges"], plain["practices"], plain["training"]) == ("business", [], [], [])
+
+    chat(client, text="/start")
+    wait_for(client, lambda s: bot_says(s, "First, where are you?"), "the welcome")
+    chat(client, location={"latitude": 42.3456, "longitude": -83.06})
+    wait_for(client, lambda s: bot_says(s, "Got it: 48201"), "the ZIP")
+    chat(client, text="need 200 tote bags")
+    summary = wait_for(client, lambda s: bot_says(s, "Here is what I understood"), "the summary")
+    chat(client, callback=button(summary, "prefer:"))
+    choices = wait_for(client, lambda s: bot_says(s, "come first"), "the preference choices")
+    assert [row[0]["label"] for row in choices["buttons"]][:3] == [
+        texts.BUTTON_PREFER_GREEN,
+        texts.BUTTON_PREFER_MAKERSPACE,
+        "Made in Detroit",
+    ]
+    green = next(b["data"] for row in choices["buttons"] for b in row if b["label"] == texts.BUTTON_PREFER_GREEN)
+    assert chat(client, callback=green)["toast"] == texts.BUYER_PREFER_SAVED
+    again = wait_for(client, lambda s: bot_says(s, "Prefer: greener practices"), "the summary with the preference")
+    forged = chat(client, callback=green.rsplit(":", 1)[0] + ":anything")
+    assert forged["toast"] == texts.BUYER_STALE_BUTTON
+    chat(client, callback=button(again, "send:"))
+    sent = wait_for(client, lambda s: bot_says(s, "Sent to "), "the buyer's confirmation")
+    assert "Maker 1 — " in sent["text"] and "✓ greener: " in sent["text"] and "(estimate)" in sent["text"]

@@ -186,6 +186,28 @@ def test_the_journey_reaches_makers_by_sms_and_buttons_render_as_keyboards(bot):
     assert len(invitations) == 5
 
 
+def test_the_preference_button_renders_inline_and_a_forged_choice_is_answered(bot):
+    post(bot, message_update("/start"))
+    post(bot, message_update("48201"))
+    post(bot, message_update("need 200 tote bags"))
+    sent_texts(bot)
+
+    def keyboard(call: dict) -> list:
+        markup = call["reply_markup"]
+        return (json.loads(markup) if isinstance(markup, str) else markup)["inline_keyboard"]
+
+    prefer = keyboard(bot.request_log.calls_to("sendMessage")[-1])[-1][0]
+    assert prefer["text"].startswith("🌱") and prefer["callback_data"].startswith("prefer:")
+    post(bot, callback_update(prefer["callback_data"]))
+    sent_texts(bot)
+    choices = [row[0]["callback_data"] for row in keyboard(bot.request_log.calls_to("sendMessage")[-1])]
+    assert choices[0] == prefer["callback_data"] + ":green" and all(len(c.encode()) <= 64 for c in choices)
+    post(bot, callback_update(prefer["callback_data"] + ":made-in-atlantis"))
+    assert bot.request_log.calls_to("answerCallbackQuery")[-1]["text"] == "That button is out of date; nothing changed."
+    post(bot, callback_update(choices[0]))
+    assert "• Prefer: greener practices" in sent_texts(bot)[-1]
+
+
 # ── sending: Bot API errors as the outbox sees them ──
 
 SEND = [

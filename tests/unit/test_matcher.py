@@ -373,3 +373,109 @@ def test_a_directory_follows_makers_added_replaced_and_removed_as_a_rebuild_woul
         followed = [(m.name, m.score, m.why) for m in Matcher(directory).match(request).matches]
         fresh = [(m.name, m.score, m.why) for m in Matcher(rebuilt).match(request).matches]
         assert followed == fresh, request
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("looking for a woodworker", "Furniture shop"),
+        ("a bakery for our coffee shop", "Bread bakery"),
+        ("need a machinist", "Machine shop"),
+        ("who can make things out of metal", "Machine shop"),
+        ("a woodturner for 20 bowls", "Bowl turner"),
+    ],
+)
+def test_a_trade_named_by_its_worker_or_its_workshop_finds_makers_of_its_goods(text, expected):
+    directory = Directory(
+        [
+            maker(1, "Furniture shop", ["dining tables; benches; bookshelves"]),
+            maker(2, "Bread bakery", ["sourdough loaves; rye bread"]),
+            maker(3, "Machine shop", ["shafts; bushings; brackets"]),
+            maker(4, "Bowl turner", ["turned bowls and pens"]),
+            maker(5, "Powder coater", ["powder coating"]),
+        ]
+    )
+    assert names(Matcher(directory).match(text, zip="48201", now=TODAY))[:1] == [expected]
+
+
+def test_a_technique_alone_still_wants_a_maker_who_names_it():
+    directory = Directory([maker(1, "Ironworks", ["railings; gates"]), maker(2, "Machine shop", ["brackets"])])
+    assert Matcher(directory).match("powder coating", zip="48201", now=TODAY).matches == ()
+
+
+@pytest.mark.parametrize("text", ["logo design", "a graphic designer for our menu", "dog grooming"])
+def test_design_and_personal_services_are_not_making_requests(text):
+    directory = Directory(
+        [maker(1, "Cabinet shop", ["design and install; kitchen cabinets"]), maker(2, "Leather", ["dog collars"])]
+    )
+    assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
+
+
+def test_a_service_that_only_comes_with_the_making_does_not_block_it():
+    directory = Directory([maker(1, "Screen printer", ["screen printing; t-shirts"])])
+    result = Matcher(directory).match("screen printing with our logo design on 100 shirts", zip="48201", now=TODAY)
+    assert names(result) == ["Screen printer"]
+
+
+def test_a_class_in_a_process_is_taught_not_made():
+    directory = Directory(
+        [maker(1, "Makerspace", ["welding and woodshop classes"]), maker(2, "Ironworks", ["railings and gates"])]
+    )
+    assert names(Matcher(directory).match("iron gate for my driveway", zip="48201", now=TODAY)) == ["Ironworks"]
+    assert names(Matcher(directory).match("a place to learn welding", zip="48201", now=TODAY)) == ["Makerspace"]
+
+
+@pytest.mark.parametrize("text", ["solar panels", "bottled water, 20 cases", "stained glass panels"])
+def test_a_shared_head_word_or_a_mass_produced_good_finds_no_panel_shop(text):
+    directory = Directory([maker(1, "Controls", ["panel building"]), maker(2, "Caterer", ["food and water"])])
+    assert Matcher(directory).match(text, zip="48201", now=TODAY).matches == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("chleb na zakwasie, 40 bochenków", "Bakery"),
+        ("stoły drewniane", "Furniture shop"),
+        ("stoly drewniane", "Furniture shop"),
+        ("koszulki z nadrukiem 100", "Screen printer"),
+        ("gâteau de mariage", "Bakery"),
+        ("Holzspielzeug", "Toy maker"),
+        ("футболки с логотипом 50", "Screen printer"),
+    ],
+)
+def test_requests_in_more_languages_find_the_trade(text, expected):
+    directory = Directory(
+        [
+            maker(1, "Bakery", ["sourdough loaves; wedding cakes"]),
+            maker(2, "Furniture shop", ["dining tables; benches"]),
+            maker(3, "Screen printer", ["screen printing; custom t-shirts"]),
+            maker(4, "Toy maker", ["wooden toys"]),
+        ]
+    )
+    assert names(Matcher(directory).match(text, zip="48201", now=TODAY))[:1] == [expected]
+
+
+def test_a_finish_offers_the_finish_not_the_things_it_is_done_to():
+    directory = Directory(
+        [
+            maker(1, "Powder coater", ["Powder coat - wheels, frames, railings, industrial parts"]),
+            maker(2, "Ironworks", ["ornamental railings"]),
+            maker(3, "Upholsterer", ["Upholstery - restaurant booths, dining chairs, cushions"]),
+        ]
+    )
+    assert names(Matcher(directory).match("stair railing", zip="48201", now=TODAY)) == ["Ironworks"]
+    assert names(Matcher(directory).match("12 dining chairs", zip="48201", now=TODAY)) == []
+    assert names(Matcher(directory).match("powder coating 20 chairs", zip="48201", now=TODAY))[:1] == ["Powder coater"]
+    assert names(Matcher(directory).match("reupholster our booths", zip="48201", now=TODAY)) == ["Upholsterer"]
+
+
+def test_time_on_a_tool_needs_a_maker_who_has_that_tool():
+    directory = Directory(
+        [
+            maker(1, "Bike co-op", ["open shop hours; bike repair"]),
+            maker(2, "Makerspace", ["laser cutter; open shop hours"]),
+        ]
+    )
+    result = Matcher(directory).match("need a laser cutter for an afternoon", zip="48201", now=TODAY)
+    assert names(result) == ["Makerspace"]
+    assert names(Matcher(directory).match("open shop hours", zip="48201", now=TODAY)) == ["Bike co-op", "Makerspace"]

@@ -501,3 +501,19 @@ def test_adversarial_input_returns(text):
 def test_a_silly_deadline_keeps_the_rest():
     parsed = _p("need 500 face shields near 48201 within 3000000 days")
     assert (parsed.items, parsed.quantity, parsed.zip, parsed.deadline) == (("face_shield",), 500, "48201", None)
+
+
+def test_where_said_without_a_place_is_not_part_of_the_item():
+    parsed = parse("a makerspace near me")
+    assert parsed.item == "makerspace" and parsed.items == ("makerspace",)
+
+
+def test_a_phrase_ending_in_half_a_process_name_parses():
+    # A process word at the very end used to read past the last word (an IndexError, caught as a parse failure).
+    assert parse("branded merchandise for a conference").item == "branded merchandise"
+
+
+@pytest.mark.parametrize("text", ["3-D printed knobs, 20", "20 3-d printed knobs", "3-d printing 20 knobs"])
+def test_3_d_with_a_hyphen_or_a_space_is_3d_not_a_count_of_three(text):
+    parsed = parse(text)
+    assert parsed.quantity == 20 and "3d_printing" in parsed.items

@@ -272,6 +272,35 @@ def test_caps_and_alerts(text, expected):
     assert _fields(text) == expected
 
 
+# The greener practices and what a maker teaches are lists kept like CAPS; a badge is asked for, never set.
+GREEN_TEACH_BADGE = [
+    ("GREEN", {"kind": "green"}),
+    ("practices?", {"kind": "green"}),
+    (
+        "GREEN ADD solar powered; recycled materials",
+        {"kind": "green_add", "phrases": ("solar powered", "recycled materials")},
+    ),
+    ("eco add zero waste", {"kind": "green_add", "phrases": ("zero waste",)}),
+    ("GREEN REMOVE 1", {"kind": "green_remove", "number": 1}),
+    ("Practices delete solar", {"kind": "green_remove", "phrases": ("solar",)}),
+    ("TEACH", {"kind": "teach"}),
+    ("TEACH ADD TIG welding classes", {"kind": "teach_add", "phrases": ("TIG welding classes",)}),
+    (
+        "training add open shop hours, sewing for beginners",
+        {"kind": "teach_add", "phrases": ("open shop hours", "sewing for beginners")},
+    ),
+    ("CLASSES REMOVE 2", {"kind": "teach_remove", "number": 2}),
+    ("BADGE Made in Detroit", {"kind": "badge"}),
+    ("badges add woman-owned", {"kind": "badge"}),
+    ("LABEL B Corp", {"kind": "badge"}),
+]
+
+
+@_check(GREEN_TEACH_BADGE)
+def test_green_teach_and_badge(text, expected):
+    assert _fields(text) == expected
+
+
 KEYWORDS = [
     ("STOP", "stop"),
     ("stop.", "stop"),
