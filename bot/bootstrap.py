@@ -152,17 +152,23 @@ def make_scheduler(runtime: Runtime, ticker: Ticker, clock: Callable[[], datetim
 
     scheduler = AsyncIOScheduler(timezone="UTC")
 
+    # A job under way when the process stops is cancelled: its thread finishes its transaction, and the
+    # cancellation is the shutdown, not a failure to report.
     async def tick() -> None:
         try:
             report = await asyncio.to_thread(ticker.tick, clock())
             if report.fired:
                 log.info("reminders: %s fired (%s sent, %s skipped)", report.fired, report.sent, report.skipped.total())
+        except asyncio.CancelledError:
+            log.info("reminders: a tick under way at shutdown was cancelled")
         except Exception:
             log.exception("reminders: the tick failed; the next one retries")
 
     async def progress() -> None:
         try:
             await asyncio.to_thread(broadcasts.refresh_progress, runtime.db)
+        except asyncio.CancelledError:
+            log.info("broadcasts: a progress update under way at shutdown was cancelled")
         except Exception:
             log.exception("broadcasts: updating the progress lines failed; the next run retries")
 
