@@ -114,6 +114,8 @@ def make_console(runtime: Runtime, directory: makers.DirectoryCache | None = Non
             timezone=settings.timezone,
             max_invites=settings.max_invites,
             sms_price_per_segment=settings.sms_price_per_segment,
+            import_route=settings.import_route(),
+            emission_factors=settings.emission_factors(),
         ),
     )
     directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
