@@ -5,7 +5,8 @@
 Builds a database with N makers (two capabilities each), R requests over the last 12 weeks (three makers asked
 for each, some answered, some orders) and M outbox messages in every status, all with bulk inserts; logs in
 through the one-time link as an organiser would; then times each console page (warm-up first) and /healthz, the
-baseline, in the same process and run. Reports p50 / p95 per page and p95 as a ratio to /healthz's p95.
+baseline, in the same process and run. Reports the first view, p50 / p95 per page and p95 as a ratio to
+/healthz's p95 (the Figures page counts at most once a minute, so its first view is the count itself).
 Target: every page under 300 ms at p95.
 """
 
@@ -185,8 +186,13 @@ def log_in(http: TestClient, db: Database) -> None:
     assert answer.status_code == 303, answer.status_code
 
 
-def timed(http: TestClient, path: str, runs: int) -> list[float]:
-    for _ in range(3):  # warm-up: templates compiled, caches filled
+def timed(http: TestClient, path: str, runs: int) -> tuple[float, list[float]]:
+    """The first view's time (templates compiled, the Figures page's once-a-minute count made), then `runs` more
+    after two more warm-up views."""
+    started = time.perf_counter()
+    assert http.get(path).status_code == 200, path
+    first = (time.perf_counter() - started) * 1000
+    for _ in range(2):
         assert http.get(path).status_code == 200, path
     times = []
     for _ in range(runs):
@@ -194,7 +200,7 @@ def timed(http: TestClient, path: str, runs: int) -> list[float]:
         answer = http.get(path)
         times.append((time.perf_counter() - started) * 1000)
         assert answer.status_code == 200, (path, answer.status_code)
-    return times
+    return first, times
 
 
 def p95(times: list[float]) -> float:
@@ -226,7 +232,7 @@ def main() -> None:
         app = create_app(db, console=build_console(db, config, cache.get, taxonomy))
         with TestClient(app, base_url=PUBLIC_URL, follow_redirects=False) as http:
             log_in(http, db)
-            baseline = timed(http, "/healthz", args.runs)
+            _first, baseline = timed(http, "/healthz", args.runs)
             pages = {name: timed(http, path, args.runs) for name, path in PAGES.items()}
         db.dispose()
     result = {
@@ -238,11 +244,12 @@ def main() -> None:
         "healthz_p95_ms": round(p95(baseline), 1),
         "pages": {
             name: {
+                "first_ms": round(first, 1),
                 "p50_ms": round(statistics.median(times), 1),
                 "p95_ms": round(p95(times), 1),
                 "vs_healthz": round(p95(times) / p95(baseline), 1),
             }
-            for name, times in pages.items()
+            for name, (first, times) in pages.items()
         },
         "at": datetime.now(UTC).isoformat(timespec="minutes"),
     }
@@ -253,10 +260,10 @@ def main() -> None:
         f"{args.makers:,} makers, {args.requests:,} requests, {args.messages:,} messages (filled in "
         f"{result['fill_s']} s); {args.runs} runs per page; /healthz p95 {result['healthz_p95_ms']} ms"
     )
-    print(f"{'page':<12}{'p50 ms':>9}{'p95 ms':>9}{'× healthz':>11}  target < {TARGET_MS:g} ms")
+    print(f"{'page':<12}{'first ms':>10}{'p50 ms':>9}{'p95 ms':>9}{'× healthz':>11}  target p95 < {TARGET_MS:g} ms")
     for name, row in result["pages"].items():
         verdict = "ok" if row["p95_ms"] < TARGET_MS else "SLOW"
-        print(f"{name:<12}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['vs_healthz']:>11}  {verdict}")
+        print(f"{name:<12}{row['first_ms']:>10}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['vs_healthz']:>11}  {verdict}")
 
 
 if __name__ == "__main__":
