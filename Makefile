@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test peers browser lint bench bench-outbox load eval clean
+.PHONY: run test peers browser lint bench bench-outbox bench-console load eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,9 @@ eval: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/bench_match.py
+
+bench-console: $(VENV)/.test-installed
+	$(BIN)/python tests/benchmarks/bench_console.py
 
 bench-outbox: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/bench_outbox.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -97,23 +98,33 @@ def chat_config(settings: Settings) -> ChatConfig:
     )
 
 
-def make_console(runtime: Runtime, directory: makers.DirectoryCache | None = None):
-    """The organisers' console app for /console; without MAKERLINK_SECRET_KEY, one that only says it is off."""
+def make_console(
+    runtime: Runtime,
+    directory: makers.DirectoryCache | None = None,
+    *,
+    secret: str | None = None,
+    extra_admins: tuple[int, ...] = (),
+):
+    """The organisers' console app for /console; without MAKERLINK_SECRET_KEY (or `secret`, the sandbox's key for
+    this process), one that only says it is off. `extra_admins`: who else may log in (the sandbox's organiser)."""
     from bot.console.app import ConsoleConfig, build_console, console_off
     from bot.console.pages import Programme
 
     settings = runtime.settings
-    if settings.secret_key is None:
+    key = secret or (settings.secret_key.get_secret_value() if settings.secret_key is not None else None)
+    if key is None:
         return console_off()
     config = ConsoleConfig(
-        signer=Signer(settings.secret_key.get_secret_value()),
-        admin_ids=tuple(settings.admin_telegram_ids),
+        signer=Signer(key),
+        admin_ids=(*settings.admin_telegram_ids, *extra_admins),
         public_url=settings.public_url,
         programme=Programme(
             policy=FollowUpPolicy.from_settings(settings),
             timezone=settings.timezone,
             max_invites=settings.max_invites,
             sms_price_per_segment=settings.sms_price_per_segment,
+            import_route=settings.import_route(),
+            emission_factors=settings.emission_factors(),
         ),
     )
     directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
@@ -355,6 +366,7 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
     dispatcher = make_dispatcher(runtime, senders, clock=clock.now)
     directory = makers.DirectoryCache(db, runtime.taxonomy)
     ticker = make_ticker(runtime, directory, owner=dispatcher.owner)
+    secret = sandbox_secret(runtime.settings)
     channel = sandbox.SandboxChannel(
         db,
         runtime.taxonomy,
@@ -365,6 +377,7 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
         ticker,
         reports,
         on_enqueued=dispatcher.notify,
+        console=ConsoleLinks(public_url="", signer=Signer(secret)),  # links on this site: the sandbox's own page
     )
     scheduler = make_scheduler(runtime, ticker, clock=clock.now)
 
@@ -381,8 +394,16 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
         background=[dispatcher.run, reports.run],
         on_startup=[start_scheduler],
         on_shutdown=[stop_ticks],
+        console=make_console(runtime, directory, secret=secret, extra_admins=(sandbox.ORGANISER_ID,)),
     )
     return Server(app=app, dispatcher=dispatcher, channels=sorted(senders)), makers.count_makers(db)
+
+
+def sandbox_secret(settings: Settings) -> str:
+    """MAKERLINK_SECRET_KEY if set; else a random key for this process (the sandbox's console logins end with it)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    return secrets.token_urlsafe(32)
 
 
 async def run_worker(runtime: Runtime, stop, senders: dict[str, Sender] | None = None) -> None:

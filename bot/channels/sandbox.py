@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -50,7 +50,7 @@ from bot.models import (
 from bot.outbox import Outgoing, SendResult, parse_quiet_hours, quiet_until
 from bot.phones import to_e164
 from bot.segments import count_segments
-from bot.services import broadcasts, buyers, impact, sms_inbox
+from bot.services import broadcasts, buyers, console_access, impact, sms_inbox
 from bot.services import makers as maker_service
 from bot.services.ticker import Ticker
 from matching.directory import Directory
@@ -63,6 +63,9 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_SKIP_HOURS = 24 * 30
 MAX_ID = 2**62  # larger ids exist in no table (and would overflow SQLite's integers)
 # The buyer on the page: a Telegram user with a username, so accepting a quote needs no phone number.
+# The sandbox's organiser: the Telegram id its page logs in to the console as (bot/bootstrap.py adds it to the
+# console's organisers, in the sandbox only); what it does there is audited as telegram:700000000.
+ORGANISER_ID = 700_000_000
 BUYER = {"user_id": 700_000_001, "chat_id": 700_000_001, "first_name": "Dana", "username": "dana_sandbox"}
 # Inbound provider ids say what the person did, so the page can draw it (a button press is not a bubble).
 KIND_TEXT, KIND_BUTTON, KIND_LOCATION, KIND_CONTACT, KIND_SMS = "msg", "btn", "loc", "tel", "sms"
@@ -257,6 +260,7 @@ class SandboxChannel:
     ticker: Ticker
     reports: DeliveryReports
     on_enqueued: Callable[[], None] | None = None
+    console: console_access.ConsoleLinks | None = None  # the console's login links, when it is mounted
 
     def _enqueued(self) -> None:
         if self.on_enqueued is not None:
@@ -544,7 +548,21 @@ class SandboxChannel:
             Route("/sandbox/broadcasts", self._post(self.broadcast_preview), methods=["POST"]),
             Route("/sandbox/broadcasts/{id:int}/send", self._post_id(self.broadcast_send), methods=["POST"]),
             Route("/sandbox/broadcasts/{id:int}", self._get_id(self.broadcast_report), methods=["GET"]),
+            Route("/sandbox/console", self._console, methods=["GET"]),
         ]
+
+    async def _console(self, _request: Request) -> Response:
+        """The page's "Organisers' console" link: a one-time login link for the sandbox's organiser, as the bot's
+        /console sends one, and on to it; the console's own page and its Log in button do the rest."""
+        if self.console is None or self.console.signer is None:
+            return JSONResponse({"ok": False, "error": texts.CONSOLE_OFF}, status_code=503)
+        links = self.console
+
+        def issue() -> str:
+            with self.db.transaction() as session:
+                return console_access.issue_link(session, links, ORGANISER_ID, utcnow())
+
+        return RedirectResponse(await run_in_threadpool(issue), status_code=303)
 
     async def _page(self, _request: Request) -> Response:
         return FileResponse(str(resources.files("bot") / "static" / "sandbox.html"), media_type="text/html")

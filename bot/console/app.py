@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from bot import texts
 from bot.console.auth import Auth
 from bot.console.broadcasts import Broadcasts
-from bot.console.figures import Figures
+from bot.console.figures import Figures, impact_basis
 from bot.console.makers import Makers
 from bot.console.messages import Messages
 from bot.console.pages import Pages, Programme
@@ -58,7 +58,7 @@ def build_console(
         *pages.routes(),
         *messages.routes(),
         *Makers(db, auth, views, taxonomy).routes(),
-        *Figures(db, auth, views, config.programme.timezone).routes(),
+        *Figures(db, auth, views, impact_basis(config.programme, taxonomy)).routes(),
         *Broadcasts(db, auth, views, taxonomy, config.programme.sms_price_per_segment).routes(),
         Mount("/static", app=static, name="console-static"),
     ]

@@ -23,6 +23,7 @@ from bot.services import requests as request_service
 from bot.services.followups import FollowUpPolicy
 from bot.services.orders import LIVE_REQUEST, RequestStatus
 from matching.directory import Directory
+from matching.emissions import DEFAULT_FACTORS, DEFAULT_ROUTE, Factors, ImportRoute
 
 _CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 MAX_SEARCH = 100
@@ -37,6 +38,8 @@ class Programme:
     timezone: str
     max_invites: int
     sms_price_per_segment: float = 0.0079  # for a broadcast's cost estimate
+    import_route: ImportRoute = DEFAULT_ROUTE  # the Figures page's impact estimates, as `makerlink match` makes them
+    emission_factors: Factors = DEFAULT_FACTORS
 
 
 class Pages:

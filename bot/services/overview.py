@@ -26,7 +26,7 @@ from bot.models import (
     Request,
     as_utc,
 )
-from bot.services.followups import INVITATION_REMINDERS, REQUEST_REMINDERS, FollowUpPolicy, order_due
+from bot.services.followups import INVITATION_REMINDERS, REQUEST_REMINDERS, FollowUpPolicy, due_at
 from bot.services.orders import InvitationStatus, RequestStatus
 from bot.services.reminders import gone_quiet, last_heard
 from bot.services.requests import RequestView
@@ -114,20 +114,29 @@ def _quotes(session: Session) -> Listed[tuple[Invitation, Request, Maker]]:
 
 
 def _due(session: Session, now: datetime) -> Listed[Order]:
-    """Orders under way due within a week, or overdue; soonest first."""
+    """Orders under way due within a week, or overdue; soonest first. The due dates come from a few columns of
+    every order under way; only the listed ones are loaded whole."""
+    columns = (Invitation.id, Invitation.lead_time_days, Invitation.accepted_at, Invitation.updated_at)
+    light = session.execute(
+        sa.select(*(col(c) for c in columns), col(Request.deadline), col(Request.zip))
+        .join(Request, col(Request.id) == col(Invitation.request_id))
+        .where(col(Invitation.status) == InvitationStatus.ACCEPTED)
+    ).all()
+    due: dict[int, datetime] = {}
+    for invitation_id, lead_time, accepted_at, updated_at, deadline, zip_code in light:
+        when = due_at(deadline, zip_code, lead_time, as_utc(accepted_at or updated_at))
+        if when <= now + DUE_WITHIN and invitation_id is not None:
+            due[invitation_id] = when
+    listed = sorted(due, key=lambda invitation_id: due[invitation_id])[:MAX_LISTED]
     rows = session.exec(
         select(Invitation, Request, Maker)
         .join(Request, col(Request.id) == Invitation.request_id)
         .join(Maker, col(Maker.id) == Invitation.maker_id)
-        .where(Invitation.status == InvitationStatus.ACCEPTED)
+        .where(col(Invitation.id).in_(listed))
     ).all()
-    orders = []
-    for invitation, request, maker in rows:
-        due = order_due(invitation, request, as_utc(invitation.accepted_at or invitation.updated_at))
-        if due <= now + DUE_WITHIN:
-            orders.append(Order(invitation, request, maker, due))
+    orders = [Order(invitation, request, maker, due[invitation.id or 0]) for invitation, request, maker in rows]
     orders.sort(key=lambda order: order.due)
-    return Listed(orders[:MAX_LISTED], len(orders))
+    return Listed(orders, len(due))
 
 
 def _failed(session: Session, now: datetime) -> Listed[tuple[OutboundMessage, str | None]]:

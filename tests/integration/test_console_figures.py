@@ -1,11 +1,17 @@
-"""The console's Figures page: requests, answers and orders per week, drawn as an inline SVG on the server."""
+"""The console's Figures page: requests, answers and orders per week, drawn as an inline SVG on the server, and the
+local impact of the orders accepted."""
 
 from __future__ import annotations
 
 import re
 
+from sqlmodel import select
+
+from bot.console import figures
 from bot.console.chart import grouped_bars
+from bot.models import Invitation, utcnow
 from bot.services import requests as request_service
+from bot.services.orders import InvitationStatus
 from tests.integration.console_client import (
     TAXONOMY,
     client,
@@ -23,7 +29,31 @@ def test_the_chart_counts_this_weeks_requests(db):  # noqa: F811
     assert '<svg class="chart"' in html and "<script" not in html
     rows = re.findall(r"<tr><th scope=\"row\">[^<]+</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", html)
     assert len(rows) == 12 and rows[-1] == ("2", "0", "0") and all(r == ("0", "0", "0") for r in rows[:-1])
-    assert "<title>requests: 2</title>" in html
+    assert "<title>requests: 2</title>" in html and "the page counts again at most once a minute" in html
+
+
+def test_the_figures_are_counted_at_most_once_a_minute(db, monkeypatch):  # noqa: F811
+    request_service.open_request(db, TAXONOMY, "500 face shields near 48201", radius_miles=50, max_invites=1)
+    browser = log_in(client(console_app(db)), db)
+    assert "<title>requests: 1</title>" in browser.get("/console/figures").text
+    request_service.open_request(db, TAXONOMY, "200 tote bags near 48201", radius_miles=50, max_invites=1)
+    assert "<title>requests: 1</title>" in browser.get("/console/figures").text  # within the minute
+    monkeypatch.setattr(figures, "FRESH_FOR", -1.0)
+    assert "<title>requests: 2</title>" in browser.get("/console/figures").text
+
+
+def test_the_local_impact_counts_an_accepted_order_all_time_and_this_month(db):  # noqa: F811
+    request = request_service.open_request(
+        db, TAXONOMY, "500 face shields near 48201", radius_miles=50, max_invites=1
+    ).request
+    with db.transaction() as session:  # the maker quoted $2.10 each and the buyer accepted, as the chat would record
+        invitation = session.exec(select(Invitation).where(Invitation.request_id == request.id)).first()
+        assert invitation is not None
+        invitation.status, invitation.price_cents, invitation.accepted_at = InvitationStatus.ACCEPTED, 210, utcnow()
+    html = log_in(client(console_app(db)), db).get("/console/figures").text
+    assert "<h3>Local impact, all time:</h3>" in html and "<h3>Local impact in " in html
+    assert html.count("<p>Orders accepted: 1 (0 delivered). Spent with local makers: $1,050.</p>") == 2
+    assert html.count("Transport emissions avoided (estimated)") == 2
 
 
 def test_bars_stand_on_one_baseline_and_the_tallest_reaches_the_top_tick():
