@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from bot.outbox.dispatcher import Dispatcher
 
 RECORD_WHILE_WAITING = 0.05  # seconds: a wait for a rate slot at least this long is used to record outcomes
+# Seconds: a message goes out only if its recipient was found reachable (not opted out, stopped or blocked) at most
+# this long before; otherwise the rest of the batch is checked again right before the send. At 1 SMS a second
+# that is every send; at high rates one query covers the sends of this long.
+RECHECK_AFTER = 0.2
 log = logging.getLogger("bot.outbox")  # one logger for the whole outbox, as before it was a package
 
 
@@ -25,6 +30,21 @@ class Claimed:
     slot: float  # epoch seconds: not before
     units: int  # what it costs against the channel's rate (SMS: segments)
     leased_until: float  # epoch seconds: another dispatcher may take it over after this
+    maker_id: int | None = None  # the recipient, for the check right before the send (screening.refusals)
+    buyer_id: int | None = None
+    checked_at: float = 0.0  # monotonic seconds: when its recipient was last found reachable
+
+    @property
+    def id(self) -> int:
+        return self.outgoing.id
+
+    @property
+    def address(self) -> str:
+        return self.outgoing.address
+
+    @property
+    def purpose(self) -> str:
+        return self.outgoing.purpose
 
 
 @dataclass
@@ -52,6 +72,8 @@ class BatchRun:
         self.tasks: set[asyncio.Task] = set()
         self.unrecorded = {c.outgoing.id for c in batch}
         self.renewed_until = 0.0  # every unrecorded row's lease holds at least until then (epoch seconds)
+        self.checked_at = min((c.checked_at for c in batch), default=0.0)  # monotonic: recipients last checked
+        self.dropped: set[int] = set()  # found unreachable since the claim: cancelled, never sent
 
     async def keep_leases(self) -> None:
         while True:
@@ -111,6 +133,24 @@ class BatchRun:
             return False
         return time_now() + self.d.send_timeout <= max(claimed.leased_until, self.renewed_until)
 
+    async def recheck(self, position: int) -> bool:
+        """Right before a send: when the recipients were last checked more than RECHECK_AFTER ago, check the rest
+        of the batch again, so a STOP that arrived while a message waited for its slot cancels it (as the claim's
+        own check would have). False when the check failed: the caller hands the rest back."""
+        if time.monotonic() - self.checked_at <= RECHECK_AFTER:
+            return True
+        rest = [c for c in self.batch[position:] if c.id not in self.dropped]
+        started = time.monotonic()
+        try:
+            dropped = await asyncio.to_thread(self.d.cancel_unreachable, self.channel, rest)
+        except Exception:
+            log.exception("outbox: could not check the recipients of %s messages again", self.channel)
+            return False
+        self.checked_at = started
+        self.dropped.update(dropped)
+        self.unrecorded.difference_update(dropped)
+        return True
+
     async def hand_back(self, position: int) -> None:
         await asyncio.gather(*self.tasks)
         await asyncio.to_thread(self.d.release, self.batch[position:])
@@ -121,12 +161,17 @@ class BatchRun:
             if self.stop is not None and self.stop.is_set():
                 await self.hand_back(position)
                 break
+            if claimed.id in self.dropped:
+                continue
             await self.gate.acquire()
             await self.wait_for_slot(claimed)
-            if not self.may_send(claimed):
+            if not self.may_send(claimed) or not await self.recheck(position):
                 self.gate.release()
                 await self.hand_back(position)
                 break
+            if claimed.id in self.dropped:  # its recipient is gone: cancelled, not sent
+                self.gate.release()
+                continue
             self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
             if self.per_address:
                 self.d.note_address(self.channel, claimed.outgoing.address, self.per_address)
@@ -153,10 +198,7 @@ def interleave(batch: list[Claimed]) -> list[Claimed]:
         order.append((n, position, claimed))
     order.sort(key=lambda item: (item[0], item[1]))
     slots = [c.slot for c in batch]
-    return [
-        Claimed(claimed.outgoing, slot, claimed.units, claimed.leased_until)
-        for slot, (_, _, claimed) in zip(slots, order, strict=True)
-    ]
+    return [dataclasses.replace(claimed, slot=slot) for slot, (_, _, claimed) in zip(slots, order, strict=True)]
 
 
 def _take(items: list) -> list:

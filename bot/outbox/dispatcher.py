@@ -201,6 +201,7 @@ class Dispatcher:
         """Take due messages of `channel` under a lease, as many as the channel's pace allows soon."""
         policy = self.policies[channel]
         now = self.clock()
+        checked_at = time.monotonic()
         with self.db.transaction() as session:
             slot = self._pace_start(session, channel, policy) if policy.per_second else None
             if slot is not None and slot - time_now() > self.horizon:
@@ -228,7 +229,8 @@ class Dispatcher:
                 used += units
                 wait = max(0.0, next_slot - time_now())
                 lease = time_now() + self.lease_seconds + wait
-                claimed.append(Claimed(as_outgoing(row, edited, known), next_slot, units, lease))
+                outgoing = as_outgoing(row, edited, known)
+                claimed.append(Claimed(outgoing, next_slot, units, lease, row.maker_id, row.buyer_id, checked_at))
                 if policy.per_second:
                     next_slot += units / policy.per_second
             if not claimed:
@@ -299,6 +301,19 @@ class Dispatcher:
         if len(self.last_to) > 10_000:  # forget addresses whose interval is long over
             self.last_to = {key: at for key, at in self.last_to.items() if now - at < interval}
         self.last_to[(channel, address)] = now
+
+    def cancel_unreachable(self, channel: str, claims: list[Claimed]) -> set[int]:
+        """Check the recipients of claimed messages again; cancel (as the claim's check would) and return those
+        that must not go any more. Only rows still leased to this dispatcher are changed."""
+        if not claims:
+            return set()
+        with self.db.read() as session:
+            refused = screening.refusals(session, channel, claims)
+        if not refused:
+            return set()
+        with self.db.transaction() as session:
+            screening.cancel(session, refused, self.clock(), self.leases)
+        return set(refused)
 
     def extend_leases(self, ids: list[int]) -> None:
         """Keep the messages of a batch still being sent from being taken over by another dispatcher."""

@@ -4,7 +4,9 @@ opted out, stopped or blocked the bot; a loop of identical texts to one address 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -55,30 +57,11 @@ def screen(
 ) -> list[OutboundMessage]:
     """Hold what quiet hours hold; cancel what must not go (opted out, stopped, blocked); stop loops."""
     ok: list[OutboundMessage] = []
-    addresses = {row.address for row in rows}
-    opted_out = set(
-        session.exec(select(OptOut.address).where(OptOut.channel == channel, col(OptOut.address).in_(addresses))).all()
-    )
-    maker_ids = {row.maker_id for row in rows if row.maker_id}
-    makers = (
-        {mk.id: mk for mk in session.exec(select(Maker).where(col(Maker.id).in_(maker_ids))).all()} if maker_ids else {}
-    )
-    buyer_ids = {row.buyer_id for row in rows if row.buyer_id}
-    blocked = (
-        set(session.exec(select(Buyer.id).where(col(Buyer.id).in_(buyer_ids), col(Buyer.blocked).is_(True))).all())
-        if buyer_ids
-        else set()
-    )
+    refused = refusals(session, channel, rows)
     recent = _recent_identical(session, channel, rows, now)
     for row in rows:
-        maker = makers.get(row.maker_id) if row.maker_id else None
-        gone = row.address in opted_out or (maker is not None and maker.status == MakerStatus.STOPPED)
-        if gone and row.purpose != OPT_OUT_CONFIRMATION:
-            _finish(row, MessageStatus.CANCELLED, now, "recipient_opted_out", texts.REASON_OPTED_OUT)
-        elif row.buyer_id in blocked:
-            _finish(row, MessageStatus.CANCELLED, now, "recipient_blocked", texts.REASON_BLOCKED)
-        elif row.purpose == "alert" and maker is not None and maker.alerts_opt_out:
-            _finish(row, MessageStatus.CANCELLED, now, "alerts_off", texts.REASON_ALERTS_OFF)
+        if row.id in refused:
+            _finish(row, MessageStatus.CANCELLED, now, *refused[row.id])
         elif recent.get((row.address, row.text_hash), 0) >= LOOP_GUARD_LIMIT:
             _finish(row, MessageStatus.FAILED, now, "loop_guard", _LOOP_GUARD_REASON)
         elif (
@@ -96,6 +79,80 @@ def screen(
             recent[key] = recent.get(key, 0) + 1
             ok.append(row)
     return ok
+
+
+class Recipient(Protocol):
+    """What decides whether a message may still go to its recipient (a row, or a claimed message)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def maker_id(self) -> int | None: ...
+    @property
+    def buyer_id(self) -> int | None: ...
+
+
+def refusals(session: Session, channel: str, messages: Sequence[Recipient]) -> dict[int, tuple[str, str]]:
+    """The messages that must not go, now, as id → (error code, reason): the recipient opted out or was stopped
+    (all but the confirmation of that), blocked the bot, or turned alerts off (alerts only). Asked when a batch
+    is claimed and again right before a paced send."""
+    if not messages:
+        return {}
+    addresses = {m.address for m in messages}
+    opted_out = set(
+        session.exec(select(OptOut.address).where(OptOut.channel == channel, OptOut.address.in_(addresses))).all()
+    )
+    maker_ids = {m.maker_id for m in messages if m.maker_id}
+    makers = (
+        {
+            maker_id: (status, alerts_off)
+            for maker_id, status, alerts_off in session.exec(
+                select(Maker.id, Maker.status, Maker.alerts_opt_out).where(Maker.id.in_(maker_ids))
+            ).all()
+        }
+        if maker_ids
+        else {}
+    )
+    buyer_ids = {m.buyer_id for m in messages if m.buyer_id}
+    blocked = (
+        set(session.exec(select(Buyer.id).where(Buyer.id.in_(buyer_ids), Buyer.blocked.is_(True))).all())
+        if buyer_ids
+        else set()
+    )
+    refused: dict[int, tuple[str, str]] = {}
+    for message in messages:
+        status, alerts_off = makers.get(message.maker_id, (None, False)) if message.maker_id else (None, False)
+        if message.id is None:
+            continue
+        if (message.address in opted_out or status == MakerStatus.STOPPED) and message.purpose != OPT_OUT_CONFIRMATION:
+            refused[message.id] = ("recipient_opted_out", texts.REASON_OPTED_OUT)
+        elif message.buyer_id in blocked:
+            refused[message.id] = ("recipient_blocked", texts.REASON_BLOCKED)
+        elif message.purpose == "alert" and alerts_off:
+            refused[message.id] = ("alerts_off", texts.REASON_ALERTS_OFF)
+    return refused
+
+
+def cancel(session: Session, refused: dict[int, tuple[str, str]], now: datetime, leases: Leases) -> None:
+    """Cancel claimed messages whose recipient is gone (see `refusals`), those still held under `leases`; the
+    attempt they were claimed for is not counted, as when the claim's own check cancels them."""
+    by_reason: dict[tuple[str, str], list[int]] = {}
+    for message_id, reason in refused.items():
+        by_reason.setdefault(reason, []).append(message_id)
+    for (code, reason), ids in by_reason.items():
+        leases.release(
+            session,
+            ids,
+            status=MessageStatus.CANCELLED,
+            error_code=code,
+            error_reason=reason,
+            attempts=OutboundMessage.__table__.c.attempts - 1,
+            updated_at=now,
+        )
 
 
 def _recent_identical(

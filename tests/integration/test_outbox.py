@@ -181,6 +181,36 @@ def test_opt_out_is_checked_at_send_time(any_db):
     assert {(r.status, r.error_code) for r in _messages(any_db)} == {("cancelled", "recipient_opted_out")}
 
 
+def test_a_stop_arriving_while_a_claimed_message_waits_for_its_slot_cancels_it(any_db):
+    """The batch is claimed before the STOP; opt-outs are checked again right before each paced send."""
+    maker_id = _maker(any_db)
+    with any_db.transaction() as session:
+        for key, address in [("a", PHONE), ("b", "+13135550177"), ("c", PHONE), ("d", PHONE)]:
+            owner = maker_id if address == PHONE else None
+            enqueue(
+                session, channel="sms", address=address, text=key, purpose="alert", key=key, maker_id=owner, now=NOON
+            )
+
+    def stop_after_the_first(message: Outgoing) -> None:
+        if message.text == "a":  # the maker texts STOP right after the first message went out
+            with any_db.transaction() as session:
+                session.add(OptOut(channel="sms", address=PHONE, reason="STOP"))
+                session.get(Maker, maker_id).status = "stopped"
+
+    sender = RecordingSender(fail=stop_after_the_first)
+    dispatcher = _dispatcher(any_db, sender, policy=ChannelPolicy(per_second=4), horizon=2.0)
+    asyncio.run(dispatcher.drain())
+    assert [m.text for m in sender.sent] == ["a", "b"]
+    rows = _messages(any_db)
+    assert [(r.text, r.status, r.error_code) for r in rows] == [
+        ("a", "sent", None),
+        ("b", "sent", None),
+        ("c", "cancelled", "recipient_opted_out"),
+        ("d", "cancelled", "recipient_opted_out"),
+    ]
+    assert all(r.lease_owner is None for r in rows) and [r.attempts for r in rows] == [1, 1, 0, 0]
+
+
 def test_stopped_maker_gets_nothing_and_alerts_off_only_stops_alerts(any_db):
     stopped = _maker(any_db, "+13135550111", status="stopped")
     quiet = _maker(any_db, "+13135550112", alerts_opt_out=True)
