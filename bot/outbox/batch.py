@@ -33,6 +33,7 @@ class Claimed:
     maker_id: int | None = None  # the recipient, for the check right before the send (screening.refusals)
     buyer_id: int | None = None
     checked_at: float = 0.0  # monotonic seconds: when its recipient was last found reachable
+    not_before: float = 0.0  # epoch seconds: its chat's pause after the last send recorded to it (any dispatcher)
 
     @property
     def id(self) -> int:
@@ -61,7 +62,7 @@ class BatchRun:
         self.d = dispatcher
         self.channel = channel
         if dispatcher.policies[channel].per_address_interval:
-            batch = interleave(batch)
+            batch = interleave(batch, dispatcher.policies[channel].per_address_interval)
         self.batch = batch
         self.stop = stop
         self.sender = dispatcher.senders[channel]
@@ -112,7 +113,11 @@ class BatchRun:
             last_start, last_units = self.d.last_send.get(self.channel, (0.0, 0))
             start = max(start, last_start + last_units / self.rate)
         if self.per_address:
-            start = max(start, self.d.last_to.get((self.channel, claimed.outgoing.address), 0.0) + self.per_address)
+            start = max(
+                start,
+                self.d.last_to.get((self.channel, claimed.outgoing.address), 0.0) + self.per_address,
+                time.monotonic() + claimed.not_before - time_now(),
+            )
         if start > time.monotonic():
             # Record while waiting, when the wait is long enough to hide the write (at 1 SMS/s, every time).
             if self.pending and start - time.monotonic() > RECORD_WHILE_WAITING:
@@ -187,15 +192,16 @@ class BatchRun:
         return done
 
 
-def interleave(batch: list[Claimed]) -> list[Claimed]:
-    """First messages of every address, then the second ones, …: a chat's 1-second pause must not hold up the
-    other chats queued behind it. The batch keeps its slots, in order."""
+def interleave(batch: list[Claimed], interval: float) -> list[Claimed]:
+    """In the order each message may go at the earliest (its chat's pause, then `interval` after the chat's previous
+    message): a chat's pause must not hold up the other chats queued behind it. The batch keeps its slots, in order."""
     rounds: dict[str, int] = {}
     order = []
+    now = time_now()
     for position, claimed in enumerate(batch):
         n = rounds.get(claimed.outgoing.address, 0)
         rounds[claimed.outgoing.address] = n + 1
-        order.append((n, position, claimed))
+        order.append((max(now, claimed.not_before) + n * interval, position, claimed))
     order.sort(key=lambda item: (item[0], item[1]))
     slots = [c.slot for c in batch]
     return [dataclasses.replace(claimed, slot=slot) for slot, (_, _, claimed) in zip(slots, order, strict=True)]

@@ -203,13 +203,18 @@ class Dispatcher:
         now = self.clock()
         checked_at = time.monotonic()
         with self.db.transaction() as session:
-            slot = self._pace_start(session, channel, policy) if policy.per_second else None
+            # Claims of a paced channel take turns (PostgreSQL: the pace row is locked until commit; SQLite: the
+            # write lock), so two dispatchers can share neither a rate slot nor a chat's one-second pause.
+            paced = bool(policy.per_second or policy.per_address_interval)
+            pace = self._pace_start(session, channel) if paced else None
+            slot = pace if policy.per_second else None
             if slot is not None and slot - time_now() > self.horizon:
                 return []
             budget = policy.per_second * self.horizon if policy.per_second else None
             rows: list[OutboundMessage] = []
+            per_address = bool(policy.per_address_interval)
             for _ in range(50):
-                due = screening.due(session, channel, now, self.max_batch)
+                due = screening.due(session, channel, now, self.max_batch, per_address)
                 if not due:
                     break
                 rows = screening.screen(session, channel, policy, due, now, self.default_zone)
@@ -219,6 +224,8 @@ class Dispatcher:
                 session.flush()
             edited = edited_provider_ids(session, rows)
             known = known_provider_ids(session, channel, rows)
+            interval = policy.per_address_interval
+            pauses = screening.chat_pauses(session, channel, rows, now, interval) if interval and rows else {}
             claimed: list[Claimed] = []
             used = 0.0
             next_slot = slot if slot is not None else time_now()
@@ -227,10 +234,13 @@ class Dispatcher:
                 if budget is not None and claimed and used + units > budget:
                     break
                 used += units
-                wait = max(0.0, next_slot - time_now())
+                not_before = time_now() + pauses[row.address] if row.address in pauses else 0.0
+                wait = max(0.0, next_slot - time_now(), not_before - time_now())
                 lease = time_now() + self.lease_seconds + wait
                 outgoing = as_outgoing(row, edited, known)
-                claimed.append(Claimed(outgoing, next_slot, units, lease, row.maker_id, row.buyer_id, checked_at))
+                claimed.append(
+                    Claimed(outgoing, next_slot, units, lease, row.maker_id, row.buyer_id, checked_at, not_before)
+                )
                 if policy.per_second:
                     next_slot += units / policy.per_second
             if not claimed:
@@ -261,7 +271,7 @@ class Dispatcher:
                 )
         return claimed
 
-    def _pace_start(self, session: Session, channel: str, policy: ChannelPolicy) -> float:
+    def _pace_start(self, session: Session, channel: str) -> float:
         """The channel's next free slot, locked for this transaction (SQLite: the write lock already is)."""
         table = table_of(ChannelPace)
         postgres = session.get_bind().dialect.name == "postgresql"

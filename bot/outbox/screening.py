@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot import texts
 from bot.leases import Leases
-from bot.models import LANES, Buyer, Maker, MakerStatus, MessageStatus, OptOut, OutboundMessage
+from bot.models import LANES, Buyer, Maker, MakerStatus, MessageStatus, OptOut, OutboundMessage, as_utc
 from bot.outbox.enqueuing import OPT_OUT_CONFIRMATION
 from bot.outbox.policy import ChannelPolicy, quiet_until
 
@@ -24,18 +24,23 @@ _LOOP_GUARD_REASON = texts.REASON_LOOP_GUARD.format(limit=LOOP_GUARD_LIMIT, minu
 _DUE = (MessageStatus.QUEUED, MessageStatus.ERRORED)
 
 
-def due(session: Session, channel: str, now: datetime, limit: int) -> list[OutboundMessage]:
-    """Due rows, replies before bulk; rows whose sender died mid-send come back after their lease."""
+def due(session: Session, channel: str, now: datetime, limit: int, per_address: bool = False) -> list[OutboundMessage]:
+    """Due rows, replies before bulk; rows whose sender died mid-send come back after their lease.
+
+    With `per_address` (Telegram: one message a second per chat), a chat whose message another dispatcher is
+    sending waits: one dispatcher at a time sends to a chat, and the next one starts from the last send it finds
+    recorded (`chat_pauses`). The caller makes claims of such a channel take turns (`Dispatcher.claim`)."""
     m = OutboundMessage
     rows: list[OutboundMessage] = []
+    free = _not_in_flight(now) if per_address else sa.true()
     queries = [
         select(m)
-        .where(m.channel == channel, m.status == MessageStatus.SENDING, col(m.lease_until) < now)
-        .order_by(col(m.id)),
+        .where(m.channel == channel, m.status == MessageStatus.SENDING, m.lease_until < now, free)
+        .order_by(m.id),
         *(
             select(m)
-            .where(m.channel == channel, m.lane == lane, col(m.status).in_(_DUE), m.next_attempt_at <= now)
-            .order_by(col(m.priority), col(m.next_attempt_at), col(m.id))
+            .where(m.channel == channel, m.lane == lane, m.status.in_(_DUE), m.next_attempt_at <= now, free)
+            .order_by(m.priority, m.next_attempt_at, m.id)
             for lane in LANES
         ),
     ]
@@ -45,6 +50,36 @@ def due(session: Session, channel: str, now: datetime, limit: int) -> list[Outbo
             break
         rows.extend(session.exec(Leases.lock(session, query.limit(room))).all())
     return rows
+
+
+def _not_in_flight(now: datetime) -> sa.ColumnElement[bool]:
+    """No other message to the row's address is being sent under a live lease."""
+    m = OutboundMessage.__table__
+    other = m.alias("other")
+    return ~sa.exists().where(
+        other.c.address == m.c.address,
+        other.c.sent_at.is_(None),  # with the address, the (address, sent_at) index finds these
+        other.c.channel == m.c.channel,
+        other.c.status == MessageStatus.SENDING,
+        other.c.lease_until >= now,
+        other.c.id != m.c.id,
+    )
+
+
+def chat_pauses(
+    session: Session, channel: str, rows: Sequence[OutboundMessage], now: datetime, interval: float
+) -> dict[str, float]:
+    """Seconds each address must still wait after the last send recorded to it (by any dispatcher), so that two
+    sends to one chat are `interval` apart. A send is recorded after it happened, so this errs on the safe side."""
+    m = OutboundMessage
+    since = now - timedelta(seconds=interval)
+    query = (
+        select(m.address, sa.func.max(m.sent_at))
+        .where(m.address.in_({row.address for row in rows}), m.sent_at > since, m.channel == channel)
+        .group_by(m.address)
+    )
+    found = session.exec(query).all()
+    return {address: interval - (now - as_utc(last)).total_seconds() for address, last in found if last is not None}
 
 
 def screen(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from datetime import UTC, datetime
 
@@ -685,6 +686,49 @@ def test_one_chats_pause_does_not_hold_up_the_others(sqlite_db):
     assert elapsed < 2.0  # in line, the 20 second messages would wait 0.3 s each: over 6 s
     firsts = [m.text for m in sender.sent[:20]]
     assert all(text.endswith("/0") for text in firsts)
+
+
+def test_two_dispatchers_keep_a_chats_pause_between_them(any_db):
+    """Telegram's one message a second per chat holds across dispatchers (here two, each claiming one message at a
+    time, with a 0.4 s pause): a chat being sent to, or sent to within the pause, waits for everyone."""
+    interval = 0.4
+    with any_db.transaction() as session:
+        for chat in ("1001", "1002"):
+            for n in range(3):
+                enqueue(session, channel="telegram", address=chat, text=f"{chat}/{n}", purpose="chat", key=f"{chat}{n}")
+    sends: list[tuple[float, str, int]] = []
+
+    class TimedSender(RecordingSender):
+        def __init__(self, number: int) -> None:
+            super().__init__(channel="telegram")
+            self.number = number
+
+        async def send(self, message: Outgoing) -> SendResult:
+            sends.append((time.monotonic(), message.address, self.number))
+            return await super().send(message)
+
+    policy = ChannelPolicy(per_address_interval=interval, concurrency=2)
+    dispatchers = [
+        Dispatcher(any_db, {"telegram": TimedSender(n)}, {"telegram": policy}, max_batch=1, poll_interval=0.02)
+        for n in range(2)
+    ]
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        runs = [asyncio.create_task(d.run(stop)) for d in dispatchers]
+        for _ in range(500):
+            if len(sends) == 6:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.gather(*runs)
+
+    asyncio.run(scenario())
+    assert sorted(address for _, address, _ in sends) == ["1001"] * 3 + ["1002"] * 3
+    assert {number for _, _, number in sends} == {0, 1}  # both dispatchers sent
+    for chat in ("1001", "1002"):
+        times = [t for t, address, _ in sends if address == chat]
+        assert min(b - a for a, b in itertools.pairwise(times)) >= interval * 0.95
 
 
 def test_on_postgres_a_message_queued_elsewhere_wakes_the_dispatcher_at_once(postgres_db):
