@@ -32,6 +32,7 @@ from bot.outbox.enqueuing import SEGMENTED_CHANNELS, WAKE_CHANNEL
 from bot.outbox.outgoing import as_outgoing, edited_provider_ids, known_provider_ids
 from bot.outbox.policy import ChannelPolicy
 from bot.outbox.recording import record_outcomes
+from bot.outbox.screening import Due
 from bot.outbox.senders import Outgoing, Sender, SendError, SendResult
 
 LISTEN_WAIT_SECONDS = 0.5  # the listening thread looks whether it should end this often
@@ -210,66 +211,84 @@ class Dispatcher:
             slot = pace if policy.per_second else None
             if slot is not None and slot - time_now() > self.horizon:
                 return []
-            budget = policy.per_second * self.horizon if policy.per_second else None
-            rows: list[OutboundMessage] = []
-            per_address = bool(policy.per_address_interval)
-            for _ in range(50):
-                due = screening.due(session, channel, now, self.max_batch, per_address)
-                if not due:
-                    break
-                rows = screening.screen(session, channel, policy, due, now, self.default_zone)
-                if rows:
-                    break
-                # A whole batch was held or cancelled: look again, so it cannot hide what is due behind it.
-                session.flush()
-            edited = edited_provider_ids(session, rows)
-            known = known_provider_ids(session, channel, rows)
-            interval = policy.per_address_interval
-            pauses = screening.chat_pauses(session, channel, rows, now, interval) if interval and rows else {}
-            claimed: list[Claimed] = []
-            used = 0.0
-            next_slot = slot if slot is not None else time_now()
-            for row in rows:
-                units = row.segments if channel in SEGMENTED_CHANNELS else 1
-                if budget is not None and claimed and used + units > budget:
-                    break
-                used += units
-                not_before = time_now() + pauses[row.address] if row.address in pauses else 0.0
-                wait = max(0.0, next_slot - time_now(), not_before - time_now())
-                lease = time_now() + self.lease_seconds + wait
-                outgoing = as_outgoing(row, edited, known)
-                claimed.append(
-                    Claimed(outgoing, next_slot, units, lease, row.maker_id, row.buyer_id, checked_at, not_before)
-                )
-                if policy.per_second:
-                    next_slot += units / policy.per_second
-            if not claimed:
+            rows = self._screened(session, channel, policy, now)
+            if not rows:
                 return []
-            table = table_of(OutboundMessage)
-            self.leases.take_each(
-                session,
-                [
-                    {
-                        "_id": c.outgoing.id,
-                        "_lease": now + timedelta(seconds=c.leased_until - time_now()),
-                        # An uncertain message keeps the time of the attempt that may have gone out: the look-up
-                        # must reach back to it however often the message is claimed again.
-                        "_attempted": c.outgoing.uncertain_since or now,
-                    }
-                    for c in claimed
-                ],
-                status=MessageStatus.SENDING,
-                attempts=table.c.attempts + 1,
-                attempted_at=sa.bindparam("_attempted"),
-                updated_at=now,
+            claimed, next_slot = self._slots(session, channel, policy, rows, now, slot, checked_at)
+            self._take(session, claimed, now)
+            if policy.per_second:
+                pace_row = ChannelPace.__table__.c.channel == channel
+                session.execute(sa.update(ChannelPace.__table__).where(pace_row).values(next_at=next_slot))
+        return claimed
+
+    def _screened(self, session: Session, channel: str, policy: ChannelPolicy, now: datetime) -> list[Due]:
+        """Due rows that may go now; the held and cancelled ones are written as such."""
+        per_address = bool(policy.per_address_interval)
+        for _ in range(50):
+            due = screening.due(session, channel, now, self.max_batch, per_address)
+            if not due:
+                return []
+            rows = screening.screen(session, channel, policy, due, now, self.default_zone)
+            if rows:
+                return rows
+            # A whole batch was held or cancelled: look again, so it cannot hide what is due behind it.
+        return []
+
+    def _slots(
+        self,
+        session: Session,
+        channel: str,
+        policy: ChannelPolicy,
+        rows: list[Due],
+        now: datetime,
+        slot: float | None,
+        checked_at: float,
+    ) -> tuple[list[Claimed], float]:
+        """Each row's send slot at the channel's pace (and its chat's pause), as many as fit the horizon."""
+        edited = edited_provider_ids(session, rows)
+        known = known_provider_ids(session, channel, rows)
+        interval = policy.per_address_interval
+        pauses = screening.chat_pauses(session, channel, rows, now, interval) if interval else {}
+        budget = policy.per_second * self.horizon if policy.per_second else None
+        claimed: list[Claimed] = []
+        used = 0.0
+        start = time_now()
+        next_slot = slot if slot is not None else start
+        for row in rows:
+            units = row.segments if channel in SEGMENTED_CHANNELS else 1
+            if budget is not None and claimed and used + units > budget:
+                break
+            used += units
+            not_before = start + pauses[row.address] if row.address in pauses else 0.0
+            lease = start + self.lease_seconds + max(0.0, next_slot - start, not_before - start)
+            outgoing = as_outgoing(row, edited, known)
+            claimed.append(
+                Claimed(outgoing, next_slot, units, lease, row.maker_id, row.buyer_id, checked_at, not_before)
             )
             if policy.per_second:
-                session.execute(
-                    sa.update(table_of(ChannelPace))
-                    .where(col(ChannelPace.channel) == channel)
-                    .values(next_at=next_slot)
-                )
-        return claimed
+                next_slot += units / policy.per_second
+        return claimed, next_slot
+
+    def _take(self, session: Session, claimed: list[Claimed], now: datetime) -> None:
+        """Lease the claimed rows: one statement for all, each lease long enough for its slot to come. An uncertain
+        message keeps the time of the attempt that may have gone out: the look-up must reach back to it however
+        often the message is claimed again."""
+        table = OutboundMessage.__table__
+        longest = max(c.leased_until for c in claimed)
+        until = now + timedelta(seconds=longest - time_now())
+        values = {"status": MessageStatus.SENDING, "attempts": table.c.attempts + 1, "updated_at": now}
+        plain = [c.id for c in claimed if c.outgoing.uncertain_since is None]
+        if plain:
+            self.leases.take(session, plain, until, attempted_at=now, **values)
+        uncertain = [
+            {"_id": c.id, "_lease": until, "_attempted": c.outgoing.uncertain_since}
+            for c in claimed
+            if c.outgoing.uncertain_since is not None
+        ]
+        if uncertain:
+            self.leases.take_each(session, uncertain, attempted_at=sa.bindparam("_attempted"), **values)
+        for c in claimed:
+            c.leased_until = longest
 
     def _pace_start(self, session: Session, channel: str) -> float:
         """The channel's next free slot, locked for this transaction (SQLite: the write lock already is)."""

@@ -10,12 +10,13 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from bot.models import MessageStatus, OutboundMessage, as_utc
+from bot.outbox.screening import Due
 from bot.outbox.senders import UNCERTAIN_CODES, Outgoing
 
 KNOWN_IDS_MARGIN = timedelta(minutes=15)
 
 
-def edited_provider_ids(session: Session, rows: Sequence[OutboundMessage]) -> dict[int, str]:
+def edited_provider_ids(session: Session, rows: Sequence[Due]) -> dict[int, str]:
     """The provider ids of the messages that `rows` edit, where those were sent."""
     wanted = {row.edit_of for row in rows if row.edit_of is not None}
     if not wanted:
@@ -31,7 +32,7 @@ def edited_provider_ids(session: Session, rows: Sequence[OutboundMessage]) -> di
     }
 
 
-def known_provider_ids(session: Session, channel: str, rows: Sequence[OutboundMessage]) -> dict[str, frozenset[str]]:
+def known_provider_ids(session: Session, channel: str, rows: Sequence[Due]) -> dict[str, frozenset[str]]:
     """For the addresses of uncertain rows: provider ids recorded since the earliest of those attempts."""
     uncertain = [row for row in rows if is_uncertain(row)]
     if not uncertain:
@@ -53,7 +54,7 @@ def known_provider_ids(session: Session, channel: str, rows: Sequence[OutboundMe
 
 
 def as_outgoing(
-    row: OutboundMessage, edited: Mapping[int, str] | None = None, known: Mapping[str, frozenset[str]] | None = None
+    row: Due, edited: Mapping[int, str] | None = None, known: Mapping[str, frozenset[str]] | None = None
 ) -> Outgoing:
     buttons = None
     if row.buttons:
@@ -72,7 +73,7 @@ def as_outgoing(
     )
 
 
-def is_uncertain(row: OutboundMessage) -> bool:
+def is_uncertain(row: Due) -> bool:
     """Claimed back from a dead sender (still "sending"), or after an error that leaves the outcome open."""
     if row.status == MessageStatus.SENDING:
         return True
