@@ -68,7 +68,8 @@ class BatchRun:
         self.sender = dispatcher.senders[channel]
         self.rate = dispatcher.policies[channel].per_second
         self.per_address = dispatcher.policies[channel].per_address_interval
-        self.gate = asyncio.Semaphore(dispatcher.policies[channel].concurrency)
+        self.concurrency = dispatcher.policies[channel].concurrency
+        self.gate = asyncio.Semaphore(self.concurrency)
         self.pending: list[Outcome] = []
         self.tasks: set[asyncio.Task] = set()
         self.unrecorded = {c.outgoing.id for c in batch}
@@ -180,9 +181,12 @@ class BatchRun:
             self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
             if self.per_address:
                 self.d.note_address(self.channel, claimed.outgoing.address, self.per_address)
-            task = asyncio.create_task(self.one(claimed))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            if self.concurrency == 1:  # one send at a time: no task to spawn
+                await self.one(claimed)
+            else:
+                task = asyncio.create_task(self.one(claimed))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
             done += 1
             if len(self.pending) >= self.d.flush_every:
                 await self.record()

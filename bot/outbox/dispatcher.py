@@ -19,20 +19,18 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot import texts
-from bot.db import Database, insert_skipping_conflicts, table_of
+from bot.db import Database, table_of
 from bot.leases import Leases
-from bot.models import ChannelPace, MessageStatus, OutboundMessage, utcnow
+from bot.models import MessageStatus, OutboundMessage, utcnow
 from bot.outbox import screening
-from bot.outbox.batch import BatchRun, Claimed, Outcome, time_now
-from bot.outbox.enqueuing import SEGMENTED_CHANNELS, WAKE_CHANNEL
-from bot.outbox.outgoing import as_outgoing, edited_provider_ids, known_provider_ids
+from bot.outbox.batch import BatchRun, Claimed, Outcome
+from bot.outbox.claiming import claim_batch
+from bot.outbox.enqueuing import WAKE_CHANNEL
 from bot.outbox.policy import ChannelPolicy
 from bot.outbox.recording import record_outcomes
-from bot.outbox.screening import Due
 from bot.outbox.senders import Outgoing, Sender, SendError, SendResult
 
 LISTEN_WAIT_SECONDS = 0.5  # the listening thread looks whether it should end this often
@@ -199,106 +197,8 @@ class Dispatcher:
     # ── claiming ──
 
     def claim(self, channel: str) -> list[Claimed]:
-        """Take due messages of `channel` under a lease, as many as the channel's pace allows soon."""
-        policy = self.policies[channel]
-        now = self.clock()
-        checked_at = time.monotonic()
-        with self.db.transaction() as session:
-            # Claims of a paced channel take turns (PostgreSQL: the pace row is locked until commit; SQLite: the
-            # write lock), so two dispatchers can share neither a rate slot nor a chat's one-second pause.
-            paced = bool(policy.per_second or policy.per_address_interval)
-            pace = self._pace_start(session, channel) if paced else None
-            slot = pace if policy.per_second else None
-            if slot is not None and slot - time_now() > self.horizon:
-                return []
-            rows = self._screened(session, channel, policy, now)
-            if not rows:
-                return []
-            claimed, next_slot = self._slots(session, channel, policy, rows, now, slot, checked_at)
-            self._take(session, claimed, now)
-            if policy.per_second:
-                pace_row = ChannelPace.__table__.c.channel == channel
-                session.execute(sa.update(ChannelPace.__table__).where(pace_row).values(next_at=next_slot))
-        return claimed
-
-    def _screened(self, session: Session, channel: str, policy: ChannelPolicy, now: datetime) -> list[Due]:
-        """Due rows that may go now; the held and cancelled ones are written as such."""
-        per_address = bool(policy.per_address_interval)
-        for _ in range(50):
-            due = screening.due(session, channel, now, self.max_batch, per_address)
-            if not due:
-                return []
-            rows = screening.screen(session, channel, policy, due, now, self.default_zone)
-            if rows:
-                return rows
-            # A whole batch was held or cancelled: look again, so it cannot hide what is due behind it.
-        return []
-
-    def _slots(
-        self,
-        session: Session,
-        channel: str,
-        policy: ChannelPolicy,
-        rows: list[Due],
-        now: datetime,
-        slot: float | None,
-        checked_at: float,
-    ) -> tuple[list[Claimed], float]:
-        """Each row's send slot at the channel's pace (and its chat's pause), as many as fit the horizon."""
-        edited = edited_provider_ids(session, rows)
-        known = known_provider_ids(session, channel, rows)
-        interval = policy.per_address_interval
-        pauses = screening.chat_pauses(session, channel, rows, now, interval) if interval else {}
-        budget = policy.per_second * self.horizon if policy.per_second else None
-        claimed: list[Claimed] = []
-        used = 0.0
-        start = time_now()
-        next_slot = slot if slot is not None else start
-        for row in rows:
-            units = row.segments if channel in SEGMENTED_CHANNELS else 1
-            if budget is not None and claimed and used + units > budget:
-                break
-            used += units
-            not_before = start + pauses[row.address] if row.address in pauses else 0.0
-            lease = start + self.lease_seconds + max(0.0, next_slot - start, not_before - start)
-            outgoing = as_outgoing(row, edited, known)
-            claimed.append(
-                Claimed(outgoing, next_slot, units, lease, row.maker_id, row.buyer_id, checked_at, not_before)
-            )
-            if policy.per_second:
-                next_slot += units / policy.per_second
-        return claimed, next_slot
-
-    def _take(self, session: Session, claimed: list[Claimed], now: datetime) -> None:
-        """Lease the claimed rows: one statement for all, each lease long enough for its slot to come. An uncertain
-        message keeps the time of the attempt that may have gone out: the look-up must reach back to it however
-        often the message is claimed again."""
-        table = OutboundMessage.__table__
-        longest = max(c.leased_until for c in claimed)
-        until = now + timedelta(seconds=longest - time_now())
-        values = {"status": MessageStatus.SENDING, "attempts": table.c.attempts + 1, "updated_at": now}
-        plain = [c.id for c in claimed if c.outgoing.uncertain_since is None]
-        if plain:
-            self.leases.take(session, plain, until, attempted_at=now, **values)
-        uncertain = [
-            {"_id": c.id, "_lease": until, "_attempted": c.outgoing.uncertain_since}
-            for c in claimed
-            if c.outgoing.uncertain_since is not None
-        ]
-        if uncertain:
-            self.leases.take_each(session, uncertain, attempted_at=sa.bindparam("_attempted"), **values)
-        for c in claimed:
-            c.leased_until = longest
-
-    def _pace_start(self, session: Session, channel: str) -> float:
-        """The channel's next free slot, locked for this transaction (SQLite: the write lock already is)."""
-        table = table_of(ChannelPace)
-        postgres = session.get_bind().dialect.name == "postgresql"
-        session.execute(insert_skipping_conflicts(session, table, "channel").values(channel=channel, next_at=0.0))
-        query = sa.select(table.c.next_at).where(table.c.channel == channel)
-        if postgres:
-            query = query.with_for_update()
-        return max(session.execute(query).scalar_one(), time_now())
+        """Take due messages of `channel` under a lease, as many as the channel's pace allows soon (claiming.py)."""
+        return claim_batch(self, channel)
 
     # ── sending ──
 
@@ -336,12 +236,12 @@ class Dispatcher:
         that must not go any more. Only rows still leased to this dispatcher are changed."""
         if not claims:
             return set()
-        with self.db.read() as session:
-            refused = screening.refusals(session, channel, claims)
+        with self.db.engine.connect() as connection:
+            refused = screening.refusals(connection, channel, claims)
         if not refused:
             return set()
-        with self.db.transaction() as session:
-            screening.cancel(session, refused, self.clock(), self.leases)
+        with self.db.core_transaction() as connection:
+            screening.cancel(connection, refused, self.clock(), self.leases)
         return set(refused)
 
     def extend_leases(self, ids: list[int]) -> None:
@@ -394,8 +294,8 @@ class Dispatcher:
     def _record(self, channel: str, outcomes: list[Outcome]) -> None:
         """Write what happened to each send; a row no longer leased to us (lease ran out) is left alone."""
         now = self.clock()
-        with self.db.transaction() as session:
-            record_outcomes(session, self, channel, outcomes, now)
+        with self.db.core_transaction() as connection:
+            record_outcomes(connection, self, channel, outcomes, now)
 
     def release(self, claims: list[Claimed]) -> None:
         """Give claimed but unsent messages back, without counting the attempt. One whose earlier attempt is

@@ -18,13 +18,13 @@ from tests.conftest import TODAY, demo_csv
 
 
 def test_migrations_reach_head(any_db):
-    assert any_db.current_revision() == any_db.head_revision() == "0008"
+    assert any_db.current_revision() == any_db.head_revision() == "0011"
     tables = set(sa.inspect(any_db.engine).get_table_names())
     assert {"maker", "maker_capability", "request", "invitation", "outbound_message", "alembic_version"} <= tables
 
 
 def test_upgrade_is_idempotent(any_db):
-    assert any_db.upgrade() == "0008"
+    assert any_db.upgrade() == "0011"
 
 
 def test_phone_is_unique(any_db):
