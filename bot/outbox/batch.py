@@ -68,6 +68,8 @@ class BatchRun:
         self.sender = dispatcher.senders[channel]
         self.rate = dispatcher.policies[channel].per_second
         self.per_address = dispatcher.policies[channel].per_address_interval
+        # Whether a send may have to wait: for its channel's pace or its chat's pause, or for a slot claimed ahead.
+        self.paced = bool(self.rate or self.per_address or any(c.slot > time_now() for c in batch))
         self.concurrency = dispatcher.policies[channel].concurrency
         self.gate = asyncio.Semaphore(self.concurrency)
         self.pending: list[Outcome] = []
@@ -94,7 +96,6 @@ class BatchRun:
         self.unrecorded.difference_update(o.id for o in outcomes)
 
     async def one(self, claimed: Claimed) -> None:
-        self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
         try:
             result = await self.d.send(self.sender, claimed.outgoing)
             self.pending.append(Outcome(claimed.outgoing.id, result=result))
@@ -170,7 +171,8 @@ class BatchRun:
             if claimed.id in self.dropped:
                 continue
             await self.gate.acquire()
-            await self.wait_for_slot(claimed)
+            if self.paced:
+                await self.wait_for_slot(claimed)
             if not self.may_send(claimed) or not await self.recheck(position):
                 self.gate.release()
                 await self.hand_back(position)
@@ -178,7 +180,8 @@ class BatchRun:
             if claimed.id in self.dropped:  # its recipient is gone: cancelled, not sent
                 self.gate.release()
                 continue
-            self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
+            if self.rate:
+                self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
             if self.per_address:
                 self.d.note_address(self.channel, claimed.outgoing.address, self.per_address)
             if self.concurrency == 1:  # one send at a time: no task to spawn
@@ -191,9 +194,12 @@ class BatchRun:
             if len(self.pending) >= self.d.flush_every:
                 await self.record()
         await asyncio.gather(*self.tasks)
-        if self.pending:
-            await self.record()
-        return done
+        return done  # what is still pending, the dispatcher records with its next claim (`take_pending`)
+
+    def take_pending(self) -> list[Outcome]:
+        outcomes = _take(self.pending)
+        self.unrecorded.difference_update(o.id for o in outcomes)
+        return outcomes
 
 
 def interleave(batch: list[Claimed], interval: float) -> list[Claimed]:

@@ -5,6 +5,7 @@ pause, and one lease over them all."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -13,10 +14,11 @@ import sqlalchemy as sa
 from bot.db import dialect_name, insert_skipping_conflicts, table_of
 from bot.models import ChannelPace, MessageStatus, OutboundMessage
 from bot.outbox import screening
-from bot.outbox.batch import Claimed, time_now
+from bot.outbox.batch import Claimed, Outcome, time_now
 from bot.outbox.enqueuing import SEGMENTED_CHANNELS
 from bot.outbox.outgoing import as_outgoing, edited_provider_ids, known_provider_ids
 from bot.outbox.policy import ChannelPolicy
+from bot.outbox.recording import record_outcomes
 from bot.outbox.screening import Due
 
 if TYPE_CHECKING:
@@ -26,13 +28,16 @@ _PACE = table_of(ChannelPace)
 _TABLE = table_of(OutboundMessage)
 
 
-def claim_batch(dispatcher: Dispatcher, channel: str) -> list[Claimed]:
-    """Take due messages of `channel` under a lease, as many as the channel's pace allows soon."""
+def claim_batch(dispatcher: Dispatcher, channel: str, record: Sequence[Outcome] = ()) -> list[Claimed]:
+    """Take due messages of `channel` under a lease, as many as the channel's pace allows soon; first record the
+    outcomes of `record` (the last batch's), in the same transaction."""
     d = dispatcher
     policy = d.policies[channel]
     now = d.clock()
     checked_at = time.monotonic()
     with d.db.core_transaction() as connection:
+        if record:
+            record_outcomes(connection, d, channel, list(record), now)
         # Claims of a paced channel take turns (PostgreSQL: the pace row is locked until commit; SQLite: the write
         # lock), so two dispatchers can share neither a rate slot nor a chat's one-second pause.
         paced = bool(policy.per_second or policy.per_address_interval)
@@ -67,8 +72,9 @@ def _screened(
 ) -> list[Due]:
     """Due rows that may go now; the held and cancelled ones are written as such."""
     per_address = bool(policy.per_address_interval)
+    dead_senders = d.look_for_dead_senders(channel, now)
     for _ in range(50):
-        due = screening.due(connection, channel, now, d.max_batch, per_address)
+        due = screening.due(connection, channel, now, d.max_batch, per_address, dead_senders)
         if not due:
             return []
         rows = screening.screen(connection, policy, due, now, d.default_zone)

@@ -30,7 +30,7 @@ from bot.outbox.batch import BatchRun, Claimed, Outcome
 from bot.outbox.claiming import claim_batch
 from bot.outbox.enqueuing import WAKE_CHANNEL
 from bot.outbox.policy import ChannelPolicy
-from bot.outbox.recording import record_outcomes
+from bot.outbox.recording import record_outcomes, without_waiting_for_the_disk
 from bot.outbox.senders import Outgoing, Sender, SendError, SendResult
 
 LISTEN_WAIT_SECONDS = 0.5  # the listening thread looks whether it should end this often
@@ -90,6 +90,8 @@ class Dispatcher:
         self._wake: dict[str, asyncio.Event] = {}
         self.last_send: dict[str, tuple[float, int]] = {}  # monotonic start and units of the last send
         self.last_to: dict[tuple[str, str], float] = {}  # (channel, address) → monotonic start of the last send
+        self._carried: dict[str, list[Outcome]] = {}  # a batch's last outcomes, recorded with the next claim
+        self._dead_looked: dict[str, datetime] = {}  # channel → when a claim last looked for dead senders' rows
         self._found_ids: set[str] = set()  # provider ids given to uncertain messages by `find_sent` lately
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -167,18 +169,29 @@ class Dispatcher:
         total = 0
         for name in [channel] if channel else list(self.senders):
             while True:
-                batch = await asyncio.to_thread(self.claim, name)
+                batch = await self._claim(name)
                 if not batch:
                     break
                 total += await self._send_batch(name, batch)
         return total
+
+    async def _claim(self, channel: str) -> list[Claimed]:
+        """Claim the next batch, recording in the same transaction what the last batch left unrecorded. If the
+        claim fails, those outcomes are recorded on their own (through a blip) before the error goes on."""
+        carried = self._carried.pop(channel, [])
+        try:
+            return await asyncio.to_thread(self.claim, channel, carried)
+        except Exception:
+            if carried:
+                await self.record_safely(channel, carried)
+            raise
 
     async def _run_channel(self, channel: str, stop: asyncio.Event) -> None:
         wake = self._wake[channel]
         while not stop.is_set():
             self.last_loop_at = self.clock()
             try:
-                batch = await asyncio.to_thread(self.claim, channel)
+                batch = await self._claim(channel)
             except Exception:
                 log.exception("outbox: claiming %s messages failed; retrying shortly", channel)
                 batch = []
@@ -193,12 +206,24 @@ class Dispatcher:
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop.wait(), wake.wait()), timeout=self.poll_interval)
+        if carried := self._carried.pop(channel, []):
+            await self.record_safely(channel, carried)
 
     # ── claiming ──
 
-    def claim(self, channel: str) -> list[Claimed]:
-        """Take due messages of `channel` under a lease, as many as the channel's pace allows soon (claiming.py)."""
-        return claim_batch(self, channel)
+    def look_for_dead_senders(self, channel: str, now: datetime) -> bool:
+        """Whether this claim looks for messages a dead dispatcher left mid-send: at most four times a lease, as
+        they come back only once their lease ran out."""
+        last = self._dead_looked.get(channel)
+        if last is not None and now - last < self.lease / 4:
+            return False
+        self._dead_looked[channel] = now
+        return True
+
+    def claim(self, channel: str, record: Sequence[Outcome] = ()) -> list[Claimed]:
+        """Take due messages of `channel` under a lease, as many as the channel's pace allows soon (claiming.py);
+        the outcomes in `record` are recorded first, in the same transaction."""
+        return claim_batch(self, channel, record)
 
     # ── sending ──
 
@@ -211,6 +236,9 @@ class Dispatcher:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+        # The last outcomes are recorded with the next claim, which follows at once (run, drain); one transaction
+        # and one hand-over to a thread fewer per batch.
+        self._carried.setdefault(channel, []).extend(run.take_pending())
         self.sent += done
         return done
 
@@ -295,6 +323,7 @@ class Dispatcher:
         """Write what happened to each send; a row no longer leased to us (lease ran out) is left alone."""
         now = self.clock()
         with self.db.core_transaction() as connection:
+            without_waiting_for_the_disk(connection)
             record_outcomes(connection, self, channel, outcomes, now)
 
     def release(self, claims: list[Claimed]) -> None:

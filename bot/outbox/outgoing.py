@@ -53,6 +53,7 @@ def as_outgoing(
     buttons = None
     if row.buttons:
         buttons = [[(label, data) for label, data in line] for line in json.loads(row.buttons)]
+    uncertain = is_uncertain(row)
     return Outgoing(
         id=row.id or 0,
         channel=row.channel,
@@ -62,8 +63,8 @@ def as_outgoing(
         purpose=row.purpose,
         attempt=row.attempts + 1,
         edit_of=(edited or {}).get(row.edit_of) if row.edit_of is not None else None,
-        uncertain_since=as_utc(row.attempted_at or row.updated_at) if is_uncertain(row) else None,
-        known_provider_ids=(known or {}).get(row.address, frozenset()) if is_uncertain(row) else frozenset(),
+        uncertain_since=as_utc(row.attempted_at or row.updated_at) if uncertain else None,
+        known_provider_ids=(known or {}).get(row.address, frozenset()) if uncertain else frozenset(),
     )
 
 

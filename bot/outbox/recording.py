@@ -69,19 +69,21 @@ def _mark_sent(postgres: bool) -> sa.Update:
     )
 
 
+def without_waiting_for_the_disk(connection: sa.Connection) -> None:
+    """For a transaction that only records outcomes: on PostgreSQL, commit without waiting for the flush to disk
+    (synchronous_commit off, for this transaction only). A database crash may then lose the last fraction of a
+    second of records; those messages come back as uncertain when their lease runs out, exactly as after a
+    dispatcher crash before it recorded them (the provider is asked before a resend where it can be). Claims stay
+    fully durable: a lost claim would send a message again with no look-up."""
+    if dialect_name(connection) == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 def record_outcomes(
     connection: sa.Connection, dispatcher: Dispatcher, channel: str, outcomes: list[Outcome], now: datetime
 ) -> None:
-    """Write what happened to each send; a row no longer leased to `dispatcher` (lease ran out) is left alone.
-
-    On PostgreSQL the record is committed without waiting for its flush to disk (synchronous_commit off, for this
-    transaction only): a database crash may then lose the last fraction of a second of records, and those messages
-    come back as uncertain when their lease runs out, exactly as after a dispatcher crash before it recorded them
-    (the provider is asked before a resend where it can be). Claims stay fully durable: a lost claim would
-    send a message again with no look-up."""
+    """Write what happened to each send; a row no longer leased to `dispatcher` (lease ran out) is left alone."""
     postgres = dialect_name(connection) == "postgresql"
-    if postgres:
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     sent = [(o.id, o.result.provider_id, o.result.segments) for o in outcomes if o.result is not None]
     if sent:
         if postgres:

@@ -52,8 +52,16 @@ Due = sa.Row[Any]  # a due message: the columns above and the facts of `_recipie
 Refusal = tuple[str, str]  # (error code, reason) of a message that must not go
 
 
-def due(connection: sa.Connection, channel: str, now: datetime, limit: int, per_address: bool = False) -> list[Due]:
-    """Due rows, replies before bulk; rows whose sender died mid-send come back after their lease.
+def due(
+    connection: sa.Connection,
+    channel: str,
+    now: datetime,
+    limit: int,
+    per_address: bool = False,
+    dead_senders: bool = True,
+) -> list[Due]:
+    """Due rows, replies before bulk; rows whose sender died mid-send come back after their lease (looked for only
+    with `dead_senders`: the caller does not look on every claim).
 
     With `per_address` (Telegram: one message a second per chat), a chat whose message another dispatcher is
     sending waits: one dispatcher at a time sends to a chat, and the next one starts from the last send it finds
@@ -61,7 +69,8 @@ def due(connection: sa.Connection, channel: str, now: datetime, limit: int, per_
     rows: list[Due] = []
     postgres = dialect_name(connection) == "postgresql"
     values = {"channel": channel, "now": now, "since": now - LOOP_GUARD_WINDOW}
-    for query in _due_queries(postgres, per_address):
+    dead, *lanes = _due_queries(postgres, per_address)
+    for query in [dead, *lanes] if dead_senders else lanes:
         room = limit - len(rows)
         if room <= 0:
             break
