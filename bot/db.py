@@ -103,6 +103,13 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
+    @contextmanager
+    def core_transaction(self) -> Iterator[sa.Connection]:
+        """A write transaction on a bare connection, for Core statements on a hot path (the outbox's claims and
+        records), where an ORM session's own bookkeeping would cost more than the statements."""
+        with self._write_engine.begin() as connection:
+            yield connection
+
     # ── schema ──
 
     def _alembic_config(self) -> Config:
@@ -136,12 +143,18 @@ class Database:
         self.engine.dispose()
 
 
-def insert_skipping_conflicts(session: Session, table: sa.Table, *unique: str):
-    """INSERT … ON CONFLICT (unique columns) DO NOTHING, in the dialect the session is bound to.
+def dialect_name(executor: Session | sa.Connection) -> str:
+    """"postgresql" or "sqlite": what a session or a connection talks to."""
+    bind = executor if isinstance(executor, sa.Connection) else executor.get_bind()
+    return bind.dialect.name
+
+
+def insert_skipping_conflicts(session: Session | sa.Connection, table: sa.Table, *unique: str):
+    """INSERT … ON CONFLICT (unique columns) DO NOTHING, in the dialect the session (or connection) is bound to.
 
     Add `.values(…)` (or execute it with a list of rows) and `.returning(…)` as needed.
     """
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    dialect_insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     return dialect_insert(table).on_conflict_do_nothing(index_elements=list(unique))
 
 

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot.db import dialect_name
+
 Query = TypeVar("Query", bound=sa.Select)
 
 
@@ -32,20 +34,20 @@ class Leases:
     held: str
 
     @staticmethod
-    def lock(session: Session, query: Query) -> Query:
+    def lock(session: Session | sa.Connection, query: Query) -> Query:
         """`query` for due rows, passing over those another worker is taking right now (PostgreSQL)."""
-        if session.get_bind().dialect.name == "postgresql":
+        if dialect_name(session) == "postgresql":
             return query.with_for_update(skip_locked=True)
         return query
 
-    def take(self, session: Session, ids: Sequence[int], until: datetime, **values: Any) -> None:
+    def take(self, session: Session | sa.Connection, ids: Sequence[int], until: datetime, **values: Any) -> None:
         """Lease the rows `ids` (selected with `lock`) until `until`, setting `values` too."""
         table = self.table
         session.execute(
             sa.update(table).where(table.c.id.in_(ids)).values(lease_owner=self.owner, lease_until=until, **values)
         )
 
-    def take_each(self, session: Session, rows: Sequence[dict[str, Any]], **values: Any) -> None:
+    def take_each(self, session: Session | sa.Connection, rows: Sequence[dict[str, Any]], **values: Any) -> None:
         """Lease rows each until a time of its own: every item of `rows` binds `_id`, `_lease` (until when) and
         whatever `sa.bindparam` in `values` names."""
         table = self.table
@@ -56,12 +58,12 @@ class Leases:
             rows,
         )
 
-    def extend(self, session: Session, ids: Sequence[int], until: datetime) -> None:
+    def extend(self, session: Session | sa.Connection, ids: Sequence[int], until: datetime) -> None:
         """Keep the rows of `ids` that are still ours until `until`."""
         table = self.table
         session.execute(sa.update(table).where(table.c.id.in_(ids), *self.ours()).values(lease_until=until))
 
-    def release(self, session: Session, ids: Sequence[int], **values: Any) -> None:
+    def release(self, session: Session | sa.Connection, ids: Sequence[int], **values: Any) -> None:
         """Give the rows of `ids` that are still ours back at once, setting `values` too, so another worker need
         not wait for the lease to run out."""
         table = self.table

@@ -121,6 +121,10 @@ class MessageStatus(StrEnum):
 
 
 MESSAGE_STATUSES = tuple(s.value for s in MessageStatus)
+# The messages waiting to be claimed: the predicate of ix_outbound_message_queue, written out as the claim's query
+# writes it (with values, not parameters), so that both databases see the index applies.
+WAITING_STATUSES = (MessageStatus.QUEUED.value, MessageStatus.ERRORED.value)
+WAITING_SQL = f"status IN ({', '.join(repr(v) for v in WAITING_STATUSES)})"
 LANES = ("reply", "bulk")
 
 
@@ -225,6 +229,18 @@ class OutboundMessage(SQLModel, table=True):
         _check_in("status", MESSAGE_STATUSES, "ck_outbound_message_status"),
         _check_in("lane", LANES, "ck_outbound_message_lane"),
         sa.Index("ix_outbound_message_due", "channel", "status", "lane", "priority", "next_attempt_at"),
+        # The messages waiting to go, in the order they go: a claim reads its batch off this index, however long
+        # the queue (see bot/outbox/screening.py); it holds only waiting rows, not the sent history.
+        sa.Index(
+            "ix_outbound_message_queue",
+            "channel",
+            "lane",
+            "priority",
+            "next_attempt_at",
+            "id",
+            sqlite_where=sa.text(WAITING_SQL),
+            postgresql_where=sa.text(WAITING_SQL),
+        ),
         sa.Index("ix_outbound_message_recent", "address", "sent_at"),
         sa.Index("ix_outbound_message_purpose", "purpose", "created_at"),  # recent progress lines, every few seconds
     )

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL: str = Settings.model_fields["twilio_api_url"].default
 STATUS_CALLBACK_PATH = "/twilio/status"
 TIMEOUT_SECONDS = 10.0
+FORM = "application/x-www-form-urlencoded"  # how the twilio client posts (it sets the header)
 
 RECIPIENT_GONE = {21610}  # the recipient replied STOP: Twilio refuses every message until they send START
 RETRYABLE_CODES = {20429, 63018}  # too many requests; the sender's rate limit exceeded
@@ -45,7 +46,37 @@ _PHONE_LIKE = re.compile(r"\+?\d(?:[\s().-]?\d){6,}")
 _URL_CREDENTIALS = re.compile(r"(\w+://)[^/\s@]+@")
 
 
-class ApiUrlHttpClient(TwilioHttpClient):
+class SteadyHttpClient(TwilioHttpClient):
+    """TwilioHttpClient at less CPU per message: the environment's proxy and CA settings are read once, when the
+    sender starts, rather than on every request (requests scans every environment variable twice per request),
+    and a form body is encoded here, as bytes, so it leaves in one write with the headers."""
+
+    def __init__(self, api_url: str = DEFAULT_API_URL, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.session is not None:
+            found = self.session.merge_environment_settings(api_url, {}, None, None, None)
+            self.session.trust_env = False
+            self.session.verify = found["verify"]
+            proxies: dict[str, str] = found["proxies"]
+            self.proxy = {**proxies, **(kwargs.get("proxy") or {})}
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        headers, data = kwargs.get("headers") or {}, kwargs.get("data")
+        if isinstance(data, Mapping) and headers.get("Content-Type") == FORM:
+            kwargs["data"] = _form(data)
+        return super().request(method, url, *args, **kwargs)
+
+
+def _form(data: Mapping[str, Any]) -> bytes:
+    """A form body as requests would encode it: a list gives one field per item, None gives none."""
+    fields = []
+    for key, value in data.items():
+        items = value if isinstance(value, list | tuple) else [value]
+        fields += [(key, item) for item in items if item is not None]
+    return urlencode(fields).encode()
+
+
+class ApiUrlHttpClient(SteadyHttpClient):
     """A TwilioHttpClient that sends every request meant for a *.twilio.com host to another base URL.
 
     twilio 9 has no base-URL setting; rewriting at the HTTP layer also covers the edge/region host names
@@ -53,7 +84,7 @@ class ApiUrlHttpClient(TwilioHttpClient):
     """
 
     def __init__(self, api_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(api_url, **kwargs)
         target = urlsplit(api_url)
         self._scheme, self._netloc, self._prefix = target.scheme, target.netloc, target.path.rstrip("/")
 
@@ -100,7 +131,7 @@ class TwilioSender:
             if settings.twilio_api_url != DEFAULT_API_URL:
                 http_client = ApiUrlHttpClient(settings.twilio_api_url, timeout=timeout)
             else:
-                http_client = TwilioHttpClient(timeout=timeout)
+                http_client = SteadyHttpClient(timeout=timeout)
         self.http_client = http_client
         self._responses = _LastResponse(http_client)
         self._token = settings.twilio_auth_token.get_secret_value()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from bot.outbox.dispatcher import Dispatcher
 
 RECORD_WHILE_WAITING = 0.05  # seconds: a wait for a rate slot at least this long is used to record outcomes
+# Seconds: a message goes out only if its recipient was found reachable (not opted out, stopped or blocked) at most
+# this long before; otherwise the rest of the batch is checked again right before the send. At 1 SMS a second
+# that is every send; at high rates one query covers the sends of this long.
+RECHECK_AFTER = 0.2
 log = logging.getLogger("bot.outbox")  # one logger for the whole outbox, as before it was a package
 
 
@@ -25,6 +30,22 @@ class Claimed:
     slot: float  # epoch seconds: not before
     units: int  # what it costs against the channel's rate (SMS: segments)
     leased_until: float  # epoch seconds: another dispatcher may take it over after this
+    maker_id: int | None = None  # the recipient, for the check right before the send (screening.refusals)
+    buyer_id: int | None = None
+    checked_at: float = 0.0  # monotonic seconds: when its recipient was last found reachable
+    not_before: float = 0.0  # epoch seconds: its chat's pause after the last send recorded to it (any dispatcher)
+
+    @property
+    def id(self) -> int:
+        return self.outgoing.id
+
+    @property
+    def address(self) -> str:
+        return self.outgoing.address
+
+    @property
+    def purpose(self) -> str:
+        return self.outgoing.purpose
 
 
 @dataclass
@@ -41,17 +62,22 @@ class BatchRun:
         self.d = dispatcher
         self.channel = channel
         if dispatcher.policies[channel].per_address_interval:
-            batch = interleave(batch)
+            batch = interleave(batch, dispatcher.policies[channel].per_address_interval)
         self.batch = batch
         self.stop = stop
         self.sender = dispatcher.senders[channel]
         self.rate = dispatcher.policies[channel].per_second
         self.per_address = dispatcher.policies[channel].per_address_interval
-        self.gate = asyncio.Semaphore(dispatcher.policies[channel].concurrency)
+        # Whether a send may have to wait: for its channel's pace or its chat's pause, or for a slot claimed ahead.
+        self.paced = bool(self.rate or self.per_address or any(c.slot > time_now() for c in batch))
+        self.concurrency = dispatcher.policies[channel].concurrency
+        self.gate = asyncio.Semaphore(self.concurrency)
         self.pending: list[Outcome] = []
         self.tasks: set[asyncio.Task] = set()
         self.unrecorded = {c.outgoing.id for c in batch}
         self.renewed_until = 0.0  # every unrecorded row's lease holds at least until then (epoch seconds)
+        self.checked_at = min((c.checked_at for c in batch), default=0.0)  # monotonic: recipients last checked
+        self.dropped: set[int] = set()  # found unreachable since the claim: cancelled, never sent
 
     async def keep_leases(self) -> None:
         while True:
@@ -70,7 +96,6 @@ class BatchRun:
         self.unrecorded.difference_update(o.id for o in outcomes)
 
     async def one(self, claimed: Claimed) -> None:
-        self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
         try:
             result = await self.d.send(self.sender, claimed.outgoing)
             self.pending.append(Outcome(claimed.outgoing.id, result=result))
@@ -90,7 +115,11 @@ class BatchRun:
             last_start, last_units = self.d.last_send.get(self.channel, (0.0, 0))
             start = max(start, last_start + last_units / self.rate)
         if self.per_address:
-            start = max(start, self.d.last_to.get((self.channel, claimed.outgoing.address), 0.0) + self.per_address)
+            start = max(
+                start,
+                self.d.last_to.get((self.channel, claimed.outgoing.address), 0.0) + self.per_address,
+                time.monotonic() + claimed.not_before - time_now(),
+            )
         if start > time.monotonic():
             # Record while waiting, when the wait is long enough to hide the write (at 1 SMS/s, every time).
             if self.pending and start - time.monotonic() > RECORD_WHILE_WAITING:
@@ -111,6 +140,24 @@ class BatchRun:
             return False
         return time_now() + self.d.send_timeout <= max(claimed.leased_until, self.renewed_until)
 
+    async def recheck(self, position: int) -> bool:
+        """Right before a send: when the recipients were last checked more than RECHECK_AFTER ago, check the rest
+        of the batch again, so a STOP that arrived while a message waited for its slot cancels it (as the claim's
+        own check would have). False when the check failed: the caller hands the rest back."""
+        if time.monotonic() - self.checked_at <= RECHECK_AFTER:
+            return True
+        rest = [c for c in self.batch[position:] if c.id not in self.dropped]
+        started = time.monotonic()
+        try:
+            dropped = await asyncio.to_thread(self.d.cancel_unreachable, self.channel, rest)
+        except Exception:
+            log.exception("outbox: could not check the recipients of %s messages again", self.channel)
+            return False
+        self.checked_at = started
+        self.dropped.update(dropped)
+        self.unrecorded.difference_update(dropped)
+        return True
+
     async def hand_back(self, position: int) -> None:
         await asyncio.gather(*self.tasks)
         await asyncio.to_thread(self.d.release, self.batch[position:])
@@ -121,42 +168,53 @@ class BatchRun:
             if self.stop is not None and self.stop.is_set():
                 await self.hand_back(position)
                 break
+            if claimed.id in self.dropped:
+                continue
             await self.gate.acquire()
-            await self.wait_for_slot(claimed)
-            if not self.may_send(claimed):
+            if self.paced:
+                await self.wait_for_slot(claimed)
+            if not self.may_send(claimed) or not await self.recheck(position):
                 self.gate.release()
                 await self.hand_back(position)
                 break
-            self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
+            if claimed.id in self.dropped:  # its recipient is gone: cancelled, not sent
+                self.gate.release()
+                continue
+            if self.rate:
+                self.d.last_send[self.channel] = (time.monotonic(), claimed.units)
             if self.per_address:
                 self.d.note_address(self.channel, claimed.outgoing.address, self.per_address)
-            task = asyncio.create_task(self.one(claimed))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            if self.concurrency == 1:  # one send at a time: no task to spawn
+                await self.one(claimed)
+            else:
+                task = asyncio.create_task(self.one(claimed))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
             done += 1
             if len(self.pending) >= self.d.flush_every:
                 await self.record()
         await asyncio.gather(*self.tasks)
-        if self.pending:
-            await self.record()
-        return done
+        return done  # what is still pending, the dispatcher records with its next claim (`take_pending`)
+
+    def take_pending(self) -> list[Outcome]:
+        outcomes = _take(self.pending)
+        self.unrecorded.difference_update(o.id for o in outcomes)
+        return outcomes
 
 
-def interleave(batch: list[Claimed]) -> list[Claimed]:
-    """First messages of every address, then the second ones, …: a chat's 1-second pause must not hold up the
-    other chats queued behind it. The batch keeps its slots, in order."""
+def interleave(batch: list[Claimed], interval: float) -> list[Claimed]:
+    """In the order each message may go at the earliest (its chat's pause, then `interval` after the chat's previous
+    message): a chat's pause must not hold up the other chats queued behind it. The batch keeps its slots, in order."""
     rounds: dict[str, int] = {}
     order = []
+    now = time_now()
     for position, claimed in enumerate(batch):
         n = rounds.get(claimed.outgoing.address, 0)
         rounds[claimed.outgoing.address] = n + 1
-        order.append((n, position, claimed))
+        order.append((max(now, claimed.not_before) + n * interval, position, claimed))
     order.sort(key=lambda item: (item[0], item[1]))
     slots = [c.slot for c in batch]
-    return [
-        Claimed(claimed.outgoing, slot, claimed.units, claimed.leased_until)
-        for slot, (_, _, claimed) in zip(slots, order, strict=True)
-    ]
+    return [dataclasses.replace(claimed, slot=slot) for slot, (_, _, claimed) in zip(slots, order, strict=True)]
 
 
 def _take(items: list) -> list:

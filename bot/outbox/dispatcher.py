@@ -19,19 +19,18 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot import texts
-from bot.db import Database, insert_skipping_conflicts, table_of
+from bot.db import Database, table_of
 from bot.leases import Leases
-from bot.models import ChannelPace, MessageStatus, OutboundMessage, utcnow
+from bot.models import MessageStatus, OutboundMessage, utcnow
 from bot.outbox import screening
-from bot.outbox.batch import BatchRun, Claimed, Outcome, time_now
-from bot.outbox.enqueuing import SEGMENTED_CHANNELS, WAKE_CHANNEL
-from bot.outbox.outgoing import as_outgoing, edited_provider_ids, known_provider_ids
+from bot.outbox.batch import BatchRun, Claimed, Outcome
+from bot.outbox.claiming import claim_batch
+from bot.outbox.enqueuing import WAKE_CHANNEL
 from bot.outbox.policy import ChannelPolicy
-from bot.outbox.recording import record_outcomes
+from bot.outbox.recording import record_outcomes, without_waiting_for_the_disk
 from bot.outbox.senders import Outgoing, Sender, SendError, SendResult
 
 LISTEN_WAIT_SECONDS = 0.5  # the listening thread looks whether it should end this often
@@ -91,6 +90,8 @@ class Dispatcher:
         self._wake: dict[str, asyncio.Event] = {}
         self.last_send: dict[str, tuple[float, int]] = {}  # monotonic start and units of the last send
         self.last_to: dict[tuple[str, str], float] = {}  # (channel, address) → monotonic start of the last send
+        self._carried: dict[str, list[Outcome]] = {}  # a batch's last outcomes, recorded with the next claim
+        self._dead_looked: dict[str, datetime] = {}  # channel → when a claim last looked for dead senders' rows
         self._found_ids: set[str] = set()  # provider ids given to uncertain messages by `find_sent` lately
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -168,18 +169,29 @@ class Dispatcher:
         total = 0
         for name in [channel] if channel else list(self.senders):
             while True:
-                batch = await asyncio.to_thread(self.claim, name)
+                batch = await self._claim(name)
                 if not batch:
                     break
                 total += await self._send_batch(name, batch)
         return total
+
+    async def _claim(self, channel: str) -> list[Claimed]:
+        """Claim the next batch, recording in the same transaction what the last batch left unrecorded. If the
+        claim fails, those outcomes are recorded on their own (through a blip) before the error goes on."""
+        carried = self._carried.pop(channel, [])
+        try:
+            return await asyncio.to_thread(self.claim, channel, carried)
+        except Exception:
+            if carried:
+                await self.record_safely(channel, carried)
+            raise
 
     async def _run_channel(self, channel: str, stop: asyncio.Event) -> None:
         wake = self._wake[channel]
         while not stop.is_set():
             self.last_loop_at = self.clock()
             try:
-                batch = await asyncio.to_thread(self.claim, channel)
+                batch = await self._claim(channel)
             except Exception:
                 log.exception("outbox: claiming %s messages failed; retrying shortly", channel)
                 batch = []
@@ -194,80 +206,24 @@ class Dispatcher:
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop.wait(), wake.wait()), timeout=self.poll_interval)
+        if carried := self._carried.pop(channel, []):
+            await self.record_safely(channel, carried)
 
     # ── claiming ──
 
-    def claim(self, channel: str) -> list[Claimed]:
-        """Take due messages of `channel` under a lease, as many as the channel's pace allows soon."""
-        policy = self.policies[channel]
-        now = self.clock()
-        with self.db.transaction() as session:
-            slot = self._pace_start(session, channel, policy) if policy.per_second else None
-            if slot is not None and slot - time_now() > self.horizon:
-                return []
-            budget = policy.per_second * self.horizon if policy.per_second else None
-            rows: list[OutboundMessage] = []
-            for _ in range(50):
-                due = screening.due(session, channel, now, self.max_batch)
-                if not due:
-                    break
-                rows = screening.screen(session, channel, policy, due, now, self.default_zone)
-                if rows:
-                    break
-                # A whole batch was held or cancelled: look again, so it cannot hide what is due behind it.
-                session.flush()
-            edited = edited_provider_ids(session, rows)
-            known = known_provider_ids(session, channel, rows)
-            claimed: list[Claimed] = []
-            used = 0.0
-            next_slot = slot if slot is not None else time_now()
-            for row in rows:
-                units = row.segments if channel in SEGMENTED_CHANNELS else 1
-                if budget is not None and claimed and used + units > budget:
-                    break
-                used += units
-                wait = max(0.0, next_slot - time_now())
-                lease = time_now() + self.lease_seconds + wait
-                claimed.append(Claimed(as_outgoing(row, edited, known), next_slot, units, lease))
-                if policy.per_second:
-                    next_slot += units / policy.per_second
-            if not claimed:
-                return []
-            table = table_of(OutboundMessage)
-            self.leases.take_each(
-                session,
-                [
-                    {
-                        "_id": c.outgoing.id,
-                        "_lease": now + timedelta(seconds=c.leased_until - time_now()),
-                        # An uncertain message keeps the time of the attempt that may have gone out: the look-up
-                        # must reach back to it however often the message is claimed again.
-                        "_attempted": c.outgoing.uncertain_since or now,
-                    }
-                    for c in claimed
-                ],
-                status=MessageStatus.SENDING,
-                attempts=table.c.attempts + 1,
-                attempted_at=sa.bindparam("_attempted"),
-                updated_at=now,
-            )
-            if policy.per_second:
-                session.execute(
-                    sa.update(table_of(ChannelPace))
-                    .where(col(ChannelPace.channel) == channel)
-                    .values(next_at=next_slot)
-                )
-        return claimed
+    def look_for_dead_senders(self, channel: str, now: datetime) -> bool:
+        """Whether this claim looks for messages a dead dispatcher left mid-send: at most four times a lease, as
+        they come back only once their lease ran out."""
+        last = self._dead_looked.get(channel)
+        if last is not None and now - last < self.lease / 4:
+            return False
+        self._dead_looked[channel] = now
+        return True
 
-    def _pace_start(self, session: Session, channel: str, policy: ChannelPolicy) -> float:
-        """The channel's next free slot, locked for this transaction (SQLite: the write lock already is)."""
-        table = table_of(ChannelPace)
-        postgres = session.get_bind().dialect.name == "postgresql"
-        session.execute(insert_skipping_conflicts(session, table, "channel").values(channel=channel, next_at=0.0))
-        query = sa.select(table.c.next_at).where(table.c.channel == channel)
-        if postgres:
-            query = query.with_for_update()
-        return max(session.execute(query).scalar_one(), time_now())
+    def claim(self, channel: str, record: Sequence[Outcome] = ()) -> list[Claimed]:
+        """Take due messages of `channel` under a lease, as many as the channel's pace allows soon (claiming.py);
+        the outcomes in `record` are recorded first, in the same transaction."""
+        return claim_batch(self, channel, record)
 
     # ── sending ──
 
@@ -280,6 +236,9 @@ class Dispatcher:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+        # The last outcomes are recorded with the next claim, which follows at once (run, drain); one transaction
+        # and one hand-over to a thread fewer per batch.
+        self._carried.setdefault(channel, []).extend(run.take_pending())
         self.sent += done
         return done
 
@@ -299,6 +258,19 @@ class Dispatcher:
         if len(self.last_to) > 10_000:  # forget addresses whose interval is long over
             self.last_to = {key: at for key, at in self.last_to.items() if now - at < interval}
         self.last_to[(channel, address)] = now
+
+    def cancel_unreachable(self, channel: str, claims: list[Claimed]) -> set[int]:
+        """Check the recipients of claimed messages again; cancel (as the claim's check would) and return those
+        that must not go any more. Only rows still leased to this dispatcher are changed."""
+        if not claims:
+            return set()
+        with self.db.engine.connect() as connection:
+            refused = screening.refusals(connection, channel, claims)
+        if not refused:
+            return set()
+        with self.db.core_transaction() as connection:
+            screening.cancel(connection, refused, self.clock(), self.leases)
+        return set(refused)
 
     def extend_leases(self, ids: list[int]) -> None:
         """Keep the messages of a batch still being sent from being taken over by another dispatcher."""
@@ -350,8 +322,9 @@ class Dispatcher:
     def _record(self, channel: str, outcomes: list[Outcome]) -> None:
         """Write what happened to each send; a row no longer leased to us (lease ran out) is left alone."""
         now = self.clock()
-        with self.db.transaction() as session:
-            record_outcomes(session, self, channel, outcomes, now)
+        with self.db.core_transaction() as connection:
+            without_waiting_for_the_disk(connection)
+            record_outcomes(connection, self, channel, outcomes, now)
 
     def release(self, claims: list[Claimed]) -> None:
         """Give claimed but unsent messages back, without counting the attempt. One whose earlier attempt is

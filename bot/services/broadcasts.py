@@ -165,7 +165,10 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
     if who.to in ("makers", "all"):
         capable = _capable(session, taxonomy, who.capability) if who.capability else None
         opted_out = set(session.exec(select(OptOut.address).where(OptOut.channel == "sms")).all())
-        for maker in session.exec(select(Maker).order_by(col(Maker.id))).all():
+        # Plain columns, not Maker objects: a national directory is read in a fraction of a second.
+        mk = table_of(Maker).c
+        columns = (mk.id, mk.name, mk.phone, mk.lat, mk.lon, mk.status, mk.alerts_opt_out, mk.timezone)
+        for maker in session.execute(sa.select(*columns).order_by(mk.id)):
             if capable is not None and maker.id not in capable:
                 continue
             if not _near(place, who.radius_miles, maker.lat, maker.lon):

@@ -12,6 +12,7 @@ Twilio it answers at once.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -19,61 +20,60 @@ import sys
 import time
 import uuid
 from email.utils import formatdate
-from urllib.parse import parse_qsl
-
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from http import HTTPStatus
+from urllib.parse import parse_qsl, urlsplit
 
 from bot.segments import count_segments
 
-
-def _account(request: Request) -> str | None:
-    """The account SID of the Basic credentials, when they name the account in the path."""
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except ValueError:
-        return None
-    return user if user == request.path_params["account"] and password else None
+MESSAGES = "/2010-04-01/Accounts/{account}/Messages.json"
+Answer = tuple[int, object]  # HTTP status, and the JSON (or "ok") it answers with
 
 
-def create_app(log_path: str) -> Starlette:
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+class FakeTwilio:
+    """What the fake answers, apart from HTTP."""
 
-    async def create_message(request: Request):
-        account = _account(request)
+    def __init__(self, log_path: str) -> None:
+        self.log_path = log_path
+        self.fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        url = urlsplit(target)
+        if url.path == "/healthz" and method == "GET":
+            return 200, "ok"
+        parts = url.path.split("/")  # "", "2010-04-01", "Accounts", account, "Messages.json"
+        if len(parts) != 5 or parts[1:3] != ["2010-04-01", "Accounts"] or parts[4] != "Messages.json":
+            return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+        account = _account(headers.get("authorization", ""), parts[3])
         if account is None:
-            return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
-        form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        if method == "POST":
+            return self.create_message(account, dict(parse_qsl(body.decode(), keep_blank_values=True)))
+        if method == "GET":
+            return 200, self.list_messages(account, dict(parse_qsl(url.query, keep_blank_values=True)))
+        return 405, {"code": 20004, "message": "Method not allowed", "status": 405}
+
+    def create_message(self, account: str, form: dict[str, str]) -> Answer:
         to, body = form.get("To", ""), form.get("Body", "")
         if not to or not body or not (form.get("From") or form.get("MessagingServiceSid")):
             message = "A 'To', a 'Body' and a 'From' or 'MessagingServiceSid' are required."
-            return JSONResponse({"code": 21604, "message": message, "status": 400}, status_code=400)
-        sid = "SM" + uuid.uuid4().hex
+            return 400, {"code": 21604, "message": message, "status": 400}
         record = {
-            "sid": sid,
+            "sid": "SM" + uuid.uuid4().hex,
             "to": to,
             "from": form.get("From"),
             "service": form.get("MessagingServiceSid"),
             "body": body,
             "t": time.time(),
         }
-        os.write(fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
-        return JSONResponse(_resource(account, record), status_code=201)
+        os.write(self.fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
+        return 201, _resource(account, record)
 
-    async def list_messages(request: Request):
-        account = _account(request)
-        if account is None:
-            return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
-        to = request.query_params.get("To")
-        size = max(1, min(1000, int(request.query_params.get("PageSize", "50") or 50)))
-        found = [r for r in reversed(read_log(log_path)) if to is None or r["to"] == to][:size]
-        path = f"/2010-04-01/Accounts/{account}/Messages.json"
-        page = {
+    def list_messages(self, account: str, query: dict[str, str]) -> dict:
+        to = query.get("To")
+        size = max(1, min(1000, int(query.get("PageSize", "50") or 50)))
+        found = [r for r in reversed(read_log(self.log_path)) if to is None or r["to"] == to][:size]
+        path = MESSAGES.format(account=account)
+        return {
             "messages": [_resource(account, record) for record in found],
             "page": 0,
             "page_size": size,
@@ -84,18 +84,63 @@ def create_app(log_path: str) -> Starlette:
             "next_page_uri": None,
             "previous_page_uri": None,
         }
-        return JSONResponse(page)
 
-    async def healthz(_request: Request):
-        return PlainTextResponse("ok")
 
-    return Starlette(
-        routes=[
-            Route("/2010-04-01/Accounts/{account}/Messages.json", create_message, methods=["POST"]),
-            Route("/2010-04-01/Accounts/{account}/Messages.json", list_messages, methods=["GET"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
+def _account(authorization: str, account: str) -> str | None:
+    """The account SID of the Basic credentials, when they name the account in the path."""
+    if not authorization.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
+    except ValueError:
+        return None
+    return user if user == account and password else None
+
+
+async def serve_connection(fake: FakeTwilio, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """HTTP/1.1 with keep-alive, each answer in one write: a bare server, so that on a shared machine the fake
+    costs little of the CPU the measured processes need (uvicorn's pure-Python parser cost as much as a worker's
+    own bookkeeping per message)."""
+    try:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                return
+            request_line, *lines = head.decode("latin-1").split("\r\n")
+            method, target, version = request_line.split(" ", 2)
+            headers = {}
+            for line in lines:
+                if line:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+            status, answer = fake.answer(method, target, headers, body)
+            text = answer if isinstance(answer, str) else json.dumps(answer)
+            kind = "text/plain" if isinstance(answer, str) else "application/json"
+            payload = text.encode()
+            closing = headers.get("connection", "").lower() == "close" or version == "HTTP/1.0"
+            writer.write(
+                f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: {kind}\r\n"
+                f"Content-Length: {len(payload)}\r\nConnection: {'close' if closing else 'keep-alive'}\r\n\r\n".encode()
+                + payload
+            )
+            await writer.drain()
+            if closing:
+                return
+    except (ConnectionError, asyncio.IncompleteReadError):
+        return
+    finally:
+        writer.close()
+
+
+async def serve(port: int, log_path: str) -> None:
+    fake = FakeTwilio(log_path)
+    server = await asyncio.start_server(
+        lambda reader, writer: serve_connection(fake, reader, writer), "127.0.0.1", port, backlog=1024
     )
+    async with server:
+        await server.serve_forever()
 
 
 def _resource(account: str, record: dict) -> dict:
@@ -136,7 +181,7 @@ def read_log(log_path: str | os.PathLike) -> list[dict]:
 
 
 if __name__ == "__main__":
-    import uvicorn
+    import contextlib
 
-    port, log = int(sys.argv[1]), sys.argv[2]
-    uvicorn.run(create_app(log), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(int(sys.argv[1]), sys.argv[2]))

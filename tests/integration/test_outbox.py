@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from datetime import UTC, datetime
 
@@ -179,6 +180,36 @@ def test_opt_out_is_checked_at_send_time(any_db):
     asyncio.run(_dispatcher(any_db, sender).drain())
     assert sender.sent == []
     assert {(r.status, r.error_code) for r in _messages(any_db)} == {("cancelled", "recipient_opted_out")}
+
+
+def test_a_stop_arriving_while_a_claimed_message_waits_for_its_slot_cancels_it(any_db):
+    """The batch is claimed before the STOP; opt-outs are checked again right before each paced send."""
+    maker_id = _maker(any_db)
+    with any_db.transaction() as session:
+        for key, address in [("a", PHONE), ("b", "+13135550177"), ("c", PHONE), ("d", PHONE)]:
+            owner = maker_id if address == PHONE else None
+            enqueue(
+                session, channel="sms", address=address, text=key, purpose="alert", key=key, maker_id=owner, now=NOON
+            )
+
+    def stop_after_the_first(message: Outgoing) -> None:
+        if message.text == "a":  # the maker texts STOP right after the first message went out
+            with any_db.transaction() as session:
+                session.add(OptOut(channel="sms", address=PHONE, reason="STOP"))
+                session.get(Maker, maker_id).status = "stopped"
+
+    sender = RecordingSender(fail=stop_after_the_first)
+    dispatcher = _dispatcher(any_db, sender, policy=ChannelPolicy(per_second=4), horizon=2.0)
+    asyncio.run(dispatcher.drain())
+    assert [m.text for m in sender.sent] == ["a", "b"]
+    rows = _messages(any_db)
+    assert [(r.text, r.status, r.error_code) for r in rows] == [
+        ("a", "sent", None),
+        ("b", "sent", None),
+        ("c", "cancelled", "recipient_opted_out"),
+        ("d", "cancelled", "recipient_opted_out"),
+    ]
+    assert all(r.lease_owner is None for r in rows) and [r.attempts for r in rows] == [1, 1, 0, 0]
 
 
 def test_stopped_maker_gets_nothing_and_alerts_off_only_stops_alerts(any_db):
@@ -655,6 +686,49 @@ def test_one_chats_pause_does_not_hold_up_the_others(sqlite_db):
     assert elapsed < 2.0  # in line, the 20 second messages would wait 0.3 s each: over 6 s
     firsts = [m.text for m in sender.sent[:20]]
     assert all(text.endswith("/0") for text in firsts)
+
+
+def test_two_dispatchers_keep_a_chats_pause_between_them(any_db):
+    """Telegram's one message a second per chat holds across dispatchers (here two, each claiming one message at a
+    time, with a 0.4 s pause): a chat being sent to, or sent to within the pause, waits for everyone."""
+    interval = 0.4
+    with any_db.transaction() as session:
+        for chat in ("1001", "1002"):
+            for n in range(3):
+                enqueue(session, channel="telegram", address=chat, text=f"{chat}/{n}", purpose="chat", key=f"{chat}{n}")
+    sends: list[tuple[float, str, int]] = []
+
+    class TimedSender(RecordingSender):
+        def __init__(self, number: int) -> None:
+            super().__init__(channel="telegram")
+            self.number = number
+
+        async def send(self, message: Outgoing) -> SendResult:
+            sends.append((time.monotonic(), message.address, self.number))
+            return await super().send(message)
+
+    policy = ChannelPolicy(per_address_interval=interval, concurrency=2)
+    dispatchers = [
+        Dispatcher(any_db, {"telegram": TimedSender(n)}, {"telegram": policy}, max_batch=1, poll_interval=0.02)
+        for n in range(2)
+    ]
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        runs = [asyncio.create_task(d.run(stop)) for d in dispatchers]
+        for _ in range(500):
+            if len(sends) == 6:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.gather(*runs)
+
+    asyncio.run(scenario())
+    assert sorted(address for _, address, _ in sends) == ["1001"] * 3 + ["1002"] * 3
+    assert {number for _, _, number in sends} == {0, 1}  # both dispatchers sent
+    for chat in ("1001", "1002"):
+        times = [t for t, address, _ in sends if address == chat]
+        assert min(b - a for a, b in itertools.pairwise(times)) >= interval * 0.95
 
 
 def test_on_postgres_a_message_queued_elsewhere_wakes_the_dispatcher_at_once(postgres_db):

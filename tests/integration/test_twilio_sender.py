@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -101,7 +101,12 @@ def test_sends_through_prism(prism_url, overrides, origin, callback):
     url = urlsplit(sent.url)
     assert f"{url.scheme}://{url.netloc}" == prism_url  # rewritten from https://api.twilio.com
     assert url.path == MESSAGES_PATH
-    assert sent.data == {"To": TO, "Body": outgoing().text, "StatusCallback": callback, **origin}
+    assert dict(parse_qsl(sent.data.decode())) == {
+        "To": TO,
+        "Body": outgoing().text,
+        "StatusCallback": callback,
+        **origin,
+    }
     assert sent.auth == (ACCOUNT_SID, AUTH_TOKEN)
     assert sender.http_client._test_only_last_response.status_code == 201
 
@@ -141,7 +146,8 @@ def test_regional_host_is_rewritten_to_the_api_url(prism_url, monkeypatch):
 
 def test_default_api_url_talks_to_twilio_unchanged():
     sender = TwilioSender(settings())
-    assert type(sender.http_client) is TwilioHttpClient
+    assert isinstance(sender.http_client, TwilioHttpClient)  # the twilio client's own, reading the environment once
+    assert not isinstance(sender.http_client, ApiUrlHttpClient)  # nothing rewritten
     assert sender.http_client.timeout == 10.0
 
 
@@ -355,3 +361,14 @@ def test_find_sent_that_cannot_reach_twilio_is_a_retryable_lookup_failure():
     with pytest.raises(SendError) as caught:
         find(sender, message)
     assert caught.value.retryable and caught.value.code == "lookup_failed"
+
+
+def test_the_environments_proxy_is_read_once_when_the_sender_starts(monkeypatch):
+    """As requests would on every request (HTTPS_PROXY, NO_PROXY), but once: the client then stops scanning the
+    environment per message."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.org:3128")
+    sender = TwilioSender(settings())
+    assert sender.http_client.proxy == {"https": "http://proxy.example.org:3128"}
+    assert sender.http_client.session.trust_env is False
+    monkeypatch.setenv("NO_PROXY", "api.twilio.com")
+    assert TwilioSender(settings()).http_client.proxy == {}
