@@ -105,6 +105,34 @@ class MakerCapability(SQLModel, table=True):
     concepts: str = Field(default="", max_length=1000, sa_column_kwargs=_server_default(""))
 
 
+class DirectoryVersion(SQLModel, table=True):
+    """One row: a counter that every transaction changing what the matcher sees of makers raises as it commits
+    (bot/maker_changes.py). Its lock orders those transactions, so a process that reads N has seen them all."""
+
+    __tablename__ = "directory_version"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class MakerChange(SQLModel, table=True):
+    """The counter's value when a maker last changed (maker_id 0: the whole directory). No foreign key: the change of
+    a maker who was deleted must stay to be seen."""
+
+    __tablename__ = "maker_change"
+
+    maker_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = Field(sa_type=sa.BigInteger, index=True)
+
+
+# A database made from these classes rather than by `makerlink db upgrade` gets the counter's row too.
+sa.event.listen(
+    DirectoryVersion.__table__,  # type: ignore[attr-defined]
+    "after_create",
+    sa.DDL("INSERT INTO directory_version (id, seq) VALUES (1, 0)"),
+)
+
+
 # The lifecycle's statuses, as stored; their enums and moves are in bot/services/orders.py.
 REQUEST_STATUSES = ("draft", "open", "matched", "fulfilled", "cancelled", "expired")
 INVITATION_STATUSES = ("invited", "declined", "quoted", "accepted", "lost", "delivered", "expired")

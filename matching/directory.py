@@ -111,6 +111,15 @@ class Directory:
             self.remove(maker.id)
             self._append([maker], build=False)
 
+    def update(self, makers: Iterable[MakerProfile], gone: Iterable[int | str] = ()) -> None:
+        """Add or replace `makers` and remove the makers with the ids in `gone`, in time proportional to them."""
+        makers = list(makers)
+        with _collector_paused():
+            for maker_id in [m.id for m in makers] + list(gone):
+                self.remove(maker_id)
+            if makers:
+                self._append(makers, build=False)
+
     def remove(self, maker_id: int | str) -> bool:
         """Leave a maker out of every answer from now on. False when there was none with that id."""
         position = self._position_of.pop(maker_id, None)

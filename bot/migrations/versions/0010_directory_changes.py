@@ -1,0 +1,38 @@
+"""A change counter for the maker directory: every process's directory follows the makers that changed since the
+counter value it last saw, instead of comparing clocks (bot/maker_changes.py).
+
+Revision ID: 0010
+Revises: 0008
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "directory_version",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+    )
+    op.execute("INSERT INTO directory_version (id, seq) VALUES (1, 0)")
+    op.create_table(
+        "maker_change",
+        sa.Column("maker_id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+    )
+    op.create_index("ix_maker_change_seq", "maker_change", ["seq"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_maker_change_seq", table_name="maker_change")
+    op.drop_table("maker_change")
+    op.drop_table("directory_version")
