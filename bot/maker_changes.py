@@ -14,6 +14,7 @@ connection, as the bulk import does. Changes made outside makerlink (psql) are s
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -48,6 +49,11 @@ def current(session: Session) -> int:
     return int(session.execute(sa.select(_version.c.seq).where(_version.c.id == 1)).scalar() or 0)
 
 
+def token(session: Session) -> str:
+    """The database's own random token: what a saved directory names as the database it came from."""
+    return str(session.execute(sa.select(_version.c.token).where(_version.c.id == 1)).scalar() or "")
+
+
 def changed_since(session: Session, seq: int) -> set[int]:
     """The makers changed after counter value `seq` (WHOLE_DIRECTORY among them: anything may have)."""
     return set(session.execute(sa.select(_changes.c.maker_id).where(_changes.c.seq > seq)).scalars())
@@ -58,7 +64,7 @@ def _stamp(connection: sa.Connection, maker_ids: set[int]) -> None:
     seq = connection.execute(raised).scalar()
     if seq is None:  # a database whose counter row was never written
         seq = 1
-        connection.execute(sa.insert(_version).values(id=1, seq=seq))
+        connection.execute(sa.insert(_version).values(id=1, seq=seq, token=uuid.uuid4().hex))
     dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     upsert = dialect_insert(_changes)
     upsert = upsert.on_conflict_do_update(index_elements=["maker_id"], set_={"seq": upsert.excluded.seq})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import overload
@@ -113,6 +114,7 @@ class DirectoryVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int = Field(default=0, sa_type=sa.BigInteger)
+    token: str = Field(default="", max_length=32)  # random, per database: a saved directory names the one it came from
 
 
 class MakerChange(SQLModel, table=True):
@@ -129,7 +131,7 @@ class MakerChange(SQLModel, table=True):
 sa.event.listen(
     DirectoryVersion.__table__,  # type: ignore[attr-defined]
     "after_create",
-    sa.DDL("INSERT INTO directory_version (id, seq) VALUES (1, 0)"),
+    sa.DDL(f"INSERT INTO directory_version (id, seq, token) VALUES (1, 0, '{uuid.uuid4().hex}')"),
 )
 
 

@@ -87,7 +87,7 @@ def _whole_number(row: dict, column: str, problems: list[str]) -> int | None:
 def _split_capabilities(raw: str) -> list[str]:
     seen: dict[str, str] = {}
     for part in raw.split(";"):
-        phrase = re.sub(r"\s+", " ", part).strip(" \t,")
+        phrase = " ".join(part.split()).strip(" \t,")  # runs of white space as one space, as re's \s+ finds them
         if phrase and phrase.casefold() not in seen:
             seen[phrase.casefold()] = phrase
     return list(seen.values())
@@ -96,7 +96,7 @@ def _split_capabilities(raw: str) -> list[str]:
 def _validate(row: dict, line: int, columns: Sequence[str]) -> tuple[MakerRow | None, list[str]]:
     problems: list[str] = []
     raw_name = (row.get("name") or "").strip()
-    name = re.sub(r"\s+", " ", raw_name)
+    name = " ".join(raw_name.split())
     if not name:
         problems.append(texts.ROW_NO_NAME)
     elif "\n" in raw_name or "\r" in raw_name:

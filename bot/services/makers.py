@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
@@ -14,6 +15,7 @@ from sqlmodel import Session, func, select
 from bot import maker_changes
 from bot.db import Database
 from bot.models import Maker, MakerCapability, MakerStatus, MakerTrait, as_utc, utcnow
+from bot.services import directory_snapshot as snapshot
 
 # Importing is reading the CSV, then saving it: callers find both here.
 from bot.services.maker_csv import MAX_CAPABILITIES as MAX_CAPABILITIES
@@ -233,14 +235,23 @@ class DirectoryCache:
     directory, in time proportional to them. Every process sees a change on its next request, whatever the clocks
     say. Pauses that run out are followed too: the cache knows when the next one ends. A full build happens at the
     start, when a change could not be attributed to makers, when more makers changed at once than following them is
-    worth (an import), and when a fifth of the index belongs to removed makers, to give the memory back.
+    worth (an import), and when a fifth of the index belongs to removed makers, to give the memory back. Given a
+    folder for snapshots, a large directory is saved there after a full build, and a new process starts from that
+    file and the changes made since instead of building (directory_snapshot.py).
     """
 
     REBUILD_SHARE = 0.2
     FOLLOW_AT_LEAST = 1000  # makers changed at once that are always followed, however small the directory
 
-    def __init__(self, db: Database, taxonomy: Taxonomy | None = None, max_age_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        taxonomy: Taxonomy | None = None,
+        max_age_seconds: float = 300.0,
+        snapshots: Path | None = None,
+    ) -> None:
         self.db = db
+        self.snapshot = snapshot.path_for(snapshots, db.url) if snapshots else None
         self.taxonomy = taxonomy or load_taxonomy()
         self.max_age_seconds = max_age_seconds  # kept for callers; changes are followed on every get
         self._directory: Directory | None = None
@@ -250,13 +261,17 @@ class DirectoryCache:
         self._wake_at: datetime | None = None  # when the next pause runs out
         self.rebuilds = 0
         self.followed = 0
+        self.loaded = False  # True when the directory came from a snapshot
 
     def get(self, now: datetime | None = None) -> Directory:
         now = now or utcnow()
         with self._lock:
             with self.db.read() as session:
                 seq = maker_changes.current(session)
-                if self._directory is None or self._directory.removed_share > self.REBUILD_SHARE:
+                if self._directory is None:
+                    if not self._load(session, now, seq):
+                        self._build(session, now, seq)
+                elif self._directory.removed_share > self.REBUILD_SHARE:
                     self._build(session, now, seq)
                 elif seq != self._seq or (self._wake_at is not None and self._wake_at <= now):
                     if not self._follow(session, now, seq):
@@ -269,6 +284,22 @@ class DirectoryCache:
         self._directory = Directory(profiles, self.taxonomy)
         self._seq, self._checked_at, self._wake_at = seq, now, _next_pause_end(session, now)
         self.rebuilds += 1
+        if self.snapshot and len(self._directory.capabilities) >= snapshot.SAVE_AT_LEAST:
+            header = snapshot.Header(snapshot.FORMAT, snapshot.fingerprint(), maker_changes.token(session), seq, now)
+            snapshot.save(self.snapshot, self._directory, header)
+
+    def _load(self, session: Session, now: datetime, seq: int) -> bool:
+        """Start from the saved directory and the changes since it was saved; False when there is none that fits."""
+        if self.snapshot is None:
+            return False
+        saved = snapshot.load(self.snapshot, self.taxonomy, maker_changes.token(session), seq)
+        if saved is None or saved[0].checked_at > now:
+            return False
+        header, self._directory = saved
+        # The pauses that ran out since it was saved are looked up once, with the changes.
+        self._seq, self._checked_at, self._wake_at = header.seq, header.checked_at, header.checked_at
+        self.loaded = self._follow(session, now, seq)
+        return self.loaded
 
     def _follow(self, session: Session, now: datetime, seq: int) -> bool:
         """Apply what changed since the last look; False when only a full build will do."""

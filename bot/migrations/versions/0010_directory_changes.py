@@ -8,6 +8,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,8 +24,9 @@ def upgrade() -> None:
         "directory_version",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
     )
-    op.execute("INSERT INTO directory_version (id, seq) VALUES (1, 0)")
+    op.execute(f"INSERT INTO directory_version (id, seq, token) VALUES (1, 0, '{uuid.uuid4().hex}')")
     op.create_table(
         "maker_change",
         sa.Column("maker_id", sa.Integer(), primary_key=True, autoincrement=False),
