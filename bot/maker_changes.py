@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -35,6 +34,10 @@ DIRECTORY_FIELDS = (
 _TABLES = {Maker.__tablename__, MakerCapability.__tablename__, MakerTrait.__tablename__}
 _PENDING = "makerlink_changed_makers"
 _UPSERT_BATCH = 10_000
+_UPSERT_ARRAY = sa.text(
+    "INSERT INTO maker_change (maker_id, seq) SELECT unnest(CAST(:ids AS integer[])), :seq "
+    "ON CONFLICT (maker_id) DO UPDATE SET seq = excluded.seq"
+)
 _version = DirectoryVersion.__table__  # type: ignore[attr-defined]
 _changes = MakerChange.__table__  # type: ignore[attr-defined]
 
@@ -65,10 +68,12 @@ def _stamp(connection: sa.Connection, maker_ids: set[int]) -> None:
     if seq is None:  # a database whose counter row was never written
         seq = 1
         connection.execute(sa.insert(_version).values(id=1, seq=seq, token=uuid.uuid4().hex))
-    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    upsert = dialect_insert(_changes)
-    upsert = upsert.on_conflict_do_update(index_elements=["maker_id"], set_={"seq": upsert.excluded.seq})
     ordered = sorted(maker_ids)  # the same order in every transaction: rows are locked without deadlocks
+    if connection.dialect.name == "postgresql":  # one statement, however many makers an import changed
+        connection.execute(_UPSERT_ARRAY, {"ids": ordered, "seq": seq})
+        return
+    upsert = sqlite_insert(_changes)
+    upsert = upsert.on_conflict_do_update(index_elements=["maker_id"], set_={"seq": upsert.excluded.seq})
     for start in range(0, len(ordered), _UPSERT_BATCH):
         connection.execute(upsert, [{"maker_id": i, "seq": seq} for i in ordered[start : start + _UPSERT_BATCH]])
 
