@@ -284,8 +284,12 @@ class DirectoryCache:
         self._directory = Directory(profiles, self.taxonomy)
         self._seq, self._checked_at, self._wake_at = seq, now, _next_pause_end(session, now)
         self.rebuilds += 1
-        if self.snapshot and len(self._directory.capabilities) >= snapshot.SAVE_AT_LEAST:
-            header = snapshot.Header(snapshot.FORMAT, snapshot.fingerprint(), maker_changes.token(session), seq, now)
+        self._save(session, now)
+
+    def _save(self, session: Session, now: datetime) -> None:
+        if self.snapshot and self._directory and len(self._directory.capabilities) >= snapshot.SAVE_AT_LEAST:
+            token = maker_changes.token(session)
+            header = snapshot.Header(snapshot.FORMAT, snapshot.fingerprint(), token, self._seq, now)
             snapshot.save(self.snapshot, self._directory, header)
 
     def _load(self, session: Session, now: datetime, seq: int) -> bool:
@@ -299,6 +303,8 @@ class DirectoryCache:
         # The pauses that ran out since it was saved are looked up once, with the changes.
         self._seq, self._checked_at, self._wake_at = header.seq, header.checked_at, header.checked_at
         self.loaded = self._follow(session, now, seq)
+        if self.loaded and self.followed >= self.FOLLOW_AT_LEAST:  # spare the next process following them again
+            self._save(session, now)
         return self.loaded
 
     def _follow(self, session: Session, now: datetime, seq: int) -> bool:
