@@ -39,13 +39,13 @@ def _table() -> tuple[dict[str, Place], frozenset[str]]:
     """Every ZIP code with coordinates, and those of them that are standard (street delivery) ZIP codes."""
     table: dict[str, Place] = {}
     standard: set[str] = set()
-    with (resources.files("matching.data") / "zip_places.csv").open(encoding="utf-8", newline="") as handle:
-        rows = csv.reader(line for line in handle if not line.startswith("#"))
-        next(rows)  # the header
-        for code, lat, lon, city, state, timezone, is_standard in rows:
-            table[code] = Place(code, float(lat), float(lon), city, state, timezone or None)
-            if is_standard:
-                standard.add(code)
+    text = (resources.files("matching.data") / "zip_places.csv").read_text(encoding="utf-8")
+    rows = csv.reader(line for line in text.splitlines() if not line.startswith("#"))
+    next(rows)  # the header
+    for code, lat, lon, city, state, timezone, is_standard in rows:
+        table[code] = Place(code, float(lat), float(lon), city, state, timezone or None)
+        if is_standard:
+            standard.add(code)
     return table, frozenset(standard)
 
 
