@@ -196,14 +196,19 @@ class Settings(BaseSettings):
     def import_route(self) -> ImportRoute:
         return ImportRoute(sea_km=self.impact_import_sea_km, road_km=self.impact_import_road_km)
 
-    def cache_path(self) -> Path:
+    def cache_path(self) -> Path | None:
         """MAKERLINK_CACHE_DIR; else the one systemd's CacheDirectory= made; else makerlink in the user's cache folder
-        (XDG_CACHE_HOME, or ~/.cache)."""
+        (XDG_CACHE_HOME, or ~/.cache); None for a user with no home, who goes without."""
         if self.cache_dir:
             return Path(self.cache_dir).expanduser()
         if os.environ.get("CACHE_DIRECTORY"):
             return Path(os.environ["CACHE_DIRECTORY"].split(":")[0])
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "makerlink"
+        if os.environ.get("XDG_CACHE_HOME"):
+            return Path(os.environ["XDG_CACHE_HOME"]) / "makerlink"
+        try:
+            return Path.home() / ".cache" / "makerlink"
+        except RuntimeError:
+            return None
 
     @property
     def twilio_configured(self) -> bool:

@@ -47,14 +47,12 @@ def note(session: Session, maker_ids: Iterable[int]) -> None:
     session.info.setdefault(_PENDING, set()).update(maker_ids)
 
 
-def current(session: Session) -> int:
-    """The counter as committed: every change numbered up to it can be read."""
-    return int(session.execute(sa.select(_version.c.seq).where(_version.c.id == 1)).scalar() or 0)
-
-
-def token(session: Session) -> str:
-    """The database's own random token: what a saved directory names as the database it came from."""
-    return str(session.execute(sa.select(_version.c.token).where(_version.c.id == 1)).scalar() or "")
+def current(session: Session) -> tuple[int, str]:
+    """The counter as committed (every change numbered up to it can be read) and the database's random token: a
+    saved directory names the database it came from by it, and it changes when the counter starts again (a
+    database wiped, as the sandbox's Reset does)."""
+    found = session.execute(sa.select(_version.c.seq, _version.c.token).where(_version.c.id == 1)).first()
+    return (int(found.seq), str(found.token)) if found else (0, "")
 
 
 def changed_since(session: Session, seq: int) -> set[int]:

@@ -235,9 +235,10 @@ class DirectoryCache:
     directory, in time proportional to them. Every process sees a change on its next request, whatever the clocks
     say. Pauses that run out are followed too: the cache knows when the next one ends. A full build happens at the
     start, when a change could not be attributed to makers, when more makers changed at once than following them is
-    worth (an import), and when a fifth of the index belongs to removed makers, to give the memory back. Given a
-    folder for snapshots, a large directory is saved there after a full build, and a new process starts from that
-    file and the changes made since instead of building (directory_snapshot.py).
+    worth (an import), when the database was wiped (its counter starts again under a new token), and when a fifth
+    of the index belongs to removed makers, to give the memory back. Given a folder for snapshots, a large directory
+    is saved there after a full build, and a new process starts from that file and the changes made since instead
+    of building (directory_snapshot.py).
     """
 
     REBUILD_SHARE = 0.2
@@ -256,7 +257,7 @@ class DirectoryCache:
         self.max_age_seconds = max_age_seconds  # kept for callers; changes are followed on every get
         self._directory: Directory | None = None
         self._lock = threading.Lock()
-        self._seq = 0  # the change counter the directory reflects
+        self._seq, self._token = 0, ""  # the change counter the directory reflects, and whose
         self._checked_at: datetime | None = None  # pauses ending after this are still to be followed
         self._wake_at: datetime | None = None  # when the next pause runs out
         self.rebuilds = 0
@@ -267,44 +268,44 @@ class DirectoryCache:
         now = now or utcnow()
         with self._lock:
             with self.db.read() as session:
-                seq = maker_changes.current(session)
+                seq, token = maker_changes.current(session)
                 if self._directory is None:
-                    if not self._load(session, now, seq):
-                        self._build(session, now, seq)
-                elif self._directory.removed_share > self.REBUILD_SHARE:
-                    self._build(session, now, seq)
+                    if not self._load(session, now, seq, token):
+                        self._build(session, now, seq, token)
+                elif token != self._token or self._directory.removed_share > self.REBUILD_SHARE:
+                    self._build(session, now, seq, token)
                 elif seq != self._seq or (self._wake_at is not None and self._wake_at <= now):
                     if not self._follow(session, now, seq):
-                        self._build(session, now, seq)
+                        self._build(session, now, seq, token)
             assert self._directory is not None
             return self._directory
 
-    def _build(self, session: Session, now: datetime, seq: int) -> None:
+    def _build(self, session: Session, now: datetime, seq: int, token: str) -> None:
         profiles, _ = _profiles(session, now)
         self._directory = Directory(profiles, self.taxonomy)
-        self._seq, self._checked_at, self._wake_at = seq, now, _next_pause_end(session, now)
+        self._seq, self._token, self._checked_at, self._wake_at = seq, token, now, _next_pause_end(session, now)
         self.rebuilds += 1
-        self._save(session, now)
+        self._save(now)
 
-    def _save(self, session: Session, now: datetime) -> None:
+    def _save(self, now: datetime) -> None:
         if self.snapshot and self._directory and len(self._directory.capabilities) >= snapshot.SAVE_AT_LEAST:
-            token = maker_changes.token(session)
-            header = snapshot.Header(snapshot.FORMAT, snapshot.fingerprint(), token, self._seq, now)
+            header = snapshot.Header(snapshot.FORMAT, snapshot.fingerprint(), self._token, self._seq, now)
             snapshot.save(self.snapshot, self._directory, header)
 
-    def _load(self, session: Session, now: datetime, seq: int) -> bool:
+    def _load(self, session: Session, now: datetime, seq: int, token: str) -> bool:
         """Start from the saved directory and the changes since it was saved; False when there is none that fits."""
         if self.snapshot is None:
             return False
-        saved = snapshot.load(self.snapshot, self.taxonomy, maker_changes.token(session), seq)
+        saved = snapshot.load(self.snapshot, self.taxonomy, token, seq)
         if saved is None or saved[0].checked_at > now:
             return False
         header, self._directory = saved
+        self._token = token
         # The pauses that ran out since it was saved are looked up once, with the changes.
         self._seq, self._checked_at, self._wake_at = header.seq, header.checked_at, header.checked_at
         self.loaded = self._follow(session, now, seq)
         if self.loaded and self.followed >= self.FOLLOW_AT_LEAST:  # spare the next process following them again
-            self._save(session, now)
+            self._save(now)
         return self.loaded
 
     def _follow(self, session: Session, now: datetime, seq: int) -> bool:

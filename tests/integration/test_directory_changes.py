@@ -114,3 +114,19 @@ def test_a_new_process_starts_from_the_saved_directory_and_the_changes_since(sql
     other = Database(f"sqlite:///{tmp_path}/other.db")  # another database's directory is not this one's
     other.upgrade()
     assert len(DirectoryCache(other, TAXONOMY, snapshots=snapshots).get()) == 0
+
+
+def test_a_wiped_database_filled_again_is_built_afresh(sqlite_db):
+    """The sandbox's Reset empties every table, the counter's too: its numbers start again under a new token."""
+    from sqlmodel import SQLModel
+
+    import_makers(sqlite_db, MAKERS, taxonomy=TAXONOMY)
+    cache = DirectoryCache(Database(sqlite_db.url), TAXONOMY)
+    assert names(cache) == {"Gowns", "Shields", "Masks"}
+    with sqlite_db.transaction() as session:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            session.execute(table.delete())
+    for n in range(4):  # the counter climbs past where it was
+        import_makers(sqlite_db, f"name,phone,zip,capabilities\nAprons {n},(313) 555-020{n},48201,aprons\n".encode())
+    assert names(cache, "gowns, aprons near 48201") == {"Aprons 0", "Aprons 1", "Aprons 2", "Aprons 3"}
+    assert cache.rebuilds == 2

@@ -93,3 +93,16 @@ def test_an_at_sign_in_the_database_password_is_refused_before_it_leaks(monkeypa
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "write it as %40" in str(caught.value) and "t-Pass" not in str(caught.value)
+
+
+def test_the_cache_folder_is_the_setting_else_systemds_else_the_users(monkeypatch, tmp_path):
+    for name in ("MAKERLINK_CACHE_DIR", "CACHE_DIRECTORY", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings().cache_path() == tmp_path / ".cache" / "makerlink"
+    monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
+    assert str(load_settings().cache_path()) == "/xdg/makerlink"
+    monkeypatch.setenv("CACHE_DIRECTORY", "/var/cache/makerlink")
+    assert str(load_settings().cache_path()) == "/var/cache/makerlink"
+    monkeypatch.setenv("MAKERLINK_CACHE_DIR", "/srv/cache")
+    assert str(load_settings().cache_path()) == "/srv/cache"
