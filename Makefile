@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test peers browser lint bench bench-outbox bench-console load eval clean
+.PHONY: run test peers browser lint bench bench-outbox bench-console bench-scale load eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ bench-console: $(VENV)/.test-installed
 bench-outbox: $(VENV)/.test-installed
 	$(BIN)/python tests/benchmarks/bench_outbox.py
 	$(BIN)/python tests/benchmarks/outbox_faults.py
+
+# A national directory (100,000 makers; --makers N for fewer): import, start, following changes, memory, in one table
+# (docs/benchmarks.md: "Scaling"). PostgreSQL: MAKERLINK_TEST_POSTGRES_URL, else the machine's postgres://…/test.
+bench-scale: $(VENV)/.test-installed
+	$(BIN)/python tests/benchmarks/bench_scale.py
 
 # Load and fault figures with real processes (docs/benchmarks.md: "Load and fault figures"). The PostgreSQL parts need
 # MAKERLINK_TEST_POSTGRES_URL (each run uses a fresh schema, dropped afterwards).

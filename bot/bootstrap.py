@@ -140,7 +140,7 @@ def console_links(settings: Settings) -> ConsoleLinks:
 
 def make_ticker(runtime: Runtime, directory: makers.DirectoryCache | None = None, owner: str = "ticker"):
     settings = runtime.settings
-    directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
+    directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy, snapshots=settings.cache_path())
     return Ticker(
         runtime.db,
         FollowUpPolicy.from_settings(settings),
@@ -257,7 +257,7 @@ def build_server(
         application = tg.build_application(
             settings, polling=mode == "polling", request=telegram_request, updates_request=telegram_updates_request
         )
-        directory = makers.DirectoryCache(runtime.db, runtime.taxonomy)
+        directory = makers.DirectoryCache(runtime.db, runtime.taxonomy, snapshots=runtime.settings.cache_path())
         telegram = tg.TelegramChannel(
             runtime.db,
             runtime.taxonomy,
@@ -364,7 +364,7 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
     reports = sandbox.DeliveryReports(db, clock.now)
     senders: dict[str, Sender] = {name: sandbox.SandboxSender(name, reports) for name in sandbox.CHANNELS}
     dispatcher = make_dispatcher(runtime, senders, clock=clock.now)
-    directory = makers.DirectoryCache(db, runtime.taxonomy)
+    directory = makers.DirectoryCache(db, runtime.taxonomy, snapshots=runtime.settings.cache_path())
     ticker = make_ticker(runtime, directory, owner=dispatcher.owner)
     secret = sandbox_secret(runtime.settings)
     channel = sandbox.SandboxChannel(

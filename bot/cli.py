@@ -277,16 +277,19 @@ def match(
             typer.echo(match_json(nothing, NO_ITEM))
             raise typer.Exit(1)
     runtime = _runtime()
-    directory = maker_service.active_directory(runtime.db, runtime.taxonomy)
     settings = runtime.settings
-    matcher = Matcher(
-        directory,
-        radius_miles=radius_miles or settings.match_radius_miles,
-        limit=limit,
-        import_route=settings.import_route(),
-        factors=settings.emission_factors(),
-    )
-    if len(directory) == 0:
+    directories = maker_service.DirectoryCache(runtime.db, runtime.taxonomy, snapshots=settings.cache_path())
+
+    def matcher() -> Matcher:  # with -, each line is matched against the directory as it is then
+        return Matcher(
+            directories.get(),
+            radius_miles=radius_miles or settings.match_radius_miles,
+            limit=limit,
+            import_route=settings.import_route(),
+            factors=settings.emission_factors(),
+        )
+
+    if len(directories.get()) == 0:
         typer.echo(texts.MATCH_EMPTY_DIRECTORY, err=True)
     if parsed is None:
         unusable = 0
@@ -295,7 +298,7 @@ def match(
                 line, problem = raw.decode("utf-8").lstrip("\ufeff").strip(), None
             except UnicodeDecodeError:
                 line, problem = "", NOT_UTF8
-            result = matcher.match(line, zip=zip_code, now=today)
+            result = matcher().match(line, zip=zip_code, now=today)
             if problem is None and not result.request.item:
                 problem = NO_ITEM
             unusable += problem is not None
@@ -303,7 +306,7 @@ def match(
         if unusable:
             raise typer.Exit(1)
         return
-    result = matcher.match(parsed, zip=zip_code, now=today)
+    result = matcher().match(parsed, zip=zip_code, now=today)
     if as_json:
         typer.echo(match_json(result))
         return
@@ -336,10 +339,12 @@ def requests_invite(
         request_service.check(load_taxonomy(), text, zip_code)  # before the database, which bad input must not create
         runtime = _runtime()
         settings = runtime.settings
+        directory = maker_service.DirectoryCache(runtime.db, runtime.taxonomy, snapshots=settings.cache_path()).get()
         opened = request_service.open_request(
             runtime.db,
             runtime.taxonomy,
             text,
+            directory=directory,
             zip_code=zip_code,
             radius_miles=radius_miles or settings.match_radius_miles,
             max_invites=limit or settings.max_invites,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -74,6 +76,8 @@ class Settings(BaseSettings):
     impact_import_road_km: float = Field(default=3_800.0, ge=0, le=20_000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Where a process keeps the directory it built, so the next one starts in a moment (unset: ~/.cache/makerlink).
+    cache_dir: str | None = None
 
     @field_validator(
         "telegram_token",
@@ -84,6 +88,7 @@ class Settings(BaseSettings):
         "twilio_from_number",
         "twilio_messaging_service_sid",
         "public_url",
+        "cache_dir",
         mode="before",
     )
     @classmethod
@@ -205,6 +210,20 @@ class Settings(BaseSettings):
 
     def import_route(self) -> ImportRoute:
         return ImportRoute(sea_km=self.impact_import_sea_km, road_km=self.impact_import_road_km)
+
+    def cache_path(self) -> Path | None:
+        """MAKERLINK_CACHE_DIR; else the one systemd's CacheDirectory= made; else makerlink in the user's cache folder
+        (XDG_CACHE_HOME, or ~/.cache); None for a user with no home, who goes without."""
+        if self.cache_dir:
+            return Path(self.cache_dir).expanduser()
+        if os.environ.get("CACHE_DIRECTORY"):
+            return Path(os.environ["CACHE_DIRECTORY"].split(":")[0])
+        if os.environ.get("XDG_CACHE_HOME"):
+            return Path(os.environ["XDG_CACHE_HOME"]) / "makerlink"
+        try:
+            return Path.home() / ".cache" / "makerlink"
+        except RuntimeError:
+            return None
 
     @property
     def twilio_configured(self) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, SQLModel
 
+import bot.maker_changes  # noqa: F401 - every session notes the makers it changes (see there)
 from bot import texts
 
 _WRITE = "makerlink_write"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import overload
@@ -103,6 +104,35 @@ class MakerCapability(SQLModel, table=True):
     phrase: str = Field(max_length=300)
     # Space-separated taxonomy ids, e.g. "face_shield laser_cutting".
     concepts: str = Field(default="", max_length=1000, sa_column_kwargs=_server_default(""))
+
+
+class DirectoryVersion(SQLModel, table=True):
+    """One row: a counter that every transaction changing what the matcher sees of makers raises as it commits
+    (bot/maker_changes.py). Its lock orders those transactions, so a process that reads N has seen them all."""
+
+    __tablename__ = "directory_version"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = Field(default=0, sa_type=sa.BigInteger)
+    token: str = Field(default="", max_length=32)  # random, per database: a saved directory names the one it came from
+
+
+class MakerChange(SQLModel, table=True):
+    """The counter's value when a maker last changed (maker_id 0: the whole directory). No foreign key: the change of
+    a maker who was deleted must stay to be seen."""
+
+    __tablename__ = "maker_change"
+
+    maker_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = Field(sa_type=sa.BigInteger, index=True)
+
+
+# A database made from these classes rather than by `makerlink db upgrade` gets the counter's row too.
+sa.event.listen(
+    DirectoryVersion.__table__,  # type: ignore[attr-defined]
+    "after_create",
+    sa.DDL(f"INSERT INTO directory_version (id, seq, token) VALUES (1, 0, '{uuid.uuid4().hex}')"),
+)
 
 
 # The lifecycle's statuses, as stored; their enums and moves are in bot/services/orders.py.

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 DEFAULT_REGION = "US"
+
+
+# A North American number written the usual ways: "(313) 555-0100", "313.555.0100", "+1 313-555-0100". Such a
+# number has the shape `to_e164` accepts whatever phonenumbers says of it, so it is read without phonenumbers, which
+# takes about half a millisecond a number: most of the time an import of 100,000 makers spent reading its file.
+_NANP_WRITTEN = re.compile(r"^(?:\+?1[ .\-]?)?(?:\(([2-9]\d\d)\)|([2-9]\d\d))[ .\-]?([2-9]\d\d)[ .\-]?(\d{4})$")
 
 
 def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
@@ -16,6 +24,9 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
     text = (raw or "").strip()
     if not text or len(text) > 40:
         return None
+    written = _NANP_WRITTEN.match(text) if region == "US" else None
+    if written:
+        return "+1" + "".join(part for part in written.groups() if part)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

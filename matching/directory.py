@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+import pickle
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, BinaryIO, overload
 
 import numpy as np
 
@@ -39,12 +41,59 @@ class MakerProfile:
     training: tuple[str, ...] = ()  # what they teach or lend: "TIG welding classes", "open shop hours"
 
 
+_PROFILE_FIELDS = tuple(f.name for f in fields(MakerProfile))
+
+
 @dataclass(frozen=True, slots=True)
 class Capability:
     maker: int  # position in Directory.makers
     phrase: str
     tags: tuple[Tag, ...]
     training: bool = False  # a class or access the maker offers, not a thing they make
+
+
+class _Makers(Sequence[MakerProfile]):
+    """The directory's makers by position, kept as rows of plain values: saved and loaded again (a snapshot), 100,000
+    rows take a tenth of the time 100,000 profile objects would. A profile is made again when it is asked for."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[Any, ...]] = []
+
+    def append(self, maker: MakerProfile) -> None:
+        self._rows.append(tuple(getattr(maker, name) for name in _PROFILE_FIELDS))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, position: int) -> MakerProfile: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[MakerProfile]: ...
+    def __getitem__(self, position: int | slice) -> MakerProfile | list[MakerProfile]:
+        if isinstance(position, slice):
+            return [MakerProfile(*row) for row in self._rows[position]]
+        return MakerProfile(*self._rows[position])
+
+
+class _Capabilities(Sequence[Capability]):
+    """The directory's capability phrases by id, read from its columns."""
+
+    def __init__(self, directory: Directory) -> None:
+        self._directory = directory
+
+    def __len__(self) -> int:
+        return len(self._directory._cap_phrases)
+
+    @overload
+    def __getitem__(self, cap_id: int) -> Capability: ...
+    @overload
+    def __getitem__(self, cap_id: slice) -> list[Capability]: ...
+    def __getitem__(self, cap_id: int | slice) -> Capability | list[Capability]:
+        if isinstance(cap_id, slice):
+            return [self[i] for i in range(*cap_id.indices(len(self)))]
+        d = self._directory
+        maker, training = int(d.cap_maker[cap_id]), bool(d.cap_training[cap_id])
+        return Capability(maker, d._cap_phrases[cap_id], d._cap_tags[cap_id], training)
 
 
 @contextmanager
@@ -90,12 +139,14 @@ class Directory:
 
     def _build(self, makers: Iterable[MakerProfile], taxonomy: Taxonomy | None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
-        self.makers: list[MakerProfile] = []
-        self.capabilities: list[Capability] = []
+        self.makers = _Makers()
+        self._cap_phrases: list[str] = []  # by capability id, with _cap_tags and the arrays below
+        self._cap_tags: list[tuple[Tag, ...]] = []
         self._by_concept: dict[str, dict[str, np.ndarray]] = {}
         self._position_of: dict[int | str, int] = {}
-        self._caps_of: list[range] = []  # maker position → its capability ids
+        self._first_cap, self._end_cap = Growable(np.int32), Growable(np.int32)  # maker position → its capability ids
         self._tag_cache: dict[str, tuple[tuple[Tag, ...], int]] = {}
+        self._same_tags: dict[tuple[Tag, ...], tuple[Tag, ...]] = {}  # one tuple for all phrases tagged alike
         self._fits: dict[str, np.ndarray] = {}
         self.green_practices: list[tuple[str, ...]] = []
         self._badges: list[dict[str, str]] = []
@@ -122,6 +173,15 @@ class Directory:
             self.remove(maker.id)
             self._append([maker], build=False)
 
+    def update(self, makers: Iterable[MakerProfile], gone: Iterable[int | str] = ()) -> None:
+        """Add or replace `makers` and remove the makers with the ids in `gone`, in time proportional to them."""
+        makers = list(makers)
+        with _collector_paused():
+            for maker_id in [m.id for m in makers] + list(gone):
+                self.remove(maker_id)
+            if makers:
+                self._append(makers, build=False)
+
     def remove(self, maker_id: int | str) -> bool:
         """Leave a maker out of every answer from now on. False when there was none with that id."""
         position = self._position_of.pop(maker_id, None)
@@ -129,7 +189,7 @@ class Directory:
             return False
         self._active.values[position] = False
         self._active_count -= 1
-        self.index.remove(self._caps_of[position])
+        self.index.remove(range(self._first_cap.values[position], self._end_cap.values[position]))
         return True
 
     def phrase_count(self, maker_id: int | str) -> int:
@@ -140,12 +200,12 @@ class Directory:
     @property
     def removed_share(self) -> float:
         """The share of indexed phrases that belong to removed makers: a rebuild gives their memory back."""
-        return self.index.removed / max(len(self.capabilities), 1)
+        return self.index.removed / max(len(self._cap_phrases), 1)
 
     def _append(self, makers: list[MakerProfile], build: bool) -> None:
         kind_of = self.taxonomy.kind
-        first_cap = len(self.capabilities)
-        owners, inexact, no_item, training, materials, teaches = [], [], [], [], [], []
+        first_cap = len(self._cap_phrases)
+        owners, inexact, no_item, training, materials, teaches, firsts = [], [], [], [], [], [], []
         new_concepts: dict[str, dict[str, list[int]]] = {}
         for maker in makers:
             position = len(self.makers)
@@ -153,7 +213,7 @@ class Directory:
             self._position_of[maker.id] = position
             offered = len(maker.capabilities)
             mask = 0
-            start = len(self.capabilities)
+            firsts.append(len(self._cap_phrases))
             for number, phrase in enumerate(maker.capabilities + maker.training):
                 cached = self._tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
@@ -161,25 +221,25 @@ class Directory:
                     found = self.taxonomy.as_offered(found)
                     if self._only_teaches(found):
                         found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"
-                    cached = (tuple(found), phrase_mask)
+                    tags = tuple(found)
+                    cached = (self._same_tags.setdefault(tags, tags), phrase_mask)
                     if build or len(self._tag_cache) < 10_000:
                         self._tag_cache[phrase] = cached
                 tags, phrase_mask = cached
                 mask |= phrase_mask
-                cap_id = len(self.capabilities)
-                capability = Capability(position, phrase, tags, number >= offered)
-                self.capabilities.append(capability)
+                cap_id = len(self._cap_phrases)
+                self._cap_phrases.append(phrase)
+                self._cap_tags.append(tags)
                 owners.append(position)
                 inexact.append(any(not tag.exact for tag in tags))
                 # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
                 no_item.append(not any(kind_of(t.id) in ("item", "part") for t in tags))
                 # "welding and woodshop classes" offers classes, not welding jobs, though it names the process.
-                training.append(capability.training or self._only_teaches(tags))
+                training.append(number >= offered or self._only_teaches(tags))
                 for tag in tags:
                     new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
                     if position not in self.teaching and tag.id in self._training_concepts:
                         self.teaching[position] = phrase
-            self._caps_of.append(range(start, len(self.capabilities)))
             materials.append(mask)
             teaches.append(position in self.teaching)
             # Who each maker is, for the buyers' preferences (matching.preferences).
@@ -190,6 +250,8 @@ class Directory:
             for surface, ids in surfaces.items():
                 fresh = np.asarray(ids, dtype=np.int32)
                 known[surface] = fresh if surface not in known else np.concatenate((known[surface], fresh))
+        self._first_cap.extend(firsts)
+        self._end_cap.extend([*firsts[1:], len(self._cap_phrases)] if firsts else [])
         self._cap_maker.extend(owners)
         self._cap_inexact.extend(inexact)
         self._names_no_item.extend(no_item)
@@ -207,12 +269,34 @@ class Directory:
         self._kinds.extend([m.kind or "business" for m in makers])
         self._active_count += len(makers)
         self._fits.clear()
-        phrases = [c.phrase for c in self.capabilities[first_cap:]]
+        phrases = self._cap_phrases[first_cap:]
         if build:
             self.index = PhraseIndex(phrases)
             self._tag_cache = {}  # it saved the build re-reading repeated phrases; kept, it would double the memory
         else:
             self.index.add(phrases)
+
+    # ── saving and loading (a snapshot: see save / load) ──
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update(taxonomy=None, _tag_cache={}, _same_tags={}, _fits={})  # the taxonomy is the loader's
+        return state
+
+    def save(self, file: BinaryIO) -> None:
+        """Write the directory to a binary file, to be read by `Directory.load` with the same taxonomy and code."""
+        pickle.dump(self, file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, file: BinaryIO, taxonomy: Taxonomy) -> Directory:
+        """A directory `save` wrote. The file must come from this code and this taxonomy (see `fingerprint`), and be
+        trusted like the code itself: loading it runs what it says."""
+        with _collector_paused():
+            directory = pickle.load(file)
+        if not isinstance(directory, cls):
+            raise TypeError("not a saved directory")
+        directory.taxonomy = taxonomy
+        return directory
 
     # ── what the matcher reads: by capability, then by maker position ──
 
@@ -232,6 +316,11 @@ class Directory:
 
     def __len__(self) -> int:
         return self._active_count
+
+    @property
+    def capabilities(self) -> Sequence[Capability]:
+        """Every indexed phrase by capability id, removed makers' too."""
+        return _Capabilities(self)
 
     def _only_teaches(self, tags: Iterable[Tag]) -> bool:
         """A phrase naming a class or course and processes, but nothing made: what the maker teaches."""

@@ -1,18 +1,21 @@
 """US ZIP codes → centroid and time zone, offline, and distances between places.
 
-ZIP centroids come from the `zipcodes` package, which ships GeoNames data (CC BY 4.0,
-https://www.geonames.org/) inside the wheel: no network at run time.
+ZIP centroids come from GeoNames (CC BY 4.0, https://www.geonames.org/) by way of the `zipcodes` package, kept in
+data/zip_places.csv (rebuilt by data/build_zip_places.py): no network at run time, and a few hundredths of a second
+and about 15 MB to read, where `zipcodes` itself takes a second or more and keeps 100 MB in every process.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
 import math
 import re
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # numpy is imported lazily at run time, like zipcodes
+if TYPE_CHECKING:  # numpy is imported lazily at run time
     import numpy as np
     from numpy.typing import NDArray
 
@@ -32,23 +35,22 @@ class Place:
 
 
 @functools.cache
-def _places() -> dict[str, Place]:
-    import zipcodes  # imported lazily: building the table takes a moment and most callers never need it
-
+def _table() -> tuple[dict[str, Place], frozenset[str]]:
+    """Every ZIP code with coordinates, and those of them that are standard (street delivery) ZIP codes."""
     table: dict[str, Place] = {}
-    for row in zipcodes.list_all():
-        try:
-            table[row["zip_code"]] = Place(
-                zip=row["zip_code"],
-                lat=float(row["lat"]),
-                lon=float(row["long"]),
-                city=row.get("city") or "",
-                state=row.get("state") or "",
-                timezone=row.get("timezone") or None,
-            )
-        except (KeyError, TypeError, ValueError):
-            continue  # a row without coordinates cannot place anyone
-    return table
+    standard: set[str] = set()
+    text = (resources.files("matching.data") / "zip_places.csv").read_text(encoding="utf-8")
+    rows = csv.reader(line for line in text.splitlines() if not line.startswith("#"))
+    next(rows)  # the header
+    for code, lat, lon, city, state, timezone, is_standard in rows:
+        table[code] = Place(code, float(lat), float(lon), city, state, timezone or None)
+        if is_standard:
+            standard.add(code)
+    return table, frozenset(standard)
+
+
+def _places() -> dict[str, Place]:
+    return _table()[0]
 
 
 def normalize_zip(text: str | None) -> str | None:
@@ -95,15 +97,11 @@ STATE_OF = {**{code.lower(): code for code in _STATES}, **{name: code for code, 
 
 @functools.cache
 def _cities() -> dict[str, dict[str, list[Place]]]:
-    import zipcodes
-
     table: dict[str, dict[str, list[Place]]] = {}
-    places = _places()
-    for row in zipcodes.list_all():
-        place = places.get(row.get("zip_code", ""))
-        if place is None or row.get("zip_code_type") != "STANDARD" or not place.city:
-            continue
-        table.setdefault(place.city.casefold(), {}).setdefault(place.state, []).append(place)
+    places, standard = _table()
+    for code, place in places.items():
+        if code in standard and place.city:
+            table.setdefault(place.city.casefold(), {}).setdefault(place.state, []).append(place)
     return table
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -84,6 +85,9 @@ class PhraseIndex:
         self._length_prior = Growable(np.float32, (1.0 / (1.0 + lengths.astype(np.float32) / 64.0)).astype(np.float32))
         self._alive = Growable(bool, np.ones(len(self._processed), dtype=bool))
         self._removed = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_similar": {}}  # what requests looked up is theirs, not the index's
 
     def add(self, phrases: Sequence[str]) -> list[int]:
         """Index more phrases, in time proportional to them and to the postings of their words; their ids."""

@@ -173,7 +173,7 @@ class Taxonomy:
 
     def tag(self, text: str) -> list[Tag]:
         """Every item and process named in `text`, in order, without repeats."""
-        return self.read(text)[0]
+        return self._tags_in(text, tokens(text))
 
     def materials(self, text: str) -> int:
         """The material classes `text` names, as a bit mask (see `material_ids`)."""

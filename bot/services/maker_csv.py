@@ -25,7 +25,7 @@ MAX_CAPABILITY = 200
 MAX_CAPABILITIES = 50
 MAX_NOTES = 2000
 MAX_WEBSITE = 500
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 100 * 1024 * 1024  # a national directory of 100,000 makers is about 30 MB
 MAX_NUMBER = 1_000_000_000  # fits the database's integer columns with room to spare
 MAX_RECORD_LINES = 30  # a record spanning more lines than this is an unclosed quote, not a long note
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
@@ -87,7 +87,7 @@ def _whole_number(row: dict[str, str], column: str, problems: list[str]) -> int 
 def _split_capabilities(raw: str) -> list[str]:
     seen: dict[str, str] = {}
     for part in raw.split(";"):
-        phrase = re.sub(r"\s+", " ", part).strip(" \t,")
+        phrase = " ".join(part.split()).strip(" \t,")  # runs of white space as one space, as re's \s+ finds them
         if phrase and phrase.casefold() not in seen:
             seen[phrase.casefold()] = phrase
     return list(seen.values())
@@ -96,7 +96,7 @@ def _split_capabilities(raw: str) -> list[str]:
 def _validate(row: dict[str, str], line: int, columns: Sequence[str]) -> tuple[MakerRow | None, list[str]]:
     problems: list[str] = []
     raw_name = (row.get("name") or "").strip()
-    name = re.sub(r"\s+", " ", raw_name)
+    name = " ".join(raw_name.split())
     if not name:
         problems.append(texts.ROW_NO_NAME)
     elif "\n" in raw_name or "\r" in raw_name:

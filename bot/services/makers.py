@@ -6,14 +6,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.db import Database, saved_id
+from bot import maker_changes
+from bot.db import Database
 from bot.models import Maker, MakerCapability, MakerStatus, MakerTrait, as_utc, utcnow
+from bot.services import directory_snapshot as snapshot
 
 # Importing is reading the CSV, then saving it: callers find both here.
 from bot.services.maker_csv import MAX_CAPABILITIES as MAX_CAPABILITIES
@@ -23,9 +26,10 @@ from bot.services.maker_csv import MAX_NAME as MAX_NAME
 from bot.services.maker_csv import ImportFileError as ImportFileError
 from bot.services.maker_csv import MakerRow, RowProblem
 from bot.services.maker_csv import read_makers_csv as read_makers_csv
+from bot.services.maker_import import capability_concepts as capability_concepts
+from bot.services.maker_import import save_rows
+from bot.services.maker_import import trait_concepts as trait_concepts
 from matching.directory import Directory, MakerProfile
-from matching.practices import practices_in
-from matching.preferences import slug
 from matching.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -55,96 +59,6 @@ class ImportReport:
 # ── writing ──
 
 
-def capability_concepts(taxonomy: Taxonomy, phrase: str) -> str:
-    """The taxonomy ids a capability phrase names, space-separated as stored."""
-    return " ".join(tag.id for tag in taxonomy.tag(phrase))
-
-
-def trait_concepts(taxonomy: Taxonomy, kind: str, phrase: str) -> str:
-    """What a trait names, space-separated as stored: practices in their shared vocabulary, training in the
-    taxonomy's ids, labels as their comparable word ("made-in-detroit")."""
-    if kind == "practice":
-        return " ".join(practices_in(phrase))
-    if kind == "training":
-        return capability_concepts(taxonomy, phrase)
-    return slug(phrase)
-
-
-def _replace_traits(session: Session, maker_id: int, traits: dict[str, tuple[str, ...]], taxonomy: Taxonomy) -> bool:
-    """Set the maker's traits of each kind given; kinds not given stay as they are. True when anything changed."""
-    if not traits:
-        return False
-    current: dict[str, list[MakerTrait]] = {}
-    for trait in session.exec(
-        select(MakerTrait).where(MakerTrait.maker_id == maker_id).order_by(col(MakerTrait.position), col(MakerTrait.id))
-    ):
-        current.setdefault(trait.kind, []).append(trait)
-    changed = False
-    for kind, phrases in traits.items():
-        old = current.get(kind, [])
-        if [t.phrase for t in old] == list(phrases):
-            continue
-        changed = True
-        for trait in old:
-            session.delete(trait)
-        session.flush()
-        for position, phrase in enumerate(phrases):
-            concepts = trait_concepts(taxonomy, kind, phrase)
-            session.add(MakerTrait(maker_id=maker_id, kind=kind, position=position, phrase=phrase, concepts=concepts))
-    return changed
-
-
-def _apply(session: Session, row: MakerRow, taxonomy: Taxonomy) -> str:
-    """Create or update one maker from a row; returns "created", "updated" or "unchanged"."""
-    maker = session.exec(select(Maker).where(Maker.phone == row.phone)).first()
-    fields: dict[str, Any] = {
-        "name": row.name,
-        "zip": row.place.zip,
-        "lat": row.place.lat,
-        "lon": row.place.lon,
-        "timezone": row.place.timezone,
-        **row.optional,
-    }
-    if maker is None:
-        maker = Maker(phone=row.phone, **fields)
-        session.add(maker)
-        session.flush()
-        outcome = "created"
-        current: list[MakerCapability] = []
-        _replace_traits(session, maker.id or 0, row.traits, taxonomy)
-    else:
-        current = list(
-            session.exec(
-                select(MakerCapability)
-                .where(MakerCapability.maker_id == maker.id)
-                .order_by(col(MakerCapability.position))
-            )
-        )
-        changed = any(getattr(maker, key) != value for key, value in fields.items())
-        changed = changed or [c.phrase for c in current] != list(row.capabilities)
-        traits_changed = _replace_traits(session, maker.id or 0, row.traits, taxonomy)
-        if not changed and not traits_changed:
-            return "unchanged"
-        for key, value in fields.items():
-            setattr(maker, key, value)
-        maker.updated_at = utcnow()
-        outcome = "updated"
-    if [c.phrase for c in current] != list(row.capabilities):
-        for old in current:
-            session.delete(old)
-        session.flush()
-        for position, phrase in enumerate(row.capabilities):
-            session.add(
-                MakerCapability(
-                    maker_id=saved_id(maker),
-                    position=position,
-                    phrase=phrase,
-                    concepts=capability_concepts(taxonomy, phrase),
-                )
-            )
-    return outcome
-
-
 def import_makers(db: Database, data: bytes, path: str = "the file", taxonomy: Taxonomy | None = None) -> ImportReport:
     """Import a maker CSV: good rows are created or updated by phone in one transaction, bad rows reported."""
     return save_makers(db, *read_makers_csv(data, path), taxonomy=taxonomy)
@@ -168,9 +82,8 @@ def save_makers_in(
 ) -> ImportReport:
     """`save_makers` in the caller's transaction (the console's upload and edit, with their audit)."""
     report = ImportReport(skipped=problems, ignored_columns=ignored)
-    for row in rows:
-        outcome = _apply(session, row, taxonomy)
-        setattr(report, outcome, getattr(report, outcome) + 1)
+    outcomes = save_rows(session, rows, taxonomy)
+    report.created, report.updated, report.unchanged = outcomes["created"], outcomes["updated"], outcomes["unchanged"]
     return report
 
 
@@ -343,93 +256,110 @@ def active_directory(db: Database, taxonomy: Taxonomy | None = None, now: dateti
 class DirectoryCache:
     """The active directory, built once and then following the makers that change.
 
-    Building costs about a second per 100,000 capability phrases; a request must not pay that, nor every web process
-    each time a maker answers, pauses or joins. So each `get` asks the database what changed since the last one (a
-    maker row touched, capability phrases added or removed, a pause that has run out) and updates just those
-    makers in the directory, in time proportional to them. Every process sees a change on its next request. A full
-    build happens at the start, when phrases were removed (the changed makers cannot be told from the counts), and
-    when a fifth of the index belongs to removed makers, to give the memory back.
+    Building costs seconds for 100,000 makers; a request must not pay that, nor every web process each time a maker
+    answers, pauses or joins. So each `get` reads the change counter (bot/maker_changes.py) — one small query when
+    nothing changed — and when it moved, reads again only the makers changed since and replaces them in the
+    directory, in time proportional to them. Every process sees a change on its next request, whatever the clocks
+    say. Pauses that run out are followed too: the cache knows when the next one ends. A full build happens at the
+    start, when a change could not be attributed to makers, when more makers changed at once than following them is
+    worth (an import), when the database was wiped (its counter starts again under a new token), and when a fifth
+    of the index belongs to removed makers, to give the memory back. Given a folder for snapshots, a large directory
+    is saved there after a full build, and a new process starts from that file and the changes made since instead
+    of building (directory_snapshot.py).
     """
 
-    OVERLAP = timedelta(seconds=5)  # a transaction may commit a moment after the time it wrote into updated_at
     REBUILD_SHARE = 0.2
+    FOLLOW_AT_LEAST = 1000  # makers changed at once that are always followed, however small the directory
 
-    def __init__(self, db: Database, taxonomy: Taxonomy | None = None, max_age_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        taxonomy: Taxonomy | None = None,
+        max_age_seconds: float = 300.0,
+        snapshots: Path | None = None,
+    ) -> None:
         self.db = db
+        self.snapshot = snapshot.path_for(snapshots, db.url) if snapshots else None
         self.taxonomy = taxonomy or load_taxonomy()
-        self.max_age_seconds = max_age_seconds  # kept for callers; pauses that end are followed on every get
+        self.max_age_seconds = max_age_seconds  # kept for callers; changes are followed on every get
         self._directory: Directory | None = None
         self._lock = threading.Lock()
-        self._since: datetime | None = None  # the newest updated_at seen, less the overlap
+        self._seq, self._token = 0, ""  # the change counter the directory reflects, and whose
         self._checked_at: datetime | None = None  # pauses ending after this are still to be followed
-        self._phrases: tuple[int, int] = (0, 0)  # (count, highest id) of the capability phrases seen
+        self._wake_at: datetime | None = None  # when the next pause runs out
         self.rebuilds = 0
         self.followed = 0
+        self.loaded = False  # True when the directory came from a snapshot
 
     def get(self, now: datetime | None = None) -> Directory:
         now = now or utcnow()
         with self._lock:
             with self.db.read() as session:
-                stale = self._directory is None or self._directory.removed_share > self.REBUILD_SHARE
-                if stale or not self._follow(session, now):
-                    self._build(session, now)
+                seq, token = maker_changes.current(session)
+                if self._directory is None:
+                    if not self._load(session, now, seq, token):
+                        self._build(session, now, seq, token)
+                elif token != self._token or self._directory.removed_share > self.REBUILD_SHARE:
+                    self._build(session, now, seq, token)
+                elif seq != self._seq or (self._wake_at is not None and self._wake_at <= now):
+                    if not self._follow(session, now, seq):
+                        self._build(session, now, seq, token)
             assert self._directory is not None
             return self._directory
 
-    def _phrase_counts(self, session: Session) -> tuple[int, int]:
-        count, highest = session.execute(sa.select(func.count(), func.max(MakerCapability.id))).one()
-        return int(count), int(highest or 0)
-
-    def _latest(self, session: Session) -> datetime | None:
-        return as_utc(session.execute(sa.select(func.max(Maker.updated_at))).scalar())
-
-    def _build(self, session: Session, now: datetime) -> None:
-        phrases, latest = self._phrase_counts(session), self._latest(session)
+    def _build(self, session: Session, now: datetime, seq: int, token: str) -> None:
         profiles, _ = _profiles(session, now)
         self._directory = Directory(profiles, self.taxonomy)
-        self._phrases, self._checked_at = phrases, now
-        self._since = latest - self.OVERLAP if latest else None
+        self._seq, self._token, self._checked_at, self._wake_at = seq, token, now, _next_pause_end(session, now)
         self.rebuilds += 1
+        self._save(now)
 
-    def _follow(self, session: Session, now: datetime) -> bool:
-        """Apply what changed since the last look; False when only a full build can tell."""
+    def _save(self, now: datetime) -> None:
+        if self.snapshot and self._directory and len(self._directory.capabilities) >= snapshot.SAVE_AT_LEAST:
+            header = snapshot.Header(snapshot.FORMAT, snapshot.fingerprint(), self._token, self._seq, now)
+            snapshot.save(self.snapshot, self._directory, header)
+
+    def _load(self, session: Session, now: datetime, seq: int, token: str) -> bool:
+        """Start from the saved directory and the changes since it was saved; False when there is none that fits."""
+        if self.snapshot is None:
+            return False
+        saved = snapshot.load(self.snapshot, self.taxonomy, token, seq)
+        if saved is None or saved[0].checked_at > now:
+            return False
+        header, self._directory = saved
+        self._token = token
+        # The pauses that ran out since it was saved are looked up once, with the changes.
+        self._seq, self._checked_at, self._wake_at = header.seq, header.checked_at, header.checked_at
+        self.loaded = self._follow(session, now, seq)
+        if self.loaded and self.followed >= self.FOLLOW_AT_LEAST:  # spare the next process following them again
+            self._save(now)
+        return self.loaded
+
+    def _follow(self, session: Session, now: datetime, seq: int) -> bool:
+        """Apply what changed since the last look; False when only a full build will do."""
         assert self._directory is not None
-        changed: set[int] = set()
-        touched = sa.select(col(Maker.id), col(Maker.updated_at))
-        if self._since is not None:
-            touched = touched.where(col(Maker.updated_at) > self._since)
-        newest = self._since
-        for maker_id, updated_at in session.execute(touched):
-            changed.add(maker_id)
-            stamp = as_utc(updated_at)
-            if stamp is not None and (newest is None or stamp - self.OVERLAP > newest):
-                newest = stamp - self.OVERLAP
-        count, highest = self._phrase_counts(session)
-        seen_count, seen_highest = self._phrases
-        if (count, highest) != (seen_count, seen_highest):
-            added = sa.select(col(MakerCapability.maker_id)).where(col(MakerCapability.id) > seen_highest)
-            owners = list(session.execute(added).scalars())
-            removed = seen_count + len(owners) - count
-            # An import that rewrites a maker's phrases touches the maker too, and the maker is read again whole;
-            # phrases removed beyond what those makers had (a maker's "caps remove" by SMS) cannot be placed.
-            if removed > sum(self._directory.phrase_count(maker_id) for maker_id in changed):
-                return False
-            changed |= set(owners)
-        if self._checked_at is not None:  # "paused for 2 weeks": back in the directory once that is over
+        changed = maker_changes.changed_since(session, self._seq) if seq != self._seq else set()
+        if maker_changes.WHOLE_DIRECTORY in changed:
+            return False
+        if len(changed) > max(self.FOLLOW_AT_LEAST, self.REBUILD_SHARE * len(self._directory)):
+            return False
+        if self._wake_at is not None and self._wake_at <= now:  # "paused for 2 weeks": back once that is over
             ended = sa.select(col(Maker.id)).where(
                 col(Maker.status) == MakerStatus.PAUSED,
-                col(Maker.paused_until) > self._checked_at,
+                col(Maker.paused_until) > (self._checked_at or now),
                 col(Maker.paused_until) <= now,
             )
             changed |= set(session.execute(ended).scalars())
         if changed:
             profiles, unavailable = _profiles(session, now, sorted(changed))
-            for profile in profiles:
-                self._directory.add(profile)
-            for maker_id in unavailable:
-                self._directory.remove(maker_id)
+            self._directory.update(profiles, unavailable)
             self.followed += len(changed)
-        self._since, self._phrases, self._checked_at = newest, (count, highest), now
+        self._seq, self._checked_at, self._wake_at = seq, now, _next_pause_end(session, now)
         return True
 
 
+def _next_pause_end(session: Session, now: datetime) -> datetime | None:
+    ends = sa.select(func.min(col(Maker.paused_until))).where(
+        col(Maker.status) == MakerStatus.PAUSED, col(Maker.paused_until) > now
+    )
+    return as_utc(session.execute(ends).scalar())

@@ -95,15 +95,18 @@ def open_request(
     today: date | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     followups: FollowUpPolicy | None = None,
+    directory: Directory | None = None,
 ) -> Opened:
     """Parse, match and, in one transaction, store the request and queue an SMS invitation per chosen maker.
 
-    "By tomorrow" means the buyer's tomorrow: `today` is taken in `timezone` unless given.
+    "By tomorrow" means the buyer's tomorrow: `today` is taken in `timezone` unless given. Without a `directory`
+    (a DirectoryCache's), the active makers are read from the database.
     """
     now = now or utcnow()
     today = today or now.astimezone(ZoneInfo(timezone)).date()
     _check_zip(zip_code)
-    directory = maker_service.active_directory(db, taxonomy, now)
+    if directory is None:
+        directory = maker_service.active_directory(db, taxonomy, now)
     matcher = Matcher(directory, radius_miles=radius_miles, limit=max_invites)
     with MATCH_SECONDS.time():
         result = matcher.match(text, zip=zip_code, now=today)

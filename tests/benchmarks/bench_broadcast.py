@@ -255,8 +255,8 @@ def main() -> None:
             print(json.dumps({**r.__dict__, "ok": r.ok}))
             continue
         print(
-            f"{r.database}: {r.recipients:,} recipients of {r.makers:,} makers: preview {r.preview_s:.2f} s (one SELECT "
-            f"of the makers: {r.preview_baseline_s:.2f} s; target < 1 s), queued in {r.queue_s:.2f} s (one "
+            f"{r.database}: {r.recipients:,} recipients of {r.makers:,} makers: preview {r.preview_s:.2f} s "
+            f"(one SELECT of the makers: {r.preview_baseline_s:.2f} s; target < 1 s), queued in {r.queue_s:.2f} s (one "
             f"executemany of as many rows: {r.queue_baseline_s:.2f} s; target < 10 s); sent {r.sent} at "
             f"{r.achieved:.2f}/s against {r.rate:g}/s ({r.achieved / r.rate:.2%}), fastest 5 sends "
             f"{r.fastest_window:.2f}/s"

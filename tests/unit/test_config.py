@@ -108,3 +108,16 @@ def test_the_secret_key_turns_the_console_on_and_a_short_one_is_refused_without_
     monkeypatch.setenv("MAKERLINK_SECRET_KEY", "x" * 43)
     settings = load_settings()
     assert settings.console_configured and settings.secret_key.get_secret_value() == "x" * 43
+
+
+def test_the_cache_folder_is_the_setting_else_systemds_else_the_users(monkeypatch, tmp_path):
+    for name in ("MAKERLINK_CACHE_DIR", "CACHE_DIRECTORY", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings().cache_path() == tmp_path / ".cache" / "makerlink"
+    monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
+    assert str(load_settings().cache_path()) == "/xdg/makerlink"
+    monkeypatch.setenv("CACHE_DIRECTORY", "/var/cache/makerlink")
+    assert str(load_settings().cache_path()) == "/var/cache/makerlink"
+    monkeypatch.setenv("MAKERLINK_CACHE_DIR", "/srv/cache")
+    assert str(load_settings().cache_path()) == "/srv/cache"

@@ -375,6 +375,21 @@ def test_a_directory_follows_makers_added_replaced_and_removed_as_a_rebuild_woul
         assert followed == fresh, request
 
 
+def test_a_saved_directory_answers_as_the_one_that_was_saved(demo_directory):
+    import io
+
+    saved = io.BytesIO()
+    demo_directory.save(saved)
+    saved.seek(0)
+    loaded = Directory.load(saved, demo_directory.taxonomy)
+    for request in ["500 face shields near 48201", "bread, 40 loaves near 48201", "tig welding classes near 48201"]:
+        before = [(m.name, m.score, m.why) for m in Matcher(demo_directory).match(request, now=TODAY).matches]
+        assert [(m.name, m.score, m.why) for m in Matcher(loaded).match(request, now=TODAY).matches] == before
+    loaded.update([MakerProfile(10_001, "Late Bakery", ("sourdough bread",), lat=42.35, lon=-83.06, zip="48201")])
+    assert len(loaded) == len(demo_directory) + 1
+    assert "Late Bakery" in {m.name for m in Matcher(loaded).match("sourdough near 48201", now=TODAY).matches}
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
