@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot import maker_changes
-from bot.db import table_of
 from bot.models import Maker, MakerCapability, MakerTrait, utcnow
 from bot.services.maker_csv import MakerRow
 from matching.practices import practices_in
@@ -29,9 +28,9 @@ from matching.taxonomy import Taxonomy
 
 CHUNK = 5_000  # ids or phones per IN (…): far below SQLite's limit on bound values
 _CHUNK: sa.BindParameter[Any] = sa.bindparam("chunk", expanding=True)  # one statement for every chunk, compiled once
-_makers: sa.Table = table_of(Maker)
-_capabilities: sa.Table = table_of(MakerCapability)
-_traits: sa.Table = table_of(MakerTrait)
+_makers: sa.Table = Maker.__table__  # type: ignore[attr-defined]
+_capabilities: sa.Table = MakerCapability.__table__  # type: ignore[attr-defined]
+_traits: sa.Table = MakerTrait.__table__  # type: ignore[attr-defined]
 
 
 def capability_concepts(taxonomy: Taxonomy, phrase: str) -> str:
@@ -207,8 +206,8 @@ def _insert(connection: sa.Connection, table: sa.Table, values: list[dict[str, A
 def _copy(connection: sa.Connection, table: str, columns: list[str], rows: Iterable[list[Any]]) -> None:
     quote = connection.dialect.identifier_preparer.quote
     copy_in = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a live psycopg connection: COPY is only used on PostgreSQL
+    driver = connection.connection.driver_connection  # psycopg's, in the same transaction
+    assert driver is not None
     with driver.cursor() as cursor, cursor.copy(copy_in) as copy:
         for row in rows:
             copy.write_row(row)
@@ -299,6 +298,7 @@ def _replace_phrases(
 def save_rows(session: Session, rows: Sequence[MakerRow], taxonomy: Taxonomy) -> Counter[str]:
     """Create or update makers by phone on the session's transaction; how many rows came out created, updated,
     unchanged."""
+    session.flush()  # what the caller changed through objects is written first
     connection = session.connection()  # Core statements on the connection: the session's events stay out of it
     plan = _plan(rows, _read_known(connection, rows))
     ids = _insert_new(connection, plan.new)
@@ -314,4 +314,7 @@ def save_rows(session: Session, rows: Sequence[MakerRow], taxonomy: Taxonomy) ->
     )
     _replace_phrases(connection, plan.phrases, plan.traits, concepts, set(ids.values()))
     maker_changes.note(session, [*ids.values(), *(u["_id"] for u in plan.updates)])
+    for held in list(session.identity_map.values()):  # what the caller holds of makers is read again when used
+        if isinstance(held, Maker | MakerCapability | MakerTrait):
+            session.expire(held)
     return plan.outcomes
