@@ -4,12 +4,11 @@ outcomes recorded as they come. The dispatcher keeps what outlives a batch (the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.outbox.senders import Outgoing, SendError, SendResult
 
@@ -21,6 +20,7 @@ RECORD_WHILE_WAITING = 0.05  # seconds: a wait for a rate slot at least this lon
 # this long before; otherwise the rest of the batch is checked again right before the send. At 1 SMS a second
 # that is every send; at high rates one query covers the sends of this long.
 RECHECK_AFTER = 0.2
+RECHECK_AHEAD = 0.05  # seconds: a wait for a slot checks the recipients again this long before the slot
 log = logging.getLogger("bot.outbox")  # one logger for the whole outbox, as before it was a package
 
 
@@ -78,6 +78,7 @@ class BatchRun:
         self.renewed_until = 0.0  # every unrecorded row's lease holds at least until then (epoch seconds)
         self.checked_at = min((c.checked_at for c in batch), default=0.0)  # monotonic: recipients last checked
         self.dropped: set[int] = set()  # found unreachable since the claim: cancelled, never sent
+        self.stopping: asyncio.Future[Any] | None = None  # waits for `stop` while the batch waits for slots
 
     async def keep_leases(self) -> None:
         while True:
@@ -106,10 +107,13 @@ class BatchRun:
             # A long batch to a slow provider is progress too: health must not call this dispatcher stalled.
             self.d.last_loop_at = self.d.clock()
 
-    async def wait_for_slot(self, claimed: Claimed) -> None:
+    async def wait_for_slot(self, position: int) -> None:
         """Not before the shared slot; and, so that a late send cannot let the next one catch up and exceed
-        the rate, not sooner after this process's previous send than that send's units allow. Returns early when
-        told to stop (the caller then hands the rest back)."""
+        the rate, not sooner after this process's previous send than that send's units allow. The wait is used to
+        record outcomes and to check the recipients again (just before the slot, so the check right before the
+        send finds them fresh and the send is not delayed by it). Returns early when told to stop (the caller then
+        hands the rest back)."""
+        claimed = self.batch[position]
         start = time.monotonic() + max(0.0, claimed.slot - time_now())
         if self.rate:
             last_start, last_units = self.d.last_send.get(self.channel, (0.0, 0))
@@ -120,18 +124,27 @@ class BatchRun:
                 self.d.last_to.get((self.channel, claimed.outgoing.address), 0.0) + self.per_address,
                 time.monotonic() + claimed.not_before - time_now(),
             )
-        if start > time.monotonic():
-            # Record while waiting, when the wait is long enough to hide the write (at 1 SMS/s, every time).
-            if self.pending and start - time.monotonic() > RECORD_WHILE_WAITING:
-                await self.record()
-            while (wait := start - time.monotonic()) > 0:
-                if self.stop is None:
-                    await asyncio.sleep(wait)
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), timeout=wait)
-                if self.stop.is_set():
-                    return
+        if start <= time.monotonic():
+            return
+        # Record while waiting, when the wait is long enough to hide the write (at 1 SMS/s, every time).
+        if self.pending and start - time.monotonic() > RECORD_WHILE_WAITING:
+            await self.record()
+        if start - self.checked_at > RECHECK_AFTER:
+            await self.sleep_until(start - RECHECK_AHEAD)
+            await self.recheck(position, at=start)  # if it fails, the check right before the send tries again
+        await self.sleep_until(start)
+
+    async def sleep_until(self, moment: float) -> None:
+        """Until `moment` (monotonic seconds), or until told to stop."""
+        while (wait := moment - time.monotonic()) > 0:
+            if self.stop is None:
+                await asyncio.sleep(wait)
+                continue
+            if self.stopping is None:  # one waiter for the whole batch, not one per send
+                self.stopping = asyncio.ensure_future(self.stop.wait())
+            await asyncio.wait([self.stopping], timeout=wait)
+            if self.stop.is_set():
+                return
 
     def may_send(self, claimed: Claimed) -> bool:
         """Not when shutting down, nor when the lease could run out mid-send (another dispatcher could then
@@ -140,11 +153,12 @@ class BatchRun:
             return False
         return time_now() + self.d.send_timeout <= max(claimed.leased_until, self.renewed_until)
 
-    async def recheck(self, position: int) -> bool:
-        """Right before a send: when the recipients were last checked more than RECHECK_AFTER ago, check the rest
-        of the batch again, so a STOP that arrived while a message waited for its slot cancels it (as the claim's
-        own check would have). False when the check failed: the caller hands the rest back."""
-        if time.monotonic() - self.checked_at <= RECHECK_AFTER:
+    async def recheck(self, position: int, at: float | None = None) -> bool:
+        """Before a send (due `at`, monotonic seconds; now by default): when the recipients were last checked more
+        than RECHECK_AFTER before it, check the rest of the batch again, so a STOP that arrived while a message
+        waited for its slot cancels it (as the claim's own check would have). False when the check failed: the
+        caller hands the rest back."""
+        if (time.monotonic() if at is None else at) - self.checked_at <= RECHECK_AFTER:
             return True
         rest = [c for c in self.batch[position:] if c.id not in self.dropped]
         started = time.monotonic()
@@ -172,7 +186,7 @@ class BatchRun:
                 continue
             await self.gate.acquire()
             if self.paced:
-                await self.wait_for_slot(claimed)
+                await self.wait_for_slot(position)
             if not self.may_send(claimed) or not await self.recheck(position):
                 self.gate.release()
                 await self.hand_back(position)
@@ -194,6 +208,8 @@ class BatchRun:
             if len(self.pending) >= self.d.flush_every:
                 await self.record()
         await asyncio.gather(*self.tasks)
+        if self.stopping is not None:
+            self.stopping.cancel()
         return done  # what is still pending, the dispatcher records with its next claim (`take_pending`)
 
     def take_pending(self) -> list[Outcome]:
