@@ -150,7 +150,8 @@ class Pages:
                 request_admin.close(session, request, actor, now, programme.policy)
                 return "closed", 0
             change = request_admin.reopen if action == "reopen" else request_admin.invite_more
-            count = change(session, request, actor, now, programme.policy, self.directory(), today, limit)
+            asking = request_admin.Asking(programme.policy, self.directory(), today, limit)
+            count = change(session, request, actor, now, asking)
             if action == "reopen":
                 return "reopened", count
             return ("invited" if count else "nobody"), count

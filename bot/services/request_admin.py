@@ -7,6 +7,7 @@ The lifecycle's own use cases do the work (bot/services/handlers.py, requests.in
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -46,22 +47,24 @@ def close(session: Session, request: Request, actor: str, now: datetime, policy:
     _audit(session, actor, "request_close", request, now)
 
 
-def reopen(
-    session: Session,
-    request: Request,
-    actor: str,
-    now: datetime,
-    policy: FollowUpPolicy,
-    directory: Directory,
-    today: date,
-    limit: int,
-) -> int:
+@dataclass(frozen=True)
+class Asking:
+    """What asking more makers needs: the follow-up policy, the directory to match in, the programme's today and
+    how many makers at most."""
+
+    policy: FollowUpPolicy
+    directory: Directory
+    today: date
+    limit: int
+
+
+def reopen(session: Session, request: Request, actor: str, now: datetime, asking: Asking) -> int:
     """Reopen an expired request and ask the best makers not asked yet; returns how many were asked."""
     if request.status != RequestStatus.EXPIRED:
         raise NotAllowed(texts.CONSOLE_CANNOT_REOPEN.format(code=request.code, status=request.status))
     source = _source(actor, now)
-    handlers.reopen_request(session, request, now, policy, source)
-    count = _ask_more(session, request, now, policy, directory, today, limit)
+    handlers.reopen_request(session, request, now, asking.policy, source)
+    count = _ask_more(session, request, now, asking)
     _tell_buyer(
         session, request, source, lambda t: t.BUYER_REOPENED_BY_ORGANISERS.format(code=request.code, count=count), now
     )
@@ -69,20 +72,12 @@ def reopen(
     return count
 
 
-def invite_more(
-    session: Session,
-    request: Request,
-    actor: str,
-    now: datetime,
-    policy: FollowUpPolicy,
-    directory: Directory,
-    today: date,
-    limit: int,
-) -> int:
-    """Ask up to `limit` more makers about an open request; returns how many were asked (0: nobody else fits)."""
+def invite_more(session: Session, request: Request, actor: str, now: datetime, asking: Asking) -> int:
+    """Ask up to `asking.limit` more makers about an open request; returns how many were asked (0: nobody else
+    fits)."""
     if request.status != RequestStatus.OPEN:
         raise NotAllowed(texts.CONSOLE_CANNOT_INVITE.format(code=request.code, status=request.status))
-    count = _ask_more(session, request, now, policy, directory, today, max(1, min(limit, MAX_MORE)))
+    count = _ask_more(session, request, now, replace(asking, limit=max(1, min(asking.limit, MAX_MORE))))
     if count:
         source = _source(actor, now)
         _tell_buyer(session, request, source, lambda t: t.BUYER_MORE_MAKERS.format(code=request.code, count=count), now)
@@ -90,17 +85,9 @@ def invite_more(
     return count
 
 
-def _ask_more(
-    session: Session,
-    request: Request,
-    now: datetime,
-    policy: FollowUpPolicy,
-    directory: Directory,
-    today: date,
-    limit: int,
-) -> int:
-    matches = rematch(session, request, directory, today)
-    return len(invite(session, request, matches, now, limit=limit, policy=policy))
+def _ask_more(session: Session, request: Request, now: datetime, asking: Asking) -> int:
+    matches = rematch(session, request, asking.directory, asking.today)
+    return len(invite(session, request, matches, now, limit=asking.limit, policy=asking.policy))
 
 
 def _tell_buyer(
