@@ -77,6 +77,11 @@ def build_application(settings: Settings, *, polling: bool, request=None, update
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
+    elif polling:
+        # At stop the updater calls get_updates once more to mark what it fetched as read; with python-telegram-bot's
+        # one-connection pool that call can find the last long poll still holding it ("Pool timeout"), logged as a
+        # traceback at every such shutdown. A second connection leaves room for it.
+        builder = builder.get_updates_connection_pool_size(2)
     if not polling:
         builder = builder.updater(None)
     return builder.build()
