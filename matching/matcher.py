@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from matching import emissions, geo, ranker
+from matching import emissions, geo, ranker, service_requests
 from matching.directory import TRAINING, Directory
 from matching.emissions import Estimate
 from matching.parse import TOOL_ACCESS, ParsedRequest, parse
@@ -163,6 +163,7 @@ class Matcher:
     ) -> None:
         self.directory = directory
         self.taxonomy = directory.taxonomy
+        self._phrase_concepts: dict[str, frozenset[str]] = {}  # a class phrase → the concepts it names
         self.radius_miles = radius_miles
         self.limit = limit
         self.import_route = import_route
@@ -188,8 +189,8 @@ class Matcher:
         limit = limit or self.limit
         empty = MatchResult(parsed, place, radius if place else None, ())
 
-        if self._asks_for_unmade(parsed):
-            return empty  # "sewing machine repair", "tile installer": nobody makes that to order
+        if self._asks_for_unmade(parsed) or self._asks_for_a_service(parsed):
+            return empty  # "sewing machine repair", "tile installer", "used chairs": nobody makes that to order
         found = self._candidates(parsed)
         if not found.caps:
             return empty
@@ -201,6 +202,18 @@ class Matcher:
             # What a maker teaches is not what they make: a welding class is no welding job.
             making = ~directory.cap_training[caps]
             caps, confidence, group = caps[making], confidence[making], group[making]
+        elif subject := self._class_subject(parsed):
+            # "CAD class", "pottery class": a class goes to who teaches that subject, not to anyone who teaches;
+            # a yoga class goes to nobody in a directory of makers.
+            about = np.asarray(
+                [
+                    not directory.cap_training[c]
+                    or self._teaches(subject, directory.capabilities[int(c)].phrase)
+                    for c in caps
+                ],
+                dtype=bool,
+            )
+            caps, confidence, group = caps[about], confidence[about], group[about]
         makers = directory.cap_maker[caps]
         if len(directory) < len(directory.makers):  # some makers were removed or replaced since the build
             current = directory.active[makers]
@@ -337,6 +350,31 @@ class Matcher:
             if _is_unmade(self.taxonomy, tag.id) and not (before >= 0 and toks[before] in _ADD_ON):
                 return True
         return False
+
+    def _asks_for_a_service(self, parsed: ParsedRequest) -> bool:
+        """A repair of a thing makers do not mend, second-hand goods, a trade's machine: named like something
+        made, but not made to order."""
+        toks = tokens(parsed.text)
+        return (
+            service_requests.asks_for_a_repair(self.taxonomy, toks)
+            or service_requests.asks_for_used(self.taxonomy, toks)
+            or service_requests.asks_for_equipment(self.taxonomy, toks)
+        )
+
+    def _class_subject(self, parsed: ParsedRequest) -> service_requests.ClassSubject | None:
+        """For a request for classes that no class concept names ("yoga class", "CAD class"), what it is about."""
+        if TRAINING not in parsed.items:
+            return None
+        return service_requests.class_subject(self.taxonomy, tokens(parsed.item or parsed.text))
+
+    def _teaches(self, subject: service_requests.ClassSubject, phrase: str) -> bool:
+        named = self._phrase_concepts.get(phrase)
+        if named is None:
+            if len(self._phrase_concepts) > 100_000:
+                self._phrase_concepts.clear()
+            named = frozenset(tag.id for tag, _start, _end in self.taxonomy.locate(tokens(phrase)))
+            self._phrase_concepts[phrase] = named
+        return service_requests.teaches_subject(self.taxonomy, subject, phrase, named)
 
     def _named_as_a_job(self, parsed: ParsedRequest) -> list[str]:
         toks = tokens(parsed.item or "")

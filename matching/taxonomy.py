@@ -56,6 +56,7 @@ class Concept:
     unmade: bool = False  # not made to order by anyone: a repair, a rental, raw supplies
     teaches: str | None = None  # for a class: the process it teaches ("welding classes" → welding)
     applied: bool = False  # done to the buyer's own things: a finish, upholstery
+    mends: bool = False  # a process whose makers also repair what it makes: sewing, woodworking, welding
     sources: tuple[str, ...] = ()
 
 
@@ -164,6 +165,21 @@ class Taxonomy:
                     out.add(child)
                     todo.append(child)
         return out
+
+    def is_mended_by_makers(self, concept_id: str) -> bool:
+        """Whether a repair of this is a maker's job: a process that mends ("sewing"), a service or finish done to
+        the buyer's things ("upholstery"), or an item such a process makes ("chairs": woodworking)."""
+        concept = self.concept(concept_id)
+        if concept is None or concept.unmade:
+            return False
+        if concept.mends or concept.service or concept.applied:
+            return True
+        for item in [concept_id, *self.ancestors(concept_id)]:
+            for maker_process in self.processes_for(item):
+                found = self.concepts.get(maker_process)
+                if found is not None and found.mends:
+                    return True
+        return False
 
     def processes_for(self, item_id: str) -> frozenset[str]:
         """Processes that can make this item (or part)."""
@@ -447,6 +463,7 @@ def build_taxonomy(
                 unmade=bool(entry.get("unmade", False)),
                 teaches=entry.get("teaches"),
                 applied=bool(entry.get("applied", False)),
+                mends=bool(entry.get("mends", False)),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )

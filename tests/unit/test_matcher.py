@@ -494,3 +494,52 @@ def test_time_on_a_tool_needs_a_maker_who_has_that_tool():
     result = Matcher(directory).match("need a laser cutter for an afternoon", zip="48201", now=TODAY)
     assert names(result) == ["Makerspace"]
     assert names(Matcher(directory).match("open shop hours", zip="48201", now=TODAY)) == ["Bike co-op", "Makerspace"]
+
+
+# ── requests that name something made, but ask for what no maker does to order ──
+
+
+def _trades_directory():
+    return Directory(
+        [
+            maker(1, "Woodshop", ["dining tables; chairs; benches"]),
+            maker(2, "Print farm", ["3D printing; no-touch door openers"]),
+            maker(3, "Bike co-op", ["bike repair; refurbished bikes"]),
+            maker(4, "Embroiderer", ["embroidery on hats and polos"]),
+            maker(5, "Makerspace", ["welding and woodshop classes; CAD classes"]),
+            maker(6, "Glass studio", ["glassblowing; glassblowing classes"]),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "garage door opener repair",  # a door opener named, a repairer wanted
+        "fix my garage door opener",
+        "used office chairs, 10",
+        "office chairs used",
+        "embroidery machine",
+        "welder machine miller 211",
+        "yoga class for kids",
+        "guitar lessons",
+        "sign language interpreter for an event",
+    ],
+)
+def test_a_service_on_a_made_thing_finds_nobody(text):
+    assert Matcher(_trades_directory()).match(text, zip="48201", now=TODAY).matches == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("chair repair, 6 chairs", "Woodshop"),  # woodworkers mend what they make
+        ("10 used kids bikes fixed up for a charity", "Bike co-op"),  # made good again is a maker's job
+        ("office chairs used in our cafe, 20 new ones", "Woodshop"),
+        ("embroidery on 50 hats", "Embroiderer"),
+        ("CAD class for beginners", "Makerspace"),  # a subject named in a class the maker lists
+        ("glassblowing class", "Glass studio"),
+    ],
+)
+def test_the_same_words_in_a_making_request_still_find_the_maker(text, expected):
+    assert names(Matcher(_trades_directory()).match(text, zip="48201", now=TODAY)) == [expected]

@@ -1,0 +1,167 @@
+"""Requests that name something makers make, but ask for what no maker does to order.
+
+"garage door opener repair" names a door opener, yet asks for a repairer; "used office chairs" names chairs, yet
+asks for a second-hand shop; "yoga class" names a class, yet nobody in a directory of makers teaches yoga. Each is
+read from the shape of the request (a repair word on the thing, a second-hand word next to it, a class whose
+subject no maker's class mentions) rather than from a list of such requests, so that new ones are caught too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from matching.taxonomy import Taxonomy
+from matching.text import tokens
+
+TRAINING = "training"  # the taxonomy's concept for classes (matching.directory.TRAINING)
+
+
+def _stems(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(tok for word in words for tok in tokens(word))
+
+
+# A repair asked for, in the languages the parser reads. "replacement" is not one: "replacement gears" are made.
+_REPAIR = _stems(
+    ["repair", "repairs", "repairing", "fix", "fixing", "servicing", "reparacion", "reparaciones", "reparar",
+     "arreglo", "arreglar", "arreglos", "naprawa", "reparation", "reparo", "reparatur", "riparazione", "sua chua",
+     "تصليح", "اصلاح", "إصلاح"]
+)
+# "a bracket to fix the shelf", "welding for repairing a trailer": the repair is what the made thing is for.
+_PURPOSE = _stems(["to", "for", "para"])
+_USED = _stems(["used", "secondhand", "preowned", "usado", "usados", "usada", "usadas", "مستعمل", "مستعملة"])
+# "used bikes fixed up", "refurbished used chairs": second-hand goods made good again are a maker's job.
+_MADE_GOOD = _REPAIR | _stems(["fixed", "refurbish", "refurbished", "refurbishing", "restore", "restored",
+                               "restoring", "restoration", "rebuilt", "rebuild", "reupholster", "reupholstered",
+                               "upcycled", "upcycle", "refinished", "refinish", "restaurado", "reparado"])
+_USED_PAIRS = {("second", "hand"), ("pre", "owned"), ("de", "segunda")}
+# "chairs used in our cafe": after the thing, "used" followed by one of these describes it, it is no resale.
+_USED_HOW = _stems(["for", "in", "to", "as", "by", "on", "at", "with", "daily", "outdoors", "indoors"])
+_DETERMINERS = _stems(["a", "an", "the", "my", "our", "some", "any", "few", "un", "una", "unos", "unas", "mi", "mis"])
+
+# The machine of a trade, not its work: "embroidery machine", "screen printing press", "welder machine miller 211".
+_EQUIPMENT = _stems(["machine", "machines", "press", "presses", "maquina", "maquinas", "ماكينة", "آلة"])
+# "sewing machine covers", "press brake parts": what follows makes it a thing for the machine, which is made.
+_FOR_THE_MACHINE = _stems(["part", "parts", "cover", "covers", "guard", "guards", "stand", "stands", "table",
+                           "tables", "cart", "carts", "mat", "mats", "bracket", "brackets", "mount", "mounts",
+                           "enclosure", "enclosures", "brake", "fit", "fitted", "molded", "molding", "release"])
+
+# Words of a class request that say nothing about its subject: "beginner welding class for kids on weekends".
+CLASS_WORDS = _stems(
+    ["class", "classes", "course", "courses", "lesson", "lessons", "training", "trainings", "workshop",
+     "workshops", "session", "sessions", "seminar", "seminars", "camp", "camps", "program", "programs",
+     "programme", "bootcamp", "certification", "certificate", "apprenticeship", "apprenticeships", "beginner",
+     "beginners", "intro", "introductory", "introduction", "basic", "basics", "advanced", "intermediate",
+     "hands", "on", "hands-on", "kids", "kid", "children", "child", "adult", "adults", "youth", "teen", "teens",
+     "teenagers", "family", "families", "group", "groups", "private", "one", "evening", "evenings", "weekend",
+     "weekends", "night", "nights", "morning", "afternoon", "summer", "winter", "spring", "fall", "after",
+     "school", "field", "trip", "team", "building", "staff", "employee", "employees", "community", "free",
+     "online", "in", "person", "in-person", "maker", "makers", "making", "make", "shop", "diy", "craft",
+     "crafts", "crafting", "art", "arts", "stem", "steam", "skill", "skills", "trade", "trades", "learn",
+     "learning", "teach", "teaching", "taught", "how", "of", "for", "to", "the", "a", "an", "and", "or", "our",
+     "my", "some", "any", "need", "needs", "want", "wanted", "looking", "offer", "offered", "host", "book",
+     "people", "students", "student", "class's", "day", "days", "week", "weekly", "monthly", "series",
+     "clase", "clases", "curso", "cursos", "taller", "talleres", "leccion", "lecciones", "para", "ninos",
+     "adultos", "principiantes", "de", "y", "دورة", "دورات", "درس", "دروس", "ورشة", "تدريب", "للاطفال"]
+)
+
+
+def asks_for_a_repair(taxonomy: Taxonomy, toks: list[str]) -> bool:
+    """Whether the request asks to repair something whose makers do not repair it ("garage door opener repair",
+    "fix my laptop"), and no maker's trade covers the repair ("bike repair", "chair repair", "jacket repair")."""
+    found = taxonomy.locate(toks)
+    covered = {i for _tag, start, end in found for i in range(start, end)}
+    for i, tok in enumerate(toks):
+        if tok not in _REPAIR or i in covered:
+            continue
+        before = i - 1
+        if before >= 0 and toks[before] in _PURPOSE and any(end <= before for _tag, _start, end in found):
+            continue  # a bracket to fix the shelf: the bracket is wanted
+        return not any(taxonomy.is_mended_by_makers(tag.id) for tag, _start, _end in found)
+    return False
+
+
+def asks_for_equipment(taxonomy: Taxonomy, toks: list[str]) -> bool:
+    """Whether the request is for a trade's machine ("embroidery machine", "vinyl cutter machine") rather than
+    its work; not for things made for a machine ("sewing machine covers")."""
+    found = taxonomy.locate(toks)
+    process_ends = {end for tag, _start, end in found if taxonomy.kind(tag.id) == "process"}
+    item_starts = {start for tag, start, _end in found if taxonomy.kind(tag.id) != "process"}
+    for i, tok in enumerate(toks):
+        if tok in _EQUIPMENT and i in process_ends:
+            rest = toks[i + 1 :]
+            for_the_machine = bool(rest) and rest[0] in _FOR_THE_MACHINE
+            if not for_the_machine and not any(j in item_starts for j in range(i + 1, len(toks))):
+                return True
+    return False
+
+
+def asks_for_used(taxonomy: Taxonomy, toks: list[str]) -> bool:
+    """Whether the request is for second-hand goods: "used office chairs", "office chairs, used"."""
+    found = taxonomy.locate(toks)
+    if not found or any(tok in _MADE_GOOD for tok in toks):
+        return False
+    starts = {start for _tag, start, _end in found}
+    ends = {end for _tag, _start, end in found}
+    for i, tok in enumerate(toks):
+        pair = (tok, toks[i + 1]) if i + 1 < len(toks) else None
+        width = 2 if pair in _USED_PAIRS else 1 if tok in _USED else 0
+        if not width:
+            continue
+        after = i + width
+        while after < len(toks) and toks[after] in _DETERMINERS:
+            after += 1
+        for j in range(after, min(after + 3, len(toks))):  # used chairs, used office chairs
+            if toks[j] in _USED_HOW:
+                break
+            if j in starts:
+                return True
+        if i in ends and (after >= len(toks) or toks[after] not in _USED_HOW):
+            return True  # chairs used; not "chairs used in our cafe"
+    return False
+
+
+@dataclass(frozen=True)
+class ClassSubject:
+    """What a class request is about: trades the taxonomy knows ("pottery" → ceramics) and other words ("yoga")."""
+
+    concepts: frozenset[str]
+    words: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.concepts or self.words)
+
+
+def class_subject(taxonomy: Taxonomy, toks: list[str]) -> ClassSubject:
+    """The subject of a class request ("yoga" in "yoga class for kids", ceramics in "pottery class"); empty when
+    nothing says what is taught ("hands-on classes for teens")."""
+    concepts: set[str] = set()
+    covered: set[int] = set()
+    for tag, start, end in taxonomy.locate(toks):
+        if not _is_class(taxonomy, tag.id):
+            concepts.add(tag.id)
+            covered.update(range(start, end))
+    words = {
+        tok for i, tok in enumerate(toks)
+        if i not in covered and tok not in CLASS_WORDS and not tok.isdigit() and len(tok) > 1
+    }
+    return ClassSubject(frozenset(concepts), frozenset(words))
+
+
+def teaches_subject(taxonomy: Taxonomy, subject: ClassSubject, phrase: str, named: frozenset[str]) -> bool:
+    """Whether a class a maker lists is about the subject: it names the same trade or a close one ("ceramics
+    classes" for a pottery class), and every other word of the subject ("CAD" in "CAD and CAM classes").
+    `named`: the concepts the taxonomy finds in the phrase."""
+    toks = tokens(phrase)
+    for concept in subject.concepts:
+        near = {concept, *taxonomy.ancestors(concept), *taxonomy.descendants(concept), *taxonomy.processes_for(concept)}
+        found = taxonomy.concept(concept)
+        if found is not None:
+            near |= found.makes
+        if not near & named:
+            return False
+    return all(any(w == s or (len(s) >= 5 and w.startswith(s[:5])) for w in toks) for s in subject.words)
+
+
+def _is_class(taxonomy: Taxonomy, concept_id: str) -> bool:
+    return concept_id == TRAINING or TRAINING in taxonomy.ancestors(concept_id)
