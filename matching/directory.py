@@ -322,6 +322,11 @@ class Directory:
         """Every indexed phrase by capability id, removed makers' too."""
         return _Capabilities(self)
 
+    def phrases_of(self, position: int) -> list[str]:
+        """Every phrase a maker lists, by the maker's position."""
+        first, end = int(self._first_cap.values[position]), int(self._end_cap.values[position])
+        return self._cap_phrases[first:end]
+
     def _only_teaches(self, tags: Iterable[Tag]) -> bool:
         """A phrase naming a class or course and processes, but nothing made: what the maker teaches."""
         kind_of = self.taxonomy.kind

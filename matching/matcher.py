@@ -191,6 +191,7 @@ class Matcher:
 
         if self._asks_for_unmade(parsed) or self._asks_for_a_service(parsed):
             return empty  # "sewing machine repair", "tile installer", "used chairs": nobody makes that to order
+        repairers_only = service_requests.asks_for_a_repair(self.taxonomy, tokens(parsed.text))
         found = self._candidates(parsed)
         if not found.caps:
             return empty
@@ -218,6 +219,11 @@ class Matcher:
         if len(directory) < len(directory.makers):  # some makers were removed or replaced since the build
             current = directory.active[makers]
             caps, confidence, group, makers = caps[current], confidence[current], group[current], makers[current]
+        if repairers_only:
+            # "lamp repair": not a lamp maker's job as such, only of one who says they repair what they make.
+            repairs = {int(m): service_requests.offers_repairs(directory.phrases_of(int(m))) for m in np.unique(makers)}
+            fixes = np.asarray([repairs[int(m)] for m in makers], dtype=bool)
+            caps, confidence, group, makers = caps[fixes], confidence[fixes], group[fixes], makers[fixes]
         if TOOL_ACCESS in parsed.items:
             # Time on a laser cutter: only makers who open their shop or teach can give it.
             offers = directory.teaches[makers]
@@ -352,13 +358,10 @@ class Matcher:
         return False
 
     def _asks_for_a_service(self, parsed: ParsedRequest) -> bool:
-        """A repair of a thing makers do not mend, second-hand goods, a trade's machine: named like something
-        made, but not made to order."""
+        """Second-hand goods or a trade's machine: named like something made, but not made to order."""
         toks = tokens(parsed.text)
-        return (
-            service_requests.asks_for_a_repair(self.taxonomy, toks)
-            or service_requests.asks_for_used(self.taxonomy, toks)
-            or service_requests.asks_for_equipment(self.taxonomy, toks)
+        return service_requests.asks_for_used(self.taxonomy, toks) or service_requests.asks_for_equipment(
+            self.taxonomy, toks
         )
 
     def _class_subject(self, parsed: ParsedRequest) -> service_requests.ClassSubject | None:

@@ -67,8 +67,9 @@ CLASS_WORDS = _stems(
 
 
 def asks_for_a_repair(taxonomy: Taxonomy, toks: list[str]) -> bool:
-    """Whether the request asks to repair something whose makers do not repair it ("garage door opener repair",
-    "fix my laptop"), and no maker's trade covers the repair ("bike repair", "chair repair", "jacket repair")."""
+    """Whether the request asks to repair something whose makers do not, as a trade, repair it ("garage door
+    opener repair", "fix my lamp"), and no maker's trade names the repair ("bike repair", "chair repair", "jacket
+    repair"). Only a maker who says they repair things can take it (see `offers_repairs`)."""
     found = taxonomy.locate(toks)
     covered = {i for _tag, start, end in found for i in range(start, end)}
     for i, tok in enumerate(toks):
@@ -79,6 +80,11 @@ def asks_for_a_repair(taxonomy: Taxonomy, toks: list[str]) -> bool:
             continue  # a bracket to fix the shelf: the bracket is wanted
         return not any(taxonomy.is_mended_by_makers(tag.id) for tag, _start, _end in found)
     return False
+
+
+def offers_repairs(phrases: Iterable[str]) -> bool:
+    """Whether a maker says they repair or restore things ("repair and restoration", "we fix bikes")."""
+    return any(tok in _MADE_GOOD for phrase in phrases for tok in tokens(phrase))
 
 
 def asks_for_equipment(taxonomy: Taxonomy, toks: list[str]) -> bool:

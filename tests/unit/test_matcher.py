@@ -508,6 +508,8 @@ def _trades_directory():
             maker(4, "Embroiderer", ["embroidery on hats and polos"]),
             maker(5, "Makerspace", ["welding and woodshop classes; CAD classes"]),
             maker(6, "Glass studio", ["glassblowing; glassblowing classes"]),
+            maker(7, "Lamp studio", ["Tiffany-style lamps; repair and restoration"]),
+            maker(8, "Lighting works", ["table lamps and pendant lights"]),
         ]
     )
 
@@ -539,6 +541,7 @@ def test_a_service_on_a_made_thing_finds_nobody(text):
         ("embroidery on 50 hats", "Embroiderer"),
         ("CAD class for beginners", "Makerspace"),  # a subject named in a class the maker lists
         ("glassblowing class", "Glass studio"),
+        ("lamp repair", "Lamp studio"),  # only the lamp maker who says they repair
     ],
 )
 def test_the_same_words_in_a_making_request_still_find_the_maker(text, expected):
