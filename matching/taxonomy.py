@@ -281,6 +281,7 @@ class Taxonomy:
             else:
                 i += 1
         found = self._without_beneficiary(found, fixed)
+        found = self._without_containers(found, fixed)
         located: list[tuple[Tag, int, int]] = []
         for start, end, concept_id, was_exact in found:
             concept_id = self._refine(concept_id, fixed, start, end)
@@ -307,6 +308,31 @@ class Taxonomy:
                     return before
                 break
         return found
+
+    def _without_containers(
+        self, found: list[tuple[int, int, str, bool]], toks: list[str]
+    ) -> list[tuple[int, int, str, bool]]:
+        """ "baklava trays", "coffee bags", "cookie boxes": a plain container right after food or another filled
+        good is how that good comes, not a second thing to make. Not when the words say the container is wanted
+        for itself: "printed coffee bags", "custom boxes for cookies", "cookie boxes with our logo"."""
+        if len(found) < 2 or any(tok in _CONTAINER_WANTED for tok in toks):
+            return found
+        kept = [found[0]]
+        for entry in found[1:]:
+            start, end, _concept, _exact = entry
+            previous = kept[-1]
+            if (
+                previous[1] == start
+                and " ".join(toks[start:end]) in _CONTAINER_WORDS
+                and self._is_filled_good(previous[2])
+            ):
+                continue
+            kept.append(entry)
+        return kept
+
+    def _is_filled_good(self, concept_id: str) -> bool:
+        """Food, drink, soap, candles: goods sold in a bag, box, tray or jar."""
+        return any(self.processes_for(item) & _FILLING_PROCESSES for item in [concept_id, *self.ancestors(concept_id)])
 
     def _is_vague(self, concept_id: str) -> bool:
         concept = self.concepts.get(concept_id)
@@ -382,6 +408,8 @@ class Taxonomy:
         concept = self.concepts.get(concept_id)
         if concept is None or concept.kind != "item":
             return concept_id
+        if any(c.endswith("_part") for c in [concept_id, *self.ancestors(concept_id)]):
+            return concept_id  # "laser cut steel parts" are the cut parts themselves, not parts of them
         after = toks[end : end + 1]
         before = toks[max(0, start - 3) : start]
         if after and after[0] in self.part_words:
@@ -391,6 +419,22 @@ class Taxonomy:
                 return concept_id + PART_SUFFIX
         return concept_id
 
+
+# Containers that, right after a filled good, hold it ("baklava trays"); and words wanting the container itself.
+_CONTAINER_WORDS = frozenset(
+    stem(w)
+    for w in ["bag", "bags", "box", "boxes", "tray", "trays", "carton", "cartons", "tin", "tins", "clamshell",
+              "clamshells", "platter", "platters", "caja", "cajas", "charola", "charolas"]
+)
+_CONTAINER_WANTED = frozenset(
+    stem(w)
+    for w in ["printed", "print", "printing", "custom", "logo", "logos", "branded", "empty", "blank", "kraft",
+              "corrugated", "cardboard", "plastic", "paper", "packaging", "impresas", "personalizadas"]
+)
+_FILLING_PROCESSES = frozenset(
+    ["baking", "coffee_roasting", "cooking", "chocolate_making", "catering_service", "butchery", "creamery",
+     "tortilleria", "brewing", "distilling", "soap_making", "candle_making", "cosmetics_making"]
+)
 
 # Words that name no particular thing: with a material they ask for its usual goods ("things out of metal").
 _VAGUE_WORDS = frozenset(

@@ -546,3 +546,22 @@ def test_a_service_on_a_made_thing_finds_nobody(text):
 )
 def test_the_same_words_in_a_making_request_still_find_the_maker(text, expected):
     assert names(Matcher(_trades_directory()).match(text, zip="48201", now=TODAY)) == [expected]
+
+
+def test_a_container_after_food_is_how_it_comes():
+    directory = Directory(
+        [
+            maker(1, "Sweets", ["baklava; maamoul"]),
+            maker(2, "Thermoformer", ["vacuum formed trays; clamshells"]),
+            maker(3, "Box maker", ["folding cartons; printed boxes"]),
+        ]
+    )
+    matcher = Matcher(directory)
+    assert names(matcher.match("baklava trays for eid, 10", zip="48201", now=TODAY)) == ["Sweets"]
+    # Wanted for itself, the container is the thing to make.
+    assert names(matcher.match("custom printed boxes for our baklava, 300", zip="48201", now=TODAY))[0] == "Box maker"
+
+
+def test_cut_parts_are_the_parts_themselves():
+    directory = Directory([maker(1, "Laser shop", ["fiber laser cutting; steel and aluminum"])])
+    assert names(Matcher(directory).match("laser cut steel parts from a dxf", zip="48201", now=TODAY)) == ["Laser shop"]
