@@ -57,6 +57,7 @@ class Concept:
     teaches: str | None = None  # for a class: the process it teaches ("welding classes" → welding)
     applied: bool = False  # done to the buyer's own things: a finish, upholstery
     mends: bool = False  # a process whose makers also repair what it makes: sewing, woodworking, welding
+    covers: tuple[str, ...] = ()  # a loose kind of goods and the items that count as it: gifts ← candles, chocolate
     sources: tuple[str, ...] = ()
 
 
@@ -118,6 +119,10 @@ class Taxonomy:
                 made_by.setdefault(target, set()).add(concept.id)
             if concept.parent:
                 children.setdefault(concept.parent, set()).add(concept.id)
+            for member in concept.covers:
+                if member not in self.concepts:
+                    raise ValueError(f"taxonomy: {concept.id} covers unknown {member}")
+                children.setdefault(concept.id, set()).add(member)
         self._made_by = {k: frozenset(v) for k, v in made_by.items()}
         self._children = {k: frozenset(v) for k, v in children.items()}
         classes: dict[str, list[str]] = {}
@@ -508,6 +513,7 @@ def build_taxonomy(
                 teaches=entry.get("teaches"),
                 applied=bool(entry.get("applied", False)),
                 mends=bool(entry.get("mends", False)),
+                covers=tuple(entry.get("covers", ())),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
             )

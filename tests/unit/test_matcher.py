@@ -565,3 +565,15 @@ def test_a_container_after_food_is_how_it_comes():
 def test_cut_parts_are_the_parts_themselves():
     directory = Directory([maker(1, "Laser shop", ["fiber laser cutting; steel and aluminum"])])
     assert names(Matcher(directory).match("laser cut steel parts from a dxf", zip="48201", now=TODAY)) == ["Laser shop"]
+
+
+def test_goods_named_by_their_use_find_the_makers_of_such_goods():
+    directory = Directory(
+        [
+            maker(1, "Chocolatier", ["truffles; chocolate bars"]),
+            maker(2, "Candle shop", ["soy candles"]),
+            maker(3, "Welding shop", ["structural steel; trailer hitches"]),
+        ]
+    )
+    found = names(Matcher(directory).match("corporate gifts for 40 clients", zip="48201", now=TODAY))
+    assert sorted(found) == ["Candle shop", "Chocolatier"]
