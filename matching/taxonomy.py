@@ -100,6 +100,7 @@ class Taxonomy:
     _made_by: dict[str, frozenset[str]] = field(default_factory=dict)
     _children: dict[str, frozenset[str]] = field(default_factory=dict)
     _fixes: dict[str, str | None] = field(default_factory=dict)
+    _doubles: dict[str, str | None] = field(default_factory=dict)  # short words with a doubled letter typed once
     _classes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # process → the classes teaching it
 
     def __post_init__(self) -> None:
@@ -352,6 +353,11 @@ class Taxonomy:
         exact: list[bool] = []
         origin: list[int] = []
         for index, tok in enumerate(toks):
+            if 3 <= len(tok) <= 4 and (doubled := self._doubled(tok)) is not None:
+                out.append(doubled)  # "glas": a doubled letter typed once
+                exact.append(False)
+                origin.append(index)
+                continue
             if tok in self._vocab_set or len(tok) < 5 or tok.isdigit() or tok in self.ordinary_words:
                 out.append(tok)
                 exact.append(True)
@@ -369,6 +375,25 @@ class Taxonomy:
             exact.append(nearest is None)
             origin.append(index)
         return out, exact, origin
+
+    def _doubled(self, tok: str) -> str | None:
+        """A short word with a doubled letter typed once ("glas", "gril"): the one alias word it can be. Shorter
+        words are left alone otherwise, since a one-letter slip of a four-letter word is often another word."""
+        if tok in self._vocab_set or tok.isdigit() or tok in self.ordinary_words:
+            return None
+        if tok in self._doubles:
+            return self._doubles[tok]
+        fixed = self._doubled_uncached(tok)
+        if len(self._doubles) < 50_000:
+            self._doubles[tok] = fixed
+        return fixed
+
+    def _doubled_uncached(self, tok: str) -> str | None:
+        found: set[str] = set()
+        for word in {tok, tok + "s"} if len(tok) == 3 else {tok}:  # the stem of "glas" is "gla"
+            found |= {word[: i + 1] + word[i] + word[i + 1 :] for i in range(len(word)) if word[i].isalpha()}
+        found &= self._vocab_set
+        return found.pop() if len(found) == 1 else None
 
     def _split_compound(self, tok: str) -> list[str] | None:
         for cut in range(2, len(tok) - 1):

@@ -302,3 +302,11 @@ def test_trade_words_that_mean_something_else_here(tax, text, not_this):
 def test_catch_all_industries_lend_no_words(tax, word):
     # NAICS "all other" industries (339999 candles… and umbrellas) give no aliases to a specific item.
     assert ids(tax, word) == []
+
+
+def test_a_doubled_letter_typed_once_is_forgiven_in_short_words():
+    from matching.taxonomy import load_taxonomy
+    from matching.text import tokens
+
+    taxonomy = load_taxonomy()
+    assert [tag.id for tag, _s, _e in taxonomy.locate(tokens("stained glas window"))] == ["stained_glass"]
