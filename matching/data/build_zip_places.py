@@ -1,6 +1,6 @@
 """Rebuild zip_places.csv from the `zipcodes` package (run by hand when it is upgraded).
 
-    python -m matching.data.build_zip_places
+    pip install -e ".[data]" && python -m matching.data.build_zip_places
 
 One row per ZIP code with coordinates: its centroid, city, state, IANA time zone and whether it is a standard
 (street delivery) ZIP code. Reading this file takes a few hundredths of a second and about 15 MB; asking `zipcodes`
