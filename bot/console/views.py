@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 
 from bot import texts
 from bot.models import as_utc
+from bot.services import message_admin
 
 
 class Views:
@@ -29,6 +30,7 @@ class Views:
         zone = ZoneInfo(timezone)
         env.filters["when"] = lambda value: _when(value, zone)
         env.filters["money"] = lambda cents: f"${texts.money(cents)}" if cents is not None else ""
+        env.filters["why"] = message_admin.why  # why a message did not go out, in words
         env.globals["t"] = texts
         self.templates = Jinja2Templates(env=env)
 

@@ -3,63 +3,26 @@ CSP and the forms as a real browser applies them), then the day's work, then log
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlmodel import SQLModel, select
 
 from bot import outbox, texts
-from bot.console.app import ConsoleConfig, build_console
 from bot.console.auth import COOKIE
-from bot.console.pages import Programme
 from bot.db import Database
 from bot.models import AdminAction, Maker, MessageStatus, OutboundMessage, Request, utcnow
 from bot.services import console_access
 from bot.services import makers as maker_service
 from bot.services import requests as request_service
-from bot.services.followups import FollowUpPolicy
 from bot.signing import SESSION, Signer, new_nonce
-from bot.web import create_app
 from matching.taxonomy import load_taxonomy
+from tests.browser.journey import console_server
 from tests.browser.test_sandbox_browser import browser  # noqa: F401 - the fixture: Debian's Chromium, or a skip
 from tests.conftest import demo_csv
-from tests.integration.peers import free_port
 
 SECRET = "c" * 40
 ORGANISER = 4242
-
-
-@contextmanager
-def console_server(db: Database) -> Iterator[str]:
-    """The web app with the console, served by uvicorn in a thread on a free port; yields its address."""
-    import uvicorn
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    taxonomy = load_taxonomy()
-    config = ConsoleConfig(
-        signer=Signer(SECRET),
-        admin_ids=(ORGANISER,),
-        public_url=url,
-        programme=Programme(policy=FollowUpPolicy(), timezone="America/Detroit", max_invites=2),
-    )
-    cache = maker_service.DirectoryCache(db, taxonomy)
-    app = create_app(db, console=build_console(db, config, cache.get, taxonomy))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def reading(browser) -> tuple[Callable[[], str], Callable[[str], None], Callable[[str], None]]:  # noqa: F811
@@ -101,7 +64,7 @@ def test_an_organiser_works_through_the_console_in_the_browser(browser, tmp_path
         )
         failed.status, failed.error_code = MessageStatus.FAILED.value, "30003"
         failed_id = failed.id
-    with console_server(db) as url:
+    with console_server(db, SECRET, ORGANISER) as url:
         links = console_access.ConsoleLinks(public_url=url, signer=Signer(SECRET))
         with db.transaction() as session:
             link = console_access.issue_link(session, links, ORGANISER, utcnow())
@@ -201,7 +164,7 @@ def test_every_other_way_in_is_refused_in_the_browser_and_changes_nothing(browse
         db, taxonomy, "500 face shields by Friday near 48201", radius_miles=50, max_invites=1
     ).request.code
     _text, see, press = reading(browser)
-    with console_server(db) as url:
+    with console_server(db, SECRET, ORGANISER) as url:
         links = console_access.ConsoleLinks(public_url=url, signer=Signer(SECRET))
         now = utcnow()
         with db.transaction() as session:
