@@ -39,9 +39,13 @@ class Views:
         assert isinstance(response, HTMLResponse)
         return response
 
-    def message(self, request: Request, text: str, status: int, organiser: Any = None) -> HTMLResponse:
-        """A page that only says one thing: a refusal, or that the organiser logged out."""
-        return self.page(request, "message.html", {"text": text, "organiser": organiser}, status)
+    def message(
+        self, request: Request, text: str, status: int, organiser: Any = None, *, telegram_login: bool = False
+    ) -> HTMLResponse:
+        """A page that only says one thing: a refusal, or that the organiser logged out. `telegram_login`: with a
+        link to the Telegram Login Widget's page."""
+        context = {"text": text, "organiser": organiser, "telegram_login": telegram_login}
+        return self.page(request, "message.html", context, status)
 
 
 def _when(value: datetime | None, zone: ZoneInfo) -> str:
