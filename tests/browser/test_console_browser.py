@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from sqlmodel import SQLModel, select
 
@@ -23,6 +24,18 @@ from tests.conftest import demo_csv
 
 SECRET = "c" * 40
 ORGANISER = 4242
+
+
+def programme(folder: Path) -> tuple[Database, str]:
+    """A database with the demo makers and one request sent to one of them; returns it and the request's code."""
+    db = Database(f"sqlite:///{folder}/console.db")
+    db.upgrade()
+    taxonomy = load_taxonomy()
+    maker_service.import_makers(db, demo_csv(), "demo", taxonomy)
+    opened = request_service.open_request(
+        db, taxonomy, "500 face shields by Friday near 48201", radius_miles=50, max_invites=1
+    )
+    return db, opened.request.code
 
 
 def reading(browser) -> tuple[Callable[[], str], Callable[[str], None], Callable[[str], None]]:  # noqa: F811
@@ -51,13 +64,7 @@ def reading(browser) -> tuple[Callable[[], str], Callable[[str], None], Callable
 def test_an_organiser_works_through_the_console_in_the_browser(browser, tmp_path):  # noqa: F811
     from selenium.webdriver.common.by import By
 
-    db = Database(f"sqlite:///{tmp_path}/console.db")
-    db.upgrade()
-    taxonomy = load_taxonomy()
-    maker_service.import_makers(db, demo_csv(), "demo", taxonomy)
-    code = request_service.open_request(
-        db, taxonomy, "500 face shields by Friday near 48201", radius_miles=50, max_invites=1
-    ).request.code
+    db, code = programme(tmp_path)
     with db.transaction() as session:
         failed = outbox.enqueue(
             session, channel="sms", address="+13135550142", text="hello", purpose="alert", key="k", now=utcnow()
@@ -156,13 +163,7 @@ def test_every_other_way_in_is_refused_in_the_browser_and_changes_nothing(browse
     the CSRF token and a logged-out session: each gets one sentence of refusal, and the database is as it was."""
     from selenium.webdriver.common.by import By
 
-    db = Database(f"sqlite:///{tmp_path}/console.db")
-    db.upgrade()
-    taxonomy = load_taxonomy()
-    maker_service.import_makers(db, demo_csv(), "demo", taxonomy)
-    code = request_service.open_request(
-        db, taxonomy, "500 face shields by Friday near 48201", radius_miles=50, max_invites=1
-    ).request.code
+    db, code = programme(tmp_path)
     _text, see, press = reading(browser)
     with console_server(db, SECRET, ORGANISER) as url:
         links = console_access.ConsoleLinks(public_url=url, signer=Signer(SECRET))
