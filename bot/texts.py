@@ -323,7 +323,7 @@ CONSOLE_LINK_REFUSED = {
     "unknown": "This login link is not one the bot sent.",
     "not an organiser": "This login link is for someone who is not an organiser.",
 }
-CONSOLE_FIGURES_AS_OF = "Counted at {when}."
+CONSOLE_FIGURES_AS_OF = "Counted at {when}; the page counts again at most once a minute."
 CONSOLE_NEW_LINK = "Send /console to the bot for a new one."
 CONSOLE_LOGGED_OUT = "You are logged out. Send /console to the bot to log in again."
 CONSOLE_BAD_FORM = "This form has expired or did not come from the console: go back, reload the page and try again."

@@ -4,6 +4,7 @@ month) from the same figures as /stats, `makerlink stats --impact` and the sandb
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.services import impact, stats
 from matching.taxonomy import Taxonomy
 
 WEEKS = 12
+FRESH_FOR = 60.0  # seconds: the figures read every order ever taken, so a page counts them at most once a minute
 SERIES = ("requests", "answers", "orders")
 
 
@@ -45,14 +47,17 @@ def impact_blocks(session: Session, basis: impact.Basis, now: datetime) -> list[
 class Figures:
     def __init__(self, db: Database, auth: Auth, views: Views, basis: impact.Basis) -> None:
         self.db, self.auth, self.views, self.basis = db, auth, views, basis
+        self._counted: tuple[float, dict[str, Any]] | None = None  # (monotonic time, what the page shows)
 
     def routes(self) -> list[Route]:
         return [Route("/figures", self.auth.guard(self.page), methods=["GET"])]
 
     async def page(self, visit: Visit) -> Response:
-        """Counted afresh on every visit: the impact figures are sums in the database (bot/services/impact.py)."""
-        counted = await run_in_threadpool(self._count)
-        return render(self.views, visit, "figures.html", {**counted, "nav": "figures"})
+        counted = self._counted
+        if counted is None or time.monotonic() - counted[0] > FRESH_FOR:
+            counted = (time.monotonic(), await run_in_threadpool(self._count))
+            self._counted = counted
+        return render(self.views, visit, "figures.html", {**counted[1], "nav": "figures"})
 
     def _count(self) -> dict[str, Any]:
         now = utcnow()
