@@ -359,6 +359,11 @@ CONSOLE_WIDGET_REFUSED = {
 }
 CONSOLE_WIDGET_AGAIN = "Log in with Telegram again, or send /console to the bot."
 CONSOLE_LOGIN_WITH_TELEGRAM = "Log in with Telegram"
+CONSOLE_WIDGET_INTRO = "Log in with your Telegram account (organisers only), or send /console to the bot for a link."
+CONSOLE_WIDGET_CONFIRM = (
+    "Telegram says who you are. Press the button to log in on this device; the session lasts 12 hours, or until you "
+    "log out."
+)
 SERVE_CONSOLE = "Organisers' console: {url}/console (organisers log in with /console in the bot)."
 SERVE_CONSOLE_OFF = "Organisers' console: off (set MAKERLINK_SECRET_KEY to turn it on; see docs/console.md)."
 SMS_RESUMED_BY_ORGANISERS = (

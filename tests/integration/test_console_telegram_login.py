@@ -37,6 +37,7 @@ def test_the_login_page_offers_the_widget_and_only_it_may_load_telegrams_script(
     http = client(console_app(db, telegram_login=WIDGET))
     page = http.get("/console/telegram-login")
     assert page.status_code == 200 and 'data-telegram-login="makerlink_detroit_bot"' in page.text
+    assert escape(texts.CONSOLE_WIDGET_INTRO) in page.text
     assert 'data-auth-url="https://console.example.org/console/telegram-login/answer"' in page.text
     assert "https://telegram.org/js/telegram-widget.js" in page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
@@ -57,7 +58,8 @@ def test_a_valid_answer_logs_an_organiser_in_once(db):  # noqa: F811
     http = client(console_app(db, telegram_login=WIDGET))
     fields = answer()
     shown = http.get(ANSWER, params=fields)
-    assert shown.status_code == 200 and "Log in" in shown.text and snapshot(db).sessions == 0
+    assert shown.status_code == 200 and escape(texts.CONSOLE_WIDGET_CONFIRM) in shown.text
+    assert snapshot(db).sessions == 0  # showing the button spends nothing
     assert re.findall(r'<input type="hidden" name="(\w+)"', shown.text) == list(fields)
     started = http.post(ANSWER, data=fields)
     assert started.status_code == 303 and started.headers["location"] == "/console/"
