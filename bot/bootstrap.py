@@ -13,6 +13,7 @@ from sqlmodel import Session
 from starlette.applications import Starlette
 
 from bot.config import Settings, load_settings
+from bot.console.telegram_login import TelegramLogin
 from bot.db import Database
 from bot.models import utcnow
 from bot.outbox import ChannelPolicy, Dispatcher, Sender, parse_quiet_hours
@@ -118,6 +119,7 @@ def make_console(
         signer=Signer(key),
         admin_ids=(*settings.admin_telegram_ids, *extra_admins),
         public_url=settings.public_url,
+        telegram_login=telegram_login(settings),
         programme=Programme(
             policy=FollowUpPolicy.from_settings(settings),
             timezone=settings.timezone,
@@ -129,6 +131,13 @@ def make_console(
     )
     directory = directory or makers.DirectoryCache(runtime.db, runtime.taxonomy)
     return build_console(runtime.db, config, directory.get, runtime.taxonomy)
+
+
+def telegram_login(settings: Settings) -> TelegramLogin | None:
+    """The Telegram Login Widget's settings, where MAKERLINK_TELEGRAM_LOGIN_BOT is set (with the bot token)."""
+    if settings.telegram_login_bot is None or settings.telegram_token is None:
+        return None
+    return TelegramLogin(settings.telegram_login_bot, settings.telegram_token.get_secret_value())
 
 
 def console_links(settings: Settings) -> ConsoleLinks:

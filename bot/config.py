@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     # Signs the organisers' console login links and session cookies (bot/signing.py); without it the console is off.
     secret_key: SecretStr | None = None
+    # The bot's username, once BotFather's /setdomain names PUBLIC_URL's domain: the console's login page then offers
+    # the Telegram Login Widget (docs/console.md); the bot token checks what it sends back.
+    telegram_login_bot: str | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
@@ -83,6 +86,7 @@ class Settings(BaseSettings):
         "telegram_token",
         "telegram_webhook_secret",
         "secret_key",
+        "telegram_login_bot",
         "twilio_account_sid",
         "twilio_auth_token",
         "twilio_from_number",
@@ -113,6 +117,15 @@ class Settings(BaseSettings):
                 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
             )
         return value
+
+    @field_validator("telegram_login_bot")
+    @classmethod
+    def _bot_username(cls, value: str | None) -> str | None:
+        # Telegram's rule for a bot's username: 5-32 letters, digits and _, ending in "bot"; the @ is not part of it.
+        name = value.strip().removeprefix("@") if value is not None else None
+        if name is not None and not re.fullmatch(r"[a-z][a-z0-9_]{1,28}bot", name, re.IGNORECASE):
+            raise ValueError(f"must be the bot's username, such as makerlink_detroit_bot, not {value!r}")
+        return name
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -199,6 +212,11 @@ class Settings(BaseSettings):
             )
         if self.telegram_webhook_secret and not self.telegram_token:
             raise ValueError(f"{ENV_PREFIX}TELEGRAM_WEBHOOK_SECRET is set but {ENV_PREFIX}TELEGRAM_TOKEN is not")
+        if self.telegram_login_bot and not (self.telegram_token and self.public_url):
+            raise ValueError(
+                f"{ENV_PREFIX}TELEGRAM_LOGIN_BOT needs {ENV_PREFIX}TELEGRAM_TOKEN (it checks what the widget sends) "
+                f"and {ENV_PREFIX}PUBLIC_URL (the domain set with BotFather's /setdomain)"
+            )
         return self
 
     def emission_factors(self) -> Factors:

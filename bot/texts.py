@@ -326,9 +326,7 @@ CONSOLE_LINK_REFUSED = {
 CONSOLE_FIGURES_AS_OF = "Counted at {when}; the page counts again at most once a minute."
 CONSOLE_NEW_LINK = "Send /console to the bot for a new one."
 CONSOLE_LOGGED_OUT = "You are logged out. Send /console to the bot to log in again."
-CONSOLE_BAD_FORM = (
-    "This form has expired or did not come from the console: go back, reload the page and try again."
-)
+CONSOLE_BAD_FORM = "This form has expired or did not come from the console: go back, reload the page and try again."
 CONSOLE_TOO_MANY = "Too many failed log-ins from this address: try again in {minutes} minutes."
 CONSOLE_NO_REQUEST = "There is no request {code}."
 CONSOLE_NOT_FOUND = "There is no such page in the console."
@@ -353,6 +351,19 @@ CONSOLE_DONE = {
     "resumed": "The maker takes job requests again and was told by SMS.",
     "retried": "Message #{id} is queued again; the outbox checks it once more before it goes.",
 }
+CONSOLE_WIDGET_REFUSED = {
+    "forged or altered": "Telegram's answer could not be checked: it was altered, or it is for another bot.",
+    "expired": "Telegram's answer is more than 10 minutes old.",
+    "already used": "This answer from Telegram has already been used to log in.",
+    "not an organiser": "This Telegram account is not one of the organisers'.",
+}
+CONSOLE_WIDGET_AGAIN = "Log in with Telegram again, or send /console to the bot."
+CONSOLE_LOGIN_WITH_TELEGRAM = "Log in with Telegram"
+CONSOLE_WIDGET_INTRO = "Log in with your Telegram account (organisers only), or send /console to the bot for a link."
+CONSOLE_WIDGET_CONFIRM = (
+    "Telegram says who you are. Press the button to log in on this device; the session lasts 12 hours, or until you "
+    "log out."
+)
 SERVE_CONSOLE = "Organisers' console: {url}/console (organisers log in with /console in the bot)."
 SERVE_CONSOLE_OFF = "Organisers' console: off (set MAKERLINK_SECRET_KEY to turn it on; see docs/console.md)."
 SMS_RESUMED_BY_ORGANISERS = (

@@ -22,6 +22,7 @@ from bot.console.makers import Makers
 from bot.console.messages import Messages
 from bot.console.pages import Pages, Programme
 from bot.console.security import LoginThrottle, SecurityHeaders
+from bot.console.telegram_login import TelegramLogin
 from bot.console.views import Views
 from bot.db import Database
 from bot.signing import Signer
@@ -39,6 +40,7 @@ class ConsoleConfig:
     admin_ids: tuple[int, ...]
     public_url: str | None
     programme: Programme
+    telegram_login: TelegramLogin | None = None  # MAKERLINK_TELEGRAM_LOGIN_BOT: the login page offers the widget
 
 
 def build_console(
@@ -49,7 +51,15 @@ def build_console(
     throttle: LoginThrottle | None = None,
 ) -> ASGIApp:
     views = Views(config.programme.timezone)
-    auth = Auth(db, config.signer, config.admin_ids, config.public_url, views, throttle or LoginThrottle())
+    auth = Auth(
+        db,
+        config.signer,
+        config.admin_ids,
+        config.public_url,
+        views,
+        throttle or LoginThrottle(),
+        config.telegram_login,
+    )
     pages = Pages(db, auth, views, config.programme, directory)
     static = StaticFiles(directory=str(resources.files("bot.console") / "static"))
     messages = Messages(db, auth, views)

@@ -20,7 +20,9 @@ from starlette.routing import Route
 
 from bot import texts
 from bot.channels.inbound import BodyTooLarge, read_capped
-from bot.console.security import LoginThrottle, client_address, same_origin
+from bot.console import telegram_login as widget
+from bot.console.security import LoginThrottle, client_address, content_security_policy, same_origin
+from bot.console.telegram_login import TelegramLogin
 from bot.console.views import Views
 from bot.db import Database
 from bot.models import utcnow
@@ -34,6 +36,9 @@ MAX_FORM_BYTES = 64 * 1024
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a maker CSV of some 20,000 rows
 FORM_TYPE = "application/x-www-form-urlencoded"
 UPLOAD_TYPE = "multipart/form-data"
+WIDGET = "Telegram login"  # the way in, as the log names it
+WIDGET_PATH = "/telegram-login"
+WIDGET_ANSWER_PATH = "/telegram-login/answer"
 log = logging.getLogger(__name__)
 
 
@@ -59,16 +64,23 @@ class Auth:
         public_url: str | None,
         views: Views,
         throttle: LoginThrottle,
+        telegram_login: TelegramLogin | None = None,
     ) -> None:
         self.db, self.signer, self.admin_ids, self.public_url = db, signer, admin_ids, public_url
-        self.views, self.throttle = views, throttle
+        self.views, self.throttle, self.telegram_login = views, throttle, telegram_login
         self.secure = bool(public_url and public_url.startswith("https://"))
 
     def routes(self) -> list[Route]:
+        widget = [
+            Route(WIDGET_PATH, self.widget_page, methods=["GET"]),
+            Route(WIDGET_ANSWER_PATH, self.widget_answer, methods=["GET"]),
+            Route(WIDGET_ANSWER_PATH, self.widget_login, methods=["POST"]),
+        ]
         return [
             Route("/login/{token}", self.login_page, methods=["GET"]),
             Route("/login/{token}", self.login, methods=["POST"]),
             Route("/logout", self.guard(self.logout), methods=["POST"]),
+            *(widget if self.telegram_login is not None else []),
         ]
 
     # ── logging in ──
@@ -94,19 +106,7 @@ class Auth:
         result = await run_in_threadpool(self._redeem, request.path_params["token"])
         if isinstance(result, Refusal):
             return self._refuse(request, result)
-        cookie, organiser = result
-        log.info("console: session %s started", organiser.session_id)
-        response = RedirectResponse("/console/", status_code=303)
-        response.set_cookie(
-            COOKIE,
-            cookie,
-            max_age=int(access.SESSION_LIFETIME.total_seconds()),
-            path=COOKIE_PATH,
-            secure=self.secure,
-            httponly=True,
-            samesite="strict",
-        )
-        return response
+        return self._started(*result)
 
     async def logout(self, visit: Visit) -> Response:
         await run_in_threadpool(self._end, visit.organiser.session_id, Ended.LOGGED_OUT)
@@ -124,13 +124,32 @@ class Auth:
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
 
-    def _refuse(self, request: Request, refusal: Refusal) -> Response:
+    def _refuse(self, request: Request, refusal: Refusal, way: str = "login link") -> Response:
+        """403 with one sentence; the failure counts against the address and is logged with why (never with the
+        token or the widget's hash: a log line must not be a way in)."""
         address = client_address(request)
         self.throttle.failed(address)
-        # Never the token: a log line must not be a way in.
-        log.warning("console: login link refused (%s) from %s", refusal.value, address)
-        text = f"{texts.CONSOLE_LINK_REFUSED[refusal.value]} {texts.CONSOLE_NEW_LINK}"
-        return self.views.message(request, text, 403)
+        log.warning("console: %s refused (%s) from %s", way, refusal.value, address)
+        if way == WIDGET:
+            text = f"{texts.CONSOLE_WIDGET_REFUSED[refusal.value]} {texts.CONSOLE_WIDGET_AGAIN}"
+        else:
+            text = f"{texts.CONSOLE_LINK_REFUSED[refusal.value]} {texts.CONSOLE_NEW_LINK}"
+        return self.views.message(request, text, 403, telegram_login=way == WIDGET)
+
+    def _started(self, cookie: str, organiser: Organiser) -> Response:
+        """The session is on: its cookie, and Today."""
+        log.info("console: session %s started", organiser.session_id)
+        response = RedirectResponse("/console/", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            cookie,
+            max_age=int(access.SESSION_LIFETIME.total_seconds()),
+            path=COOKIE_PATH,
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
 
     def _check(self, token: str) -> Refusal | None:
         with self.db.read() as session:
@@ -139,6 +158,64 @@ class Auth:
     def _redeem(self, token: str) -> tuple[str, Organiser] | Refusal:
         with self.db.transaction() as session:
             return access.redeem_link(session, self.signer, token, self.admin_ids, utcnow())
+
+    # ── logging in with the Telegram Login Widget (only with MAKERLINK_TELEGRAM_LOGIN_BOT) ──
+
+    async def widget_page(self, request: Request) -> Response:
+        """The widget's button; this page alone may load telegram.org's script."""
+        assert self.telegram_login is not None
+        context = {
+            "organiser": None,
+            "script": widget.SCRIPT,
+            "bot": self.telegram_login.bot_username,
+            "answer_url": f"{self.public_url}{COOKIE_PATH}{WIDGET_ANSWER_PATH}",
+        }
+        response = self.views.page(request, "telegram_login.html", context)
+        response.headers["Content-Security-Policy"] = widget.content_security_policy(
+            content_security_policy(self.public_url)
+        )
+        # Telegram's popup answers the widget's frame through window.opener.
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
+        return response
+
+    async def widget_answer(self, request: Request) -> Response:
+        """Where Telegram sends the browser back: if the answer holds, a page with one button (nothing spent yet)."""
+        refused = self._throttled(request)
+        if refused is not None:
+            return refused
+        fields = dict(request.query_params)
+        answer = self._widget_check(fields)
+        if isinstance(answer, Refusal):
+            return self._refuse(request, answer, WIDGET)
+        if answer.telegram_id not in self.admin_ids:
+            return self._refuse(request, Refusal.NOT_ORGANISER, WIDGET)
+        return self.views.page(request, "login.html", {"organiser": None, "fields": fields})
+
+    async def widget_login(self, request: Request) -> Response:
+        """The button: the answer is checked again and spent, and the session starts."""
+        refused = self._throttled(request)
+        if refused is not None:
+            return refused
+        posted = await _read_form(request)
+        if posted is None or not same_origin(request, self.public_url):
+            return self.views.message(request, texts.CONSOLE_BAD_FORM, 403)
+        answer = self._widget_check(posted[0])
+        if isinstance(answer, Refusal):
+            return self._refuse(request, answer, WIDGET)
+        result = await run_in_threadpool(self._redeem_widget, answer)
+        if isinstance(result, Refusal):
+            return self._refuse(request, result, WIDGET)
+        return self._started(*result)
+
+    def _widget_check(self, fields: dict[str, str]) -> widget.Answer | Refusal:
+        assert self.telegram_login is not None
+        return widget.check(fields, self.telegram_login.bot_token, utcnow())
+
+    def _redeem_widget(self, answer: widget.Answer) -> tuple[str, Organiser] | Refusal:
+        with self.db.transaction() as session:
+            return access.redeem_widget(
+                session, self.signer, answer.telegram_id, answer.proof, self.admin_ids, utcnow()
+            )
 
     def _end(self, session_id: int, why: Ended) -> None:
         with self.db.transaction() as session:
@@ -153,7 +230,9 @@ class Auth:
             cookie = request.cookies.get(COOKIE)
             found = await run_in_threadpool(self._organiser, cookie)
             if isinstance(found, Refusal):
-                response = self.views.message(request, texts.CONSOLE_LOGIN_NEEDED, 401)
+                response = self.views.message(
+                    request, texts.CONSOLE_LOGIN_NEEDED, 401, telegram_login=self.telegram_login is not None
+                )
                 if cookie is not None:
                     self._forget_cookie(response)
                 return response

@@ -24,7 +24,9 @@ from bot.services import impact, stats
 from matching.taxonomy import Taxonomy
 
 WEEKS = 12
-FRESH_FOR = 60.0  # seconds: the figures read every order ever taken, so a page counts them at most once a minute
+# Seconds: a count (the weekly chart, the impact all time and this month) takes some 0.3 s over a large programme
+# (docs/benchmarks.md), so a page counts at most once a minute.
+FRESH_FOR = 60.0
 SERIES = ("requests", "answers", "orders")
 
 

@@ -70,15 +70,9 @@ class Makers:
         return render(self.views, visit, "makers.html", context)
 
     async def card(self, visit: Visit, problem: str | None = None, status_code: int = 200) -> Response:
-        maker_id = visit.request.path_params["id"]
-
-        def read() -> maker_admin.Card | None:
-            with self.db.read() as session:
-                return maker_admin.card(session, maker_id)
-
-        found = await run_in_threadpool(read)
+        found = await self._card_of(visit)
         if found is None:
-            return self.views.message(visit.request, texts.CONSOLE_NO_MAKER, 404, visit.organiser)
+            return self._no_maker(visit)
         context = {
             "c": found,
             "m": found.maker,
@@ -107,7 +101,7 @@ class Makers:
 
         try:
             if not await run_in_threadpool(act):
-                return self.views.message(visit.request, texts.CONSOLE_NO_MAKER, 404, visit.organiser)
+                return self._no_maker(visit)
         except NotAllowed as refusal:
             return await self.card(visit, problem=str(refusal), status_code=409)
         where = f"/console/makers/{maker_id}?" + urlencode({"done": f"{action}d"})
@@ -118,15 +112,9 @@ class Makers:
     async def edit_form(
         self, visit: Visit, values: dict[str, str] | None = None, problems: list[str] | None = None
     ) -> Response:
-        maker_id = visit.request.path_params["id"]
-
-        def read() -> maker_admin.Card | None:
-            with self.db.read() as session:
-                return maker_admin.card(session, maker_id)
-
-        found = await run_in_threadpool(read)
+        found = await self._card_of(visit)
         if found is None:
-            return self.views.message(visit.request, texts.CONSOLE_NO_MAKER, 404, visit.organiser)
+            return self._no_maker(visit)
         context = {
             "m": found.maker,
             "values": values or maker_admin.form_values(found),
@@ -148,10 +136,23 @@ class Makers:
 
         problems = await run_in_threadpool(save)
         if problems is None:
-            return self.views.message(visit.request, texts.CONSOLE_NO_MAKER, 404, visit.organiser)
+            return self._no_maker(visit)
         if problems:
             return await self.edit_form(visit, values, problems)
         return RedirectResponse(f"/console/makers/{maker_id}?done=edited", status_code=303)
+
+    async def _card_of(self, visit: Visit) -> maker_admin.Card | None:
+        """The card of the maker the address names (for the card and the edit form alike); None if there is none."""
+        maker_id = visit.request.path_params["id"]
+
+        def read() -> maker_admin.Card | None:
+            with self.db.read() as session:
+                return maker_admin.card(session, maker_id)
+
+        return await run_in_threadpool(read)
+
+    def _no_maker(self, visit: Visit) -> Response:
+        return self.views.message(visit.request, texts.CONSOLE_NO_MAKER, 404, visit.organiser)
 
     async def upload_form(self, visit: Visit) -> Response:
         return render(self.views, visit, "makers_upload.html", {"nav": "makers", "report": None, "problem": None})

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC_PATH = "/console/static/"
+OWN_POLICY = ("Content-Security-Policy", "Cross-Origin-Opener-Policy")  # a page may set these itself
 
 
 def content_security_policy(public_url: str | None) -> str:
@@ -56,6 +57,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
+                    if name in OWN_POLICY and name in headers:
+                        continue  # the one page that sets its own: the Telegram Login Widget's (auth.py)
                     headers[name] = value
             await send(message)
 

@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 
 from bot import texts
 from bot.models import as_utc
+from bot.services import message_admin
 
 
 class Views:
@@ -29,6 +30,7 @@ class Views:
         zone = ZoneInfo(timezone)
         env.filters["when"] = lambda value: _when(value, zone)
         env.filters["money"] = lambda cents: f"${texts.money(cents)}" if cents is not None else ""
+        env.filters["why"] = message_admin.why  # why a message did not go out, in words
         env.globals["t"] = texts
         self.templates = Jinja2Templates(env=env)
 
@@ -37,9 +39,13 @@ class Views:
         assert isinstance(response, HTMLResponse)
         return response
 
-    def message(self, request: Request, text: str, status: int, organiser: Any = None) -> HTMLResponse:
-        """A page that only says one thing: a refusal, or that the organiser logged out."""
-        return self.page(request, "message.html", {"text": text, "organiser": organiser}, status)
+    def message(
+        self, request: Request, text: str, status: int, organiser: Any = None, *, telegram_login: bool = False
+    ) -> HTMLResponse:
+        """A page that only says one thing: a refusal, or that the organiser logged out. `telegram_login`: with a
+        link to the Telegram Login Widget's page."""
+        context = {"text": text, "organiser": organiser, "telegram_login": telegram_login}
+        return self.page(request, "message.html", context, status)
 
 
 def _when(value: datetime | None, zone: ZoneInfo) -> str:

@@ -22,6 +22,7 @@ from bot.signing import LOGIN, SESSION, Expired, Signer, digest, new_nonce
 LINK_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(hours=12)
 LOGIN_PATH = "/console/login/"
+WIDGET = "telegram-widget:"  # what a spent widget answer's hash is kept under, apart from the links' nonces
 
 
 class Refusal(StrEnum):
@@ -98,16 +99,42 @@ def redeem_link(
     )
     if getattr(spent, "rowcount", 0) != 1:
         return Refusal.USED
+    return _start(session, signer, found.telegram_id, now)
+
+
+def redeem_widget(
+    session: Session, signer: Signer, telegram_id: int, proof: str, admin_ids: tuple[int, ...], now: datetime
+) -> tuple[str, Organiser] | Refusal:
+    """Log in with what the Telegram Login Widget sent, once bot/console/telegram_login.py has checked its hash and
+    age: `proof` (that hash) is spent like a link, so the same answer cannot log in twice."""
+    if telegram_id not in admin_ids:
+        return Refusal.NOT_ORGANISER
+    spent = ConsoleLogin(
+        token_hash=digest(WIDGET + proof), telegram_id=telegram_id, created_at=now, expires_at=now, used_at=now
+    )
+    try:
+        with session.begin_nested():  # the hash is unique: a second use fails here, even at the same moment
+            session.add(spent)
+    except sa.exc.IntegrityError:
+        return Refusal.USED
+    return _start(session, signer, telegram_id, now, detail="Telegram Login Widget")
+
+
+def _start(
+    session: Session, signer: Signer, telegram_id: int, now: datetime, detail: str = ""
+) -> tuple[str, Organiser]:
+    """A new session for this organiser: the signed cookie that names it, and who it is."""
     nonce = new_nonce()
     row = ConsoleSession(
         token_hash=digest(nonce),
-        telegram_id=found.telegram_id,
+        telegram_id=telegram_id,
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         expires_at=now + SESSION_LIFETIME,
     )
     session.add(row)
-    session.add(AdminAction(actor=f"telegram:{found.telegram_id}", action="console_login", created_at=now))
+    action = AdminAction(actor=f"telegram:{telegram_id}", action="console_login", detail=detail, created_at=now)
+    session.add(action)
     session.flush()
     return signer.sign(SESSION, nonce), _organiser(row)
 

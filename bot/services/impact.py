@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot import texts
@@ -214,59 +214,185 @@ def collect(db: Database, basis: Basis, since: date | None = None, until: date |
 
 def collect_in(session: Session, basis: Basis, since: date | None = None, until: date | None = None) -> dict[str, Any]:
     """The impact of the orders accepted from `since` to before `until` (either open), as plain JSON-able values.
-    Money is in cents; an order with no price (or a price each and no quantity) is counted, not valued."""
-    orders = load_orders(session, basis, since, until)
-    valued = [value for order in orders if (value := order.value_cents) is not None]
-    distances = [d for order in orders if (d := order.invitation.distance_miles) is not None]
-    estimates = [order.estimate for order in orders if order.estimate is not None]
-    makers = {order.maker.id for order in orders}
+    Money is in cents; an order with no price (or a price each and no quantity) is counted, not valued.
+
+    Summed in the database: a handful of aggregate queries whatever the number of orders (the console's Figures page
+    reads all time on every visit). The per-order rules are those of `Order` (value, first order, badges), which
+    `report_rows` uses; tests/integration/test_impact_sums.py holds the two to the same numbers."""
+    orders = _Orders(basis, since, until)
+    totals = session.exec(orders.select(*orders.totals())).one()
+    count, delivered, spent, valued, makers, first_time, served = (int(value or 0) for value in totals)
+    distances = _median_distance(session, orders)
     return {
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,  # exclusive
         "timezone": basis.timezone,
-        "orders": len(orders),
-        "delivered": sum(order.invitation.status == InvitationStatus.DELIVERED for order in orders),
-        "spent_cents": sum(valued),
-        "orders_valued": len(valued),
-        "orders_not_valued": len(orders) - len(valued),
-        "makers": len(makers),
-        "first_time_makers": len({order.maker.id for order in orders if order.first_for_maker}),
-        "by_type": _breakdown(orders, lambda order: (order.maker.kind or MAKER_TYPES[0],)),
-        "by_badge": _breakdown(orders, lambda order: order.badges),
-        "requests": _requests(session, basis, orders, since, until),
-        "median_distance_miles": round(statistics.median(distances), 1) if distances else None,
-        "orders_with_distance": len(distances),
-        "emissions": {
-            "estimate": True,
-            "avoided_kg_co2e": round(sum(e.avoided_kg for e in estimates), 1),
-            "local_kg_co2e": round(sum(e.local_kg for e in estimates), 1),
-            "import_kg_co2e": round(sum(e.imported_kg for e in estimates), 1),
-            "orders_estimated": len(estimates),
-            "orders_not_estimated": len(orders) - len(estimates),
-        },
+        "orders": count,
+        "delivered": delivered,
+        "spent_cents": spent,
+        "orders_valued": valued,
+        "orders_not_valued": count - valued,
+        "makers": makers,
+        "first_time_makers": first_time,
+        "by_type": _breakdown(session, orders, badges=False),
+        "by_badge": _breakdown(session, orders, badges=True),
+        "requests": _requests(session, basis, served, since, until),
+        "median_distance_miles": distances[0],
+        "orders_with_distance": distances[1],
+        "emissions": _emissions(session, basis, orders, count),
     }
 
 
-def _breakdown(orders: list[Order], groups_of: Callable[[Order], Iterable[str]]) -> dict[str, dict[str, int]]:
-    """Makers, orders and money by group (a maker type, a badge); a badge is one group whatever its letter case."""
-    labels: dict[str, str] = {}
-    makers: dict[str, set[int | None]] = {}
+class _Orders:
+    """The orders of a period as SQL: accepted quotes (under way or delivered) with their request and maker, as
+    `load_orders` reads them one by one."""
+
+    def __init__(self, basis: Basis, since: date | None, until: date | None) -> None:
+        self.start = basis.start_of(since)
+        accepted = col(Invitation.accepted_at)
+        self.where = (
+            col(Invitation.status).in_(ORDERED),
+            accepted.is_not(None),
+            *_within(accepted, self.start, basis.start_of(until)),
+        )
+        # Order.quantity and Order.value_cents, as columns.
+        self.quantity = sa.func.coalesce(col(Invitation.quantity_offered), col(Request.quantity))
+        price_each = sa.and_(col(Invitation.price_cents).is_not(None), self.quantity.is_not(None), self.quantity != 0)
+        self.value = sa.case(
+            (col(Invitation.total_cents).is_not(None), col(Invitation.total_cents)),
+            (price_each, col(Invitation.price_cents) * self.quantity),
+            else_=None,
+        )
+
+    def select(self, *columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(Invitation)
+            .join(Request, col(Request.id) == col(Invitation.request_id))
+            .join(Maker, col(Maker.id) == col(Invitation.maker_id))
+            .where(*self.where)
+        )
+
+    def totals(self) -> tuple[Any, ...]:
+        maker = col(Invitation.maker_id)
+        return (
+            sa.func.count(),
+            sa.func.sum(sa.case((col(Invitation.status) == InvitationStatus.DELIVERED, 1), else_=0)),
+            sa.func.sum(self.value),
+            sa.func.count(self.value),
+            sa.func.count(sa.distinct(maker)),
+            sa.func.count(sa.distinct(sa.case((self._first_order_here(), maker), else_=None))),
+            sa.func.count(sa.distinct(col(Invitation.request_id))),
+        )
+
+    def _first_order_here(self) -> Any:
+        """The maker's first order ever is in this period: none of theirs was accepted before it began (an order in
+        the period is never after one that is not, so that is the whole test)."""
+        if self.start is None:
+            return sa.true()
+        earlier = aliased(Invitation)
+        return ~sa.exists().where(
+            col(earlier.maker_id) == col(Invitation.maker_id),
+            col(earlier.status).in_(ORDERED),
+            col(earlier.accepted_at).is_not(None),
+            col(earlier.accepted_at) < self.start,
+        )
+
+
+def _breakdown(session: Session, orders: _Orders, badges: bool) -> dict[str, dict[str, int]]:
+    """Makers, orders and money by group (a maker type, or a badge); a badge is one group whatever its letter case,
+    named as the earliest order spells it."""
+    label = col(MakerTrait.phrase) if badges else col(Maker.kind)  # a maker's type is never empty (ck_maker_kind)
+    query = orders.select(label, col(Invitation.maker_id), sa.func.count(), sa.func.sum(orders.value))
+    rows = session.exec((_with_badges(query) if badges else query).group_by(label, col(Invitation.maker_id))).all()
+    spellings: dict[str, set[str]] = {}
+    for spelled, *_ in rows:
+        spellings.setdefault(spelled.casefold(), set()).add(spelled)
+    names = {key: _first_spelling(session, orders, found, badges) for key, found in spellings.items()}
+    makers: dict[str, set[int]] = {}
     counts: dict[str, dict[str, int]] = {}
-    for order in orders:
-        for group in groups_of(order):
-            label = labels.setdefault(group.casefold(), group)
-            makers.setdefault(label, set()).add(order.maker.id)
-            row = counts.setdefault(label, {"makers": 0, "orders": 0, "spent_cents": 0})
-            row["orders"] += 1
-            row["spent_cents"] += order.value_cents or 0
-    for label, row in counts.items():
-        row["makers"] = len(makers[label])
+    for spelled, maker_id, count, value in rows:
+        name = names[spelled.casefold()]
+        makers.setdefault(name, set()).add(maker_id)
+        row = counts.setdefault(name, {"makers": 0, "orders": 0, "spent_cents": 0})
+        row["orders"] += int(count)
+        row["spent_cents"] += int(value or 0)
+    for name, row in counts.items():
+        row["makers"] = len(makers[name])
     return dict(sorted(counts.items(), key=lambda item: (-item[1]["orders"], item[0].casefold())))
 
 
-def _requests(
-    session: Session, basis: Basis, orders: list[Order], since: date | None, until: date | None
-) -> dict[str, int]:
+def _with_badges(query: Any) -> Any:
+    """One row per order and badge of its maker."""
+    return query.join(MakerTrait, sa.and_(col(MakerTrait.maker_id) == col(Maker.id), col(MakerTrait.kind) == BADGE))
+
+
+def _first_spelling(session: Session, orders: _Orders, spellings: set[str], badges: bool) -> str:
+    """Of one group's spellings ("Woman-owned", "woman-owned"), the one seen first: in the earliest order, and
+    among its maker's badges, the first listed."""
+    if len(spellings) == 1:
+        return next(iter(spellings))
+    label = col(MakerTrait.phrase) if badges else col(Maker.kind)
+    query = orders.select(label).where(label.in_(spellings))
+    first: tuple[Any, ...] = (col(Invitation.accepted_at), col(Invitation.id))
+    if badges:
+        query, first = _with_badges(query), (*first, col(MakerTrait.position), col(MakerTrait.id))
+    return str(session.exec(query.order_by(*first).limit(1)).one())
+
+
+def _median_distance(session: Session, orders: _Orders) -> tuple[float | None, int]:
+    """The median distance of the orders with one (rounded to a tenth of a mile), and how many have one."""
+    distance = col(Invitation.distance_miles)
+    known = int(session.exec(orders.select(sa.func.count(distance))).one())
+    if not known:
+        return None, 0
+    middle = orders.select(distance).where(distance.is_not(None)).order_by(distance)
+    values = session.exec(middle.offset((known - 1) // 2).limit(2 - known % 2)).all()
+    return round(statistics.fmean(values), 1), known
+
+
+def _emissions(session: Session, basis: Basis, orders: _Orders, count: int) -> dict[str, Any]:
+    """The transport emissions of the orders, an estimate as `Order.estimate` makes one per order, summed per kind
+    of goods: the weight of an order is its quantity × the weight of one unit of its goods, and its emissions are
+    linear in that weight and (locally) in the distance, so sums over each kind of goods are enough. An order saves
+    emissions only if its maker is nearer than the distance where the van's trip costs what the import route does."""
+    per_kg = emissions.estimate(1.0, 1.0, basis.route, basis.factors)  # kg CO2e per kg: the import; per kg·mile: local
+    break_even = per_kg.imported_kg / per_kg.local_kg if per_kg.local_kg else float("inf")
+    distance, quantity = col(Invitation.distance_miles), orders.quantity
+    near = distance < break_even
+
+    def when_near(value: Any) -> Any:
+        return sa.func.sum(sa.case((near, value), else_=0))
+
+    goods = (col(Request.unit), col(Request.concepts))
+    query = orders.select(
+        *goods,
+        sa.func.count(),
+        sa.func.sum(quantity),
+        sa.func.sum(quantity * distance),
+        when_near(quantity),
+        when_near(quantity * distance),
+    ).where(distance.is_not(None), quantity.is_not(None), quantity != 0)
+    estimated, local, imported, avoided = 0, 0.0, 0.0, 0.0
+    for unit, concepts, n, units, unit_miles, near_units, near_unit_miles in session.exec(query.group_by(*goods)):
+        kg_each = emissions.order_weight_kg(1, unit, concepts.split(), basis.taxonomy.ancestors)
+        if kg_each is None:
+            continue
+        estimated += int(n)
+        local += kg_each * per_kg.local_kg * float(unit_miles)
+        imported += kg_each * per_kg.imported_kg * float(units)
+        avoided += kg_each * (per_kg.imported_kg * float(near_units) - per_kg.local_kg * float(near_unit_miles))
+    return {
+        "estimate": True,
+        "avoided_kg_co2e": round(max(0.0, avoided), 1),
+        "local_kg_co2e": round(local, 1),
+        "import_kg_co2e": round(imported, 1),
+        "orders_estimated": estimated,
+        "orders_not_estimated": count - estimated,
+    }
+
+
+def _requests(session: Session, basis: Basis, served: int, since: date | None, until: date | None) -> dict[str, int]:
     """Served locally: an order accepted in the period. Not served: closed in the period (expired, or cancelled
     after it was sent to makers) with no order standing. Still open: sent in the period, open, no order yet."""
     start, end = basis.start_of(since), basis.start_of(until)
@@ -291,7 +417,7 @@ def _requests(
     ).one()
     expired, cancelled = (int(closed.get(why, 0)) for why in NOT_SERVED)
     return {
-        "served_locally": len({order.request.id for order in orders}),
+        "served_locally": served,
         "not_served": expired + cancelled,
         "expired": expired,
         "cancelled": cancelled,

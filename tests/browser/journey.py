@@ -1,13 +1,26 @@
-"""The sandbox in a real browser: Debian's headless Chromium driven by Selenium through Debian's chromedriver
-(never a downloaded browser or driver), against the real `makerlink serve` started on a free port."""
+"""The sandbox and the console in a real browser: Debian's headless Chromium driven by Selenium through Debian's
+chromedriver (never a downloaded browser or driver), against the real `makerlink serve` started on a free port, or
+the web app with the console served in a thread."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import uvicorn
+
+from bot.console.app import ConsoleConfig, build_console
+from bot.console.pages import Programme
+from bot.db import Database
+from bot.services import makers as maker_service
+from bot.services.followups import FollowUpPolicy
+from bot.signing import Signer
+from bot.web import create_app
+from matching.taxonomy import load_taxonomy
 from tests.e2e.processes import clean_env, serving
 from tests.integration.peers import free_port
 
@@ -27,6 +40,35 @@ def sandbox_server(workdir: Path) -> Iterator[tuple[str, Path]]:
     log_path = workdir / "serve.log"
     with serving(env, workdir, port, log_path):
         yield f"http://127.0.0.1:{port}/", log_path
+
+
+@contextmanager
+def console_server(db: Database, secret: str, organiser: int) -> Iterator[str]:
+    """The web app with the console (for one organiser), served by uvicorn in a thread on a free port; yields its
+    address."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    taxonomy = load_taxonomy()
+    config = ConsoleConfig(
+        signer=Signer(secret),
+        admin_ids=(organiser,),
+        public_url=url,
+        programme=Programme(policy=FollowUpPolicy(), timezone="America/Detroit", max_invites=2),
+    )
+    cache = maker_service.DirectoryCache(db, taxonomy)
+    app = create_app(db, console=build_console(db, config, cache.get, taxonomy))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @contextmanager

@@ -105,6 +105,7 @@ def test_broadcast_skip_ahead_and_reset_in_the_browser(browser, tmp_path):
         )
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#maker-list li.has-messages"), "empty threads")
         assert browser.find_element(By.ID, "chat-start").is_displayed()
+
         # Reset brings the clock back: to real time, or (at night) to the end of quiet hours, never a day ahead.
         def clock_back(d) -> bool:
             ahead = re.search(r"([\d.]+) h ahead of real time", d.find_element(By.ID, "clock-note").text)

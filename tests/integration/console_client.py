@@ -30,12 +30,15 @@ TAXONOMY = load_taxonomy()
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def console_app(db: Database, admin_ids: tuple[int, ...] = (ORGANISER,), secret: str = SECRET, throttle=None):
+def console_app(
+    db: Database, admin_ids: tuple[int, ...] = (ORGANISER,), secret: str = SECRET, throttle=None, telegram_login=None
+):
     config = ConsoleConfig(
         signer=Signer(secret),
         admin_ids=admin_ids,
         public_url=PUBLIC_URL,
         programme=Programme(policy=FollowUpPolicy(), timezone="America/Detroit", max_invites=2),
+        telegram_login=telegram_login,
     )
     cache = maker_service.DirectoryCache(db, TAXONOMY)
     return create_app(db, console=build_console(db, config, cache.get, TAXONOMY, throttle or LoginThrottle()))

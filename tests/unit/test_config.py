@@ -110,6 +110,24 @@ def test_the_secret_key_turns_the_console_on_and_a_short_one_is_refused_without_
     assert settings.console_configured and settings.secret_key.get_secret_value() == "x" * 43
 
 
+def test_the_telegram_login_bot_is_a_bot_username_and_needs_the_token_and_public_url(monkeypatch):
+    from bot.bootstrap import telegram_login
+
+    assert telegram_login(load_settings()) is None
+    monkeypatch.setenv("MAKERLINK_TELEGRAM_LOGIN_BOT", "@makerlink_detroit_bot")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "MAKERLINK_TELEGRAM_LOGIN_BOT needs MAKERLINK_TELEGRAM_TOKEN" in str(caught.value)
+    monkeypatch.setenv("MAKERLINK_TELEGRAM_TOKEN", "7012345678:AAF-widget")
+    monkeypatch.setenv("MAKERLINK_PUBLIC_URL", "https://makerlink.example.org")
+    widget = telegram_login(load_settings())
+    assert widget is not None and widget.bot_username == "makerlink_detroit_bot"
+    monkeypatch.setenv("MAKERLINK_TELEGRAM_LOGIN_BOT", "makerlink.example.org")  # a domain, not the bot
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("MAKERLINK_TELEGRAM_LOGIN_BOT must be the bot's username")
+
+
 def test_the_cache_folder_is_the_setting_else_systemds_else_the_users(monkeypatch, tmp_path):
     for name in ("MAKERLINK_CACHE_DIR", "CACHE_DIRECTORY", "XDG_CACHE_HOME"):
         monkeypatch.delenv(name, raising=False)
