@@ -90,17 +90,21 @@ def weekly(session: Session, weeks: int, now: datetime, timezone: str) -> list[t
     zone = ZoneInfo(timezone)
     this_monday = now.astimezone(zone).date() - timedelta(days=now.astimezone(zone).weekday())
     mondays = [this_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
-    since = datetime.combine(mondays[0], datetime.min.time(), tzinfo=zone).astimezone(UTC)
+    # Each week's first instant in UTC, so the database counts by week without knowing the time zone.
+    starts = [datetime.combine(monday, datetime.min.time(), tzinfo=zone).astimezone(UTC) for monday in mondays]
     counts = {monday: [0, 0, 0] for monday in mondays}
-    columns = (
-        select(Request.created_at).where(Request.status != RequestStatus.DRAFT, col(Request.created_at) >= since),
-        select(Invitation.answered_at).where(col(Invitation.answered_at) >= since),
-        select(Invitation.accepted_at).where(col(Invitation.accepted_at) >= since),
+    moments: tuple[tuple[Any, sa.ColumnElement[bool]], ...] = (
+        (col(Request.created_at), col(Request.status) != RequestStatus.DRAFT),
+        (col(Invitation.answered_at), sa.true()),
+        (col(Invitation.accepted_at), sa.true()),
     )
-    for index, query in enumerate(columns):
-        for (moment,) in session.execute(query).all():
-            day = as_utc(moment).astimezone(zone).date()
-            monday = day - timedelta(days=day.weekday())
-            if monday in counts:
-                counts[monday][index] += 1
+    for index, (moment, condition) in enumerate(moments):
+        week = sa.case(
+            *((moment >= start, position) for position, start in reversed(list(enumerate(starts)))), else_=-1
+        )
+        within = sa.and_(moment >= starts[0], moment < starts[-1] + timedelta(weeks=1))
+        query = sa.select(week, sa.func.count()).where(condition, within).group_by(week)
+        for position, count in session.execute(query).all():
+            if 0 <= position < len(mondays):
+                counts[mondays[position]][index] += count
     return [(monday, counts[monday][0], counts[monday][1], counts[monday][2]) for monday in mondays]

@@ -64,3 +64,29 @@ def test_bars_stand_on_one_baseline_and_the_tallest_reaches_the_top_tick():
     assert [bar.height for bar in chart.bars if bar.value == 0] == [0.0, 0.0]
     empty = grouped_bars([])
     assert empty.bars == [] and empty.ticks[-1].value >= 1
+
+
+def test_each_week_counts_what_happened_in_it_in_the_programme_time_zone(db):  # noqa: F811
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from bot.models import Request
+    from bot.services import stats
+
+    for text in ("500 face shields near 48201", "200 tote bags near 48201", "40 aprons near 48201"):
+        request_service.open_request(db, TAXONOMY, text, radius_miles=50, max_invites=1)
+    now = datetime(2026, 12, 9, 15, 0, tzinfo=UTC)  # a Wednesday
+    with Session(db.engine) as session:
+        made = session.exec(select(Request).order_by(Request.id)).all()
+        # Monday 7 Dec 03:00 UTC is still Sunday evening in Detroit: last week there, this week in UTC.
+        for request, moment in zip(made, ("2026-12-07T03:00", "2026-12-07T06:00", "2026-11-20T12:00"), strict=True):
+            request.created_at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+            session.add(request)
+        session.commit()
+        detroit = stats.weekly(session, 4, now, "America/Detroit")
+        utc = stats.weekly(session, 4, now, "UTC")
+    assert [(str(monday), asked) for monday, asked, _answers, _orders in detroit] == [
+        ("2026-11-16", 1), ("2026-11-23", 0), ("2026-11-30", 1), ("2026-12-07", 1)
+    ]
+    assert [asked for _monday, asked, _answers, _orders in utc] == [1, 0, 0, 2]
