@@ -306,10 +306,17 @@ class Taxonomy:
         self, found: list[tuple[int, int, str, bool]], toks: list[str]
     ) -> list[tuple[int, int, str, bool]]:
         """ "boxes and labels for our hot sauce": what follows "for our" is who the order is for, not a second
-        item. Only once something was named before it, and only after a possessive or an article."""
+        item. Only once something was named before it, and only after a possessive or an article — or right
+        after "for" when what was named before is a thing, not a process ("candles and soap for gift bags"; but
+        "printing for tees and hats" asks for the tees)."""
         for index in range(1, len(toks) - 1):
-            if toks[index] in _BENEFICIARY_FOR and toks[index + 1] in _BENEFICIARY_OWNER:
-                before = [entry for entry in found if entry[1] <= index]
+            if toks[index] not in _BENEFICIARY_FOR:
+                continue
+            before = [entry for entry in found if entry[1] <= index]
+            owner = toks[index + 1] in _BENEFICIARY_OWNER
+            things_before = any(self.kind(entry[2]) in ("item", "part") for entry in before)
+            named_after = any(entry[0] == index + 1 for entry in found)
+            if owner or (things_before and named_after):
                 if before and len(before) < len(found):
                     return before
                 break
