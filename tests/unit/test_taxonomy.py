@@ -310,3 +310,16 @@ def test_a_doubled_letter_typed_once_is_forgiven_in_short_words():
 
     taxonomy = load_taxonomy()
     assert [tag.id for tag, _s, _e in taxonomy.locate(tokens("stained glas window"))] == ["stained_glass"]
+
+
+def test_what_a_thing_is_for_is_no_second_item():
+    from matching.taxonomy import load_taxonomy
+    from matching.text import tokens
+
+    taxonomy = load_taxonomy()
+
+    def ids(text):
+        return [tag.id for tag, _s, _e in taxonomy.locate(tokens(text))]
+
+    assert ids("candles and soap for gift bags") == ["candle", "soap"]
+    assert "hat" in ids("screen printing for tshirts and hats")  # a process before "for": the things are wanted
