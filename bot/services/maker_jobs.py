@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from bot import texts
 from bot.models import Invitation, MakerStatus, Request, as_utc
-from bot.services import handlers, notices
+from bot.services import handlers, notices, pictures
 from bot.services.inbox_parts import InboxParts
 from bot.services.orders import (
     AWAITING,
@@ -143,8 +143,34 @@ class JobAnswers(InboxParts):
         if not has_terms:
             thanks += texts.SMS_QUOTE_HINT.format(code=request.code)
         self.reply(thanks)
-        event = QuoteReceived(now=self.now, source=self.message_id, invitation=invitation, request=request)
+        media_key = self.keep_pictures(invitation, request)
+        event = QuoteReceived(
+            now=self.now, source=self.message_id, invitation=invitation, request=request, media_key=media_key
+        )
         handlers.record(self.session, event, self.policy)
+
+    def keep_pictures(self, invitation: Invitation, request: Request) -> str | None:
+        """The MMS's pictures kept with the answer: the first goes to the buyer with the quote, any others after it;
+        the key of the first, or None."""
+        if not self.pictures:
+            return None
+        first = self.pictures[0]
+        for number, picture in enumerate(self.pictures):
+            pictures.attach_to_answer(self.session, invitation, picture, self.now)
+            if number == 0:
+                continue
+            notices.tell_buyer(
+                self.session,
+                request,
+                "picture",
+                f"picture:{self.message_id}:{number}",
+                lambda t: t.BUYER_PICTURE_FROM_MAKER.format(rank=invitation.rank, code=request.code),
+                None,
+                self.now,
+                media_key=picture.key,
+            )
+        self.pictures = ()
+        return first.key
 
     def decline(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         if invitation.status in ORDERED:
