@@ -1,0 +1,380 @@
+"""Pictures both ways: a buyer's photo reaches the invited makers as MMS media (Twilio's request checked against
+Prism), a maker's MMS photo reaches the buyer as a Telegram photo (the recording Bot API), GPS metadata never
+survives, a refused file costs one sentence and never the words, and /media serves nothing without a good link."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import threading
+import time
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import time_machine
+from PIL import Image
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from bot import bootstrap, media, texts
+from bot.channels.sms_sender import TwilioSender
+from bot.config import Settings
+from bot.models import Invitation, Maker, Media, OutboundMessage, Request
+from bot.outbox import SendError
+from bot.services import makers as maker_service
+from tests.conftest import demo_csv
+from tests.fakes.senders import RecordingSender
+from tests.fixtures.telegram import TOKEN, RecordingRequest, callback_update, document_update, photo_update
+from tests.fixtures.twilio import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL, inbound_sms, signed
+
+GPS_IFD = 0x8825
+REQUEST_TEXT = "need 500 face shields by Friday near 48201"
+
+
+def photo_with_gps(size: tuple[int, int] = (800, 600)) -> bytes:
+    """A phone photo: JPEG with the camera's make and a GPS position in its EXIF."""
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[GPS_IFD] = {1: "N", 2: (42.0, 19.0, 53.0), 3: "W", 4: (83.0, 2.0, 45.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    data = out.getvalue()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD)  # the position is really in there
+    return data
+
+
+def assert_clean_image(data: bytes) -> None:
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "JPEG"
+        assert not image.getexif()  # no EXIF at all: no GPS position, no camera
+        assert "exif" not in image.info
+
+
+# ── the files themselves ──
+
+
+def test_a_photo_is_re_encoded_without_its_gps_position():
+    cleaned = media.clean(photo_with_gps())
+    assert cleaned.extension == "jpg"
+    assert_clean_image(cleaned.data)
+
+
+def test_a_text_file_named_jpg_is_refused_on_its_bytes():
+    with pytest.raises(media.Refused) as refused:
+        media.clean(b"this is not a picture, whatever its name says\n" * 10)
+    assert refused.value.reason == texts.PICTURE_WRONG_KIND
+
+
+def test_an_oversize_file_is_refused_before_it_is_decoded():
+    with pytest.raises(media.Refused) as refused:
+        media.clean(b"\xff\xd8\xff" + b"\0" * media.MAX_BYTES)
+    assert refused.value.reason == texts.PICTURE_TOO_BIG.format(limit_mb=media.MAX_BYTES // (1024 * 1024))
+
+
+def test_a_pdf_is_kept_as_it_came():
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    cleaned = media.clean(pdf)
+    assert (cleaned.extension, cleaned.data, cleaned.content_type) == ("pdf", pdf, "application/pdf")
+
+
+# ── GET /media/<token> ──
+
+
+@pytest.fixture
+def served(tmp_path):
+    from bot.web import MediaFiles, create_app
+
+    store = media.MediaStore(tmp_path / "media")
+    links = media.MediaLinks("k" * 40, PUBLIC_URL)
+    runtime = bootstrap.start(Settings(database_url=f"sqlite:///{tmp_path}/m.db", _env_file=None))
+    with TestClient(create_app(runtime.db, media=MediaFiles(store, links))) as client:
+        client.store, client.links = store, links
+        yield client
+
+
+def test_a_signed_link_serves_the_file_and_nothing_else_does(served):
+    stored = served.store.save(media.clean(photo_with_gps()))
+    token = served.links.token(stored.key)
+
+    good = served.get(f"/media/{token}")
+    assert good.status_code == 200 and good.headers["content-type"] == "image/jpeg"
+    assert_clean_image(good.content)
+
+    forged = media.MediaLinks("another key entirely, forty chars long!!", PUBLIC_URL).token(stored.key)
+    for bad in (forged, token[:-2] + "xx", stored.key, "nothing"):
+        answer = served.get(f"/media/{bad}")
+        assert answer.status_code == 404 and answer.content == b""
+
+    with time_machine.travel(datetime.now() + media.LINK_LIFETIME + timedelta(hours=1), tick=False):
+        expired = served.get(f"/media/{token}")
+    assert expired.status_code == 404 and expired.content == b""
+
+
+def test_a_pdf_is_served_as_an_attachment(served):
+    stored = served.store.save(media.clean(b"%PDF-1.4\n%%EOF\n"))
+    answer = served.get(f"/media/{served.links.token(stored.key)}")
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith("attachment")
+
+
+# ── through the channels ──
+
+
+class FakeTwilioMedia:
+    """Twilio's media URLs: on the API host, Basic auth required, then a redirect to a CDN on another host, which
+    must not be sent the credentials."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.cdn_saw_auth: list[bool] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                return None
+
+            def do_GET(self):
+                path = urlsplit(self.path).path
+                if path.startswith("/cdn/"):
+                    owner.cdn_saw_auth.append("Authorization" in self.headers)
+                    body = owner.files.get(path.rsplit("/", 1)[-1])
+                    self.send_response(200 if body is not None else 404)
+                    self.end_headers()
+                    self.wfile.write(body or b"")
+                    return
+                import base64
+
+                expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+                if self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                self.send_response(307)
+                # localhost, not 127.0.0.1: another host, as Twilio's CDN is
+                self.send_header("Location", f"http://localhost:{owner.port}/cdn/{path.rsplit('/', 1)[-1]}")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def twilio_media():
+    fake = FakeTwilioMedia({})
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def app(tmp_path, twilio_media):
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/pics.db",
+        telegram_token=TOKEN,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number=OUR_NUMBER,
+        twilio_api_url=twilio_media.url,
+        public_url=PUBLIC_URL,
+        secret_key="s" * 40,
+        quiet_hours="",
+        _env_file=None,
+    )
+    runtime = bootstrap.start(settings)
+    maker_service.import_makers(runtime.db, demo_csv(), "demo", runtime.taxonomy)
+    request, sms = RecordingRequest(), RecordingSender()
+    server = bootstrap.build_server(
+        runtime, {"sms": sms}, telegram_request=request, telegram_updates_request=RecordingRequest()
+    )
+    with TestClient(server.app, base_url=PUBLIC_URL) as client:
+        client.bot, client.sms, client.runtime, client.settings = request, sms, runtime, settings
+        yield client
+
+
+def twilio_media_url(message_sid: str, media_sid: str) -> str:
+    """Where Twilio's webhook says an MMS's picture is (it redirects to the CDN)."""
+    return f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{message_sid}/Media/{media_sid}"
+
+
+def post_update(client, update) -> None:
+    from bot.channels.telegram import webhook_secret
+
+    answer = client.post(
+        "/telegram/webhook",
+        content=json.dumps(update),
+        headers={"X-Telegram-Bot-Api-Secret-Token": webhook_secret(client.settings)},
+    )
+    assert answer.status_code == 200
+
+
+def settle(client, wait: float = 5.0) -> None:
+    """Until the dispatcher beside the app has sent everything queued."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with client.runtime.db.read() as session:
+            waiting = session.exec(
+                select(OutboundMessage).where(OutboundMessage.status.in_(("queued", "sending")))
+            ).first()
+        if waiting is None:
+            return
+        time.sleep(0.05)
+
+
+def telegram_texts(client) -> list[str]:
+    calls = client.bot.calls
+    return [p.get("text") or p.get("caption") or "" for name, p in calls if name in ("sendMessage", "sendPhoto")]
+
+
+def the_request(client) -> Request:
+    with client.runtime.db.read() as session:
+        return session.exec(select(Request)).one()
+
+
+def send_request_with(client, update) -> Request:
+    post_update(client, update)
+    request = the_request(client)
+    post_update(client, callback_update(f"send:{request.id}"))
+    settle(client)
+    return the_request(client)
+
+
+def test_a_buyers_photo_reaches_the_invited_makers_as_mms_media(app, prism_url):
+    app.bot.files["ph1"] = photo_with_gps()
+
+    post_update(app, photo_update("ph1", size=len(app.bot.files["ph1"]), caption=REQUEST_TEXT))
+    settle(app)
+    assert any(texts.pictures_attached(1) in text for text in telegram_texts(app))  # "📎 1 drawing attached"
+    request = the_request(app)
+    post_update(app, callback_update(f"send:{request.id}"))
+    settle(app)
+
+    invitations = [m for m in app.sms.sent if m.purpose == "invitation"]
+    assert invitations and all(m.media_key and not m.media_as_link for m in invitations)
+
+    # What Twilio is sent for one of them, against Prism (Twilio's own description of Messages.create).
+    prism_settings = app.settings.model_copy(update={"twilio_api_url": prism_url})
+    sender = TwilioSender(prism_settings, links=bootstrap.media_links(app.settings))
+
+    async def send_one():
+        try:
+            return await sender.send(invitations[0])
+        except SendError:
+            return None
+        finally:
+            await sender.aclose()
+
+    asyncio.run(send_one())
+    posted = parse_qs(sender.http_client._test_only_last_request.data.decode())
+    answer = sender.http_client._test_only_last_response
+    if answer.status_code != 201:
+        # Prism reads a form field given once as a string, though Twilio's description makes MediaUrl an array
+        # (and Twilio takes it given once): that, and nothing else in the request, is all it may object to.
+        problems = json.loads(answer.text)["validation"]
+        assert [(p["location"], p["code"]) for p in problems] == [(["body", "MediaUrl"], "type")], problems
+    [media_url] = posted["MediaUrl"]
+    assert media_url.startswith(f"{PUBLIC_URL}/media/")
+    served = app.get(urlsplit(media_url).path)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert_clean_image(served.content)  # the re-encoded picture, GPS position gone
+
+
+def test_a_maker_without_mms_gets_a_link_and_a_pdf_is_always_a_link(app):
+    with app.runtime.db.transaction() as session:
+        for maker in session.exec(select(Maker)).all():
+            maker.mms = False
+    app.bot.files["ph2"] = photo_with_gps()
+    send_request_with(app, photo_update("ph2", size=1000, caption=REQUEST_TEXT))
+    invitations = [m for m in app.sms.sent if m.purpose == "invitation"]
+    assert invitations and all(m.media_key and m.media_as_link for m in invitations)
+
+
+def test_a_maker_mms_photo_reaches_the_buyer_with_the_quote(app, twilio_media):
+    post_update(app, photo_update("none", size=10, caption=REQUEST_TEXT))  # a photo the bot cannot fetch
+    settle(app)
+    assert texts.PICTURE_NOT_FETCHED in telegram_texts(app)  # one sentence; the words went on
+    request = the_request(app)
+    post_update(app, callback_update(f"send:{request.id}"))
+    settle(app)
+    with app.runtime.db.read() as session:
+        invitation, maker = session.exec(
+            select(Invitation, Maker).join(Maker, Maker.id == Invitation.maker_id).where(Invitation.rank == 1)
+        ).one()
+        phone = maker.phone
+    twilio_media.files["ME" + "ab" * 16] = photo_with_gps((1200, 900))
+    form = inbound_sms(
+        f"YES {request.code} $2.10 each 5 days",
+        sender=phone,
+        sid="MM" + "5c" * 16,
+        NumMedia="1",
+        MediaUrl0=twilio_media_url("MM" + "5c" * 16, "ME" + "ab" * 16),
+        MediaContentType0="image/jpeg",
+    )
+    assert app.post("/twilio/sms", **signed("/twilio/sms", form)).status_code == 200
+    settle(app)
+
+    assert twilio_media.cdn_saw_auth == [False]  # the account's credentials stayed with Twilio's host
+    [photo] = app.bot.calls_to("sendPhoto")
+    assert "$2.10" in photo["caption"]
+    [(method, files)] = app.bot.uploads
+    assert method == "sendPhoto"
+    assert_clean_image(next(iter(files.values())))
+    with app.runtime.db.read() as session:
+        kept = session.exec(select(Media).where(Media.sender == "maker")).one()
+    assert kept.invitation_id == invitation.id
+
+
+def test_a_fake_image_is_refused_in_one_sentence_and_the_words_still_go_through(app, twilio_media):
+    app.bot.files["fake"] = b"GIF89a? no, just text pretending to be a picture" * 3
+    post_update(app, document_update("fake", 150, "drawing.jpg", "image/jpeg", caption=REQUEST_TEXT))
+    settle(app)
+    said = telegram_texts(app)
+    assert said.count(texts.PICTURE_WRONG_KIND) == 1
+    assert any("face shield" in text.lower() for text in said if text != texts.PICTURE_WRONG_KIND)
+    with app.runtime.db.read() as session:
+        assert session.exec(select(Media)).first() is None
+        assert session.exec(select(Request)).one().text == REQUEST_TEXT
+
+
+def test_an_oversize_mms_is_refused_in_one_sentence_and_the_answer_still_counts(app, twilio_media):
+    request = send_request_with(app, photo_update("gone", size=10, caption=REQUEST_TEXT))
+    with app.runtime.db.read() as session:
+        maker = session.exec(
+            select(Maker).join(Invitation, Maker.id == Invitation.maker_id).where(Invitation.rank == 1)
+        ).one()
+    twilio_media.files["ME" + "cd" * 16] = b"\xff\xd8\xff" + b"\0" * media.MAX_BYTES
+    form = inbound_sms(
+        f"YES {request.code} $3 each 4 days",
+        sender=maker.phone,
+        sid="MM" + "6d" * 16,
+        NumMedia="1",
+        MediaUrl0=twilio_media_url("MM" + "6d" * 16, "ME" + "cd" * 16),
+    )
+    assert app.post("/twilio/sms", **signed("/twilio/sms", form)).status_code == 200
+    settle(app)
+    to_maker = app.sms.texts_to(maker.phone)
+    too_big = texts.PICTURE_TOO_BIG.format(limit_mb=media.MAX_BYTES // (1024 * 1024))
+    assert to_maker.count(too_big) == 1
+    assert any("$3.00" in text or "$3" in text for text in telegram_texts(app))  # the quote reached the buyer
+    assert app.bot.calls_to("sendPhoto") == []
+
+
+def test_retention_prunes_old_pictures_and_their_files(app):
+    app.bot.files["ph4"] = photo_with_gps()
+    post_update(app, photo_update("ph4", size=1000, caption=REQUEST_TEXT))
+    settle(app)
+    store = bootstrap.media_store(app.settings)
+    assert len(store.stored_keys()) == 1
+    later = datetime.now().astimezone() + timedelta(days=app.settings.media_retention_days + 2)
+    assert bootstrap.prune_media(app.runtime, later) == 1
+    assert store.stored_keys() == []
+    with app.runtime.db.read() as session:
+        assert session.exec(select(Media)).first() is None
