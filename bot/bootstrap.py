@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 from starlette.applications import Starlette
@@ -394,7 +395,7 @@ def build_server(
     return Server(app=app, dispatcher=dispatcher, channels=channels, telegram_mode=mode)
 
 
-def _closer(close: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+def _closer(close: Callable[[], None]) -> Callable[[], Coroutine[Any, Any, None]]:
     async def closing() -> None:
         close()
 
