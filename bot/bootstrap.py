@@ -412,7 +412,7 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
     for Telegram and Twilio, all on one sandbox clock. Returns the server and how many makers the directory holds.
     Raises SandboxRefused for a database that is not the sandbox's own."""
     from bot.channels import sandbox
-    from bot.web import create_app
+    from bot.web import MediaFiles, create_app
 
     db = runtime.db
     sandbox.claim_database(db)
@@ -436,6 +436,8 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
         reports,
         on_enqueued=dispatcher.notify,
         console=ConsoleLinks(public_url="", signer=Signer(secret)),  # links on this site: the sandbox's own page
+        store=media_store(runtime.settings),
+        links=MediaLinks(secret, ""),  # pictures on this site: /media/…
     )
     scheduler = make_scheduler(runtime, ticker, clock=clock.now)
 
@@ -453,6 +455,7 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
         on_startup=[start_scheduler],
         on_shutdown=[stop_ticks],
         console=make_console(runtime, directory, secret=secret, extra_admins=(sandbox.ORGANISER_ID,)),
+        media=MediaFiles(channel.store, channel.links) if channel.store and channel.links else None,
     )
     return Server(app=app, dispatcher=dispatcher, channels=sorted(senders)), makers.count_makers(db)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import threading
 import time
 from datetime import datetime, timedelta
@@ -378,3 +379,81 @@ def test_retention_prunes_old_pictures_and_their_files(app):
     assert store.stored_keys() == []
     with app.runtime.db.read() as session:
         assert session.exec(select(Media)).first() is None
+
+
+# ── the sandbox page ──
+
+
+@pytest.fixture
+def sandbox_client(tmp_path):
+    from bot.config import load_settings
+
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path}/sandbox.db", quiet_hours="", sms_per_second=200, max_invites=2
+    )
+    runtime = bootstrap.start(settings)
+    server, _count = bootstrap.build_sandbox(runtime)
+    with TestClient(server.app) as client:
+        yield client
+    runtime.db.dispose()
+
+
+def wait_for(client, predicate, what: str, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate(client.get("/sandbox/state").json())
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def as_data_url(data: bytes) -> str:
+    import base64
+
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
+
+
+def test_the_sandbox_buyer_attaches_a_photo_and_a_maker_answers_with_one(sandbox_client):
+    client = sandbox_client
+    answer = client.post("/sandbox/chat/picture", json={"picture": as_data_url(photo_with_gps()), "text": REQUEST_TEXT})
+    assert answer.status_code == 200, answer.text
+    summary = wait_for(
+        client,
+        lambda s: next((m for m in s["buyer"]["messages"] if texts.pictures_attached(1) in m["text"]), None),
+        "the summary counting the picture",
+    )
+    send = next(b["data"] for row in summary["buttons"] for b in row if b["data"].startswith("send:"))
+    assert client.post("/sandbox/chat", json={"callback": send}).status_code == 200
+    maker = wait_for(
+        client,
+        lambda s: next((m for m in s["makers"] if any(x.get("picture") for x in m["messages"])), None),
+        "an invitation with the picture",
+    )
+    invitation = next(x for x in maker["messages"] if x.get("picture"))
+    shown = client.get(invitation["picture"])
+    assert shown.status_code == 200
+    assert_clean_image(shown.content)
+    code = re.search(r"YES ([A-Z0-9]{4})", invitation["text"]).group(1)
+
+    reply = {"phone": maker["phone"], "text": f"YES {code} $2 each 3 days", "picture": as_data_url(photo_with_gps())}
+    assert client.post("/sandbox/sms/picture", json=reply).status_code == 200
+    quote = wait_for(
+        client,
+        lambda s: next((m for m in s["buyer"]["messages"] if m.get("picture") and m["purpose"] == "quote"), None),
+        "the quote with the maker's picture",
+    )
+    assert "$2" in quote["text"]
+    assert_clean_image(client.get(quote["picture"]).content)
+
+
+def test_the_sandbox_refuses_a_fake_picture_in_one_sentence(sandbox_client):
+    client = sandbox_client
+    fake = as_data_url(b"just some text, not a picture at all")
+    assert client.post("/sandbox/chat/picture", json={"picture": fake, "text": REQUEST_TEXT}).status_code == 200
+    wait_for(
+        client,
+        lambda s: [m for m in s["buyer"]["messages"] if m["text"] == texts.PICTURE_WRONG_KIND],
+        "the refusal",
+    )
+    wait_for(client, lambda s: [m for m in s["buyer"]["messages"] if "face shield" in m["text"].lower()], "the words")
