@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import re
 import threading
 import time
@@ -19,17 +20,19 @@ import time_machine
 from PIL import Image
 from sqlmodel import select
 from starlette.testclient import TestClient
+from twilio.http import HttpClient
+from twilio.http.response import Response as TwilioResponse
 
 from bot import bootstrap, media, texts
 from bot.channels.sms_sender import TwilioSender
 from bot.config import Settings
 from bot.models import Invitation, Maker, Media, OutboundMessage, Request
-from bot.outbox import SendError
+from bot.outbox import Outgoing, SendError
 from bot.services import makers as maker_service
 from tests.conftest import demo_csv
 from tests.fakes.senders import RecordingSender
 from tests.fixtures.telegram import TOKEN, RecordingRequest, callback_update, document_update, photo_update
-from tests.fixtures.twilio import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL, inbound_sms, signed
+from tests.fixtures.twilio import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL, inbound_sms, signed, status_callback
 
 GPS_IFD = 0x8825
 REQUEST_TEXT = "need 500 face shields by Friday near 48201"
@@ -188,6 +191,7 @@ def app(tmp_path, twilio_media):
         public_url=PUBLIC_URL,
         secret_key="s" * 40,
         quiet_hours="",
+        sms_per_second=200,
         _env_file=None,
     )
     runtime = bootstrap.start(settings)
@@ -457,3 +461,92 @@ def test_the_sandbox_refuses_a_fake_picture_in_one_sentence(sandbox_client):
         "the refusal",
     )
     wait_for(client, lambda s: [m for m in s["buyer"]["messages"] if "face shield" in m["text"].lower()], "the words")
+
+
+# ── MMS that does not go as MMS ──
+
+
+class ScriptedTwilio(HttpClient):
+    """Answers Messages.create from a script, one response per call, and keeps each form posted."""
+
+    def __init__(self, *answers: TwilioResponse) -> None:
+        super().__init__(logging.getLogger("tests.twilio_script"), False, None)
+        self.answers = list(answers)
+        self.forms: list[dict[str, list[str]]] = []
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, **_):
+        self.forms.append({key: list(value) if isinstance(value, list) else [value] for key, value in data.items()})
+        return self.answers.pop(0)
+
+
+def created(sid: str) -> TwilioResponse:
+    return TwilioResponse(201, json.dumps({"sid": sid, "status": "queued", "num_segments": "1"}), {})
+
+
+def test_a_refused_mms_goes_again_at_once_with_a_link(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    refused = TwilioResponse(400, json.dumps({"code": 21620, "message": "Invalid media URL(s)", "status": 400}), {})
+    script = ScriptedTwilio(refused, created("SM" + "2" * 32))
+    settings = Settings(
+        _env_file=None,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number=OUR_NUMBER,
+        public_url=PUBLIC_URL,
+    )
+    links = media.MediaLinks("k" * 40, PUBLIC_URL)
+    sender = TwilioSender(settings, http_client=script, links=links)
+    message = Outgoing(
+        id=7,
+        channel="sms",
+        address="+13135550123",
+        text="job K7Q2",
+        buttons=None,
+        purpose="invitation",
+        attempt=1,
+        media_key="a" * 64 + ".jpg",
+    )
+
+    assert asyncio.run(sender.send(message)).provider_id == "SM" + "2" * 32
+    first, second = script.forms
+    assert first["MediaUrl"][0].startswith(f"{PUBLIC_URL}/media/")
+    assert "MediaUrl" not in second
+    link = second["Body"][0].splitlines()[-1]
+    assert link == texts.SMS_PICTURE_LINK.format(url=first["MediaUrl"][0])
+    assert links.key_of(link.rsplit("/", 1)[-1]) == message.media_key
+    assert "/media/" not in caplog.text  # a signed link is never logged
+
+
+def test_an_mms_the_carrier_could_not_take_goes_again_as_a_link(app):
+    app.bot.files["ph5"] = photo_with_gps()
+    send_request_with(app, photo_update("ph5", size=1000, caption=REQUEST_TEXT))
+    with app.runtime.db.read() as session:
+        mms = session.exec(select(OutboundMessage).where(OutboundMessage.purpose == "invitation")).first()
+        assert mms.media_key and not mms.media_as_link and mms.provider_id
+    report = status_callback(mms.provider_id, "undelivered", error_code="30019")
+    assert app.post("/twilio/status", **signed("/twilio/status", report)).status_code == 200
+    settle(app)
+    again = [m for m in app.sms.sent if m.address == mms.address and m.media_as_link]
+    assert [m.media_key for m in again] == [mms.media_key]
+    with app.runtime.db.read() as session:
+        assert session.get(Maker, mms.maker_id).mms is False
+
+
+def test_a_picture_sent_after_the_request_goes_to_the_makers_asked(app):
+    request = send_request_with(app, photo_update("missing", size=10, caption=REQUEST_TEXT))
+    asked = {m.address for m in app.sms.sent if m.purpose == "invitation"}
+    assert asked and all(m.media_key is None for m in app.sms.sent if m.purpose == "invitation")
+    app.bot.files["later"] = photo_with_gps()
+    post_update(app, photo_update("later", size=1000))
+    settle(app)
+    added = [m for m in app.sms.sent if m.purpose == "picture"]
+    assert {m.address for m in added} == asked
+    assert all(m.media_key and request.code in m.text for m in added)
+    assert texts.BUYER_PICTURE_SENT_ON.format(code=request.code) in telegram_texts(app)
+
+
+def test_a_pdf_drawing_goes_to_makers_as_a_link(app):
+    app.bot.files["pdf1"] = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
+    send_request_with(app, document_update("pdf1", 40, "part.pdf", "application/pdf", caption=REQUEST_TEXT))
+    invitations = [m for m in app.sms.sent if m.purpose == "invitation"]
+    assert invitations and all(m.media_key.endswith(".pdf") and m.media_as_link for m in invitations)
