@@ -756,6 +756,7 @@ BUYER_PICTURE_FROM_MAKER = "📎 Maker {rank} sent a picture for request {code}.
 SMS_PICTURE_LINK = "Picture: {url}"
 SMS_PICTURE_ADDED = "{code}: the buyer added a picture. Reply YES {code} with price and days, or NO {code}."
 SMS_PICTURE_PASSED_ON = "Thanks, your picture for {code} was passed on to the buyer."
+SMS_PICTURE_NOT_PASSED_ON = "The picture was not passed on: send it again with your answer (YES and the job's code)."
 
 
 # ── follow-ups ──

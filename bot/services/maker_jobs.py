@@ -149,15 +149,15 @@ class JobAnswers(InboxParts):
         )
         handlers.record(self.session, event, self.policy)
 
-    def keep_pictures(self, invitation: Invitation, request: Request) -> str | None:
-        """The MMS's pictures kept with the answer: the first goes to the buyer with the quote, any others after it;
-        the key of the first, or None."""
+    def keep_pictures(self, invitation: Invitation, request: Request, with_quote: bool = True) -> str | None:
+        """The MMS's pictures kept with the maker's answer to a job: `with_quote`, the first goes to the buyer with
+        the quote (its key is returned) and any others after it; otherwise each goes on its own."""
         if not self.pictures:
             return None
         first = self.pictures[0]
         for number, picture in enumerate(self.pictures):
             pictures.attach_to_answer(self.session, invitation, picture, self.now)
-            if number == 0:
+            if number == 0 and with_quote:
                 continue
             notices.tell_buyer(
                 self.session,
@@ -170,7 +170,22 @@ class JobAnswers(InboxParts):
                 media_key=picture.key,
             )
         self.pictures = ()
-        return first.key
+        return first.key if with_quote else None
+
+    def pictures_left_over(self) -> None:
+        """Pictures an answer did not take along (a NO, MY, a repeated YES…): passed on when the maker has one open
+        job, else the maker hears in one sentence that they were not."""
+        if not self.pictures or self.maker is None or self.maker.status == MakerStatus.STOPPED:
+            self.pictures = ()
+            return
+        open_jobs = self.jobs(OPEN_INVITATION)
+        if len(open_jobs) != 1:
+            self.pictures = ()
+            self.reply(texts.SMS_PICTURE_NOT_PASSED_ON)
+            return
+        invitation, request = open_jobs[0]
+        self.keep_pictures(invitation, request, with_quote=False)
+        self.reply(texts.SMS_PICTURE_PASSED_ON.format(code=request.code))
 
     def decline(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         if invitation.status in ORDERED:

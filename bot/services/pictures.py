@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from bot import outbox, texts
 from bot.media import MediaStore, Stored
 from bot.models import Invitation, Maker, Media, Request
-from bot.services.orders import AWAITING
+from bot.services.orders import OPEN_INVITATION
 
 MAX_PER_REQUEST = 5  # pictures one request keeps; more are refused with one sentence
 ORPHAN_GRACE = timedelta(days=1)  # a file no row names (its transaction rolled back) is deleted after this long
@@ -84,11 +84,12 @@ def first_picture(session: Session, request: Request) -> Media | None:
 
 
 def send_to_invited(session: Session, request: Request, media: Media, now: datetime) -> int:
-    """A picture added to a request already sent: to each maker still asked; how many were sent it."""
+    """A picture added to a request already sent: to each maker still asked (or making it); how many were sent it.
+    In the bulk lane, as invitations are: quiet hours hold it."""
     rows = session.exec(
         select(Invitation, Maker)
         .join(Maker, col(Maker.id) == col(Invitation.maker_id))
-        .where(Invitation.request_id == request.id, col(Invitation.status).in_(AWAITING))
+        .where(Invitation.request_id == request.id, col(Invitation.status).in_(OPEN_INVITATION))
         .order_by(col(Invitation.rank))
     ).all()
     for invitation, maker in rows:
@@ -100,7 +101,7 @@ def send_to_invited(session: Session, request: Request, media: Media, now: datet
             text=texts.SMS_PICTURE_ADDED.format(code=request.code),
             purpose="picture",
             key=f"picture:{media.id}:{invitation.id}",
-            lane="reply",
+            lane="bulk",
             maker_id=maker.id,
             request_id=request.id,
             timezone=maker.timezone,

@@ -350,7 +350,9 @@ def handle_sms(
         admin_ids=admin_ids,
     )
     inbox.pictures = pictures
-    inbox.handle(opt_out_type)
+    if text.strip() or not pictures or opt_out_type:
+        inbox.handle(opt_out_type)  # an MMS of pictures alone has no words to answer
+    inbox.pictures_left_over()
     if picture_refused is not None:
         inbox.reply(picture_refused.sentence())
 

@@ -550,3 +550,25 @@ def test_a_pdf_drawing_goes_to_makers_as_a_link(app):
     send_request_with(app, document_update("pdf1", 40, "part.pdf", "application/pdf", caption=REQUEST_TEXT))
     invitations = [m for m in app.sms.sent if m.purpose == "invitation"]
     assert invitations and all(m.media_key.endswith(".pdf") and m.media_as_link for m in invitations)
+
+
+def test_a_maker_picture_without_a_quote_goes_to_the_one_open_job(app, twilio_media):
+    request = send_request_with(app, photo_update("none2", size=10, caption=REQUEST_TEXT))
+    with app.runtime.db.read() as session:
+        maker = session.exec(
+            select(Maker).join(Invitation, Maker.id == Invitation.maker_id).where(Invitation.rank == 1)
+        ).one()
+    twilio_media.files["ME" + "ef" * 16] = photo_with_gps()
+    form = inbound_sms(
+        "",
+        sender=maker.phone,
+        sid="MM" + "7e" * 16,
+        NumMedia="1",
+        MediaUrl0=twilio_media_url("MM" + "7e" * 16, "ME" + "ef" * 16),
+    )
+    assert app.post("/twilio/sms", **signed("/twilio/sms", form)).status_code == 200
+    settle(app)
+    after_invitation = [m.text for m in app.sms.sent if m.address == maker.phone and m.purpose != "invitation"]
+    assert after_invitation == [texts.SMS_PICTURE_PASSED_ON.format(code=request.code)]
+    [photo] = app.bot.calls_to("sendPhoto")
+    assert photo["caption"] == texts.BUYER_PICTURE_FROM_MAKER.format(rank=1, code=request.code)
