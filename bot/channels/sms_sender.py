@@ -208,7 +208,7 @@ class TwilioSender:
                 continue
             if created.tzinfo is None:
                 created = created.replace(tzinfo=UTC)
-            if since <= created <= until and _comparable(item.body or "") == wanted:
+            if since <= created <= until and _same_text(_comparable(item.body or ""), wanted, message):
                 return item.sid
         return None
 
@@ -304,6 +304,15 @@ class TwilioSender:
         text = _PHONE_LIKE.sub(lambda m: "…" + re.sub(r"\D", "", m.group())[-4:], text)
         text = " ".join(text.split())
         return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
+
+
+def _same_text(sent: str, wanted: str, message: Outgoing) -> bool:
+    """Twilio's body is the message's text, or, for one that carried a picture, the text and then its link (signed
+    anew at each attempt, so only its start can be compared)."""
+    if sent == wanted:
+        return True
+    link = _comparable(texts.SMS_PICTURE_LINK.format(url=""))
+    return message.media_key is not None and sent.startswith(f"{wanted} {link}")
 
 
 def _with_link(text: str, url: str) -> str:

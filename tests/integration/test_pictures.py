@@ -572,3 +572,15 @@ def test_a_maker_picture_without_a_quote_goes_to_the_one_open_job(app, twilio_me
     assert after_invitation == [texts.SMS_PICTURE_PASSED_ON.format(code=request.code)]
     [photo] = app.bot.calls_to("sendPhoto")
     assert photo["caption"] == texts.BUYER_PICTURE_FROM_MAKER.format(rank=1, code=request.code)
+
+
+def test_an_uncertain_retry_recognises_a_message_sent_with_its_picture_link():
+    from bot.channels.sms_sender import _comparable, _same_text, _with_link
+
+    message = Outgoing(
+        id=8, channel="sms", address="+13135550123", text="job K7Q2", buttons=None, purpose="x", attempt=2,
+        media_key="b" * 64 + ".pdf",
+    )  # fmt: skip
+    sent = _comparable(_with_link("job K7Q2", f"{PUBLIC_URL}/media/an-earlier-token"))
+    assert _same_text(sent, _comparable(message.text), message)
+    assert not _same_text(_comparable("job K7Q3"), _comparable(message.text), message)
