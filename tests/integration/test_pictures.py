@@ -584,3 +584,27 @@ def test_an_uncertain_retry_recognises_a_message_sent_with_its_picture_link():
     sent = _comparable(_with_link("job K7Q2", f"{PUBLIC_URL}/media/an-earlier-token"))
     assert _same_text(sent, _comparable(message.text), message)
     assert not _same_text(_comparable("job K7Q3"), _comparable(message.text), message)
+
+
+def test_a_picture_too_large_in_pixels_is_refused_before_it_is_decoded():
+    out = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(out, "PNG")  # 48 million pixels in a few kilobytes
+    with pytest.raises(media.Refused) as refused:
+        media.clean(out.getvalue())
+    assert refused.value.reason == texts.PICTURE_TOO_BIG_PIXELS
+
+
+@pytest.mark.parametrize(
+    ("database_url", "media_dir", "expected"),
+    [
+        ("sqlite:////data/makerlink.db", None, "/data/media"),
+        ("sqlite:///makerlink.db", None, "media"),
+        ("postgresql://u@db/makerlink", None, "media"),
+        ("postgresql://u@db/makerlink", "/srv/pictures", "/srv/pictures"),
+    ],
+)
+def test_pictures_are_kept_beside_the_sqlite_file_unless_told_otherwise(database_url, media_dir, expected):
+    from pathlib import Path
+
+    settings = Settings(_env_file=None, database_url=database_url, media_dir=media_dir)
+    assert settings.media_path() == Path(expected)
