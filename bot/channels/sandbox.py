@@ -42,14 +42,17 @@ from bot.db import Database, table_of
 from bot.models import (
     Buyer,
     InboundMessage,
+    Invitation,
     Maker,
     MakerCapability,
     MakerTrait,
+    Media,
     MessageStatus,
     OutboundMessage,
     as_utc,
     utcnow,
 )
+from bot.models import Request as JobRequest
 from bot.outbox import Outgoing, SendResult, parse_quiet_hours, quiet_until
 from bot.phones import to_e164
 from bot.segments import count_segments
@@ -73,6 +76,7 @@ ORGANISER_ID = 700_000_000
 BUYER = {"user_id": 700_000_001, "chat_id": 700_000_001, "first_name": "Dana", "username": "dana_sandbox"}
 # Inbound provider ids say what the person did, so the page can draw it (a button press is not a bubble).
 KIND_TEXT, KIND_BUTTON, KIND_LOCATION, KIND_CONTACT, KIND_SMS = "msg", "btn", "loc", "tel", "sms"
+KIND_PICTURE = "pic"  # a picture a side sent, shown on its own side
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 log = logging.getLogger(__name__)
 
@@ -479,6 +483,13 @@ class SandboxChannel:
                 select(InboundMessage).order_by(col(InboundMessage.received_at), col(InboundMessage.id))
             ).all()
             makers = session.exec(select(Maker).order_by(col(Maker.id))).all()
+            sent_pictures = session.execute(
+                sa.select(col(Media.id), col(Media.key), col(Media.created_at), col(Maker.phone))
+                .join(JobRequest, col(JobRequest.id) == col(Media.request_id))
+                .outerjoin(Invitation, col(Invitation.id) == col(Media.invitation_id))
+                .outerjoin(Maker, col(Maker.id) == col(Invitation.maker_id))
+                .order_by(col(Media.id))
+            ).all()
             phrases: dict[int, list[str]] = {}
             for maker_id, phrase in session.exec(
                 select(MakerCapability.maker_id, MakerCapability.phrase).order_by(col(MakerCapability.id))
@@ -516,6 +527,19 @@ class SandboxChannel:
                 buyer_messages.append({**item, "from": "buyer"})
             elif received.channel == "sms":
                 threads.setdefault(received.sender, []).append({**item, "from": "maker"})
+        # The pictures each side sent, on their own side too, as the apps show what one sent.
+        for sent in sent_pictures:
+            shown: dict[str, Any] = {
+                "id": f"media{sent.id}",
+                "at": _iso(sent.created_at),
+                "text": "",
+                "kind": KIND_PICTURE,
+            }
+            shown |= {"picture": self.picture_url(sent.key), "picture_is_pdf": sent.key.endswith(".pdf")}
+            if sent.phone is None:
+                buyer_messages.append({**shown, "from": "buyer"})
+            else:
+                threads.setdefault(sent.phone, []).append({**shown, "from": "maker"})
         # An edit (a broadcast's progress line) shows as its message with the new text, as Telegram shows it.
         edits: dict[int | None, OutboundMessage] = {row.edit_of: row for row in delivered if row.edit_of is not None}
         for row in delivered:

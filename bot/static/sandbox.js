@@ -89,6 +89,7 @@ function isReplyKeyboard(buttons) {
 function describeInbound(message) {
   if (message.kind === "loc") return `📍 Location shared (${message.text})`;
   if (message.kind === "tel") return `📞 Contact shared: ${message.text}`;
+  if (message.kind === "pic") return "📎";
   return message.text;
 }
 
@@ -119,7 +120,7 @@ function chatMessage(message) {
   const mine = message.from === "buyer";
   const wrap = el("div", `msg ${mine ? "mine" : "bot"}`);
   if (message.purpose) wrap.dataset.purpose = message.purpose;
-  wrap.append(mine ? el("div", "bubble", describeInbound(message)) : bubble(message.text, message));
+  wrap.append(bubble(mine ? describeInbound(message) : message.text, message));
   const buttons = message.buttons || [];
   if (buttons.length && !isReplyKeyboard(buttons)) {
     const keyboard = el("div", "inline-keyboard");

@@ -55,11 +55,14 @@ def test_pictures_both_ways_on_the_sandbox_page(browser, tmp_path):  # noqa: F81
             "the summary counting the picture",
         )
         wait.until(seen.element_to_be_clickable((By.CSS_SELECTOR, "#chat-log button[data-data^='send:']"))).click()
-        shown_picture("thread-log")  # the invited maker's phone shows the buyer's photo
+        shown_picture("chat-log")  # the buyer sees the photo they sent…
+        shown_picture("thread-log")  # …and so does the invited maker's phone
 
         wait.until(seen.element_to_be_clickable((By.ID, "sms-input"))).send_keys("YES $2.50 each 5 days")
         attach("sms-file", photo)
-        shown_picture("chat-log")  # and the buyer's chat shows the maker's, with the quote
+        # The buyer's chat shows the maker's, with the quote.
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat-log .msg.bot img.picture")) == 1)
+        shown_picture("chat-log")
         errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
         assert errors == [], errors
     assert "Traceback" not in log_path.read_text()

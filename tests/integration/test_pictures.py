@@ -444,7 +444,7 @@ def test_the_sandbox_buyer_attaches_a_photo_and_a_maker_answers_with_one(sandbox
     assert client.post("/sandbox/sms/picture", json=reply).status_code == 200
     quote = wait_for(
         client,
-        lambda s: next((m for m in s["buyer"]["messages"] if m.get("picture") and m["purpose"] == "quote"), None),
+        lambda s: next((m for m in s["buyer"]["messages"] if m.get("picture") and m.get("purpose") == "quote"), None),
         "the quote with the maker's picture",
     )
     assert "$2" in quote["text"]
