@@ -113,6 +113,10 @@ def _clean_image(data: bytes) -> Cleaned:
             probe.verify()  # the whole file checked; `probe` cannot be used after this
         with Image.open(io.BytesIO(data)) as image:
             image.seek(0)  # an animation keeps its first frame
+            if image.format == "JPEG":
+                # A large photo is decoded straight at the smallest scale (1/2, 1/4, 1/8) still at least MAX_SIDE
+                # on both sides: less work, and the result is scaled down to MAX_SIDE anyway.
+                image.draft("RGB", (MAX_SIDE, MAX_SIDE))
             upright = ImageOps.exif_transpose(image)  # the camera's orientation, applied before EXIF goes
             return _encode(upright)
     except Refused:
