@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 from starlette.applications import Starlette
@@ -15,9 +16,10 @@ from starlette.applications import Starlette
 from bot.config import Settings, load_settings
 from bot.console.telegram_login import TelegramLogin
 from bot.db import Database
+from bot.media import MediaLinks, MediaStore
 from bot.models import utcnow
 from bot.outbox import ChannelPolicy, Dispatcher, Sender, parse_quiet_hours
-from bot.services import broadcasts, buyers, makers, sms_inbox
+from bot.services import broadcasts, buyers, makers, pictures, sms_inbox
 from bot.services.chat import ChatConfig
 from bot.services.console_access import ConsoleLinks
 from bot.services.followups import FollowUpPolicy
@@ -27,6 +29,7 @@ from matching.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 PROGRESS_SECONDS = 5.0
+PRUNE_MEDIA_SECONDS = 3600.0  # pictures past MAKERLINK_MEDIA_RETENTION_DAYS are deleted within the hour
 
 
 @dataclass
@@ -71,6 +74,25 @@ def mark_unreachable(session: Session, channel: str, address: str, code: str | N
         sms_inbox.mark_unreachable(session, channel, address, code)
     else:
         buyers.mark_blocked(session, channel, address)
+
+
+def media_store(settings: Settings) -> MediaStore:
+    return MediaStore(settings.media_path())
+
+
+def media_links(settings: Settings, secret: str | None = None, public_url: str | None = None) -> MediaLinks | None:
+    """Signed links to pictures at PUBLIC_URL/media/…; None without a key to sign them with."""
+    secret = secret or settings.media_secret()
+    base = public_url if public_url is not None else settings.public_url
+    if secret is None or base is None:
+        return None
+    return MediaLinks(secret, base)
+
+
+def prune_media(runtime: Runtime, now: datetime) -> int:
+    retention = timedelta(days=runtime.settings.media_retention_days)
+    with runtime.db.transaction() as session:
+        return pictures.prune(session, media_store(runtime.settings), now, retention)
 
 
 def make_dispatcher(runtime: Runtime, senders: dict[str, Sender], **options) -> Dispatcher:
@@ -202,6 +224,24 @@ def make_scheduler(runtime: Runtime, ticker: Ticker, clock: Callable[[], datetim
         max_instances=1,
         misfire_grace_time=None,
     )
+
+    async def prune() -> None:
+        try:
+            await asyncio.to_thread(prune_media, runtime, clock())
+        except asyncio.CancelledError:
+            log.info("pictures: pruning under way at shutdown was cancelled")
+        except Exception:
+            log.exception("pictures: pruning failed; the next run retries")
+
+    scheduler.add_job(
+        prune,
+        "interval",
+        seconds=PRUNE_MEDIA_SECONDS,
+        id="prune-media",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     scheduler.add_job(
         tick,
         "interval",
@@ -246,15 +286,16 @@ def build_server(
     Telegram must then use its webhook, since polling needs exactly one poller.
     """
     from bot.channels.sms import TwilioWebhooks
-    from bot.web import create_app
+    from bot.web import MediaFiles, create_app
 
     settings = runtime.settings
     senders = dict(senders or {})
     startup, shutdown, background = [], [], []
+    store, links = media_store(settings), media_links(settings)
     if settings.twilio_configured and "sms" not in senders and background_work:
         from bot.channels.sms_sender import TwilioSender
 
-        senders["sms"] = TwilioSender(settings)
+        senders["sms"] = TwilioSender(settings, links=links)
     telegram = None
     mode = None
     if settings.telegram_configured:
@@ -274,9 +315,10 @@ def build_server(
             chat_config(settings),
             application,
             secret=tg.webhook_secret(settings),
+            store=store,
         )
         if background_work:
-            senders.setdefault("telegram", tg.TelegramSender(application.bot))
+            senders.setdefault("telegram", tg.TelegramSender(application.bot, store))
         startup.append(application.initialize)
         if mode == "webhook":
             assert settings.public_url is not None
@@ -316,6 +358,13 @@ def build_server(
         telegram.on_enqueued = dispatcher.notify
     twilio = None
     if settings.twilio_configured and settings.twilio_auth_token and settings.public_url:
+        from bot.channels.mms import MmsFetcher
+
+        assert settings.twilio_account_sid is not None
+        fetcher = MmsFetcher(
+            store, settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(), settings.twilio_api_url
+        )
+        shutdown.append(_closer(fetcher.close))
         twilio = TwilioWebhooks(
             runtime.db,
             runtime.taxonomy,
@@ -325,6 +374,7 @@ def build_server(
             on_enqueued=dispatcher.notify if dispatcher is not None else None,
             followups=FollowUpPolicy.from_settings(settings),
             admin_ids=tuple(settings.admin_telegram_ids),
+            mms=fetcher,
         )
     if dispatcher is not None:
         background.append(dispatcher.run)
@@ -349,8 +399,16 @@ def build_server(
         on_startup=startup,
         on_shutdown=[*shutdown, *(sender.aclose for sender in senders.values())],
         console=make_console(runtime),
+        media=MediaFiles(store, links) if links is not None else None,
     )
     return Server(app=app, dispatcher=dispatcher, channels=channels, telegram_mode=mode)
+
+
+def _closer(close: Callable[[], None]) -> Callable[[], Coroutine[Any, Any, None]]:
+    async def closing() -> None:
+        close()
+
+    return closing
 
 
 def configured_channels(settings: Settings) -> list[str]:
@@ -363,7 +421,7 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
     for Telegram and Twilio, all on one sandbox clock. Returns the server and how many makers the directory holds.
     Raises SandboxRefused for a database that is not the sandbox's own."""
     from bot.channels import sandbox
-    from bot.web import create_app
+    from bot.web import MediaFiles, create_app
 
     db = runtime.db
     sandbox.claim_database(db)
@@ -387,6 +445,8 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
         reports,
         on_enqueued=dispatcher.notify,
         console=ConsoleLinks(public_url="", signer=Signer(secret)),  # links on this site: the sandbox's own page
+        store=media_store(runtime.settings),
+        links=MediaLinks(secret, ""),  # pictures on this site: /media/…
     )
     scheduler = make_scheduler(runtime, ticker, clock=clock.now)
 
@@ -404,6 +464,7 @@ def build_sandbox(runtime: Runtime) -> tuple[Server, int]:
         on_startup=[start_scheduler],
         on_shutdown=[stop_ticks],
         console=make_console(runtime, directory, secret=secret, extra_admins=(sandbox.ORGANISER_ID,)),
+        media=MediaFiles(channel.store, channel.links) if channel.store and channel.links else None,
     )
     return Server(app=app, dispatcher=dispatcher, channels=sorted(senders)), makers.count_makers(db)
 
@@ -423,13 +484,13 @@ async def run_worker(runtime: Runtime, stop, senders: dict[str, Sender] | None =
     if settings.twilio_configured and "sms" not in senders:
         from bot.channels.sms_sender import TwilioSender
 
-        senders["sms"] = TwilioSender(settings)
+        senders["sms"] = TwilioSender(settings, links=media_links(settings))
     if settings.telegram_configured and "telegram" not in senders:
         from bot.channels import telegram as tg
 
         application = tg.build_application(settings, polling=False)
         await application.initialize()
-        senders["telegram"] = tg.TelegramSender(application.bot)
+        senders["telegram"] = tg.TelegramSender(application.bot, media_store(settings))
     dispatcher = make_dispatcher(runtime, senders)
     ticker = make_ticker(runtime, owner=dispatcher.owner)
     scheduler = make_scheduler(runtime, ticker)

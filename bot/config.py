@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     impact_import_road_km: float = Field(default=3_800.0, ge=0, le=20_000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Pictures and drawings (bot/media.py): where they are kept (unset: a media/ folder beside the SQLite file, or in
+    # the working directory), and for how many days.
+    media_dir: str | None = None
+    media_retention_days: float = Field(default=90.0, gt=0, le=3650)
     # Where a process keeps the directory it built, so the next one starts in a moment (unset: ~/.cache/makerlink).
     cache_dir: str | None = None
 
@@ -93,6 +97,7 @@ class Settings(BaseSettings):
         "twilio_messaging_service_sid",
         "public_url",
         "cache_dir",
+        "media_dir",
         mode="before",
     )
     @classmethod
@@ -242,6 +247,24 @@ class Settings(BaseSettings):
             return Path.home() / ".cache" / "makerlink"
         except RuntimeError:
             return None
+
+    def media_path(self) -> Path:
+        """MAKERLINK_MEDIA_DIR; else media/ beside the SQLite file; else media/ in the working directory."""
+        if self.media_dir:
+            return Path(self.media_dir).expanduser()
+        if self.database_url.startswith("sqlite") and ":memory:" not in self.database_url:
+            path = self.database_url.split(":///", 1)[-1].split("?", 1)[0]
+            if path:
+                return Path(path).expanduser().parent / "media"
+        return Path("media")
+
+    def media_secret(self) -> str | None:
+        """What signs the links to pictures: MAKERLINK_SECRET_KEY, else a key derived from a provider's secret."""
+        from bot.media import signing_secret
+
+        token = self.twilio_auth_token.get_secret_value() if self.twilio_auth_token else None
+        telegram = self.telegram_token.get_secret_value() if self.telegram_token else None
+        return signing_secret(self.secret_key.get_secret_value() if self.secret_key else None, token, telegram)
 
     @property
     def twilio_configured(self) -> bool:

@@ -74,6 +74,8 @@ class Maker(SQLModel, table=True):
     rating_count: int = Field(default=0, sa_column_kwargs=_server_default("0"))
     last_seen_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # last SMS from them
     kind: str = Field(default="business", max_length=16, sa_column_kwargs=_server_default("business"))  # MAKER_TYPES
+    # Pictures go to this maker as MMS (US numbers only); off after an MMS failed, when they get a link instead.
+    mms: bool = Field(default=True, sa_column_kwargs=_server_default(sa.true()))
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 
@@ -286,6 +288,9 @@ class OutboundMessage(SQLModel, table=True):
     edit_of: int | None = Field(default=None, foreign_key="outbound_message.id", index=True, ondelete="SET NULL")
     text: str = Field(sa_type=sa.Text)
     buttons: str | None = Field(default=None, sa_type=sa.Text)  # JSON rows of [label, callback data]
+    # A picture sent with the text (bot/media.py's key of a stored file); as a link in the text when `media_as_link`.
+    media_key: str | None = Field(default=None, max_length=80)
+    media_as_link: bool = Field(default=False, sa_column_kwargs=_server_default(sa.false()))
     purpose: str = Field(max_length=32)  # invitation, reply, alert, reminder, introduction…
     lane: str = Field(default="reply", max_length=8)
     priority: int = Field(default=0)  # within a lane, smaller goes first
@@ -322,6 +327,26 @@ class InboundMessage(SQLModel, table=True):
     status: str = Field(default="processed", max_length=16)  # processed, failed (the error is kept)
     error: str | None = Field(default=None, max_length=500)
     received_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+MEDIA_SENDERS = ("buyer", "maker")
+
+
+class Media(SQLModel, table=True):
+    """A picture or drawing kept with a request (from its buyer) or with a maker's answer to it (an invitation).
+    The file lives in MAKERLINK_MEDIA_DIR under `key`, its content hash: rows may share one file."""
+
+    __tablename__ = "media"
+    __table_args__ = (_check_in("sender", MEDIA_SENDERS, "ck_media_sender"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, index=True)  # <sha256>.<jpg|png|pdf>
+    content_type: str = Field(max_length=64)
+    size: int
+    sender: str = Field(max_length=8)
+    request_id: int | None = Field(default=None, foreign_key="request.id", index=True, ondelete="CASCADE")
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True)
 
 
 class OptOut(SQLModel, table=True):

@@ -750,6 +750,28 @@ BUTTON_CANCEL_REQUEST = "Cancel {code} ({what})"
 BUTTON_CHANGE_ZIP = "Change ZIP"
 BUTTON_RADIUS = "{miles} mi"
 
+# ── pictures ──
+# Why a picture or drawing was not kept: one sentence to whoever sent it (the text that came with it still goes).
+PICTURE_TOO_BIG = "The picture was not kept: it is larger than {limit_mb} MB."
+PICTURE_TOO_BIG_PIXELS = "The picture was not kept: it has too many pixels."
+PICTURE_WRONG_KIND = "The picture was not kept: only photos (JPEG, PNG, WebP, GIF) and PDF files are accepted."
+PICTURE_UNREADABLE = "The picture was not kept: the file could not be read."
+PICTURE_NOT_FETCHED = "The picture was not kept: it could not be downloaded."
+PICTURE_TOO_MANY = "Only the first {limit} pictures were kept."
+# The buyer's summary of a request: singular and plural, each with the count (ngettext's pair).
+PICTURES_ATTACHED = "📎 {count} drawing attached"
+PICTURES_ATTACHED_MANY = "📎 {count} drawings attached"
+BUYER_PICTURE_KEPT = "📎 Picture kept with your request {code}."
+BUYER_PICTURE_SENT_ON = "📎 Picture kept with your request {code} and sent to the makers asked."
+BUYER_PICTURE_NO_REQUEST = "Tell me what you need made first, then send the picture (or send it with the words)."
+BUYER_PICTURE_FROM_MAKER = "📎 Maker {rank} sent a picture for request {code}."
+# SMS and MMS to makers
+SMS_PICTURE_LINK = "Picture: {url}"
+SMS_PICTURE_ADDED = "{code}: the buyer added a picture. Reply YES {code} with price and days, or NO {code}."
+SMS_PICTURE_PASSED_ON = "Thanks, your picture for {code} was passed on to the buyer."
+SMS_PICTURE_NOT_PASSED_ON = "The picture was not passed on: send it again with your answer (YES and the job's code)."
+
+
 # ── follow-ups ──
 SMS_NUDGE = "makerlink reminder: job {code}, {what}. Can you make it? Reply YES {code} price days, or NO {code}."
 SMS_CHECKIN = (
@@ -854,3 +876,10 @@ def skip_ahead_notice(hours: float, sent: int, skipped: Mapping[str, int]) -> st
     follow_ups = FOLLOW_UPS.get(due, FOLLOW_UPS_MANY.format(n=due))
     what = SANDBOX_CAME_DUE.format(follow_ups=follow_ups, parts="; ".join(parts))
     return SANDBOX_SKIPPED_AHEAD.format(hours=f"{hours:g}", what=what)
+
+
+def pictures_attached(count: int, t=None) -> str:
+    """“📎 1 drawing attached”, “📎 3 drawings attached”, in the language of catalogue `t` (default English)."""
+    t = t or sys.modules[__name__]
+    template = t.PICTURES_ATTACHED if count == 1 else t.PICTURES_ATTACHED_MANY
+    return template.format(count=count)

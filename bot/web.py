@@ -25,6 +25,7 @@ from bot.channels.sandbox import SandboxChannel
 from bot.channels.sms import TwilioWebhooks
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.db import Database
+from bot.media import MediaLinks, MediaStore, content_type_of
 from bot.metrics import CONTENT_TYPE, Metrics, TimedRoutes
 from bot.models import MessageStatus, OutboundMessage, Reminder, ReminderStatus, as_utc, utcnow
 from bot.outbox import Dispatcher
@@ -50,6 +51,7 @@ def create_app(
     on_startup: Sequence[Callable[[], Awaitable[None]]] | None = None,
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] | None = None,
     console: ASGIApp | None = None,
+    media: MediaFiles | None = None,
 ) -> Starlette:
     """The Starlette app. At start-up `on_startup` runs in order, then the `background` jobs start; at shutdown
     the jobs get `stop` set and are awaited, then `on_shutdown` runs. `console`: the organisers' console
@@ -77,6 +79,8 @@ def create_app(
         Route("/metrics", metrics_page, methods=["GET"]),
         *webhooks,
     ]
+    if media is not None:
+        routes.append(Route("/media/{token}", media.serve, methods=["GET", "HEAD"]))
     if sandbox is not None:
         routes += sandbox.routes()
     if console is not None:
@@ -106,6 +110,30 @@ def create_app(
     webhook_paths = frozenset(route.path for route in webhooks)
     middleware = [Middleware(TimedRoutes, metrics=metrics, routes=webhook_paths), Middleware(CutOffAtShutdown)]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+
+
+class MediaFiles:
+    """GET /media/<token>: a stored picture, only through a signed link that has not expired (bot/media.py). A
+    forged, altered or expired link, or a file retention deleted, gets the same bare 404: nothing says which."""
+
+    def __init__(self, store: MediaStore, links: MediaLinks) -> None:
+        self.store = store
+        self.links = links
+
+    async def serve(self, request: Request) -> Response:
+        key = self.links.key_of(request.path_params.get("token", ""))
+        data = await run_in_threadpool(self.store.read, key) if key is not None else None
+        if key is None or data is None:
+            return Response(status_code=404)  # no body, no detail; and the token is never logged
+        headers = {
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        }
+        content_type = content_type_of(key)
+        if content_type == "application/pdf":
+            headers["Content-Disposition"] = 'attachment; filename="drawing.pdf"'
+        return Response(data, media_type=content_type, headers=headers)
 
 
 class CutOffAtShutdown:

@@ -10,7 +10,10 @@ the dispatcher, the reminder ticks and every service call, so follow-ups and qui
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -32,21 +35,24 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot import outbox, texts
+from bot import media, outbox, texts
 from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
 from bot.config import Settings
 from bot.db import Database, table_of
 from bot.models import (
     Buyer,
     InboundMessage,
+    Invitation,
     Maker,
     MakerCapability,
     MakerTrait,
+    Media,
     MessageStatus,
     OutboundMessage,
     as_utc,
     utcnow,
 )
+from bot.models import Request as JobRequest
 from bot.outbox import Outgoing, SendResult, parse_quiet_hours, quiet_until
 from bot.phones import to_e164
 from bot.segments import count_segments
@@ -60,6 +66,7 @@ CHANNELS = ("telegram", "sms")  # the sandbox stands in for both
 PROVIDER_PREFIX = "sandbox-"  # provider ids of what the sandbox senders delivered
 APPLICATION_ID = 0x4D4B4C53  # "MKLS" in the SQLite header: this file belongs to the sandbox
 MAX_BODY_BYTES = 16 * 1024
+MAX_PICTURE_BODY_BYTES = (media.MAX_BYTES * 4) // 3 + 64 * 1024  # a picture's bytes as base64, with the JSON around
 MAX_SKIP_HOURS = 24 * 30
 MAX_ID = 2**62  # larger ids exist in no table (and would overflow SQLite's integers)
 # The buyer on the page: a Telegram user with a username, so accepting a quote needs no phone number.
@@ -69,6 +76,7 @@ ORGANISER_ID = 700_000_000
 BUYER = {"user_id": 700_000_001, "chat_id": 700_000_001, "first_name": "Dana", "username": "dana_sandbox"}
 # Inbound provider ids say what the person did, so the page can draw it (a button press is not a bubble).
 KIND_TEXT, KIND_BUTTON, KIND_LOCATION, KIND_CONTACT, KIND_SMS = "msg", "btn", "loc", "tel", "sms"
+KIND_PICTURE = "pic"  # a picture a side sent, shown on its own side
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 log = logging.getLogger(__name__)
 
@@ -261,6 +269,47 @@ class SandboxChannel:
     reports: DeliveryReports
     on_enqueued: Callable[[], None] | None = None
     console: console_access.ConsoleLinks | None = None  # the console's login links, when it is mounted
+    store: media.MediaStore | None = None  # pictures the page sends, kept as the real channels keep them
+    links: media.MediaLinks | None = None  # signed links on this site, to show pictures on the page
+
+    # ── pictures (the page sends a file as base64 in its JSON) ──
+
+    def _picture(self, body: dict) -> tuple[media.Stored | None, media.Refused | None]:
+        raw = body.get("picture")
+        if raw is None or self.store is None:
+            return None, None
+        if not isinstance(raw, str):
+            return None, media.Refused("PICTURE_UNREADABLE")
+        try:
+            data = base64.b64decode(raw.split(",", 1)[-1], validate=True)  # a data: URL or bare base64
+        except (ValueError, binascii.Error):
+            return None, media.Refused("PICTURE_UNREADABLE")
+        try:
+            return self.store.save(media.clean(data)), None
+        except media.Refused as refused:
+            return None, refused
+
+    def chat_picture(self, body: dict) -> dict:
+        """A photo or drawing from the buyer, with or without words (its caption)."""
+        picture, refused = self._picture(body)
+        if picture is None and refused is None:
+            raise BadInput(texts.SANDBOX_NEEDS_TEXT.format(field="picture"))
+        caption = _string(body, "text", 4096, required=False)
+        event = _chat_event({"text": caption or "-", "language": body.get("language")}, _client_id(body))
+        event = dataclasses.replace(event, text=caption, picture=picture, picture_refused=refused)
+        self._receive_chat(event)
+        self._enqueued()
+        return {"ok": True}
+
+    def sms_picture(self, body: dict) -> dict:
+        """An MMS from a maker's phone: its words and one picture."""
+        picture, refused = self._picture(body)
+        if picture is None and refused is None:
+            raise BadInput(texts.SANDBOX_NEEDS_TEXT.format(field="picture"))
+        return self.sms({**body, "text": body.get("text") or " "}, (picture,) if picture else (), refused)
+
+    def picture_url(self, key: str | None) -> str | None:
+        return self.links.url(key) if key and self.links is not None else None
 
     def _enqueued(self) -> None:
         if self.on_enqueued is not None:
@@ -293,12 +342,12 @@ class SandboxChannel:
 
     # ── the makers' phones ──
 
-    def sms(self, body: dict) -> dict:
+    def sms(self, body: dict, pictures: tuple[media.Stored, ...] = (), refused: media.Refused | None = None) -> dict:
         """A text from a maker's phone (or any phone: a stranger may text JOIN), through the SMS inbox."""
         phone = to_e164(_string(body, "phone", 32))
         if phone is None:
             raise BadInput(texts.SANDBOX_BAD_PHONE)
-        text = _string(body, "text", 1600)
+        text = _string(body, "text", 1600, required=not (pictures or refused))
         provider_id = f"{KIND_SMS}-{_client_id(body)}"
         now = self.clock.now()
         label = f"sandbox: SMS {provider_id}"
@@ -315,6 +364,8 @@ class SandboxChannel:
                 default_timezone=self.settings.timezone,
                 followups=self.config.followups,
                 admin_ids=self.config.admin_ids,
+                pictures=pictures,
+                picture_refused=refused,
             )
 
         receive(self.db, message, now, act)
@@ -432,6 +483,13 @@ class SandboxChannel:
                 select(InboundMessage).order_by(col(InboundMessage.received_at), col(InboundMessage.id))
             ).all()
             makers = session.exec(select(Maker).order_by(col(Maker.id))).all()
+            sent_pictures = session.execute(
+                sa.select(col(Media.id), col(Media.key), col(Media.created_at), col(Maker.phone))
+                .join(JobRequest, col(JobRequest.id) == col(Media.request_id))
+                .outerjoin(Invitation, col(Invitation.id) == col(Media.invitation_id))
+                .outerjoin(Maker, col(Maker.id) == col(Invitation.maker_id))
+                .order_by(col(Media.id))
+            ).all()
             phrases: dict[int, list[str]] = {}
             for maker_id, phrase in session.exec(
                 select(MakerCapability.maker_id, MakerCapability.phrase).order_by(col(MakerCapability.id))
@@ -459,11 +517,29 @@ class SandboxChannel:
         threads: dict[str, list[dict]] = {}
         for received in inbound:
             kind = received.provider_id.split("-", 1)[0]
-            item = {"id": f"in{received.id}", "at": _iso(received.received_at), "text": received.text, "kind": kind}
+            item: dict[str, Any] = {
+                "id": f"in{received.id}",
+                "at": _iso(received.received_at),
+                "text": received.text,
+                "kind": kind,
+            }
             if received.channel == "telegram" and received.sender == user_id and kind != KIND_BUTTON:
                 buyer_messages.append({**item, "from": "buyer"})
             elif received.channel == "sms":
                 threads.setdefault(received.sender, []).append({**item, "from": "maker"})
+        # The pictures each side sent, on their own side too, as the apps show what one sent.
+        for sent in sent_pictures:
+            shown: dict[str, Any] = {
+                "id": f"media{sent.id}",
+                "at": _iso(sent.created_at),
+                "text": "",
+                "kind": KIND_PICTURE,
+            }
+            shown |= {"picture": self.picture_url(sent.key), "picture_is_pdf": sent.key.endswith(".pdf")}
+            if sent.phone is None:
+                buyer_messages.append({**shown, "from": "buyer"})
+            else:
+                threads.setdefault(sent.phone, []).append({**shown, "from": "maker"})
         # An edit (a broadcast's progress line) shows as its message with the new text, as Telegram shows it.
         edits: dict[int | None, OutboundMessage] = {row.edit_of: row for row in delivered if row.edit_of is not None}
         for row in delivered:
@@ -477,6 +553,8 @@ class SandboxChannel:
                 "from": "bot",
                 "purpose": row.purpose,
                 "status": row.status,
+                "picture": self.picture_url(row.media_key),
+                "picture_is_pdf": bool(row.media_key and row.media_key.endswith(".pdf")),
             }
             if row.channel == "telegram" and row.address == chat_id:
                 buyer_messages.append({**item, "buttons": _buttons(row.buttons)})
@@ -543,6 +621,8 @@ class SandboxChannel:
             Route("/sandbox/state", self._get(self.state), methods=["GET"]),
             Route("/sandbox/chat", self._post(self.chat), methods=["POST"]),
             Route("/sandbox/sms", self._post(self.sms), methods=["POST"]),
+            Route("/sandbox/chat/picture", self._post(self.chat_picture, MAX_PICTURE_BODY_BYTES), methods=["POST"]),
+            Route("/sandbox/sms/picture", self._post(self.sms_picture, MAX_PICTURE_BODY_BYTES), methods=["POST"]),
             Route("/sandbox/clock", self._post(self.skip), methods=["POST"]),
             Route("/sandbox/reset", self._post(lambda _body: self.reset()), methods=["POST"]),
             Route("/sandbox/broadcasts", self._post(self.broadcast_preview), methods=["POST"]),
@@ -581,10 +661,10 @@ class SandboxChannel:
 
         return endpoint
 
-    def _post(self, action: Callable[[dict], dict]):
+    def _post(self, action: Callable[[dict], dict], limit: int = MAX_BODY_BYTES):
         async def endpoint(request: Request) -> Response:
             try:
-                body = await _json_body(request)
+                body = await _json_body(request, limit)
             except BadInput as problem:
                 return _problem(problem)
             return await _answer(action, body)
@@ -604,13 +684,13 @@ class SandboxChannel:
         return endpoint
 
 
-async def _json_body(request: Request) -> dict:
+async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict:
     """A JSON object. Requiring the JSON content type also keeps other web sites out: a browser sends such a
     request to another origin only after a CORS preflight, which this app never grants."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise BadInput(texts.SANDBOX_NOT_JSON, status=415)
     try:
-        raw = await read_capped(request, MAX_BODY_BYTES)
+        raw = await read_capped(request, limit)
     except BodyTooLarge:
         raise BadInput(texts.SANDBOX_TOO_LARGE, status=413) from None
     try:

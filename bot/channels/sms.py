@@ -15,26 +15,30 @@ from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 
-from bot import outbox
+from bot import media, outbox
 from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
+from bot.channels.mms import MmsFetcher
 from bot.config import DEFAULT_TIMEZONE
 from bot.db import Database
 from bot.models import OutboundMessage, utcnow
 from bot.phones import masked
-from bot.services import sms_inbox
+from bot.services import pictures, sms_inbox
 from bot.services.followups import FollowUpPolicy
 from matching.taxonomy import Taxonomy
 
 CHANNEL = sms_inbox.CHANNEL
 MAX_BODY_BYTES = 64 * 1024  # an SMS is at most 1,600 characters; Twilio's whole form stays far below this
 MAX_TEXT = 5000
+# Delivery errors that mean the MMS as such could not be taken (content too large for the carrier, media not
+# fetched by Twilio, a type it would not send): https://www.twilio.com/docs/api/errors
+MMS_FAILED = {"30019", "11200", "12300"}
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,7 @@ class TwilioWebhooks:
     on_enqueued: Callable[[], None] | None = None  # wakes the dispatcher after a commit
     followups: FollowUpPolicy | None = None
     admin_ids: tuple[int, ...] = ()
+    mms: MmsFetcher | None = None  # fetches and keeps an MMS's pictures; without it they are dropped
 
     def __post_init__(self) -> None:
         self._validator = RequestValidator(self.auth_token)
@@ -122,8 +127,13 @@ class TwilioWebhooks:
             return PlainTextResponse("MessageSid and From are required.", status_code=400)
         text = (form.get("Body") or "").replace("\x00", "")[:MAX_TEXT]
         opt_out_type = _field(form, "OptOutType", limit=16)
+        pictures: tuple[media.Stored, ...] = ()
+        refused: media.Refused | None = None
+        if self.mms is not None and _field(form, "NumMedia", limit=4) not in ("", "0"):
+            # Fetched before the transaction: a picture that cannot be had never holds up, nor loses, the words.
+            pictures, refused = await run_in_threadpool(self.mms.fetch_all, form)
         try:
-            fresh = await run_in_threadpool(self._receive, sid, sender, text, opt_out_type)
+            fresh = await run_in_threadpool(self._receive, sid, sender, text, opt_out_type, pictures, refused)
         except sa.exc.OperationalError:
             log.exception("twilio: the database is unavailable; SMS %s not handled", sid)
             return PlainTextResponse("Temporarily unavailable.", status_code=503)
@@ -131,7 +141,15 @@ class TwilioWebhooks:
             self.on_enqueued()
         return Response(EMPTY_TWIML, media_type="text/xml")
 
-    def _receive(self, sid: str, sender: str, text: str, opt_out_type: str | None) -> bool:
+    def _receive(
+        self,
+        sid: str,
+        sender: str,
+        text: str,
+        opt_out_type: str | None,
+        pictures: tuple[media.Stored, ...] = (),
+        refused: media.Refused | None = None,
+    ) -> bool:
         """Record and act on one SMS; False when Twilio sent it before (nothing done twice)."""
         now = self.clock()
         label = f"twilio: SMS {sid} from {masked(sender)}"
@@ -149,12 +167,37 @@ class TwilioWebhooks:
                 default_timezone=self.default_timezone,
                 followups=self.followups,
                 admin_ids=self.admin_ids,
+                pictures=pictures,
+                picture_refused=refused,
             )
 
         receipt = receive(self.db, message, now, act)
         if receipt.handled:
             log.info("%s handled", label)
         return receipt.recorded
+
+    def _again_with_a_link(self, session: Session, sid: str) -> None:
+        """An MMS the carrier could not take: the maker gets pictures as links from now on, this one included."""
+        message = session.exec(select(OutboundMessage).where(col(OutboundMessage.provider_id) == sid)).first()
+        if message is None or message.media_key is None or message.media_as_link:
+            return
+        pictures.mms_failed(session, message.maker_id)
+        outbox.enqueue(
+            session,
+            channel=CHANNEL,
+            address=message.address,
+            text=message.text,
+            purpose=message.purpose,
+            key=f"mms-as-link:{message.id}",
+            lane=message.lane,
+            maker_id=message.maker_id,
+            request_id=message.request_id,
+            timezone=message.timezone,
+            now=self.clock(),
+            media_key=message.media_key,
+            media_as_link=True,
+        )
+        log.info("twilio: MMS %s failed as MMS; sent again with a link", sid)
 
     # ── POST /twilio/status ──
 
@@ -183,4 +226,6 @@ class TwilioWebhooks:
                 ).scalar()
                 if address:
                     sms_inbox.mark_unreachable(session, CHANNEL, address, error_code)
+            if error_code in MMS_FAILED:
+                self._again_with_a_link(session, sid)
         log.info("twilio: status %s for %s%s", status, sid, "" if changed else " (no change)")

@@ -24,7 +24,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from bot import texts
 from bot.config import Settings
+from bot.media import MediaLinks
 from bot.outbox import Outgoing, SendError, SendResult
 from bot.phones import masked
 
@@ -37,6 +39,9 @@ FORM = "application/x-www-form-urlencoded"  # how the twilio client posts (it se
 
 RECIPIENT_GONE = {21610}  # the recipient replied STOP: Twilio refuses every message until they send START
 RETRYABLE_CODES = {20429, 63018}  # too many requests; the sender's rate limit exceeded
+# Twilio refused the message's media (21620: invalid media URL; 21623: too many media): it goes again at once
+# as an SMS with the picture's link. https://www.twilio.com/docs/api/errors
+MMS_REFUSED = {21620, 21623}
 _MAX_REASON = 200
 LOOKUP_LIMIT = 20  # the newest messages to a number that are compared with an uncertain one
 LOOKUP_MARGIN = timedelta(minutes=2)  # clock differences between this machine and Twilio
@@ -122,7 +127,13 @@ class TwilioSender:
 
     channel = "sms"
 
-    def __init__(self, settings: Settings, http_client: HttpClient | None = None, timeout: float = TIMEOUT_SECONDS):
+    def __init__(
+        self,
+        settings: Settings,
+        http_client: HttpClient | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+        links: MediaLinks | None = None,
+    ):
         if not (settings.twilio_configured and settings.twilio_auth_token is not None):
             raise ValueError("TwilioSender needs MAKERLINK_TWILIO_ACCOUNT_SID and MAKERLINK_TWILIO_AUTH_TOKEN")
         self._owns_http_client = http_client is None
@@ -146,6 +157,7 @@ class TwilioSender:
             )
         self._status_callback = settings.public_url + STATUS_CALLBACK_PATH if settings.public_url else None
         self._timeout = timeout
+        self._links = links  # signs the links to the pictures messages carry (MediaUrl, or a link in the text)
 
     async def send(self, message: Outgoing) -> SendResult:
         try:
@@ -196,7 +208,7 @@ class TwilioSender:
                 continue
             if created.tzinfo is None:
                 created = created.replace(tzinfo=UTC)
-            if since <= created <= until and _comparable(item.body or "") == wanted:
+            if since <= created <= until and _same_text(_comparable(item.body or ""), wanted, message):
                 return item.sid
         return None
 
@@ -211,10 +223,30 @@ class TwilioSender:
         if self._owns_http_client and session is not None:
             session.close()
 
+    def _picture_url(self, message: Outgoing) -> str | None:
+        if message.media_key is None or self._links is None:
+            return None
+        return self._links.url(message.media_key)
+
     def _send_blocking(self, message: Outgoing) -> SendResult:
-        extra = {"status_callback": self._status_callback} if self._status_callback else {}
+        extra: dict[str, Any] = {"status_callback": self._status_callback} if self._status_callback else {}
+        url = self._picture_url(message)
+        body = message.text
+        if url is not None and message.media_as_link:
+            body = _with_link(body, url)
+        elif url is not None:
+            extra["media_url"] = [url]
         try:
-            created = self._client.messages.create(to=message.address, body=message.text, **self._origin, **extra)
+            try:
+                created = self._client.messages.create(to=message.address, body=body, **self._origin, **extra)
+            except TwilioRestException as error:
+                if "media_url" not in extra or _code(error) not in MMS_REFUSED:
+                    raise
+                log.warning("sms: message %s refused as MMS (%s); sent with a link instead", message.id, error.code)
+                extra.pop("media_url")
+                created = self._client.messages.create(
+                    to=message.address, body=_with_link(body, url or ""), **self._origin, **extra
+                )
         except (TwilioRestException, TwilioServiceException) as error:
             raise self._refused(error) from None
         except requests.Timeout:
@@ -272,6 +304,26 @@ class TwilioSender:
         text = _PHONE_LIKE.sub(lambda m: "…" + re.sub(r"\D", "", m.group())[-4:], text)
         text = " ".join(text.split())
         return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
+
+
+def _same_text(sent: str, wanted: str, message: Outgoing) -> bool:
+    """Twilio's body is the message's text, or, for one that carried a picture, the text and then its link (signed
+    anew at each attempt, so only its start can be compared)."""
+    if sent == wanted:
+        return True
+    link = _comparable(texts.SMS_PICTURE_LINK.format(url=""))
+    return message.media_key is not None and sent.startswith(f"{wanted} {link}")
+
+
+def _with_link(text: str, url: str) -> str:
+    return f"{text}\n{texts.SMS_PICTURE_LINK.format(url=url)}"
+
+
+def _code(error: TwilioRestException) -> int | None:
+    try:
+        return int(error.code)
+    except (TypeError, ValueError):
+        return None
 
 
 def _comparable(text: str) -> str:

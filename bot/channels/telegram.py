@@ -10,6 +10,7 @@ message); every message to a person goes through the outbox.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -26,9 +27,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import (
     Bot,
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
+    PhotoSize,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -37,7 +41,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot import outbox, texts
+from bot import media, outbox, texts
 from bot.channels.inbound import BodyTooLarge, Inbound, read_capped, receive
 from bot.config import Settings
 from bot.db import Database
@@ -53,6 +57,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 MAX_UPDATE_BYTES = 1024 * 1024
 MAX_MESSAGE = 4096  # Telegram refuses longer texts outright
+MAX_CAPTION = 1024  # a photo's caption; a longer text follows the photo as a message of its own
 ALLOWED_UPDATES = ["message", "callback_query"]
 log = logging.getLogger(__name__)
 
@@ -155,6 +160,7 @@ class TelegramChannel:
     secret: str
     clock: Callable[[], datetime] = utcnow
     on_enqueued: Callable[[], None] | None = None
+    store: media.MediaStore | None = None  # where buyers' pictures are kept; without one they are not taken
 
     def __post_init__(self) -> None:
         self.application.add_handler(TypeHandler(Update, self.on_update))
@@ -177,6 +183,10 @@ class TelegramChannel:
         event = _event(update)
         if event is None:
             return
+        if update.message is not None and event.command is None:
+            picture, refused = await self._picture(update.message)
+            if picture is not None or refused is not None:
+                event = dataclasses.replace(event, picture=picture, picture_refused=refused)
         answer = await self._with_retries(self._receive, update.update_id, event)
         if update.callback_query is not None:
             try:
@@ -187,6 +197,27 @@ class TelegramChannel:
                 log.info("telegram: could not acknowledge a button press (%s)", type(error).__name__)
         if self.on_enqueued is not None:
             self.on_enqueued()
+
+    async def _picture(self, message: Message) -> tuple[media.Stored | None, media.Refused | None]:
+        """A photo or document the buyer sent: fetched (getFile), checked and cleaned on its bytes, kept; or why not.
+        Nothing when the message carries neither."""
+        found: PhotoSize | Document | None = message.photo[-1] if message.photo else message.document
+        if found is None or self.store is None:
+            return None, None
+        if found.file_size and found.file_size > media.MAX_BYTES:  # refused before a byte is fetched
+            return None, media.Refused("PICTURE_TOO_BIG", limit_mb=media.MAX_BYTES // (1024 * 1024))
+        try:
+            telegram_file = await found.get_file()
+            data = bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as error:
+            log.warning("telegram: a picture could not be fetched (%s)", type(error).__name__)
+            return None, media.Refused("PICTURE_NOT_FETCHED")
+        try:
+            cleaned = await asyncio.to_thread(media.clean, data)
+        except media.Refused as refused:
+            log.info("telegram: a picture was refused (%s)", refused.name)
+            return None, refused
+        return await asyncio.to_thread(self.store.save, cleaned), None
 
     async def _with_retries(self, work, *args):
         """A database blip (a restart, a failover) should not lose a buyer's message: try again a few times."""
@@ -296,8 +327,9 @@ class TelegramSender:
 
     channel = CHANNEL
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, store: media.MediaStore | None = None) -> None:
         self.bot = bot
+        self.store = store  # the pictures a message may carry (Outgoing.media_key)
 
     async def send(self, message: Outgoing) -> SendResult:
         try:
@@ -309,7 +341,11 @@ class TelegramSender:
             if message.edit_of is not None:
                 return await self._edit(chat_id, int(message.edit_of), text, message)
             markup = None if message.purpose in EDITED_LATER and not message.buttons else _markup(message.buttons)
-            sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+            picture = self._picture(message)
+            if picture is not None:
+                sent = await self._send_picture(chat_id, picture, message.media_key or "", text, markup)
+            else:
+                sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
         except RetryAfter as error:
             with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta; both are read below
                 warnings.simplefilter("ignore")
@@ -327,6 +363,34 @@ class TelegramSender:
             raise SendError(type(error).__name__, retryable=True, code="telegram") from None
         log.info("telegram: message %s to chat %s sent", message.id, masked(message.address))
         return SendResult(provider_id=str(sent.message_id))
+
+    def _picture(self, message: Outgoing) -> bytes | None:
+        """The stored file a message carries; None without one, or once retention has deleted it (the text
+        still goes)."""
+        if message.media_key is None or self.store is None:
+            return None
+        return self.store.read(message.media_key)
+
+    async def _send_picture(self, chat_id: int, data: bytes, key: str, text: str, markup) -> Message:
+        """sendPhoto (a PDF: sendDocument) with the text as its caption; a text too long for a caption follows as a
+        message with the buttons."""
+        fits = len(text) <= MAX_CAPTION
+        caption = text if fits else None
+        if media.content_type_of(key) == "application/pdf":
+            sent = await self.bot.send_document(
+                chat_id=chat_id,
+                document=data,
+                filename="drawing.pdf",
+                caption=caption,
+                reply_markup=markup if fits else None,
+            )
+        else:
+            sent = await self.bot.send_photo(
+                chat_id=chat_id, photo=data, caption=caption, reply_markup=markup if fits else None
+            )
+        if fits:
+            return sent
+        return await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
 
     async def _edit(self, chat_id: int, message_id: int, text: str, message: Outgoing) -> SendResult:
         # Only inline keyboards can be edited in; a message without buttons keeps none.

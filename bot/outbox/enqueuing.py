@@ -42,6 +42,8 @@ def enqueue(
     edit_of: int | None = None,
     broadcast_id: int | None = None,
     now: datetime | None = None,
+    media_key: str | None = None,
+    media_as_link: bool = False,
 ) -> OutboundMessage:
     """Queue one message in the caller's transaction; the same `key` twice yields one message."""
     if lane not in LANES:
@@ -67,6 +69,8 @@ def enqueue(
         "request_id": request_id,
         "edit_of": edit_of,
         "broadcast_id": broadcast_id,
+        "media_key": media_key,
+        "media_as_link": media_as_link,
         "created_at": now,
         "updated_at": now,
     }

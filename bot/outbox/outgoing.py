@@ -65,6 +65,8 @@ def as_outgoing(
         edit_of=(edited or {}).get(row.edit_of) if row.edit_of is not None else None,
         uncertain_since=as_utc(row.attempted_at or row.updated_at) if uncertain else None,
         known_provider_ids=(known or {}).get(row.address, frozenset()) if uncertain else frozenset(),
+        media_key=row.media_key,
+        media_as_link=bool(row.media_as_link),
     )
 
 

@@ -46,6 +46,7 @@ _COLUMNS = tuple(
     for name in (
         "id", "channel", "address", "text", "buttons", "purpose", "lane", "status", "attempts", "segments",
         "text_hash", "timezone", "maker_id", "buyer_id", "edit_of", "attempted_at", "updated_at", "error_code",
+        "media_key", "media_as_link",
     )
 )  # fmt: skip
 Due = sa.Row[Any]  # a due message: the columns above and the facts of `_recipient_facts`, by name

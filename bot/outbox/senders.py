@@ -27,6 +27,10 @@ class Outgoing:
     # With `uncertain_since`: the provider ids already recorded for other messages to this address since then,
     # which therefore cannot be this one.
     known_provider_ids: frozenset[str] = frozenset()
+    # A picture to send with the text (bot/media.py's key of a stored file): as MMS media or a Telegram photo, or
+    # as a signed link in the text when `media_as_link` (numbers that take no MMS, PDFs).
+    media_key: str | None = None
+    media_as_link: bool = False
 
 
 @dataclass(frozen=True)

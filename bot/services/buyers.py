@@ -14,14 +14,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import outbox
 from bot.db import insert_skipping_conflicts, table_of
 from bot.locales import LANGUAGES, catalogue
+from bot.media import Refused, Stored
 from bot.models import Buyer, Maker, Request
 from bot.phones import to_e164
-from bot.services import admin_chat
+from bot.services import admin_chat, pictures
 from bot.services.buyer_orders import OrderActions
 from bot.services.chat import SHARE_CONTACT as SHARE_CONTACT  # re-exported: the channels' (and tests') interface
 from bot.services.chat import SHARE_LOCATION as SHARE_LOCATION
@@ -30,6 +31,7 @@ from bot.services.chat import ChatConfig as ChatConfig
 from bot.services.chat import ChatEvent as ChatEvent
 from bot.services.conversations import ConversationStore, Flow
 from bot.services.drafts import NOT_SURE, Drafting, set_place
+from bot.services.orders import LIVE_REQUEST
 from matching import geo
 from matching.directory import Directory
 from matching.taxonomy import Taxonomy
@@ -170,7 +172,9 @@ class BuyerChat(Drafting, OrderActions):
             else:
                 command()
             return Answer()
-        if e.location is not None:
+        if e.picture is not None or e.picture_refused is not None:
+            self.on_picture(e.picture, e.picture_refused, e.text or "")
+        elif e.location is not None:
             self.on_place(geo.nearest_zip(*e.location), self.t.BUYER_LOCATION_FAR)
         elif e.contact_phone is not None:
             self.on_contact(e.contact_phone)
@@ -267,6 +271,57 @@ class BuyerChat(Drafting, OrderActions):
         self._set_buyer_zip(place)
         self.forget()
         self.say(self.t.BUYER_ZIP_SAVED.format(zip=place.zip, place=f"{place.city}, {place.state}"))
+
+    # ── pictures ──
+
+    def on_picture(self, picture: Stored | None, refused: Refused | None, caption: str) -> None:
+        """A photo or document: its caption read as any message (a new request takes the picture along), the
+        picture kept with the request in play; a refused one costs the buyer one sentence, never the words."""
+        if refused is not None:
+            self.say(refused.sentence(self.t))
+        if not caption.strip():
+            self.keep_picture(picture)
+            return
+        state, data = self.state()
+        draft = self._draft(data.get("request_id")) if state else None
+        if draft is not None and picture is not None:
+            # Kept with the draft before the words are read, so that a summary they bring counts it; if the words
+            # turn out to be a new request, that one takes the picture too.
+            pictures.attach_to_request(self.session, draft, picture, self.now)
+        self.pending_picture = picture
+        self.on_text(caption)
+        if self.pending_picture is not None and draft is None:
+            self.keep_picture(picture)
+        self.pending_picture = None
+
+    def keep_picture(self, picture: Stored | None) -> None:
+        if picture is None:
+            return
+        state, data = self.state()
+        request = self._draft(data.get("request_id")) if state else None
+        live = request is None
+        if request is None:
+            request = self._latest_live_request()
+        if request is None:
+            self.say(self.t.BUYER_PICTURE_NO_REQUEST)
+            return
+        if pictures.count_for_request(self.session, request.id) >= pictures.MAX_PER_REQUEST:
+            self.say(self.t.PICTURE_TOO_MANY.format(limit=pictures.MAX_PER_REQUEST))
+            return
+        media = pictures.attach_to_request(self.session, request, picture, self.now)
+        if live and media is not None and pictures.send_to_invited(self.session, request, media, self.now):
+            self.say(self.t.BUYER_PICTURE_SENT_ON.format(code=request.code))
+        elif state == "draft_ready":
+            self.next_step(request)  # the summary again, now counting the picture
+        else:
+            self.say(self.t.BUYER_PICTURE_KEPT.format(code=request.code))
+
+    def _latest_live_request(self) -> Request | None:
+        return self.session.exec(
+            select(Request)
+            .where(Request.buyer_id == self.buyer.id, col(Request.status).in_(LIVE_REQUEST))
+            .order_by(col(Request.id).desc())
+        ).first()
 
     # ── buttons ──
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.config import DEFAULT_TIMEZONE
 from bot.locales import Catalogue
+from bot.media import Refused, Stored
 from bot.models import Buyer, Maker, Request
 from bot.services.console_access import ConsoleLinks
 from bot.services.followups import FollowUpPolicy
@@ -41,6 +42,10 @@ class ChatEvent:
     location: tuple[float, float] | None = None
     contact_phone: str | None = None
     callback: str | None = None  # a pressed button's data
+    # A photo or document that came with the message (its caption is `text`): kept (stored by the channel), or
+    # refused with the reason the buyer is told.
+    picture: Stored | None = None
+    picture_refused: Refused | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class ChatParts:
     today: date
     buyer: Buyer
     t: Catalogue
+    pending_picture: Stored | None = None  # a picture whose caption is being read: kept with the request it opens
 
     def say(self, text: str, buttons: Buttons | None = None, purpose: str = "chat") -> None:
         raise NotImplementedError

@@ -8,8 +8,9 @@ import re
 
 from sqlmodel import select
 
+from bot import texts
 from bot.models import Request
-from bot.services import handlers
+from bot.services import handlers, pictures
 from bot.services.chat import SHARE_LOCATION, Answer, ChatParts
 from bot.services.found_makers import preference_label
 from bot.services.notices import summary_when
@@ -98,6 +99,9 @@ class Drafting(ChatParts):
         set_place(request, place)
         self.session.add(request)
         self.session.flush()
+        if self.pending_picture is not None:
+            pictures.attach_to_request(self.session, request, self.pending_picture, self.now)
+            self.pending_picture = None
         self.next_step(request)
 
     def _label(self, parsed: ParsedRequest) -> str:
@@ -145,6 +149,9 @@ class Drafting(ChatParts):
         )
         if request.preferences:
             lines.append(self.t.BUYER_FIELD_PREFER.format(prefer=self._preferences_said(request)))
+        attached = pictures.count_for_request(self.session, request.id)
+        if attached:
+            lines.append(texts.pictures_attached(attached, self.t))
         return "\n".join(lines)
 
     def _preferences_said(self, request: Request) -> str:

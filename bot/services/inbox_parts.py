@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.locales import Catalogue
+from bot.media import Stored
 from bot.models import Maker, Request
 from bot.services.followups import FollowUpPolicy
 from bot.services.notices import Buttons
@@ -28,6 +29,7 @@ class InboxParts:
     maker: Maker | None
     policy: FollowUpPolicy
     zone: ZoneInfo
+    pictures: tuple[Stored, ...] = ()  # kept from an MMS (bot/channels/sms.py fetched them); passed on with a quote
 
     def reply(self, text: str) -> None:
         raise NotImplementedError

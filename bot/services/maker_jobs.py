@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from bot import texts
 from bot.models import Invitation, MakerStatus, Request, as_utc
-from bot.services import handlers, notices
+from bot.services import handlers, notices, pictures
 from bot.services.inbox_parts import InboxParts
 from bot.services.orders import (
     AWAITING,
@@ -143,8 +143,49 @@ class JobAnswers(InboxParts):
         if not has_terms:
             thanks += texts.SMS_QUOTE_HINT.format(code=request.code)
         self.reply(thanks)
-        event = QuoteReceived(now=self.now, source=self.message_id, invitation=invitation, request=request)
+        media_key = self.keep_pictures(invitation, request)
+        event = QuoteReceived(
+            now=self.now, source=self.message_id, invitation=invitation, request=request, media_key=media_key
+        )
         handlers.record(self.session, event, self.policy)
+
+    def keep_pictures(self, invitation: Invitation, request: Request, with_quote: bool = True) -> str | None:
+        """The MMS's pictures kept with the maker's answer to a job: `with_quote`, the first goes to the buyer with
+        the quote (its key is returned) and any others after it; otherwise each goes on its own."""
+        if not self.pictures:
+            return None
+        first = self.pictures[0]
+        for number, picture in enumerate(self.pictures):
+            pictures.attach_to_answer(self.session, invitation, picture, self.now)
+            if number == 0 and with_quote:
+                continue
+            notices.tell_buyer(
+                self.session,
+                request,
+                "picture",
+                f"picture:{self.message_id}:{number}",
+                lambda t: t.BUYER_PICTURE_FROM_MAKER.format(rank=invitation.rank, code=request.code),
+                None,
+                self.now,
+                media_key=picture.key,
+            )
+        self.pictures = ()
+        return first.key if with_quote else None
+
+    def pictures_left_over(self) -> None:
+        """Pictures an answer did not take along (a NO, MY, a repeated YES…): passed on when the maker has one open
+        job, else the maker hears in one sentence that they were not."""
+        if not self.pictures or self.maker is None or self.maker.status == MakerStatus.STOPPED:
+            self.pictures = ()
+            return
+        open_jobs = self.jobs(OPEN_INVITATION)
+        if len(open_jobs) != 1:
+            self.pictures = ()
+            self.reply(texts.SMS_PICTURE_NOT_PASSED_ON)
+            return
+        invitation, request = open_jobs[0]
+        self.keep_pictures(invitation, request, with_quote=False)
+        self.reply(texts.SMS_PICTURE_PASSED_ON.format(code=request.code))
 
     def decline(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         if invitation.status in ORDERED:

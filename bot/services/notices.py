@@ -41,6 +41,7 @@ def tell_buyer(
     text: Callable[[Catalogue], str],
     buttons: Callable[[Catalogue], Buttons] | None,
     now: datetime,
+    media_key: str | None = None,
 ) -> bool:
     """Tell a request's buyer something in their chat and language: `text(t)` and `buttons(t)` get the buyer's
     catalogue. False when there is nobody to tell (requests opened from the CLI have no buyer)."""
@@ -59,6 +60,7 @@ def tell_buyer(
         buyer_id=buyer.id,
         request_id=request.id,
         now=now,
+        media_key=media_key,
     )
     return True
 
@@ -125,6 +127,7 @@ def quote_to_buyer(session: Session, e: QuoteReceived) -> None:
         lambda t: quote_line(invitation, t),
         lambda t: [[(t.BUTTON_ACCEPT, f"accept:{invitation.id}"), (t.BUTTON_DECLINE, f"reject:{invitation.id}")]],
         e.now,
+        media_key=e.media_key,
     )
 
 

@@ -139,6 +139,7 @@ class InvitationAnswered(Event):
 class QuoteReceived(Event):
     invitation: Invitation
     request: Request
+    media_key: str | None = None  # a picture the maker sent with the answer (bot/media.py), shown to the buyer with it
 
 
 @dataclass(frozen=True, kw_only=True)

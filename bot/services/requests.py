@@ -17,7 +17,7 @@ from bot.config import DEFAULT_TIMEZONE
 from bot.db import Database, saved_id
 from bot.metrics import MATCH_SECONDS
 from bot.models import Invitation, Maker, Request, utcnow
-from bot.services import handlers
+from bot.services import handlers, pictures
 from bot.services import makers as maker_service
 from bot.services.followups import FollowUpPolicy
 from bot.services.notices import invitation_sms
@@ -158,6 +158,7 @@ def invite(
     invited: list[tuple[Invitation, Maker]] = []
     already = set(session.exec(select(Invitation.maker_id).where(Invitation.request_id == request.id)).all())
     rank = len(already)
+    picture = pictures.first_picture(session, request)
     for match in matches:
         if limit is not None and len(invited) >= limit:
             break
@@ -178,6 +179,7 @@ def invite(
         session.add(invitation)
         session.flush()
         maker.invited_count += 1
+        media_key, as_link = pictures.how_to_send(maker, picture) if picture is not None else (None, False)
         outbox.enqueue(
             session,
             channel="sms",
@@ -191,6 +193,8 @@ def invite(
             request_id=request.id,
             timezone=maker.timezone,
             now=now,
+            media_key=media_key,
+            media_as_link=as_link,
         )
         handlers.record(session, MakerInvited(now=now, invitation=invitation), policy or FollowUpPolicy())
         invited.append((invitation, maker))

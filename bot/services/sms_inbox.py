@@ -18,6 +18,7 @@ from bot import outbox, texts
 from bot.config import DEFAULT_TIMEZONE
 from bot.db import insert_skipping_conflicts, saved_id, table_of
 from bot.locales import Catalogue
+from bot.media import Refused, Stored
 from bot.models import Maker, MakerCapability, MakerStatus, OptOut, Request, utcnow
 from bot.services import makers as maker_service
 from bot.services import notices
@@ -331,9 +332,13 @@ def handle_sms(
     default_timezone: str = DEFAULT_TIMEZONE,
     followups: FollowUpPolicy | None = None,
     admin_ids: tuple[int, ...] = (),
+    pictures: tuple[Stored, ...] = (),
+    picture_refused: Refused | None = None,
 ) -> None:
-    """Act on one incoming SMS in the caller's transaction; replies are queued, never sent from here."""
-    Inbox(
+    """Act on one incoming SMS in the caller's transaction; replies are queued, never sent from here. `pictures`:
+    what an MMS carried, kept (they go to the buyer with a quote); `picture_refused`: why one was not, which the
+    sender is told in one sentence after the answer to their words."""
+    inbox = Inbox(
         session,
         taxonomy,
         phone=phone,
@@ -343,7 +348,13 @@ def handle_sms(
         default_timezone=default_timezone,
         policy=followups,
         admin_ids=admin_ids,
-    ).handle(opt_out_type)
+    )
+    inbox.pictures = pictures
+    if text.strip() or not pictures or opt_out_type:
+        inbox.handle(opt_out_type)  # an MMS of pictures alone has no words to answer
+    inbox.pictures_left_over()
+    if picture_refused is not None:
+        inbox.reply(picture_refused.sentence())
 
 
 def record_opt_out(session: Session, address: str, reason: str, now: datetime) -> None:

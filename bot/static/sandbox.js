@@ -50,6 +50,31 @@ function el(tag, className, text) {
   return node;
 }
 
+// A picture the bot sent (a Telegram photo, an MMS): shown under its text, through its signed /media link.
+function bubble(text, message) {
+  const node = el("div", "bubble", text);
+  if (message.picture && message.picture_is_pdf) {
+    const link = el("a", "", "📄 drawing.pdf");
+    link.href = message.picture;
+    node.append(el("br"), link);
+  } else if (message.picture) {
+    const image = el("img", "picture");
+    image.src = message.picture;
+    image.alt = "picture";
+    node.append(image);
+  }
+  return node;
+}
+
+function readAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
 function timeOf(iso) {
   const zone = state ? state.clock.timezone : undefined;
   return new Date(iso).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit", timeZone: zone });
@@ -64,6 +89,7 @@ function isReplyKeyboard(buttons) {
 function describeInbound(message) {
   if (message.kind === "loc") return `📍 Location shared (${message.text})`;
   if (message.kind === "tel") return `📞 Contact shared: ${message.text}`;
+  if (message.kind === "pic") return "📎";
   return message.text;
 }
 
@@ -94,7 +120,7 @@ function chatMessage(message) {
   const mine = message.from === "buyer";
   const wrap = el("div", `msg ${mine ? "mine" : "bot"}`);
   if (message.purpose) wrap.dataset.purpose = message.purpose;
-  wrap.append(el("div", "bubble", mine ? describeInbound(message) : message.text));
+  wrap.append(bubble(mine ? describeInbound(message) : message.text, message));
   const buttons = message.buttons || [];
   if (buttons.length && !isReplyKeyboard(buttons)) {
     const keyboard = el("div", "inline-keyboard");
@@ -282,12 +308,12 @@ function drawThread(jump) {
     $("thread-sub").textContent = "";
     log.replaceChildren();
     log.dataset.key = "";
-    input.disabled = send.disabled = true;
+    input.disabled = send.disabled = $("sms-file").disabled = true;
     $("thread-waiting").hidden = true;
     $("thread-traits").replaceChildren();
     return;
   }
-  input.disabled = send.disabled = false;
+  input.disabled = send.disabled = $("sms-file").disabled = false;
   $("thread-title").textContent = `${maker.name}`;
   $("thread-sub").textContent = `${maker.phone}${maker.zip ? " · " + maker.zip : ""}${maker.status && maker.status !== "active" ? " · " + maker.status : ""} · ${maker.capabilities}`;
   $("thread-traits").replaceChildren(...traitChips(maker, false).childNodes);
@@ -295,7 +321,7 @@ function drawThread(jump) {
   const build = (message) => {
     const wrap = el("div", `msg ${message.from === "maker" ? "mine" : "bot"}`);
     if (message.purpose) wrap.dataset.purpose = message.purpose;
-    wrap.append(el("div", "bubble", message.text));
+    wrap.append(bubble(message.text, message));
     return wrap;
   };
   const meta = (message) => `${timeOf(message.at)}${message.from === "maker" ? "" : ` · ${message.status}`}`;
@@ -314,6 +340,40 @@ function drawThread(jump) {
 }
 
 $("maker-filter").addEventListener("input", drawMakers);
+
+$("chat-file").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file) return;
+  const input = $("chat-input");
+  const text = input.value.trim();
+  input.value = "";
+  try {
+    const picture = await readAsDataUrl(file);
+    await call("POST", "/sandbox/chat/picture", { picture, text, id: actionId() });
+    notice("");
+  } catch (error) {
+    notice(error.message);
+  }
+  refresh();
+});
+
+$("sms-file").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file || !selectedPhone) return;
+  const input = $("sms-input");
+  const text = input.value.trim();
+  input.value = "";
+  try {
+    const picture = await readAsDataUrl(file);
+    await call("POST", "/sandbox/sms/picture", { phone: selectedPhone, picture, text, id: actionId() });
+    notice("");
+  } catch (error) {
+    notice(error.message);
+  }
+  refresh();
+});
 
 $("sms-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -49,7 +49,7 @@ def test_help_lists_the_commands(run):
 def test_db_upgrade(run, tmp_path):
     out = run("db", "upgrade")
     assert out.returncode == 0, out.stderr
-    assert "is at revision 0012" in out.stdout
+    assert "is at revision 0013" in out.stdout
     assert (tmp_path / "cli.db").exists()
 
 

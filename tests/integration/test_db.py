@@ -18,14 +18,14 @@ from tests.conftest import TODAY, demo_csv
 
 
 def test_migrations_reach_head(any_db):
-    assert any_db.current_revision() == any_db.head_revision() == "0012"
+    assert any_db.current_revision() == any_db.head_revision() == "0013"
     tables = set(sa.inspect(any_db.engine).get_table_names())
     assert {"maker", "maker_capability", "request", "invitation", "outbound_message", "alembic_version"} <= tables
     assert {"console_login", "console_session"} <= tables
 
 
 def test_upgrade_is_idempotent(any_db):
-    assert any_db.upgrade() == "0012"
+    assert any_db.upgrade() == "0013"
 
 
 def test_phone_is_unique(any_db):

@@ -436,11 +436,12 @@ def test_the_scheduler_runs_missed_ticks_once_and_never_two_at_a_time(sqlite_db)
     runtime = bootstrap.Runtime(settings, sqlite_db, TAXONOMY)
     scheduler = bootstrap.make_scheduler(runtime, bootstrap.make_ticker(runtime))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders", "broadcast-progress"}
+    assert set(jobs) == {"reminders", "broadcast-progress", "prune-media"}
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
     assert jobs["reminders"].trigger.interval == timedelta(seconds=5)
     assert jobs["broadcast-progress"].trigger.interval == timedelta(seconds=5)
+    assert jobs["prune-media"].trigger.interval == timedelta(seconds=bootstrap.PRUNE_MEDIA_SECONDS)
 
 
 def test_late_moves_the_buyers_check_in_and_a_reopened_request_is_nudged_again(world):

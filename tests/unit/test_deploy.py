@@ -159,6 +159,7 @@ def test_the_caddyfile_proxies_the_webhooks_to_web_and_keeps_metrics_inside():
         "/healthz",
         "/console",
         "/console/*",
+        "/media/*",
     }
     block = caddyfile[caddyfile.index("handle @bot") :]
     assert re.search(r"dynamic a \{\s+name web\s+port 8000", block)
