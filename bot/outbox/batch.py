@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from bot.outbox.dispatcher import Dispatcher
 
 RECORD_WHILE_WAITING = 0.05  # seconds: a wait for a rate slot at least this long is used to record outcomes
+# Seconds: outcomes are recorded at the latest this long after the first of them came in. Otherwise a batch's outcomes
+# are recorded together, with the next claim (one transaction per batch): a crash can then leave unrecorded the sends
+# of this long (or of one batch, whichever is less), and those may go again (see docs/outbox.md, after a crash).
+RECORD_WITHIN = 0.25
 # Seconds: a message goes out only if its recipient was found reachable (not opted out, stopped or blocked) at most
 # this long before; otherwise the rest of the batch is checked again right before the send. At 1 SMS a second
 # that is every send; at high rates one query covers the sends of this long.
@@ -73,6 +77,7 @@ class BatchRun:
         self.concurrency = dispatcher.policies[channel].concurrency
         self.gate = asyncio.Semaphore(self.concurrency)
         self.pending: list[Outcome] = []
+        self.pending_since = 0.0  # monotonic seconds: when the oldest unrecorded outcome came in
         self.tasks: set[asyncio.Task] = set()
         self.unrecorded = {c.outgoing.id for c in batch}
         self.renewed_until = 0.0  # every unrecorded row's lease holds at least until then (epoch seconds)
@@ -99,9 +104,13 @@ class BatchRun:
     async def one(self, claimed: Claimed) -> None:
         try:
             result = await self.d.send(self.sender, claimed.outgoing)
-            self.pending.append(Outcome(claimed.outgoing.id, result=result))
+            outcome = Outcome(claimed.outgoing.id, result=result)
         except SendError as error:
-            self.pending.append(Outcome(claimed.outgoing.id, error=error))
+            outcome = Outcome(claimed.outgoing.id, error=error)
+        try:
+            if not self.pending:
+                self.pending_since = time.monotonic()
+            self.pending.append(outcome)
         finally:
             self.gate.release()
             # A long batch to a slow provider is progress too: health must not call this dispatcher stalled.
@@ -205,12 +214,19 @@ class BatchRun:
                 self.tasks.add(task)
                 task.add_done_callback(self.tasks.discard)
             done += 1
-            if len(self.pending) >= self.d.flush_every:
+            if self.record_now(position):
                 await self.record()
         await asyncio.gather(*self.tasks)
         if self.stopping is not None:
             self.stopping.cancel()
         return done  # what is still pending, the dispatcher records with its next claim (`take_pending`)
+
+    def record_now(self, position: int) -> bool:
+        """Whether to record the outcomes so far before the next send: after `flush_every` of them, or when the oldest
+        came in RECORD_WITHIN ago. Never after the last send: the dispatcher records those with its next claim."""
+        if not self.pending or position + 1 >= len(self.batch):
+            return False
+        return len(self.pending) >= self.d.flush_every or time.monotonic() - self.pending_since >= RECORD_WITHIN
 
     def take_pending(self) -> list[Outcome]:
         outcomes = _take(self.pending)

@@ -30,7 +30,7 @@ def edited_provider_ids(connection: sa.Connection, rows: Sequence[Due]) -> dict[
 
 def known_provider_ids(connection: sa.Connection, channel: str, rows: Sequence[Due]) -> dict[str, frozenset[str]]:
     """For the addresses of uncertain rows: provider ids recorded since the earliest of those attempts."""
-    uncertain = [row for row in rows if is_uncertain(row)]
+    uncertain = [row for row in rows if row.status != MessageStatus.QUEUED and is_uncertain(row)]
     if not uncertain:
         return {}
     since = min(as_utc(row.attempted_at or row.updated_at) for row in uncertain) - KNOWN_IDS_MARGIN
@@ -53,7 +53,7 @@ def as_outgoing(
     buttons = None
     if row.buttons:
         buttons = [[(label, data) for label, data in line] for line in json.loads(row.buttons)]
-    uncertain = is_uncertain(row)
+    uncertain = row.status != MessageStatus.QUEUED and is_uncertain(row)  # most are queued: the short way first
     return Outgoing(
         id=row.id or 0,
         channel=row.channel,
