@@ -84,6 +84,7 @@ class BatchRun:
         self.checked_at = min((c.checked_at for c in batch), default=0.0)  # monotonic: recipients last checked
         self.dropped: set[int] = set()  # found unreachable since the claim: cancelled, never sent
         self.stopping: asyncio.Future[Any] | None = None  # waits for `stop` while the batch waits for slots
+        self.recording: asyncio.Task[None] | None = None  # outcomes being recorded while the sends go on
 
     async def keep_leases(self) -> None:
         while True:
@@ -97,9 +98,25 @@ class BatchRun:
             self.renewed_until = started + self.d.lease_seconds
 
     async def record(self) -> None:
+        await self.recorded()
+        await self._write()
+
+    async def _write(self) -> None:
         outcomes = _take(self.pending)
         await self.d.record_safely(self.channel, outcomes)
         self.unrecorded.difference_update(o.id for o in outcomes)
+
+    def record_meanwhile(self) -> None:
+        """Record the outcomes so far while the sends go on (one recording at a time): at a paced rate, a write
+        awaited between two sends would push every later send back by its length."""
+        if self.recording is None or self.recording.done():
+            self.recording = asyncio.create_task(self._write())
+
+    async def recorded(self) -> None:
+        """Until the recording started by `record_meanwhile` (if any) is done."""
+        if self.recording is not None:
+            await self.recording
+            self.recording = None
 
     async def one(self, claimed: Claimed) -> None:
         try:
@@ -183,6 +200,7 @@ class BatchRun:
 
     async def hand_back(self, position: int) -> None:
         await asyncio.gather(*self.tasks)
+        await self.recorded()
         await asyncio.to_thread(self.d.release, self.batch[position:])
 
     async def send_all(self) -> int:
@@ -215,8 +233,9 @@ class BatchRun:
                 task.add_done_callback(self.tasks.discard)
             done += 1
             if self.record_now(position):
-                await self.record()
+                self.record_meanwhile()
         await asyncio.gather(*self.tasks)
+        await self.recorded()
         if self.stopping is not None:
             self.stopping.cancel()
         return done  # what is still pending, the dispatcher records with its next claim (`take_pending`)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.db import table_of
 from bot.models import MessageStatus, OutboundMessage, as_utc
-from bot.outbox.screening import Due
+from bot.outbox.screening import Due, same_channel
 from bot.outbox.senders import UNCERTAIN_CODES, Outgoing
 
 KNOWN_IDS_MARGIN = timedelta(minutes=15)
@@ -36,7 +36,7 @@ def known_provider_ids(connection: sa.Connection, channel: str, rows: Sequence[D
     since = min(as_utc(row.attempted_at or row.updated_at) for row in uncertain) - KNOWN_IDS_MARGIN
     m = _TABLE.c
     query = sa.select(m.address, m.provider_id).where(
-        m.channel == channel,
+        same_channel(m.channel, channel),
         m.address.in_({row.address for row in uncertain}),
         m.provider_id.is_not(None),
         m.sent_at >= since,
