@@ -107,8 +107,10 @@ class BatchRun:
         self.unrecorded.difference_update(o.id for o in outcomes)
 
     def record_meanwhile(self) -> None:
-        """Record the outcomes so far while the sends go on (one recording at a time): at a paced rate, a write
-        awaited between two sends would push every later send back by its length."""
+        """Record the outcomes so far while the sends go on (one recording at a time), for a channel sent as fast as
+        its provider answers. Not for a paced one: a write in another thread delays the sends it overlaps by up
+        to the interpreter's switch interval (5 ms), which let two sends come closer than the rate allows; there
+        the write comes between two sends, and hides in the wait for the next slot unless it is longer."""
         if self.recording is None or self.recording.done():
             self.recording = asyncio.create_task(self._write())
 
@@ -233,7 +235,10 @@ class BatchRun:
                 task.add_done_callback(self.tasks.discard)
             done += 1
             if self.record_now(position):
-                self.record_meanwhile()
+                if self.paced:
+                    await self.record()
+                else:
+                    self.record_meanwhile()
         await asyncio.gather(*self.tasks)
         await self.recorded()
         if self.stopping is not None:
