@@ -122,11 +122,11 @@ class BatchRun:
 
     async def one(self, claimed: Claimed) -> None:
         try:
-            result = await self.d.send(self.sender, claimed.outgoing)
-            outcome = Outcome(claimed.outgoing.id, result=result)
-        except SendError as error:
-            outcome = Outcome(claimed.outgoing.id, error=error)
-        try:
+            try:
+                result = await self.d.send(self.sender, claimed.outgoing)
+                outcome = Outcome(claimed.outgoing.id, result=result)
+            except SendError as error:
+                outcome = Outcome(claimed.outgoing.id, error=error)
             if not self.pending:
                 self.pending_since = time.monotonic()
             self.pending.append(outcome)
