@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from bot.outbox.dispatcher import Dispatcher
 
 RECORD_WHILE_WAITING = 0.05  # seconds: a wait for a rate slot at least this long is used to record outcomes
+# Seconds: outcomes are recorded at the latest this long after the first of them came in. Otherwise a batch's outcomes
+# are recorded together, with the next claim (one transaction per batch): a crash can then leave unrecorded the sends
+# of this long (or of one batch, whichever is less), and those may go again (see docs/outbox.md, after a crash).
+RECORD_WITHIN = 0.25
 # Seconds: a message goes out only if its recipient was found reachable (not opted out, stopped or blocked) at most
 # this long before; otherwise the rest of the batch is checked again right before the send. At 1 SMS a second
 # that is every send; at high rates one query covers the sends of this long.
@@ -73,12 +77,14 @@ class BatchRun:
         self.concurrency = dispatcher.policies[channel].concurrency
         self.gate = asyncio.Semaphore(self.concurrency)
         self.pending: list[Outcome] = []
+        self.pending_since = 0.0  # monotonic seconds: when the oldest unrecorded outcome came in
         self.tasks: set[asyncio.Task] = set()
         self.unrecorded = {c.outgoing.id for c in batch}
         self.renewed_until = 0.0  # every unrecorded row's lease holds at least until then (epoch seconds)
         self.checked_at = min((c.checked_at for c in batch), default=0.0)  # monotonic: recipients last checked
         self.dropped: set[int] = set()  # found unreachable since the claim: cancelled, never sent
         self.stopping: asyncio.Future[Any] | None = None  # waits for `stop` while the batch waits for slots
+        self.recording: asyncio.Task[None] | None = None  # outcomes being recorded while the sends go on
 
     async def keep_leases(self) -> None:
         while True:
@@ -92,16 +98,38 @@ class BatchRun:
             self.renewed_until = started + self.d.lease_seconds
 
     async def record(self) -> None:
+        await self.recorded()
+        await self._write()
+
+    async def _write(self) -> None:
         outcomes = _take(self.pending)
         await self.d.record_safely(self.channel, outcomes)
         self.unrecorded.difference_update(o.id for o in outcomes)
 
+    def record_meanwhile(self) -> None:
+        """Record the outcomes so far while the sends go on (one recording at a time), for a channel sent as fast as
+        its provider answers. Not for a paced one: a write in another thread delays the sends it overlaps by up
+        to the interpreter's switch interval (5 ms), which let two sends come closer than the rate allows; there
+        the write comes between two sends, and hides in the wait for the next slot unless it is longer."""
+        if self.recording is None or self.recording.done():
+            self.recording = asyncio.create_task(self._write())
+
+    async def recorded(self) -> None:
+        """Until the recording started by `record_meanwhile` (if any) is done."""
+        if self.recording is not None:
+            await self.recording
+            self.recording = None
+
     async def one(self, claimed: Claimed) -> None:
         try:
-            result = await self.d.send(self.sender, claimed.outgoing)
-            self.pending.append(Outcome(claimed.outgoing.id, result=result))
-        except SendError as error:
-            self.pending.append(Outcome(claimed.outgoing.id, error=error))
+            try:
+                result = await self.d.send(self.sender, claimed.outgoing)
+                outcome = Outcome(claimed.outgoing.id, result=result)
+            except SendError as error:
+                outcome = Outcome(claimed.outgoing.id, error=error)
+            if not self.pending:
+                self.pending_since = time.monotonic()
+            self.pending.append(outcome)
         finally:
             self.gate.release()
             # A long batch to a slow provider is progress too: health must not call this dispatcher stalled.
@@ -174,6 +202,7 @@ class BatchRun:
 
     async def hand_back(self, position: int) -> None:
         await asyncio.gather(*self.tasks)
+        await self.recorded()
         await asyncio.to_thread(self.d.release, self.batch[position:])
 
     async def send_all(self) -> int:
@@ -205,12 +234,23 @@ class BatchRun:
                 self.tasks.add(task)
                 task.add_done_callback(self.tasks.discard)
             done += 1
-            if len(self.pending) >= self.d.flush_every:
-                await self.record()
+            if self.record_now(position):
+                if self.paced:
+                    await self.record()
+                else:
+                    self.record_meanwhile()
         await asyncio.gather(*self.tasks)
+        await self.recorded()
         if self.stopping is not None:
             self.stopping.cancel()
         return done  # what is still pending, the dispatcher records with its next claim (`take_pending`)
+
+    def record_now(self, position: int) -> bool:
+        """Whether to record the outcomes so far before the next send: after `flush_every` of them, or when the oldest
+        came in RECORD_WITHIN ago. Never after the last send: the dispatcher records those with its next claim."""
+        if not self.pending or position + 1 >= len(self.batch):
+            return False
+        return len(self.pending) >= self.d.flush_every or time.monotonic() - self.pending_since >= RECORD_WITHIN
 
     def take_pending(self) -> list[Outcome]:
         outcomes = _take(self.pending)

@@ -4,12 +4,15 @@ pause, and one lease over them all."""
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from bot.db import dialect_name, insert_skipping_conflicts, table_of
 from bot.models import ChannelPace, MessageStatus, OutboundMessage
@@ -124,16 +127,43 @@ def _take(d: Dispatcher, connection: sa.Connection, claimed: list[Claimed], now:
     the message is claimed again."""
     longest = max(c.leased_until for c in claimed)
     until = now + timedelta(seconds=longest - time_now())
-    values = {"status": MessageStatus.SENDING, "attempts": _TABLE.c.attempts + 1, "updated_at": now}
     plain = [c.id for c in claimed if c.outgoing.uncertain_since is None]
     if plain:
-        d.leases.take(connection, plain, until, attempted_at=now, **values)
+        postgres = dialect_name(connection) == "postgresql"
+        ids = plain if postgres else json.dumps(plain)
+        connection.execute(_take_plain(postgres), {"ids": ids, "owner": d.owner, "until": until, "now": now})
     uncertain = [
         {"_id": c.id, "_lease": until, "_attempted": c.outgoing.uncertain_since}
         for c in claimed
         if c.outgoing.uncertain_since is not None
     ]
     if uncertain:
+        values = {"status": MessageStatus.SENDING, "attempts": _TABLE.c.attempts + 1, "updated_at": now}
         d.leases.take_each(connection, uncertain, attempted_at=sa.bindparam("_attempted"), **values)
     for c in claimed:
         c.leased_until = longest
+
+
+@functools.cache
+def _take_plain(postgres: bool) -> sa.Update:
+    """Leasing a batch (`Leases.take`, for the rows attempted now), built once: the ids are one parameter (a
+    PostgreSQL array, a SQLite JSON list), so the statement is the same however many rows a claim takes."""
+    m = _TABLE.c
+    if postgres:
+        ids: sa.ColumnElement[bool] = m.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer)))
+    else:
+        listed = sa.func.json_each(sa.bindparam("ids", type_=sa.String)).table_valued("value")
+        ids = m.id.in_(sa.select(listed.c.value))
+    now = sa.bindparam("now", type_=m.updated_at.type)
+    return (
+        sa.update(_TABLE)
+        .where(ids)
+        .values(
+            status=MessageStatus.SENDING,
+            attempts=m.attempts + 1,
+            lease_owner=sa.bindparam("owner", type_=m.lease_owner.type),
+            lease_until=sa.bindparam("until", type_=m.lease_until.type),
+            attempted_at=now,
+            updated_at=now,
+        )
+    )

@@ -60,7 +60,7 @@ class Dispatcher:
         max_batch: int = 100,
         horizon: float = 2.0,
         poll_interval: float = 0.5,
-        flush_every: int = 20,
+        flush_every: int | None = None,
         on_recipient_gone: RecipientGoneHook | None = None,
         owner: str | None = None,
         listen: bool = True,
@@ -80,7 +80,9 @@ class Dispatcher:
         self.max_batch = max_batch
         self.horizon = horizon
         self.poll_interval = poll_interval
-        self.flush_every = flush_every
+        # Outcomes are recorded at least every `flush_every` sends (by default: a batch, recorded with the next claim)
+        # and within batch.RECORD_WITHIN seconds of a send.
+        self.flush_every = flush_every or max_batch
         self.on_recipient_gone = on_recipient_gone
         self.listen = listen and db.engine.dialect.name == "postgresql"
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.db import table_of
 from bot.models import MessageStatus, OutboundMessage, as_utc
-from bot.outbox.screening import Due
+from bot.outbox.screening import Due, same_channel
 from bot.outbox.senders import UNCERTAIN_CODES, Outgoing
 
 KNOWN_IDS_MARGIN = timedelta(minutes=15)
@@ -30,13 +30,13 @@ def edited_provider_ids(connection: sa.Connection, rows: Sequence[Due]) -> dict[
 
 def known_provider_ids(connection: sa.Connection, channel: str, rows: Sequence[Due]) -> dict[str, frozenset[str]]:
     """For the addresses of uncertain rows: provider ids recorded since the earliest of those attempts."""
-    uncertain = [row for row in rows if is_uncertain(row)]
+    uncertain = [row for row in rows if row.status != MessageStatus.QUEUED and is_uncertain(row)]
     if not uncertain:
         return {}
     since = min(as_utc(row.attempted_at or row.updated_at) for row in uncertain) - KNOWN_IDS_MARGIN
     m = _TABLE.c
     query = sa.select(m.address, m.provider_id).where(
-        m.channel == channel,
+        same_channel(m.channel, channel),
         m.address.in_({row.address for row in uncertain}),
         m.provider_id.is_not(None),
         m.sent_at >= since,
@@ -53,7 +53,7 @@ def as_outgoing(
     buttons = None
     if row.buttons:
         buttons = [[(label, data) for label, data in line] for line in json.loads(row.buttons)]
-    uncertain = is_uncertain(row)
+    uncertain = row.status != MessageStatus.QUEUED and is_uncertain(row)  # most are queued: the short way first
     return Outgoing(
         id=row.id or 0,
         channel=row.channel,

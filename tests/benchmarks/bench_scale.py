@@ -23,8 +23,19 @@ processes, each figure beside its baseline from the same run:
   time, each timed from write to answer. Baseline: the matcher alone in this process over the same requests;
 - peak resident memory (VmHWM) of that process, which holds the whole directory.
 
-Other parts of issue 18 (the outbox, bursts of webhooks) add their rows to the same table: a measurement is a
-function returning `Row`s.
+The other parts of issue 18 add their rows, each script's `rows()` with its baseline from the same run (PostgreSQL
+as above; its rows say "skipped" without one):
+
+- the outbox's bookkeeping against a bare queue, SQLite and PostgreSQL (bench_outbox.py);
+- two `makerlink worker` processes against one through the fake Twilio, with where the CPU went (load_workers.py);
+- bursts of signed webhooks: post p95 against /healthz p95, `serve` on SQLite and `web` + `worker` on PostgreSQL
+  (load_inbound.py);
+- a broadcast to 50,000 makers: preview, queueing, sending at the provider's rate (bench_broadcast.py);
+- the fault test at size: a worker SIGKILLed mid-broadcast to as many makers, then restarted: every maker gets the
+  alert exactly once (outbox_faults.py).
+
+    python tests/benchmarks/bench_scale.py --quick           # every row, small sizes: a check that all runs
+    python tests/benchmarks/bench_scale.py --parts outbox,workers   # only some parts
 """
 
 from __future__ import annotations
@@ -75,6 +86,24 @@ class Setup:
     csv_new: Path
     csv_changed: Path
     sqlite_url: str
+    sizes: Sizes
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big the other parts' runs are: full (the issue's figures) or quick (a check that everything runs)."""
+
+    outbox_messages: int = 5000
+    outbox_repeats: int = 3
+    worker_messages: int = 10_000
+    webhook_posts: int = 2000
+    broadcast_makers: int = 50_000
+    broadcast_send_seconds: float = 20.0
+
+
+QUICK = Sizes(
+    outbox_messages=2000, worker_messages=2000, webhook_posts=300, broadcast_makers=5000, broadcast_send_seconds=3.0
+)
 
 
 # ── the directory ──
@@ -326,9 +355,68 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+# ── the outbox, the workers, bursts, broadcasts ──
+
+
+def measure_outbox(setup: Setup) -> list[Row]:
+    from tests.benchmarks import bench_outbox
+
+    return [Row(*row) for row in bench_outbox.rows(setup.sizes.outbox_messages, setup.sizes.outbox_repeats)]
+
+
+def measure_workers(setup: Setup) -> list[Row]:
+    from tests.benchmarks import load_workers
+
+    return [Row(*row) for row in load_workers.rows(setup.sizes.worker_messages)]
+
+
+def measure_bursts(setup: Setup) -> list[Row]:
+    from tests.benchmarks import load_inbound
+
+    return [Row(*row) for row in load_inbound.rows(setup.sizes.webhook_posts)]
+
+
+def measure_broadcast(setup: Setup) -> list[Row]:
+    from tests.benchmarks import bench_broadcast
+
+    sizes = setup.sizes
+    return [Row(*row) for row in bench_broadcast.rows(sizes.broadcast_makers, seconds=sizes.broadcast_send_seconds)]
+
+
+def measure_faults(setup: Setup) -> list[Row]:
+    from tests.benchmarks import outbox_faults
+
+    return [Row(*row) for row in outbox_faults.broadcast_rows(setup.sizes.broadcast_makers)]
+
+
+@contextmanager
+def postgres_for_the_scripts() -> Iterator[None]:
+    """The other scripts find PostgreSQL through MAKERLINK_TEST_POSTGRES_URL: the machine's when it is not set and
+    that one is reachable."""
+    if os.environ.get(POSTGRES_ENV):
+        yield
+        return
+    with postgres_schema() as url:
+        reachable = url is not None
+    if reachable:
+        os.environ[POSTGRES_ENV] = MACHINE_POSTGRES
+    try:
+        yield
+    finally:
+        if reachable:
+            del os.environ[POSTGRES_ENV]
+
+
 # ── the table ──
 
-MEASUREMENTS: list[Callable[[Setup], list[Row]]] = [measure_import, measure_start, measure_running]
+PARTS: dict[str, list[Callable[[Setup], list[Row]]]] = {
+    "directory": [measure_import, measure_start, measure_running],
+    "outbox": [measure_outbox],
+    "workers": [measure_workers],
+    "bursts": [measure_bursts],
+    "broadcast": [measure_broadcast],
+    "faults": [measure_faults],
+}
 
 
 def load_row(when: str) -> Row:
@@ -346,16 +434,24 @@ def print_table(rows: list[Row]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--makers", type=int, default=100_000)
+    parser.add_argument("--makers", type=int, default=None, help="the directory's size (100,000; --quick: 10,000)")
+    parser.add_argument("--quick", action="store_true", help="small sizes everywhere: a check that every row runs")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"which, comma-separated (default: {','.join(PARTS)})")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    if unknown := [part for part in parts if part not in PARTS]:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    makers = args.makers or (10_000 if args.quick else 100_000)
     rows = [load_row("at the start")]
-    with tempfile.TemporaryDirectory(prefix="makerlink-bench-scale-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="makerlink-bench-scale-") as tmp, postgres_for_the_scripts():
         folder = Path(tmp)
-        csv_new, csv_changed = write_directories(args.makers, folder)
-        setup = Setup(args.makers, folder, csv_new, csv_changed, f"sqlite:///{folder}/scale.db")
-        for measure in MEASUREMENTS:
-            rows += measure(setup)
+        csv_new, csv_changed = write_directories(makers, folder) if "directory" in parts else (folder, folder)
+        sizes = QUICK if args.quick else Sizes()
+        setup = Setup(makers, folder, csv_new, csv_changed, f"sqlite:///{folder}/scale.db", sizes)
+        for part in parts:
+            for measure in PARTS[part]:
+                rows += measure(setup)
     rows.append(load_row("at the end"))
     if args.json:
         print(json.dumps([asdict(row) for row in rows], ensure_ascii=False))

@@ -123,6 +123,40 @@ def describe(result: dict) -> str:
     )
 
 
+P95_TARGETS = {"serve-sqlite": 3.0, "web-postgres": 2.0}  # post p95 ÷ /healthz p95, same run (issue 18)
+
+
+def rows(posts: int = 2000, concurrency: int = 50) -> list[tuple[str, str, str, bool | None]]:
+    """For `make bench-scale`: each set-up's post p95 against its /healthz p95 in the same run."""
+    table: list[tuple[str, str, str, bool | None]] = []
+    for setup in SETUPS:
+        name = {"serve-sqlite": "`serve` on SQLite", "web-postgres": "2 × `web` + `worker` on PostgreSQL"}[setup]
+        postgres = os.environ.get("MAKERLINK_TEST_POSTGRES_URL")
+        if setup == "web-postgres" and not postgres:
+            table.append((f"burst of webhooks, {name}", "skipped: no PostgreSQL reachable", "", None))
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            if setup == "serve-sqlite":
+                result = run_setup(setup, f"sqlite:///{tmp}/load.db", Path(tmp), posts, concurrency, 0.05)
+            else:
+                from tests.conftest import fresh_postgres_schema
+
+                with fresh_postgres_schema() as url:
+                    result = run_setup(setup, url, Path(tmp), posts, concurrency, 0.05)
+        lat, base = result["latency"], result["baseline_healthz"]
+        ratio, target = result["p95_vs_baseline"], P95_TARGETS[setup]
+        table.append(
+            (
+                f"{posts:,} signed webhooks at {concurrency} concurrent, {name}: p95 ÷ /healthz p95",
+                f"{ratio:.2f} ({lat['p95_ms']:,.0f} ÷ {base['p95_ms']:,.0f} ms); each recorded and answered once: "
+                f"{'yes' if passed(result) else 'NO'}",
+                f"≤ {target:g}",
+                ratio <= target and passed(result),
+            )
+        )
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=2000)

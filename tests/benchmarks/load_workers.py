@@ -32,7 +32,16 @@ from bot.db import Database
 from bot.models import OutboundMessage, utcnow
 from bot.segments import count_segments
 from tests.benchmarks.outbox_faults import queue
-from tests.benchmarks.roles import Role, fake_twilio, quantiles, role_env, running, wait_settled
+from tests.benchmarks.roles import (
+    Role,
+    cpu_seconds,
+    fake_twilio,
+    machine_cpu,
+    quantiles,
+    role_env,
+    running,
+    wait_settled,
+)
 
 
 def _wake(db: Database) -> None:
@@ -49,11 +58,16 @@ def drain(url: str, workdir: Path, messages: int, workers: int, timeout: float =
         with running(roles):
             time.sleep(1.0)  # past the dispatchers' first idle poll
             queue(db, messages, prefix="load")
+            pids = [role.process.pid for role in roles if role.process is not None]
+            cpu_before = [cpu_seconds(pid) for pid in [*pids, twilio.pid]]
+            machine_before = machine_cpu()
             _wake(db)
             committed = time.time()
             deadline = time.monotonic() + timeout
             while twilio.count() < messages and time.monotonic() < deadline:
                 time.sleep(0.05)
+            cpu = [cpu_seconds(pid) - b for pid, b in zip([*pids, twilio.pid], cpu_before, strict=True)]
+            busy, total = (after - before for after, before in zip(machine_cpu(), machine_before, strict=True))
             settled = wait_settled(url, twilio, timeout=60)
         logs = "".join(role.log.read_text(errors="replace") for role in roles)
         sends = twilio.sent()
@@ -75,6 +89,13 @@ def drain(url: str, workdir: Path, messages: int, workers: int, timeout: float =
         "statuses": dict(statuses),
         "settled": settled,
         "tracebacks_in_logs": logs.count("Traceback"),
+        # Where the CPU went while it drained: the workers' and the fake Twilio's own CPU seconds, and how busy the
+        # machine's cores were (everything on it: PostgreSQL, this script, other work).
+        "worker_cpu_s": round(sum(cpu[:-1]), 2),
+        "twilio_cpu_s": round(cpu[-1], 2),
+        "cpu_ms_per_message": round(1000 * sum(cpu) / max(1, len(sends)), 3),
+        "machine_busy": round(busy / total, 3) if total else 0.0,
+        "cores": os.cpu_count(),
     }
 
 
@@ -117,6 +138,53 @@ def pickup(url: str, workdir: Path, samples: int = 20, seed: int = 3) -> dict:
     return {"samples": samples, **{how: quantiles(values) for how, values in latencies.items()}}
 
 
+RATIO_TARGET = 1.7  # two workers against one (issue 18)
+
+
+def compare(messages: int, workers: int = 2) -> tuple[dict, dict]:
+    """One worker (the baseline), then `workers`, each on a fresh schema: their `drain` results."""
+    from tests.conftest import fresh_postgres_schema
+
+    results = []
+    for n in (1, workers):
+        with tempfile.TemporaryDirectory() as tmp, fresh_postgres_schema() as url:
+            results.append(drain(url, Path(tmp), messages, n))
+    return results[0], results[1]
+
+
+def rows(messages: int = 10_000) -> list[tuple[str, str, str, bool | None]]:
+    """For `make bench-scale`: the two-worker ratio, and where the CPU went (is the machine the limit?)."""
+    if not os.environ.get("MAKERLINK_TEST_POSTGRES_URL"):
+        return [("two workers vs one, PostgreSQL", "skipped: no PostgreSQL reachable", "", None)]
+    one, two = compare(messages)
+    ratio = two["per_s"] / one["per_s"]
+    exact = all(r["sent_once"] == r["messages"] and r["settled"] for r in (one, two))
+    # With a core for each worker, two would go at twice one's rate times how much more CPU a message costs them.
+    projected = 2 * one["cpu_ms_per_message"] / two["cpu_ms_per_message"]
+    return [
+        (
+            f"two workers vs one through the fake Twilio, PostgreSQL ({messages:,} SMS each)",
+            f"{ratio:.2f}× ({two['per_s']:,.0f}/s ÷ {one['per_s']:,.0f}/s); each sent once: {'yes' if exact else 'NO'}",
+            f"≥ {RATIO_TARGET}×",
+            ratio >= RATIO_TARGET and exact,
+        ),
+        (
+            "… where the CPU went, one / two workers: machine busy (all cores, everything on it); workers' + fake "
+            "Twilio's CPU per message",
+            f"{one['machine_busy']:.0%} / {two['machine_busy']:.0%} of {one['cores']} cores; "
+            f"{one['cpu_ms_per_message']:.2f} / {two['cpu_ms_per_message']:.2f} ms",
+            "",
+            None,
+        ),
+        (
+            "… two workers vs one with a core each (2 × one's CPU per message ÷ two's)",
+            f"{projected:.2f}×",
+            f"≥ {RATIO_TARGET}×",
+            projected >= RATIO_TARGET,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
@@ -128,10 +196,7 @@ def main() -> None:
         sys.exit("load_workers needs PostgreSQL: set MAKERLINK_TEST_POSTGRES_URL")
     from tests.conftest import fresh_postgres_schema
 
-    results = []
-    for workers in (1, args.workers):
-        with tempfile.TemporaryDirectory() as tmp, fresh_postgres_schema() as url:
-            results.append(drain(url, Path(tmp), args.messages, workers))
+    results = list(compare(args.messages, args.workers))
     with tempfile.TemporaryDirectory() as tmp, fresh_postgres_schema() as url:
         wake = pickup(url, Path(tmp), args.pickup_samples)
     one, many = results
@@ -145,7 +210,8 @@ def main() -> None:
             print(
                 f"{r['workers']} worker(s): {r['messages']} messages in {r['seconds']} s = {r['per_s']}/s; sent once "
                 f"{r['sent_once']}, twice {r['sent_twice_or_more']}, never {r['never_sent']}, stray {r['stray_sends']}"
-                f"; statuses {r['statuses']}"
+                f"; statuses {r['statuses']}; machine busy {r['machine_busy']:.0%} of {r['cores']} cores, workers' + "
+                f"fake Twilio's CPU {r['cpu_ms_per_message']} ms a message"
             )
         print(f"{many['workers']} workers vs 1: {summary['ratio']}× the throughput")
         print(

@@ -2,6 +2,15 @@
 
     python tests/benchmarks/outbox_faults.py                 # SQLite kill test
     MAKERLINK_TEST_POSTGRES_URL=postgresql://… python tests/benchmarks/outbox_faults.py   # adds PostgreSQL
+    python tests/benchmarks/outbox_faults.py --broadcast 50000   # a real worker SIGKILLed mid-broadcast (below)
+
+The broadcast scenario (`kill_mid_broadcast`, also a row of `make bench-scale`) is the fault test at size: an
+alert to N makers queued by `broadcasts.confirm`, sent by a real `makerlink worker` through the fake Twilio; the
+worker gets SIGKILL once a third went out and is started again. Counted at the fake Twilio: every maker must get
+the alert exactly once (the restarted worker asks Twilio's message list about the messages the killed one may have
+sent unrecorded) and nothing may be left unsent. It takes N ÷ (the worker's rate) plus the lease (6 s here), about
+two minutes for 50,000 on the 2-core machine, so it is a script, not part of the test suite (whose fault tests run
+the same kill over 1,000 messages: tests/integration/test_outbox_faults.py).
 
 Each scenario queues messages, runs `tests/fakes/outbox_worker.py` processes (a zero-latency sender that logs
 every send), and counts how often each message was sent. The integration tests call the same functions.
@@ -183,10 +192,104 @@ def parallel_workers(url: str, workdir: Path, n: int = 10_000, workers: int = 2,
     return report
 
 
+@dataclass
+class BroadcastKill:
+    database: str
+    makers: int
+    queued: int
+    killed_after: int  # sends the fake Twilio had got when the worker was killed
+    sent_once: int
+    sent_twice_or_more: int
+    never_sent: int
+    unsettled_rows: int  # outbox rows not sent at the end
+    seconds: float
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.sent_once == self.queued and not (self.sent_twice_or_more or self.never_sent or self.unsettled_rows)
+
+
+def kill_mid_broadcast(url: str, workdir: Path, makers: int = 50_000, lease: float = 6.0) -> BroadcastKill:
+    """An alert to `makers` makers; the worker sending it is SIGKILLed once a third went out, then restarted."""
+    from bot.services import broadcasts
+    from matching.taxonomy import load_taxonomy
+    from tests.benchmarks.bench_broadcast import TEXT, directory
+    from tests.benchmarks.roles import Role, fake_twilio, role_env, wait_settled
+
+    db = Database(url)
+    db.upgrade()
+    directory(db, makers)
+    taxonomy = load_taxonomy()
+    draft, _ = broadcasts.create(db, taxonomy, TEXT, broadcasts.Audience(), "fault", 0.0079)
+    with fake_twilio(workdir) as twilio:
+        worker = Role("worker", role_env(url, twilio, outbox_lease_seconds=f"{lease:g}"), workdir, "worker")
+        worker.start()
+        try:
+            worker.wait_ready()
+            started = time.monotonic()
+            queued = broadcasts.confirm(db, taxonomy, draft.id, "fault")
+            while twilio.count() < queued // 3 and worker.process is not None and worker.process.poll() is None:
+                time.sleep(0.01)
+            worker.signal(signal.SIGKILL)
+            worker.wait()
+            killed_after = twilio.count()
+            worker.start()
+            worker.wait_ready()
+            wait_settled(url, twilio, timeout=max(300.0, makers / 50))
+        finally:
+            worker.stop()
+        seconds = time.monotonic() - started
+        counts = collections.Counter(send["to"] for send in twilio.sent())  # only the alert goes by SMS here
+    with db.read() as session:
+        m = OutboundMessage
+        unsettled = session.execute(
+            sa.select(sa.func.count()).where(m.status != "sent", m.purpose == "alert")
+        ).scalar_one()
+    db.dispose()
+    return BroadcastKill(
+        database=db.engine.dialect.name,
+        makers=makers,
+        queued=queued,
+        killed_after=killed_after,
+        sent_once=sum(1 for n in counts.values() if n == 1),
+        sent_twice_or_more=sum(1 for n in counts.values() if n > 1),
+        never_sent=queued - len(counts),
+        unsettled_rows=unsettled,
+        seconds=round(seconds, 1),
+    )
+
+
+def broadcast_rows(makers: int = 50_000) -> list[tuple[str, str, str, bool | None]]:
+    """For `make bench-scale`: the kill mid-broadcast, on PostgreSQL when there is one, else on SQLite."""
+    from tests.conftest import fresh_postgres_schema
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if os.environ.get("MAKERLINK_TEST_POSTGRES_URL"):
+            with fresh_postgres_schema() as url:
+                report = kill_mid_broadcast(url, Path(tmp), makers)
+        else:
+            report = kill_mid_broadcast(f"sqlite:///{tmp}/broadcast.db", Path(tmp), makers)
+    return [
+        (
+            f"worker SIGKILLed mid-broadcast to {report.queued:,} makers, then restarted ({report.database})",
+            f"killed after {report.killed_after:,} sends; sent once {report.sent_once:,}, twice "
+            f"{report.sent_twice_or_more}, never {report.never_sent}, rows left unsent {report.unsettled_rows}; "
+            f"{report.seconds:g} s",
+            "each exactly once, nothing lost",
+            report.exactly_once,
+        )
+    ]
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from tests.conftest import fresh_postgres_schema
 
+    if "--broadcast" in sys.argv:
+        makers = int(sys.argv[sys.argv.index("--broadcast") + 1])
+        for row in broadcast_rows(makers):
+            print(" | ".join(str(cell) for cell in row))
+        return
     results = []
     for lookup in (False, True):
         with tempfile.TemporaryDirectory() as tmp:

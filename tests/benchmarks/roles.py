@@ -56,6 +56,7 @@ UNSETTLED = ("queued", "sending", "errored")
 class FakeTwilio:
     url: str
     log: Path
+    pid: int = 0  # its process, for its CPU time (`cpu_seconds`)
 
     def sent(self) -> list[dict]:
         return read_log(self.log)
@@ -96,7 +97,7 @@ def fake_twilio(workdir: Path) -> Iterator[FakeTwilio]:
         )
     try:
         _wait_http(f"http://127.0.0.1:{port}/healthz", process, out, 30)
-        yield FakeTwilio(f"http://127.0.0.1:{port}", log)
+        yield FakeTwilio(f"http://127.0.0.1:{port}", log, process.pid)
     finally:
         process.terminate()
         try:
@@ -425,6 +426,23 @@ async def hammer(targets: Sequence[str], path: str, total: int, concurrency: int
 
         await asyncio.gather(*(one(i) for i in range(total)))
     return latencies
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values[:8]) - idle) / tick, sum(values[:8]) / tick
 
 
 def quantiles(values: Sequence[float]) -> dict[str, float]:

@@ -9,7 +9,9 @@ from tests.conftest import fresh_postgres_schema
 
 pytestmark = pytest.mark.real_clock  # makerlink runs as another process here
 
-FLUSH_EVERY = 20  # the dispatcher records outcomes at least this often: the most a kill can leave unrecorded
+# The most a kill can leave unrecorded: a batch's outcomes are written with the next claim (or RECORD_WITHIN after the
+# first of them, which a zero-latency sender never reaches), and the fault worker claims 50 at a time.
+MOST_UNRECORDED = 50
 
 
 def test_sigkill_mid_queue_on_sqlite(tmp_path):
@@ -18,7 +20,7 @@ def test_sigkill_mid_queue_on_sqlite(tmp_path):
     assert report.never_sent == 0
     assert report.kill_after is not None and report.kill_after < report.messages  # killed mid-queue
     assert report.max_sends_of_one <= 2
-    assert report.sent_twice_or_more <= FLUSH_EVERY
+    assert report.sent_twice_or_more <= MOST_UNRECORDED
 
 
 def test_sigkill_mid_queue_on_postgres(tmp_path):
@@ -26,7 +28,7 @@ def test_sigkill_mid_queue_on_postgres(tmp_path):
         report = kill_and_restart(url, tmp_path)
     print(report)
     assert report.never_sent == 0 and report.max_sends_of_one <= 2
-    assert report.sent_twice_or_more <= FLUSH_EVERY
+    assert report.sent_twice_or_more <= MOST_UNRECORDED
 
 
 def test_sigkill_with_the_provider_asked_before_a_resend_sends_each_once(tmp_path):
