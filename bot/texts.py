@@ -1,12 +1,29 @@
 """Every sentence a person reads from makerlink, in one place, ready for translation.
 
-Templates use str.format fields; callers pass values, never build prose themselves. Buyers may read other
-languages: `bot/locales/` holds the translations, falling back to these English sentences.
+Templates use str.format fields; callers pass values, never build prose themselves. Buyers and makers may read
+other languages: `bot/locales/` holds the gettext catalogues (es.po, ar.po, …) translating the sentences they
+read, by name, and falls back to these English sentences (docs/translating.md).
 """
 
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A sentence whose words follow a count: English has a form for one and one for the rest; a catalogue
+    gives each language all of its own forms (Arabic six, by the CLDR plural rules). `format` takes the same
+    fields as a plain sentence, the count among them under the name `count`."""
+
+    one: str
+    other: str
+    count: str = "count"
+
+    def format(self, **fields: Any) -> str:
+        return (self.one if fields[self.count] == 1 else self.other).format(**fields)
+
 
 # ── maker import: why a row was skipped ──
 ROW_NO_NAME = "no name"
@@ -125,8 +142,7 @@ CANNOT_LISTEN = "Cannot listen on port {port} of {host}: {problem}. Choose anoth
 SANDBOX_SKIPPED_AHEAD = "Skipped ahead {hours} h: {what}."
 SANDBOX_NOTHING_DUE = "no follow-up came due"
 SANDBOX_CAME_DUE = "{follow_ups} came due — {parts}"
-FOLLOW_UPS = {1: "1 follow-up"}
-FOLLOW_UPS_MANY = "{n} follow-ups"
+FOLLOW_UPS = Plural("{n} follow-up", "{n} follow-ups", count="n")
 SANDBOX_DUE_SENT = "{count} sent"
 SANDBOX_DUE_SKIPPED = "{count} skipped because {reason}"
 SKIP_REASONS = {  # by bot/services/reminders.py Moot
@@ -499,6 +515,8 @@ SMS_WHEN_ASAP = ", needed ASAP"
 SMS_WHERE = "{distance} from you ({area})"
 SMS_WHERE_AREA = "near {area}"
 SMS_QUANTITY_UNKNOWN = "{item} (quantity open)"
+SMS_WHAT = "{quantity:,} {item}"  # the item and unit keep the directory's (English) names
+SMS_WHAT_UNIT = "{quantity:,} {unit} of {item}"
 
 SMS_QUOTE_THANKS = "Thanks! Your answer for job {code} ({terms}) went to the buyer. We'll text you if they accept."
 SMS_QUOTE_TERMS_NONE = "no price yet"
@@ -585,6 +603,10 @@ SMS_JOINED = (
     "You're in, {name} ({zip})! {understood} You'll get job requests by text. HELP for commands, STOP to leave."
 )
 SMS_ERROR = "Sorry, something went wrong on our side. Please try again in a few minutes."
+# LANG ES / IDIOMA / لغة: the language makerlink texts a maker in ({choices}: "EN, ES, AR").
+SMS_LANGUAGE_SET = "From now on makerlink texts you in English. To change it: LANG and one of {choices}."
+SMS_LANGUAGE_UNKNOWN = "Which language? Text LANG and one of {choices}, e.g. LANG ES."
+SMS_LANGUAGE_GUESSED = "(Texts come in English; for another language reply LANG and one of {choices}.)"
 
 # ── buyers in the chat (Telegram) ──
 BUYER_WELCOME = (
@@ -630,8 +652,9 @@ BUYER_EDIT_PLACE = "Where? Send a ZIP code or a town, or share your location."
 BUYER_ITEM_UNKNOWN = "I did not recognise that item. Try a plain name such as “face shields” or “isolation gowns”."
 BUYER_DEADLINE_UNKNOWN = "I did not understand that date. Try “Friday”, “Dec 10”, “in 2 weeks” or “asap”."
 BUYER_DROPPED = "OK, I dropped that request. Tell me whenever you need something."
-BUYER_SENT = (
-    "Sent to {count} makers within {radius:g} miles (request {code}). Their answers will appear here as they come in."
+BUYER_SENT = Plural(
+    "Sent to {count} maker within {radius:g} miles (request {code}). The answer will appear here when it comes in.",
+    "Sent to {count} makers within {radius:g} miles (request {code}). Their answers will appear here as they come in.",
 )
 BUYER_SENT_TOAST = "Sent!"
 # Under “Sent to …”, one line per maker asked: who they are, never their name or phone before the buyer accepts.
@@ -641,7 +664,10 @@ BUYER_FOUND_FITS = "✓ {what}"  # fits a preference the buyer gave
 BUYER_FOUND_GREENER = "greener: {practices}"
 BUYER_FOUND_EMISSIONS = "≈ {kg} kg CO₂e less transport than importing (estimate)"
 BUYER_FOUND_NO_SAVING = "no less transport than importing (estimate)"
-BUYER_HIDDEN = "You asked for {what} only, so I left out {count} other maker(s) nearby who could make it."
+BUYER_HIDDEN = Plural(
+    "You asked for {what} only, so I left out {count} other maker nearby who could make it.",
+    "You asked for {what} only, so I left out {count} other makers nearby who could make it.",
+)
 MAKER_TYPES = {
     "business": "business",
     "makerspace": "community workshop",
@@ -672,7 +698,9 @@ BUYER_NO_ORGANISERS = "This bot has no organisers set up yet, so there is nobody
 BUYER_NO_HANDLE = "no Telegram username"
 ADMIN_UNSERVED = "Request {code} found no maker:\n{summary}\nBuyer: {name} ({handle})."
 BUYER_QUOTE = "Maker {rank} — {distance} — {terms}"
-BUYER_NOBODY_ANSWERED = "None of the {count} makers asked can take request {code}."
+BUYER_NOBODY_ANSWERED = Plural(
+    "The {count} maker asked cannot take request {code}.", "None of the {count} makers asked can take request {code}."
+)
 BUYER_REST_UNCOVERED = "{done:,} of {total:,} committed for request {code}; no maker asked can take the rest."
 BUYER_NEED_CONTACT_AGAIN = (
     "Please tap the button to share your phone number, or type it (e.g. +1 313 555 0177). /cancel stops here."
@@ -755,16 +783,26 @@ SMS_FRESHNESS_PAUSED = (
 )
 SMS_STILL_LISTED = "Thanks! You stay listed and will get job requests."
 BUYER_MAKER_REPLACED = "Maker {rank} did not answer, so I asked another maker nearby."
-BUYER_NUDGE = (
-    "{count} answer(s) are waiting for request {code}:\n{answers}\n\nAccept one, or ignore them to let it close."
+BUYER_NUDGE = Plural(
+    "{count} answer is waiting for request {code}:\n{answers}\n\nAccept it, or ignore it to let the request close.",
+    "{count} answers are waiting for request {code}:\n{answers}\n\nAccept one, or ignore them to let it close.",
 )
 BUYER_REQUEST_QUIET = "Request {code} is closed, since no answer was chosen. You can reopen it."
 BUYER_REQUEST_EXPIRED = "Request {code} has expired without an order. You can reopen it, or send a new request."
-BUYER_REOPENED = "Request {code} is open again; I asked {count} more makers."
+BUYER_REOPENED = Plural(
+    "Request {code} is open again; I asked {count} more maker.",
+    "Request {code} is open again; I asked {count} more makers.",
+)
 # What the organisers did to a buyer's request from the console.
 BUYER_CLOSED_BY_ORGANISERS = "The organisers closed request {code}; the makers have been told."
-BUYER_REOPENED_BY_ORGANISERS = "The organisers reopened request {code} and asked {count} more makers."
-BUYER_MORE_MAKERS = "The organisers asked {count} more makers about request {code}."
+BUYER_REOPENED_BY_ORGANISERS = Plural(
+    "The organisers reopened request {code} and asked {count} more maker.",
+    "The organisers reopened request {code} and asked {count} more makers.",
+)
+BUYER_MORE_MAKERS = Plural(
+    "The organisers asked {count} more maker about request {code}.",
+    "The organisers asked {count} more makers about request {code}.",
+)
 # After the introduction the buyer knows the maker: these name them.
 BUYER_CHECKIN = "Did the {what} from {name} arrive (request {code})?"
 BUYER_RATE = "Great! How was {name}? 1 = poor, 5 = excellent."
@@ -799,15 +837,15 @@ TERMS_QUANTITY_UNKNOWN = "can make it"
 TERMS_PRICE_EACH = "at ${price} each"
 TERMS_PRICE_TOTAL = "for ${price} in all"
 TERMS_READY = "ready in {days}"
-DAYS = {1: "1 day"}
-DAYS_MANY = "{n} days"
+DAYS = Plural("{n} day", "{n} days", count="n")
 MILES = "{miles:.1f} mi"
 MILES_UNKNOWN = "distance unknown"
 
 
 def days_text(n: int, t=None) -> str:
+    """“1 day”, “5 days”, in the language of catalogue `t` (default English) with its own plural forms."""
     t = t or sys.modules[__name__]
-    return t.DAYS.get(n, t.DAYS_MANY.format(n=n))
+    return t.DAYS.format(n=n)
 
 
 def money(cents: int) -> str:
@@ -840,6 +878,6 @@ def skip_ahead_notice(hours: float, sent: int, skipped: Mapping[str, int]) -> st
     for why, count in sorted(skipped.items(), key=lambda item: list(SKIP_REASONS).index(item[0])):
         if count:
             parts.append(SANDBOX_DUE_SKIPPED.format(count=count, reason=SKIP_REASONS[why]))
-    follow_ups = FOLLOW_UPS.get(due, FOLLOW_UPS_MANY.format(n=due))
+    follow_ups = FOLLOW_UPS.format(n=due)
     what = SANDBOX_CAME_DUE.format(follow_ups=follow_ups, parts="; ".join(parts))
     return SANDBOX_SKIPPED_AHEAD.format(hours=f"{hours:g}", what=what)

@@ -136,7 +136,7 @@ class Drafting(ChatParts):
         if request.quantity and request.unit:
             quantity += f" {unit_label(request.unit, request.quantity)}"
         lines.append(self.t.BUYER_FIELD_QUANTITY.format(quantity=quantity))
-        lines.append(self.t.BUYER_FIELD_WHEN.format(when=summary_when(request) or self.t.BUYER_NO_DEADLINE))
+        lines.append(self.t.BUYER_FIELD_WHEN.format(when=summary_when(request, self.t) or self.t.BUYER_NO_DEADLINE))
         lines.append(
             self.t.BUYER_FIELD_WHERE.format(
                 place=f"{request.place_name} {request.zip}" if request.place_name else request.zip,

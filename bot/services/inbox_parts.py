@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.locales import Catalogue
+from bot.locales import Catalogue, catalogue
 from bot.models import Maker, Request
 from bot.services.followups import FollowUpPolicy
 from bot.services.notices import Buttons
@@ -28,6 +28,12 @@ class InboxParts:
     maker: Maker | None
     policy: FollowUpPolicy
     zone: ZoneInfo
+    language: str  # the sender's: the maker's own, or what a stranger's texts were taken for
+
+    @property
+    def t(self) -> Catalogue:
+        """The catalogue every reply to the sender is written from."""
+        return catalogue(self.maker.language if self.maker is not None else self.language)
 
     def reply(self, text: str) -> None:
         raise NotImplementedError
