@@ -10,8 +10,22 @@ _GSM_BASIC = frozenset(
 _GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+
 def is_gsm7(text: str) -> bool:
     return all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text)
+
+
+def encoding(text: str) -> str:
+    """GSM7 when every character is in the GSM 03.38 alphabet; else UCS2 (Arabic, emoji, “curly quotes”, á…)."""
+    return GSM7 if is_gsm7(text) else UCS2
+
+
+def beyond_gsm7(text: str) -> str:
+    """The distinct characters of `text` that GSM-7 lacks, in order: what makes it cost UCS-2 rates."""
+    return "".join(dict.fromkeys(ch for ch in text if ch not in _GSM_BASIC and ch not in _GSM_EXTENDED))
 
 
 def count_segments(text: str) -> int:

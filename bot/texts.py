@@ -6,7 +6,7 @@ read, by name, and falls back to these English sentences (docs/translating.md).
 """
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,8 +228,14 @@ MESSAGES_EMPTY = "No messages{where}."
 BROADCAST_PROBLEM = "Broadcast not possible: {problem}."
 BROADCAST_PREVIEW = (
     "Broadcast #{id} would reach {count} people ({channels}).\n"
-    "Left out: {excluded}.\nEach SMS: {segments} segment(s); estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
+    "Left out: {excluded}.\nSMS: {sms}; estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
 )
+# What each language's version of a broadcast SMS costs: the organiser's text plus the footer in that language.
+BROADCAST_SMS_VERSION = "{language}: {encoding}, {segments} each, to {count}"
+BROADCAST_SMS_BEYOND_GSM7 = ". The text itself needs UCS-2 for {chars}"
+BROADCAST_SMS_MAX_CHARS = 8  # characters named in BROADCAST_SMS_BEYOND_GSM7 at most
+BROADCAST_SMS_NONE = "none to send"
+SEGMENTS = Plural("{n} segment", "{n} segments", count="n")
 BROADCAST_BAD_AUDIENCE = "--to must be one of {choices}"
 BROADCAST_NO_TEXT = "the broadcast has no text"
 BROADCAST_NOBODY = "nobody matches this audience"
@@ -256,11 +262,11 @@ ADMIN_BC_ASK_TEXT = "Now send the text of the alert, exactly as people should ge
 ADMIN_BC_PREVIEW = (
     "Broadcast #{id} to {who}:\n“{text}”\n\n"
     "Reaches {count} people ({channels}). Left out: {excluded}.\n"
-    "Each SMS: {segments} segment(s), estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
+    "SMS: {sms}; estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
 )
 ADMIN_BC_CHANGED = (
     "The audience changed since the preview. Broadcast #{id} to {who} now reaches {count} people ({channels}). "
-    "Left out: {excluded}.\nEach SMS: {segments} segment(s), estimated cost ${cost:.2f}. Send it?"
+    "Left out: {excluded}.\nSMS: {sms}; estimated cost ${cost:.2f}. Send it?"
 )
 ADMIN_BC_NOBODY = "Broadcast #{id} would reach nobody ({excluded} left out). Nothing was sent; /broadcast to try again."
 ADMIN_BC_SENDING = "📣 Broadcast #{id}: queued for {count} people. Progress shows here."
@@ -298,6 +304,8 @@ FAILURE_NAMES = {
     "400": "refused by Telegram",
 }
 SMS_BROADCAST_FORWARDED = "Thanks — your reply went to the organisers."
+# Under the organisers' own words in every alert SMS (kept in GSM-7, so it adds no UCS-2 cost of its own).
+SMS_BROADCAST_FOOTER = "\n- makerlink alert. ALERTS OFF stops these."
 ADMIN_BROADCAST_REPLY = "{name} ({phone}) answered alert #{id}: {text}"
 STATS_TEXT = (
     "Makers: {active} active, {paused} paused, {stopped} stopped.\n"
@@ -377,6 +385,26 @@ SMS_RESUMED_BY_ORGANISERS = (
 SMS_PAUSED_BY_ORGANISERS = (
     "makerlink: the organisers paused your listing, so no job requests for now. Text RESUME to come back."
 )
+
+
+def sms_versions_text(versions: Sequence[Mapping[str, Any]], beyond_gsm7: str = "") -> str:
+    """“English: GSM-7, 1 segment each, to 40; Arabic: UCS-2, 2 segments each, to 3”: a broadcast's SMS cost
+    language by language (Preview.as_dict()["sms_versions"]); `beyond_gsm7`, the text's own non-GSM-7 characters."""
+    parts = [
+        BROADCAST_SMS_VERSION.format(
+            language=v["language_name"],
+            encoding=v["encoding"],
+            segments=SEGMENTS.format(n=v["segments"]),
+            count=v["recipients"],
+        )
+        for v in versions
+    ]
+    text = "; ".join(parts) or BROADCAST_SMS_NONE
+    if beyond_gsm7 and versions:
+        more = " …" if len(beyond_gsm7) > BROADCAST_SMS_MAX_CHARS else ""
+        chars = " ".join(beyond_gsm7[:BROADCAST_SMS_MAX_CHARS]) + more
+        text += BROADCAST_SMS_BEYOND_GSM7.format(chars=chars)
+    return text
 
 
 def stats_text(figures: dict) -> str:

@@ -70,6 +70,14 @@ def _native_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def english_name(code: str) -> str:
+    """“Spanish”, “Arabic”: a language's name for the organisers, who read English."""
+    try:
+        return Locale.parse(code).get_display_name("en") or code
+    except (UnknownLocaleError, ValueError):
+        return code
+
+
 # Every language with a catalogue, by its code, named in itself: {"en": "English", "es": "Español", …}.
 LANGUAGES: Mapping[str, str] = MappingProxyType({code: _native_name(code) for code in _language_codes()})
 
