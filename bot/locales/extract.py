@@ -26,6 +26,7 @@ TEMPLATE = FOLDER / "messages.pot"
 PROJECT = "makerlink"
 # Fixed, so regenerating without a change leaves the files byte for byte as they were.
 EPOCH = datetime(2026, 1, 1)
+WIDTH = 120  # lines of the catalogues, as the translators write them
 
 
 def template() -> Catalog:
@@ -45,7 +46,7 @@ def template() -> Catalog:
 
 def _write(path: Path, catalog: Catalog) -> None:
     with path.open("wb") as out:
-        write_po(out, catalog, sort_output=False, ignore_obsolete=True)
+        write_po(out, catalog, width=WIDTH, sort_output=False, ignore_obsolete=True)
 
 
 def update(language: str, source: Catalog) -> Path:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot import outbox, texts
 from bot.locales import Catalogue, catalogue
 from bot.models import Buyer, Invitation, Maker, MessageStatus, OutboundMessage, Request
-from bot.segments import count_segments
+from bot.segments import cheapest, count_segments
 from bot.services.orders import (
     AWAITING,
     Closing,
@@ -259,15 +259,16 @@ def invitation_sms(request: Request, distance_miles: float | None, language: str
         "when": _when(request, t),
         "where": where,
     }
-    text = t.SMS_INVITATION.format(**fields)
+    # Spanish "días" alone would make it UCS-2 (70 characters a segment): spelt "dias" where that saves one.
+    text = cheapest(t.SMS_INVITATION.format(**fields))
     if count_segments(text) > MAX_SEGMENTS:
-        text = t.SMS_INVITATION_SHORT.format(**fields)
+        text = cheapest(t.SMS_INVITATION_SHORT.format(**fields))
     what = fields["what"]
     while count_segments(text) > MAX_SEGMENTS and len(what) > 20:
         # A long item list is cut at a word, never the how-to. "..." keeps GSM-7 (160 a segment); "…" would not.
         what = what[: len(what) - 10].rsplit(" ", 1)[0].rstrip(" ,;")
         fields["what"] = what + "..."
-        text = t.SMS_INVITATION_SHORT.format(**fields)
+        text = cheapest(t.SMS_INVITATION_SHORT.format(**fields))
     return text
 
 

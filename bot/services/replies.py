@@ -87,14 +87,15 @@ _FIRST_WORDS: dict[str, str] = {
     ),
     **dict.fromkeys(("late", "delay", "delayed", "tarde", "retraso", "retrasado", "متاخر", "تاخير"), "late"),
     **dict.fromkeys(("my", "list", "open", "jobs", "orders", "mis", "trabajos", "طلباتي"), "my"),
-    **dict.fromkeys(("pause", "away", "vacation", "busy", "pausa", "pausar"), "pause"),
-    **dict.fromkeys(("resume", "unpause", "back", "available", "reanudar", "استئناف"), "resume"),
-    **dict.fromkeys(("caps", "cap", "capabilities", "capability"), "caps"),
-    **dict.fromkeys(("green", "greener", "eco", "practices", "practice", "sustainability"), "green"),
+    **dict.fromkeys(("pause", "away", "vacation", "busy", "pausa", "pausar", "descanso", "استراحه"), "pause"),
+    **dict.fromkeys(("resume", "unpause", "back", "available", "reanudar", "استيناف"), "resume"),  # استئناف
+    **dict.fromkeys(("caps", "cap", "capabilities", "capability", "productos", "منتجات"), "caps"),
+    **dict.fromkeys(("green", "greener", "eco", "practices", "practice", "sustainability", "verde", "اخضر"), "green"),
     **dict.fromkeys(("teach", "teaching", "training", "trainings", "classes", "class", "courses", "lessons"), "teach"),
+    **dict.fromkeys(("clases", "cursos", "تعليم"), "teach"),
     # Badges are the organisers' to give: these words get that answer, never a change.
     **dict.fromkeys(("badge", "badges", "label", "labels"), "badge"),
-    **dict.fromkeys(("alerts", "alert"), "alerts"),
+    **dict.fromkeys(("alerts", "alert", "avisos", "aviso", "تنبيهات", "تنبيه"), "alerts"),
     # Twilio's and the carriers' opt-out words (REVOKE and OPTOUT included): erring towards opting out is safe.
     **dict.fromkeys((*TWILIO_OPT_OUT_WORDS, "parar", "baja", "ايقاف"), "stop"),
     **dict.fromkeys(("start", "unstop"), "start"),
@@ -127,13 +128,16 @@ _TWO_WORDS: dict[tuple[str, ...], str] = {
 }
 _MY_WORDS = frozenset(
     {"my", "list", "open", "jobs", "job", "orders", "order", "requests", "request", "active", "current", "pending",
-     "all", "work", "show", "me", "please", "pls", "plz"}
+     "all", "work", "show", "me", "please", "pls", "plz", "mis", "trabajos", "trabajo", "pedidos", "pedido", "طلباتي"}
 )  # fmt: skip
 _MY_MAX_WORDS = 5  # "list all my open jobs"; anything longer is a sentence, not the command
-_LIST_ACTIONS = {"add": "add", "remove": "remove", "del": "remove", "delete": "remove"}
+_LIST_ACTIONS = {
+    **dict.fromkeys(("add", "agregar", "anadir", "اضافه", "اضف"), "add"),
+    **dict.fromkeys(("remove", "del", "delete", "quitar", "borrar", "eliminar", "حذف", "ازاله"), "remove"),
+}
 _ALERT_SWITCH = {
-    **dict.fromkeys(("off", "stop", "disable", "mute", "pause", "no"), "alerts_off"),
-    **dict.fromkeys(("on", "start", "enable", "unmute", "resume", "yes"), "alerts_on"),
+    **dict.fromkeys(("off", "stop", "disable", "mute", "pause", "no", "desactivar", "ايقاف", "لا"), "alerts_off"),
+    **dict.fromkeys(("on", "start", "enable", "unmute", "resume", "yes", "si", "activar", "تشغيل", "نعم"), "alerts_on"),
 }
 _TAKES_CODE = frozenset({"yes", "no", "done", "late"})  # the kinds that answer one request
 # Words that may follow DONE, or BACK / AVAILABLE, without turning the command into a sentence.
@@ -164,6 +168,8 @@ _UNIT_DAYS = {
     "ساعات": 1 / 24,
 }  # fmt: skip
 _SHORT_UNITS = frozenset({"d", "w", "h"})  # "5d", "2w", "48h": read only when no spelled-out unit is present
+# Arabic's dual: one word for two of the unit ("استراحة أسبوعين", a two-week break).
+_DUAL_DAYS = {"يومين": 2, "يومان": 2, "اسبوعين": 14, "اسبوعان": 14, "شهرين": 60, "شهران": 60}
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -180,6 +186,7 @@ _SPAN = re.compile(
 )
 # No space allowed: in "500 w/ logo" the "w" is not weeks.
 _SHORT_SPAN = re.compile(rf"{_SPAN_START}{_RANGE}(?P<number>\d+(?:\.\d+)?)(?P<unit>[dwh])(?![^\W\d_]|/)")
+_DUAL = re.compile(rf"(?<![^\W_])(?:{_alternation(_DUAL_DAYS)})(?![^\W_])")
 _NOT_DAYS_AFTER = re.compile(r"\s*-?\s*(?:print|model|scan|design|render|cad|art|file|modell?ing)")  # 3D printing
 _BARE_DAYS = re.compile(r"(?<![\w.,$#@/-])(\d+)(?![\w.,]|\.\d)")  # "LATE 3", "pause 10"
 _MAX_DATES = 8  # dates blanked out one by one before the quantity is read; more is noise
@@ -393,6 +400,8 @@ def _find_days(work: str, today: date) -> tuple[int | None, bool, str]:
     shorts = [m for m in _SHORT_SPAN.finditer(work) if not _means_3d(work, m)]
     found.extend((1, m.start(), _span_days(m, today)) for m in shorts)
     work = _blank_spans(work, [m.span() for m in shorts])
+    found.extend((0, m.start(), _DUAL_DAYS[m.group()]) for m in _DUAL.finditer(work))
+    work = _blank_matches(work, _DUAL)
     for _ in range(_MAX_DATES):
         deadline = find_deadline(work, today)
         if deadline.day is None:
@@ -518,7 +527,7 @@ def split_phrases(text: str) -> tuple[str, ...]:
     """Items split on ";", "," or new lines, trimmed, empties and repeats dropped, in the maker's spelling."""
     out: list[str] = []
     seen: set[str] = set()
-    for part in re.split(r"[;,\n\r]", text):
+    for part in re.split(r"[;,\n\r؛،]", text):  # and the Arabic semicolon and comma
         phrase = part.strip().strip(_PHRASE_EDGES).strip()
         if phrase and phrase.casefold() not in seen:
             seen.add(phrase.casefold())

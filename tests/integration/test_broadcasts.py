@@ -121,6 +121,17 @@ def test_each_languages_version_is_counted_and_said_and_the_organisers_words_sta
     assert by_language["en"]["recipients"] == spoken["en"] and by_language["en"]["encoding"] == "GSM-7"
     assert summary["sms_summary"].startswith(f"English: GSM-7, 1 segment each, to {spoken['en']}; ")
     assert "Spanish: GSM-7, 1 segment each, to 8" in summary["sms_summary"]
+    assert by_language["ar"]["encoding"] == "UCS-2" and "Arabic: UCS-2, 1 segment each, to 2" in summary["sms_summary"]
+    # Arabic is UCS-2, 70 characters a segment: longer words with the Arabic footer cost two, and say so.
+    with demo.read() as session:
+        longer = broadcast_service.audience(
+            session, TAXONOMY, Audience(), "Hospitals need isolation gowns this week: who can sew 200?", PRICE
+        )
+    assert {v.language: (v.encoding, v.segments) for v in longer.versions} == {
+        "en": ("GSM-7", 1), "es": ("GSM-7", 1), "ar": ("UCS-2", 2)
+    }  # fmt: skip
+    assert "Arabic: UCS-2, 2 segments each, to 2" in longer.sms_text()
+    assert longer.segments == 2 and longer.cost_usd == pytest.approx((DEMO_MAKERS + 2) * PRICE)
     # An emoji in the organiser's words makes every version UCS-2, and the preview says which character did.
     with demo.read() as session:
         emoji = broadcast_service.audience(session, TAXONOMY, Audience(), "Gowns needed 🙏 " + "x" * 60, PRICE)
@@ -133,7 +144,8 @@ def test_each_languages_version_is_counted_and_said_and_the_organisers_words_sta
         rows = session.exec(select(OutboundMessage).where(OutboundMessage.broadcast_id == draft.id)).all()
     by_text = Counter(r.text for r in rows)
     assert by_text["Gowns needed: who can sew?\n- makerlink alert. ALERTS OFF stops these."] == spoken["en"]
-    assert by_text["Gowns needed: who can sew?\n- alerta de makerlink. ALERTS OFF las detiene."] == 8
+    assert by_text["Gowns needed: who can sew?\n- aviso de makerlink. AVISOS NO los detiene."] == 8
+    assert by_text["Gowns needed: who can sew?\nلإيقاف التنبيهات: ALERTS OFF"] == 2
 
 
 def test_a_double_confirm_sends_one_broadcast_and_opted_out_makers_get_nothing(demo):
