@@ -865,6 +865,7 @@ TERMS_QUANTITY_UNKNOWN = "can make it"
 TERMS_PRICE_EACH = "at ${price} each"
 TERMS_PRICE_TOTAL = "for ${price} in all"
 TERMS_READY = "ready in {days}"
+TERMS_AND = ", "  # between what a maker offers and when it is ready
 DAYS = Plural("{n} day", "{n} days", count="n")
 MILES = "{miles:.1f} mi"
 MILES_UNKNOWN = "distance unknown"
@@ -892,7 +893,7 @@ def terms(quantity: int | None, price_cents: int | None, total_cents: int | None
         parts.append(t.TERMS_PRICE_TOTAL.format(price=money(total_cents)))
     text = " ".join(parts)
     if lead_days is not None:
-        text += ", " + t.TERMS_READY.format(days=days_text(lead_days, t))
+        text += t.TERMS_AND + t.TERMS_READY.format(days=days_text(lead_days, t))
     return text
 
 
