@@ -635,6 +635,8 @@ SMS_ERROR = "Sorry, something went wrong on our side. Please try again in a few 
 SMS_LANGUAGE_SET = "From now on makerlink texts you in English. To change it: LANG and one of {choices}."
 SMS_LANGUAGE_UNKNOWN = "Which language? Text LANG and one of {choices}, e.g. LANG ES."
 SMS_LANGUAGE_GUESSED = "(Texts come in English; for another language reply LANG and one of {choices}.)"
+# To a maker whose texts are in another language than theirs (in the language they wrote in).
+SMS_LANGUAGE_OFFER = "To get makerlink's texts in English, reply LANG EN."
 
 # ── buyers in the chat (Telegram) ──
 BUYER_WELCOME = (

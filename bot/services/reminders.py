@@ -261,12 +261,14 @@ def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
         raise Skip(f"invitation {invitation.status}, request {request.status}", Moot.CLOSED)
     if invitation.buyer_confirmed_at is not None:
         raise Skip("the buyer confirmed it", Moot.ANSWERED)
-    what = notices.invitation_sms_what(request, invitation.quantity_offered)
+    quantity = invitation.quantity_offered
     sent = _chat(
         ctx,
         request,
         "buyer_checkin",
-        lambda t: t.BUYER_CHECKIN.format(what=what, name=maker.name, code=request.code),
+        lambda t: t.BUYER_CHECKIN.format(
+            what=notices.invitation_sms_what(request, quantity, t), name=maker.name, code=request.code
+        ),
         lambda t: [
             [
                 (t.BUTTON_ARRIVED, f"arrived:{invitation.id}"),

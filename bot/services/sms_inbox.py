@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from bot import outbox, texts
 from bot.config import DEFAULT_TIMEZONE
 from bot.db import insert_skipping_conflicts, saved_id, table_of
-from bot.locales import LANGUAGES, Catalogue, language_of
+from bot.locales import LANGUAGES, Catalogue, catalogue, language_of
 from bot.models import Maker, MakerCapability, MakerStatus, OptOut, Request, utcnow
 from bot.services import makers as maker_service
 from bot.services import notices
@@ -345,7 +345,12 @@ class Inbox(JobAnswers, ListingEdits):
             return
         jobs = self.jobs((InvitationStatus.INVITED,))
         hint = self.t.SMS_HINT_ONE_JOB.format(code=jobs[0][1].code) if len(jobs) == 1 else self.t.SMS_HINT
-        self.reply(self.t.SMS_UNKNOWN.format(hint=hint))
+        answer = self.t.SMS_UNKNOWN.format(hint=hint)
+        written_in = guess_language(self.text)
+        if written_in is not None and written_in != self.language and written_in in LANGUAGES:
+            # A maker imported without a language who writes Spanish or Arabic: say, in it, how to switch.
+            answer = f"{answer} {catalogue(written_in).SMS_LANGUAGE_OFFER}"
+        self.reply(answer)
 
 
 def language_choices() -> str:

@@ -162,3 +162,12 @@ def test_the_csv_language_column_is_the_makers_language(db):
     with db.read() as session:
         languages = {m.phone: m.language for m in session.exec(select(Maker)).all()}
     assert languages[BAKERY] == "es" and languages[AL_NOOR] == "ar"
+
+
+def test_a_maker_listed_in_english_who_writes_spanish_is_told_in_spanish_how_to_switch(db):
+    phone = "+13135550101"  # listed without a language: English
+    [answer] = text(db, phone, "hola, no entiendo qué tengo que hacer")
+    assert answer.startswith("Sorry, I did not understand.")
+    assert answer.endswith("Para recibir los mensajes de makerlink en español, responda IDIOMA ES.")
+    [switched] = text(db, phone, "IDIOMA ES")
+    assert switched.startswith("Desde ahora") and maker(db, phone).language == "es"
