@@ -614,7 +614,7 @@ SMS_RESUBSCRIBED = "You are back on makerlink and will get job requests again. T
 SMS_HELP = (
     "makerlink: YES code price days / NO code to answer a job, DONE code when delivered, LATE code days, "
     "MY for your jobs, PAUSE 2W / RESUME, CAPS to see what you make, GREEN your greener practices, TEACH what "
-    "you teach, ALERTS OFF, STOP to leave."
+    "you teach, ALERTS OFF, LANG ES or AR for Spanish or Arabic, STOP to leave."
 )
 SMS_UNKNOWN = "Sorry, I did not understand. {hint}"
 SMS_HINT_ONE_JOB = "To answer job {code}: YES {code} $2.10 each 5 days, or NO {code}. Text HELP for more."
