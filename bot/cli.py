@@ -505,7 +505,7 @@ def broadcast(
                 count=summary["recipients"],
                 channels=", ".join(f"{n} by {c}" for c, n in summary["by_channel"].items()) or "-",
                 excluded=_left_out(summary),
-                segments=summary["sms_segments"],
+                sms=preview.sms_text(),
                 cost=summary["estimated_cost_usd"],
                 sample=", ".join(summary["sample"]) or "-",
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 # The GSM 03.38 default alphabet, and its extension table whose characters take two septets (escape + char).
 _GSM_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -10,8 +12,47 @@ _GSM_BASIC = frozenset(
 _GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+
 def is_gsm7(text: str) -> bool:
     return all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text)
+
+
+def encoding(text: str) -> str:
+    """GSM7 when every character is in the GSM 03.38 alphabet; else UCS2 (Arabic, emoji, “curly quotes”, á…)."""
+    return GSM7 if is_gsm7(text) else UCS2
+
+
+# Typographic characters GSM-7 lacks, and the plain ones that read the same.
+_PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " "})
+
+
+def plain_gsm7(text: str) -> str | None:
+    """`text` in GSM-7 by dropping the accents GSM-7 lacks (“días” → “dias”) and plain quotes and dashes, as
+    Twilio's Smart Encoding would; None when more than that stands in the way (Arabic, emoji)."""
+    out = []
+    for ch in text.translate(_PLAIN):
+        if ch in _GSM_BASIC or ch in _GSM_EXTENDED:
+            out.append(ch)
+            continue
+        base = unicodedata.normalize("NFKD", ch)[:1]
+        if not base or base not in _GSM_BASIC:
+            return None
+        out.append(base)
+    return "".join(out)
+
+
+def cheapest(text: str) -> str:
+    """`text`, or its plain GSM-7 spelling when that costs fewer segments (an SMS that must stay short)."""
+    plain = plain_gsm7(text)
+    return plain if plain is not None and count_segments(plain) < count_segments(text) else text
+
+
+def beyond_gsm7(text: str) -> str:
+    """The distinct characters of `text` that GSM-7 lacks, in order: what makes it cost UCS-2 rates."""
+    return "".join(dict.fromkeys(ch for ch in text if ch not in _GSM_BASIC and ch not in _GSM_EXTENDED))
 
 
 def count_segments(text: str) -> int:

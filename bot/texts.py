@@ -1,12 +1,29 @@
 """Every sentence a person reads from makerlink, in one place, ready for translation.
 
-Templates use str.format fields; callers pass values, never build prose themselves. Buyers may read other
-languages: `bot/locales/` holds the translations, falling back to these English sentences.
+Templates use str.format fields; callers pass values, never build prose themselves. Buyers and makers may read
+other languages: `bot/locales/` holds the gettext catalogues (es.po, ar.po, …) translating the sentences they
+read, by name, and falls back to these English sentences (docs/translating.md).
 """
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A sentence whose words follow a count: English has a form for one and one for the rest; a catalogue
+    gives each language all of its own forms (Arabic six, by the CLDR plural rules). `format` takes the same
+    fields as a plain sentence, the count among them under the name `count`."""
+
+    one: str
+    other: str
+    count: str = "count"
+
+    def format(self, **fields: Any) -> str:
+        return (self.one if fields[self.count] == 1 else self.other).format(**fields)
+
 
 # ── maker import: why a row was skipped ──
 ROW_NO_NAME = "no name"
@@ -125,8 +142,7 @@ CANNOT_LISTEN = "Cannot listen on port {port} of {host}: {problem}. Choose anoth
 SANDBOX_SKIPPED_AHEAD = "Skipped ahead {hours} h: {what}."
 SANDBOX_NOTHING_DUE = "no follow-up came due"
 SANDBOX_CAME_DUE = "{follow_ups} came due — {parts}"
-FOLLOW_UPS = {1: "1 follow-up"}
-FOLLOW_UPS_MANY = "{n} follow-ups"
+FOLLOW_UPS = Plural("{n} follow-up", "{n} follow-ups", count="n")
 SANDBOX_DUE_SENT = "{count} sent"
 SANDBOX_DUE_SKIPPED = "{count} skipped because {reason}"
 SKIP_REASONS = {  # by bot/services/reminders.py Moot
@@ -212,8 +228,14 @@ MESSAGES_EMPTY = "No messages{where}."
 BROADCAST_PROBLEM = "Broadcast not possible: {problem}."
 BROADCAST_PREVIEW = (
     "Broadcast #{id} would reach {count} people ({channels}).\n"
-    "Left out: {excluded}.\nEach SMS: {segments} segment(s); estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
+    "Left out: {excluded}.\nSMS: {sms}; estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
 )
+# What each language's version of a broadcast SMS costs: the organiser's text plus the footer in that language.
+BROADCAST_SMS_VERSION = "{language}: {encoding}, {segments} each, to {count}"
+BROADCAST_SMS_BEYOND_GSM7 = ". The text itself needs UCS-2 for {chars}"
+BROADCAST_SMS_MAX_CHARS = 8  # characters named in BROADCAST_SMS_BEYOND_GSM7 at most
+BROADCAST_SMS_NONE = "none to send"
+SEGMENTS = Plural("{n} segment", "{n} segments", count="n")
 BROADCAST_BAD_AUDIENCE = "--to must be one of {choices}"
 BROADCAST_NO_TEXT = "the broadcast has no text"
 BROADCAST_NOBODY = "nobody matches this audience"
@@ -240,11 +262,11 @@ ADMIN_BC_ASK_TEXT = "Now send the text of the alert, exactly as people should ge
 ADMIN_BC_PREVIEW = (
     "Broadcast #{id} to {who}:\n“{text}”\n\n"
     "Reaches {count} people ({channels}). Left out: {excluded}.\n"
-    "Each SMS: {segments} segment(s), estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
+    "SMS: {sms}; estimated cost ${cost:.2f}.\nFirst recipients: {sample}."
 )
 ADMIN_BC_CHANGED = (
     "The audience changed since the preview. Broadcast #{id} to {who} now reaches {count} people ({channels}). "
-    "Left out: {excluded}.\nEach SMS: {segments} segment(s), estimated cost ${cost:.2f}. Send it?"
+    "Left out: {excluded}.\nSMS: {sms}; estimated cost ${cost:.2f}. Send it?"
 )
 ADMIN_BC_NOBODY = "Broadcast #{id} would reach nobody ({excluded} left out). Nothing was sent; /broadcast to try again."
 ADMIN_BC_SENDING = "📣 Broadcast #{id}: queued for {count} people. Progress shows here."
@@ -282,6 +304,8 @@ FAILURE_NAMES = {
     "400": "refused by Telegram",
 }
 SMS_BROADCAST_FORWARDED = "Thanks — your reply went to the organisers."
+# Under the organisers' own words in every alert SMS (kept in GSM-7, so it adds no UCS-2 cost of its own).
+SMS_BROADCAST_FOOTER = "\n- makerlink alert. ALERTS OFF stops these."
 ADMIN_BROADCAST_REPLY = "{name} ({phone}) answered alert #{id}: {text}"
 STATS_TEXT = (
     "Makers: {active} active, {paused} paused, {stopped} stopped.\n"
@@ -372,6 +396,26 @@ SMS_RESUMED_BY_ORGANISERS = (
 SMS_PAUSED_BY_ORGANISERS = (
     "makerlink: the organisers paused your listing, so no job requests for now. Text RESUME to come back."
 )
+
+
+def sms_versions_text(versions: Sequence[Mapping[str, Any]], beyond_gsm7: str = "") -> str:
+    """“English: GSM-7, 1 segment each, to 40; Arabic: UCS-2, 2 segments each, to 3”: a broadcast's SMS cost
+    language by language (Preview.as_dict()["sms_versions"]); `beyond_gsm7`, the text's own non-GSM-7 characters."""
+    parts = [
+        BROADCAST_SMS_VERSION.format(
+            language=v["language_name"],
+            encoding=v["encoding"],
+            segments=SEGMENTS.format(n=v["segments"]),
+            count=v["recipients"],
+        )
+        for v in versions
+    ]
+    text = "; ".join(parts) or BROADCAST_SMS_NONE
+    if beyond_gsm7 and versions:
+        more = " …" if len(beyond_gsm7) > BROADCAST_SMS_MAX_CHARS else ""
+        chars = " ".join(beyond_gsm7[:BROADCAST_SMS_MAX_CHARS]) + more
+        text += BROADCAST_SMS_BEYOND_GSM7.format(chars=chars)
+    return text
 
 
 def stats_text(figures: dict) -> str:
@@ -510,6 +554,8 @@ SMS_WHEN_ASAP = ", needed ASAP"
 SMS_WHERE = "{distance} from you ({area})"
 SMS_WHERE_AREA = "near {area}"
 SMS_QUANTITY_UNKNOWN = "{item} (quantity open)"
+SMS_WHAT = "{quantity:,} {item}"  # the item and unit keep the directory's (English) names
+SMS_WHAT_UNIT = "{quantity:,} {unit} of {item}"
 
 SMS_QUOTE_THANKS = "Thanks! Your answer for job {code} ({terms}) went to the buyer. We'll text you if they accept."
 SMS_QUOTE_TERMS_NONE = "no price yet"
@@ -579,7 +625,7 @@ SMS_RESUBSCRIBED = "You are back on makerlink and will get job requests again. T
 SMS_HELP = (
     "makerlink: YES code price days / NO code to answer a job, DONE code when delivered, LATE code days, "
     "MY for your jobs, PAUSE 2W / RESUME, CAPS to see what you make, GREEN your greener practices, TEACH what "
-    "you teach, ALERTS OFF, STOP to leave."
+    "you teach, ALERTS OFF, LANG ES or AR for Spanish or Arabic, STOP to leave."
 )
 SMS_UNKNOWN = "Sorry, I did not understand. {hint}"
 SMS_HINT_ONE_JOB = "To answer job {code}: YES {code} $2.10 each 5 days, or NO {code}. Text HELP for more."
@@ -596,6 +642,12 @@ SMS_JOINED = (
     "You're in, {name} ({zip})! {understood} You'll get job requests by text. HELP for commands, STOP to leave."
 )
 SMS_ERROR = "Sorry, something went wrong on our side. Please try again in a few minutes."
+# LANG ES / IDIOMA / لغة: the language makerlink texts a maker in ({choices}: "EN, ES, AR").
+SMS_LANGUAGE_SET = "From now on makerlink texts you in English. To change it: LANG and one of {choices}."
+SMS_LANGUAGE_UNKNOWN = "Which language? Text LANG and one of {choices}, e.g. LANG ES."
+SMS_LANGUAGE_GUESSED = "(Texts come in English; for another language reply LANG and one of {choices}.)"
+# To a maker whose texts are in another language than theirs (in the language they wrote in).
+SMS_LANGUAGE_OFFER = "To get makerlink's texts in English, reply LANG EN."
 
 # ── buyers in the chat (Telegram) ──
 BUYER_WELCOME = (
@@ -641,8 +693,9 @@ BUYER_EDIT_PLACE = "Where? Send a ZIP code or a town, or share your location."
 BUYER_ITEM_UNKNOWN = "I did not recognise that item. Try a plain name such as “face shields” or “isolation gowns”."
 BUYER_DEADLINE_UNKNOWN = "I did not understand that date. Try “Friday”, “Dec 10”, “in 2 weeks” or “asap”."
 BUYER_DROPPED = "OK, I dropped that request. Tell me whenever you need something."
-BUYER_SENT = (
-    "Sent to {count} makers within {radius:g} miles (request {code}). Their answers will appear here as they come in."
+BUYER_SENT = Plural(
+    "Sent to {count} maker within {radius:g} miles (request {code}). The answer will appear here when it comes in.",
+    "Sent to {count} makers within {radius:g} miles (request {code}). Their answers will appear here as they come in.",
 )
 BUYER_SENT_TOAST = "Sent!"
 # Under “Sent to …”, one line per maker asked: who they are, never their name or phone before the buyer accepts.
@@ -652,7 +705,10 @@ BUYER_FOUND_FITS = "✓ {what}"  # fits a preference the buyer gave
 BUYER_FOUND_GREENER = "greener: {practices}"
 BUYER_FOUND_EMISSIONS = "≈ {kg} kg CO₂e less transport than importing (estimate)"
 BUYER_FOUND_NO_SAVING = "no less transport than importing (estimate)"
-BUYER_HIDDEN = "You asked for {what} only, so I left out {count} other maker(s) nearby who could make it."
+BUYER_HIDDEN = Plural(
+    "You asked for {what} only, so I left out {count} other maker nearby who could make it.",
+    "You asked for {what} only, so I left out {count} other makers nearby who could make it.",
+)
 MAKER_TYPES = {
     "business": "business",
     "makerspace": "community workshop",
@@ -683,7 +739,9 @@ BUYER_NO_ORGANISERS = "This bot has no organisers set up yet, so there is nobody
 BUYER_NO_HANDLE = "no Telegram username"
 ADMIN_UNSERVED = "Request {code} found no maker:\n{summary}\nBuyer: {name} ({handle})."
 BUYER_QUOTE = "Maker {rank} — {distance} — {terms}"
-BUYER_NOBODY_ANSWERED = "None of the {count} makers asked can take request {code}."
+BUYER_NOBODY_ANSWERED = Plural(
+    "The {count} maker asked cannot take request {code}.", "None of the {count} makers asked can take request {code}."
+)
 BUYER_REST_UNCOVERED = "{done:,} of {total:,} committed for request {code}; no maker asked can take the rest."
 BUYER_NEED_CONTACT_AGAIN = (
     "Please tap the button to share your phone number, or type it (e.g. +1 313 555 0177). /cancel stops here."
@@ -758,15 +816,13 @@ PICTURE_WRONG_KIND = "The picture was not kept: only photos (JPEG, PNG, WebP, GI
 PICTURE_UNREADABLE = "The picture was not kept: the file could not be read."
 PICTURE_NOT_FETCHED = "The picture was not kept: it could not be downloaded."
 PICTURE_TOO_MANY = "Only the first {limit} pictures were kept."
-# The buyer's summary of a request: singular and plural, each with the count (ngettext's pair).
-PICTURES_ATTACHED = "📎 {count} drawing attached"
-PICTURES_ATTACHED_MANY = "📎 {count} drawings attached"
+# The buyer's summary of a request.
+BUYER_PICTURES_ATTACHED = Plural("📎 {count} drawing attached", "📎 {count} drawings attached")
 BUYER_PICTURE_KEPT = "📎 Picture kept with your request {code}."
 BUYER_PICTURE_SENT_ON = "📎 Picture kept with your request {code} and sent to the makers asked."
 BUYER_PICTURE_NO_REQUEST = "Tell me what you need made first, then send the picture (or send it with the words)."
 BUYER_PICTURE_FROM_MAKER = "📎 Maker {rank} sent a picture for request {code}."
 # SMS and MMS to makers
-SMS_PICTURE_LINK = "Picture: {url}"
 SMS_PICTURE_ADDED = "{code}: the buyer added a picture. Reply YES {code} with price and days, or NO {code}."
 SMS_PICTURE_PASSED_ON = "Thanks, your picture for {code} was passed on to the buyer."
 SMS_PICTURE_NOT_PASSED_ON = "The picture was not passed on: send it again with your answer (YES and the job's code)."
@@ -788,16 +844,26 @@ SMS_FRESHNESS_PAUSED = (
 )
 SMS_STILL_LISTED = "Thanks! You stay listed and will get job requests."
 BUYER_MAKER_REPLACED = "Maker {rank} did not answer, so I asked another maker nearby."
-BUYER_NUDGE = (
-    "{count} answer(s) are waiting for request {code}:\n{answers}\n\nAccept one, or ignore them to let it close."
+BUYER_NUDGE = Plural(
+    "{count} answer is waiting for request {code}:\n{answers}\n\nAccept it, or ignore it to let the request close.",
+    "{count} answers are waiting for request {code}:\n{answers}\n\nAccept one, or ignore them to let it close.",
 )
 BUYER_REQUEST_QUIET = "Request {code} is closed, since no answer was chosen. You can reopen it."
 BUYER_REQUEST_EXPIRED = "Request {code} has expired without an order. You can reopen it, or send a new request."
-BUYER_REOPENED = "Request {code} is open again; I asked {count} more makers."
+BUYER_REOPENED = Plural(
+    "Request {code} is open again; I asked {count} more maker.",
+    "Request {code} is open again; I asked {count} more makers.",
+)
 # What the organisers did to a buyer's request from the console.
 BUYER_CLOSED_BY_ORGANISERS = "The organisers closed request {code}; the makers have been told."
-BUYER_REOPENED_BY_ORGANISERS = "The organisers reopened request {code} and asked {count} more makers."
-BUYER_MORE_MAKERS = "The organisers asked {count} more makers about request {code}."
+BUYER_REOPENED_BY_ORGANISERS = Plural(
+    "The organisers reopened request {code} and asked {count} more maker.",
+    "The organisers reopened request {code} and asked {count} more makers.",
+)
+BUYER_MORE_MAKERS = Plural(
+    "The organisers asked {count} more maker about request {code}.",
+    "The organisers asked {count} more makers about request {code}.",
+)
 # After the introduction the buyer knows the maker: these name them.
 BUYER_CHECKIN = "Did the {what} from {name} arrive (request {code})?"
 BUYER_RATE = "Great! How was {name}? 1 = poor, 5 = excellent."
@@ -832,15 +898,16 @@ TERMS_QUANTITY_UNKNOWN = "can make it"
 TERMS_PRICE_EACH = "at ${price} each"
 TERMS_PRICE_TOTAL = "for ${price} in all"
 TERMS_READY = "ready in {days}"
-DAYS = {1: "1 day"}
-DAYS_MANY = "{n} days"
+TERMS_AND = ", "  # between what a maker offers and when it is ready
+DAYS = Plural("{n} day", "{n} days", count="n")
 MILES = "{miles:.1f} mi"
 MILES_UNKNOWN = "distance unknown"
 
 
 def days_text(n: int, t=None) -> str:
+    """“1 day”, “5 days”, in the language of catalogue `t` (default English) with its own plural forms."""
     t = t or sys.modules[__name__]
-    return t.DAYS.get(n, t.DAYS_MANY.format(n=n))
+    return t.DAYS.format(n=n)
 
 
 def money(cents: int) -> str:
@@ -859,7 +926,7 @@ def terms(quantity: int | None, price_cents: int | None, total_cents: int | None
         parts.append(t.TERMS_PRICE_TOTAL.format(price=money(total_cents)))
     text = " ".join(parts)
     if lead_days is not None:
-        text += ", " + t.TERMS_READY.format(days=days_text(lead_days, t))
+        text += t.TERMS_AND + t.TERMS_READY.format(days=days_text(lead_days, t))
     return text
 
 
@@ -873,13 +940,6 @@ def skip_ahead_notice(hours: float, sent: int, skipped: Mapping[str, int]) -> st
     for why, count in sorted(skipped.items(), key=lambda item: list(SKIP_REASONS).index(item[0])):
         if count:
             parts.append(SANDBOX_DUE_SKIPPED.format(count=count, reason=SKIP_REASONS[why]))
-    follow_ups = FOLLOW_UPS.get(due, FOLLOW_UPS_MANY.format(n=due))
+    follow_ups = FOLLOW_UPS.format(n=due)
     what = SANDBOX_CAME_DUE.format(follow_ups=follow_ups, parts="; ".join(parts))
     return SANDBOX_SKIPPED_AHEAD.format(hours=f"{hours:g}", what=what)
-
-
-def pictures_attached(count: int, t=None) -> str:
-    """“📎 1 drawing attached”, “📎 3 drawings attached”, in the language of catalogue `t` (default English)."""
-    t = t or sys.modules[__name__]
-    template = t.PICTURES_ATTACHED if count == 1 else t.PICTURES_ATTACHED_MANY
-    return template.format(count=count)

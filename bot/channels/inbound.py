@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.requests import Request
 
-from bot import outbox, texts
+from bot import outbox
 from bot.db import Database, insert_skipping_conflicts, table_of
-from bot.models import InboundMessage
+from bot.locales import catalogue
+from bot.models import InboundMessage, Maker
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -110,9 +111,16 @@ def _record_failure(db: Database, message: Inbound, error: Exception, now: datet
             session,
             channel=message.channel,
             address=message.reply_to,
-            text=texts.SMS_ERROR,
+            text=catalogue(_sender_language(session, message)).SMS_ERROR,
             purpose="reply",
             key=f"{message.channel}-error:{message.provider_id}",
             now=now,
         )
     return True
+
+
+def _sender_language(session: Session, message: Inbound) -> str | None:
+    """The language a maker texting in reads (None: English, for anyone else)."""
+    if message.channel != "sms":
+        return None
+    return session.exec(select(Maker.language).where(Maker.phone == message.reply_to)).first()

@@ -271,7 +271,7 @@ class BroadcastWizard:
                 count=summary["recipients"],
                 channels=", ".join(f"{n} by {c}" for c, n in summary["by_channel"].items()),
                 excluded=_excluded(preview),
-                segments=summary["sms_segments"],
+                sms=preview.sms_text(),
                 cost=summary["estimated_cost_usd"],
                 sample=", ".join(name for name in summary["sample"] if name) or "-",
             ),

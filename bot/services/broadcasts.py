@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot import texts
 from bot.db import Database, insert_skipping_conflicts, table_of
+from bot.locales import catalogue, english_name, language_of
 from bot.models import (
     AdminAction,
     Broadcast,
@@ -32,7 +33,7 @@ from bot.models import (
     utcnow,
 )
 from bot.outbox import enqueue, text_hash, wake_dispatchers
-from bot.segments import count_segments
+from bot.segments import beyond_gsm7, count_segments, encoding
 from matching import geo
 from matching.taxonomy import Taxonomy
 
@@ -92,14 +93,30 @@ class Recipient:
     maker_id: int | None = None
     buyer_id: int | None = None
     timezone: str | None = None
+    language: str = "en"  # a maker's catalogue language: the SMS footer's
+
+
+@dataclass(frozen=True)
+class SmsVersion:
+    """The broadcast SMS in one language (the organiser's words, the footer translated) and what it costs."""
+
+    language: str
+    recipients: int
+    encoding: str  # GSM-7, or UCS-2: Arabic, emoji and other characters GSM-7 lacks, 70 to a segment
+    segments: int  # each
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "language_name": english_name(self.language)}
 
 
 @dataclass
 class Preview:
     recipients: list[Recipient]
     excluded: Counter[str] = field(default_factory=Counter)  # reason → people
-    segments: int = 1  # per SMS
+    segments: int = 1  # per SMS, the most any language's version takes
     cost_usd: float = 0.0
+    versions: list[SmsVersion] = field(default_factory=list)  # one per language among the SMS recipients
+    beyond_gsm7: str = ""  # the organiser's own characters that GSM-7 lacks
 
     @property
     def by_channel(self) -> Counter[str]:
@@ -111,9 +128,33 @@ class Preview:
             "by_channel": dict(self.by_channel),
             "excluded": dict(self.excluded),
             "sms_segments": self.segments,
+            "sms_versions": [v.as_dict() for v in self.versions],
+            "sms_beyond_gsm7": self.beyond_gsm7,
+            "sms_summary": self.sms_text(),
             "estimated_cost_usd": round(self.cost_usd, 2),
             "sample": [r.name for r in self.recipients[:SAMPLE]],
         }
+
+    def sms_text(self) -> str:
+        """“English: GSM-7, 1 segment each, to 40; Arabic: UCS-2, 2 segments each, to 3”, for the organisers."""
+        return texts.sms_versions_text([v.as_dict() for v in self.versions], self.beyond_gsm7)
+
+
+def sms_text(text: str, language: str | None) -> str:
+    """A broadcast as a maker gets it: the organiser's words as written, the fixed footer in the maker's language."""
+    return text + catalogue(language).SMS_BROADCAST_FOOTER
+
+
+def _price(preview: Preview, text: str, price_per_segment: float) -> None:
+    """Count each language's version of the SMS: its encoding, its segments, and the cost of them all."""
+    languages = Counter(r.language for r in preview.recipients if r.channel == "sms")
+    preview.versions = []
+    for language, count in sorted(languages.items(), key=lambda item: (-item[1], item[0])):
+        version = sms_text(text, language)
+        preview.versions.append(SmsVersion(language, count, encoding(version), count_segments(version)))
+    preview.segments = max((v.segments for v in preview.versions), default=count_segments(text))
+    preview.cost_usd = sum(v.recipients * v.segments for v in preview.versions) * price_per_segment
+    preview.beyond_gsm7 = beyond_gsm7(text)
 
 
 def _near(place: geo.Place | None, radius: float | None, lat: float | None, lon: float | None) -> bool:
@@ -167,7 +208,7 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
         opted_out = set(session.exec(select(OptOut.address).where(OptOut.channel == "sms")).all())
         # Plain columns, not Maker objects: a national directory is read in a fraction of a second.
         mk = table_of(Maker).c
-        columns = (mk.id, mk.name, mk.phone, mk.lat, mk.lon, mk.status, mk.alerts_opt_out, mk.timezone)
+        columns = (mk.id, mk.name, mk.phone, mk.lat, mk.lon, mk.status, mk.alerts_opt_out, mk.timezone, mk.language)
         for maker in session.execute(sa.select(*columns).order_by(mk.id)):
             if capable is not None and maker.id not in capable:
                 continue
@@ -182,7 +223,14 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
             elif ("sms", maker.phone) not in seen:
                 seen.add(("sms", maker.phone))
                 preview.recipients.append(
-                    Recipient("sms", maker.phone, maker.name, maker_id=maker.id, timezone=maker.timezone)
+                    Recipient(
+                        "sms",
+                        maker.phone,
+                        maker.name,
+                        maker_id=maker.id,
+                        timezone=maker.timezone,
+                        language=language_of(maker.language),
+                    )
                 )
     if who.to in ("buyers", "all"):
         for buyer in session.exec(select(Buyer).where(col(Buyer.chat_id).is_not(None)).order_by(col(Buyer.id))).all():
@@ -195,8 +243,7 @@ def audience(session: Session, taxonomy: Taxonomy, who: Audience, text: str, pri
                 preview.recipients.append(
                     Recipient(buyer.channel, str(buyer.chat_id), buyer.name or "", buyer_id=buyer.id)
                 )
-    preview.segments = count_segments(text)
-    preview.cost_usd = preview.by_channel["sms"] * preview.segments * price_per_segment
+    _price(preview, text, price_per_segment)
     return preview
 
 
@@ -278,11 +325,19 @@ def confirm_in(
     preview = audience(session, taxonomy, Audience.from_json(broadcast.audience), broadcast.text, 0.0)
     if expect is not None and len(preview.recipients) != expect:
         raise AudienceChanged(preview)
+    # One text per language for SMS (the footer translated); a chat gets the organiser's words alone.
+    versions = {v.language: sms_text(broadcast.text, v.language) for v in preview.versions}
+
+    def text_for(r: Recipient) -> str:
+        return versions[r.language] if r.channel == "sms" else broadcast.text
+
+    hashes = {text: text_hash(text) for text in (broadcast.text, *versions.values())}
+    segments = {text: count_segments(text) for text in versions.values()}
     rows: list[dict[str, Any]] = [
         {
             "channel": r.channel,
             "address": r.address,
-            "text": broadcast.text,
+            "text": text_for(r),
             "purpose": ALERT,
             "lane": "bulk",
             "priority": 5,  # after invitations and follow-ups
@@ -290,8 +345,8 @@ def confirm_in(
             "status": MessageStatus.QUEUED.value,
             "attempts": 0,
             "next_attempt_at": now,
-            "segments": preview.segments if r.channel == "sms" else 1,
-            "text_hash": text_hash(broadcast.text),
+            "segments": segments.get(text_for(r), 1),
+            "text_hash": hashes[text_for(r)],
             "timezone": r.timezone,
             "maker_id": r.maker_id,
             "buyer_id": r.buyer_id,

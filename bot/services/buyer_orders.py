@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from bot import texts
 from bot.db import saved_id
+from bot.locales import catalogue
 from bot.models import Invitation, Maker, Request
 from bot.phones import to_e164
 from bot.services import followups, handlers, notices
@@ -42,7 +43,7 @@ class OrderActions(ChatParts):
             lines = [
                 self.t.BUYER_REQUEST_LINE.format(
                     code=request.code,
-                    what=invitation_sms_what(request),
+                    what=invitation_sms_what(request, t=self.t),
                     status=self.t.REQUEST_STATUS.get(request.status, request.status),
                 )
             ]
@@ -90,7 +91,12 @@ class OrderActions(ChatParts):
         self.say(
             self.t.BUYER_WHICH_CANCEL,
             [
-                [(self.t.BUTTON_CANCEL_REQUEST.format(code=r.code, what=invitation_sms_what(r)[:40]), f"cancel:{r.id}")]
+                [
+                    (
+                        self.t.BUTTON_CANCEL_REQUEST.format(code=r.code, what=invitation_sms_what(r, t=self.t)[:40]),
+                        f"cancel:{r.id}",
+                    )
+                ]
                 for r in live
             ],
         )
@@ -161,7 +167,7 @@ class OrderActions(ChatParts):
             self.say(self.t.BUYER_NO_ORGANISERS)
             return Answer()
         request.escalated_at = self.now
-        handle = f"@{self.buyer.username}" if self.buyer.username else self.t.BUYER_NO_HANDLE
+        handle = f"@{self.buyer.username}" if self.buyer.username else texts.BUYER_NO_HANDLE
         text = texts.ADMIN_UNSERVED.format(
             code=request.code, summary=self.describe(request), name=self.buyer.name, handle=handle
         )
@@ -231,18 +237,19 @@ class OrderActions(ChatParts):
             ),
             purpose="introduction",
         )
-        # The maker reads English SMS, whatever the buyer's language.
+        # The maker reads their own language, whatever the buyer's.
+        mt = catalogue(maker.language)
         contact = (
-            texts.SMS_TELEGRAM_HANDLE.format(username=self.buyer.username) if self.buyer.username else self.buyer.phone
+            mt.SMS_TELEGRAM_HANDLE.format(username=self.buyer.username) if self.buyer.username else self.buyer.phone
         )
-        maker_terms = texts.terms(share, invitation.price_cents, invitation.total_cents, invitation.lead_time_days)
+        maker_terms = texts.terms(share, invitation.price_cents, invitation.total_cents, invitation.lead_time_days, mt)
         self.text_maker(
             maker,
-            texts.SMS_INTRODUCTION.format(
+            mt.SMS_INTRODUCTION.format(
                 code=request.code,
-                name=self.buyer.name or texts.BUYER_ANONYMOUS,
+                name=self.buyer.name or mt.BUYER_ANONYMOUS,
                 contact=contact,
-                what=invitation_sms_what(request, share),
+                what=invitation_sms_what(request, share, mt),
                 terms=maker_terms,
             ),
             "introduction",
@@ -338,7 +345,7 @@ class OrderActions(ChatParts):
             return Answer(self.t.BUYER_STALE_BUTTON)
         invitation, request = found
         maker = self.session.get(Maker, invitation.maker_id)
-        handle = f"@{self.buyer.username}" if self.buyer.username else (self.buyer.phone or self.t.BUYER_NO_HANDLE)
+        handle = f"@{self.buyer.username}" if self.buyer.username else (self.buyer.phone or texts.BUYER_NO_HANDLE)
         text = texts.ADMIN_PROBLEM.format(
             code=request.code, maker=maker.name if maker else "?", name=self.buyer.name, handle=handle
         )

@@ -8,7 +8,6 @@ import re
 
 from sqlmodel import select
 
-from bot import texts
 from bot.models import Request
 from bot.services import handlers, pictures
 from bot.services.chat import SHARE_LOCATION, Answer, ChatParts
@@ -140,7 +139,7 @@ class Drafting(ChatParts):
         if request.quantity and request.unit:
             quantity += f" {unit_label(request.unit, request.quantity)}"
         lines.append(self.t.BUYER_FIELD_QUANTITY.format(quantity=quantity))
-        lines.append(self.t.BUYER_FIELD_WHEN.format(when=summary_when(request) or self.t.BUYER_NO_DEADLINE))
+        lines.append(self.t.BUYER_FIELD_WHEN.format(when=summary_when(request, self.t) or self.t.BUYER_NO_DEADLINE))
         lines.append(
             self.t.BUYER_FIELD_WHERE.format(
                 place=f"{request.place_name} {request.zip}" if request.place_name else request.zip,
@@ -151,7 +150,7 @@ class Drafting(ChatParts):
             lines.append(self.t.BUYER_FIELD_PREFER.format(prefer=self._preferences_said(request)))
         attached = pictures.count_for_request(self.session, request.id)
         if attached:
-            lines.append(texts.pictures_attached(attached, self.t))
+            lines.append(self.t.BUYER_PICTURES_ATTACHED.format(count=attached))
         return "\n".join(lines)
 
     def _preferences_said(self, request: Request) -> str:

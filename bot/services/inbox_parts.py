@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.locales import Catalogue
+from bot.locales import Catalogue, catalogue
 from bot.media import Stored
 from bot.models import Maker, Request
 from bot.services.followups import FollowUpPolicy
@@ -29,7 +29,13 @@ class InboxParts:
     maker: Maker | None
     policy: FollowUpPolicy
     zone: ZoneInfo
+    language: str  # the sender's: the maker's own, or what a stranger's texts were taken for
     pictures: tuple[Stored, ...] = ()  # kept from an MMS (bot/channels/sms.py fetched them); passed on with a quote
+
+    @property
+    def t(self) -> Catalogue:
+        """The catalogue every reply to the sender is written from."""
+        return catalogue(self.maker.language if self.maker is not None else self.language)
 
     def reply(self, text: str) -> None:
         raise NotImplementedError

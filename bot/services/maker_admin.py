@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import outbox, texts
+from bot.locales import catalogue
 from bot.models import AdminAction, Invitation, Maker, MakerCapability, MakerStatus, MakerTrait, Request
 from bot.services.maker_csv import OPTIONAL_COLUMNS, TRAIT_COLUMNS, read_makers_csv
 from bot.services.makers import ImportReport, save_makers_in
@@ -31,7 +32,7 @@ def pause(session: Session, maker: Maker, now: datetime) -> None:
     if maker.status == MakerStatus.STOPPED:
         raise NotAllowed(texts.ADMIN_STOPPED.format(name=maker.name))
     maker.status, maker.paused_until, maker.updated_at = MakerStatus.PAUSED.value, None, now
-    _tell(session, maker, texts.SMS_PAUSED_BY_ORGANISERS, "admin_pause", now)
+    _tell(session, maker, catalogue(maker.language).SMS_PAUSED_BY_ORGANISERS, "admin_pause", now)
 
 
 def resume(session: Session, maker: Maker, now: datetime) -> None:
@@ -42,7 +43,7 @@ def resume(session: Session, maker: Maker, now: datetime) -> None:
     if maker.status == MakerStatus.STOPPED:
         raise NotAllowed(texts.ADMIN_STOPPED.format(name=maker.name))
     maker.status, maker.paused_until, maker.updated_at = MakerStatus.ACTIVE.value, None, now
-    _tell(session, maker, texts.SMS_RESUMED_BY_ORGANISERS, "admin_resume", now)
+    _tell(session, maker, catalogue(maker.language).SMS_RESUMED_BY_ORGANISERS, "admin_resume", now)
 
 
 def audit(session: Session, actor: str, action: str, maker: Maker, now: datetime) -> None:

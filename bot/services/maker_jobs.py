@@ -47,7 +47,7 @@ class JobAnswers(InboxParts):
         if reply.code:
             found = self._by_code(reply.code)
             if found is None:
-                self.reply(texts.SMS_UNKNOWN_CODE.format(code=reply.code, jobs=self._jobs_line()))
+                self.reply(self.t.SMS_UNKNOWN_CODE.format(code=reply.code, jobs=self._jobs_line()))
                 return
             invitation, request = found
         elif len(candidates) == 1:
@@ -61,20 +61,20 @@ class JobAnswers(InboxParts):
                 if self.maker.status == MakerStatus.PAUSED:
                     self.maker.status, self.maker.paused_until = MakerStatus.ACTIVE.value, None
                     self.maker.updated_at = self.now
-                self.reply(texts.SMS_STILL_LISTED)
+                self.reply(self.t.SMS_STILL_LISTED)
             else:
-                self.reply(texts.SMS_NO_OPEN_JOBS if not self.jobs() else self._jobs_line())
+                self.reply(self.t.SMS_NO_OPEN_JOBS if not self.jobs() else self._jobs_line())
             return
         else:
             self.remember("which", **_reply_fields(reply))
             choices = ", ".join(
-                texts.SMS_WHICH_CHOICE.format(code=req.code, what=_short_what(req)) for _, req in candidates
+                self.t.SMS_WHICH_CHOICE.format(code=req.code, what=_short_what(req)) for _, req in candidates
             )
-            self.reply(texts.SMS_WHICH_JOB.format(choices=choices))
+            self.reply(self.t.SMS_WHICH_JOB.format(choices=choices))
             return
         if request.status in CLOSED_REQUEST or invitation.status in ENDED_INVITATION:
             status = request.status if request.status in CLOSED_REQUEST else invitation.status
-            self.reply(texts.SMS_JOB_CLOSED.format(code=request.code, status=status))
+            self.reply(self.t.SMS_JOB_CLOSED.format(code=request.code, status=status))
             return
         {"yes": self.quote, "no": self.decline, "done": self.delivered, "late": self.late}[reply.kind](
             reply, invitation, request
@@ -115,12 +115,12 @@ class JobAnswers(InboxParts):
     def quote(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         assert self.maker is not None
         if invitation.status in ORDERED:
-            self.reply(texts.SMS_ALREADY_ACCEPTED.format(code=request.code))
+            self.reply(self.t.SMS_ALREADY_ACCEPTED.format(code=request.code))
             return
         terms_given = (reply.quantity, reply.price_cents, reply.total_cents, reply.lead_time_days)
         if invitation.status == InvitationStatus.QUOTED and all(value is None for value in terms_given):
             # "ok thanks" after a quote: nothing new for the buyer, so nothing is passed on.
-            self.reply(texts.SMS_QUOTE_ALREADY.format(code=request.code))
+            self.reply(self.t.SMS_QUOTE_ALREADY.format(code=request.code))
             return
         if invitation.status != InvitationStatus.QUOTED:
             self.maker.yes_count += 1
@@ -134,14 +134,18 @@ class JobAnswers(InboxParts):
                 setattr(invitation, name, value)
         invitation.updated_at = self.now
         terms = texts.terms(
-            invitation.quantity_offered, invitation.price_cents, invitation.total_cents, invitation.lead_time_days
+            invitation.quantity_offered,
+            invitation.price_cents,
+            invitation.total_cents,
+            invitation.lead_time_days,
+            self.t,
         )
         has_terms = invitation.price_cents or invitation.total_cents or invitation.lead_time_days is not None
-        thanks = texts.SMS_QUOTE_THANKS.format(
-            code=request.code, terms=terms if has_terms else texts.SMS_QUOTE_TERMS_NONE
+        thanks = self.t.SMS_QUOTE_THANKS.format(
+            code=request.code, terms=terms if has_terms else self.t.SMS_QUOTE_TERMS_NONE
         )
         if not has_terms:
-            thanks += texts.SMS_QUOTE_HINT.format(code=request.code)
+            thanks += self.t.SMS_QUOTE_HINT.format(code=request.code)
         self.reply(thanks)
         media_key = self.keep_pictures(invitation, request)
         event = QuoteReceived(
@@ -181,22 +185,22 @@ class JobAnswers(InboxParts):
         open_jobs = self.jobs(OPEN_INVITATION)
         if len(open_jobs) != 1:
             self.pictures = ()
-            self.reply(texts.SMS_PICTURE_NOT_PASSED_ON)
+            self.reply(self.t.SMS_PICTURE_NOT_PASSED_ON)
             return
         invitation, request = open_jobs[0]
         self.keep_pictures(invitation, request, with_quote=False)
-        self.reply(texts.SMS_PICTURE_PASSED_ON.format(code=request.code))
+        self.reply(self.t.SMS_PICTURE_PASSED_ON.format(code=request.code))
 
     def decline(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         if invitation.status in ORDERED:
-            self.reply(texts.SMS_ALREADY_ACCEPTED.format(code=request.code))
+            self.reply(self.t.SMS_ALREADY_ACCEPTED.format(code=request.code))
             return
         if invitation.status == InvitationStatus.QUOTED and self.maker is not None:
             self.maker.yes_count = max(0, self.maker.yes_count - 1)
         self._first_answer(invitation)
         move(invitation, InvitationStatus.DECLINED, self.now)
         invitation.answer_text = reply.text[:1600]
-        self.reply(texts.SMS_DECLINE_THANKS.format(code=request.code))
+        self.reply(self.t.SMS_DECLINE_THANKS.format(code=request.code))
         # One NO is not news to the buyer; that every maker asked said no is, with what can be done next.
         self.session.flush()
         if notices.nobody_left(self.session, request):
@@ -205,52 +209,52 @@ class JobAnswers(InboxParts):
     def delivered(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         assert self.maker is not None
         if invitation.status == InvitationStatus.DELIVERED:
-            self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
+            self.reply(self.t.SMS_DONE_THANKS.format(code=request.code))
             return
         if invitation.status != InvitationStatus.ACCEPTED:
-            self.reply(texts.SMS_NOT_ACCEPTED_YET.format(code=request.code))
+            self.reply(self.t.SMS_NOT_ACCEPTED_YET.format(code=request.code))
             return
         handlers.record_delivery(self.session, invitation, request, self.now)
-        self.reply(texts.SMS_DONE_THANKS.format(code=request.code))
+        self.reply(self.t.SMS_DONE_THANKS.format(code=request.code))
         name = self.maker.name  # introduced by now: the buyer knows them by name
         self.tell_buyer(request, "delivered", lambda t: t.BUYER_DELIVERED.format(name=name, code=request.code))
 
     def late(self, reply: Reply, invitation: Invitation, request: Request) -> None:
         assert self.maker is not None
         if invitation.status != InvitationStatus.ACCEPTED:
-            self.reply(texts.SMS_NOT_ACCEPTED_LATE.format(code=request.code))
+            self.reply(self.t.SMS_NOT_ACCEPTED_LATE.format(code=request.code))
             return
         invitation.late_days = reply.days
         invitation.answer_text = reply.text[:1600]
         invitation.updated_at = self.now
         if reply.days:
-            self.reply(texts.SMS_LATE_NOTED.format(code=request.code, days=texts.days_text(reply.days)))
+            self.reply(self.t.SMS_LATE_NOTED.format(code=request.code, days=texts.days_text(reply.days, self.t)))
         else:
-            self.reply(texts.SMS_LATE_NOTED_NO_DAYS.format(code=request.code))
+            self.reply(self.t.SMS_LATE_NOTED_NO_DAYS.format(code=request.code))
         event = OrderLate(now=self.now, source=self.message_id, invitation=invitation, request=request, days=reply.days)
         handlers.record(self.session, event, self.policy)
 
     def code_alone(self, reply: Reply) -> None:
         found = self._by_code(reply.code or "")
         if found is None:
-            self.reply(texts.SMS_UNKNOWN_CODE.format(code=reply.code, jobs=self._jobs_line()))
+            self.reply(self.t.SMS_UNKNOWN_CODE.format(code=reply.code, jobs=self._jobs_line()))
         else:
-            self.reply(texts.SMS_CODE_ALONE.format(code=found[1].code))
+            self.reply(self.t.SMS_CODE_ALONE.format(code=found[1].code))
 
     # ── the maker's listing ──
 
     def _jobs_line(self) -> str:
         jobs = self.jobs()
         if not jobs:
-            return texts.SMS_NO_OPEN_JOBS
+            return self.t.SMS_NO_OPEN_JOBS
         lines = []
         for invitation, request in jobs:
-            state = texts.SMS_JOB_STATE[invitation.status]
+            state = self.t.SMS_JOB_STATE[invitation.status]
             if invitation.status == InvitationStatus.ACCEPTED:
                 due = request.deadline
-                state = state.format(due=f"{due:%b} {due.day}" if due else texts.SMS_DUE_OPEN)
-            lines.append(texts.SMS_MY_JOB.format(code=request.code, what=_short_what(request), state=state))
-        return texts.SMS_MY_JOBS.format(jobs="; ".join(lines))
+                state = state.format(due=self.t.short_date(due) if due else self.t.SMS_DUE_OPEN)
+            lines.append(self.t.SMS_MY_JOB.format(code=request.code, what=_short_what(request), state=state))
+        return self.t.SMS_MY_JOBS.format(jobs="; ".join(lines))
 
     def my_jobs(self, _reply: Reply) -> None:
         self.reply(self._jobs_line())

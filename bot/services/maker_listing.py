@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot import texts
 from bot.db import saved_id
 from bot.models import MakerCapability, MakerStatus, MakerTrait
 from bot.services import makers as maker_service
@@ -26,6 +25,7 @@ class Listing:
 
     trait: str | None  # MakerTrait.kind; None for the capabilities
     limit: int
+    # The names of its sentences in bot/texts.py, read from the maker's catalogue.
     shown: str  # "{caps}": the numbered list
     empty: str
     need_items: str
@@ -36,26 +36,26 @@ LISTINGS = {
     "caps": Listing(
         None,
         maker_service.MAX_CAPABILITIES,
-        texts.SMS_CAPS,
-        texts.SMS_CAPS_EMPTY,
-        texts.SMS_CAPS_NEED_ITEMS,
-        texts.SMS_CAPS_TOO_MANY,
+        "SMS_CAPS",
+        "SMS_CAPS_EMPTY",
+        "SMS_CAPS_NEED_ITEMS",
+        "SMS_CAPS_TOO_MANY",
     ),
     "green": Listing(
         "practice",
         MAX_TRAITS,
-        texts.SMS_GREEN,
-        texts.SMS_GREEN_EMPTY,
-        texts.SMS_GREEN_NEED_ITEMS,
-        texts.SMS_GREEN_TOO_MANY,
+        "SMS_GREEN",
+        "SMS_GREEN_EMPTY",
+        "SMS_GREEN_NEED_ITEMS",
+        "SMS_GREEN_TOO_MANY",
     ),
     "teach": Listing(
         "training",
         MAX_TRAITS,
-        texts.SMS_TEACH,
-        texts.SMS_TEACH_EMPTY,
-        texts.SMS_TEACH_NEED_ITEMS,
-        texts.SMS_TEACH_TOO_MANY,
+        "SMS_TEACH",
+        "SMS_TEACH_EMPTY",
+        "SMS_TEACH_NEED_ITEMS",
+        "SMS_TEACH_TOO_MANY",
     ),
 }
 BADGES = Listing("badge", MAX_TRAITS, "", "", "", "")  # read only: a maker cannot change their badges by SMS
@@ -72,20 +72,20 @@ class ListingEdits(InboxParts):
             until = self.now + timedelta(days=reply.days)
             self.maker.paused_until = until
             local = until.astimezone(self.zone)
-            self.reply(texts.SMS_PAUSED_UNTIL.format(date=f"{local:%a %b} {local.day}"))
+            self.reply(self.t.SMS_PAUSED_UNTIL.format(date=self.t.short_date(local.date(), weekday=True)))
         else:
             self.maker.paused_until = None
-            self.reply(texts.SMS_PAUSED)
+            self.reply(self.t.SMS_PAUSED)
 
     def resume(self, _reply: Reply) -> None:
         assert self.maker is not None
         if self.maker.status == MakerStatus.ACTIVE:
-            self.reply(texts.SMS_NOT_PAUSED)
+            self.reply(self.t.SMS_NOT_PAUSED)
             return
         self.maker.status = MakerStatus.ACTIVE.value
         self.maker.paused_until = None
         self.maker.updated_at = self.now
-        self.reply(texts.SMS_RESUMED)
+        self.reply(self.t.SMS_RESUMED)
 
     def listed(self, listing: Listing) -> Sequence[MakerCapability | MakerTrait]:
         """The maker's rows of that list, in their order."""
@@ -109,9 +109,9 @@ class ListingEdits(InboxParts):
     def _list_line(self, listing: Listing) -> str:
         rows = self.listed(listing)
         if not rows:
-            return listing.empty
-        shown = ", ".join(texts.SMS_CAPS_LINE.format(n=n, phrase=row.phrase) for n, row in enumerate(rows, 1))
-        return listing.shown.format(caps=shown)
+            return self.t.text(listing.empty)
+        shown = ", ".join(self.t.SMS_CAPS_LINE.format(n=n, phrase=row.phrase) for n, row in enumerate(rows, 1))
+        return self.t.text(listing.shown).format(caps=shown)
 
     def show_list(self, reply: Reply) -> None:
         """CAPS, GREEN, TEACH: the list, numbered, and how to change it."""
@@ -123,16 +123,16 @@ class ListingEdits(InboxParts):
         listing = LISTINGS[reply.kind.removesuffix("_add")]
         phrases = [p[: maker_service.MAX_CAPABILITY] for p in reply.phrases if p.strip()]
         if not phrases:
-            self.reply(listing.need_items)
+            self.reply(self.t.text(listing.need_items))
             return
         current = self.listed(listing)
         have = {row.phrase.casefold() for row in current}
         new = [p for p in dict.fromkeys(phrases) if p.casefold() not in have]
         if not new:
-            self.reply(texts.SMS_CAPS_ALREADY.format(phrases="; ".join(phrases)))
+            self.reply(self.t.SMS_CAPS_ALREADY.format(phrases="; ".join(phrases)))
             return
         if len(current) + len(new) > listing.limit:
-            self.reply(listing.too_many.format(limit=listing.limit))
+            self.reply(self.t.text(listing.too_many).format(limit=listing.limit))
             return
         position = max((row.position for row in current), default=-1)
         for phrase in new:
@@ -140,7 +140,7 @@ class ListingEdits(InboxParts):
             self.session.add(self._row(listing, position, phrase))
         self.maker.updated_at = self.now  # the directory cache follows makers by this stamp
         understood = self.understood(new) if listing.trait != "practice" else self._practices_understood(new)
-        self.reply(texts.SMS_CAPS_ADDED.format(added="; ".join(new), understood=understood).strip())
+        self.reply(self.t.SMS_CAPS_ADDED.format(added="; ".join(new), understood=understood).strip())
 
     def _row(self, listing: Listing, position: int, phrase: str) -> MakerCapability | MakerTrait:
         assert self.maker is not None
@@ -155,9 +155,9 @@ class ListingEdits(InboxParts):
         """“I understood: renewable energy.” — the shared practices the phrases name, as `understood` says it."""
         labels = [practice_label(p) for p in known_practices(phrases)]
         unknown = [phrase for phrase in phrases if not practices_in(phrase)]
-        parts = [texts.SMS_UNDERSTOOD.format(labels=", ".join(labels))] if labels else []
+        parts = [self.t.SMS_UNDERSTOOD.format(labels=", ".join(labels))] if labels else []
         if unknown:
-            parts.append(texts.SMS_NOT_RECOGNISED.format(phrases="; ".join(unknown)))
+            parts.append(self.t.SMS_NOT_RECOGNISED.format(phrases="; ".join(unknown)))
         return " ".join(parts)
 
     def remove_from_list(self, reply: Reply) -> None:
@@ -176,21 +176,21 @@ class ListingEdits(InboxParts):
             target = exact[0] if exact else (partial[0] if len(partial) == 1 else None)
         if target is None:
             what = wanted or (str(reply.number) if reply.number is not None else "")
-            self.reply(texts.SMS_CAPS_NOT_FOUND.format(what=what, caps=self._list_line(listing)))
+            self.reply(self.t.SMS_CAPS_NOT_FOUND.format(what=what, caps=self._list_line(listing)))
             return
         self.session.delete(target)
         self.maker.updated_at = self.now
-        self.reply(texts.SMS_CAPS_REMOVED.format(phrase=target.phrase))
+        self.reply(self.t.SMS_CAPS_REMOVED.format(phrase=target.phrase))
 
     def refuse_badge(self, _reply: Reply) -> None:
         """BADGE Made in Detroit: labels are the organisers' to give; the maker hears whom to ask, nothing changes."""
         assert self.maker is not None
         badges = [t.phrase for t in self.listed(BADGES)]
-        yours = texts.SMS_BADGES_YOURS.format(badges="; ".join(badges)) if badges else ""
-        self.reply(texts.SMS_BADGES_BY_ORGANISERS.format(yours=yours))
+        yours = self.t.SMS_BADGES_YOURS.format(badges="; ".join(badges)) if badges else ""
+        self.reply(self.t.SMS_BADGES_BY_ORGANISERS.format(yours=yours))
 
     def alerts(self, reply: Reply) -> None:
         assert self.maker is not None
         self.maker.alerts_opt_out = reply.kind == "alerts_off"
         self.maker.updated_at = self.now
-        self.reply(texts.SMS_ALERTS_OFF if self.maker.alerts_opt_out else texts.SMS_ALERTS_ON)
+        self.reply(self.t.SMS_ALERTS_OFF if self.maker.alerts_opt_out else self.t.SMS_ALERTS_ON)

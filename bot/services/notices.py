@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot import outbox, texts
 from bot.locales import Catalogue, catalogue
 from bot.models import Buyer, Invitation, Maker, MessageStatus, OutboundMessage, Request
-from bot.segments import count_segments
+from bot.segments import cheapest, count_segments
 from bot.services.orders import (
     AWAITING,
     Closing,
@@ -210,57 +210,68 @@ def not_chosen(session: Session, e: QuoteRejected) -> None:
     maker = session.get(Maker, e.invitation.maker_id)
     if maker is not None:
         request = e.request
-        text = texts.SMS_NOT_CHOSEN.format(code=request.code)
+        text = catalogue(maker.language).SMS_NOT_CHOSEN.format(code=request.code)
         key = f"not_chosen:{request.id}:{maker.id}:{e.source}"
         sms_maker(session, maker, text, purpose="not_chosen", key=key, now=e.now, request_id=request.id)
 
 
-def invitation_sms_what(request: Request, quantity: int | None = None) -> str:
-    """“500 face shields”, “200 boxes of gloves”, “face shields (quantity open)”."""
+def invitation_sms_what(request: Request, quantity: int | None = None, t: Catalogue | None = None) -> str:
+    """“500 face shields”, “200 boxes of gloves”, “face shields (quantity open)”, in catalogue `t`'s language
+    (the item and unit keep the directory's English names)."""
+    t = t or catalogue(None)
     item = request.item_label or request.text[:60]
     quantity = quantity or request.quantity
     if not quantity:
-        return texts.SMS_QUANTITY_UNKNOWN.format(item=item)
-    unit = f" {unit_label(request.unit, quantity)} of" if request.unit else ""
-    return f"{quantity:,}{unit} {item}"
+        return t.SMS_QUANTITY_UNKNOWN.format(item=item)
+    if request.unit:
+        return t.SMS_WHAT_UNIT.format(quantity=quantity, unit=unit_label(request.unit, quantity), item=item)
+    return t.SMS_WHAT.format(quantity=quantity, item=item)
 
 
-def summary_when(request: Request) -> str:
-    """“Fri Dec 4”, “ASAP”, or "" when the buyer gave no deadline."""
+def summary_when(request: Request, t: Catalogue | None = None) -> str:
+    """“Fri Dec 4”, “ASAP”, or "" when the buyer gave no deadline, in catalogue `t`'s language."""
+    t = t or catalogue(None)
     if request.deadline:
-        d = request.deadline
-        return f"{d:%a %b} {d.day}"
+        return t.short_date(request.deadline, weekday=True)
     if request.urgency == "asap":
-        return texts.WHEN_ASAP
+        return t.WHEN_ASAP
     return ""
 
 
-def _when(request: Request) -> str:
+def _when(request: Request, t: Catalogue) -> str:
     if request.deadline:
-        return texts.SMS_WHEN_BY.format(date=summary_when(request))
+        return t.SMS_WHEN_BY.format(date=summary_when(request, t))
     if request.urgency == "asap":
-        return texts.SMS_WHEN_ASAP
+        return t.SMS_WHEN_ASAP
     return ""
 
 
-def invitation_sms(request: Request, distance_miles: float | None) -> str:
-    """The invitation a maker receives: item, quantity, deadline, distance and area; never who is asking."""
+def invitation_sms(request: Request, distance_miles: float | None, language: str | None = None) -> str:
+    """The invitation a maker receives, in their language: item, quantity, deadline, distance and area; never
+    who is asking. Cut to MAX_SEGMENTS where it can be (Arabic, UCS-2, has 70 characters to a segment)."""
+    t = catalogue(language)
     area = request.place_name.split(",")[0] if request.place_name else ""
     area = f"{area} {request.zip}".strip()
     if distance_miles is not None:
-        where = texts.SMS_WHERE.format(distance=texts.MILES.format(miles=distance_miles), area=area)
+        where = t.SMS_WHERE.format(distance=t.MILES.format(miles=distance_miles), area=area)
     else:
-        where = texts.SMS_WHERE_AREA.format(area=area)
-    fields = {"code": request.code, "what": invitation_sms_what(request), "when": _when(request), "where": where}
-    text = texts.SMS_INVITATION.format(**fields)
+        where = t.SMS_WHERE_AREA.format(area=area)
+    fields = {
+        "code": request.code,
+        "what": invitation_sms_what(request, t=t),
+        "when": _when(request, t),
+        "where": where,
+    }
+    # Spanish "días" alone would make it UCS-2 (70 characters a segment): spelt "dias" where that saves one.
+    text = cheapest(t.SMS_INVITATION.format(**fields))
     if count_segments(text) > MAX_SEGMENTS:
-        text = texts.SMS_INVITATION_SHORT.format(**fields)
+        text = cheapest(t.SMS_INVITATION_SHORT.format(**fields))
     what = fields["what"]
     while count_segments(text) > MAX_SEGMENTS and len(what) > 20:
         # A long item list is cut at a word, never the how-to. "..." keeps GSM-7 (160 a segment); "…" would not.
         what = what[: len(what) - 10].rsplit(" ", 1)[0].rstrip(" ,;")
         fields["what"] = what + "..."
-        text = texts.SMS_INVITATION_SHORT.format(**fields)
+        text = cheapest(t.SMS_INVITATION_SHORT.format(**fields))
     return text
 
 
@@ -292,10 +303,11 @@ def withdraw_invitations(session: Session, request: Request, now: datetime) -> s
 
 
 # Why a job closed → what a maker who answered reads, and what a maker who never answered reads.
+# By the names of the texts, read in each maker's language.
 CLOSING_SMS = {
-    Closing.FILLED: (texts.SMS_FILLED, texts.SMS_FILLED_UNANSWERED),
-    Closing.CANCELLED: (texts.SMS_CANCELLED, texts.SMS_CANCELLED_UNANSWERED),
-    Closing.EXPIRED: (texts.SMS_REQUEST_CLOSED, texts.SMS_REQUEST_CLOSED_UNANSWERED),
+    Closing.FILLED: ("SMS_FILLED", "SMS_FILLED_UNANSWERED"),
+    Closing.CANCELLED: ("SMS_CANCELLED", "SMS_CANCELLED_UNANSWERED"),
+    Closing.EXPIRED: ("SMS_REQUEST_CLOSED", "SMS_REQUEST_CLOSED_UNANSWERED"),
 }
 
 
@@ -322,7 +334,7 @@ def close_request(session: Session, event: RequestClosed) -> None:
         move(invitation, InvitationStatus.LOST if answered else InvitationStatus.EXPIRED, now)
         if maker.id not in reached:  # never tell a maker about a job they have not heard of
             continue
-        text = (thanks if answered else no_need).format(code=request.code)
+        text = catalogue(maker.language).text(thanks if answered else no_need).format(code=request.code)
         if why == Closing.EXPIRED:
             purpose = f"{event.purpose}:{maker.id}"
             key = f"{purpose}:{event.source}"

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot import outbox, texts
+from bot import outbox
+from bot.locales import catalogue
 from bot.media import MediaStore, Stored
 from bot.models import Invitation, Maker, Media, Request
 from bot.services.orders import OPEN_INVITATION
@@ -98,7 +99,7 @@ def send_to_invited(session: Session, request: Request, media: Media, now: datet
             session,
             channel="sms",
             address=maker.phone,
-            text=texts.SMS_PICTURE_ADDED.format(code=request.code),
+            text=catalogue(maker.language).SMS_PICTURE_ADDED.format(code=request.code),
             purpose="picture",
             key=f"picture:{media.id}:{invitation.id}",
             lane="bulk",

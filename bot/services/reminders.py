@@ -17,9 +17,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot import texts
 from bot.db import saved_id
-from bot.locales import Catalogue
+from bot.locales import Catalogue, catalogue
 from bot.models import Invitation, Maker, MakerStatus, MessageStatus, OutboundMessage, Reminder, Request, as_utc
 from bot.services import handlers, notices
 from bot.services.followups import FollowUpPolicy, schedule
@@ -145,8 +144,9 @@ def fire_invite_nudge(ctx: Context, reminder: Reminder) -> str:
         raise Skip("the invitation expires now; a nudge would come too late", Moot.SUPERSEDED)
     if _not_sent_yet(ctx, invitation, reminder, ctx.policy.nudge_maker_after):
         raise Skip("the invitation has not gone out yet; moved", Moot.HELD)
-    what = notices.invitation_sms_what(request)
-    _sms(ctx, maker, texts.SMS_NUDGE.format(code=request.code, what=what), "nudge", request)
+    t = catalogue(maker.language)
+    what = notices.invitation_sms_what(request, t=t)
+    _sms(ctx, maker, t.SMS_NUDGE.format(code=request.code, what=what), "nudge", request)
     return "nudged the maker"
 
 
@@ -247,9 +247,10 @@ def fire_maker_checkin(ctx: Context, reminder: Reminder) -> str:
         delivered = invitation.status == InvitationStatus.DELIVERED  # DONE came first
         raise Skip(f"invitation {invitation.status}", Moot.ANSWERED if delivered else Moot.CLOSED)
     due = request.deadline
-    when = f"{due:%b} {due.day}" if due else texts.SMS_DUE_OPEN
-    what = notices.invitation_sms_what(request, invitation.quantity_offered)
-    _sms(ctx, maker, texts.SMS_CHECKIN.format(code=request.code, when=when, what=what), "checkin", request)
+    t = catalogue(maker.language)
+    when = t.short_date(due) if due else t.SMS_DUE_OPEN
+    what = notices.invitation_sms_what(request, invitation.quantity_offered, t)
+    _sms(ctx, maker, t.SMS_CHECKIN.format(code=request.code, when=when, what=what), "checkin", request)
     return "asked the maker"
 
 
@@ -260,12 +261,14 @@ def fire_buyer_checkin(ctx: Context, reminder: Reminder) -> str:
         raise Skip(f"invitation {invitation.status}, request {request.status}", Moot.CLOSED)
     if invitation.buyer_confirmed_at is not None:
         raise Skip("the buyer confirmed it", Moot.ANSWERED)
-    what = notices.invitation_sms_what(request, invitation.quantity_offered)
+    quantity = invitation.quantity_offered
     sent = _chat(
         ctx,
         request,
         "buyer_checkin",
-        lambda t: t.BUYER_CHECKIN.format(what=what, name=maker.name, code=request.code),
+        lambda t: t.BUYER_CHECKIN.format(
+            what=notices.invitation_sms_what(request, quantity, t), name=maker.name, code=request.code
+        ),
         lambda t: [
             [
                 (t.BUTTON_ARRIVED, f"arrived:{invitation.id}"),
@@ -292,7 +295,7 @@ def fire_freshness(ctx: Context, reminder: Reminder) -> str:
         raise Skip("the maker wrote back", Moot.ANSWERED)
     period = reminder.key.split(":")[2]
     if step in ("ask", "again"):
-        _sms(ctx, maker, texts.SMS_FRESHNESS, f"freshness-{step}", None)
+        _sms(ctx, maker, catalogue(maker.language).SMS_FRESHNESS, f"freshness-{step}", None)
         following = "again" if step == "ask" else "pause"
         schedule(
             ctx.session,
@@ -306,7 +309,7 @@ def fire_freshness(ctx: Context, reminder: Reminder) -> str:
     maker.status = MakerStatus.PAUSED.value
     maker.paused_until = None
     maker.updated_at = ctx.now
-    _sms(ctx, maker, texts.SMS_FRESHNESS_PAUSED, "freshness-paused", None)
+    _sms(ctx, maker, catalogue(maker.language).SMS_FRESHNESS_PAUSED, "freshness-paused", None)
     return "paused for lack of an answer"
 
 
@@ -353,5 +356,3 @@ def sweep_freshness(session: Session, policy: FollowUpPolicy, now: datetime) -> 
         key = f"freshness:{maker_id}:{int(as_utc(seen).timestamp())}:ask"
         schedule(session, "freshness", maker_id, now, now, key=key)
     return len(makers)
-
-

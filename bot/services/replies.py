@@ -21,7 +21,7 @@ from matching.text import fold_chars
 KINDS = (
     "yes", "no", "done", "late", "my", "pause", "resume", "caps", "caps_add", "caps_remove",
     "green", "green_add", "green_remove", "teach", "teach_add", "teach_remove", "badge",
-    "alerts_off", "alerts_on", "stop", "start", "help", "join", "code", "empty", "unknown",
+    "alerts_off", "alerts_on", "stop", "start", "help", "join", "lang", "code", "empty", "unknown",
 )  # fmt: skip
 # The lists a maker keeps by SMS, each shown by its bare keyword and changed with ADD / REMOVE: what they make,
 # their greener practices, what they teach or lend.
@@ -44,6 +44,7 @@ class Reply:
     days: int | None = None  # LATE: how late; PAUSE: how long; None when not said
     phrases: tuple[str, ...] = ()  # CAPS / GREEN / TEACH ADD or REMOVE: the items, in the maker's spelling
     number: int | None = None  # CAPS REMOVE 2: a position in the maker's list
+    language: str | None = None  # LANG ES: the language code asked for; None when not one we know
     text: str = ""  # the message, stripped
 
 
@@ -69,28 +70,53 @@ def new_code(rng: random.Random, length: int = 4) -> str:
 
 # ── keywords: the first word decides the kind ──
 
-_YES = ("yes", "y", "yeah", "yep", "yup", "ya", "sure", "ok", "okay", "si", "oui")  # "sí" folds to "si"
-_NO = ("no", "n", "nope", "nah", "decline", "pass")
+# Whatever the maker's language, the keywords of English, Spanish and Arabic all work (in folded spelling:
+# "sí" is "si", "تم" stays, "مساعدة" is "مساعده", "متأخر" is "متاخر").
+_YES = (
+    "yes", "y", "yeah", "yep", "yup", "ya", "sure", "ok", "okay", "si", "oui", "claro", "vale", "نعم", "اجل", "ايوه",
+)  # fmt: skip
+_NO = ("no", "n", "nope", "nah", "decline", "pass", "لا")
+# Twilio's own opt-out words: Twilio answers a bare one itself. The Spanish and Arabic ones are ours to confirm.
+TWILIO_OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"})
 _FIRST_WORDS: dict[str, str] = {
     **dict.fromkeys(_YES, "yes"),
     **dict.fromkeys(_NO, "no"),
-    **dict.fromkeys(("done", "delivered", "shipped", "complete", "completed", "finished"), "done"),
-    **dict.fromkeys(("late", "delay", "delayed"), "late"),
-    **dict.fromkeys(("my", "list", "open", "jobs", "orders"), "my"),
-    **dict.fromkeys(("pause", "away", "vacation", "busy"), "pause"),
-    **dict.fromkeys(("resume", "unpause", "back", "available"), "resume"),
-    **dict.fromkeys(("caps", "cap", "capabilities", "capability"), "caps"),
-    **dict.fromkeys(("green", "greener", "eco", "practices", "practice", "sustainability"), "green"),
+    **dict.fromkeys(
+        ("done", "delivered", "shipped", "complete", "completed", "finished", "listo", "lista", "entregado", "تم"),
+        "done",
+    ),
+    **dict.fromkeys(("late", "delay", "delayed", "tarde", "retraso", "retrasado", "متاخر", "تاخير"), "late"),
+    **dict.fromkeys(("my", "list", "open", "jobs", "orders", "mis", "trabajos", "طلباتي"), "my"),
+    **dict.fromkeys(("pause", "away", "vacation", "busy", "pausa", "pausar", "descanso", "استراحه"), "pause"),
+    **dict.fromkeys(("resume", "unpause", "back", "available", "reanudar", "استيناف"), "resume"),  # استئناف
+    **dict.fromkeys(("caps", "cap", "capabilities", "capability", "productos", "منتجات"), "caps"),
+    **dict.fromkeys(("green", "greener", "eco", "practices", "practice", "sustainability", "verde", "اخضر"), "green"),
     **dict.fromkeys(("teach", "teaching", "training", "trainings", "classes", "class", "courses", "lessons"), "teach"),
+    **dict.fromkeys(("clases", "cursos", "تعليم"), "teach"),
     # Badges are the organisers' to give: these words get that answer, never a change.
     **dict.fromkeys(("badge", "badges", "label", "labels"), "badge"),
-    **dict.fromkeys(("alerts", "alert"), "alerts"),
+    **dict.fromkeys(("alerts", "alert", "avisos", "aviso", "تنبيهات", "تنبيه"), "alerts"),
     # Twilio's and the carriers' opt-out words (REVOKE and OPTOUT included): erring towards opting out is safe.
-    **dict.fromkeys(("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"), "stop"),
+    **dict.fromkeys((*TWILIO_OPT_OUT_WORDS, "parar", "baja", "ايقاف"), "stop"),
     **dict.fromkeys(("start", "unstop"), "start"),
-    **dict.fromkeys(("help", "info", "commands"), "help"),
-    **dict.fromkeys(("join", "signup", "register"), "join"),
+    **dict.fromkeys(("help", "info", "commands", "ayuda", "مساعده"), "help"),
+    **dict.fromkeys(("join", "signup", "register", "unirme", "unirse", "registrarme", "انضمام", "انضم"), "join"),
+    **dict.fromkeys(("lang", "language", "idioma", "لغه"), "lang"),
 }
+# LANG ES, IDIOMA español, لغة عربي: the language named, by its code.
+LANGUAGE_NAMES = {
+    **dict.fromkeys(("en", "english", "ingles", "انجليزي", "الانجليزيه", "انجليزيه"), "en"),
+    **dict.fromkeys(("es", "spanish", "espanol", "castellano", "اسباني", "الاسبانيه", "اسبانيه"), "es"),
+    **dict.fromkeys(("ar", "arabic", "arabe", "عربي", "العربيه", "عربيه"), "ar"),
+}
+# Words that tell a stranger's Spanish apart (folded), beside the keywords above.
+_SPANISH_WORDS = frozenset(
+    {"hola", "quiero", "buenos", "buenas", "dias", "tardes", "gracias", "soy", "tengo", "hacemos", "hago", "somos",
+     "nombre", "negocio", "taller", "panaderia", "costura", "por", "favor", "unirme", "unirse", "registrarme", "si"}
+)  # fmt: skip
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+# The Arabic decimal and thousands separators and comma, read as "." and "," (one character each: lengths stay).
+_ARABIC_PUNCTUATION = str.maketrans({"\u066b": ".", "\u066c": ",", "\u060c": ","})
 _TWO_WORDS: dict[tuple[str, ...], str] = {
     ("sign", "up"): "join",
     ("opt", "out"): "stop",
@@ -102,19 +128,22 @@ _TWO_WORDS: dict[tuple[str, ...], str] = {
 }
 _MY_WORDS = frozenset(
     {"my", "list", "open", "jobs", "job", "orders", "order", "requests", "request", "active", "current", "pending",
-     "all", "work", "show", "me", "please", "pls", "plz"}
+     "all", "work", "show", "me", "please", "pls", "plz", "mis", "trabajos", "trabajo", "pedidos", "pedido", "طلباتي"}
 )  # fmt: skip
 _MY_MAX_WORDS = 5  # "list all my open jobs"; anything longer is a sentence, not the command
-_LIST_ACTIONS = {"add": "add", "remove": "remove", "del": "remove", "delete": "remove"}
+_LIST_ACTIONS = {
+    **dict.fromkeys(("add", "agregar", "anadir", "اضافه", "اضف"), "add"),
+    **dict.fromkeys(("remove", "del", "delete", "quitar", "borrar", "eliminar", "حذف", "ازاله"), "remove"),
+}
 _ALERT_SWITCH = {
-    **dict.fromkeys(("off", "stop", "disable", "mute", "pause", "no"), "alerts_off"),
-    **dict.fromkeys(("on", "start", "enable", "unmute", "resume", "yes"), "alerts_on"),
+    **dict.fromkeys(("off", "stop", "disable", "mute", "pause", "no", "desactivar", "ايقاف", "لا"), "alerts_off"),
+    **dict.fromkeys(("on", "start", "enable", "unmute", "resume", "yes", "si", "activar", "تشغيل", "نعم"), "alerts_on"),
 }
 _TAKES_CODE = frozenset({"yes", "no", "done", "late"})  # the kinds that answer one request
 # Words that may follow DONE, or BACK / AVAILABLE, without turning the command into a sentence.
 _DONE_FILLER = frozenset(
     {"thanks", "thank", "you", "ty", "thx", "all", "its", "it", "is", "job", "order", "delivered", "shipped", "and",
-     "we", "are", "both", "sides", "today", "now"}
+     "we", "are", "both", "sides", "today", "now", "gracias", "ya", "entregado", "hoy", "التسليم", "شكرا"}
 )  # fmt: skip
 _RESUME_FILLER = frozenset({"now", "again", "online", "here", "im", "i", "am", "available", "back"})
 
@@ -128,14 +157,19 @@ _COUNT_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a couple": 2, "couple of": 2, "couple": 2,
     "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "diez": 10, "quince": 15,
+    "واحد": 1, "اثنين": 2, "ثلاثه": 3, "اربعه": 4, "خمسه": 5,
 }  # fmt: skip
 _UNIT_DAYS = {
     "days": 1, "day": 1, "dias": 1, "dia": 1, "weeks": 7, "week": 7, "wks": 7, "wk": 7, "semanas": 7, "semana": 7,
     "months": 30, "month": 30, "mos": 30, "mo": 30, "meses": 30, "mes": 30, "years": 365, "year": 365, "yrs": 365,
     "yr": 365, "hours": 1 / 24, "hour": 1 / 24, "hrs": 1 / 24, "hr": 1 / 24, "horas": 1 / 24, "hora": 1 / 24,
     "d": 1, "w": 7, "h": 1 / 24,
+    "ايام": 1, "يوم": 1, "يوما": 1, "اسبوع": 7, "اسابيع": 7, "شهر": 30, "اشهر": 30, "شهور": 30, "ساعه": 1 / 24,
+    "ساعات": 1 / 24,
 }  # fmt: skip
 _SHORT_UNITS = frozenset({"d", "w", "h"})  # "5d", "2w", "48h": read only when no spelled-out unit is present
+# Arabic's dual: one word for two of the unit ("استراحة أسبوعين", a two-week break).
+_DUAL_DAYS = {"يومين": 2, "يومان": 2, "اسبوعين": 14, "اسبوعان": 14, "شهرين": 60, "شهران": 60}
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -152,6 +186,7 @@ _SPAN = re.compile(
 )
 # No space allowed: in "500 w/ logo" the "w" is not weeks.
 _SHORT_SPAN = re.compile(rf"{_SPAN_START}{_RANGE}(?P<number>\d+(?:\.\d+)?)(?P<unit>[dwh])(?![^\W\d_]|/)")
+_DUAL = re.compile(rf"(?<![^\W_])(?:{_alternation(_DUAL_DAYS)})(?![^\W_])")
 _NOT_DAYS_AFTER = re.compile(r"\s*-?\s*(?:print|model|scan|design|render|cad|art|file|modell?ing)")  # 3D printing
 _BARE_DAYS = re.compile(r"(?<![\w.,$#@/-])(\d+)(?![\w.,]|\.\d)")  # "LATE 3", "pause 10"
 _MAX_DATES = 8  # dates blanked out one by one before the quantity is read; more is noise
@@ -165,7 +200,7 @@ _MONEY = re.compile(
     rf"(?P<amount>{_AMOUNT})(?!\d|[.,]\d)"
     r"(?:\s*(?P<k>k)(?![^\W\d_]))?"
     # A "$" followed by a number is that number's, as in "1000 $1.20 each".
-    r"(?:\s*(?P<after>\$(?!\s*\.?\d)|usd|dollars?|bucks|dlls?)(?![^\W\d_])"
+    r"(?:\s*(?P<after>\$(?!\s*\.?\d)|usd|dollars?|dolares|dolar|bucks|dlls?|دولار)(?![^\W\d_])"
     r"|\s*(?P<cents>cents?|¢)(?![^\W\d_])|(?P<c>c)(?![^\W\d_]))?"
 )
 _TIME_WORD = r"(?:day|week|month|hour|year|time)s?(?![^\W\d_])"  # "500 each week", "500 per day": not prices
@@ -207,7 +242,7 @@ _PHRASE_EDGES = " \t\r\n\f\v.,;:!?-–—*•·\"'“”‘’"
 def parse_reply(text: str, today: date | None = None) -> Reply:
     """What a maker's text message asks for. Never raises; unrecognised text is kind "unknown"."""
     original = (text or "").strip()
-    low = fold_chars(original)  # same length as `original`, so spans found in one cut the other
+    low = fold_chars(original).translate(_ARABIC_PUNCTUATION)  # same length as `original`: spans cut both
     words = list(_WORD.finditer(low))
     if not words:
         return Reply("help" if "?" in low else "empty", text=original)
@@ -226,7 +261,7 @@ def _parse_words(original: str, low: str, words: list[re.Match[str]], today: dat
     rest = low[words[used - 1].end() :]
     first = _normal(words[0].group())
     after = [_normal(w.group()) for w in words[used:] if not _code_of(w.group())]
-    if kind == "stop" and first in ("cancel", "end") and len(words) > 1:
+    if kind == "stop" and first in ("cancel", "end", "baja") and len(words) > 1:
         # Only the bare word opts out: "End of the week works", "Cancel K7Q2, we can't make it".
         code = _take_code(rest)[0]
         return Reply("no", code=code, text=original) if first == "cancel" and code else Reply("unknown", text=original)
@@ -249,10 +284,31 @@ def _parse_words(original: str, low: str, words: list[re.Match[str]], today: dat
         return Reply("my" if whole else "unknown", text=original)
     if kind in LISTS:
         return _listing(kind, original, low, words)
+    if kind == "lang":
+        named = [LANGUAGE_NAMES.get(_normal(w.group())) for w in words[used:]]
+        return Reply("lang", language=next((code for code in named if code), None), text=original)
     if kind == "alerts":
         switch = _ALERT_SWITCH.get(_normal(words[1].group())) if len(words) > 1 else None
         return Reply(switch or "help", text=original)  # plain "ALERTS": the help lists ALERTS ON / OFF
     return Reply(kind or "unknown", text=original)
+
+
+def guess_language(text: str) -> str | None:
+    """Arabic ("ar") or Spanish ("es") when a stranger's text is plainly in one; None when it may be English."""
+    if _ARABIC_SCRIPT.search(text or ""):
+        return "ar"
+    raw = (text or "").casefold()
+    if any(ch in raw for ch in "ñ¿¡áíóú"):
+        return "es"
+    words = {_normal(w.group()) for w in _WORD.finditer(fold_chars(text or ""))}
+    return "es" if words & _SPANISH_WORDS else None
+
+
+def opt_out_word(text: str) -> str | None:
+    """The opt-out keyword a text opens with, folded ("stop", "parar"); None when it opens with another word."""
+    first = next(_WORD.finditer(fold_chars(text or "")), None)
+    word = _normal(first.group()) if first else ""
+    return word if _FIRST_WORDS.get(word) == "stop" else None
 
 
 def _today(today: date | None) -> date:
@@ -344,6 +400,8 @@ def _find_days(work: str, today: date) -> tuple[int | None, bool, str]:
     shorts = [m for m in _SHORT_SPAN.finditer(work) if not _means_3d(work, m)]
     found.extend((1, m.start(), _span_days(m, today)) for m in shorts)
     work = _blank_spans(work, [m.span() for m in shorts])
+    found.extend((0, m.start(), _DUAL_DAYS[m.group()]) for m in _DUAL.finditer(work))
+    work = _blank_matches(work, _DUAL)
     for _ in range(_MAX_DATES):
         deadline = find_deadline(work, today)
         if deadline.day is None:
@@ -469,7 +527,7 @@ def split_phrases(text: str) -> tuple[str, ...]:
     """Items split on ";", "," or new lines, trimmed, empties and repeats dropped, in the maker's spelling."""
     out: list[str] = []
     seen: set[str] = set()
-    for part in re.split(r"[;,\n\r]", text):
+    for part in re.split(r"[;,\n\r؛،]", text):  # and the Arabic semicolon and comma
         phrase = part.strip().strip(_PHRASE_EDGES).strip()
         if phrase and phrase.casefold() not in seen:
             seen.add(phrase.casefold())

@@ -184,7 +184,7 @@ def invite(
             session,
             channel="sms",
             address=maker.phone,
-            text=invitation_sms(request, match.distance_miles),
+            text=invitation_sms(request, match.distance_miles, maker.language),
             purpose="invitation",
             key=f"invitation:{invitation.id}",
             lane="bulk",

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from bot import outbox, texts
 from bot.config import DEFAULT_TIMEZONE
 from bot.db import insert_skipping_conflicts, saved_id, table_of
-from bot.locales import Catalogue
+from bot.locales import LANGUAGES, Catalogue, catalogue, language_of
 from bot.media import Refused, Stored
 from bot.models import Maker, MakerCapability, MakerStatus, OptOut, Request, utcnow
 from bot.services import makers as maker_service
@@ -31,7 +31,7 @@ from bot.services.notices import Buttons
 from bot.services.orders import (
     InvitationStatus,
 )
-from bot.services.replies import Reply, parse_reply, split_phrases
+from bot.services.replies import TWILIO_OPT_OUT_WORDS, Reply, guess_language, opt_out_word, parse_reply, split_phrases
 from matching import geo
 from matching.taxonomy import Taxonomy
 
@@ -74,6 +74,8 @@ class Inbox(JobAnswers, ListingEdits):
         except (ZoneInfoNotFoundError, ValueError):
             self.zone = ZoneInfo(default_timezone)
         self._replies = 0
+        # A stranger is answered in the language their texts look like, until they say or sign up.
+        self.language = language_of(self.maker.language if self.maker else guess_language(text))
 
     # ── replies and notes to the buyer ──
 
@@ -129,14 +131,20 @@ class Inbox(JobAnswers, ListingEdits):
             reply = Reply(kind=forced, text=reply.text)
         pending = self.conversation()
         joining = pending is not None and pending.state.startswith("join_") and self.maker is None
+        if joining and pending is not None and pending.data.get("language"):
+            self.language = language_of(str(pending.data["language"]))
         # While signing up, "End Grain Woodworks" is a shop name; only the bare keyword opts out.
         if reply.kind in ("stop", "start") and (forced or not joining or len(self.text.split()) == 1):
             if reply.kind == "start":
                 return self.start()
-            return self.stop(confirm=not forced and len(self.text.split()) > 1)
+            # Twilio answers its own bare keywords; a sentence, or PARAR, BAJA, إيقاف, passes it by: we confirm.
+            ours = opt_out_word(self.text) not in TWILIO_OPT_OUT_WORDS
+            return self.stop(confirm=not forced and (ours or len(self.text.split()) > 1))
         if joining and pending is not None:
             if reply.kind in ("help", "join") and len(self.text.split()) == 1:
                 self.forget()
+            elif reply.kind == "lang" and reply.language:  # else "Language Arts Studio" is a name
+                return self.choose_language(reply, pending)
             else:
                 return self.join_step(pending)
         if pending is not None and pending.state == "which":
@@ -145,7 +153,7 @@ class Inbox(JobAnswers, ListingEdits):
                 return self.answer(Reply(**{**pending.data, "code": reply.code}))
         maker = self.maker
         if maker is None:
-            return self.stranger(reply)
+            return self.choose_language(reply) if reply.kind == "lang" else self.stranger(reply)
         handler = {
             "yes": self.answer,
             "no": self.answer,
@@ -160,8 +168,9 @@ class Inbox(JobAnswers, ListingEdits):
             "badge": self.refuse_badge,
             "alerts_off": self.alerts,
             "alerts_on": self.alerts,
-            "help": lambda _r: self.reply(texts.SMS_HELP),
-            "join": lambda _r: self.reply(texts.SMS_ALREADY_JOINED.format(name=maker.name)),
+            "help": lambda _r: self.reply(self.t.SMS_HELP),
+            "lang": self.choose_language,
+            "join": lambda _r: self.reply(self.t.SMS_ALREADY_JOINED.format(name=maker.name)),
             "code": self.code_alone,
         }.get(reply.kind, self.not_understood)
         handler(reply)
@@ -188,7 +197,7 @@ class Inbox(JobAnswers, ListingEdits):
                 self.session,
                 channel=CHANNEL,
                 address=self.phone,
-                text=texts.SMS_STOPPED,
+                text=self.t.SMS_STOPPED,
                 purpose=outbox.OPT_OUT_CONFIRMATION,
                 key=f"sms-reply:{self.message_id}:stop",
                 maker_id=self.maker.id if self.maker else None,
@@ -201,50 +210,69 @@ class Inbox(JobAnswers, ListingEdits):
             self.session.delete(found)
             self.session.flush()
         if self.maker is None:
-            self.reply(texts.SMS_STRANGER)
+            self.reply(self.t.SMS_STRANGER)
             return
         if self.maker.status == MakerStatus.STOPPED:
             self.maker.status = MakerStatus.ACTIVE.value
             self.maker.paused_until = None
             self.maker.updated_at = self.now
-        self.reply(texts.SMS_RESUBSCRIBED)
+        self.reply(self.t.SMS_RESUBSCRIBED)
+
+    # ── language ──
+
+    def choose_language(self, reply: Reply, pending: Pending | None = None) -> None:
+        """LANG ES, IDIOMA EN, لغة عربي: the language every text to this number is written in from now on."""
+        choices = language_choices()
+        if reply.language is None or reply.language not in LANGUAGES:
+            self.reply(self.t.SMS_LANGUAGE_UNKNOWN.format(choices=choices))
+            return
+        self.language = reply.language
+        if self.maker is not None:
+            self.maker.language = reply.language
+            self.maker.updated_at = self.now
+        elif pending is not None:  # half-way through signing up: the next question, in the language chosen
+            self.remember(pending.state, **{**pending.data, "language": reply.language})
+        self.reply(self.t.SMS_LANGUAGE_SET.format(choices=choices))
 
     # ── strangers and joining ──
 
     def stranger(self, reply: Reply) -> None:
         if reply.kind == "join":
-            self.remember("join_name")
-            self.reply(texts.SMS_JOIN_NAME)
+            self.remember("join_name", language=self.language)
+            welcome = self.t.SMS_JOIN_NAME
+            if self.language != "en":  # guessed from the text: said once, with how to change it
+                welcome = f"{welcome} {self.t.SMS_LANGUAGE_GUESSED.format(choices=language_choices())}"
+            self.reply(welcome)
         else:
-            self.reply(texts.SMS_STRANGER)
+            self.reply(self.t.SMS_STRANGER)
 
     def join_step(self, pending: Pending) -> None:
         data = pending.data
         answer = " ".join(self.text.split())
         if pending.state == "join_name":
             if not answer or len(answer) > maker_service.MAX_NAME:
-                self.reply(texts.SMS_JOIN_NAME_BAD.format(limit=maker_service.MAX_NAME))
+                self.reply(self.t.SMS_JOIN_NAME_BAD.format(limit=maker_service.MAX_NAME))
                 return
-            self.remember("join_zip", name=answer)
-            self.reply(texts.SMS_JOIN_ZIP.format(name=answer))
+            self.remember("join_zip", name=answer, language=self.language)
+            self.reply(self.t.SMS_JOIN_ZIP.format(name=answer))
         elif pending.state == "join_zip":
             digits = re.findall(r"(?<!\d)\d{5}(?!\d)", answer)  # "48207.", "Detroit, MI 48207", "48207-1234"
             place = geo.lookup_zip(digits[0] if digits else answer)
             if place is None:
-                self.reply(texts.SMS_JOIN_ZIP_BAD.format(value=answer[:20]))
+                self.reply(self.t.SMS_JOIN_ZIP_BAD.format(value=answer[:20]))
                 return
-            self.remember("join_caps", name=data.get("name", ""), zip=place.zip)
-            self.reply(texts.SMS_JOIN_CAPS)
+            self.remember("join_caps", name=data.get("name", ""), zip=place.zip, language=self.language)
+            self.reply(self.t.SMS_JOIN_CAPS)
         else:
             phrases = [p[: maker_service.MAX_CAPABILITY] for p in split_phrases(self.text)]
             phrases = phrases[: maker_service.MAX_CAPABILITIES]
             if not phrases:
-                self.reply(texts.SMS_JOIN_CAPS_BAD)
+                self.reply(self.t.SMS_JOIN_CAPS_BAD)
                 return
             place = geo.lookup_zip(data.get("zip"))
             if place is None:  # the stored ZIP went bad: start the ZIP question again
-                self.remember("join_zip", name=data.get("name", ""))
-                self.reply(texts.SMS_JOIN_ZIP.format(name=data.get("name", "")))
+                self.remember("join_zip", name=data.get("name", ""), language=self.language)
+                self.reply(self.t.SMS_JOIN_ZIP.format(name=data.get("name", "")))
                 return
             maker = Maker(
                 name=data.get("name", "")[: maker_service.MAX_NAME] or self.phone,
@@ -253,6 +281,7 @@ class Inbox(JobAnswers, ListingEdits):
                 lat=place.lat,
                 lon=place.lon,
                 timezone=place.timezone,
+                language=self.language,
                 created_at=self.now,
                 updated_at=self.now,
             )
@@ -270,7 +299,7 @@ class Inbox(JobAnswers, ListingEdits):
                 )
             self.forget()
             self.reply(
-                texts.SMS_JOINED.format(name=maker.name, zip=maker.zip, understood=self.understood(phrases)).strip()
+                self.t.SMS_JOINED.format(name=maker.name, zip=maker.zip, understood=self.understood(phrases)).strip()
             )
             log.info("sms: a new maker joined by text (maker %s)", maker.id)
 
@@ -286,9 +315,9 @@ class Inbox(JobAnswers, ListingEdits):
                 unknown.append(phrase)
         parts = []
         if labels:
-            parts.append(texts.SMS_UNDERSTOOD.format(labels=", ".join(dict.fromkeys(labels))))
+            parts.append(self.t.SMS_UNDERSTOOD.format(labels=", ".join(dict.fromkeys(labels))))
         if unknown:
-            parts.append(texts.SMS_NOT_RECOGNISED.format(phrases="; ".join(unknown)))
+            parts.append(self.t.SMS_NOT_RECOGNISED.format(phrases="; ".join(unknown)))
         return " ".join(parts)
 
     def forward_broadcast_reply(self) -> bool:
@@ -309,15 +338,25 @@ class Inbox(JobAnswers, ListingEdits):
             key=lambda admin: f"broadcast-reply:{self.message_id}:{admin}",
             now=self.now,
         )
-        self.reply(texts.SMS_BROADCAST_FORWARDED)
+        self.reply(self.t.SMS_BROADCAST_FORWARDED)
         return True
 
     def not_understood(self, _reply: Reply) -> None:
         if self.forward_broadcast_reply():
             return
         jobs = self.jobs((InvitationStatus.INVITED,))
-        hint = texts.SMS_HINT_ONE_JOB.format(code=jobs[0][1].code) if len(jobs) == 1 else texts.SMS_HINT
-        self.reply(texts.SMS_UNKNOWN.format(hint=hint))
+        hint = self.t.SMS_HINT_ONE_JOB.format(code=jobs[0][1].code) if len(jobs) == 1 else self.t.SMS_HINT
+        answer = self.t.SMS_UNKNOWN.format(hint=hint)
+        written_in = guess_language(self.text)
+        if written_in is not None and written_in != self.language and written_in in LANGUAGES:
+            # A maker imported without a language who writes Spanish or Arabic: say, in it, how to switch.
+            answer = f"{answer} {catalogue(written_in).SMS_LANGUAGE_OFFER}"
+        self.reply(answer)
+
+
+def language_choices() -> str:
+    """“EN, ES, AR”: the codes LANG takes, in letters every SMS alphabet has."""
+    return ", ".join(code.upper() for code in LANGUAGES)
 
 
 def handle_sms(
@@ -354,7 +393,7 @@ def handle_sms(
         inbox.handle(opt_out_type)  # an MMS of pictures alone has no words to answer
     inbox.pictures_left_over()
     if picture_refused is not None:
-        inbox.reply(picture_refused.sentence())
+        inbox.reply(picture_refused.sentence(inbox.t))
 
 
 def record_opt_out(session: Session, address: str, reason: str, now: datetime) -> None:

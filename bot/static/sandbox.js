@@ -462,7 +462,7 @@ $("bc-form").addEventListener("submit", async (event) => {
     box.append(el("div", "", `Broadcast #${draft}: ${p.recipients} recipient(s).`));
     box.append(list("By channel", Object.entries(p.by_channel).map(([c, n]) => `${n} by ${c}`)));
     box.append(list("Left out", Object.entries(p.excluded).map(([why, n]) => `${n} ${why}`)));
-    box.append(el("div", "", `${p.sms_segments} SMS segment(s) each; estimated cost $${p.estimated_cost_usd}`));
+    box.append(el("div", "", `SMS: ${p.sms_summary}; estimated cost $${p.estimated_cost_usd}`));
     box.append(list("For example", p.sample));
     box.hidden = false;
     $("bc-send").hidden = p.recipients === 0;

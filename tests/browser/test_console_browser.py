@@ -113,7 +113,7 @@ def test_an_organiser_works_through_the_console_in_the_browser(browser, tmp_path
         browser.find_element(By.ID, "text").send_keys("Who can sew gowns this week? Reply YES and how many.")
         browser.find_element(By.ID, "capability").send_keys("sewing")
         press("Preview")
-        see("SMS segment")
+        see("GSM-7, 1 segment each")
         browser.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Send to ')]").click()
         see("queued")
 

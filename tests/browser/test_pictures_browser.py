@@ -3,8 +3,11 @@ phone shows it, the maker answers with a photo of their own, and the buyer's cha
 
 from __future__ import annotations
 
+from bot import texts
 from tests.browser.journey import sandbox_server
 from tests.browser.test_sandbox_browser import browser  # noqa: F401  (the fixture)
+
+ONE_ATTACHED = texts.BUYER_PICTURES_ATTACHED.format(count=1)  # "📎 1 drawing attached"
 
 
 def _photo(path) -> str:
@@ -20,7 +23,6 @@ def test_pictures_both_ways_on_the_sandbox_page(browser, tmp_path):  # noqa: F81
     from selenium.webdriver.support import expected_conditions as seen
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from bot import texts
 
     wait = WebDriverWait(
         browser, 20, poll_frequency=0.1, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
@@ -50,7 +52,7 @@ def test_pictures_both_ways_on_the_sandbox_page(browser, tmp_path):  # noqa: F81
         attach("chat-file", photo)
         wait.until(
             lambda d: any(
-                texts.pictures_attached(1) in b.text for b in d.find_elements(By.CSS_SELECTOR, "#chat-log .bubble")
+                ONE_ATTACHED in b.text for b in d.find_elements(By.CSS_SELECTOR, "#chat-log .bubble")
             ),
             "the summary counting the picture",
         )

@@ -119,3 +119,26 @@ def test_request_invitations_quote_and_delivery_report(bot):
     log = (tmp_path / "serve.log").read_text()
     assert "Application shutdown complete" in log and "Traceback" not in log
     assert AUTH_TOKEN not in log and maker_phone not in log
+
+
+def test_a_spanish_speaking_maker_is_invited_in_spanish_and_answers_si_through_twilio(bot):
+    public, cli, _server, _tmp_path = bot
+    bakery = "+13135550165"  # Panadería La Esperanza: language es in the demo directory
+    opened = json.loads(cli("requests", "invite", "need 200 conchas by Friday near 48209", "--json").stdout)
+    code = opened["code"]
+    invitation = _wait(
+        lambda: [m for m in _messages(cli, purpose="invitation", address=bakery) if m["status"] == "sent"],
+        "the Spanish invitation, accepted by Prism",
+    )[0]
+    assert f"trabajo {code}" in invitation["text"] and f"Responda SI {code}" in invitation["text"]
+
+    reply = inbound_sms("SÍ 2.50 5 días", sender=bakery, sid="SM" + "e5" * 16, To=FROM)
+    assert _post(public, "/twilio/sms", reply).status_code == 200
+    [request] = json.loads(cli("requests", "list", "--code", code, "--json").stdout)
+    [quoted] = [inv for inv in request["invitations"] if inv["status"] == "quoted"]
+    assert (quoted["price_cents"], quoted["lead_time_days"]) == (250, 5)
+    thanks = _wait(
+        lambda: [m for m in _messages(cli, purpose="reply", address=bakery) if m["status"] == "sent"],
+        "the Spanish thank-you SMS",
+    )
+    assert thanks[0]["text"].startswith("¡Gracias!") and "$2.50 cada uno" in thanks[0]["text"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
+from bot.locales import language_of
 from bot.models import AdminAction, Buyer, Maker, MakerCapability, OptOut, OutboundMessage
 from bot.outbox import ChannelPolicy, Dispatcher
 from bot.services import broadcasts as broadcast_service
@@ -104,6 +106,46 @@ def test_the_preview_counts_channels_exclusions_segments_and_cost(demo):
     assert summary["by_channel"] == {"sms": reached, "telegram": 1}
     assert summary["sms_segments"] == 1 and summary["estimated_cost_usd"] == round(reached * PRICE, 2)
     assert len(summary["sample"]) == 5
+
+
+def test_each_languages_version_is_counted_and_said_and_the_organisers_words_stay_as_written(demo):
+    with demo.read() as session:
+        spoken = Counter(language_of(m.language) for m in session.exec(select(Maker)).all())
+    assert spoken["es"] == 8  # the demo directory's Spanish-speaking makers
+    result = preview(demo)
+    summary = result.as_dict()
+    by_language = {v["language"]: v for v in summary["sms_versions"]}
+    assert by_language["es"] == {
+        "language": "es", "language_name": "Spanish", "recipients": 8, "encoding": "GSM-7", "segments": 1
+    }  # fmt: skip
+    assert by_language["en"]["recipients"] == spoken["en"] and by_language["en"]["encoding"] == "GSM-7"
+    assert summary["sms_summary"].startswith(f"English: GSM-7, 1 segment each, to {spoken['en']}; ")
+    assert "Spanish: GSM-7, 1 segment each, to 8" in summary["sms_summary"]
+    assert by_language["ar"]["encoding"] == "UCS-2" and "Arabic: UCS-2, 1 segment each, to 2" in summary["sms_summary"]
+    # Arabic is UCS-2, 70 characters a segment: longer words with the Arabic footer cost two, and say so.
+    with demo.read() as session:
+        longer = broadcast_service.audience(
+            session, TAXONOMY, Audience(), "Hospitals need isolation gowns this week: who can sew 200?", PRICE
+        )
+    assert {v.language: (v.encoding, v.segments) for v in longer.versions} == {
+        "en": ("GSM-7", 1), "es": ("GSM-7", 1), "ar": ("UCS-2", 2)
+    }  # fmt: skip
+    assert "Arabic: UCS-2, 2 segments each, to 2" in longer.sms_text()
+    assert longer.segments == 2 and longer.cost_usd == pytest.approx((DEMO_MAKERS + 2) * PRICE)
+    # An emoji in the organiser's words makes every version UCS-2, and the preview says which character did.
+    with demo.read() as session:
+        emoji = broadcast_service.audience(session, TAXONOMY, Audience(), "Gowns needed 🙏 " + "x" * 60, PRICE)
+    assert {v.encoding for v in emoji.versions} == {"UCS-2"} and emoji.segments == 2
+    assert emoji.sms_text().endswith("The text itself needs UCS-2 for 🙏")
+    assert emoji.cost_usd == pytest.approx(DEMO_MAKERS * 2 * PRICE)
+    draft, _ = broadcast_service.create(demo, TAXONOMY, "Gowns needed: who can sew?", Audience(), "cli", PRICE, now=NOW)
+    broadcast_service.confirm(demo, TAXONOMY, draft.id, "cli", now=NOW)
+    with demo.read() as session:
+        rows = session.exec(select(OutboundMessage).where(OutboundMessage.broadcast_id == draft.id)).all()
+    by_text = Counter(r.text for r in rows)
+    assert by_text["Gowns needed: who can sew?\n- makerlink alert. ALERTS OFF stops these."] == spoken["en"]
+    assert by_text["Gowns needed: who can sew?\n- aviso de makerlink. AVISOS NO los detiene."] == 8
+    assert by_text["Gowns needed: who can sew?\nلإيقاف التنبيهات: ALERTS OFF"] == 2
 
 
 def test_a_double_confirm_sends_one_broadcast_and_opted_out_makers_get_nothing(demo):

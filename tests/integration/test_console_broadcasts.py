@@ -29,7 +29,7 @@ def test_preview_then_send_once(db):  # noqa: F811
     assert answer.status_code == 303
     page = browser.get(answer.headers["location"]).text
     count = int(re.search(r"Send to (\d+)", page).group(1))
-    assert count > 0 and "SMS segment" in page and _alerts(db) == []
+    assert count > 0 and "GSM-7, 1 segment each" in page and _alerts(db) == []
     broadcast_id = int(answer.headers["location"].rsplit("/", 1)[1])
     sent = browser.post(f"/console/broadcasts/{broadcast_id}/send", expect=str(count))
     assert sent.status_code == 303 and len(_alerts(db)) == count

@@ -175,15 +175,15 @@ def test_only_made_in_detroit_hides_the_others_and_says_how_many(dana):
     assert "• Prefer: Made in Detroit only" in summary
     [(sent, _)] = dana.press(button([(summary, buttons)], "✅"))
     assert invited_in_order(dana.db) == [LABELLED]
-    assert "Sent to 1 makers" in sent and "Maker 1 — 0.0 mi · ✓ Made in Detroit" in sent
-    assert sent.endswith("You asked for Made in Detroit only, so I left out 2 other maker(s) nearby who could make it.")
+    assert "Sent to 1 maker within" in sent and "Maker 1 — 0.0 mi · ✓ Made in Detroit" in sent
+    assert sent.endswith("You asked for Made in Detroit only, so I left out 2 other makers nearby who could make it.")
 
 
 def test_when_only_leaves_nobody_the_buyer_hears_how_many_were_left_out(dana):
     summary, buttons = summary_of(dana, "need 200 tote bags, only B Corp")
     [(nobody, next_buttons)] = dana.press(button([(summary, buttons)], "✅"))
     assert invited_in_order(dana.db) == []
-    assert nobody.startswith("You asked for B Corp only, so I left out 3 other maker(s)") and "without “only”" in nobody
+    assert nobody.startswith("You asked for B Corp only, so I left out 3 other makers") and "without “only”" in nobody
     assert button([(nobody, next_buttons)], "Widen").startswith("widen:")
 
 

@@ -131,7 +131,7 @@ def test_a_buyer_with_answers_waiting_is_nudged_then_the_request_goes_quiet(worl
     world.maker(phones[0], "yes 500 at $2.10 each 5 days")
     world.advance(hours=24, minutes=1)
     [nudge] = world.messages("buyer_nudge")
-    assert "answer(s) are waiting" in nudge.text and "$2.10 each" in nudge.text
+    assert "1 answer is waiting" in nudge.text and "$2.10 each" in nudge.text
     assert json.loads(nudge.buttons)[0][0][1].startswith("accept:")
     world.deliver()
     world.advance(days=3, minutes=1)

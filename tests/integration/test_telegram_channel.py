@@ -4,6 +4,7 @@ update JSON posted to /telegram/webhook. One table for receiving, one for sendin
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -184,6 +185,24 @@ def test_the_journey_reaches_makers_by_sms_and_buttons_render_as_keyboards(bot):
     with bot.runtime.db.read() as session:
         invitations = session.exec(select(OutboundMessage).where(OutboundMessage.purpose == "invitation")).all()
     assert len(invitations) == 5
+
+
+def test_a_user_whose_telegram_is_in_arabic_is_answered_in_arabic_through_the_bot_api(bot):
+    arabic = re.compile("[\u0600-\u06ff]")
+    amal = user(user_id=1002, first_name="Amal", username="amal_d", language_code="ar")
+    post(bot, message_update("/start", sender=amal))
+    post(bot, message_update("48126", sender=amal))
+    post(bot, message_update("أحتاج 200 معجنات بحلول الجمعة", sender=amal))
+    sent_texts(bot, chat_id=1002)
+    summary = [c for c in bot.request_log.calls_to("sendMessage") if int(c["chat_id"]) == 1002][-1]
+    markup = summary["reply_markup"]
+    markup = markup if isinstance(markup, dict) else json.loads(markup)
+    post(bot, callback_update(markup["inline_keyboard"][0][0]["callback_data"], sender=amal))
+    said = sent_texts(bot, chat_id=1002)
+    assert len(said) >= 4 and all(arabic.search(text) for text in said), said
+    assert said[0].startswith("مرحبًا!") and said[-1].startswith("أُرسل إلى")
+    labels = [b["text"] for row in markup["inline_keyboard"] for b in row]
+    assert all(arabic.search(label) for label in labels), labels
 
 
 def test_the_preference_button_renders_inline_and_a_forged_choice_is_answered(bot):

@@ -496,3 +496,70 @@ def test_parse_reply_never_raises_on_5000_characters(text):
 def test_adversarial_long_messages_are_quick(text):
     reply, seconds = _timed(text)
     _assert_sane(text, reply, seconds)
+
+
+# ── Spanish and Arabic: understood whatever the maker's language ──
+
+IN_THREE_LANGUAGES = [
+    ("SÍ 2.50 5 días", {"kind": "yes", "price_cents": 250, "lead_time_days": 5}),
+    ("si K7Q2 $3 c/u 2 semanas", {"kind": "yes", "code": "K7Q2", "price_cents": 300, "lead_time_days": 14}),
+    ("Sí, 500 a 1.20 cada uno, en 3 días", {"kind": "yes", "quantity": 500, "price_cents": 120, "lead_time_days": 3}),
+    ("نعم ٢٫٥٠ للقطعة ٥ أيام", {"kind": "yes", "price_cents": 250, "lead_time_days": 5}),
+    ("نعم K7Q2 2.50 دولار 5 أيام", {"kind": "yes", "code": "K7Q2", "price_cents": 250, "lead_time_days": 5}),
+    ("نعم خلال يومين", {"kind": "yes", "lead_time_days": 2}),  # Arabic's dual: two days
+    ("نعم ١١ يومًا", {"kind": "yes", "lead_time_days": 11}),
+    ("NO K7Q2", {"kind": "no", "code": "K7Q2"}),
+    ("لا K7Q2", {"kind": "no", "code": "K7Q2"}),
+    ("ENTREGADO K7Q2", {"kind": "done", "code": "K7Q2"}),
+    ("listo, gracias", {"kind": "done"}),
+    ("تم K7Q2", {"kind": "done", "code": "K7Q2"}),
+    ("تم التسليم", {"kind": "done"}),
+    ("RETRASO K7Q2 3", {"kind": "late", "code": "K7Q2", "days": 3}),
+    ("TARDE 2 días", {"kind": "late", "days": 2}),
+    ("متأخر ٣", {"kind": "late", "days": 3}),
+    ("MIS TRABAJOS", {"kind": "my"}),
+    ("طلباتي", {"kind": "my"}),
+    ("PAUSA 2 semanas", {"kind": "pause", "days": 14}),
+    ("استراحة أسبوعين", {"kind": "pause", "days": 14}),
+    ("REANUDAR", {"kind": "resume"}),
+    ("استئناف", {"kind": "resume"}),
+    ("PRODUCTOS AGREGAR caretas; costura", {"kind": "caps_add", "phrases": ("caretas", "costura")}),
+    ("منتجات إضافة واقيات وجه؛ خياطة", {"kind": "caps_add", "phrases": ("واقيات وجه", "خياطة")}),
+    ("PRODUCTOS QUITAR 2", {"kind": "caps_remove", "number": 2}),
+    ("منتجات حذف 2", {"kind": "caps_remove", "number": 2}),
+    ("VERDE", {"kind": "green"}),
+    ("أخضر", {"kind": "green"}),
+    ("CLASES", {"kind": "teach"}),
+    ("تعليم", {"kind": "teach"}),
+    ("AVISOS NO", {"kind": "alerts_off"}),
+    ("AVISOS SÍ", {"kind": "alerts_on"}),
+    ("تنبيهات إيقاف", {"kind": "alerts_off"}),
+    ("تنبيهات تشغيل", {"kind": "alerts_on"}),
+    ("AYUDA", {"kind": "help"}),
+    ("مساعدة", {"kind": "help"}),
+    ("UNIRSE", {"kind": "join"}),
+    ("انضمام", {"kind": "join"}),
+    ("PARAR", {"kind": "stop"}),
+    ("إيقاف", {"kind": "stop"}),
+    ("Baja California tiene talleres", {"kind": "unknown"}),  # BAJA opts out only alone
+    ("LANG ES", {"kind": "lang", "language": "es"}),
+    ("IDIOMA inglés", {"kind": "lang", "language": "en"}),
+    ("لغة عربي", {"kind": "lang", "language": "ar"}),
+    ("لغة العربية", {"kind": "lang", "language": "ar"}),
+    ("LANGUAGE klingon", {"kind": "lang"}),
+]
+
+
+@_check(IN_THREE_LANGUAGES)
+def test_spanish_and_arabic_keywords_and_numbers(text, expected):
+    assert _fields(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("UNIRSE", "es"), ("hola, quiero unirme", "es"), ("¿qué es esto?", "es"), ("انضمام", "ar"), ("JOIN", None)],
+)
+def test_a_strangers_language_is_guessed_only_when_plain(text, language):
+    from bot.services.replies import guess_language
+
+    assert guess_language(text) == language
