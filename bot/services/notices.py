@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot import outbox, texts
 from bot.locales import Catalogue, catalogue
 from bot.models import Buyer, Invitation, Maker, MessageStatus, OutboundMessage, Request
-from bot.segments import cheapest, count_segments
+from bot.segments import cheapest, count_segments, is_gsm7
 from bot.services.orders import (
     AWAITING,
     Closing,
@@ -27,7 +27,10 @@ from matching.quantities import unit_label
 
 Buttons = list[list[tuple[str, str]]]
 WIDE_RADIUS = 100.0
-MAX_SEGMENTS = 2  # an invitation should cost at most this many SMS segments
+MAX_SEGMENTS = 2  # an invitation should cost at most this many SMS segments (GSM-7: 306 characters)
+# In UCS-2 (Arabic) a segment holds 67 characters, not 153: three keep the item, the place and how to answer
+# whole, where two would cut the item a Spanish or English maker reads in full.
+MAX_SEGMENTS_UCS2 = 3
 
 
 # ── the buyer ──
@@ -248,7 +251,7 @@ def _when(request: Request, t: Catalogue) -> str:
 
 def invitation_sms(request: Request, distance_miles: float | None, language: str | None = None) -> str:
     """The invitation a maker receives, in their language: item, quantity, deadline, distance and area; never
-    who is asking. Cut to MAX_SEGMENTS where it can be (Arabic, UCS-2, has 70 characters to a segment)."""
+    who is asking. Cut to MAX_SEGMENTS where it can be (MAX_SEGMENTS_UCS2 when the language needs UCS-2)."""
     t = catalogue(language)
     area = request.place_name.split(",")[0] if request.place_name else ""
     area = f"{area} {request.zip}".strip()
@@ -264,10 +267,11 @@ def invitation_sms(request: Request, distance_miles: float | None, language: str
     }
     # Spanish "días" alone would make it UCS-2 (70 characters a segment): spelt "dias" where that saves one.
     text = cheapest(t.SMS_INVITATION.format(**fields))
-    if count_segments(text) > MAX_SEGMENTS:
+    budget = MAX_SEGMENTS if is_gsm7(text) else MAX_SEGMENTS_UCS2
+    if count_segments(text) > budget:
         text = cheapest(t.SMS_INVITATION_SHORT.format(**fields))
     what = fields["what"]
-    while count_segments(text) > MAX_SEGMENTS and len(what) > 20:
+    while count_segments(text) > budget and len(what) > 20:
         # A long item list is cut at a word, never the how-to. "..." keeps GSM-7 (160 a segment); "…" would not.
         what = what[: len(what) - 10].rsplit(" ", 1)[0].rstrip(" ,;")
         fields["what"] = what + "..."

@@ -54,6 +54,7 @@ def test_an_arabic_speaking_maker_is_invited_in_arabic_and_answers_with_arabic_d
     assert AL_NOOR in {m.phone for _, m in opened.invited}
     sms = invitation_text(db, AL_NOOR)
     assert f"نعم {opened.request.code}" in sms and encoding(sms) == "UCS-2"
+    assert count_segments(sms) <= 3 and "..." not in sms  # three UCS-2 segments keep the item whole
     [thanks] = text(db, AL_NOOR, f"نعم {opened.request.code} ٢٫٥٠ للقطعة ٥ أيام", now=LATER)
     inv = invitation(db, opened.request, AL_NOOR)
     assert (inv.status, inv.price_cents, inv.lead_time_days) == ("quoted", 250, 5)
