@@ -83,12 +83,14 @@ def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -
 
 
 @contextmanager
-def fake_twilio(workdir: Path) -> Iterator[FakeTwilio]:
+def fake_twilio(workdir: Path, latency_ms: float = 0.0) -> Iterator[FakeTwilio]:
+    """The fake Twilio API in its own process; `latency_ms`: how long it takes over each message, as a provider's
+    round trip does (0: it answers at once, so the machine's CPU is all that limits a drain)."""
     port = free_port()
     log, out = workdir / "twilio_sent.jsonl", workdir / "twilio_api.log"
     with out.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.twilio_api", str(port), str(log)],
+            [sys.executable, "-m", "tests.fakes.twilio_api", str(port), str(log), str(latency_ms)],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=output,

@@ -1,13 +1,14 @@
 """A zero-latency stand-in for Twilio's Messages API that writes down every message it is asked to send.
 
-    python -m tests.fakes.twilio_api PORT LOG_FILE
+    python -m tests.fakes.twilio_api PORT LOG_FILE [LATENCY_MS]
 
 POST /2010-04-01/Accounts/{AccountSid}/Messages.json (Basic auth, To, From or MessagingServiceSid, Body) answers
 201 with a Message resource, as Twilio does, and appends one JSON line {"sid", "to", "from", "service", "body", "t"}
 to LOG_FILE with a single write(2), so the load and fault scripts can count each send exactly, even across restarts
 of makerlink. GET on the same path lists them, newest first, filtered by To (as makerlink's sender asks before
 resending a message whose earlier attempt is uncertain). Unlike Prism it keeps state (distinct SIDs), and unlike
-Twilio it answers at once.
+Twilio it answers at once, unless LATENCY_MS asks it to take that long over each message it is asked to send (a
+provider's round trip, spent waiting, not computing).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ Answer = tuple[int, object]  # HTTP status, and the JSON (or "ok") it answers wi
 class FakeTwilio:
     """What the fake answers, apart from HTTP."""
 
-    def __init__(self, log_path: str) -> None:
+    def __init__(self, log_path: str, latency: float = 0.0) -> None:
         self.log_path = log_path
+        self.latency = latency  # seconds before answering a POST
         self.fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
@@ -115,6 +117,8 @@ async def serve_connection(fake: FakeTwilio, reader: asyncio.StreamReader, write
                     name, _, value = line.partition(":")
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+            if fake.latency and method == "POST":
+                await asyncio.sleep(fake.latency)
             status, answer = fake.answer(method, target, headers, body)
             text = answer if isinstance(answer, str) else json.dumps(answer)
             kind = "text/plain" if isinstance(answer, str) else "application/json"
@@ -134,8 +138,8 @@ async def serve_connection(fake: FakeTwilio, reader: asyncio.StreamReader, write
         writer.close()
 
 
-async def serve(port: int, log_path: str) -> None:
-    fake = FakeTwilio(log_path)
+async def serve(port: int, log_path: str, latency: float = 0.0) -> None:
+    fake = FakeTwilio(log_path, latency)
     server = await asyncio.start_server(
         lambda reader, writer: serve_connection(fake, reader, writer), "127.0.0.1", port, backlog=1024
     )
@@ -184,4 +188,5 @@ if __name__ == "__main__":
     import contextlib
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(int(sys.argv[1]), sys.argv[2]))
+        latency_ms = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+        asyncio.run(serve(int(sys.argv[1]), sys.argv[2], latency_ms / 1000))
