@@ -101,9 +101,15 @@ class Taxonomy:
     _children: dict[str, frozenset[str]] = field(default_factory=dict)
     _fixes: dict[str, str | None] = field(default_factory=dict)
     _doubles: dict[str, str | None] = field(default_factory=dict)  # short words with a doubled letter typed once
+    _corrections: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)  # token → what it reads as
+    _ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _rules_of: dict[str, list[_Rule]] = field(default_factory=dict)  # refinements by the item they refine
+    _as_written: set[str] = field(default_factory=set)  # tokens that read as themselves
     _classes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # process → the classes teaching it
 
     def __post_init__(self) -> None:
+        for rule in self.refinements:
+            self._rules_of.setdefault(rule.item, []).append(rule)
         vocab = {tok for key in self.aliases for tok in key}
         self._vocab_set = frozenset(vocab)
         # Only words long enough for a typo to be told apart from another word are corrected.
@@ -155,6 +161,12 @@ class Taxonomy:
 
     def ancestors(self, concept_id: str) -> list[str]:
         """Broader items, nearest first."""
+        found = self._ancestors.get(concept_id)
+        if found is None:
+            found = self._ancestors[concept_id] = tuple(self._ancestors_uncached(concept_id))
+        return list(found)
+
+    def _ancestors_uncached(self, concept_id: str) -> list[str]:
         out: list[str] = []
         current = self.concepts.get(concept_id)
         while current is not None and current.parent and current.parent not in out:
@@ -309,6 +321,8 @@ class Taxonomy:
         item. Only once something was named before it, and only after a possessive or an article — or right
         after "for" when what was named before is a thing, not a process ("candles and soap for gift bags"; but
         "printing for tees and hats" asks for the tees)."""
+        if len(found) < 2:
+            return found
         for index in range(1, len(toks) - 1):
             if toks[index] not in _BENEFICIARY_FOR:
                 continue
@@ -356,32 +370,42 @@ class Taxonomy:
 
         Returns the corrected tokens, whether each is as written, and the input index each came from.
         """
+        plain = self._as_written
+        if plain.issuperset(toks):  # most phrases: nothing to forgive
+            return toks, [True] * len(toks), list(range(len(toks)))
         out: list[str] = []
         exact: list[bool] = []
         origin: list[int] = []
+        known = self._corrections
         for index, tok in enumerate(toks):
-            if 3 <= len(tok) <= 4 and (doubled := self._doubled(tok)) is not None:
-                out.append(doubled)  # "glas": a doubled letter typed once
-                exact.append(False)
-                origin.append(index)
-                continue
-            if tok in self._vocab_set or len(tok) < 5 or tok.isdigit() or tok in self.ordinary_words:
-                out.append(tok)
-                exact.append(True)
-                origin.append(index)
-                continue
-            nearest = self._nearest(tok)
-            # One slip of the keys ("candels") is likelier than two words run together ("can" + "del").
-            split = None if nearest and DamerauLevenshtein.distance(tok, nearest) <= 1 else self._split_compound(tok)
-            if split:
-                out.extend(split)
-                exact.extend([True, True])
-                origin.extend([index, index])
-                continue
-            out.append(nearest or tok)
-            exact.append(nearest is None)
-            origin.append(index)
+            fixed = known.get(tok)
+            if fixed is None:
+                fixed = self._correction(tok)
+                if len(known) < 200_000:  # words repeat across phrases and requests; bound the memory anyway
+                    known[tok] = fixed
+                    if fixed == ((tok,), True):
+                        plain.add(tok)
+            words, as_written = fixed
+            out.extend(words)
+            exact.extend([as_written] * len(words))
+            origin.extend([index] * len(words))
         return out, exact, origin
+
+    def _correction(self, tok: str) -> tuple[tuple[str, ...], bool]:
+        """What one token reads as: itself, the alias word a typo stands for, or the two words it runs together;
+        and whether it is as written."""
+        if tok in self._vocab_set:
+            return (tok,), True
+        if 3 <= len(tok) <= 4 and (doubled := self._doubled(tok)) is not None:
+            return (doubled,), False  # "glas": a doubled letter typed once
+        if len(tok) < 5 or tok.isdigit() or tok in self.ordinary_words:
+            return (tok,), True
+        nearest = self._nearest(tok)
+        # One slip of the keys ("candels") is likelier than two words run together ("can" + "del").
+        split = None if nearest and DamerauLevenshtein.distance(tok, nearest) <= 1 else self._split_compound(tok)
+        if split:
+            return tuple(split), True
+        return (nearest or tok,), nearest is None
 
     def _doubled(self, tok: str) -> str | None:
         """A short word with a doubled letter typed once ("glas", "gril"): the one alias word it can be. Shorter
@@ -435,9 +459,12 @@ class Taxonomy:
         return best[2] if best else None
 
     def _refine(self, concept_id: str, toks: list[str], start: int, end: int) -> str:
+        rules = self._rules_of.get(concept_id)
+        if not rules:
+            return concept_id
         window = set(toks[max(0, start - _REFINE_WINDOW) : start]) | set(toks[end : end + _REFINE_WINDOW])
-        for rule in self.refinements:
-            if rule.item == concept_id and window & rule.when:
+        for rule in rules:
+            if window & rule.when:
                 return rule.becomes
         return concept_id
 

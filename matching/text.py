@@ -159,7 +159,8 @@ def _stem(word: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Normalised, stemmed tokens: the unit every matcher in this package compares."""
-    return [stem(w) for w in words(text)]
+    known = _STEMS.get
+    return [s if (s := known(w)) is not None else stem(w) for w in words(text)]
 
 
 def norm(text: str) -> str:
