@@ -17,7 +17,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, cast
@@ -155,6 +155,7 @@ class Catalogue:
         return self.text(name)
 
 
+@lru_cache(maxsize=512)
 def language_of(code: str | None) -> str:
     """The catalogue language for a code such as "es-MX" or "AR": its own, or English when there is none."""
     language = (code or SOURCE_LANGUAGE).replace("_", "-").split("-")[0].lower()
