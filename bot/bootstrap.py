@@ -194,62 +194,53 @@ def make_scheduler(runtime: Runtime, ticker: Ticker, clock: Callable[[], datetim
 
     scheduler = AsyncIOScheduler(timezone="UTC")
 
-    # A job under way when the process stops is cancelled: its thread finishes its transaction, and the
-    # cancellation is the shutdown, not a failure to report.
-    async def tick() -> None:
-        try:
-            report = await asyncio.to_thread(ticker.tick, clock())
-            if report.fired:
-                log.info("reminders: %s fired (%s sent, %s skipped)", report.fired, report.sent, report.skipped.total())
-        except asyncio.CancelledError:
-            log.info("reminders: a tick under way at shutdown was cancelled")
-        except Exception:
-            log.exception("reminders: the tick failed; the next one retries")
+    def run_in_thread(work: Callable[[], object], what: str, cancelled: str, failed: str):
+        """A job doing `work` in a thread. One under way when the process stops is cancelled: its thread finishes
+        its transaction, and the cancellation is the shutdown, not a failure to report."""
 
-    async def progress() -> None:
-        try:
-            await asyncio.to_thread(broadcasts.refresh_progress, runtime.db)
-        except asyncio.CancelledError:
-            log.info("broadcasts: a progress update under way at shutdown was cancelled")
-        except Exception:
-            log.exception("broadcasts: updating the progress lines failed; the next run retries")
+        async def job() -> None:
+            try:
+                await asyncio.to_thread(work)
+            except asyncio.CancelledError:
+                log.info("%s: %s under way at shutdown was cancelled", what, cancelled)
+            except Exception:
+                log.exception("%s: %s", what, failed)
+
+        return job
+
+    def tick() -> None:
+        report = ticker.tick(clock())
+        if report.fired:
+            log.info("reminders: %s fired (%s sent, %s skipped)", report.fired, report.sent, report.skipped.total())
+
+    def every(job, seconds: float, job_id: str, **first) -> None:
+        scheduler.add_job(
+            job, "interval", seconds=seconds, id=job_id, coalesce=True, max_instances=1, misfire_grace_time=None,
+            **first,
+        )  # fmt: skip
 
     # The organisers' progress line of a running broadcast is edited at most this often.
-    scheduler.add_job(
-        progress,
-        "interval",
-        seconds=min(PROGRESS_SECONDS, runtime.settings.reminder_tick_seconds),
-        id="broadcast-progress",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
+    every(
+        run_in_thread(
+            lambda: broadcasts.refresh_progress(runtime.db),
+            "broadcasts",
+            "a progress update",
+            "updating the progress lines failed; the next run retries",
+        ),
+        min(PROGRESS_SECONDS, runtime.settings.reminder_tick_seconds),
+        "broadcast-progress",
     )
-
-    async def prune() -> None:
-        try:
-            await asyncio.to_thread(prune_media, runtime, clock())
-        except asyncio.CancelledError:
-            log.info("pictures: pruning under way at shutdown was cancelled")
-        except Exception:
-            log.exception("pictures: pruning failed; the next run retries")
-
-    scheduler.add_job(
-        prune,
-        "interval",
-        seconds=PRUNE_MEDIA_SECONDS,
-        id="prune-media",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
+    every(
+        run_in_thread(
+            lambda: prune_media(runtime, clock()), "pictures", "pruning", "pruning failed; the next run retries"
+        ),
+        PRUNE_MEDIA_SECONDS,
+        "prune-media",
     )
-    scheduler.add_job(
-        tick,
-        "interval",
-        seconds=runtime.settings.reminder_tick_seconds,
-        id="reminders",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
+    every(
+        run_in_thread(tick, "reminders", "a tick", "the tick failed; the next one retries"),
+        runtime.settings.reminder_tick_seconds,
+        "reminders",
         next_run_time=utcnow(),
     )
     return scheduler

@@ -33,19 +33,19 @@ def count_for_request(session: Session, request_id: int | None) -> int:
     return len(for_request(session, request_id))
 
 
+def _media(stored: Stored, sender: str, now: datetime, **links: int | None) -> Media:
+    """The row of a kept file: what it is, who sent it, and the request (and answer) it belongs to."""
+    return Media(
+        key=stored.key, content_type=stored.content_type, size=stored.size, sender=sender, created_at=now, **links
+    )
+
+
 def attach_to_request(session: Session, request: Request, stored: Stored, now: datetime) -> Media | None:
     """Keep a buyer's picture with their request; None when the request already has it (the same file again)."""
     already = for_request(session, request.id)
     if any(media.key == stored.key for media in already):
         return None
-    media = Media(
-        key=stored.key,
-        content_type=stored.content_type,
-        size=stored.size,
-        sender="buyer",
-        request_id=request.id,
-        created_at=now,
-    )
+    media = _media(stored, "buyer", now, request_id=request.id)
     session.add(media)
     session.flush()
     return media
@@ -53,15 +53,7 @@ def attach_to_request(session: Session, request: Request, stored: Stored, now: d
 
 def attach_to_answer(session: Session, invitation: Invitation, stored: Stored, now: datetime) -> Media:
     """Keep a maker's picture with their answer to a request."""
-    media = Media(
-        key=stored.key,
-        content_type=stored.content_type,
-        size=stored.size,
-        sender="maker",
-        request_id=invitation.request_id,
-        invitation_id=invitation.id,
-        created_at=now,
-    )
+    media = _media(stored, "maker", now, request_id=invitation.request_id, invitation_id=invitation.id)
     session.add(media)
     session.flush()
     return media
