@@ -145,7 +145,7 @@ class Directory:
         self._by_concept: dict[str, dict[str, np.ndarray]] = {}
         self._position_of: dict[int | str, int] = {}
         self._first_cap, self._end_cap = Growable(np.int32), Growable(np.int32)  # maker position → its capability ids
-        self._tag_cache: dict[str, tuple[tuple[Tag, ...], int]] = {}
+        self._tag_cache: dict[str, tuple[tuple[Tag, ...], int, bool]] = {}  # phrase → tags, materials, teaches only
         self._same_tags: dict[tuple[Tag, ...], tuple[Tag, ...]] = {}  # one tuple for all phrases tagged alike
         self._fits: dict[str, np.ndarray] = {}
         self.green_practices: list[tuple[str, ...]] = []
@@ -219,13 +219,14 @@ class Directory:
                 if cached is None:
                     found, phrase_mask = self.taxonomy.read(phrase)
                     found = self.taxonomy.as_offered(found)
-                    if self._only_teaches(found):
+                    teaches_only = self._only_teaches(found)
+                    if teaches_only:
                         found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"
                     tags = tuple(found)
-                    cached = (self._same_tags.setdefault(tags, tags), phrase_mask)
+                    cached = (self._same_tags.setdefault(tags, tags), phrase_mask, teaches_only)
                     if build or len(self._tag_cache) < 10_000:
                         self._tag_cache[phrase] = cached
-                tags, phrase_mask = cached
+                tags, phrase_mask, teaches_only = cached
                 mask |= phrase_mask
                 cap_id = len(self._cap_phrases)
                 self._cap_phrases.append(phrase)
@@ -235,7 +236,7 @@ class Directory:
                 # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
                 no_item.append(not any(kind_of(t.id) in ("item", "part") for t in tags))
                 # "welding and woodshop classes" offers classes, not welding jobs, though it names the process.
-                training.append(number >= offered or self._only_teaches(tags))
+                training.append(number >= offered or teaches_only)
                 for tag in tags:
                     new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
                     if position not in self.teaching and tag.id in self._training_concepts:

@@ -103,11 +103,13 @@ class Taxonomy:
     _doubles: dict[str, str | None] = field(default_factory=dict)  # short words with a doubled letter typed once
     _corrections: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)  # token → what it reads as
     _ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _material_starts: frozenset[str] = frozenset()  # the first word of every material word or pair
     _rules_of: dict[str, list[_Rule]] = field(default_factory=dict)  # refinements by the item they refine
     _as_written: set[str] = field(default_factory=set)  # tokens that read as themselves
     _classes_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # process → the classes teaching it
 
     def __post_init__(self) -> None:
+        self._material_starts = frozenset(key[0] for key in self.material_words_of)
         for rule in self.refinements:
             self._rules_of.setdefault(rule.item, []).append(rule)
         vocab = {tok for key in self.aliases for tok in key}
@@ -219,6 +221,8 @@ class Taxonomy:
         return self._tags_in(text, toks), self._materials_in(toks)
 
     def _materials_in(self, toks: list[str]) -> int:
+        if self._material_starts.isdisjoint(toks):
+            return 0  # most phrases name no material
         mask = 0
         for i, tok in enumerate(toks):
             mask |= self.material_words_of.get((tok,), 0)
@@ -273,7 +277,7 @@ class Taxonomy:
             if found.id not in seen:
                 seen.add(found.id)
                 tags.append(found)
-        if has_cjk(text):
+        if not text.isascii() and has_cjk(text):
             # No spaces between words: look for aliases inside the text, longest first, each span once.
             squeezed = fold(text).replace(" ", "")
             for alias, concept_id in self.cjk_aliases:
@@ -288,10 +292,15 @@ class Taxonomy:
         """Concepts named in a token list, with the [start, end) token span each was found at."""
         fixed, exact, origin = self._correct(toks)
         found: list[tuple[int, int, str, bool]] = []
+        aliases, longest_from, n = self.aliases, self._longest_from, len(fixed)
         i = 0
-        while i < len(fixed):
-            for length in range(min(self._longest_from.get(fixed[i], 0), len(fixed) - i), 0, -1):
-                concept_id = self.aliases.get(tuple(fixed[i : i + length]))
+        while i < n:
+            longest = longest_from.get(fixed[i])
+            if not longest:  # most words start no alias
+                i += 1
+                continue
+            for length in range(min(longest, n - i), 0, -1):
+                concept_id = aliases.get(tuple(fixed[i : i + length]))
                 if concept_id is not None:
                     found.append((i, i + length, concept_id, all(exact[i : i + length])))
                     i += length

@@ -89,6 +89,9 @@ def fold(text: str) -> str:
 
 
 def strip_urls(text: str) -> str:
+    lowered = text.lower()
+    if "http" not in lowered and "www." not in lowered:
+        return text  # most texts: no search needed
     return _URL.sub(" ", text)
 
 
