@@ -17,7 +17,6 @@ straight into the tables, so that the import's own speed is not measured here):
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -36,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.db import Database, table_of  # noqa: E402
 from bot.models import Maker, MakerCapability, OutboundMessage  # noqa: E402
-from bot.outbox import ChannelPolicy, Dispatcher, text_hash  # noqa: E402
+from bot.outbox import text_hash  # noqa: E402
 from bot.services import broadcasts  # noqa: E402
 from matching import geo  # noqa: E402
 from matching.taxonomy import load_taxonomy  # noqa: E402
-from tests.benchmarks.bench_outbox import TimedSender  # noqa: E402
+from tests.benchmarks.bench_outbox import paced_run  # noqa: E402
 
 PHRASES = [
     "cut and sew",
@@ -160,23 +159,7 @@ def queue_baseline(db: Database, n: int) -> float:
 def send_for(db: Database, rate: float, seconds: float) -> tuple[int, float, float]:
     """The dispatcher's run loop at `rate` over the queued broadcast until about `seconds` of sends went out:
     (sends, achieved units/s between the first and the last, fastest units/s over 5 consecutive sends)."""
-    sender = TimedSender()
-    dispatcher = Dispatcher(db, {"sms": sender}, {"sms": ChannelPolicy(per_second=rate)}, poll_interval=0.05)
-    wanted = max(10, int(rate * seconds))
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(dispatcher.run(stop))
-        while len(sender.times) < wanted:
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
-
-    asyncio.run(run())
-    times = [t for t, _ in sender.times]
-    achieved = (len(times) - 1) / (times[-1] - times[0])
-    fastest = max(4 / (times[i + 4] - times[i]) for i in range(len(times) - 4))
-    return len(times), achieved, fastest
+    return paced_run(db, rate, max(10, int(rate * seconds)))
 
 
 def measure(name: str, url: str, makers: int, rate: float, seconds: float) -> BroadcastRun:

@@ -108,30 +108,37 @@ def bookkeeping(db: Database, n: int, repeats: int = 3) -> tuple[float, float]:
     return statistics.median(bases), statistics.median(ours)
 
 
+def paced_run(
+    db: Database, rate: float, wanted: int, units: int = 1, window: int = 5, **dispatcher: float
+) -> tuple[int, float, float]:
+    """The dispatcher's run loop at `rate` units/s over the queue until `wanted` sends went out: (sends, units/s
+    achieved between the first send and the last, fastest units/s over `window` consecutive sends)."""
+    sender = TimedSender()
+    poll = dispatcher.pop("poll_interval", 0.05)
+    runner = Dispatcher(db, {"sms": sender}, {"sms": ChannelPolicy(per_second=rate)}, poll_interval=poll, **dispatcher)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        while len(sender.times) < wanted:
+            await asyncio.sleep(poll)
+        stop.set()
+        await task
+
+    asyncio.run(run())
+    times = [t for t, _ in sender.times]
+    achieved = (len(times) - 1) * units / (times[-1] - times[0])
+    fastest = max((window - 1) * units / (times[i + window - 1] - times[i]) for i in range(len(times) - window + 1))
+    return len(times), achieved, fastest
+
+
 def pacing(db: Database, rate: float, messages: int, segments: int) -> dict:
     """Run the dispatcher loop at `rate` units/s over messages of `segments` segments each."""
     body = "x" * {1: 100, 2: 300, 3: 450}[segments]
     fresh_queue(db, messages)
     with db.transaction() as session:
         session.execute(sa.update(OutboundMessage.__table__).values(text=body, segments=segments))
-    sender = TimedSender()
-    dispatcher = Dispatcher(
-        db, {"sms": sender}, {"sms": ChannelPolicy(per_second=rate)}, poll_interval=0.01, horizon=1.0
-    )
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(dispatcher.run(stop))
-        while len(sender.times) < messages:
-            await asyncio.sleep(0.01)
-        stop.set()
-        await task
-
-    asyncio.run(run())
-    times = [t for t, _ in sender.times]
-    achieved = (len(times) - 1) * segments / (times[-1] - times[0])
-    window = 5
-    fastest = max((window - 1) * segments / (times[i + window - 1] - times[i]) for i in range(len(times) - window + 1))
+    achieved, fastest = paced_run(db, rate, messages, segments, poll_interval=0.01, horizon=1.0)[1:]
     return {
         "rate": rate,
         "segments_per_message": segments,
