@@ -278,16 +278,26 @@ def match(
             raise typer.Exit(1)
     runtime = _runtime()
     settings = runtime.settings
-    directories = maker_service.DirectoryCache(runtime.db, runtime.taxonomy, snapshots=settings.cache_path())
+    # With -, each line is matched against the directory as it is then, give or take a second: the change counter is
+    # read again at most once a second, which would otherwise cost more than many a match.
+    directories = maker_service.DirectoryCache(
+        runtime.db, runtime.taxonomy, snapshots=settings.cache_path(), recheck_seconds=1.0 if text == "-" else 0.0
+    )
+    matchers: dict[int, Matcher] = {}  # by the directory's identity: a matcher keeps what it read of its phrases
 
-    def matcher() -> Matcher:  # with -, each line is matched against the directory as it is then
-        return Matcher(
-            directories.get(),
-            radius_miles=radius_miles or settings.match_radius_miles,
-            limit=limit,
-            import_route=settings.import_route(),
-            factors=settings.emission_factors(),
-        )
+    def matcher() -> Matcher:
+        directory = directories.get()
+        found = matchers.get(id(directory))
+        if found is None or found.directory is not directory:
+            matchers.clear()
+            found = matchers[id(directory)] = Matcher(
+                directory,
+                radius_miles=radius_miles or settings.match_radius_miles,
+                limit=limit,
+                import_route=settings.import_route(),
+                factors=settings.emission_factors(),
+            )
+        return found
 
     if len(directories.get()) == 0:
         typer.echo(texts.MATCH_EMPTY_DIRECTORY, err=True)

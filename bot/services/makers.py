@@ -3,7 +3,9 @@ read by maker_csv.py)."""
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -277,9 +279,14 @@ class DirectoryCache:
         taxonomy: Taxonomy | None = None,
         max_age_seconds: float = 300.0,
         snapshots: Path | None = None,
+        recheck_seconds: float = 0.0,
     ) -> None:
         self.db = db
         self.snapshot = snapshot.path_for(snapshots, db.url) if snapshots else None
+        # 0: every `get` reads the change counter. A batch of requests (`makerlink match -`) may instead look again
+        # only this long after the last look: a change made meanwhile is seen that much later.
+        self.recheck_seconds = recheck_seconds
+        self._looked_at = -math.inf  # time.monotonic() of the last look at the counter
         self.taxonomy = taxonomy or load_taxonomy()
         self.max_age_seconds = max_age_seconds  # kept for callers; changes are followed on every get
         self._directory: Directory | None = None
@@ -294,6 +301,9 @@ class DirectoryCache:
     def get(self, now: datetime | None = None) -> Directory:
         now = now or utcnow()
         with self._lock:
+            if self._directory is not None and time.monotonic() - self._looked_at < self.recheck_seconds:
+                return self._directory
+            self._looked_at = time.monotonic()
             with self.db.read() as session:
                 seq, token = maker_changes.current(session)
                 if self._directory is None:

@@ -152,10 +152,10 @@ def split_of(request_id: str) -> str:
     return SPLITS[int(request_id[-1]) % 2]
 
 
-def evaluate_heldout() -> dict[str, list[Outcome]]:
+def evaluate_heldout(folder: Path = HELDOUT) -> dict[str, list[Outcome]]:
     """The held-out requests against the held-out directory, by half ("dev", "test")."""
-    with _directory((HELDOUT / "makers.csv").read_bytes()) as matcher:
-        outcomes = _outcomes(matcher, HELDOUT / "requests.csv", _labels(HELDOUT / "labels.csv"))
+    with _directory((folder / "makers.csv").read_bytes()) as matcher:
+        outcomes = _outcomes(matcher, folder / "requests.csv", _labels(folder / "labels.csv"))
     return {half: [o for o in outcomes if split_of(o.id) == half] for half in SPLITS}
 
 
@@ -238,8 +238,8 @@ def _print_by_kind(by_kind: dict[str, dict]) -> None:
         )
 
 
-def _heldout(split: str, verbose: bool, as_json: bool) -> int:
-    halves = evaluate_heldout()
+def _heldout(split: str, verbose: bool, as_json: bool, folder: Path = HELDOUT) -> int:
+    halves = evaluate_heldout(folder)
     chosen = {half: outcomes for half, outcomes in halves.items() if split in (half, "all")}
     if split == "all":
         chosen["all"] = halves["dev"] + halves["test"]
@@ -260,11 +260,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="list every request that missed")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.add_argument("--heldout", action="store_true", help="measure the held-out set (eval/heldout/) instead")
+    parser.add_argument(
+        "--heldout",
+        nargs="?",
+        const="heldout",
+        metavar="SET",
+        help="measure a held-out set instead: eval/heldout/ (the default), heldout_b or heldout_c",
+    )
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which half of the held-out set")
     args = parser.parse_args(argv)
     if args.heldout:
-        return _heldout(args.split, args.verbose, args.json)
+        return _heldout(args.split, args.verbose, args.json, HERE / args.heldout)
     sets = evaluate_sets()
     summary = summarize(sets["ppe"])
     general = summarize(sets["general"])
