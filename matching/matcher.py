@@ -189,9 +189,12 @@ class Matcher:
         limit = limit or self.limit
         empty = MatchResult(parsed, place, radius if place else None, ())
 
-        if self._asks_for_unmade(parsed) or self._asks_for_a_service(parsed):
-            return empty  # "sewing machine repair", "tile installer", "used chairs": nobody makes that to order
-        repairers_only = service_requests.asks_for_a_repair(self.taxonomy, tokens(parsed.text))
+        toks = tokens(parsed.text)
+        if self._asks_for_unmade(parsed) or service_requests.asks_for_equipment(self.taxonomy, toks):
+            return empty  # "sewing machine repair", "tile installer", "a used embroidery machine": not made to order
+        repairers_only = service_requests.asks_for_a_repair(self.taxonomy, toks)
+        # "used kids bikes": only a maker who offers them second-hand ("refurbished bikes") sells that.
+        second_hand = service_requests.asks_for_used(self.taxonomy, toks)
         found = self._candidates(parsed)
         if not found.caps:
             return empty
@@ -219,6 +222,11 @@ class Matcher:
         if len(directory) < len(directory.makers):  # some makers were removed or replaced since the build
             current = directory.active[makers]
             caps, confidence, group, makers = caps[current], confidence[current], group[current], makers[current]
+        if second_hand:
+            resold = np.asarray(
+                [service_requests.resells(directory.capabilities[int(c)].phrase) for c in caps], dtype=bool
+            )
+            caps, confidence, group, makers = caps[resold], confidence[resold], group[resold], makers[resold]
         if repairers_only:
             # "lamp repair": not a lamp maker's job as such, only of one who says they repair what they make.
             repairs = {int(m): service_requests.offers_repairs(directory.phrases_of(int(m))) for m in np.unique(makers)}
@@ -356,13 +364,6 @@ class Matcher:
             if _is_unmade(self.taxonomy, tag.id) and not (before >= 0 and toks[before] in _ADD_ON):
                 return True
         return False
-
-    def _asks_for_a_service(self, parsed: ParsedRequest) -> bool:
-        """Second-hand goods or a trade's machine: named like something made, but not made to order."""
-        toks = tokens(parsed.text)
-        return service_requests.asks_for_used(self.taxonomy, toks) or service_requests.asks_for_equipment(
-            self.taxonomy, toks
-        )
 
     def _class_subject(self, parsed: ParsedRequest) -> service_requests.ClassSubject | None:
         """For a request for classes that no class concept names ("yoga class", "CAD class"), what it is about."""

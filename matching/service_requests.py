@@ -34,6 +34,10 @@ _USED = _stems(["used", "secondhand", "preowned", "usado", "usados", "usada", "u
 _MADE_GOOD = _REPAIR | _stems(["fixed", "refurbish", "refurbished", "refurbishing", "restore", "restored",
                                "restoring", "restoration", "rebuilt", "rebuild", "reupholster", "reupholstered",
                                "upcycled", "upcycle", "refinished", "refinish", "restaurado", "reparado"])
+# A maker's phrase that offers goods second-hand, made good again: "refurbished bikes for sale", "used pallets".
+# Not "reclaimed wood tables" (new things of old material), nor a repair ("frame repair"), which makes nothing to sell.
+_RESOLD = _USED | _stems(["refurbished", "refurbish", "reconditioned", "rebuilt", "restored", "recertified",
+                          "reacondicionado", "reacondicionados", "مجدد", "مجددة"])
 _USED_PAIRS = {("second", "hand"), ("pre", "owned"), ("de", "segunda")}
 # "chairs used in our cafe": after the thing, "used" followed by one of these describes it, it is no resale.
 _USED_HOW = _stems(["for", "in", "to", "as", "by", "on", "at", "with", "daily", "outdoors", "indoors"])
@@ -125,6 +129,12 @@ def asks_for_used(taxonomy: Taxonomy, toks: list[str]) -> bool:
         if i in ends and (after >= len(toks) or toks[after] not in _USED_HOW):
             return True  # chairs used; not "chairs used in our cafe"
     return False
+
+
+def resells(phrase: str) -> bool:
+    """Whether a maker's phrase offers goods second-hand ("refurbished bikes", "used pallets", "pre-owned")."""
+    toks = tokens(phrase)
+    return any(tok in _RESOLD for tok in toks) or any(pair in _USED_PAIRS for pair in zip(toks, toks[1:]))
 
 
 @dataclass(frozen=True)

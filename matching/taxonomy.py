@@ -26,7 +26,23 @@ from matching.text import fold, has_cjk, stem, tokens
 
 PART_SUFFIX = ".part"
 _REFINE_WINDOW = 3
-_MAX_FUZZY_CANDIDATES = 3
+_MAX_FUZZY_CANDIDATES = 6
+# Neighbouring keys on a QWERTY keyboard: of two words one slip away ("lazer": laser or lager?), the slip of a
+# neighbouring key, or of a vowel for another, is the likelier.
+_NEAR_KEYS = {
+    a: frozenset(b)
+    for a, b in {
+        "q": "wa", "w": "qeas", "e": "wrsdi", "r": "etdf", "t": "ryfg", "y": "tugh", "u": "yihjo", "i": "uojkey",
+        "o": "ipklu", "p": "ol", "a": "qwsz", "s": "awedxzc", "d": "serfcx", "f": "drtgvc", "g": "ftyhbv",
+        "h": "gyujnb", "j": "huikmn", "k": "jiolm", "l": "kop", "z": "asxs", "x": "zsdc", "c": "xdfvsk",
+        "v": "cfgb", "b": "vghn", "n": "bhjm", "m": "njk",
+    }.items()
+}  # fmt: skip
+# Endings of English words made from another ("touring", "painted", "framer"): such a word is left alone when the
+# word it is made from is an ordinary one.
+_VOWELS = frozenset("aeiou")  # one for another is a slip of spelling, not of the keys: "trailor", "desinger"
+_INFLECTIONS = ("ing", "ed", "er", "ers", "ings")
+_SHORT_VOWEL_END = re.compile(r"(?:^|[^aeiou])[aeiou][bdgklmnprt]$")
 # Splits a translated label into its alternatives: "Walkie-talkies / baby monitors", "Sewing or textiles".
 _LABEL_SPLIT = re.compile(r"\s*/\s*|\s+(?:or|o|ou|oder|of|lub|или|أو|او|或|または|또는|या)\s+|、|・")
 _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
@@ -88,6 +104,7 @@ class Taxonomy:
     for_words: frozenset[str]
     generic_words: frozenset[str]
     ordinary_words: frozenset[str] = frozenset()  # English words typo correction leaves alone
+    english_words: frozenset[str] = frozenset()  # every English word known, the taxonomy's own too
     material_ids: list[str] = field(default_factory=list)  # material classes; bit i of a mask is material_ids[i]
     material_words_of: dict[tuple[str, ...], int] = field(default_factory=dict)  # one or two words → mask
     default_material: dict[str, str] = field(default_factory=dict)  # item → what it is usually made of
@@ -407,7 +424,7 @@ class Taxonomy:
             return (tok,), True
         if 3 <= len(tok) <= 4 and (doubled := self._doubled(tok)) is not None:
             return (doubled,), False  # "glas": a doubled letter typed once
-        if len(tok) < 5 or tok.isdigit() or tok in self.ordinary_words:
+        if len(tok) < 5 or tok.isdigit() or tok in self.ordinary_words or self._inflected(tok):
             return (tok,), True
         nearest = self._nearest(tok)
         # One slip of the keys ("candels") is likelier than two words run together ("can" + "del").
@@ -427,6 +444,17 @@ class Taxonomy:
         if len(self._doubles) < 50_000:
             self._doubles[tok] = fixed
         return fixed
+
+    def _inflected(self, tok: str) -> bool:
+        """An ordinary word with an ending ("touring", "sanded"): not a typo of an alias word ("turning")."""
+        for ending in _INFLECTIONS:
+            if tok.endswith(ending) and len(tok) - len(ending) >= 3:
+                base = tok[: -len(ending)]
+                if _SHORT_VOWEL_END.search(base):
+                    continue  # "cuting": "cut" doubles its last letter, so this is a slip of "cutting"
+                if {base, base + "e", stem(base)} & self.english_words:
+                    return True
+        return False
 
     def _doubled_uncached(self, tok: str) -> str | None:
         found: set[str] = set()
@@ -457,15 +485,20 @@ class Taxonomy:
         candidates = process.extract(
             tok, near_in_length, scorer=fuzz.ratio, score_cutoff=75, limit=_MAX_FUZZY_CANDIDATES
         )
-        best: tuple[int, float, str] | None = None
+        best: tuple[tuple[int, bool, float], str] | None = None
         for candidate, score, _ in candidates:
             if abs(len(candidate) - len(tok)) > 2:
                 continue
+            if candidate[0] != tok[0] and candidate[:2] != tok[1::-1]:
+                continue  # the first letter is rarely the slip: "crack" is not "rack"
             edits = DamerauLevenshtein.distance(tok, candidate)
+            if edits == 2 and len(tok) >= 5 and candidate.startswith(tok):
+                edits = 1  # "harnes" stemmed to "harne": one letter short of "harness", and the stem took the other
             if edits <= 1 or (len(tok) >= 7 and score >= 85):
-                if best is None or (edits, -score) < (best[0], -best[1]):
-                    best = (edits, score, candidate)
-        return best[2] if best else None
+                rank = (edits, not _near_slip(tok, candidate), -score)
+                if best is None or rank < best[0]:
+                    best = (rank, candidate)
+        return best[1] if best else None
 
     def _refine(self, concept_id: str, toks: list[str], start: int, end: int) -> str:
         rules = self._rules_of.get(concept_id)
@@ -528,6 +561,17 @@ def _label_alternatives(label: str) -> list[str]:
     plain = _LABEL_QUALIFIER.sub("", label).strip()
     parts = [p.strip() for p in _LABEL_SPLIT.split(plain) if p and p.strip()]
     return [plain, *parts] if len(parts) > 1 else [plain]
+
+
+def _near_slip(tok: str, candidate: str) -> bool:
+    """Whether the one letter that differs between two words of a length is a neighbouring key."""
+    if len(tok) != len(candidate):
+        return False
+    differ = [(a, b) for a, b in zip(tok, candidate, strict=True) if a != b]
+    if len(differ) != 1:
+        return False
+    typed, meant = differ[0]
+    return meant in _NEAR_KEYS.get(typed, frozenset()) or (typed in _VOWELS and meant in _VOWELS)
 
 
 def _read_ordinary_words() -> frozenset[str]:
@@ -655,6 +699,7 @@ def build_taxonomy(
         for_words=stems(grammar.get("for_words", [])),
         generic_words=stems(grammar.get("generic_words", [])),
         ordinary_words=(ordinary_words - named_words) | stems(grammar.get("plain_words", [])),
+        english_words=ordinary_words,
         material_ids=material_ids,
         material_words_of=material_words_of,
         default_material={c.id: c.material for c in concepts.values() if c.material},

@@ -352,8 +352,8 @@ HEADS = [
     ("welding", "welding", None, None),
     ("looking for someone who does injection molding, 5000 pcs", "injection molding", None, 5000),
     ("baked goods for a bake sale", "baked goods", "goods", None),
-    # A sale, which the taxonomy knows as such (nobody makes it): its words are the item.
-    ("a used CNC machine for sale", "used CNC machine for sale", "used CNC machine for sale", None),
+    # A machine for sale, which the taxonomy knows as such (nobody makes it): its words are the item.
+    ("a used CNC machine for sale", "used CNC machine", "used CNC machine", None),
     ("beeswax, 10 kg", "beeswax", "beeswax", 10),
     ("need 500 face shields by Friday near 48201", "face shields", "face shields", 500),
 ]
