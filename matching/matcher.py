@@ -92,6 +92,9 @@ class MatchResult:
         }
 
 
+_MAKING_FITS = frozenset({ranker.PROCESS, ranker.PRODUCT})  # evidence that a maker could make a thing, not list it
+
+
 @dataclass
 class _Candidates:
     """Evidence as parallel arrays: one entry per (capability phrase, kind of evidence)."""
@@ -105,11 +108,13 @@ class _Candidates:
     how: list[str] = field(default_factory=list)  # processes the buyer asked the items be made by
     tools: int = 0  # "a laser cutter for an afternoon": the first `tools` concepts are the tools asked for
 
-    def scale_concept(self, concept_index: int, factor: float) -> None:
-        """Weaken the evidence for one requested concept (an item a requested service is done on)."""
+    def scale_concept(self, concept_index: int, factor: float, fits: frozenset[str] | None = None) -> None:
+        """Weaken the evidence for one requested concept (an item a requested service is done on), or only the
+        evidence of some fits."""
         for position, index in enumerate(self.concept_of_group):
             if index == concept_index and position < len(self.confidence):
-                self.confidence[position] = self.confidence[position] * factor
+                if fits is None or self.evidence[position].fit in fits:
+                    self.confidence[position] = self.confidence[position] * factor
 
     def add(
         self,
@@ -357,12 +362,16 @@ class Matcher:
         if not any(_is_unmade(self.taxonomy, c) for c in parsed.items):
             return False
         toks = tokens(parsed.item or parsed.text)
+        process_before = False
         for tag, start, _end in self.taxonomy.locate(toks):
             before = start - 1
             while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
                 before -= 1
-            if _is_unmade(self.taxonomy, tag.id) and not (before >= 0 and toks[before] in _ADD_ON):
+            unmade = _is_unmade(self.taxonomy, tag.id)
+            # "TIG welding an aluminum boat hull": what a process named first is done on, not what is asked for.
+            if unmade and not process_before and not (before >= 0 and toks[before] in _ADD_ON):
                 return True
+            process_before = process_before or (not unmade and self.taxonomy.kind(tag.id) == "process")
         return False
 
     def _class_subject(self, parsed: ParsedRequest) -> service_requests.ClassSubject | None:
@@ -435,6 +444,8 @@ class Matcher:
         tax = self.taxonomy
         items = [c for c in parsed.items if tax.kind(c) in ("item", "part")]
         processes = [c for c in parsed.items if tax.kind(c) == "process"]
+        if processes:  # "TIG welding an aluminum boat hull": the welding is asked for, the hull is what it is done on
+            items = [c for c in items if not _is_unmade(tax, c)]
         services = [c for c in processes if _is_service(tax, c)]
         # "3D printed face shields" asks for face shields, not for printing; but "powder coating, 40 railings"
         # asks for the coating: a service is wanted for itself, and the items it names are what it is done on.
@@ -447,14 +458,18 @@ class Matcher:
         else:
             tools = 0
         found = _Candidates(wanted=len(wanted), tools=tools)
-        for index, concept in enumerate(wanted):
-            self._taxonomy_evidence(found, concept, index, parsed)
-            if services and concept not in services:
-                found.scale_concept(index, ranker.SERVICED_ITEM)
         # A process counts as how the buyer wants the items made only if it makes one of them ("cargo bike for
         # deliveries" says nothing about how the bike is made).
         makers_of = {p for item in items for kind in [item, *tax.descendants(item)] for p in tax.processes_for(kind)}
         found.how = [p for p in processes if p not in services and _makes_any(tax, p, makers_of)]
+        for index, concept in enumerate(wanted):
+            self._taxonomy_evidence(found, concept, index, parsed)
+            if services and concept not in services:
+                found.scale_concept(index, ranker.SERVICED_ITEM)
+                if not found.how:
+                    # "anodizing for aluminum parts": who could make the parts is no answer to their finishing; but
+                    # "brackets, machined then powder coated" asks for the brackets too.
+                    found.scale_concept(index, 0.0, fits=_MAKING_FITS)
         if items:
             # "3D printed prototype, then injection molding for 10k": a process that makes none of the items, named
             # after "then" or "and", is a job of its own ("gloves (vinyl or nitrile)" names a material, not a job).
@@ -497,6 +512,9 @@ class Matcher:
         if node is not None and node.kind == "process" and self._asks_for_the_trade(concept, parsed, request_words):
             for product in sorted(node.makes):
                 for kind in [product, *sorted(tax.descendants(product))]:
+                    makers_of_kind = tax.processes_for(kind)
+                    if kind != product and makers_of_kind and not _makes_any(tax, concept, set(makers_of_kind)):
+                        continue  # a welder makes metal parts, yet no Swiss-turned pins: other trades make those
                     caps = directory.capabilities_of(kind)
                     found.add(caps, ranker.CONFIDENCE[ranker.PRODUCT], ranker.PRODUCT, concept, index, made=kind)
         # Processes that make it, or make a kind of it.

@@ -110,7 +110,7 @@ _NOT_BEFORE = re.compile(
     r"(?:\b(?:level|type|size|class|grade|model|tier|no|number|version|step|phase|covid|ffp|n|kn|p|r|room|suite|zip|"
     r"floor|ext|usd|nivel|talla|tipo)\s*[-#.:]?\s*|[$€£#])$"
 )
-_NOT_AFTER = re.compile(r"^(?:\s*-\s*d\b|\s+d[\s-]+p|\s*%|\s*-?\s*ply\b|\s*(?:st|nd|rd|th)\b|\s*[:/]\d|\s*(?:am|pm|mg|ml|mm|cm|in)\b)")
+_NOT_AFTER = re.compile(r"^(?:\s*-\s*d\b|\s+d[\s-]+p|\s*%|\s*-?\s*(?:ply|colou?rs?|sided)\b|\s*(?:st|nd|rd|th)\b|\s*[:/]\d|\s*(?:am|pm|mg|ml|mm|cm|in)\b)")
 # (?!\d) after the number stops "10am" from being read as "1" followed by "0am".
 _PLAIN = re.compile(
     rf"(?<![\w.,/$#-])({_NUM})(?!\d)(?:\s*({_SCALE})(?![^\W\d_]))?(?:\s*({_UNIT_RE})(?![^\W\d_]))?(?![^\W\d_])"
@@ -187,6 +187,19 @@ _NOT_A_NOUN = frozenset(
 
 
 _YEAR_LEAD = re.compile(r"(?<![^\W\d_])(?:a|an|the|my|our|his|her|their|un|una|mi|nuestro|nuestra)\s+$")
+
+
+# An alloy's grade before its metal, not a count: "6061 aluminum", "304 stainless", "6061-T6", "1018 steel".
+_METAL_AFTER = re.compile(r"\s*-?\s*(?:t\d{1,2}\s*)?(?:aluminum|aluminium|alu|stainless|ss|steel|brass|bronze|copper|ti|titanium)\b")
+
+
+def _is_a_grade(low: str, found: re.Match[str]) -> bool:
+    number = found.group(1)
+    if found.group(2) or found.group(3) or not number.isdigit() or len(number) not in (3, 4):
+        return False
+    if int(number) % (10 if len(number) == 3 else 50) == 0:
+        return False  # "300 steel brackets": round numbers are counts
+    return bool(_METAL_AFTER.match(low, found.end()))
 
 
 def _is_a_year(low: str, found: re.Match[str]) -> bool:
@@ -294,12 +307,12 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
     for found in _PLAIN.finditer(low):
         if _NOT_BEFORE.search(low[max(0, found.start() - 12) : found.start()]):
             continue
-        if _NOT_AFTER.match(low[found.end() : found.end() + 6]):
+        if _NOT_AFTER.match(low[found.end() : found.end() + 10]):
             continue
         if len(found.group(1)) > 1 and found.group(1).startswith("0"):
             continue  # "02 monitors" (O2), "007": a label, not a count
         value = _scaled(_number(found.group(1)), found.group(2))
-        if not value or _is_model_number(low, found) or _is_a_year(low, found):
+        if not value or _is_model_number(low, found) or _is_a_year(low, found) or _is_a_grade(low, found):
             continue
         unit = _unit_of(found.group(3)) if found.group(3) else None
         unit_span = found.span(3) if found.group(3) else None

@@ -27,6 +27,7 @@ from matching.text import fold, has_cjk, stem, tokens
 PART_SUFFIX = ".part"
 _REFINE_WINDOW = 3
 _MAX_FUZZY_CANDIDATES = 6
+NO_ITEM = ""  # what the aliases map a phrase to that names no product ("private label")
 # Neighbouring keys on a QWERTY keyboard: of two words one slip away ("lazer": laser or lager?), the slip of a
 # neighbouring key, or of a vowel for another, is the likelier.
 _NEAR_KEYS = {
@@ -73,6 +74,7 @@ class Concept:
     teaches: str | None = None  # for a class: the process it teaches ("welding classes" → welding)
     applied: bool = False  # done to the buyer's own things: a finish, upholstery
     mends: bool = False  # a process whose makers also repair what it makes: sewing, woodworking, welding
+    offered_alone: bool = False  # in a maker's phrase, all it offers: "welders for rent" rents, makes nothing
     covers: tuple[str, ...] = ()  # a loose kind of goods and the items that count as it: gifts ← candles, chocolate
     sources: tuple[str, ...] = ()
 
@@ -268,7 +270,11 @@ class Taxonomy:
     def as_offered(self, tags: list[Tag]) -> list[Tag]:
         """What a maker's phrase offers. One that opens with a service done to the buyer's things ("Powder coat -
         wheels, frames, railings", "Upholstery: booths, dining chairs") offers the service, not the things; a
-        product made that way ("powder coated railings") is still a product."""
+        product made that way ("powder coated railings") is still a product. One that rents, sells or repairs
+        machines ("welders for rent", "costume rentals", "phone screen repair") offers only that."""
+        alone = [tag for tag in tags if (found := self.concepts.get(tag.id)) is not None and found.offered_alone]
+        if alone:
+            return alone
         first = self.concepts.get(tags[0].id) if tags else None
         if first is None or not first.applied or tags[0].surface.endswith("ed"):
             return tags
@@ -319,7 +325,8 @@ class Taxonomy:
             for length in range(min(longest, n - i), 0, -1):
                 concept_id = aliases.get(tuple(fixed[i : i + length]))
                 if concept_id is not None:
-                    found.append((i, i + length, concept_id, all(exact[i : i + length])))
+                    if concept_id != NO_ITEM:
+                        found.append((i, i + length, concept_id, all(exact[i : i + length])))
                     i += length
                     break
             else:
@@ -607,6 +614,9 @@ def build_taxonomy(
         if key and key not in aliases:
             aliases[key] = concept_id
 
+    # Phrases that hold a product word but name no product: "private label" gin is gin under the buyer's brand.
+    for phrase in data.get("grammar", {}).get("no_item_phrases", []):
+        add_alias(phrase, NO_ITEM)
     for kind in ("item", "process"):
         for entry in data.get(kind, []):
             concept_id = entry["id"]
@@ -625,6 +635,7 @@ def build_taxonomy(
                 teaches=entry.get("teaches"),
                 applied=bool(entry.get("applied", False)),
                 mends=bool(entry.get("mends", False)),
+                offered_alone=bool(entry.get("offered_alone", False)),
                 covers=tuple(entry.get("covers", ())),
                 makes=frozenset(entry.get("makes", ())),
                 sources=tuple(entry.get("sources", ())),
