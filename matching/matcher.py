@@ -473,7 +473,10 @@ class Matcher:
         if items:
             # "3D printed prototype, then injection molding for 10k": a process that makes none of the items, named
             # after "then" or "and", is a job of its own ("gloves (vinyl or nitrile)" names a material, not a job).
-            for process in self._named_as_a_job(parsed):
+            # "3D printing 20 brackets in PETG": a process the buyer names for items it is not known to make is
+            # still how they want them made; its makers answer too.
+            unknown_how = [p for p in processes if p not in services and p not in found.how]
+            for process in [*self._named_as_a_job(parsed), *unknown_how]:
                 if process not in services and process not in found.how and process not in wanted:
                     wanted.append(process)
                     found.wanted = len(wanted)
