@@ -217,8 +217,7 @@ class Directory:
             for number, phrase in enumerate(maker.capabilities + maker.training):
                 cached = self._tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
-                    found, phrase_mask = self.taxonomy.read(phrase)
-                    found = self.taxonomy.as_offered(found)
+                    found, phrase_mask = self.taxonomy.read_offer(phrase)
                     teaches_only = self._only_teaches(found)
                     if teaches_only:
                         found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"

@@ -239,6 +239,14 @@ class Taxonomy:
         toks = tokens(text)
         return self._tags_in(text, toks), self._materials_in(toks)
 
+    def read_offer(self, text: str) -> tuple[list[Tag], int]:
+        """`read` for a maker's phrase: what it offers (`as_offered`). Whom it is for is not on offer: "wholesale
+        accounts for coffee shops", "for craft beverage & food", "mugs for cafes" offer no coffee nor drinks; a
+        part for a thing ("frames for face shields") and what a process or a class is done for are still read."""
+        toks = tokens(text)
+        tags = self._tags_in(text, toks, offered=True)
+        return self.as_offered(tags), self._materials_in(toks)
+
     def _materials_in(self, toks: list[str]) -> int:
         if self._material_starts.isdisjoint(toks):
             return 0  # most phrases name no material
@@ -280,6 +288,11 @@ class Taxonomy:
             return tags
         return [tag for tag in tags if tag.id == first.id or self.kind(tag.id) == "process"]
 
+    def _teaches_of(self, concept_id: str) -> bool:
+        """A class or course concept ("welding classes for beginners" is for the beginners, of welding)."""
+        found = self.concepts.get(concept_id)
+        return found is not None and (found.teaches is not None or concept_id == "training")
+
     def classes_in(self, tags: Iterable[Tag]) -> list[Tag]:
         """The classes a phrase about teaching offers in the processes it names: "welding and woodshop classes"
         offers welding classes too."""
@@ -293,10 +306,17 @@ class Taxonomy:
     def material_mask(self, material_ids: Iterable[str]) -> int:
         return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
 
-    def _tags_in(self, text: str, toks: list[str]) -> list[Tag]:
+    def _tags_in(self, text: str, toks: list[str], offered: bool = False) -> list[Tag]:
         tags: list[Tag] = []
         seen: set[str] = set()
-        for found, _, _ in self.locate(toks):
+        located = self.locate(toks)
+        if offered and not _BENEFICIARY_FOR.isdisjoint(toks):
+            cut = next(i for i, tok in enumerate(toks) if tok in _BENEFICIARY_FOR)
+            # Not after a process or a class: "printing for tees and hats", "welding classes for beginners".
+            if not any(start < cut and (self._teaches_of(tag.id) or self.kind(tag.id) == "process")
+                       for tag, start, _ in located):
+                located = [e for e in located if e[1] < cut or self.kind(e[0].id) == "part"]
+        for found, _, _ in located:
             if found.id not in seen:
                 seen.add(found.id)
                 tags.append(found)
