@@ -368,8 +368,10 @@ class Matcher:
             while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
                 before -= 1
             unmade = _is_unmade(self.taxonomy, tag.id)
-            # "TIG welding an aluminum boat hull": what a process named first is done on, not what is asked for.
-            if unmade and not process_before and not (before >= 0 and toks[before] in _ADD_ON):
+            # "TIG welding an aluminum boat hull": what a process named first is done on, not what is asked for;
+            # but "welders for rent" asks for a rental all the same.
+            done_on = process_before and not self._offered_alone(tag.id)
+            if unmade and not done_on and not (before >= 0 and toks[before] in _ADD_ON):
                 return True
             process_before = process_before or (not unmade and self.taxonomy.kind(tag.id) == "process")
         return False
@@ -388,6 +390,10 @@ class Matcher:
             named = frozenset(tag.id for tag, _start, _end in self.taxonomy.locate(tokens(phrase)))
             self._phrase_concepts[phrase] = named
         return service_requests.teaches_subject(self.taxonomy, subject, phrase, named)
+
+    def _offered_alone(self, concept_id: str) -> bool:
+        concept = self.taxonomy.concept(concept_id)
+        return concept is not None and concept.offered_alone
 
     def _named_as_a_job(self, parsed: ParsedRequest) -> list[str]:
         toks = tokens(parsed.item or "")

@@ -170,7 +170,9 @@ class Taxonomy:
         whole = self.concepts.get(concept_id[: -len(PART_SUFFIX)])
         if whole is None or whole.kind != "item":
             return None
-        return Concept(id=concept_id, kind="part", label=f"parts for {whole.label}", part_of=whole.id)
+        return Concept(
+            id=concept_id, kind="part", label=f"parts for {whole.label}", part_of=whole.id, unmade=whole.unmade
+        )
 
     def label(self, concept_id: str) -> str:
         found = self.concept(concept_id)
