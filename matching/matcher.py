@@ -137,8 +137,9 @@ class _Candidates:
 
 
 def _is_service(taxonomy: Taxonomy, concept_id: str) -> bool:
+    """A process ordered as such ("powder coating"), or done to the buyer's own things ("reupholster")."""
     concept = taxonomy.concept(concept_id)
-    return concept is not None and concept.service
+    return concept is not None and (concept.service or concept.applied)
 
 
 def _makes_any(taxonomy: Taxonomy, process: str, makers_of: set[str]) -> bool:
@@ -453,6 +454,14 @@ class Matcher:
         if processes:  # "TIG welding an aluminum boat hull": the welding is asked for, the hull is what it is done on
             items = [c for c in items if not _is_unmade(tax, c)]
         services = [c for c in processes if _is_service(tax, c)]
+        if len(items) > 1:
+            # "reupholster 4 dining chairs": upholstery is done to the buyer's chairs, as a service is; not so
+            # "upholstered dining chairs", new chairs made that way.
+            done_to = {t.id for t in tax.tag(parsed.item or "") if not t.surface.endswith("ed")}
+            applied = [c for c in items if c in done_to and _is_service(tax, c)]
+            if applied and len(applied) < len(items):
+                services += applied
+                items = [c for c in items if c not in applied]
         # "3D printed face shields" asks for face shields, not for printing; but "powder coating, 40 railings"
         # asks for the coating: a service is wanted for itself, and the items it names are what it is done on.
         wanted = [*services, *items] if services else items or processes
@@ -471,7 +480,13 @@ class Matcher:
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)
             if services and concept not in services:
-                found.scale_concept(index, ranker.SERVICED_ITEM)
+                # "screen printing on 150 t-shirts": a maker of the t-shirts may print them, since printing makes
+                # printed ones; "reupholster 4 dining chairs", "powder coat a bike frame": the makers of chairs or
+                # frames are not who does that.
+                made_so = any(
+                    p in services for kind in [concept, *tax.ancestors(concept)] for p in tax.processes_for(kind)
+                ) or any(concept in tax.concepts[p].makes for p in services if p in tax.concepts)
+                found.scale_concept(index, ranker.SERVICED_ITEM if made_so else ranker.SERVICED_ELSEWHERE)
                 if not found.how:
                     # "anodizing for aluminum parts": who could make the parts is no answer to their finishing; but
                     # "brackets, machined then powder coated" asks for the brackets too.

@@ -32,6 +32,7 @@ FUZZY_RANGE = (0.42, 0.58)
 COVERAGE_WEIGHT = 0.1  # share of the capability score that depends on covering every requested item
 MIN_CONFIDENCE = 0.42
 SERVICED_ITEM = 0.8  # an item named as what a requested service is done on ("powder coat 40 railings")
+SERVICED_ELSEWHERE = 0.4  # ... which that service does not make: its makers alone fall below MIN_CONFIDENCE
 MADE_AS_ASKED = 0.8  # a maker whose process makes the item, by the process the buyer named
 NOT_AS_ASKED = 0.75  # a maker who lists the item but not the process the buyer named
 SAME_MATERIAL = 0.03  # the maker names the material asked for (or the item's usual one)
