@@ -40,6 +40,7 @@ _AGENT_ENDINGS = ("er", "ers", "ery", "eries", "ist", "ists", "ier", "iers", "sm
 _AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses woodshop woodshops"))
 _NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
 _DETERMINERS = frozenset(tokens("a an the our my your their his her its nuestro nuestra nuestros mi mis su sus"))
+_FOR = frozenset({"for", "para", "pour"})
 _ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"
 
 
@@ -363,12 +364,15 @@ class Matcher:
         if not any(_is_unmade(self.taxonomy, c) for c in parsed.items):
             return False
         toks = tokens(parsed.item or parsed.text)
-        process_before = False
+        process_before = made_before = False
         for tag, start, _end in self.taxonomy.locate(toks):
             before = start - 1
             while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
                 before -= 1
             unmade = _is_unmade(self.taxonomy, tag.id)
+            if unmade and made_before and not _FOR.isdisjoint(toks[:start]):
+                continue  # "uniformes para taller mecánico": who the uniforms are for, not a mechanic wanted
+            made_before = made_before or not unmade
             # "TIG welding an aluminum boat hull": what a process named first is done on, not what is asked for;
             # but "welders for rent" asks for a rental all the same.
             done_on = process_before and not self._offered_alone(tag.id)
@@ -451,8 +455,11 @@ class Matcher:
         tax = self.taxonomy
         items = [c for c in parsed.items if tax.kind(c) in ("item", "part")]
         processes = [c for c in parsed.items if tax.kind(c) == "process"]
-        if processes:  # "TIG welding an aluminum boat hull": the welding is asked for, the hull is what it is done on
-            items = [c for c in items if not _is_unmade(tax, c)]
+        made = [c for c in items if not _is_unmade(tax, c)]
+        if processes or made:
+            # "TIG welding an aluminum boat hull": the welding is asked for, the hull is what it is done on;
+            # "uniformes para taller mecánico": the uniforms, not a mechanic (see _asks_for_unmade).
+            items = made
         services = [c for c in processes if _is_service(tax, c)]
         if len(items) > 1:
             # "reupholster 4 dining chairs": upholstery is done to the buyer's chairs, as a service is; not so
