@@ -107,6 +107,7 @@ class _Candidates:
     concept_of_group: list[int] = field(default_factory=list)  # requested-concept index; -1 for fuzzy
     wanted: int = 0  # how many concepts the request names
     how: list[str] = field(default_factory=list)  # processes the buyer asked the items be made by
+    asked_how: list[str] = field(default_factory=list)  # every process the buyer named that is no service
     tools: int = 0  # "a laser cutter for an afternoon": the first `tools` concepts are the tools asked for
 
     def scale_concept(self, concept_index: int, factor: float, fits: frozenset[str] | None = None) -> None:
@@ -267,6 +268,16 @@ class Matcher:
             best_conf = np.where(made_how, np.maximum(best_conf, ranker.MADE_AS_ASKED), best_conf)
             best_conf = np.where(listed & ~has_how[best_maker], best_conf * ranker.NOT_AS_ASKED, best_conf)
             best_conf = np.where(listed & has_how[best_maker], np.minimum(1.0, best_conf + 0.02), best_conf)
+
+        if found.asked_how:
+            # "bronze casting for a plaque": an engraver could make a plaque, but not the way the buyer asked.
+            has_asked = np.zeros(len(directory.makers), dtype=bool)
+            for named in found.asked_how:
+                for process in [named, *sorted(self.taxonomy.descendants(named))]:
+                    has_asked[directory.cap_maker[directory.capabilities_of(process)]] = True
+            by_process = np.asarray([found.evidence[g].fit == ranker.PROCESS for g in best_group], dtype=bool)
+            otherwise = by_process & ~has_asked[best_maker]
+            best_conf = np.where(otherwise, best_conf * ranker.MADE_OTHERWISE, best_conf)
 
         best_conf = self._material_fit(parsed, found, best_maker, best_group, best_conf)
 
@@ -484,6 +495,7 @@ class Matcher:
         # deliveries" says nothing about how the bike is made).
         makers_of = {p for item in items for kind in [item, *tax.descendants(item)] for p in tax.processes_for(kind)}
         found.how = [p for p in processes if p not in services and _makes_any(tax, p, makers_of)]
+        found.asked_how = [p for p in processes if p not in services] if items else []
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)
             if services and concept not in services:

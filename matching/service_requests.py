@@ -8,6 +8,7 @@ subject no maker's class mentions) rather than from a list of such requests, so 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -134,7 +135,7 @@ def asks_for_used(taxonomy: Taxonomy, toks: list[str]) -> bool:
 def resells(phrase: str) -> bool:
     """Whether a maker's phrase offers goods second-hand ("refurbished bikes", "used pallets", "pre-owned")."""
     toks = tokens(phrase)
-    return any(tok in _RESOLD for tok in toks) or any(pair in _USED_PAIRS for pair in zip(toks, toks[1:]))
+    return any(tok in _RESOLD for tok in toks) or any(pair in _USED_PAIRS for pair in itertools.pairwise(toks))
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,12 @@ _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
 
 
 _BENEFICIARY_FOR = frozenset({"for", "para", "pour"})
+# In a maker's phrase, what follows these is not done by the maker ("no welding"), or nothing of it is ("outsourced").
+_DONE_ELSEWHERE = frozenset(
+    {"outsourced", "outsource", "outsourcing", "subcontracted", "subcontract", "subcontracting", "tercerizado",
+     "subcontratado", "subcontratamos"}
+)  # fmt: skip
+_NOT_DONE_HERE = _DONE_ELSEWHERE | {"not", "no", "without", "sin", "except", "excluding", "لا"}
 _BENEFICIARY_OWNER = frozenset(
     {"my", "our", "your", "their", "his", "her", "a", "an", "the", "mi", "mis", "nuestro", "nuestra", "nuestros",
      "nuestras", "su", "sus", "un", "una", "el", "la", "los", "las"}
@@ -312,6 +318,13 @@ class Taxonomy:
         tags: list[Tag] = []
         seen: set[str] = set()
         located = self.locate(toks)
+        if offered and not _NOT_DONE_HERE.isdisjoint(toks):
+            # "anodize & powder outsourced", "no embroidery": not what this maker does.
+            if not _DONE_ELSEWHERE.isdisjoint(toks):
+                return []
+            # The word right after: "no embroidery", but not "no minimum on screen printing".
+            negated = {i + 1 for i, tok in enumerate(toks) if tok in _NOT_DONE_HERE}
+            located = [e for e in located if e[1] not in negated]
         if offered and not _BENEFICIARY_FOR.isdisjoint(toks):
             cut = next(i for i, tok in enumerate(toks) if tok in _BENEFICIARY_FOR)
             # Not after a process or a class: "printing for tees and hats", "welding classes for beginners".
