@@ -540,7 +540,8 @@ class Matcher:
             found.add(directory.capabilities_of(kind), ranker.CONFIDENCE[ranker.KIND], ranker.KIND, concept, index)
         # Something broader, unless a broad claim cannot vouch for this item (N95s are certified).
         parents = tax.ancestors(concept)[:1]
-        if node is not None and not node.strict:
+        # Nor for a service: a blanket maker's "soft furnishings" is no upholstery of the buyer's booths.
+        if node is not None and not node.strict and not (node.service or node.applied):
             for parent in parents:
                 parent_node = tax.concept(parent)
                 if parent_node is not None and not parent_node.strict:
