@@ -29,7 +29,7 @@ _FUZZY_POOL = 50  # phrases the fuzzy layer looks at per request
 # Words that ask for a business of a trade rather than a thing: "sign shop", "electronics manufacturer".
 _TRADE_NOUNS = frozenset(
     tokens(
-        "shop shops company companies manufacturer manufacturers maker makers printer printers studio works "
+        "shop shops company companies manufacturer manufacturers manufacturing maker makers printer printers studio works "
         "supplier suppliers fabricator fabricators business businesses firm vendor vendors factory house "
         "taller tienda empresa fabricante fabrica imprenta مصنع ورشة شركة"
     )
@@ -505,6 +505,7 @@ class Matcher:
                 made_so = any(
                     p in services for kind in [concept, *tax.ancestors(concept)] for p in tax.processes_for(kind)
                 ) or any(concept in tax.concepts[p].makes for p in services if p in tax.concepts)
+                made_so = made_so or bool(found.how)  # "a gate fabricated and powder coated": the gate is wanted too
                 found.scale_concept(index, ranker.SERVICED_ITEM if made_so else ranker.SERVICED_ELSEWHERE)
                 if not found.how:
                     # "anodizing for aluminum parts": who could make the parts is no answer to their finishing; but
