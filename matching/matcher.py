@@ -29,8 +29,8 @@ _FUZZY_POOL = 50  # phrases the fuzzy layer looks at per request
 # Words that ask for a business of a trade rather than a thing: "sign shop", "electronics manufacturer".
 _TRADE_NOUNS = frozenset(
     tokens(
-        "shop shops company companies manufacturer manufacturers manufacturing maker makers printer printers studio works "
-        "supplier suppliers fabricator fabricators business businesses firm vendor vendors factory house "
+        "shop shops company companies manufacturer manufacturers manufacturing maker makers printer printers studio "
+        "works supplier suppliers fabricator fabricators business businesses firm vendor vendors factory house "
         "taller tienda empresa fabricante fabrica imprenta مصنع ورشة شركة"
     )
 )
