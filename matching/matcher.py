@@ -41,6 +41,7 @@ _AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses woodshop
 _NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
 _DETERMINERS = frozenset(tokens("a an the our my your their his her its nuestro nuestra nuestros mi mis su sus"))
 _FOR = frozenset({"for", "para", "pour"})
+_WITH = frozenset({"with", "w", "con", "مع"})  # "w/" is read as "w"
 _ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"
 
 
@@ -407,6 +408,20 @@ class Matcher:
             self._phrase_concepts[phrase] = named
         return service_requests.teaches_subject(self.taxonomy, subject, phrase, named)
 
+    def _add_ons(self, parsed: ParsedRequest) -> set[str]:
+        """What comes with the thing asked for ("gin w/ custom labels", "tables with benches"): a maker of that
+        alone serves the order less than a maker of the thing."""
+        toks = tokens(parsed.item or parsed.text)
+        located = self.taxonomy.locate(toks)
+        if not located:
+            return set()
+        first_end = located[0][2]
+        out = set()
+        for tag, start, _end in located[1:]:
+            if not _WITH.isdisjoint(toks[first_end:start]) and tag.id != located[0][0].id:
+                out.add(tag.id)
+        return out
+
     def _offered_alone(self, concept_id: str) -> bool:
         concept = self.taxonomy.concept(concept_id)
         return concept is not None and concept.offered_alone
@@ -496,8 +511,11 @@ class Matcher:
         makers_of = {p for item in items for kind in [item, *tax.descendants(item)] for p in tax.processes_for(kind)}
         found.how = [p for p in processes if p not in services and _makes_any(tax, p, makers_of)]
         found.asked_how = [p for p in processes if p not in services] if items else []
+        add_ons = self._add_ons(parsed) if len(wanted) > 1 else set()
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)
+            if concept in add_ons:
+                found.scale_concept(index, ranker.ADD_ON)
             if services and concept not in services:
                 # "screen printing on 150 t-shirts": a maker of the t-shirts may print them, since printing makes
                 # printed ones; "reupholster 4 dining chairs", "powder coat a bike frame": the makers of chairs or
@@ -591,7 +609,12 @@ class Matcher:
         if not parsed.item or len(self.directory.capabilities) == 0:
             return
         generic = self.taxonomy.generic_words
-        wanted_words = {t for t in tokens(parsed.item) if len(t) >= 3 and t not in generic}
+        words = tokens(parsed.item)
+        if known_item:
+            # Only the item's own words: "private label gin" is no look-alike of a "private label" phrase.
+            named = {tok for tag in self.taxonomy.tag(parsed.item) for tok in tokens(tag.surface)}
+            words = [t for t in words if t in named] or words
+        wanted_words = {t for t in words if len(t) >= 3 and t not in generic}
         if not wanted_words:
             return
         cutoff = ranker.FUZZY_MIN_SCORE + (4.0 if known_item else 0.0)

@@ -35,6 +35,7 @@ SERVICED_ITEM = 0.8  # an item named as what a requested service is done on ("po
 SERVICED_ELSEWHERE = 0.4  # ... which that service does not make: its makers alone fall below MIN_CONFIDENCE
 MADE_AS_ASKED = 0.8  # a maker whose process makes the item, by the process the buyer named
 NOT_AS_ASKED = 0.75  # a maker who lists the item but not the process the buyer named
+ADD_ON = 0.85  # an item that comes with the one asked for ("gin w/ custom labels"): the labels' makers rank lower
 MADE_OTHERWISE = 0.58  # a maker whose other process could make the item: below MIN_CONFIDENCE
 SAME_MATERIAL = 0.03  # the maker names the material asked for (or the item's usual one)
 OTHER_MATERIAL = 0.55  # a process claim from a maker who names only other materials: below MIN_CONFIDENCE
