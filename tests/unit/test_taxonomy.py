@@ -126,7 +126,8 @@ def test_processes_make_items_not_machines(tax):
     assert tax.processes_for("cloth_mask") >= {"sewing"}
     assert tax.processes_for("gown") >= {"sewing"}
     assert tax.processes_for("surgical_cap") >= {"sewing"}
-    assert tax.processes_for("sanitizer") >= {"distilling", "brewing", "chemical_manufacturing"}
+    assert tax.processes_for("sanitizer") >= {"distilling", "chemical_manufacturing"}
+    assert "brewing" not in tax.processes_for("sanitizer")  # a brewery that made it says so
     # A machine shop makes ventilator parts, never a ventilator.
     assert "cnc_machining" in tax.processes_for("ventilator.part")
     assert tax.processes_for("ventilator") == frozenset()
