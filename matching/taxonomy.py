@@ -289,7 +289,7 @@ class Taxonomy:
         product made that way ("powder coated railings") is still a product. One that rents, sells or repairs
         machines ("welders for rent", "costume rentals", "phone screen repair") offers only that."""
         alone = [tag for tag in tags if (found := self.concepts.get(tag.id)) is not None and found.offered_alone]
-        if alone:
+        if alone and not any(self._teaches_of(tag.id) for tag in tags):  # "bike repair classes" are classes
             return alone
         first = self.concepts.get(tags[0].id) if tags else None
         if first is None or not first.applied or tags[0].surface.endswith("ed"):
