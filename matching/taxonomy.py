@@ -50,6 +50,7 @@ _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
 
 
 _BENEFICIARY_FOR = frozenset({"for", "para", "pour"})
+_RENTAL_WORDS = frozenset({"rental", "rent", "for", "a", "sale", "hire"})
 # In a maker's phrase, what follows these is not done by the maker ("no welding"), or nothing of it is ("outsourced").
 _DONE_ELSEWHERE = frozenset(
     {"outsourced", "outsource", "outsourcing", "subcontracted", "subcontract", "subcontracting", "tercerizado",
@@ -286,15 +287,15 @@ class Taxonomy:
     def as_offered(self, tags: list[Tag]) -> list[Tag]:
         """What a maker's phrase offers. One that opens with a service done to the buyer's things ("Powder coat -
         wheels, frames, railings", "Upholstery: booths, dining chairs") offers the service, not the things; a
-        product made that way ("powder coated railings") is still a product. One that rents, sells or repairs
-        machines ("welders for rent", "costume rentals", "phone screen repair") offers only that."""
-        alone = [tag for tag in tags if (found := self.concepts.get(tag.id)) is not None and found.offered_alone]
-        if alone and not any(self._teaches_of(tag.id) for tag in tags):  # "bike repair classes" are classes
-            return alone
+        product made that way ("powder coated railings") is still a product."""
         first = self.concepts.get(tags[0].id) if tags else None
         if first is None or not first.applied or tags[0].surface.endswith("ed"):
             return tags
         return [tag for tag in tags if tag.id == first.id or self.kind(tag.id) == "process"]
+
+    def _offered_alone(self, concept_id: str) -> bool:
+        found = self.concepts.get(concept_id)
+        return found is not None and found.offered_alone
 
     def _teaches_of(self, concept_id: str) -> bool:
         """A class or course concept ("welding classes for beginners" is for the beginners, of welding)."""
@@ -325,6 +326,16 @@ class Taxonomy:
             # The word right after: "no embroidery", but not "no minimum on screen printing".
             negated = {i + 1 for i, tok in enumerate(toks) if tok in _NOT_DONE_HERE}
             located = [e for e in located if e[1] not in negated]
+        if offered:
+            # What is rented or sold ("welders for rent", "costume rentals") is not on offer as made: the words right
+            # before a bare rental word; "open shop hours, bike repair" still offers the open hours.
+            rented = {
+                start
+                for tag, start, _ in located
+                if self._offered_alone(tag.id) and set(tag.surface.split()) <= _RENTAL_WORDS
+            }
+            if rented:
+                located = [e for e in located if e[2] not in rented or self._offered_alone(e[0].id)]
         if offered and not _BENEFICIARY_FOR.isdisjoint(toks):
             cut = next(i for i, tok in enumerate(toks) if tok in _BENEFICIARY_FOR)
             # Not after a process or a class: "printing for tees and hats", "welding classes for beginners".
