@@ -538,7 +538,7 @@ class Taxonomy:
         candidates = process.extract(
             tok, near_in_length, scorer=fuzz.ratio, score_cutoff=75, limit=_MAX_FUZZY_CANDIDATES
         )
-        best: tuple[tuple[int, bool, float], str] | None = None
+        best: tuple[tuple[int, bool, bool, float], str] | None = None
         for candidate, score, _ in candidates:
             if abs(len(candidate) - len(tok)) > 2:
                 continue
@@ -548,7 +548,7 @@ class Taxonomy:
             if edits == 2 and len(tok) >= 5 and candidate.startswith(tok):
                 edits = 1  # "harnes" stemmed to "harne": one letter short of "harness", and the stem took the other
             if edits <= 1 or (len(tok) >= 7 and score >= 85):
-                rank = (edits, not _near_slip(tok, candidate), -score)
+                rank = (edits, not _left_out(tok, candidate), not _near_slip(tok, candidate), -score)
                 if best is None or rank < best[0]:
                     best = (rank, candidate)
         return best[1] if best else None
@@ -614,6 +614,13 @@ def _label_alternatives(label: str) -> list[str]:
     plain = _LABEL_QUALIFIER.sub("", label).strip()
     parts = [p.strip() for p in _LABEL_SPLIT.split(plain) if p and p.strip()]
     return [plain, *parts] if len(parts) > 1 else [plain]
+
+
+def _left_out(tok: str, candidate: str) -> bool:
+    """Whether `tok` is `candidate` with one letter left out ("powdr": powder), the commonest slip on a phone."""
+    if len(candidate) != len(tok) + 1:
+        return False
+    return any(candidate[:i] + candidate[i + 1 :] == tok for i in range(len(candidate)))
 
 
 def _near_slip(tok: str, candidate: str) -> bool:
