@@ -238,8 +238,11 @@ def _print_by_kind(by_kind: dict[str, dict]) -> None:
         )
 
 
-def _heldout(split: str, verbose: bool, as_json: bool, folder: Path = HELDOUT) -> int:
-    halves = evaluate_heldout(folder)
+def _heldout(split: str, verbose: bool, as_json: bool, folders: list[Path]) -> int:
+    halves: dict[str, list[Outcome]] = {half: [] for half in SPLITS}
+    for folder in folders:  # several sets are pooled, each against its own directory
+        for half, outcomes in evaluate_heldout(folder).items():
+            halves[half] += outcomes
     chosen = {half: outcomes for half, outcomes in halves.items() if split in (half, "all")}
     if split == "all":
         chosen["all"] = halves["dev"] + halves["test"]
@@ -251,7 +254,7 @@ def _heldout(split: str, verbose: bool, as_json: bool, folder: Path = HELDOUT) -
             if half in chosen:
                 _misses(f"heldout {half}", chosen[half])
     for name, outcomes in chosen.items():
-        _print_summary(f"Held-out set, {name}", summarize(outcomes), TARGETS["general"], "the held-out directory")
+        _print_summary(f"Held-out set, {name}", summarize(outcomes), TARGETS["general"], "its held-out directory")
         _print_by_kind(summarize_by_kind(outcomes))
     return 0
 
@@ -265,12 +268,13 @@ def main(argv: list[str] | None = None) -> int:
         nargs="?",
         const="heldout",
         metavar="SET",
-        help="measure a held-out set instead: eval/heldout/ (the default), heldout_b or heldout_c",
+        help="measure a held-out set instead: eval/heldout/ (the default), heldout_b … heldout_g, or several pooled: "
+        "heldout,heldout_d",
     )
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which half of the held-out set")
     args = parser.parse_args(argv)
     if args.heldout:
-        return _heldout(args.split, args.verbose, args.json, HERE / args.heldout)
+        return _heldout(args.split, args.verbose, args.json, [HERE / name for name in args.heldout.split(",")])
     sets = evaluate_sets()
     summary = summarize(sets["ppe"])
     general = summarize(sets["general"])
