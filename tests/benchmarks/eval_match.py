@@ -3,7 +3,7 @@
     python tests/benchmarks/eval_match.py            # summary of both sets, the general one by kind
     python tests/benchmarks/eval_match.py --verbose  # every request that missed
     python tests/benchmarks/eval_match.py --json     # machine-readable
-    python tests/benchmarks/eval_match.py --heldout [--split dev|test|all]  # the held-out set, see below
+    python tests/benchmarks/eval_match.py --heldout [SET[,SET…]] [--split dev|test|all]  # held-out sets, see below
 
 The labels are human judgements kept in files beside this script, independent of the engine:
 `maker_labels.csv` says, per demo maker, which needs it MAKES (grade 2: it lists that product) and which it
@@ -18,7 +18,8 @@ of the request's ZIP. A request with no relevant maker is "unservable": any answ
 `--heldout` measures instead the held-out set in `eval/heldout/`: requests written by someone who had not
 seen the taxonomy, the demo directory nor these sets, against a directory of their own (Cleveland and
 Milwaukee makers) with their own labels. Ids ending in an even digit are its dev half, odd its test half;
-`--split all` reports each half and both together.
+`--split all` reports each half and both together. `--heldout heldout_b` … `heldout_g` measure the six other
+held-out sets, each by another writer against its own directory; names joined by commas are pooled.
 
 `--json` prints the PPE figures at the top level, as it always has, and the general set under "general",
 with its figures per kind under "general" → "by_kind".
