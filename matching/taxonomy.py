@@ -121,7 +121,8 @@ class Taxonomy:
     _vocab: list[str] = field(default_factory=list)
     _vocab_set: frozenset[str] = frozenset()
     _max_alias_len: int = 1
-    _longest_from: dict[str, int] = field(default_factory=dict)  # first word → longest alias starting with it
+    _lengths_from: dict[str, tuple[int, ...]] = field(default_factory=dict)  # first word → its aliases' lengths
+    _longer_from: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # the same by two words
     _vocab_by_length: dict[int, list[str]] = field(default_factory=dict)  # typo candidates within two letters
     _made_by: dict[str, frozenset[str]] = field(default_factory=dict)
     _children: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -143,8 +144,15 @@ class Taxonomy:
         # Only words long enough for a typo to be told apart from another word are corrected.
         self._vocab = sorted(tok for tok in vocab if len(tok) >= 4 and not tok.isdigit())
         self._max_alias_len = max((len(key) for key in self.aliases), default=1)
+        lengths_from: dict[str, set[int]] = {}
+        longer_from: dict[tuple[str, str], set[int]] = {}
         for key in self.aliases:
-            self._longest_from[key[0]] = max(self._longest_from.get(key[0], 0), len(key))
+            lengths_from.setdefault(key[0], set()).add(len(key))
+            if len(key) > 1:
+                longer_from.setdefault((key[0], key[1]), set()).add(len(key))
+        # Longest first; only the lengths some alias has are tried ("custom" starts aliases of two and three words).
+        self._lengths_from = {word: tuple(sorted(lengths, reverse=True)) for word, lengths in lengths_from.items()}
+        self._longer_from = {words: tuple(sorted(lengths, reverse=True)) for words, lengths in longer_from.items()}
         for size in {len(tok) for tok in self._vocab}:
             self._vocab_by_length[size] = [tok for tok in self._vocab if abs(len(tok) - size) <= 2]
         made_by: dict[str, set[str]] = {}
@@ -360,16 +368,23 @@ class Taxonomy:
     def locate(self, toks: list[str]) -> list[tuple[Tag, int, int]]:
         """Concepts named in a token list, with the [start, end) token span each was found at."""
         fixed, exact, origin = self._correct(toks)
+        aliases, lengths_from, longer_from, n = self.aliases, self._lengths_from, self._longer_from, len(fixed)
+        if lengths_from.keys().isdisjoint(fixed):
+            return []  # many phrases: no word starts an alias, and one set test says so
         found: list[tuple[int, int, str, bool]] = []
-        aliases, longest_from, n = self.aliases, self._longest_from, len(fixed)
         i = 0
         while i < n:
-            longest = longest_from.get(fixed[i])
-            if not longest:  # most words start no alias
+            lengths = lengths_from.get(fixed[i])
+            if lengths is None:  # most words start no alias
                 i += 1
                 continue
-            for length in range(min(longest, n - i), 0, -1):
-                concept_id = aliases.get(tuple(fixed[i : i + length]))
+            if lengths[0] > 1:
+                # Of the longer aliases, only those going on with the next word can fit: most words that start one
+                # ("metal", "custom") are followed by other words.
+                alone = (1,) if lengths[-1] == 1 else ()
+                lengths = longer_from.get((fixed[i], fixed[i + 1]), ()) + alone if i + 1 < n else alone
+            for length in lengths:
+                concept_id = aliases.get(tuple(fixed[i : i + length])) if length <= n - i else None
                 if concept_id is not None:
                     if concept_id != NO_ITEM:
                         found.append((i, i + length, concept_id, all(exact[i : i + length])))
@@ -377,6 +392,8 @@ class Taxonomy:
                     break
             else:
                 i += 1
+        if not found:
+            return []
         found = self._without_beneficiary(found, fixed)
         found = self._without_containers(found, fixed)
         located: list[tuple[Tag, int, int]] = []
