@@ -7,6 +7,7 @@ import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any, BinaryIO, overload
 
 import numpy as np
@@ -19,6 +20,9 @@ from matching.taxonomy import Tag, Taxonomy, load_taxonomy
 
 _EMPTY = np.zeros(0, dtype=np.int32)
 TRAINING = "training"  # the taxonomy's concept for classes, courses and tool access
+# What a capability phrase's tags say, as bits (Directory._read): a typo was forgiven, no item or part is named,
+# it offers a class rather than the work, it names a class (the maker teaches).
+_INEXACT, _NO_ITEM, _TRAINING, _NAMES_TRAINING = 1, 2, 4, 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ class MakerProfile:
 
 
 _PROFILE_FIELDS = tuple(f.name for f in fields(MakerProfile))
+_profile_row = attrgetter(*_PROFILE_FIELDS)  # a profile's fields as a tuple, in that order
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +65,7 @@ class _Makers(Sequence[MakerProfile]):
         self._rows: list[tuple[Any, ...]] = []
 
     def append(self, maker: MakerProfile) -> None:
-        self._rows.append(tuple(getattr(maker, name) for name in _PROFILE_FIELDS))
+        self._rows.append(_profile_row(maker))
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -145,8 +150,9 @@ class Directory:
         self._by_concept: dict[str, dict[str, np.ndarray]] = {}
         self._position_of: dict[int | str, int] = {}
         self._first_cap, self._end_cap = Growable(np.int32), Growable(np.int32)  # maker position → its capability ids
-        self._tag_cache: dict[str, tuple[tuple[Tag, ...], int, bool]] = {}  # phrase → tags, materials, teaches only
+        self._tag_cache: dict[str, tuple[tuple[Tag, ...], int, int]] = {}  # phrase → tags, materials, facts
         self._same_tags: dict[tuple[Tag, ...], tuple[Tag, ...]] = {}  # one tuple for all phrases tagged alike
+        self._alike: dict[tuple[Tag, ...], tuple[tuple[Tag, ...], int]] = {}  # tags read → as offered, facts
         self._fits: dict[str, np.ndarray] = {}
         self.green_practices: list[tuple[str, ...]] = []
         self._badges: list[dict[str, str]] = []
@@ -203,59 +209,67 @@ class Directory:
         return self.index.removed / max(len(self._cap_phrases), 1)
 
     def _append(self, makers: list[MakerProfile], build: bool) -> None:
-        kind_of = self.taxonomy.kind
         first_cap = len(self._cap_phrases)
-        owners, inexact, no_item, training, materials, teaches, firsts = [], [], [], [], [], [], []
-        new_concepts: dict[str, dict[str, list[int]]] = {}
+        counts, facts, materials, teaches, firsts = [], [], [], [], []
+        tag_cache, cap_tags = self._tag_cache, self._cap_tags
+        alike: dict[tuple[Tag, ...], list[int]] = {}  # the new capability ids by their tags, for _by_concept
         for maker in makers:
             position = len(self.makers)
             self.makers.append(maker)
             self._position_of[maker.id] = position
             offered = len(maker.capabilities)
+            listed = maker.capabilities + maker.training
             mask = 0
-            firsts.append(len(self._cap_phrases))
-            for number, phrase in enumerate(maker.capabilities + maker.training):
-                cached = self._tag_cache.get(phrase)  # makers often list the very same phrase
+            first = len(self._cap_phrases)
+            firsts.append(first)
+            self._cap_phrases.extend(listed)
+            counts.append(len(listed))
+            for number, phrase in enumerate(listed):
+                cached = tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
-                    found, phrase_mask = self.taxonomy.read_offer(phrase)
-                    teaches_only = self._only_teaches(found)
-                    if teaches_only:
-                        found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"
-                    tags = tuple(found)
-                    cached = (self._same_tags.setdefault(tags, tags), phrase_mask, teaches_only)
-                    if build or len(self._tag_cache) < 10_000:
-                        self._tag_cache[phrase] = cached
-                tags, phrase_mask, teaches_only = cached
+                    cached = self._read(phrase)
+                    if build or len(tag_cache) < 10_000:
+                        tag_cache[phrase] = cached
+                tags, phrase_mask, phrase_facts = cached
                 mask |= phrase_mask
-                cap_id = len(self._cap_phrases)
-                self._cap_phrases.append(phrase)
-                self._cap_tags.append(tags)
-                owners.append(position)
-                inexact.append(any(not tag.exact for tag in tags))
-                # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
-                no_item.append(not any(kind_of(t.id) in ("item", "part") for t in tags))
-                # "welding and woodshop classes" offers classes, not welding jobs, though it names the process.
-                training.append(number >= offered or teaches_only)
-                for tag in tags:
-                    new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(cap_id)
-                    if position not in self.teaching and tag.id in self._training_concepts:
+                cap_tags.append(tags)
+                facts.append(phrase_facts if number < offered else phrase_facts | _TRAINING)
+                if tags:
+                    ids = alike.get(tags)
+                    if ids is None:
+                        alike[tags] = [first + number]
+                    else:
+                        ids.append(first + number)
+                    if phrase_facts & _NAMES_TRAINING and position not in self.teaching:
                         self.teaching[position] = phrase
             materials.append(mask)
             teaches.append(position in self.teaching)
             # Who each maker is, for the buyers' preferences (matching.preferences).
             self.green_practices.append(practice_vocabulary.known_practices(maker.practices))
             self._badges.append({slug(b): b for b in maker.badges})
+        # Each concept's phrases by the words they used, one pass per distinct tags rather than per phrase. Tags
+        # are gone through in the order they first appear, so concepts and words come in the order phrases name
+        # them; the ids of one (concept, words) from several tags tuples are merged back into phrase order.
+        new_concepts: dict[str, dict[str, list[list[int]]]] = {}
+        for tags, ids in alike.items():
+            for tag in tags:
+                new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(ids)
         for concept, surfaces in new_concepts.items():
             known = self._by_concept.setdefault(concept, {})
-            for surface, ids in surfaces.items():
-                fresh = np.asarray(ids, dtype=np.int32)
+            for surface, id_lists in surfaces.items():
+                if len(id_lists) == 1:
+                    fresh = np.asarray(id_lists[0], dtype=np.int32)
+                else:
+                    fresh = np.sort(np.concatenate([np.asarray(ids, dtype=np.int32) for ids in id_lists]))
                 known[surface] = fresh if surface not in known else np.concatenate((known[surface], fresh))
+        flags = np.asarray(facts, dtype=np.uint8)
+        positions = np.arange(len(self.makers) - len(makers), len(self.makers), dtype=np.int32)
         self._first_cap.extend(firsts)
         self._end_cap.extend([*firsts[1:], len(self._cap_phrases)] if firsts else [])
-        self._cap_maker.extend(owners)
-        self._cap_inexact.extend(inexact)
-        self._names_no_item.extend(no_item)
-        self._cap_training.extend(training)
+        self._cap_maker.extend(np.repeat(positions, counts))
+        self._cap_inexact.extend((flags & _INEXACT).astype(bool))
+        self._names_no_item.extend((flags & _NO_ITEM).astype(bool))
+        self._cap_training.extend((flags & _TRAINING).astype(bool))
         self._lat.extend(np.radians(_floats(m.lat for m in makers)))
         self._lon.extend(np.radians(_floats(m.lon for m in makers)))
         self._min_order.extend(_floats(m.min_order or None for m in makers))  # 0 means "no minimum"
@@ -280,7 +294,7 @@ class Directory:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.update(taxonomy=None, _tag_cache={}, _same_tags={}, _fits={})  # the taxonomy is the loader's
+        state.update(taxonomy=None, _tag_cache={}, _same_tags={}, _alike={}, _fits={})  # the taxonomy is the loader's
         return state
 
     def save(self, file: BinaryIO) -> None:
@@ -326,6 +340,32 @@ class Directory:
         """Every phrase a maker lists, by the maker's position."""
         first, end = int(self._first_cap.values[position]), int(self._end_cap.values[position])
         return self._cap_phrases[first:end]
+
+    def _read(self, phrase: str) -> tuple[tuple[Tag, ...], int, int]:
+        """A phrase's tags as offered, the material classes it names (bits) and what its tags say (_INEXACT …)."""
+        found, mask = self.taxonomy.read_offer(phrase)
+        key = tuple(found)
+        known = self._alike.get(key)  # most phrases are tagged like many others: work out the rest once for those
+        if known is None:
+            teaches_only = self._only_teaches(found)
+            if teaches_only:
+                found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"
+            tags = tuple(found)
+            tags = self._same_tags.setdefault(tags, tags)
+            kind_of = self.taxonomy.kind
+            facts = 0
+            if any(not tag.exact for tag in tags):
+                facts |= _INEXACT
+            # Phrases the taxonomy could not place: only these are open to the loose fuzzy layer.
+            if not any(kind_of(t.id) in ("item", "part") for t in tags):
+                facts |= _NO_ITEM
+            # "welding and woodshop classes" offers classes, not welding jobs, though it names the process.
+            if teaches_only:
+                facts |= _TRAINING
+            if any(tag.id in self._training_concepts for tag in tags):
+                facts |= _NAMES_TRAINING
+            known = self._alike[key] = (tags, facts)
+        return known[0], mask, known[1]
 
     def _only_teaches(self, tags: Iterable[Tag]) -> bool:
         """A phrase naming a class or course and processes, but nothing made: what the maker teaches."""
