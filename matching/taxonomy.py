@@ -369,15 +369,15 @@ class Taxonomy:
         """Concepts named in a token list, with the [start, end) token span each was found at."""
         fixed, exact, origin = self._correct(toks)
         aliases, lengths_from, longer_from, n = self.aliases, self._lengths_from, self._longer_from, len(fixed)
-        if lengths_from.keys().isdisjoint(fixed):
-            return []  # many phrases: no word starts an alias, and one set test says so
+        starts = [i for i, word in enumerate(fixed) if word in lengths_from]  # most words start no alias
+        if not starts:
+            return []
         found: list[tuple[int, int, str, bool]] = []
-        i = 0
-        while i < n:
-            lengths = lengths_from.get(fixed[i])
-            if lengths is None:  # most words start no alias
-                i += 1
+        after = 0  # aliases found do not overlap: the first token after the last one
+        for i in starts:
+            if i < after:
                 continue
+            lengths = lengths_from[fixed[i]]
             if lengths[0] > 1:
                 # Of the longer aliases, only those going on with the next word can fit: most words that start one
                 # ("metal", "custom") are followed by other words.
@@ -388,10 +388,8 @@ class Taxonomy:
                 if concept_id is not None:
                     if concept_id != NO_ITEM:
                         found.append((i, i + length, concept_id, all(exact[i : i + length])))
-                    i += length
+                    after = i + length
                     break
-            else:
-                i += 1
         if not found:
             return []
         found = self._without_beneficiary(found, fixed)
@@ -402,6 +400,8 @@ class Taxonomy:
             concept_id = self._as_part(concept_id, fixed, start, end)
             tag = Tag(concept_id, " ".join(fixed[start:end]), was_exact)
             located.append((tag, origin[start], origin[end - 1] + 1))
+        if len(located) == 1:  # most phrases: one concept, and no other for it to give way to
+            return [] if located[0][0].id in self.ancestors(located[0][0].id) else located
         # "3M N95 masks", "Masks (N95)": a generic item next to a kind of it means the kind; and a vague
         # word ("PPE - N95") says nothing once something specific is named.
         named = {tag.id for tag, _, _ in located}
