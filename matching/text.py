@@ -105,7 +105,10 @@ _THREE_D = re.compile(r"\b3(?:-d\b|\s+d(?=[\s-]*(?:print|model|scan|design|rende
 
 def words(text: str) -> list[str]:
     """Folded words of a text: letters and digits only; everything else (emoji, punctuation, hyphens) splits."""
-    folded = fold(strip_urls(text))
+    lowered = text.lower()
+    # Most phrases are ASCII with no web address: for them folding is lowering, done once instead of twice.
+    plain = text.isascii() and "http" not in lowered and "www." not in lowered
+    folded = lowered if plain else fold(strip_urls(text))
     if "3" in folded:
         folded = _THREE_D.sub("3d", folded)
     if folded.isascii():
