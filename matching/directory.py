@@ -212,7 +212,9 @@ class Directory:
         first_cap = len(self._cap_phrases)
         counts, facts, materials, teaches, firsts = [], [], [], [], []
         tag_cache, cap_tags = self._tag_cache, self._cap_tags
-        alike: dict[tuple[Tag, ...], list[int]] = {}  # the new capability ids by their tags, for _by_concept
+        # The new capability ids by their tags, for _by_concept. Keyed by the tuple's id: phrases tagged alike share
+        # one tuple (_same_tags), and hashing it would hash every tag in it, in Python, for every phrase.
+        alike: dict[int, tuple[tuple[Tag, ...], list[int]]] = {}
         for maker in makers:
             position = len(self.makers)
             self.makers.append(maker)
@@ -235,11 +237,11 @@ class Directory:
                 cap_tags.append(tags)
                 facts.append(phrase_facts if number < offered else phrase_facts | _TRAINING)
                 if tags:
-                    ids = alike.get(tags)
-                    if ids is None:
-                        alike[tags] = [first + number]
+                    same = alike.get(id(tags))
+                    if same is None:
+                        alike[id(tags)] = (tags, [first + number])
                     else:
-                        ids.append(first + number)
+                        same[1].append(first + number)
                     if phrase_facts & _NAMES_TRAINING and position not in self.teaching:
                         self.teaching[position] = phrase
             materials.append(mask)
@@ -251,7 +253,7 @@ class Directory:
         # are gone through in the order they first appear, so concepts and words come in the order phrases name
         # them; the ids of one (concept, words) from several tags tuples are merged back into phrase order.
         new_concepts: dict[str, dict[str, list[list[int]]]] = {}
-        for tags, ids in alike.items():
+        for tags, ids in alike.values():
             for tag in tags:
                 new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(ids)
         for concept, surfaces in new_concepts.items():
