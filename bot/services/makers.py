@@ -217,12 +217,17 @@ def _profiles(
         makers = makers.where(col(Maker.id).in_(only))
         capabilities = capabilities.where(col(MakerCapability.maker_id).in_(only))
         traits_query = traits_query.where(col(MakerTrait.maker_id).in_(only))
-    rows = session.execute(makers).all()
+    # Through the session's connection: the ORM's handling of each row would cost more than reading it, and these
+    # rows are plain columns. What session.execute would flush first is flushed, so they are the same rows.
+    if session.autoflush:
+        session.flush()
+    connection = session.connection()
+    rows = connection.execute(makers).all()
     phrases: dict[int, list[str]] = {}
-    for maker_id, phrase in session.execute(capabilities):
+    for maker_id, phrase in connection.execute(capabilities).all():
         phrases.setdefault(maker_id, []).append(phrase)
     traits: dict[tuple[int, str], list[str]] = {}
-    for maker_id, kind, phrase in session.execute(traits_query):
+    for maker_id, kind, phrase in connection.execute(traits_query).all():
         traits.setdefault((maker_id, kind), []).append(phrase)
     profiles = [
         MakerProfile(
