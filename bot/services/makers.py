@@ -31,7 +31,7 @@ from bot.services.maker_csv import read_makers_csv as read_makers_csv
 from bot.services.maker_import import capability_concepts as capability_concepts
 from bot.services.maker_import import save_rows
 from bot.services.maker_import import trait_concepts as trait_concepts
-from matching.directory import Directory, MakerProfile
+from matching.directory import Directory, MakerProfile, _collector_paused
 from matching.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -201,6 +201,9 @@ _DIRECTORY_COLUMNS = tuple(col(c) for c in (
 ))  # fmt: skip
 
 
+# The rows read and the profiles made of them all live on: a collection in between would walk them and what else
+# is alive (the directory being replaced, half a second at 100,000 phrases) and free nothing.
+@_collector_paused()
 def _profiles(
     session: Session, now: datetime, only: Sequence[int] | None = None
 ) -> tuple[list[MakerProfile], set[int]]:
