@@ -268,10 +268,10 @@ class Taxonomy:
         if self._material_starts.isdisjoint(toks):
             return 0  # most phrases name no material
         mask = 0
+        words_of, starts = self.material_words_of, self._material_starts
         for i, tok in enumerate(toks):
-            mask |= self.material_words_of.get((tok,), 0)
-            if i + 1 < len(toks):
-                mask |= self.material_words_of.get((tok, toks[i + 1]), 0)
+            if tok in starts:  # only where a material word or pair starts; at the end the pair is the word again
+                mask |= words_of.get((tok,), 0) | words_of.get(tuple(toks[i : i + 2]), 0)
         return mask
 
     def goods_of(self, text: str) -> tuple[str, ...]:
