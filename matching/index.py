@@ -15,6 +15,7 @@ so the final scores are comparable one for one.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,15 +53,12 @@ class PhraseIndex:
 
     def __init__(self, phrases: Sequence[str]) -> None:
         self._processed: list[str] = [default_process(p) for p in phrases]
-        vocab: dict[str, int] = {}
-        postings: list[list[int]] = []
+        phrases_of: defaultdict[str, list[int]] = defaultdict(list)  # by word, in the order words first appear
         for phrase_id, text in enumerate(self._processed):
             for word in set(text.split()):
-                word_id = vocab.get(word)
-                if word_id is None:
-                    word_id = vocab[word] = len(postings)
-                    postings.append([])
-                postings[word_id].append(phrase_id)
+                phrases_of[word].append(phrase_id)
+        vocab = {word: word_id for word_id, word in enumerate(phrases_of)}  # word ids in that order too
+        postings = list(phrases_of.values())
         self._words: list[str] = list(vocab)
         self._word_ids = vocab
         # The same as arrays of Python strings: picking a few hundred by position is one numpy call.
