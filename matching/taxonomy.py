@@ -584,16 +584,16 @@ class Taxonomy:
         concept = self.concepts.get(concept_id)
         if concept is None or concept.kind != "item":
             return concept_id
-        if any(c.endswith("_part") for c in [concept_id, *self.ancestors(concept_id)]):
-            return concept_id  # "laser cut steel parts" are the cut parts themselves, not parts of them
         after = toks[end : end + 1]
         before = toks[max(0, start - 3) : start]
-        if after and after[0] in self.part_words:
-            return concept_id + PART_SUFFIX
-        if before and before[-1] in self.for_words:
-            if any(tok in self.part_words or tok in self.material_words for tok in before[:-1]):
-                return concept_id + PART_SUFFIX
-        return concept_id
+        part = bool(after) and after[0] in self.part_words
+        if not part and before and before[-1] in self.for_words:
+            part = any(tok in self.part_words or tok in self.material_words for tok in before[:-1])
+        if not part:  # most items: no word next to them speaks of parts, and their ancestors need no look
+            return concept_id
+        if any(c.endswith("_part") for c in [concept_id, *self.ancestors(concept_id)]):
+            return concept_id  # "laser cut steel parts" are the cut parts themselves, not parts of them
+        return concept_id + PART_SUFFIX
 
 
 # Containers that, right after a filled good, hold it ("baklava trays"); and words wanting the container itself.
