@@ -9,6 +9,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -226,9 +228,11 @@ def _profiles(
         session.flush()
     connection = session.connection()
     rows = connection.execute(makers).all()
-    phrases: dict[int, list[str]] = {}
-    for maker_id, phrase in connection.execute(capabilities).all():
-        phrases.setdefault(maker_id, []).append(phrase)
+    # The driver's own rows for the phrases, most of what is read: integers and text, which no dialect converts.
+    # They come in one run per maker.
+    with connection.execute(capabilities) as result:
+        runs = groupby(result.cursor.fetchall(), key=itemgetter(0))
+        phrases = {maker_id: [phrase for _, phrase in run] for maker_id, run in runs}
     traits: dict[tuple[int, str], list[str]] = {}
     for maker_id, kind, phrase in connection.execute(traits_query).all():
         traits.setdefault((maker_id, kind), []).append(phrase)
