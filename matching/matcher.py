@@ -53,7 +53,7 @@ class Match:
     distance_miles: float | None
     matched: str  # the maker's own words that matched
     why: str
-    fit: str  # ranker.LISTED, ALIAS, KIND, PROCESS, WHOLE, BROADER or FUZZY
+    fit: str  # ranker.LISTED, ALIAS, KIND, PROCESS, PRODUCT, WHOLE, SIBLING, BROADER or FUZZY
     concept: str  # the requested concept this maker answers
     kind: str = "business"  # who the maker is: business, makerspace, school, cooperative, individual
     badges: tuple[str, ...] = ()
@@ -422,6 +422,27 @@ class Matcher:
                 out.add(tag.id)
         return out
 
+    def _siblings(self, concept: str) -> list[str]:
+        tax = self.taxonomy
+        node = tax.concept(concept)
+        makers_of = tax.processes_for(concept)
+        if node is None or not makers_of:
+            return []
+        related = {concept, *tax.ancestors(concept), *tax.descendants(concept)}
+        out = set()
+        for process in makers_of:
+            found = tax.concept(process)
+            for sibling in found.makes if found is not None else ():
+                other = tax.concept(sibling)
+                if (
+                    other is None or sibling in related or other.kind != "item" or other.strict or other.vague
+                    or other.unmade or other.material != node.material or node.material is None
+                    or not tax.processes_for(sibling) <= makers_of or other.parent != node.parent
+                ):
+                    continue
+                out.add(sibling)
+        return sorted(out)
+
     def _offered_alone(self, concept_id: str) -> bool:
         concept = self.taxonomy.concept(concept_id)
         return concept is not None and concept.offered_alone
@@ -566,6 +587,11 @@ class Matcher:
                 if parent_node is not None and not parent_node.strict:
                     caps = directory.capabilities_of(parent)
                     found.add(caps, ranker.CONFIDENCE[ranker.BROADER], ranker.BROADER, concept, index)
+        # Another thing the same trade makes, of the same material: a furniture maker could make the cabinets.
+        if node is not None and node.kind == "item" and not node.strict and not node.vague:
+            for sibling in self._siblings(concept):
+                found.add(directory.capabilities_of(sibling), ranker.CONFIDENCE[ranker.SIBLING], ranker.SIBLING,
+                          concept, index, made=sibling)
         # The whole thing, for a request for one of its parts (never the other way round).
         if node is not None and node.kind == "part" and node.part_of:
             caps = directory.capabilities_of(node.part_of)

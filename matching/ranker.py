@@ -22,9 +22,12 @@ PROCESS = "process"  # the maker has a process that makes the item (laser cuttin
 PRODUCT = "product"  # for a trade the buyer names, the maker lists what it makes ("signs" for a sign shop)
 WHOLE = "whole"  # the maker makes the whole thing the buyer wants a part of
 BROADER = "broader"  # the maker names something broader ("masks" for cloth masks)
+SIBLING = "sibling"  # the maker lists another thing its trade makes, of the same material (furniture, for cabinets)
 FUZZY = "fuzzy"  # similar wording the taxonomy does not know
 
-CONFIDENCE = {LISTED: 1.0, ALIAS: 0.92, KIND: 0.88, PROCESS: 0.7, PRODUCT: 0.68, WHOLE: 0.65, BROADER: 0.58}
+CONFIDENCE = {
+    LISTED: 1.0, ALIAS: 0.92, KIND: 0.88, PROCESS: 0.7, PRODUCT: 0.68, WHOLE: 0.65, SIBLING: 0.6, BROADER: 0.58
+}
 PROCESS_FOR_KIND = 0.64  # a process that makes a kind of the item (sewing → cloth masks, for "masks")
 CORRECTED_PENALTY = 0.04  # the maker's phrase only matched after forgiving a typo
 FUZZY_MIN_SCORE = 86.0  # WRatio below this is not evidence of anything
@@ -147,6 +150,8 @@ def explain(
         head = f"lists “{phrase}”; may supply {wanted}"
     elif evidence.fit == BROADER:
         head = f"lists “{phrase}”, broader than {wanted}"
+    elif evidence.fit == SIBLING:
+        head = f"lists “{phrase}”; that trade makes {wanted} too"
     else:
         head = f"similar wording: “{phrase}”"
     parts = [head]

@@ -577,3 +577,20 @@ def test_goods_named_by_their_use_find_the_makers_of_such_goods():
     )
     found = names(Matcher(directory).match("corporate gifts for 40 clients", zip="48201", now=TODAY))
     assert sorted(found) == ["Candle shop", "Chocolatier"]
+
+
+def test_a_maker_of_another_thing_of_the_same_trade_and_material_could_make_it():
+    directory = Directory(
+        [
+            maker(1, "Cabinet shop", ["kitchen cabinets and vanities"]),
+            maker(2, "Furniture maker", ["dining tables and benches"]),
+            maker(3, "Toy maker", ["wooden toys"]),
+            maker(4, "Ironworks", ["railings and gates"]),
+        ]
+    )
+    matcher = Matcher(directory)
+    found = matcher.match("custom kitchen cabinets", zip="48201", now=TODAY).matches
+    assert [m.name for m in found] == ["Cabinet shop", "Furniture maker"]  # not the toys: another kind of goods
+    assert found[1].fit == "sibling" and "that trade makes cabinets too" in found[1].why
+    assert names(matcher.match("wooden crates to ship a machine", zip="48201", now=TODAY)) == []
+    assert names(matcher.match("hand forged hooks", zip="48201", now=TODAY)) == []  # railings are no blacksmith's hooks
