@@ -562,7 +562,7 @@ class Taxonomy:
             if candidate[0] != tok[0] and candidate[:2] != tok[1::-1]:
                 continue  # the first letter is rarely the slip: "crack" is not "rack"
             edits = DamerauLevenshtein.distance(tok, candidate)
-            if edits == 2 and len(tok) >= 5 and candidate.startswith(tok):
+            if edits == 2 and len(tok) >= 5 and candidate.startswith(tok) and candidate.endswith("s"):
                 edits = 1  # "harnes" stemmed to "harne": one letter short of "harness", and the stem took the other
             if edits <= 1 or (len(tok) >= 7 and score >= 85):
                 rank = (edits, not _left_out(tok, candidate), not _near_slip(tok, candidate), -score)

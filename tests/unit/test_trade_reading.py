@@ -1,0 +1,113 @@
+"""How the taxonomy reads buyers' slips and makers' phrases, and what a few request shapes ask for."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching import geo
+from matching.directory import Directory, MakerProfile
+from matching.matcher import Matcher
+from matching.parse import parse
+from matching.taxonomy import load_taxonomy
+from tests.conftest import TODAY
+
+
+@pytest.fixture(scope="module")
+def tax():
+    return load_taxonomy()
+
+
+def _ids(tags) -> list[str]:
+    return [t.id for t in tags]
+
+
+@pytest.mark.parametrize(
+    ("word", "reads_as"),
+    [
+        ("lazer", "laser"),  # z and s are neighbouring keys; "lager" is one slip away too
+        ("powdr", "powder"),  # a letter left out, not "power"
+        ("trailor", "trailer"),  # a vowel for a vowel, not "tailor"
+        ("touring", "touring"),  # an English word with an ending: not "turning"
+        ("crack", "crack"),  # the first letter is rarely the slip: not "rack"
+        ("bunch", "bunch"),  # not "bench"
+    ],
+)
+def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
+    assert tax._correction(word)[0] == (reads_as,)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "offered"),
+    [
+        ("anodize & powder outsourced", []),
+        ("screen printing, no embroidery", ["screen_printing"]),
+        ("no minimum on screen printing", ["screen_printing"]),
+        ("wholesale accounts for coffee shops & grocers", []),
+        ("custom mugs for cafes & breweries", ["ceramics"]),
+        ("frames for face shields", ["face_shield.part"]),
+        ("welders for rent", []),
+        ("open shop hours; bike repair", ["tool_access", "machine_service"]),
+        ("private label candles for boutiques", ["candle"]),
+        ("stair balusters & table legs turned to match", ["turned_wood", "woodturning"]),
+        ("lost wax casting in gold & silver", ["jewelry_making"]),
+        ("CNC plasma table 5x10", ["metal_cutting"]),
+    ],
+)
+def test_what_a_makers_phrase_offers(tax, phrase, offered):
+    assert _ids(tax.read_offer(phrase)[0]) == offered
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity"),
+    [
+        ("6061 aluminum blocks machined, 15 pcs", 15),  # an alloy's grade
+        ("304 stainless brackets", None),
+        ("300 steel brackets", 300),  # a round number before a metal is a count
+        ("risograph 2 color run, 300 flyers", 300),
+    ],
+)
+def test_grades_and_colours_are_no_counts(text, quantity):
+    assert parse(text, TODAY, load_taxonomy()).quantity == quantity
+
+
+def _maker(id, name, caps):
+    place = geo.lookup_zip("48201")
+    return MakerProfile(id=id, name=name, capabilities=tuple(caps), lat=place.lat, lon=place.lon, zip="48201")
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return Matcher(
+        Directory(
+            [
+                _maker(1, "Bike co-op", ["refurbished bikes for sale", "kids bikes"]),
+                _maker(2, "Mobile welder", ["mobile welding", "aluminum boat repair"]),
+                _maker(3, "Distillery", ["small batch gin and vodka"]),
+                _maker(4, "Label printer", ["roll labels", "for craft beverage & food"]),
+                _maker(5, "Engraver", ["laser engraving", "awards & plaques"]),
+                _maker(6, "Foundry", ["sand casting aluminum & bronze"]),
+                _maker(7, "Upholsterer", ["reupholstery", "restaurant booths"]),
+                _maker(8, "Woodshop", ["dining tables and chairs"]),
+                _maker(9, "Brewery", ["brewery & taproom"]),
+            ]
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("used kids bikes for a charity drive, 25", ["Bike co-op"]),  # only who sells them refurbished
+        ("TIG welding aluminum boat hull crack", ["Mobile welder"]),  # the hull is what the welding is done on
+        ("private label gin for our restaurant", ["Distillery"]),
+        ("local gin w/ custom labels for 80 clients", ["Distillery", "Label printer"]),  # the labels come with it
+        ("bronze casting for a memorial plaque", ["Foundry"]),  # the engraver's plaques are not cast
+        ("reupholster 6 dining chairs", ["Upholsterer"]),  # not the chairs' maker
+        ("hand sanitizer by the gallon", []),  # a brewery made it in 2020 only where it said so
+        ("bike tune up", []),  # a service, not making
+        ("rent a welder for the weekend", []),
+        ("iphone screen replacement", []),
+    ],
+)
+def test_what_a_request_asks_for(matcher, text, expected):
+    assert [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches] == expected
