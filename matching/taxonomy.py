@@ -337,13 +337,13 @@ class Taxonomy:
         if offered:
             # What is rented or sold ("welders for rent", "costume rentals") is not on offer as made: the words right
             # before a bare rental word; "open shop hours, bike repair" still offers the open hours.
-            rented = {
+            rented = [
                 start
                 for tag, start, _ in located
                 if self._offered_alone(tag.id) and set(tag.surface.split()) <= _RENTAL_WORDS
-            }
-            if rented:
-                located = [e for e in located if e[2] not in rented or self._offered_alone(e[0].id)]
+            ]
+            if rented:  # "welders, plasma cutters, tile saws for rent": all of them
+                located = [e for e in located if e[1] >= min(rented) or self._offered_alone(e[0].id)]
         if offered and not _BENEFICIARY_FOR.isdisjoint(toks):
             cut = next(i for i, tok in enumerate(toks) if tok in _BENEFICIARY_FOR)
             # Not after a process or a class: "printing for tees and hats", "welding classes for beginners".
