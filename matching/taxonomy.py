@@ -50,6 +50,13 @@ _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
 
 
 _BENEFICIARY_FOR = frozenset({"for", "para", "pour"})
+_WITH = frozenset({"with", "w", "con", "مع"})  # "w/" is read as "w"
+# Words before "for the …" that ask for nothing themselves: "looking for a roaster", "quotes for our bakery".
+_NOT_A_HEAD = frozenset(
+    {"looking", "look", "searching", "search", "someone", "somebody", "anyone", "anybody", "help", "quote", "quotes",
+     "price", "prices", "pricing", "bid", "bids", "ask", "asking", "me", "us", "here", "options", "something", "stuff",
+     "things", "supplier", "suppliers", "vendor", "vendors", "busco", "buscando", "alguien", "cotizacion"}
+)  # fmt: skip
 _RENTAL_WORDS = frozenset({"rental", "rent", "for", "a", "sale", "hire"})
 # In a maker's phrase, what follows these is not done by the maker ("no welding"), or nothing of it is ("outsourced").
 _DONE_ELSEWHERE = frozenset(
@@ -301,6 +308,10 @@ class Taxonomy:
             return tags
         return [tag for tag in tags if tag.id == first.id or self.kind(tag.id) == "process"]
 
+    def _is_service(self, concept_id: str) -> bool:
+        found = self.concepts.get(concept_id)
+        return found is not None and (found.service or found.applied)
+
     def _offered_alone(self, concept_id: str) -> bool:
         found = self.concepts.get(concept_id)
         return found is not None and found.offered_alone
@@ -344,6 +355,12 @@ class Taxonomy:
             ]
             if rented:  # "welders, plasma cutters, tile saws for rent": all of them
                 located = [e for e in located if e[1] >= min(rented) or self._offered_alone(e[0].id)]
+        if offered and located and not _WITH.isdisjoint(toks):
+            # "aprons w/ leather straps": a thing after "with" is a feature of what was named before it, not a second
+            # offer; a service after it still is ("tees with embroidery").
+            cut = next(i for i, tok in enumerate(toks) if tok in _WITH)
+            if located[0][1] < cut:
+                located = [e for e in located if e[1] < cut or self._is_service(e[0].id)]
         if offered and not _BENEFICIARY_FOR.isdisjoint(toks):
             cut = next(i for i, tok in enumerate(toks) if tok in _BENEFICIARY_FOR)
             # Not after a process or a class: "printing for tees and hats", "welding classes for beginners".
@@ -416,7 +433,17 @@ class Taxonomy:
         """ "boxes and labels for our hot sauce": what follows "for our" is who the order is for, not a second
         item. Only once something was named before it, and only after a possessive or an article — or right
         after "for" when what was named before is a thing, not a process ("candles and soap for gift bags"; but
-        "printing for tees and hats" asks for the tees)."""
+        "printing for tees and hats" asks for the tees). And "a reach-in refrigerator for the bakery": when all that
+        is named follows "for the", the thing asked for is the unknown word before it, not the bakery."""
+        if found and found[0][0] >= 3:
+            cut = found[0][0] - 2
+            if (
+                toks[cut] in _BENEFICIARY_FOR
+                and toks[cut + 1] in _BENEFICIARY_OWNER
+                and toks[cut - 1] not in _NOT_A_HEAD
+                and not toks[cut - 1].isdigit()
+            ):
+                return []
         if len(found) < 2:
             return found
         for index in range(1, len(toks) - 1):
