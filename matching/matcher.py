@@ -20,7 +20,7 @@ from matching.parse import TOOL_ACCESS, ParsedRequest, parse
 from matching.practices import label as practice_label
 from matching.preferences import GREEN
 from matching.ranker import Evidence
-from matching.taxonomy import Taxonomy
+from matching.taxonomy import BENEFICIARY_FOR, WITH_WORDS, Taxonomy
 from matching.text import tokens
 
 DEFAULT_RADIUS_MILES = 50.0
@@ -40,8 +40,6 @@ _AGENT_ENDINGS = ("er", "ers", "ery", "eries", "ist", "ists", "ier", "iers", "sm
 _AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses woodshop woodshops"))
 _NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
 _DETERMINERS = frozenset(tokens("a an the our my your their his her its nuestro nuestra nuestros mi mis su sus"))
-_FOR = frozenset({"for", "para", "pour"})
-_WITH = frozenset({"with", "w", "con", "مع"})  # "w/" is read as "w"
 _ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"
 
 
@@ -137,12 +135,6 @@ class _Candidates:
         self.group.append(np.full(len(caps), number, dtype=np.int32))
         self.evidence.append(Evidence(fit, concept, made))
         self.concept_of_group.append(concept_index)
-
-
-def _is_service(taxonomy: Taxonomy, concept_id: str) -> bool:
-    """A process ordered as such ("powder coating"), or done to the buyer's own things ("reupholster")."""
-    concept = taxonomy.concept(concept_id)
-    return concept is not None and (concept.service or concept.applied)
 
 
 def _makes_any(taxonomy: Taxonomy, process: str, makers_of: set[str]) -> bool:
@@ -382,12 +374,12 @@ class Matcher:
             while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
                 before -= 1
             unmade = _is_unmade(self.taxonomy, tag.id)
-            if unmade and made_before and not _FOR.isdisjoint(toks[:start]):
+            if unmade and made_before and not BENEFICIARY_FOR.isdisjoint(toks[:start]):
                 continue  # "uniformes para taller mecánico": who the uniforms are for, not a mechanic wanted
             made_before = made_before or not unmade
             # "TIG welding an aluminum boat hull": what a process named first is done on, not what is asked for;
             # but "welders for rent" asks for a rental all the same.
-            done_on = process_before and not self._offered_alone(tag.id)
+            done_on = process_before and not self.taxonomy.is_offered_alone(tag.id)
             if unmade and not done_on and not (before >= 0 and toks[before] in _ADD_ON):
                 return True
             process_before = process_before or (not unmade and self.taxonomy.kind(tag.id) == "process")
@@ -418,7 +410,7 @@ class Matcher:
         first_end = located[0][2]
         out = set()
         for tag, start, _end in located[1:]:
-            if not _WITH.isdisjoint(toks[first_end:start]) and tag.id != located[0][0].id:
+            if not WITH_WORDS.isdisjoint(toks[first_end:start]) and tag.id != located[0][0].id:
                 out.add(tag.id)
         return out
 
@@ -442,10 +434,6 @@ class Matcher:
                     continue
                 out.add(sibling)
         return sorted(out)
-
-    def _offered_alone(self, concept_id: str) -> bool:
-        concept = self.taxonomy.concept(concept_id)
-        return concept is not None and concept.offered_alone
 
     def _named_as_a_job(self, parsed: ParsedRequest) -> list[str]:
         toks = tokens(parsed.item or "")
@@ -507,12 +495,12 @@ class Matcher:
             # "TIG welding an aluminum boat hull": the welding is asked for, the hull is what it is done on;
             # "uniformes para taller mecánico": the uniforms, not a mechanic (see _asks_for_unmade).
             items = made
-        services = [c for c in processes if _is_service(tax, c)]
+        services = [c for c in processes if tax.is_service(c)]
         if len(items) > 1:
             # "reupholster 4 dining chairs": upholstery is done to the buyer's chairs, as a service is; not so
             # "upholstered dining chairs", new chairs made that way.
             done_to = {t.id for t in tax.tag(parsed.item or "") if not t.surface.endswith("ed")}
-            applied = [c for c in items if c in done_to and _is_service(tax, c)]
+            applied = [c for c in items if c in done_to and tax.is_service(c)]
             if applied and len(applied) < len(items):
                 services += applied
                 items = [c for c in items if c not in applied]
@@ -581,7 +569,7 @@ class Matcher:
         # Something broader, unless a broad claim cannot vouch for this item (N95s are certified).
         parents = tax.ancestors(concept)[:1]
         # Nor for a service: a blanket maker's "soft furnishings" is no upholstery of the buyer's booths.
-        if node is not None and not node.strict and not (node.service or node.applied):
+        if node is not None and not node.strict and not tax.is_service(concept):
             for parent in parents:
                 parent_node = tax.concept(parent)
                 if parent_node is not None and not parent_node.strict:

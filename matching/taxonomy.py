@@ -35,7 +35,7 @@ _NEAR_KEYS = {
     for a, b in {
         "q": "wa", "w": "qeas", "e": "wrsdi", "r": "etdf", "t": "ryfg", "y": "tugh", "u": "yihjo", "i": "uojkey",
         "o": "ipklu", "p": "ol", "a": "qwsz", "s": "awedxzc", "d": "serfcx", "f": "drtgvc", "g": "ftyhbv",
-        "h": "gyujnb", "j": "huikmn", "k": "jiolm", "l": "kop", "z": "asxs", "x": "zsdc", "c": "xdfvsk",
+        "h": "gyujnb", "j": "huikmn", "k": "jiolm", "l": "kop", "z": "asx", "x": "zsdc", "c": "xdfvsk",
         "v": "cfgb", "b": "vghn", "n": "bhjm", "m": "njk",
     }.items()
 }  # fmt: skip
@@ -49,8 +49,8 @@ _LABEL_SPLIT = re.compile(r"\s*/\s*|\s+(?:or|o|ou|oder|of|lub|или|أو|او|�
 _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
 
 
-_BENEFICIARY_FOR = frozenset({"for", "para", "pour"})
-_WITH = frozenset({"with", "w", "con", "مع"})  # "w/" is read as "w"
+BENEFICIARY_FOR = frozenset({"for", "para", "pour"})  # "boxes for our sauce"
+WITH_WORDS = frozenset({"with", "w", "con", "مع"})  # "w/" is read as "w"
 # Words before "for the …" that ask for nothing themselves: "looking for a roaster", "quotes for our bakery".
 _NOT_A_HEAD = frozenset(
     {"looking", "look", "searching", "search", "someone", "somebody", "anyone", "anybody", "help", "quote", "quotes",
@@ -308,12 +308,14 @@ class Taxonomy:
             return tags
         return [tag for tag in tags if tag.id == first.id or self.kind(tag.id) == "process"]
 
-    def _is_service(self, concept_id: str) -> bool:
-        found = self.concepts.get(concept_id)
+    def is_service(self, concept_id: str) -> bool:
+        """A process ordered as such ("powder coating"), or done to the buyer's own things ("reupholster")."""
+        found = self.concept(concept_id)
         return found is not None and (found.service or found.applied)
 
-    def _offered_alone(self, concept_id: str) -> bool:
-        found = self.concepts.get(concept_id)
+    def is_offered_alone(self, concept_id: str) -> bool:
+        """A rental, sale or repair of machines: in a maker's phrase, all it offers."""
+        found = self.concept(concept_id)
         return found is not None and found.offered_alone
 
     def _teaches_of(self, concept_id: str) -> bool:
@@ -351,18 +353,18 @@ class Taxonomy:
             rented = [
                 start
                 for tag, start, _ in located
-                if self._offered_alone(tag.id) and set(tag.surface.split()) <= _RENTAL_WORDS
+                if self.is_offered_alone(tag.id) and set(tag.surface.split()) <= _RENTAL_WORDS
             ]
             if rented:  # "welders, plasma cutters, tile saws for rent": all of them
-                located = [e for e in located if e[1] >= min(rented) or self._offered_alone(e[0].id)]
-        if offered and located and not _WITH.isdisjoint(toks):
+                located = [e for e in located if e[1] >= min(rented) or self.is_offered_alone(e[0].id)]
+        if offered and located and not WITH_WORDS.isdisjoint(toks):
             # "aprons w/ leather straps": a thing after "with" is a feature of what was named before it, not a second
             # offer; a service after it still is ("tees with embroidery").
-            cut = next(i for i, tok in enumerate(toks) if tok in _WITH)
+            cut = next(i for i, tok in enumerate(toks) if tok in WITH_WORDS)
             if located[0][1] < cut:
-                located = [e for e in located if e[1] < cut or self._is_service(e[0].id)]
-        if offered and not _BENEFICIARY_FOR.isdisjoint(toks):
-            cut = next(i for i, tok in enumerate(toks) if tok in _BENEFICIARY_FOR)
+                located = [e for e in located if e[1] < cut or self.is_service(e[0].id)]
+        if offered and not BENEFICIARY_FOR.isdisjoint(toks):
+            cut = next(i for i, tok in enumerate(toks) if tok in BENEFICIARY_FOR)
             # Not after a process or a class: "printing for tees and hats", "welding classes for beginners".
             if not any(start < cut and (self._teaches_of(tag.id) or self.kind(tag.id) == "process")
                        for tag, start, _ in located):
@@ -438,7 +440,7 @@ class Taxonomy:
         if found and found[0][0] >= 3:
             cut = found[0][0] - 2
             if (
-                toks[cut] in _BENEFICIARY_FOR
+                toks[cut] in BENEFICIARY_FOR
                 and toks[cut + 1] in _BENEFICIARY_OWNER
                 and toks[cut - 1] not in _NOT_A_HEAD
                 and not toks[cut - 1].isdigit()
@@ -447,7 +449,7 @@ class Taxonomy:
         if len(found) < 2:
             return found
         for index in range(1, len(toks) - 1):
-            if toks[index] not in _BENEFICIARY_FOR:
+            if toks[index] not in BENEFICIARY_FOR:
                 continue
             before = [entry for entry in found if entry[1] <= index]
             owner = toks[index + 1] in _BENEFICIARY_OWNER
@@ -668,7 +670,8 @@ def _left_out(tok: str, candidate: str) -> bool:
 
 
 def _near_slip(tok: str, candidate: str) -> bool:
-    """Whether the one letter that differs between two words of a length is a neighbouring key."""
+    """Whether the one letter that differs between two words of a length is a neighbouring key, or a vowel typed
+    for another."""
     if len(tok) != len(candidate):
         return False
     differ = [(a, b) for a, b in zip(tok, candidate, strict=True) if a != b]
