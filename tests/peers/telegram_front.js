@@ -396,13 +396,17 @@ class Front {
       return [400, fail(400, 'Bad Request: message is not modified: specified new message content and reply markup'
         + ' are exactly the same as a current content and reply markup of the message')];
     }
+    // Telegram drops the inline keyboard of a message edited without reply_markup (telegram-test-api keeps it).
+    // It goes before the package stores the new text, so that no reader polling meanwhile sees the new text
+    // with the old keyboard; it comes back if the edit fails.
+    const kept = entry.message.reply_markup;
+    if (markup === undefined) delete entry.message.reply_markup;
     const { status, payload } = await this.internal(`/bot${encodeURIComponent(token)}/${name === 'editmessagetext'
       ? 'editMessageText' : 'editMessageReplyMarkup'}`, params);
     if (status !== 200 || !payload || !payload.ok) {
+      if (markup === undefined && kept !== undefined) entry.message.reply_markup = kept;
       return [400, fail(400, `Bad Request: ${(payload && (payload.description || payload.message)) || status}`)];
     }
-    // Telegram drops the inline keyboard of a message edited without reply_markup (telegram-test-api keeps it).
-    if (markup === undefined) delete entry.message.reply_markup;
     // telegram-test-api returns result: null, which PTB cannot turn into the edited Message it returns.
     return [200, ok(this.messageFromEntry(token, entry, nowSeconds()))];
   }
