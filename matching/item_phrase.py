@@ -180,14 +180,36 @@ def _strip_edges(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]
     return words
 
 
+# "have the CAD", "we already have our logo design": what the buyer has is not what they ask for.
+_HAVE = frozenset(tokens("have has got tengo tenemos"))
+_HAVE_WHO = frozenset(tokens("i we already ive weve also ya"))
+_HAVE_WHAT = frozenset(tokens("a an the our my all existing own finished ready nuestro nuestra mi el la los las"))
+
+
 def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
-    """Words of a clause and the concepts found in them, located by word index."""
+    """Words of a clause and the concepts found in them, located by word index; not what the buyer denies ("knit
+    beanies (not embroidered)") nor what they say they have ("20,000 housings, have the CAD")."""
     words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(clause)]
     flat, word_of = _flat_tokens(words)
-    located = [
-        (tag, word_of[start], word_of[end - 1]) for tag, start, end in taxonomy.locate(flat)
-    ]
-    return words, located
+    found = taxonomy.undenied(taxonomy.locate(flat), flat, asked=True)
+    if found and not _HAVE.isdisjoint(flat):
+        found = [entry for entry in found if not _had(clause, words, word_of, flat, entry[1])]
+    return words, [(tag, word_of[start], word_of[end - 1]) for tag, start, end in found]
+
+
+def _had(clause: str, words: list[tuple[str, int, int]], word_of: list[int], flat: list[str], start: int) -> bool:
+    """Whether the thing named at token `start` is what the buyer has: "have the CAD", "we have our own design".
+    Not "do you have custom cookies", "need to have 50 mugs made"."""
+    at = start - 1
+    while at >= 0 and flat[at] in _HAVE_WHAT:
+        at -= 1
+    if at < 0 or flat[at] not in _HAVE:
+        return False
+    if at == 0:
+        return True
+    word = word_of[at]
+    after_comma = word > 0 and "," in clause[words[word - 1][2] : words[word][1]]
+    return after_comma or flat[at - 1] in _HAVE_WHO
 
 
 _GLOSS_GAP = re.compile(r"[\s()\[\]/=:–—-]*")

@@ -20,7 +20,7 @@ from matching.parse import TOOL_ACCESS, ParsedRequest, parse
 from matching.practices import label as practice_label
 from matching.preferences import GREEN
 from matching.ranker import Evidence
-from matching.taxonomy import BENEFICIARY_FOR, WITH_WORDS, Taxonomy
+from matching.taxonomy import BENEFICIARY_FOR, NOT_DONE_HERE, WITH_WORDS, Taxonomy
 from matching.text import tokens
 
 DEFAULT_RADIUS_MILES = 50.0
@@ -191,8 +191,12 @@ class Matcher:
         empty = MatchResult(parsed, place, radius if place else None, ())
 
         toks = tokens(parsed.text)
-        if self._asks_for_unmade(parsed) or service_requests.asks_for_equipment(self.taxonomy, toks):
-            return empty  # "sewing machine repair", "tile installer", "a used embroidery machine": not made to order
+        if (
+            self._asks_for_unmade(parsed)
+            or service_requests.asks_for_equipment(self.taxonomy, toks)
+            or service_requests.asks_for_work_on_own_things(self.taxonomy, toks)
+        ):
+            return empty  # "sewing machine repair", "tile installer", "a used embroidery machine", "paint my cabinets"
         repairers_only = service_requests.asks_for_a_repair(self.taxonomy, toks)
         # "used kids bikes": only a maker who offers them second-hand ("refurbished bikes") sells that.
         second_hand = service_requests.asks_for_used(self.taxonomy, toks)
@@ -233,6 +237,19 @@ class Matcher:
             repairs = {int(m): service_requests.offers_repairs(directory.phrases_of(int(m))) for m in np.unique(makers)}
             fixes = np.asarray([repairs[int(m)] for m in makers], dtype=bool)
             caps, confidence, group, makers = caps[fixes], confidence[fixes], group[fixes], makers[fixes]
+        refused = self._refused(toks)
+        if refused:
+            # "knit beanies (not embroidered)": not from a phrase that offers what the buyer said no to.
+            # A phrase that also names a process the buyer asked for ("screen printing & embroidery" for "screen
+            # printed, no embroidery") still serves.
+            denied = np.concatenate(
+                [directory.capabilities_of(c) for r in refused for c in (r, *sorted(self.taxonomy.descendants(r)))]
+            )
+            asked = {c for c in parsed.items if self.taxonomy.kind(c) == "process"}
+            fine = ~np.isin(caps, denied)
+            for i in np.flatnonzero(~fine):
+                fine[i] = any(tag.id in asked for tag in directory.capabilities[int(caps[i])].tags)
+            caps, confidence, group, makers = caps[fine], confidence[fine], group[fine], makers[fine]
         if TOOL_ACCESS in parsed.items:
             # Time on a laser cutter: only makers who open their shop or teach can give it.
             offers = directory.teaches[makers]
@@ -384,6 +401,14 @@ class Matcher:
                 return True
             process_before = process_before or (not unmade and self.taxonomy.kind(tag.id) == "process")
         return False
+
+    def _refused(self, toks: list[str]) -> set[str]:
+        """What the buyer says no to: "(not embroidered)", "no screen printing"."""
+        if NOT_DONE_HERE.isdisjoint(toks):
+            return set()
+        located = self.taxonomy.locate(toks)
+        kept = {tag.id for tag, _start, _end in self.taxonomy.undenied(located, toks, asked=True)}
+        return {tag.id for tag, _start, _end in located} - kept
 
     def _class_subject(self, parsed: ParsedRequest) -> service_requests.ClassSubject | None:
         """For a request for classes that no class concept names ("yoga class", "CAD class"), what it is about."""
@@ -586,7 +611,15 @@ class Matcher:
             found.add(caps, ranker.CONFIDENCE[ranker.WHOLE], ranker.WHOLE, concept, index)
         # For a trade asked for as a business ("sign shop", "electronics manufacturer", "a commercial printer"): makers
         # who list what the trade makes. A technique alone ("glassblowing") still needs a maker who names it.
-        if node is not None and node.kind == "process" and self._asks_for_the_trade(concept, parsed, request_words):
+        trade = node is not None and node.kind == "process" and self._asks_for_the_trade(concept, parsed, request_words)
+        if node is not None and node.kind == "process" and not trade and not tax.is_service(concept):
+            # "3D printing": a maker who lists 3D printed parts, which nothing else makes (a makerspace aside), does it.
+            # Not for a service: a maker of hats does not embroider them for that.
+            for product in sorted(node.makes):
+                if tax.processes_for(product) - {concept} <= _GENERALISTS:
+                    caps = directory.capabilities_of(product)
+                    found.add(caps, ranker.SIGNATURE_PRODUCT, ranker.PRODUCT, concept, index, made=product)
+        if trade and node is not None:
             for product in sorted(node.makes):
                 for kind in [product, *sorted(tax.descendants(product))]:
                     makers_of_kind = tax.processes_for(kind)
@@ -645,6 +678,9 @@ class Matcher:
             caps.append(hit.phrase_id)
             confidences.append(ranker.fuzzy_confidence(hit.score))
         found.add(np.asarray(caps, dtype=np.int32), np.asarray(confidences), ranker.FUZZY, concept, -1)
+
+
+_GENERALISTS = frozenset({"makerspace"})  # trades that make a little of everything
 
 
 def _is_agent_word(word: str) -> bool:

@@ -44,6 +44,51 @@ _USED_PAIRS = {("second", "hand"), ("pre", "owned"), ("de", "segunda")}
 _USED_HOW = _stems(["for", "in", "to", "as", "by", "on", "at", "with", "daily", "outdoors", "indoors"])
 _DETERMINERS = _stems(["a", "an", "the", "my", "our", "some", "any", "few", "un", "una", "unos", "unas", "mi", "mis"])
 
+# Work done on what the buyer has, which no maker makes: "paint my kitchen cabinets", "patch a hole in the drywall",
+# "frame my diploma", "hang 12 prints". A request that opens with one of these asks for that work, whatever it names
+# after it; repairs are read apart (`asks_for_a_repair`), since some makers do take them. The first are verbs
+# wherever they open a request; the others ("clean room garments", "frames for bikes", "store signage") only
+# before what the work is done on.
+_WORK_VERBS = _stems(
+    ["paint", "repaint", "sharpen", "appraise", "remodel", "renovate", "refinish", "resurface", "reseal", "caulk",
+     "plaster", "rewire", "unclog", "mow", "demolish", "tint", "pintar", "limpiar", "lavar", "colgar", "mover",
+     "enmarcar", "afilar", "remodelar", "resanar", "دهان"]
+)
+_WORK_VERBS_BEFORE_OBJECT = _stems(
+    ["patch", "clean", "wash", "hang", "mount", "move", "haul", "frame", "reframe", "inspect", "replace", "seal",
+     "prune", "remove", "shred", "store", "tow", "mask", "sign", "cover", "fill", "quitar", "tapar", "نقل", "تعليق"]
+)
+# Who the work is done for or on: "patch a hole", "frame my diploma". After one of these, a product word ("frame",
+# "patch", "sign") is the verb; before other words ("frames for bikes", "patches for our jackets") the product.
+_OBJECT_WORDS = _stems(["a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "these", "those", "up",
+                        "it", "them", "mi", "mis", "nuestro", "nuestra", "nuestros", "nuestras", "el", "la", "los",
+                        "las", "un", "una"])
+# Words a request opens with before what it asks for: "can you please", "looking for someone to", "necesito que".
+_LEAD_IN = _stems(
+    ["i", "we", "im", "need", "needed", "want", "wanted", "would", "like", "to", "someone", "somebody", "anyone",
+     "anybody", "can", "could", "you", "please", "pls", "plz", "looking", "for", "help", "who", "hi", "hello",
+     "hey", "is", "there", "a", "company", "business", "pro", "professional", "that", "will", "necesito",
+     "necesitamos", "busco", "buscamos", "alguien", "que", "pueda", "quien", "me", "nos", "hola", "por", "favor"]
+)
+
+
+def asks_for_work_on_own_things(taxonomy: Taxonomy, toks: list[str]) -> bool:
+    """Whether the request opens with work done on the buyer's own things ("paint my kitchen cabinets white",
+    "patch a hole in my drywall", "can someone frame a poster"): no maker makes that to order. Not when the word is
+    a trade the taxonomy knows as a process, nor when a product word is followed by what it is for ("frames for
+    our bikes")."""
+    first = 0
+    while first < len(toks) and toks[first] in _LEAD_IN:
+        first += 1
+    if first >= len(toks) or (toks[first] not in _WORK_VERBS and toks[first] not in _WORK_VERBS_BEFORE_OBJECT):
+        return False
+    followed_by_object = first + 1 < len(toks) and toks[first + 1] in _OBJECT_WORDS
+    if toks[first] not in _WORK_VERBS and not followed_by_object:
+        return False
+    named = {start: tag for tag, start, _end in taxonomy.locate(toks)}
+    return first not in named or (followed_by_object and taxonomy.kind(named[first].id) != "process")
+
+
 # The machine of a trade, not its work: "embroidery machine", "screen printing press", "welder machine miller 211".
 _EQUIPMENT = _stems(["machine", "machines", "press", "presses", "maquina", "maquinas", "ماكينة", "آلة"])
 # "sewing machine covers", "press brake parts": what follows makes it a thing for the machine, which is made.

@@ -63,7 +63,21 @@ _DONE_ELSEWHERE = frozenset(
     {"outsourced", "outsource", "outsourcing", "subcontracted", "subcontract", "subcontracting", "tercerizado",
      "subcontratado", "subcontratamos"}
 )  # fmt: skip
-_NOT_DONE_HERE = _DONE_ELSEWHERE | {"not", "no", "without", "sin", "except", "excluding", "لا"}
+NOT_DONE_HERE = _DONE_ELSEWHERE | {
+    "not", "no", "without", "sin", "except", "excluding", "dont", "doesnt", "cant", "cannot", "wont", "never",
+    "nor", "لا"}  # fmt: skip
+# Between a "not" and what is not done: "we don't build guitars", "no hacemos tortillas", "not a custom furniture
+# shop", "we do not do embroidery". Stemmed as `tokens` stems them.
+_NEGATED_VERBS = frozenset(
+    {"do", "doe", "need", "want", "make", "made", "build", "built", "offer", "sell", "carry", "stock", "provide",
+     "handle", "take", "accept", "repair", "fix", "any", "a", "an", "the", "custom", "u", "you", "really",
+     "currently", "anymore", "longer", "hacemo", "hago", "hace", "fabricamo", "vendemo", "ofrecemo", "manejamo",
+     "trabajamo", "damo", "نصنع", "نبيع", "نقدم", "نعمل", "يوجد"}
+)  # fmt: skip
+# "we have no gowns", "there are no masks left": in a request, what follows is what the buyer lacks.
+_LACKING = frozenset({"have", "has", "had", "got", "are", "is", "were", "was", "tenemo", "tengo", "hay", "لدينا"})
+# "we don't fabricate or weld", "no engraving or embroidery": the "not" goes on past these to the next thing named.
+_NEGATION_GOES_ON = frozenset({"or", "and", "nor", "ni", "o", "y", "او", "أو", "و"})
 _BENEFICIARY_OWNER = frozenset(
     {"my", "our", "your", "their", "his", "her", "a", "an", "the", "mi", "mis", "nuestro", "nuestra", "nuestros",
      "nuestras", "su", "sus", "un", "una", "el", "la", "los", "las"}
@@ -271,6 +285,36 @@ class Taxonomy:
         tags = self._tags_in(text, toks, offered=True)
         return self.as_offered(tags), self._materials_in(toks)
 
+    @staticmethod
+    def undenied(
+        located: list[tuple[Tag, int, int]], toks: list[str], asked: bool = False
+    ) -> list[tuple[Tag, int, int]]:
+        """What a phrase does not deny: "no embroidery", "we don't build guitars", "no hacemos tortillas", "we don't
+        fabricate or weld", a buyer's "(not embroidered)" deny what follows the "not" past its verbs, and what is
+        joined to it by "or"; "no minimum on screen printing" denies no printing. In a request (`asked`), what the
+        buyer has none of is what they need: "we have NO GOWNS or MASKS"."""
+        ends = {start: end for _tag, start, end in located}
+        negated: set[int] = set()
+        n = len(toks)
+        for i, tok in enumerate(toks):
+            if tok not in NOT_DONE_HERE:
+                continue
+            if asked and i > 0 and toks[i - 1] in _LACKING:
+                continue
+            j = i + 1
+            while j < n:
+                first = j
+                while j < n and (toks[j] in _NEGATED_VERBS or toks[j] in NOT_DONE_HERE):
+                    j += 1
+                negated.update(range(first, j + 1))  # "not a custom furniture shop": the alias starts at "custom"
+                after = max([ends[k] for k in range(first, j + 1) if k in ends] or [j + 1])
+                if after >= n or toks[after] not in _NEGATION_GOES_ON:
+                    break
+                j = after + 1
+        if not negated:
+            return located
+        return [entry for entry in located if entry[1] not in negated]
+
     def _materials_in(self, toks: list[str]) -> int:
         if self._material_starts.isdisjoint(toks):
             return 0  # most phrases name no material
@@ -340,13 +384,11 @@ class Taxonomy:
         tags: list[Tag] = []
         seen: set[str] = set()
         located = self.locate(toks)
-        if offered and not _NOT_DONE_HERE.isdisjoint(toks):
+        if offered and not NOT_DONE_HERE.isdisjoint(toks):
             # "anodize & powder outsourced", "no embroidery": not what this maker does.
             if not _DONE_ELSEWHERE.isdisjoint(toks):
                 return []
-            # The word right after: "no embroidery", but not "no minimum on screen printing".
-            negated = {i + 1 for i, tok in enumerate(toks) if tok in _NOT_DONE_HERE}
-            located = [e for e in located if e[1] not in negated]
+            located = self.undenied(located, toks)
         if offered:
             # What is rented or sold ("welders for rent", "costume rentals") is not on offer as made: the words right
             # before a bare rental word; "open shop hours, bike repair" still offers the open hours.
@@ -357,6 +399,10 @@ class Taxonomy:
             ]
             if rented:  # "welders, plasma cutters, tile saws for rent": all of them
                 located = [e for e in located if e[1] >= min(rented) or self.is_offered_alone(e[0].id)]
+        if offered and "only" in toks:
+            # "wheels, railings, bike frames (coating only)": a service done to the things, not the things.
+            if any(end < len(toks) and toks[end] == "only" and self.is_service(tag.id) for tag, _, end in located):
+                located = [e for e in located if self.is_service(e[0].id) or self.kind(e[0].id) == "process"]
         if offered and located and not WITH_WORDS.isdisjoint(toks):
             # "aprons w/ leather straps": a thing after "with" is a feature of what was named before it, not a second
             # offer; a service after it still is ("tees with embroidery").

@@ -51,6 +51,14 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("stair balusters & table legs turned to match", ["turned_wood", "woodturning"]),
         ("lost wax casting in gold & silver", ["jewelry_making"]),
         ("CNC plasma table 5x10", ["metal_cutting"]),
+        ("we don't build guitars", []),  # the "not" goes on past its verb
+        ("no hacemos tortillas", []),
+        ("NOT a custom furniture shop", []),
+        ("screen printing, no embroidery or sewing", ["screen_printing"]),  # and on past "or"
+        ("tees and hoodies, no minimum", ["tshirt", "hoodie"]),
+        ("wheels, railings, bike frames (coating only - we don't fabricate or weld)", ["metal_finishing"]),
+        ("passivation of stainless", ["surface_treatment"]),  # no plating: it lays down no metal
+        ("sides by the pan", []),  # an English pan, no bread
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -89,6 +97,10 @@ def matcher():
                 _maker(7, "Upholsterer", ["reupholstery", "restaurant booths"]),
                 _maker(8, "Woodshop", ["dining tables and chairs"]),
                 _maker(9, "Brewery", ["brewery & taproom"]),
+                _maker(10, "Cabinet shop", ["custom kitchen cabinets"]),
+                _maker(11, "Embroiderer", ["embroidered beanies", "custom patches"]),
+                _maker(12, "Print farm", ["3D printed parts, PLA and PETG"]),
+                _maker(13, "Party furniture", ["folding tables and chairs"]),
             ]
         )
     )
@@ -107,6 +119,14 @@ def matcher():
         ("bike tune up", []),  # a service, not making
         ("rent a welder for the weekend", []),
         ("iphone screen replacement", []),
+        ("paint my kitchen cabinets white", []),  # work on the buyer's own things
+        ("patch a hole in the drywall", []),  # "patch" is the verb
+        ("custom patches for our jackets, 50", ["Embroiderer"]),
+        ("need 40 folding chairs rented for a party", []),
+        ("folding tables to rent out at our venue, 10", ["Party furniture", "Woodshop"]),  # bought, to rent out
+        ("knit beanies with our logo knitted in (not embroidered)", []),  # what the buyer said no to
+        ("3D printing 20 brackets in PETG", ["Print farm"]),  # 3D printed parts are made no other way
+        ("need an accountant for our bakery", []),
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
