@@ -23,6 +23,7 @@ TRAINING = "training"  # the taxonomy's concept for classes, courses and tool ac
 # What a capability phrase's tags say, as bits (Directory._read): a typo was forgiven, no item or part is named,
 # it offers a class rather than the work, it names a class (the maker teaches).
 _INEXACT, _NO_ITEM, _TRAINING, _NAMES_TRAINING = 1, 2, 4, 8
+_BOX_IDS = frozenset({"packaging_box", "packaging"})  # see Taxonomy.packs_own_goods
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,7 @@ class Directory:
             firsts.append(first)
             self._cap_phrases.extend(listed)
             counts.append(len(listed))
+            boxes = False
             for number, phrase in enumerate(listed):
                 cached = tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
@@ -237,6 +239,7 @@ class Directory:
                 cap_tags.append(tags)
                 facts.append(phrase_facts if number < offered else phrase_facts | _TRAINING)
                 if tags:
+                    boxes = boxes or tags[0].id in _BOX_IDS
                     same = alike.get(id(tags))
                     if same is None:
                         alike[id(tags)] = (tags, [first + number])
@@ -244,6 +247,8 @@ class Directory:
                         same[1].append(first + number)
                     if phrase_facts & _NAMES_TRAINING and position not in self.teaching:
                         self.teaching[position] = phrase
+            if boxes and offered > 1:
+                self._own_boxes(first, listed, alike)
             materials.append(mask)
             teaches.append(position in self.teaching)
             # Who each maker is, for the buyers' preferences (matching.preferences).
@@ -254,6 +259,8 @@ class Directory:
         # them; the ids of one (concept, words) from several tags tuples are merged back into phrase order.
         new_concepts: dict[str, dict[str, list[list[int]]]] = {}
         for tags, ids in alike.values():
+            if not ids:
+                continue  # every phrase so tagged was found to name nothing (_own_boxes)
             for tag in tags:
                 new_concepts.setdefault(tag.id, {}).setdefault(tag.surface, []).append(ids)
         for concept, surfaces in new_concepts.items():
@@ -368,6 +375,17 @@ class Directory:
                 facts |= _NAMES_TRAINING
             known = self._alike[key] = (tags, facts)
         return known[0], mask, known[1]
+
+    def _own_boxes(self, first: int, phrases: tuple[str, ...], alike: dict[int, tuple[Any, list[int]]]) -> None:
+        """A chocolatier's "corporate gift boxes" are its chocolates boxed, not boxes made for a buyer: the phrases of
+        the maker whose capabilities start at `first` that only name such boxes are made to name nothing."""
+        tags_of = self._cap_tags
+        for number, phrase in enumerate(phrases):
+            tags = tags_of[first + number]
+            others = (tags_of[first + n] for n in range(len(phrases)) if n != number)
+            if tags and self.taxonomy.packs_own_goods(phrase, tags, others):
+                tags_of[first + number] = ()
+                alike[id(tags)][1].remove(first + number)
 
     def _only_teaches(self, tags: Iterable[Tag]) -> bool:
         """A phrase naming a class or course and processes, but nothing made: what the maker teaches."""

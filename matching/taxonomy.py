@@ -57,7 +57,9 @@ _NOT_A_HEAD = frozenset(
      "price", "prices", "pricing", "bid", "bids", "ask", "asking", "me", "us", "here", "options", "something", "stuff",
      "things", "supplier", "suppliers", "vendor", "vendors", "busco", "buscando", "alguien", "cotizacion"}
 )  # fmt: skip
-_RENTAL_WORDS = frozenset({"rental", "rent", "for", "a", "sale", "hire"})
+_RENTAL_WORDS = frozenset(
+    {"rental", "rent", "for", "a", "sale", "hire", "rented", "renting", "lease", "leased", "leasing", "alquiler", "en"}
+)
 # In a maker's phrase, what follows these is not done by the maker ("no welding"), or nothing of it is ("outsourced").
 _DONE_ELSEWHERE = frozenset(
     {"outsourced", "outsource", "outsourcing", "subcontracted", "subcontract", "subcontracting", "tercerizado",
@@ -74,6 +76,14 @@ _NEGATED_VERBS = frozenset(
      "currently", "anymore", "longer", "hacemo", "hago", "hace", "fabricamo", "vendemo", "ofrecemo", "manejamo",
      "trabajamo", "damo", "نصنع", "نبيع", "نقدم", "نعمل", "يوجد"}
 )  # fmt: skip
+_RENTAL_CUES = _RENTAL_WORDS - {"for", "a", "en"}
+# Words without which a maker's phrase offers all it names (see Taxonomy._offered).
+_OFFER_CUES = NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only"}
+_DONE_BY_CUSTOMERS = frozenset({"paint", "decorate", "color", "colour", "glaze", "assemble", "try", "borrow", "pintar",
+                                "decorar"})
+# After a product word, these make it say how another thing is: "chocolate flavor", "coffee scented", "pallet style".
+_DESCRIBED = frozenset({"flavor", "flavour", "flavored", "flavoured", "scent", "scented", "themed", "theme", "style",
+                        "styled", "inspired", "sabor", "aroma"})
 # "we have no gowns", "there are no masks left": in a request, what follows is what the buyer lacks.
 _LACKING = frozenset({"have", "has", "had", "got", "are", "is", "were", "was", "tenemo", "tengo", "hay", "لدينا"})
 # "we don't fabricate or weld", "no engraving or embroidery": the "not" goes on past these to the next thing named.
@@ -380,16 +390,14 @@ class Taxonomy:
     def material_mask(self, material_ids: Iterable[str]) -> int:
         return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
 
-    def _tags_in(self, text: str, toks: list[str], offered: bool = False) -> list[Tag]:
-        tags: list[Tag] = []
-        seen: set[str] = set()
-        located = self.locate(toks)
-        if offered and not NOT_DONE_HERE.isdisjoint(toks):
+    def _offered(self, located: list[tuple[Tag, int, int]], toks: list[str]) -> list[tuple[Tag, int, int]]:
+        """What a maker's phrase offers of what it names, read from the words around them (see `read_offer`)."""
+        if not NOT_DONE_HERE.isdisjoint(toks):
             # "anodize & powder outsourced", "no embroidery": not what this maker does.
             if not _DONE_ELSEWHERE.isdisjoint(toks):
                 return []
             located = self.undenied(located, toks)
-        if offered:
+        if not _RENTAL_CUES.isdisjoint(toks):
             # What is rented or sold ("welders for rent", "costume rentals") is not on offer as made: the words right
             # before a bare rental word; "open shop hours, bike repair" still offers the open hours.
             rented = [
@@ -399,22 +407,36 @@ class Taxonomy:
             ]
             if rented:  # "welders, plasma cutters, tile saws for rent": all of them
                 located = [e for e in located if e[1] >= min(rented) or self.is_offered_alone(e[0].id)]
-        if offered and "only" in toks:
+        if located and "to" in toks:
+            # "bisque mugs & figurines to paint": blanks the customers paint themselves, not goods made to order.
+            for i in range(len(toks) - 1):
+                if toks[i] == "to" and toks[i + 1] in _DONE_BY_CUSTOMERS:
+                    located = [e for e in located if e[1] > i + 1]
+                    break
+        if "only" in toks:
             # "wheels, railings, bike frames (coating only)": a service done to the things, not the things.
             if any(end < len(toks) and toks[end] == "only" and self.is_service(tag.id) for tag, _, end in located):
                 located = [e for e in located if self.is_service(e[0].id) or self.kind(e[0].id) == "process"]
-        if offered and located and not WITH_WORDS.isdisjoint(toks):
+        if located and not WITH_WORDS.isdisjoint(toks):
             # "aprons w/ leather straps": a thing after "with" is a feature of what was named before it, not a second
             # offer; a service after it still is ("tees with embroidery").
             cut = next(i for i, tok in enumerate(toks) if tok in WITH_WORDS)
             if located[0][1] < cut:
                 located = [e for e in located if e[1] < cut or self.is_service(e[0].id)]
-        if offered and not BENEFICIARY_FOR.isdisjoint(toks):
+        if not BENEFICIARY_FOR.isdisjoint(toks):
             cut = next(i for i, tok in enumerate(toks) if tok in BENEFICIARY_FOR)
             # Not after a process or a class: "printing for tees and hats", "welding classes for beginners".
             if not any(start < cut and (self._teaches_of(tag.id) or self.kind(tag.id) == "process")
                        for tag, start, _ in located):
                 located = [e for e in located if e[1] < cut or self.kind(e[0].id) == "part"]
+        return located
+
+    def _tags_in(self, text: str, toks: list[str], offered: bool = False) -> list[Tag]:
+        tags: list[Tag] = []
+        seen: set[str] = set()
+        located = self.locate(toks)
+        if offered and located and not _OFFER_CUES.isdisjoint(toks):
+            located = self._offered(located, toks)
         for found, _, _ in located:
             if found.id not in seen:
                 seen.add(found.id)
@@ -459,6 +481,11 @@ class Taxonomy:
             return []
         found = self._without_beneficiary(found, fixed)
         found = self._without_containers(found, fixed)
+        if not _DESCRIBED.isdisjoint(fixed):
+            # "chocolate flavor protein powder", "coffee scented candles", "pallet style furniture": how the thing is.
+            found = [e for e in found if e[1] >= len(fixed) or fixed[e[1]] not in _DESCRIBED]
+            if not found:
+                return []
         located: list[tuple[Tag, int, int]] = []
         for start, end, concept_id, was_exact in found:
             concept_id = self._refine(concept_id, fixed, start, end)
@@ -500,7 +527,10 @@ class Taxonomy:
             before = [entry for entry in found if entry[1] <= index]
             owner = toks[index + 1] in _BENEFICIARY_OWNER
             things_before = any(self.kind(entry[2]) in ("item", "part") for entry in before)
-            named_after = any(entry[0] == index + 1 for entry in found)
+            # "beanies for holiday merch": one describing word may come between.
+            named_after = any(
+                entry[0] == index + 1 or (entry[0] == index + 2 and not toks[index + 1].isdigit()) for entry in found
+            )
             if owner or (things_before and named_after):
                 if before and len(before) < len(found):
                     return before
@@ -527,6 +557,15 @@ class Taxonomy:
                 continue
             kept.append(entry)
         return kept
+
+    def packs_own_goods(self, phrase: str, tags: tuple[Tag, ...], other_tags: Iterable[tuple[Tag, ...]]) -> bool:
+        """Whether a maker's phrase naming only boxes ("corporate gift boxes", "favor boxes") is how the maker's own
+        food, candles or soap come, since another of its phrases names such goods; not "custom printed boxes"."""
+        if not tags or any(tag.id not in _BOX_CONCEPTS for tag in tags):
+            return False
+        if any(tok in _CONTAINER_WANTED for tok in tokens(phrase)):
+            return False
+        return any(self._is_filled_good(tag.id) for other in other_tags for tag in other)
 
     def _is_filled_good(self, concept_id: str) -> bool:
         """Food, drink, soap, candles: goods sold in a bag, box, tray or jar."""
@@ -677,6 +716,7 @@ _CONTAINER_WORDS = frozenset(
     for w in ["bag", "bags", "box", "boxes", "tray", "trays", "carton", "cartons", "tin", "tins", "clamshell",
               "clamshells", "platter", "platters", "caja", "cajas", "charola", "charolas"]
 )
+_BOX_CONCEPTS = frozenset({"packaging_box", "packaging"})
 _CONTAINER_WANTED = frozenset(
     stem(w)
     for w in ["printed", "print", "printing", "custom", "logo", "logos", "branded", "empty", "blank", "kraft",

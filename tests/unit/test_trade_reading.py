@@ -59,6 +59,9 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("wheels, railings, bike frames (coating only - we don't fabricate or weld)", ["metal_finishing"]),
         ("passivation of stainless", ["surface_treatment"]),  # no plating: it lays down no metal
         ("sides by the pan", []),  # an English pan, no bread
+        ("bisque mugs, plates & figurines to paint", []),  # blanks the customers paint
+        ("paint-your-own pottery", []),
+        ("coffee scented candles", ["candle"]),  # the coffee says how the candles smell
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -101,6 +104,8 @@ def matcher():
                 _maker(11, "Embroiderer", ["embroidered beanies", "custom patches"]),
                 _maker(12, "Print farm", ["3D printed parts, PLA and PETG"]),
                 _maker(13, "Party furniture", ["folding tables and chairs"]),
+                _maker(14, "Chocolatier", ["truffles and bars", "corporate gift boxes"]),
+                _maker(15, "Box plant", ["corrugated shipping boxes"]),
             ]
         )
     )
@@ -127,6 +132,8 @@ def matcher():
         ("knit beanies with our logo knitted in (not embroidered)", []),  # what the buyer said no to
         ("3D printing 20 brackets in PETG", ["Print farm"]),  # 3D printed parts are made no other way
         ("need an accountant for our bakery", []),
+        ("custom printed mailer boxes, 1000", ["Box plant"]),  # the chocolatier's gift boxes hold its chocolates
+        ("private label protein powder, chocolate flavor", []),
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
