@@ -7,6 +7,7 @@ that fits poorly is returned: an empty answer is a correct answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -414,7 +415,13 @@ class Matcher:
         """For a request for classes that no class concept names ("yoga class", "CAD class"), what it is about."""
         if TRAINING not in parsed.items:
             return None
-        return service_requests.class_subject(self.taxonomy, tokens(parsed.item or parsed.text))
+        # The item's whole clause: "a course to learn G-code and run a Haas, career change" is about G-code and Haas.
+        clause = parsed.item or parsed.text
+        for part in re.split(r"[,.;!?\n]+", parsed.text):
+            if parsed.item and parsed.item in part:
+                clause = part
+                break
+        return service_requests.class_subject(self.taxonomy, tokens(clause))
 
     def _teaches(self, subject: service_requests.ClassSubject, phrase: str) -> bool:
         named = self._phrase_concepts.get(phrase)

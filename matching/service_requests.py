@@ -58,6 +58,14 @@ _WORK_VERBS_BEFORE_OBJECT = _stems(
     ["patch", "clean", "wash", "hang", "mount", "move", "haul", "frame", "reframe", "inspect", "replace", "seal",
      "prune", "remove", "shred", "store", "tow", "mask", "sign", "cover", "fill", "quitar", "tapar", "نقل", "تعليق"]
 )
+# The same work, done: "need my snowboard waxed and edges tuned", "get our cabinets painted".
+_WORK_DONE = _stems(
+    ["painted", "repainted", "waxed", "tuned", "cleaned", "washed", "hung", "mounted", "moved", "hauled", "framed",
+     "tinted", "patched", "sharpened", "appraised", "inspected", "remodeled", "renovated", "replaced", "refinished",
+     "resurfaced", "resealed", "sealed", "rewired", "unclogged", "mowed", "removed", "shredded", "stored", "towed",
+     "serviced", "detailed", "pintado", "pintados", "pintada", "pintadas", "limpiado", "lavado", "enmarcado"]
+)
+_OWNER = _stems(["my", "our", "mi", "mis", "nuestro", "nuestra", "nuestros", "nuestras"])
 # Who the work is done for or on: "patch a hole", "frame my diploma". After one of these, a product word ("frame",
 # "patch", "sign") is the verb; before other words ("frames for bikes", "patches for our jackets") the product.
 _OBJECT_WORDS = _stems(["a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "these", "those", "up",
@@ -74,9 +82,17 @@ _LEAD_IN = _stems(
 
 def asks_for_work_on_own_things(taxonomy: Taxonomy, toks: list[str]) -> bool:
     """Whether the request opens with work done on the buyer's own things ("paint my kitchen cabinets white",
-    "patch a hole in my drywall", "can someone frame a poster"): no maker makes that to order. Not when the word is
+    "patch a hole in my drywall", "can someone frame a poster"), or says it is to be done to them ("need my
+    snowboard waxed"): no maker makes that to order. Not when the word is
     a trade the taxonomy knows as a process, nor when a product word is followed by what it is for ("frames for
     our bikes")."""
+    if not _WORK_DONE.isdisjoint(toks) and not _OWNER.isdisjoint(toks):
+        owned = next(i for i, tok in enumerate(toks) if tok in _OWNER)
+        done = [i for i, tok in enumerate(toks) if tok in _WORK_DONE and i > owned + 1]
+        if done:
+            covered = {i for _tag, start, end in taxonomy.locate(toks) for i in range(start, end)}
+            if any(i not in covered for i in done):
+                return True
     first = 0
     while first < len(toks) and toks[first] in _LEAD_IN:
         first += 1
@@ -212,7 +228,7 @@ def class_subject(taxonomy: Taxonomy, toks: list[str]) -> ClassSubject:
 
 def teaches_subject(taxonomy: Taxonomy, subject: ClassSubject, phrase: str, named: frozenset[str]) -> bool:
     """Whether a class a maker lists is about the subject: it names the same trade or a close one ("ceramics
-    classes" for a pottery class), and every other word of the subject ("CAD" in "CAD and CAM classes").
+    classes" for a pottery class), and most other words of the subject ("CAD" in "CAD classes").
     `named`: the concepts the taxonomy finds in the phrase."""
     toks = tokens(phrase)
     for concept in subject.concepts:
@@ -222,7 +238,9 @@ def teaches_subject(taxonomy: Taxonomy, subject: ClassSubject, phrase: str, name
             near |= found.makes
         if not near & named:
             return False
-    return all(any(w == s or (len(s) >= 5 and w.startswith(s[:5])) for w in toks) for s in subject.words)
+    # Most of the other words: "G-code and run a Haas" is taught where "G-code" and "Haas" are named.
+    named_words = sum(any(w == s or (len(s) >= 5 and w.startswith(s[:5])) for w in toks) for s in subject.words)
+    return named_words * 2 >= len(subject.words) and (named_words > 0 or not subject.words)
 
 
 def _is_class(taxonomy: Taxonomy, concept_id: str) -> bool:

@@ -62,8 +62,8 @@ _RENTAL_WORDS = frozenset(
 )
 # In a maker's phrase, what follows these is not done by the maker ("no welding"), or nothing of it is ("outsourced").
 _DONE_ELSEWHERE = frozenset(
-    {"outsourced", "outsource", "outsourcing", "subcontracted", "subcontract", "subcontracting", "tercerizado",
-     "subcontratado", "subcontratamos"}
+    {"outsourced", "outsource", "outsourcing", "subcontracted", "subcontract", "subcontracting", "subbed",
+     "tercerizado", "subcontratado", "subcontratamos"}
 )  # fmt: skip
 NOT_DONE_HERE = _DONE_ELSEWHERE | {
     "not", "no", "without", "sin", "except", "excluding", "dont", "doesnt", "cant", "cannot", "wont", "never",
@@ -77,8 +77,11 @@ _NEGATED_VERBS = frozenset(
      "trabajamo", "damo", "نصنع", "نبيع", "نقدم", "نعمل", "يوجد"}
 )  # fmt: skip
 _RENTAL_CUES = _RENTAL_WORDS - {"for", "a", "en"}
+# "merch design", "label design": a design studio's work on the thing, which others make.
+_DESIGN_WORDS = frozenset({"design", "designer", "designing", "diseno", "تصميم"})
 # Words without which a maker's phrase offers all it names (see Taxonomy._offered).
-_OFFER_CUES = NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only"}
+_THROUGH = frozenset({"our", "through", "via", "thru", "by"})
+_OFFER_CUES = NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner"} | _DESIGN_WORDS
 _DONE_BY_CUSTOMERS = frozenset({"paint", "decorate", "color", "colour", "glaze", "assemble", "try", "borrow", "pintar",
                                 "decorar"})
 # After a product word, these make it say how another thing is: "chocolate flavor", "coffee scented", "pallet style".
@@ -293,7 +296,12 @@ class Taxonomy:
         part for a thing ("frames for face shields") and what a process or a class is done for are still read."""
         toks = tokens(text)
         tags = self._tags_in(text, toks, offered=True)
-        return self.as_offered(tags), self._materials_in(toks)
+        mask = self._materials_in(toks)
+        if tags and mask & (mask - 1) and all((tag.surface,) in self.material_words_of for tag in tags):
+            # "acrylic, baltic birch plywood, MDF, felt, leather": the materials a laser cuts (acrylic work), not
+            # leather goods; "acrylic and wood signs" names a thing, and offers all it names.
+            tags = [tag for tag in tags if self.kind(tag.id) == "process"]
+        return self.as_offered(tags), mask
 
     @staticmethod
     def undenied(
@@ -392,6 +400,11 @@ class Taxonomy:
 
     def _offered(self, located: list[tuple[Tag, int, int]], toks: list[str]) -> list[tuple[Tag, int, int]]:
         """What a maker's phrase offers of what it names, read from the words around them (see `read_offer`)."""
+        if "partner" in toks:
+            # "vinyl pressing through our plant partner": done elsewhere; not "contract sewing partner for brands".
+            at = toks.index("partner")
+            if not _THROUGH.isdisjoint(toks[max(at - 3, 0) : at]):
+                return []
         if not NOT_DONE_HERE.isdisjoint(toks):
             # "anodize & powder outsourced", "no embroidery": not what this maker does.
             if not _DONE_ELSEWHERE.isdisjoint(toks):
@@ -407,6 +420,9 @@ class Taxonomy:
             ]
             if rented:  # "welders, plasma cutters, tile saws for rent": all of them
                 located = [e for e in located if e[1] >= min(rented) or self.is_offered_alone(e[0].id)]
+        if toks[-1] in _DESIGN_WORDS:
+            # "merch design", "custom label design": the design alone; "cabinet design & build" is still cabinets.
+            located = [e for e in located if e[2] != len(toks) - 1 or self.kind(e[0].id) == "process"]
         if located and "to" in toks:
             # "bisque mugs & figurines to paint": blanks the customers paint themselves, not goods made to order.
             for i in range(len(toks) - 1):

@@ -62,6 +62,11 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("bisque mugs, plates & figurines to paint", []),  # blanks the customers paint
         ("paint-your-own pottery", []),
         ("coffee scented candles", ["candle"]),  # the coffee says how the candles smell
+        ("anodize & powder subbed out", []),
+        ("vinyl pressing through our plant partner", []),
+        ("contract sewing partner for outdoor brands", ["sewing"]),
+        ("acrylic, baltic birch plywood, MDF, felt, leather", ["plastics_fabrication"]),  # materials, no leather goods
+        ("merch design", ["design_engineering"]),  # the design, not the merch
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -134,6 +139,8 @@ def matcher():
         ("need an accountant for our bakery", []),
         ("custom printed mailer boxes, 1000", ["Box plant"]),  # the chocolatier's gift boxes hold its chocolates
         ("private label protein powder, chocolate flavor", []),
+        ("need my snowboard waxed and edges tuned", []),  # tuned, not turned; work done to the buyer's board
+        ("jersey barriers for a parking lot", []),
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
