@@ -186,6 +186,14 @@ _HAVE_WHO = frozenset(tokens("i we already ive weve also ya"))
 _HAVE_WHAT = frozenset(tokens("a an the our my all existing own finished ready nuestro nuestra mi el la los las"))
 
 
+# "opening a bakery", "we're a brewery", "I run a food truck": who the buyer is, before what they ask for.
+_WHO_WE_ARE = frozenset(tokens("opening opened run own starting started launching launched were im am abriendo abrimos"
+                               " somos soy"))
+_AT = frozenset(tokens("at in inside en"))
+_PLACE_OWNER = frozenset(tokens("the our my la el nuestra nuestro mi"))
+_BUSINESS_ARTICLE = frozenset(tokens("a an our my new un una nuestro nuestra mi"))
+
+
 def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
     """Words of a clause and the concepts found in them, located by word index; not what the buyer denies ("knit
     beanies (not embroidered)") nor what they say they have ("20,000 housings, have the CAD")."""
@@ -194,7 +202,21 @@ def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, 
     found = taxonomy.undenied(taxonomy.locate(flat), flat, asked=True)
     if found and not _HAVE.isdisjoint(flat):
         found = [entry for entry in found if not _had(clause, words, word_of, flat, entry[1])]
+    if found and not _WHO_WE_ARE.isdisjoint(flat):
+        found = [entry for entry in found if not _who_we_are(flat, entry[1])]
+    if found and not _AT.isdisjoint(flat):
+        # "our walk-in cooler at the bakery quit": where, not what.
+        found = [e for e in found if not (e[1] >= 2 and flat[e[1] - 2] in _AT and flat[e[1] - 1] in _PLACE_OWNER)]
     return words, [(tag, word_of[start], word_of[end - 1]) for tag, start, end in found]
+
+
+def _who_we_are(flat: list[str], start: int) -> bool:
+    """Whether the thing named at token `start` is the buyer's own business: "opening a bakery cafe, need a
+    roaster", "we're a brewery", "I run a food truck", "launching our hot sauce, need labels"."""
+    for at in range(max(start - 4, 0), start - 1):
+        if flat[at] in _WHO_WE_ARE and flat[at + 1] in _BUSINESS_ARTICLE:
+            return all(tok not in _WHO_WE_ARE for tok in flat[at + 2 : start])
+    return False
 
 
 def _had(clause: str, words: list[tuple[str, int, int]], word_of: list[int], flat: list[str], start: int) -> bool:

@@ -26,7 +26,7 @@ def _stems(words: Iterable[str]) -> frozenset[str]:
 _REPAIR = _stems(
     ["repair", "repairs", "repairing", "fix", "fixing", "servicing", "reparacion", "reparaciones", "reparar",
      "arreglo", "arreglar", "arreglos", "naprawa", "reparation", "reparo", "reparatur", "riparazione", "sua chua",
-     "تصليح", "اصلاح", "إصلاح"]
+     "تصليح", "اصلاح", "إصلاح", "لتصليح", "لاصلاح", "لإصلاح"]
 )
 # "a bracket to fix the shelf", "welding for repairing a trailer": the repair is what the made thing is for.
 _PURPOSE = _stems(["to", "for", "para"])
@@ -60,7 +60,8 @@ _WORK_VERBS_BEFORE_OBJECT = _stems(
 )
 # The same work, done: "need my snowboard waxed and edges tuned", "get our cabinets painted".
 _WORK_DONE = _stems(
-    ["painted", "repainted", "waxed", "tuned", "cleaned", "washed", "hung", "mounted", "moved", "hauled", "framed",
+    ["swapped", "installed", "adjusted", "trued", "painted", "repainted", "waxed", "tuned", "cleaned", "washed",
+     "hung", "mounted", "moved", "hauled", "framed",
      "tinted", "patched", "sharpened", "appraised", "inspected", "remodeled", "renovated", "replaced", "refinished",
      "resurfaced", "resealed", "sealed", "rewired", "unclogged", "mowed", "removed", "shredded", "stored", "towed",
      "serviced", "detailed", "pintado", "pintados", "pintada", "pintadas", "limpiado", "lavado", "enmarcado"]

@@ -67,6 +67,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("contract sewing partner for outdoor brands", ["sewing"]),
         ("acrylic, baltic birch plywood, MDF, felt, leather", ["plastics_fabrication"]),  # materials, no leather goods
         ("merch design", ["design_engineering"]),  # the design, not the merch
+        ("CNC router nested", ["cnc_routing"]),  # a cabinet shop's router is no machine shop
+        ("sourcing knits & wovens", []),  # fabrics
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -141,6 +143,7 @@ def matcher():
         ("private label protein powder, chocolate flavor", []),
         ("need my snowboard waxed and edges tuned", []),  # tuned, not turned; work done to the buyer's board
         ("jersey barriers for a parking lot", []),
+        ("opening a brewery taproom, need 40 custom tap handles turned", []),  # the brewery is the buyer
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
