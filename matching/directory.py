@@ -23,7 +23,7 @@ TRAINING = "training"  # the taxonomy's concept for classes, courses and tool ac
 # What a capability phrase's tags say, as bits (Directory._read): a typo was forgiven, no item or part is named,
 # it offers a class rather than the work, it names a class (the maker teaches).
 _INEXACT, _NO_ITEM, _TRAINING, _NAMES_TRAINING = 1, 2, 4, 8
-_BOX_IDS = frozenset({"packaging_box", "packaging"})  # see Taxonomy.packs_own_goods
+_BOX_IDS = frozenset({"packaging_box", "packaging", "bag"})  # see Taxonomy.packs_own_goods
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from matching.parse import TOOL_ACCESS, ParsedRequest, parse
 from matching.practices import label as practice_label
 from matching.preferences import GREEN
 from matching.ranker import Evidence
-from matching.taxonomy import BENEFICIARY_FOR, NOT_DONE_HERE, WITH_WORDS, Taxonomy
+from matching.taxonomy import BENEFICIARY_FOR, NOT_DONE_HERE, WITH_WORDS, Tag, Taxonomy
 from matching.text import tokens
 
 DEFAULT_RADIUS_MILES = 50.0
@@ -387,13 +387,16 @@ class Matcher:
             return False
         toks = tokens(parsed.item or parsed.text)
         process_before = made_before = False
-        for tag, start, _end in self.taxonomy.locate(toks):
+        located = self.taxonomy.locate(toks)
+        for tag, start, _end in located:
             before = start - 1
             while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
                 before -= 1
             unmade = _is_unmade(self.taxonomy, tag.id)
             if unmade and made_before and not BENEFICIARY_FOR.isdisjoint(toks[:start]):
                 continue  # "uniformes para taller mecánico": who the uniforms are for, not a mechanic wanted
+            if unmade and tag.id == _PROFESSIONS and made_before and self._names_a_thing_after(parsed, tag):
+                continue  # "cutting boards, realtor closing gifts": whom the thing right after is for
             made_before = made_before or not unmade
             # "TIG welding an aluminum boat hull": what a process named first is done on, not what is asked for;
             # but "welders for rent" asks for a rental all the same.
@@ -410,6 +413,17 @@ class Matcher:
         located = self.taxonomy.locate(toks)
         kept = {tag.id for tag, _start, _end in self.taxonomy.undenied(located, toks, asked=True)}
         return {tag.id for tag, _start, _end in located} - kept
+
+    @staticmethod
+    def _names_a_thing_after(parsed: ParsedRequest, tag: Tag) -> bool:
+        """Whether a word of a thing follows a profession in the buyer's words ("realtor closing gifts")."""
+        full = tokens(parsed.text)
+        last = tokens(tag.surface)[-1:]
+        for i, tok in enumerate(full[:-1]):
+            if [tok] == last:
+                after = full[i + 1]
+                return after.isalpha() and after not in _NOT_A_THING_AFTER
+        return False
 
     def _class_subject(self, parsed: ParsedRequest) -> service_requests.ClassSubject | None:
         """For a request for classes that no class concept names ("yoga class", "CAD class"), what it is about."""
@@ -687,6 +701,8 @@ class Matcher:
         found.add(np.asarray(caps, dtype=np.int32), np.asarray(confidences), ranker.FUZZY, concept, -1)
 
 
+_NOT_A_THING_AFTER = frozenset(tokens("for to and or with who that near in at from on"))
+_PROFESSIONS = "personal_service"  # the taxonomy's concept for trades that serve people (accountants, photographers)
 _GENERALISTS = frozenset({"makerspace"})  # trades that make a little of everything
 
 

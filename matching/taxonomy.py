@@ -46,6 +46,7 @@ _INFLECTIONS = ("ing", "ed", "er", "ers", "ings")
 _SHORT_VOWEL_END = re.compile(r"(?:^|[^aeiou])[aeiou][bdgklmnprt]$")
 # Splits a translated label into its alternatives: "Walkie-talkies / baby monitors", "Sewing or textiles".
 _LABEL_SPLIT = re.compile(r"\s*/\s*|\s+(?:or|o|ou|oder|of|lub|или|أو|او|或|または|또는|या)\s+|、|・")
+_HEADED = re.compile(r"^[^-–—:;,]{3,40}?\s*(?:\s[-–—]\s|:)")  # "woodturning - bowls, vases", "Glass: vases"
 _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
 
 
@@ -63,6 +64,7 @@ _RENTAL_WORDS = frozenset(
 # In a maker's phrase, what follows these is not done by the maker ("no welding"), or nothing of it is ("outsourced").
 _DONE_ELSEWHERE = frozenset(
     {"outsourced", "outsource", "outsourcing", "subcontracted", "subcontract", "subcontracting", "subbed",
+     "distributor", "distribute", "distributing", "reseller", "resell", "reselling", "distribuidor",
      "tercerizado", "subcontratado", "subcontratamos"}
 )  # fmt: skip
 NOT_DONE_HERE = _DONE_ELSEWHERE | {
@@ -202,6 +204,13 @@ class Taxonomy:
                 children.setdefault(concept.id, set()).add(member)
         self._made_by = {k: frozenset(v) for k, v in made_by.items()}
         self._children = {k: frozenset(v) for k, v in children.items()}
+        # A process all of whose goods are of one material (woodturning: wood): in a maker's phrase that names it,
+        # a thing of another material is that process's work ("woodturning - bowls, vases, pens": wooden vases).
+        self._process_material: dict[str, str] = {}
+        for concept in self.concepts.values():
+            materials = {getattr(self.concepts.get(m), "material", None) for m in concept.makes}
+            if concept.kind == "process" and len(materials) == 1 and None not in materials:
+                self._process_material[concept.id] = materials.pop()  # type: ignore[assignment]
         classes: dict[str, list[str]] = {}
         for concept in self.concepts.values():
             if concept.teaches:
@@ -296,6 +305,13 @@ class Taxonomy:
         part for a thing ("frames for face shields") and what a process or a class is done for are still read."""
         toks = tokens(text)
         tags = self._tags_in(text, toks, offered=True)
+        if len(tags) > 1 and _HEADED.match(text):
+            # "woodturning - bowls, vases, pens": what the head names sets the material of the list after it.
+            head = tags[0].id
+            node = self.concepts.get(head)
+            own = self._process_material.get(head) or (node.material if node is not None else None)
+            if own:
+                tags = [t for t in tags if getattr(self.concepts.get(t.id), "material", None) in (None, own)]
         mask = self._materials_in(toks)
         if tags and mask & (mask - 1) and all((tag.surface,) in self.material_words_of for tag in tags):
             # "acrylic, baltic birch plywood, MDF, felt, leather": the materials a laser cuts (acrylic work), not
@@ -543,9 +559,10 @@ class Taxonomy:
             before = [entry for entry in found if entry[1] <= index]
             owner = toks[index + 1] in _BENEFICIARY_OWNER
             things_before = any(self.kind(entry[2]) in ("item", "part") for entry in before)
-            # "beanies for holiday merch": one describing word may come between.
+            # "beanies for holiday merch", "soap for hotel welcome bags": up to two describing words may come between.
             named_after = any(
-                entry[0] == index + 1 or (entry[0] == index + 2 and not toks[index + 1].isdigit()) for entry in found
+                index < entry[0] <= index + 3 and not any(tok.isdigit() for tok in toks[index + 1 : entry[0]])
+                for entry in found
             )
             if owner or (things_before and named_after):
                 if before and len(before) < len(found):
@@ -565,11 +582,11 @@ class Taxonomy:
         for entry in found[1:]:
             start, end, _concept, _exact = entry
             previous = kept[-1]
-            if (
-                previous[1] == start
-                and " ".join(toks[start:end]) in _CONTAINER_WORDS
-                and self._is_filled_good(previous[2])
-            ):
+            # "baklava trays"; "totopos en bolsa", "honey in jars": the container right after, or after "in".
+            adjacent = previous[1] == start or (
+                start - previous[1] <= 2 and not _IN_WORDS.isdisjoint(toks[previous[1] : start])
+            )
+            if adjacent and " ".join(toks[start:end]) in _CONTAINER_WORDS and self._is_filled_good(previous[2]):
                 continue
             kept.append(entry)
         return kept
@@ -730,9 +747,11 @@ class Taxonomy:
 _CONTAINER_WORDS = frozenset(
     stem(w)
     for w in ["bag", "bags", "box", "boxes", "tray", "trays", "carton", "cartons", "tin", "tins", "clamshell",
-              "clamshells", "platter", "platters", "caja", "cajas", "charola", "charolas"]
+              "clamshells", "platter", "platters", "caja", "cajas", "charola", "charolas", "bolsa", "bolsas", "jar",
+              "jars", "frasco", "frascos"]
 )
-_BOX_CONCEPTS = frozenset({"packaging_box", "packaging"})
+_IN_WORDS = frozenset({"in", "en"})
+_BOX_CONCEPTS = frozenset({"packaging_box", "packaging", "bag"})
 _CONTAINER_WANTED = frozenset(
     stem(w)
     for w in ["printed", "print", "printing", "custom", "logo", "logos", "branded", "empty", "blank", "kraft",

@@ -69,6 +69,10 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("merch design", ["design_engineering"]),  # the design, not the merch
         ("CNC router nested", ["cnc_routing"]),  # a cabinet shop's router is no machine shop
         ("sourcing knits & wovens", []),  # fabrics
+        ("woodturning - bowls, vases, pens", ["turned_wood"]),  # wooden vases, no blown glass
+        ("distributor: nitrile gloves, N95 & KN95", []),  # resold, not made
+        ("totopos en bolsa de 5 lb", ["tortilla"]),  # how the totopos come
+        ("teething rings (maple, food safe finish)", ["wooden_toy"]),  # no jewellery
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -144,6 +148,8 @@ def matcher():
         ("need my snowboard waxed and edges tuned", []),  # tuned, not turned; work done to the buyer's board
         ("jersey barriers for a parking lot", []),
         ("opening a brewery taproom, need 40 custom tap handles turned", []),  # the brewery is the buyer
+        ("30 Herman Miller Aeron chairs for the new office", []),  # bought, not made
+        ("custom dining tables, realtor closing gifts", ["Woodshop", "Party furniture"]),  # the gifts are for a realtor
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
