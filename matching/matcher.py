@@ -414,6 +414,17 @@ class Matcher:
         kept = {tag.id for tag, _start, _end in self.taxonomy.undenied(located, toks, asked=True)}
         return {tag.id for tag, _start, _end in located} - kept
 
+    def _describing(self, parsed: ParsedRequest) -> set[str]:
+        """Services named only as how the next thing is made: "embroidered polos", "laser engraved tumblers"."""
+        located = self.taxonomy.locate(tokens(parsed.item or ""))
+        item_starts = {start for tag, start, _end in located if self.taxonomy.kind(tag.id) != "process"}
+        describing: dict[str, bool] = {}
+        for tag, _start, end in located:
+            if self.taxonomy.kind(tag.id) == "process":
+                as_adjective = tag.surface.endswith("ed") and end in item_starts
+                describing[tag.id] = describing.get(tag.id, True) and as_adjective
+        return {concept for concept, yes in describing.items() if yes}
+
     @staticmethod
     def _names_a_thing_after(parsed: ParsedRequest, tag: Tag) -> bool:
         """Whether a word of a thing follows a profession in the buyer's words ("realtor closing gifts")."""
@@ -542,6 +553,11 @@ class Matcher:
             # "uniformes para taller mecánico": the uniforms, not a mechanic (see _asks_for_unmade).
             items = made
         services = [c for c in processes if tax.is_service(c)]
+        if services and items:
+            # "2 conference tables and 40 embroidered polos": a service named as how a thing is made, right before
+            # it, asks for the thing; "embroidery on 40 polos", "polos embroidered" ask for the service.
+            describing = self._describing(parsed)
+            services = [c for c in services if c not in describing]
         if len(items) > 1:
             # "reupholster 4 dining chairs": upholstery is done to the buyer's chairs, as a service is; not so
             # "upholstered dining chairs", new chairs made that way.

@@ -150,6 +150,7 @@ def matcher():
         ("opening a brewery taproom, need 40 custom tap handles turned", []),  # the brewery is the buyer
         ("30 Herman Miller Aeron chairs for the new office", []),  # bought, not made
         ("custom dining tables, realtor closing gifts", ["Woodshop", "Party furniture"]),  # the gifts are for a realtor
+        ("2 dining tables and 20 embroidered beanies", ["Embroiderer", "Woodshop", "Party furniture"]),  # both things
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
