@@ -82,8 +82,12 @@ _RENTAL_CUES = _RENTAL_WORDS - {"for", "a", "en"}
 # "merch design", "label design": a design studio's work on the thing, which others make.
 _DESIGN_WORDS = frozenset({"design", "designer", "designing", "diseno", "تصميم"})
 # Words without which a maker's phrase offers all it names (see Taxonomy._offered).
+_AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", "refurbishment", "servicing",
+                        "reparacion", "restauracion"})
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
-_OFFER_CUES = NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner"} | _DESIGN_WORDS
+_OFFER_CUES = (
+    NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner"} | _DESIGN_WORDS | _AFTERCARE
+)
 _DONE_BY_CUSTOMERS = frozenset({"paint", "decorate", "color", "colour", "glaze", "assemble", "try", "borrow", "pintar",
                                 "decorar"})
 # After a product word, these make it say how another thing is: "chocolate flavor", "coffee scented", "pallet style".
@@ -436,6 +440,11 @@ class Taxonomy:
             ]
             if rented:  # "welders, plasma cutters, tile saws for rent": all of them
                 located = [e for e in located if e[1] >= min(rented) or self.is_offered_alone(e[0].id)]
+        if not _AFTERCARE.isdisjoint(toks):
+            # "guitar repairs", "classic car restoration": work on the buyer's things, which the maker does not make;
+            # what a trade mends as its own craft ("stained glass repair", "furniture restoration") it still offers.
+            located = [e for e in located if e[2] >= len(toks) or toks[e[2]] not in _AFTERCARE
+                       or self.kind(e[0].id) == "process" or self.is_mended_by_makers(e[0].id)]
         if toks[-1] in _DESIGN_WORDS:
             # "merch design", "custom label design": the design alone; "cabinet design & build" is still cabinets.
             located = [e for e in located if e[2] != len(toks) - 1 or self.kind(e[0].id) == "process"]

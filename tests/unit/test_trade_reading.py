@@ -73,6 +73,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("distributor: nitrile gloves, N95 & KN95", []),  # resold, not made
         ("totopos en bolsa de 5 lb", ["tortilla"]),  # how the totopos come
         ("teething rings (maple, food safe finish)", ["wooden_toy"]),  # no jewellery
+        ("guitar repairs", []),  # work on the buyer's guitar
+        ("stained glass repair", ["stained_glass"]),  # a trade mending its own craft
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
