@@ -283,11 +283,15 @@ def item_phrase(
     """The buyer's words for the item, the taxonomy ids they name, and where a translation beside them stands
     (see `_without_gloss`)."""
     best = None
+    services: dict[str, int] = {}  # a service named in any clause, by the clause's start
     for found in re.finditer(r"[^.!?;\n•|]+", remaining):
         clause = found.group()
         if not WORD.search(clause):
             continue
         words, located = _clause_tags(clause, taxonomy)
+        for tag, _, _ in located:
+            if taxonomy.kind(tag.id) == "process" and taxonomy.is_service(tag.id):
+                services.setdefault(tag.id, found.start())
         names_item = any(taxonomy.kind(tag.id) != "process" for tag, _, _ in located) or has_cjk(clause)
         holds_quantity = quantity_span is not None and found.start() <= quantity_span[0] < found.end()
         rank = 0 if names_item else 1 if located else 2 if holds_quantity else 3
@@ -320,6 +324,9 @@ def item_phrase(
     located, gloss = _without_gloss(clause, words, located)
     gloss_spans = [(start + words[i][1], start + words[i][2]) for i in sorted(gloss)]
     ids = tuple(dict.fromkeys(tag.id for tag, _, _ in located))
+    # "who does anodizing near 06108? 200 aluminum housings": the service asked in another clause, done on these.
+    elsewhere = tuple(c for c, at in services.items() if at != start and c not in ids)
+    ids = (*elsewhere, *ids)
     first = min(first for _, first, _ in located)
     last = max(last for _, _, last in located)
     # Keep up to three describing words before the item ("cotton fabric medical face masks"), and the

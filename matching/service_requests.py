@@ -91,8 +91,12 @@ def asks_for_work_on_own_things(taxonomy: Taxonomy, toks: list[str]) -> bool:
         owned = next(i for i, tok in enumerate(toks) if tok in _OWNER)
         done = [i for i, tok in enumerate(toks) if tok in _WORK_DONE and i > owned + 1]
         if done:
-            covered = {i for _tag, start, end in taxonomy.locate(toks) for i in range(start, end)}
-            if any(i not in covered for i in done):
+            located = taxonomy.locate(toks)
+            covered = {i for _tag, start, end in located for i in range(start, end)}
+            # "my snowboard waxed", "my bike, need the tube swapped"; not "our kitchen … custom cabinets, painted
+            # white", where a thing to be made comes between.
+            made_between = [start for _tag, start, _end in located if owned + 1 < start]
+            if any(i not in covered and not any(s < i for s in made_between) for i in done):
                 return True
     first = 0
     while first < len(toks) and toks[first] in _LEAD_IN:

@@ -84,6 +84,14 @@ _DESIGN_WORDS = frozenset({"design", "designer", "designing", "diseno", "تصم�
 # Words without which a maker's phrase offers all it names (see Taxonomy._offered).
 _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", "refurbishment", "servicing",
                         "reparacion", "restauracion"})
+_AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
+
+
+def _aftercare_of(word: str, plain: str) -> bool:
+    """Whether, in the folded text, the word is followed by a repair word with only spaces between."""
+    return re.search(rf"\b{re.escape(word)}\w*\s+(?:{_AFTERCARE_WORDS})", plain) is not None
+
+
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
 _OFFER_CUES = (
     NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner"} | _DESIGN_WORDS | _AFTERCARE
@@ -418,7 +426,9 @@ class Taxonomy:
     def material_mask(self, material_ids: Iterable[str]) -> int:
         return sum(1 << self.material_ids.index(m) for m in material_ids if m in self.material_ids)
 
-    def _offered(self, located: list[tuple[Tag, int, int]], toks: list[str]) -> list[tuple[Tag, int, int]]:
+    def _offered(
+        self, located: list[tuple[Tag, int, int]], toks: list[str], text: str
+    ) -> list[tuple[Tag, int, int]]:
         """What a maker's phrase offers of what it names, read from the words around them (see `read_offer`)."""
         if "partner" in toks:
             # "vinyl pressing through our plant partner": done elsewhere; not "contract sewing partner for brands".
@@ -443,8 +453,10 @@ class Taxonomy:
         if not _AFTERCARE.isdisjoint(toks):
             # "guitar repairs", "classic car restoration": work on the buyer's things, which the maker does not make;
             # what a trade mends as its own craft ("stained glass repair", "furniture restoration") it still offers.
+            plain = fold(text)
             located = [e for e in located if e[2] >= len(toks) or toks[e[2]] not in _AFTERCARE
-                       or self.kind(e[0].id) == "process" or self.is_mended_by_makers(e[0].id)]
+                       or self.kind(e[0].id) == "process" or self.is_mended_by_makers(e[0].id)
+                       or not _aftercare_of(toks[e[2] - 1], plain)]  # "lamps; repair and restoration": two offers
         if toks[-1] in _DESIGN_WORDS:
             # "merch design", "custom label design": the design alone; "cabinet design & build" is still cabinets.
             located = [e for e in located if e[2] != len(toks) - 1 or self.kind(e[0].id) == "process"]
@@ -477,7 +489,7 @@ class Taxonomy:
         seen: set[str] = set()
         located = self.locate(toks)
         if offered and located and not _OFFER_CUES.isdisjoint(toks):
-            located = self._offered(located, toks)
+            located = self._offered(located, toks, text)
         for found, _, _ in located:
             if found.id not in seen:
                 seen.add(found.id)
