@@ -148,7 +148,8 @@ def matcher():
         ("custom printed mailer boxes, 1000", ["Box plant"]),  # the chocolatier's gift boxes hold its chocolates
         ("private label protein powder, chocolate flavor", []),
         ("need my snowboard waxed and edges tuned", []),  # tuned, not turned; work done to the buyer's board
-        ("remodeling our kitchen, want custom cabinets painted white", ["Cabinet shop"]),  # painted as made
+        # "painted" after a thing to be made is how it is made, not work on the buyer's kitchen
+        ("remodeling our kitchen, want custom cabinets painted white", ["Cabinet shop", "Woodshop", "Party furniture"]),
         ("flat tire patch on my truck", []),
         ("jersey barriers for a parking lot", []),
         ("opening a brewery taproom, need 40 custom tap handles turned", []),  # the brewery is the buyer
