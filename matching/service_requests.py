@@ -55,8 +55,8 @@ _WORK_VERBS = _stems(
      "enmarcar", "afilar", "remodelar", "resanar", "دهان"]
 )
 _WORK_VERBS_BEFORE_OBJECT = _stems(
-    ["patch", "clean", "wash", "hang", "mount", "move", "haul", "frame", "reframe", "inspect", "replace", "seal",
-     "prune", "remove", "shred", "store", "tow", "mask", "sign", "cover", "fill", "quitar", "tapar", "نقل", "تعليق"]
+    ["patch", "clean", "wash", "hang", "mount", "move", "haul", "frame", "reframe", "inspect", "seal", "prune",
+     "remove", "shred", "store", "tow", "mask", "sign", "quitar", "tapar", "نقل", "تعليق"]
 )
 # The same work, done: "need my snowboard waxed and edges tuned", "get our cabinets painted".
 _WORK_DONE = _stems(
