@@ -92,6 +92,17 @@ def _aftercare_of(word: str, plain: str) -> bool:
     return re.search(rf"\b{re.escape(word)}\w*\s+(?:{_AFTERCARE_WORDS})", plain) is not None
 
 
+def _repaired(entry: tuple[Tag, int, int], toks: list[str], starts: set[int], plain: str) -> bool:
+    """Whether a repair word follows the thing named at `entry` ("guitar repairs"), or one more word that names
+    nothing else ("leather seat repair"), in one run of words ("lamps; repair and restoration" is two offers)."""
+    end = entry[2]
+    if end < len(toks) and toks[end] in _AFTERCARE:
+        return _aftercare_of(toks[end - 1], plain)
+    if end + 1 < len(toks) and toks[end + 1] in _AFTERCARE and end not in starts:
+        return _aftercare_of(toks[end], plain)
+    return False
+
+
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
 _OFFER_CUES = (
     NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner"} | _DESIGN_WORDS | _AFTERCARE
@@ -453,10 +464,11 @@ class Taxonomy:
         if not _AFTERCARE.isdisjoint(toks):
             # "guitar repairs", "classic car restoration": work on the buyer's things, which the maker does not make;
             # what a trade mends as its own craft ("stained glass repair", "furniture restoration") it still offers.
+            # "leather seat repair": one word may come between.
             plain = fold(text)
-            located = [e for e in located if e[2] >= len(toks) or toks[e[2]] not in _AFTERCARE
-                       or self.kind(e[0].id) == "process" or self.is_mended_by_makers(e[0].id)
-                       or not _aftercare_of(toks[e[2] - 1], plain)]  # "lamps; repair and restoration": two offers
+            starts = {e[1] for e in located}
+            located = [e for e in located if self.kind(e[0].id) == "process" or self.is_mended_by_makers(e[0].id)
+                       or not _repaired(e, toks, starts, plain)]
         if toks[-1] in _DESIGN_WORDS:
             # "merch design", "custom label design": the design alone; "cabinet design & build" is still cabinets.
             located = [e for e in located if e[2] != len(toks) - 1 or self.kind(e[0].id) == "process"]

@@ -75,6 +75,9 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("teething rings (maple, food safe finish)", ["wooden_toy"]),  # no jewellery
         ("guitar repairs", []),  # work on the buyer's guitar
         ("stained glass repair", ["stained_glass"]),  # a trade mending its own craft
+        ("vintage guitar neck repair", []),  # one word may come between
+        ("Tiffany-style lamps; repair and restoration", ["lighting"]),  # two offers
+        ("خبز صاج وخبز عربي", ["bread"]),  # saj bread, no sheet metal
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
