@@ -352,7 +352,9 @@ class Directory:
 
     def _read(self, phrase: str) -> tuple[tuple[Tag, ...], int, int]:
         """A phrase's tags as offered, the material classes it names (bits) and what its tags say (_INEXACT …)."""
-        found, mask = self.taxonomy.read_offer(phrase)
+        found, mask, named = self.taxonomy.read_offer_named(phrase)
+        if not found and named:
+            return (), mask, 0  # "no hacemos tortillas", "distributor: nitrile gloves": known, and nothing offered
         key = tuple(found)
         known = self._alike.get(key)  # most phrases are tagged like many others: work out the rest once for those
         if known is None:

@@ -326,8 +326,18 @@ class Taxonomy:
         """`read` for a maker's phrase: what it offers (`as_offered`). Whom it is for is not on offer: "wholesale
         accounts for coffee shops", "for craft beverage & food", "mugs for cafes" offer no coffee nor drinks; a
         part for a thing ("frames for face shields") and what a process or a class is done for are still read."""
+        tags, mask, _named = self.read_offer_named(text)
+        return tags, mask
+
+    def read_offer_named(self, text: str) -> tuple[list[Tag], int, bool]:
+        """`read_offer`, and whether the phrase names anything the taxonomy knows, offered or not: "no hacemos
+        tortillas" offers nothing, yet is no unknown phrase for the loose fuzzy layer to guess at."""
         toks = tokens(text)
-        tags = self._tags_in(text, toks, offered=True)
+        located = self.locate(toks)
+        named = bool(located)
+        if located and not _OFFER_CUES.isdisjoint(toks):
+            located = self._offered(located, toks, text)
+        tags = self._collect(located, text)
         if len(tags) > 1 and _HEADED.match(text):
             # "woodturning - bowls, vases, pens": what the head names sets the material of the list after it.
             head = tags[0].id
@@ -340,7 +350,7 @@ class Taxonomy:
             # "acrylic, baltic birch plywood, MDF, felt, leather": the materials a laser cuts (acrylic work), not
             # leather goods; "acrylic and wood signs" names a thing, and offers all it names.
             tags = [tag for tag in tags if self.kind(tag.id) == "process"]
-        return self.as_offered(tags), mask
+        return self.as_offered(tags), mask, named
 
     @staticmethod
     def undenied(
@@ -496,12 +506,13 @@ class Taxonomy:
                 located = [e for e in located if e[1] < cut or self.kind(e[0].id) == "part"]
         return located
 
-    def _tags_in(self, text: str, toks: list[str], offered: bool = False) -> list[Tag]:
+    def _tags_in(self, text: str, toks: list[str]) -> list[Tag]:
+        return self._collect(self.locate(toks), text)
+
+    def _collect(self, located: list[tuple[Tag, int, int]], text: str) -> list[Tag]:
+        """The tags of the located concepts, each once, and of aliases inside text written without spaces."""
         tags: list[Tag] = []
         seen: set[str] = set()
-        located = self.locate(toks)
-        if offered and located and not _OFFER_CUES.isdisjoint(toks):
-            located = self._offered(located, toks, text)
         for found, _, _ in located:
             if found.id not in seen:
                 seen.add(found.id)

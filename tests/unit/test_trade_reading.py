@@ -122,6 +122,7 @@ def matcher():
                 _maker(13, "Party furniture", ["folding tables and chairs"]),
                 _maker(14, "Chocolatier", ["truffles and bars", "corporate gift boxes"]),
                 _maker(15, "Box plant", ["corrugated shipping boxes"]),
+                _maker(16, "Safety supply", ["distributor: nitrile gloves, paper towels"]),
             ]
         )
     )
@@ -157,6 +158,7 @@ def matcher():
         ("jersey barriers for a parking lot", []),
         ("opening a brewery taproom, need 40 custom tap handles turned", []),  # the brewery is the buyer
         ("30 Herman Miller Aeron chairs for the new office", []),  # bought, not made
+        ("nitrile gloves, 50 cases", []),  # resold, and no similar wording stands in for it
         ("custom dining tables, realtor closing gifts", ["Woodshop", "Party furniture"]),  # the gifts are for a realtor
         ("2 dining tables and 20 embroidered beanies", ["Embroiderer", "Woodshop", "Party furniture"]),  # both things
     ],
