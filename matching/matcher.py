@@ -198,6 +198,8 @@ class Matcher:
             or service_requests.asks_for_work_on_own_things(self.taxonomy, toks)
         ):
             return empty  # "sewing machine repair", "tile installer", "a used embroidery machine", "paint my cabinets"
+        if parsed.items and set(parsed.items) <= _DECORATED and not _UNDECORATED.isdisjoint(toks):
+            return empty  # "60 plain Yeti tumblers, no logo": the blank goods are bought, not engraved
         repairers_only = service_requests.asks_for_a_repair(self.taxonomy, toks)
         # "used kids bikes": only a maker who offers them second-hand ("refurbished bikes") sells that.
         second_hand = service_requests.asks_for_used(self.taxonomy, toks)
@@ -719,6 +721,8 @@ class Matcher:
 
 _NOT_A_THING_AFTER = frozenset(tokens("for to and or with who that near in at from on"))
 _PROFESSIONS = "personal_service"  # the taxonomy's concept for trades that serve people (accountants, photographers)
+_DECORATED = frozenset({"engraved_goods"})  # goods that are what they are by their decoration
+_UNDECORATED = frozenset(tokens("plain blank unbranded undecorated unengraved liso lisos"))
 _GENERALISTS = frozenset({"makerspace"})  # trades that make a little of everything
 
 

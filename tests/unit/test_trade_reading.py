@@ -159,6 +159,8 @@ def matcher():
         ("opening a brewery taproom, need 40 custom tap handles turned", []),  # the brewery is the buyer
         ("30 Herman Miller Aeron chairs for the new office", []),  # bought, not made
         ("nitrile gloves, 50 cases", []),  # resold, and no similar wording stands in for it
+        ("60 plain tumblers, no logo", []),  # blanks are bought, not engraved
+        ("engraved tumblers, 60", ["Engraver"]),
         ("custom dining tables, realtor closing gifts", ["Woodshop", "Party furniture"]),  # the gifts are for a realtor
         ("2 dining tables and 20 embroidered beanies", ["Embroiderer", "Woodshop", "Party furniture"]),  # both things
     ],
