@@ -61,10 +61,10 @@ _WORK_VERBS_BEFORE_OBJECT = _stems(
 # The same work, done: "need my snowboard waxed and edges tuned", "get our cabinets painted".
 _WORK_DONE = _stems(
     ["swapped", "installed", "adjusted", "trued", "painted", "repainted", "waxed", "tuned", "cleaned", "washed",
-     "hung", "mounted", "moved", "hauled", "framed",
-     "tinted", "patched", "sharpened", "appraised", "inspected", "remodeled", "renovated", "replaced", "refinished",
-     "resurfaced", "resealed", "sealed", "rewired", "unclogged", "mowed", "removed", "shredded", "stored", "towed",
-     "serviced", "detailed", "pintado", "pintados", "pintada", "pintadas", "limpiado", "lavado", "enmarcado"]
+     "hung", "mounted", "moved", "hauled", "framed", "tinted", "patched", "sharpened", "appraised", "inspected",
+     "remodeled", "renovated", "replaced", "refinished", "resurfaced", "resealed", "sealed", "rewired", "unclogged",
+     "mowed", "removed", "shredded", "stored", "towed", "serviced", "detailed", "pintado", "pintados", "pintada",
+     "pintadas", "limpiado", "lavado", "enmarcado"]
 )
 _OWNER = _stems(["my", "our", "mi", "mis", "nuestro", "nuestra", "nuestros", "nuestras"])
 # Who the work is done for or on: "patch a hole", "frame my diploma". After one of these, a product word ("frame",
@@ -84,9 +84,8 @@ _LEAD_IN = _stems(
 def asks_for_work_on_own_things(taxonomy: Taxonomy, toks: list[str]) -> bool:
     """Whether the request opens with work done on the buyer's own things ("paint my kitchen cabinets white",
     "patch a hole in my drywall", "can someone frame a poster"), or says it is to be done to them ("need my
-    snowboard waxed"): no maker makes that to order. Not when the word is
-    a trade the taxonomy knows as a process, nor when a product word is followed by what it is for ("frames for
-    our bikes")."""
+    snowboard waxed"): no maker makes that to order. Not when the word is a trade the taxonomy knows as a process,
+    nor when a product word is followed by what it is for ("frames for our bikes")."""
     if not _WORK_DONE.isdisjoint(toks) and not _OWNER.isdisjoint(toks):
         owned = next(i for i, tok in enumerate(toks) if tok in _OWNER)
         done = [i for i, tok in enumerate(toks) if tok in _WORK_DONE and i > owned + 1]

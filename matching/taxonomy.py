@@ -46,8 +46,8 @@ _INFLECTIONS = ("ing", "ed", "er", "ers", "ings")
 _SHORT_VOWEL_END = re.compile(r"(?:^|[^aeiou])[aeiou][bdgklmnprt]$")
 # Splits a translated label into its alternatives: "Walkie-talkies / baby monitors", "Sewing or textiles".
 _LABEL_SPLIT = re.compile(r"\s*/\s*|\s+(?:or|o|ou|oder|of|lub|или|أو|او|或|または|또는|या)\s+|、|・")
-_HEADED = re.compile(r"^[^-–—:;,]{3,40}?\s*(?:\s[-–—]\s|:)")  # "woodturning - bowls, vases", "Glass: vases"
 _LABEL_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|[:：].*$|\s-\s.*$)")
+_HEADED = re.compile(r"^[^-–—:;,]{3,40}?\s*(?:\s[-–—]\s|:)")  # "woodturning - bowls, vases", "Glass: vases"
 
 
 BENEFICIARY_FOR = frozenset({"for", "para", "pour"})  # "boxes for our sauce"
@@ -81,29 +81,12 @@ _NEGATED_VERBS = frozenset(
 _RENTAL_CUES = _RENTAL_WORDS - {"for", "a", "en"}
 # "merch design", "label design": a design studio's work on the thing, which others make.
 _DESIGN_WORDS = frozenset({"design", "designer", "designing", "diseno", "تصميم"})
-# Words without which a maker's phrase offers all it names (see Taxonomy._offered).
+# After a thing in a maker's phrase, work on the buyer's own ("guitar repairs"), not the thing made.
 _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", "refurbishment", "servicing",
                         "reparacion", "restauracion"})
 _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
-
-
-def _aftercare_of(word: str, plain: str) -> bool:
-    """Whether, in the folded text, the word is followed by a repair word with only spaces between."""
-    return re.search(rf"\b{re.escape(word)}\w*\s+(?:{_AFTERCARE_WORDS})", plain) is not None
-
-
-def _repaired(entry: tuple[Tag, int, int], toks: list[str], starts: set[int], plain: str) -> bool:
-    """Whether a repair word follows the thing named at `entry` ("guitar repairs"), or one more word that names
-    nothing else ("leather seat repair"), in one run of words ("lamps; repair and restoration" is two offers)."""
-    end = entry[2]
-    if end < len(toks) and toks[end] in _AFTERCARE:
-        return _aftercare_of(toks[end - 1], plain)
-    if end + 1 < len(toks) and toks[end + 1] in _AFTERCARE and end not in starts:
-        return _aftercare_of(toks[end], plain)
-    return False
-
-
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
+# Words without which a maker's phrase offers all it names (see Taxonomy._offered).
 _OFFER_CUES = (
     NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner"} | _DESIGN_WORDS | _AFTERCARE
 )
@@ -232,8 +215,9 @@ class Taxonomy:
         self._process_material: dict[str, str] = {}
         for concept in self.concepts.values():
             materials = {getattr(self.concepts.get(m), "material", None) for m in concept.makes}
-            if concept.kind == "process" and len(materials) == 1 and None not in materials:
-                self._process_material[concept.id] = materials.pop()  # type: ignore[assignment]
+            only = materials.pop() if len(materials) == 1 else None
+            if concept.kind == "process" and only:
+                self._process_material[concept.id] = only
         classes: dict[str, list[str]] = {}
         for concept in self.concepts.values():
             if concept.teaches:
@@ -1026,3 +1010,19 @@ def load_taxonomy() -> Taxonomy:
     # Courtesy words are left as written too: "kindly" is not a misspelt "kindle".
     ordinary = _read_ordinary_words() | courtesy.words()
     return build_taxonomy(data, _read_i18n(), ordinary, _read_derived_aliases())
+
+
+def _aftercare_of(word: str, plain: str) -> bool:
+    """Whether, in the folded text, the word is followed by a repair word with only spaces between."""
+    return re.search(rf"\b{re.escape(word)}\w*\s+(?:{_AFTERCARE_WORDS})", plain) is not None
+
+
+def _repaired(entry: tuple[Tag, int, int], toks: list[str], starts: set[int], plain: str) -> bool:
+    """Whether a repair word follows the thing named at `entry` ("guitar repairs"), or one more word that names
+    nothing else ("leather seat repair"), in one run of words ("lamps; repair and restoration" is two offers)."""
+    end = entry[2]
+    if end < len(toks) and toks[end] in _AFTERCARE:
+        return _aftercare_of(toks[end - 1], plain)
+    if end + 1 < len(toks) and toks[end + 1] in _AFTERCARE and end not in starts:
+        return _aftercare_of(toks[end], plain)
+    return False
