@@ -12,7 +12,7 @@ from matching import courtesy
 from matching.modifiers import MATERIAL_LEADS, find_materials, find_processes
 from matching.quantities import MEASURES, THING_UNITS, UNIT_OF, is_model_number
 from matching.taxonomy import Tag, Taxonomy
-from matching.text import WORD_CHAR, fold_chars, has_cjk, tokens
+from matching.text import WORD_CHAR, fold_chars, has_cjk, tokens, written_words
 
 WORD = re.compile(rf"(?i:3-d\b)|[^\W_]{WORD_CHAR}*(?:['’]{WORD_CHAR}+)*")  # "3-D printed" is one word, as "3D" is
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
@@ -207,6 +207,8 @@ def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, 
     if found and not _AT.isdisjoint(flat):
         # "our walk-in cooler at the bakery quit": where, not what.
         found = [e for e in found if not (e[1] >= 2 and flat[e[1] - 2] in _AT and flat[e[1] - 1] in _PLACE_OWNER)]
+    if len(found) > 1 and (written := written_words(clause)) is not None and len(written) == len(flat):
+        found = taxonomy.without_modifiers(found, written)  # "need 20 bike bags": bags
     return words, [(tag, word_of[start], word_of[end - 1]) for tag, start, end in found]
 
 

@@ -196,8 +196,9 @@ class Matcher:
             self._asks_for_unmade(parsed)
             or service_requests.asks_for_equipment(self.taxonomy, toks)
             or service_requests.asks_for_work_on_own_things(self.taxonomy, toks)
+            or service_requests.asks_for_supplies(self.taxonomy, toks)
         ):
-            return empty  # "sewing machine repair", "tile installer", "a used embroidery machine", "paint my cabinets"
+            return empty  # "sewing machine repair", "a used embroidery machine", "paint my cabinets", "ink, 5 gal"
         if parsed.items and set(parsed.items) <= _DECORATED and not _UNDECORATED.isdisjoint(toks):
             return empty  # "60 plain Yeti tumblers, no logo": the blank goods are bought, not engraved
         repairers_only = service_requests.asks_for_a_repair(self.taxonomy, toks)

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from matching.quantities import UNIT_OF
 from matching.taxonomy import Taxonomy
 from matching.text import tokens
 
@@ -24,12 +25,14 @@ def _stems(words: Iterable[str]) -> frozenset[str]:
 
 # A repair asked for, in the languages the parser reads. "replacement" is not one: "replacement gears" are made.
 _REPAIR = _stems(
-    ["repair", "repairs", "repairing", "fix", "fixing", "servicing", "reparacion", "reparaciones", "reparar",
-     "arreglo", "arreglar", "arreglos", "naprawa", "reparation", "reparo", "reparatur", "riparazione", "sua chua",
+    ["repair", "repairs", "repairing", "fix", "fixing", "servicing", "sharpening", "afilado", "reparacion",
+     "reparaciones", "reparar", "arreglo", "arreglar", "arreglos", "naprawa", "reparation", "reparo", "reparatur",
+     "riparazione", "sua chua",
      "تصليح", "اصلاح", "إصلاح", "لتصليح", "لاصلاح", "لإصلاح"]
 )
 # "a bracket to fix the shelf", "welding for repairing a trailer": the repair is what the made thing is for.
 _PURPOSE = _stems(["to", "for", "para"])
+_UNIT_WORDS = _stems(UNIT_OF)
 _USED = _stems(["used", "secondhand", "preowned", "usado", "usados", "usada", "usadas", "مستعمل", "مستعملة"])
 # "used bikes fixed up", "refurbished used chairs": second-hand goods made good again are a maker's job.
 _MADE_GOOD = _REPAIR | _stems(["fixed", "refurbish", "refurbished", "refurbishing", "restore", "restored",
@@ -109,6 +112,31 @@ def asks_for_work_on_own_things(taxonomy: Taxonomy, toks: list[str]) -> bool:
     return first not in named or (followed_by_object and taxonomy.kind(named[first].id) != "process")
 
 
+# What makers work with, bought rather than made to order: "embroidery thread", "screen printing ink", "candle wax".
+_SUPPLIES = _stems(["ink", "inks", "thread", "threads", "resin", "resins", "plastisol", "hide", "hides", "wax",
+                    "glaze", "glazes", "tinta", "tintas", "hilo", "hilos", "cera"])
+# After a supply word, what shows it is the thing asked for: "resin for the 3D printer", "wax, 50 lb", "ink 5 gal".
+_SUPPLY_HEAD_AFTER = _stems(["for", "para", "of", "de", "in", "en"])
+
+
+def asks_for_supplies(taxonomy: Taxonomy, toks: list[str]) -> bool:
+    """Whether the request is for a maker's raw supplies ("embroidery thread, 40 spools", "resin for my 3D
+    printer", "candle wax, 50 lb"): the supply word is the head of what is asked, with no thing named before it
+    but the one it is for ("candle wax"); not "200 candles, soy wax", where the wax says what the candles are."""
+    located = taxonomy.locate(toks)
+    covered = {i for _tag, start, end in located for i in range(start, end)}
+    for i, tok in enumerate(toks):
+        if tok not in _SUPPLIES or i in covered or (tok == "wax" and i > 0 and toks[i - 1] == "bee"):
+            continue
+        after = toks[i + 1] if i + 1 < len(toks) else None
+        if after is not None and not (after in _SUPPLY_HEAD_AFTER or after.isdigit() or after in _UNIT_WORDS):
+            continue
+        things_before = [end for tag, _start, end in located if end <= i and taxonomy.kind(tag.id) != "process"]
+        if all(end == i for end in things_before):
+            return True
+    return False
+
+
 # The machine of a trade, not its work: "embroidery machine", "screen printing press", "welder machine miller 211".
 _EQUIPMENT = _stems(["machine", "machines", "press", "presses", "maquina", "maquinas", "ماكينة", "آلة"])
 # "sewing machine covers", "press brake parts": what follows makes it a thing for the machine, which is made.
@@ -163,6 +191,9 @@ def asks_for_equipment(taxonomy: Taxonomy, toks: list[str]) -> bool:
     found = taxonomy.locate(toks)
     process_ends = {end for tag, _start, end in found if taxonomy.kind(tag.id) == "process"}
     item_starts = {start for tag, start, _end in found if taxonomy.kind(tag.id) != "process"}
+    # "sewing machine servicing": the process's own phrase may end in the machine word.
+    process_ends |= {end - 1 for tag, _start, end in found
+                     if taxonomy.kind(tag.id) == "process" and toks[end - 1] in _EQUIPMENT}
     for i, tok in enumerate(toks):
         if tok in _EQUIPMENT and i in process_ends:
             rest = toks[i + 1 :]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import re
 import tomllib
 from collections.abc import Iterable
@@ -22,7 +23,8 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from matching import courtesy
-from matching.text import fold, has_cjk, stem, tokens
+from matching.quantities import THING_UNITS, UNIT_OF
+from matching.text import fold, has_cjk, is_singular, stem, tokens, written_words
 
 PART_SUFFIX = ".part"
 _REFINE_WINDOW = 3
@@ -83,21 +85,44 @@ _RENTAL_CUES = _RENTAL_WORDS - {"for", "a", "en"}
 _DESIGN_WORDS = frozenset({"design", "designer", "designing", "diseno", "تصميم"})
 # After a thing in a maker's phrase, work on the buyer's own ("guitar repairs"), not the thing made.
 _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", "refurbishment", "servicing",
-                        "reparacion", "restauracion"})
+                        "reparacion", "restauracion", "installation", "install", "installing", "instalacion"})
 _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
+_ELSEWHERE_PAIRS = frozenset(
+    {("outside", w) for w in ("vendor", "shop", "partner", "source", "supplier", "service", "company", "lab")}
+    | {("third", "party"), ("3rd", "party")}
+)
+_PARTNER_DOES = frozenset({"shop", "do", "doe", "handle", "will", "can"})
 # Words without which a maker's phrase offers all it names (see Taxonomy._offered).
 _OFFER_CUES = (
-    NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner"} | _DESIGN_WORDS | _AFTERCARE
+    NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner", "outside", "third", "3rd"}
+    | _DESIGN_WORDS | _AFTERCARE
 )
 _DONE_BY_CUSTOMERS = frozenset({"paint", "decorate", "color", "colour", "glaze", "assemble", "try", "borrow", "pintar",
                                 "decorar"})
 # After a product word, these make it say how another thing is: "chocolate flavor", "coffee scented", "pallet style".
 _DESCRIBED = frozenset({"flavor", "flavour", "flavored", "flavoured", "scent", "scented", "themed", "theme", "style",
                         "styled", "inspired", "sabor", "aroma"})
+# Things any making can be a stage of: "prototype enclosure" asks for both.
+_ANY_THING = frozenset({"prototype"})
+_TRAINING = "training"
+
+
+def _is_noun_modifier(word: str) -> bool:
+    """A word as written that can describe the noun after it as a noun does: singular, no participle ("engraved",
+    "reupholstering", "cast") and no hyphenated adjective ("built-in")."""
+    return is_singular(word) and len(word) > 2 and not word.endswith(("ing", "ed")) and word not in _PARTICIPLES
+
+
+_PARTICIPLES = frozenset({"cast", "built", "cut", "made", "sewn", "spun", "blown", "bent", "hand", "custom"})
 # "we have no gowns", "there are no masks left": in a request, what follows is what the buyer lacks.
 _LACKING = frozenset({"have", "has", "had", "got", "are", "is", "were", "was", "tenemo", "tengo", "hay", "لدينا"})
 # "we don't fabricate or weld", "no engraving or embroidery": the "not" goes on past these to the next thing named.
+# Words after a "not" that say something other than what the denied thing is like: "no minimum on banners".
+_NOT_DESCRIBING = frozenset(
+    {"minimum", "min", "minimums", "order", "rush", "fee", "setup", "charge", "extra", "problem", "limit", "job", "on",
+     "for", "of", "to", "in", "at", "with", "by", "from", "than", "too", "more", "less", "other", "else", "same"}
+)
 _NEGATION_GOES_ON = frozenset({"or", "and", "nor", "ni", "o", "y", "او", "أو", "و"})
 _BENEFICIARY_OWNER = frozenset(
     {"my", "our", "your", "their", "his", "her", "a", "an", "the", "mi", "mis", "nuestro", "nuestra", "nuestros",
@@ -319,6 +344,8 @@ class Taxonomy:
         toks = tokens(text)
         located = self.locate(toks)
         named = bool(located)
+        if len(located) > 1 and (written := written_words(text)) is not None and len(written) == len(toks):
+            located = self.without_modifiers(located, written)  # "bike bags": bags
         if located and not _OFFER_CUES.isdisjoint(toks):
             located = self._offered(located, toks, text)
         tags = self._collect(located, text)
@@ -335,6 +362,42 @@ class Taxonomy:
             # leather goods; "acrylic and wood signs" names a thing, and offers all it names.
             tags = [tag for tag in tags if self.kind(tag.id) == "process"]
         return self.as_offered(tags), mask, named
+
+    def modifies(self, modifier: Tag, head: Tag) -> bool:
+        """Whether a thing named right before another, in one run of words, only says what the other is for or of:
+        "bike frame bags", "wine labels", "lighted cabinet signs", "t-shirt quilts" — the last is what is made.
+        Both as written (no typo read into them) and things, not a process, a class, nor what no maker makes; not a
+        material ("leather aprons"), a vague word, a stage of any making ("prototype enclosure"), nor a kind of the
+        other; and not before a container, which may hold it ("coffee bags", "cold brew kegs")."""
+        a, b = modifier.id, head.id
+        if a == b or not (modifier.exact and head.exact) or a in _ANY_THING:
+            return False
+        if any(self.kind(c) != "item" or self._is_vague(c) or self.is_unmade(c) or self.is_class(c) for c in (a, b)):
+            return False
+        if any((word,) in self.material_words_of for word in modifier.surface.split()):
+            return False
+        if UNIT_OF.get(head.surface.split()[-1]) in THING_UNITS:
+            return False
+        return a not in self.ancestors(b) and b not in self.ancestors(a)
+
+    def without_modifiers(
+        self, located: list[tuple[Tag, int, int]], written: list[tuple[str, str]]
+    ) -> list[tuple[Tag, int, int]]:
+        """`located` (by token, end exclusive) without the things that only describe the next (see `modifies`):
+        a noun written in the singular right before it, with nothing between ("engraved boards" and "cabinets
+        countertops" keep both); `written`: each token's word as written and what stands before it."""
+        kept = []
+        for here, after in zip(located, [*located[1:], None], strict=True):
+            if (
+                after is not None
+                and here[2] == after[1] < len(written)
+                and not written[after[1]][1].strip()
+                and _is_noun_modifier(written[here[2] - 1][0])
+                and self.modifies(here[0], after[0])
+            ):
+                continue
+            kept.append(here)
+        return kept
 
     @staticmethod
     def undenied(
@@ -358,6 +421,12 @@ class Taxonomy:
                 while j < n and (toks[j] in _NEGATED_VERBS or toks[j] in NOT_DONE_HERE):
                     j += 1
                 negated.update(range(first, j + 1))  # "not a custom furniture shop": the alias starts at "custom"
+                # "no wide-format banners": up to two describing words before what is denied.
+                for k in (j + 1, j + 2):
+                    if k in ends:
+                        if all(toks[m].isalpha() and toks[m] not in _NOT_DESCRIBING for m in range(j, k)):
+                            negated.add(k)
+                        break
                 after = max([ends[k] for k in range(first, j + 1) if k in ends] or [j + 1])
                 if after >= n or toks[after] not in _NEGATION_GOES_ON:
                     break
@@ -403,6 +472,15 @@ class Taxonomy:
             return tags
         return [tag for tag in tags if tag.id == first.id or self.kind(tag.id) == "process"]
 
+    def is_unmade(self, concept_id: str) -> bool:
+        """Not made to order by anyone: a repair, a rental, an installation, raw supplies."""
+        found = self.concept(concept_id)
+        return found is not None and found.unmade
+
+    def is_class(self, concept_id: str) -> bool:
+        """Classes, of any subject."""
+        return concept_id == _TRAINING or _TRAINING in self.ancestors(concept_id)
+
     def is_service(self, concept_id: str) -> bool:
         """A process ordered as such ("powder coating"), or done to the buyer's own things ("reupholster")."""
         found = self.concept(concept_id)
@@ -435,11 +513,19 @@ class Taxonomy:
         self, located: list[tuple[Tag, int, int]], toks: list[str], text: str
     ) -> list[tuple[Tag, int, int]]:
         """What a maker's phrase offers of what it names, read from the words around them (see `read_offer`)."""
+        if any(pair in _ELSEWHERE_PAIRS for pair in itertools.pairwise(toks)):
+            return []  # "plating handled through approved outside vendors", "heat treat by a third party"
         if "partner" in toks:
             # "vinyl pressing through our plant partner": done elsewhere; not "contract sewing partner for brands".
             at = toks.index("partner")
             if not _THROUGH.isdisjoint(toks[max(at - 3, 0) : at]):
                 return []
+            # "we design, partners print": what the partner does, named right after it, is not done here.
+            after = at + 1
+            while after < len(toks) and toks[after] in _PARTNER_DOES:
+                after += 1
+            if any(start == after for _tag, start, _end in located):
+                located = [e for e in located if e[1] < at]
         if not NOT_DONE_HERE.isdisjoint(toks):
             # "anodize & powder outsourced", "no embroidery": not what this maker does.
             if not _DONE_ELSEWHERE.isdisjoint(toks):

@@ -163,6 +163,29 @@ def _stem(word: str) -> str:
     return word
 
 
+def written_words(text: str) -> list[tuple[str, str]] | None:
+    """For a plain ASCII text, each word as `words` finds it with what stands before it ("bike bags, tees" →
+    ("bike", ""), ("bags", " "), ("tees", ", ")); one per token of `tokens`. None for other texts."""
+    lowered = text.lower()
+    if not text.isascii() or "http" in lowered or "www." in lowered:
+        return None
+    if "3" in lowered:
+        lowered = _THREE_D.sub("3d", lowered)
+    lowered = lowered.replace("'", "")
+    out: list[tuple[str, str]] = []
+    end = 0
+    for found in _ASCII_WORD.finditer(lowered):
+        out.append((found.group(), lowered[end : found.start()]))
+        end = found.end()
+    return out
+
+
+def is_singular(word: str) -> bool:
+    """Whether an English word is written in the singular, as a noun describing the next one is ("bike bags",
+    "shirt boxes"); a plural before another noun is more often a list ("cabinets countertops")."""
+    return word.isalpha() and (not word.endswith("s") or word.endswith(("ss", "us", "is")))
+
+
 def tokens(text: str) -> list[str]:
     """Normalised, stemmed tokens: the unit every matcher in this package compares."""
     known = _STEMS.get

@@ -78,6 +78,18 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("vintage guitar neck repair", []),  # one word may come between
         ("Tiffany-style lamps; repair and restoration", ["lighting"]),  # two offers
         ("خبز صاج وخبز عربي", ["bread"]),  # saj bread, no sheet metal
+        ("lighted cabinet signs", ["sign"]),  # a noun before another says what it is for
+        ("bourbon truffles, bonbons", ["chocolate"]),
+        ("jar, bottle and candle labels", ["label"]),
+        ("engraved cutting boards & coasters", ["engraved_goods", "cutting_board", "laser_cut_part"]),  # a participle
+        ("prototype PCBA (5-500 boards)", ["prototype", "pcb_assembly"]),  # a stage of any making
+        ("cold brew kegs", ["coffee", "beer"]),  # a container may hold what is named before it
+        ("pottery classes", ["ceramics", "training"]),  # the subject of a class
+        ("we design, partners print", ["design_engineering"]),  # what the partner does
+        ("anodize & plating handled through approved outside vendors", []),
+        ("no wide-format banners", []),  # the "not" reaches past two describing words
+        ("no rush fees on banners", ["banner"]),  # not past what says something else
+        ("tile installation - backsplashes, showers, floors", ["site_service", "sheet_metal_part"]),  # no tiles
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -163,6 +175,16 @@ def matcher():
         ("engraved tumblers, 60", ["Engraver"]),
         ("custom dining tables, realtor closing gifts", ["Woodshop", "Party furniture"]),  # the gifts are for a realtor
         ("2 dining tables and 20 embroidered beanies", ["Embroiderer", "Woodshop", "Party furniture"]),  # both things
+        ("looking for a job as a seamstress", []),  # work wanted, no order
+        ("hiring a CNC machinist, full time", []),
+        ("sewing machine servicing", []),  # the machine, not sewing
+        ("embroidery thread, 40 spools", []),  # a maker's supplies, bought
+        ("screen printing ink, 5 gallons", []),
+        ("candle wax, 50 lb", []),
+        ("200 soy wax candles", []),  # nobody here makes candles, but the wax is no supply asked for
+        ("amazon gift cards for employees", []),
+        ("beer garden table reservation for a birthday", []),
+        ("need 40 wine labels", ["Label printer"]),  # labels for wine: no distillery nor brewery
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
