@@ -191,6 +191,8 @@ _WHO_WE_ARE = frozenset(tokens("opening opened run own starting started launchin
                                " somos soy"))
 _AT = frozenset(tokens("at in inside en"))
 _PLACE_OWNER = frozenset(tokens("the our my la el nuestra nuestro mi"))
+_OWN_MARKS = frozenset(tokens("logo logos brand branding name colors colours colores marca nombre شعار"))
+_POSSESSIVE = frozenset(tokens("our my your their his her nuestro nuestra mi su"))
 _BUSINESS_ARTICLE = frozenset(tokens("a an our my new un una nuestro nuestra mi"))
 
 
@@ -204,6 +206,10 @@ def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, 
         found = [entry for entry in found if not _had(clause, words, word_of, flat, entry[1])]
     if found and not _WHO_WE_ARE.isdisjoint(flat):
         found = [entry for entry in found if not _who_we_are(flat, entry[1])]
+    if found and not _OWN_MARKS.isdisjoint(flat):
+        # "knit hats with our brewery logo": whose logo, not a brewery wanted.
+        found = [e for e in found if not (e[1] > 0 and e[2] < len(flat) and flat[e[1] - 1] in _POSSESSIVE
+                                          and flat[e[2]] in _OWN_MARKS)]
     if found and not _AT.isdisjoint(flat):
         # "our walk-in cooler at the bakery quit": where, not what.
         found = [e for e in found if not (e[1] >= 2 and flat[e[1] - 2] in _AT and flat[e[1] - 1] in _PLACE_OWNER)]

@@ -89,6 +89,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("anodize & plating handled through approved outside vendors", []),
         ("no wide-format banners", []),  # the "not" reaches past two describing words
         ("no rush fees on banners", ["banner"]),  # not past what says something else
+        ("molds built in house", []),  # no built-ins
+        ("product labels on rolls", ["label"]),  # how the labels come, no bread rolls
         ("tile installation - backsplashes, showers, floors", ["site_service", "sheet_metal_part"]),  # no tiles
     ],
 )
@@ -185,6 +187,8 @@ def matcher():
         ("amazon gift cards for employees", []),
         ("beer garden table reservation for a birthday", []),
         ("need 40 wine labels", ["Label printer"]),  # labels for wine: no distillery nor brewery
+        ("knit beanies with our brewery logo, 150", ["Embroiderer"]),  # whose logo, no brewery wanted
+        ("daily delivery of truffles for our cafe", ["Chocolatier"]),  # how they come, no logistics
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
