@@ -227,7 +227,7 @@ class Directory:
             firsts.append(first)
             self._cap_phrases.extend(listed)
             counts.append(len(listed))
-            boxes = False
+            boxes = finishes = False
             for number, phrase in enumerate(listed):
                 cached = tag_cache.get(phrase)  # makers often list the very same phrase
                 if cached is None:
@@ -240,6 +240,7 @@ class Directory:
                 facts.append(phrase_facts if number < offered else phrase_facts | _TRAINING)
                 if tags:
                     boxes = boxes or tags[0].id in _BOX_IDS
+                    finishes = finishes or any(self.taxonomy.is_finish(t.id) for t in tags)
                     same = alike.get(id(tags))
                     if same is None:
                         alike[id(tags)] = (tags, [first + number])
@@ -249,6 +250,8 @@ class Directory:
                         self.teaching[position] = phrase
             if boxes and offered > 1:
                 self._own_boxes(first, listed, alike)
+            if finishes and offered > 1:
+                self._finished_goods(first, offered, alike)
             materials.append(mask)
             teaches.append(position in self.teaching)
             # Who each maker is, for the buyers' preferences (matching.preferences).
@@ -386,6 +389,20 @@ class Directory:
             tags = tags_of[first + number]
             others = (tags_of[first + n] for n in range(len(phrases)) if n != number)
             if tags and self.taxonomy.packs_own_goods(phrase, tags, others):
+                tags_of[first + number] = ()
+                alike[id(tags)][1].remove(first + number)
+
+    def _finished_goods(self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]]) -> None:
+        """A powder coater's "wheels, railings, patio furniture" are what it coats, not what it makes: for a maker
+        who finishes metal and names no process that makes anything, the phrases that only name things are made to
+        name nothing."""
+        tags_of = self._cap_tags
+        kind_of, is_finish = self.taxonomy.kind, self.taxonomy.is_finish
+        phrases = [tags_of[first + n] for n in range(offered)]
+        if any(kind_of(t.id) == "process" and not is_finish(t.id) for tags in phrases for t in tags):
+            return  # "sheet metal fab; in-house powder coat": it makes the things it names too
+        for number, tags in enumerate(phrases):
+            if tags and all(kind_of(t.id) in ("item", "part") for t in tags):
                 tags_of[first + number] = ()
                 alike[id(tags)][1].remove(first + number)
 

@@ -32,7 +32,7 @@ _TRADE_NOUNS = frozenset(
     tokens(
         "shop shops company companies manufacturer manufacturers manufacturing maker makers printer printers studio "
         "works supplier suppliers fabricator fabricators business businesses firm vendor vendors factory house "
-        "taller tienda empresa fabricante fabrica imprenta مصنع ورشة شركة"
+        "woodwork taller tienda empresa fabricante fabrica imprenta مصنع ورشة شركة"
     )
 )
 # Words for the person or the place of a trade ("woodworker", "bakery", "machinist", "jeweler", "tailor"): asked
@@ -294,6 +294,7 @@ class Matcher:
             best_conf = np.where(otherwise, best_conf * ranker.MADE_OTHERWISE, best_conf)
 
         best_conf = self._material_fit(parsed, found, best_maker, best_group, best_conf)
+        best_conf = self._trade_breadth(found, makers, group, best_maker, best_group, best_conf)
 
         # How many of the requested items each maker covers (fuzzy evidence does not count).
         concept_index = np.asarray(found.concept_of_group, dtype=np.int64)[group]
@@ -666,7 +667,13 @@ class Matcher:
                     if kind != product and makers_of_kind and not _makes_any(tax, concept, set(makers_of_kind)):
                         continue  # a welder makes metal parts, yet no Swiss-turned pins: other trades make those
                     caps = directory.capabilities_of(kind)
-                    found.add(caps, ranker.CONFIDENCE[ranker.PRODUCT], ranker.PRODUCT, concept, index, made=kind)
+                    # A woodworker is likelier a maker of furniture, which two other trades make, than of signs,
+                    # which six do: what many trades make says less of this one.
+                    others = len(set(makers_of_kind) - {concept} - _GENERALISTS)
+                    confidence = ranker.CONFIDENCE[ranker.PRODUCT] + (
+                        ranker.TRADE_MARK if others <= 2 else -ranker.TRADE_MARK if others >= 4 else 0.0
+                    )
+                    found.add(caps, confidence, ranker.PRODUCT, concept, index, made=kind)
         # Processes that make it, or make a kind of it.
         for process in sorted(tax.processes_for(concept)):
             caps = directory.capabilities_of(process)
@@ -678,6 +685,30 @@ class Matcher:
             for process in sorted(tax.processes_for(kind)):
                 caps = directory.capabilities_of(process)
                 found.add(caps, ranker.PROCESS_FOR_KIND, ranker.PROCESS, concept, index, made=kind)
+
+    @staticmethod
+    def _trade_breadth(
+        found: _Candidates,
+        makers: np.ndarray,
+        group: np.ndarray,
+        best_maker: np.ndarray,
+        best_group: np.ndarray,
+        best_conf: np.ndarray,
+    ) -> np.ndarray:
+        """For a trade asked for ("a woodworker"), a maker who lists several things it makes (tables, cabinets,
+        cutting boards) is likelier of that trade than one who lists one of them among other work (a powder
+        coater's "patio furniture")."""
+        made_by = {g: e.made for g, e in enumerate(found.evidence) if e.fit == ranker.PRODUCT}
+        if not made_by:
+            return best_conf
+        kinds: dict[int, set[str | None]] = {}
+        for maker, g in zip(makers.tolist(), group.tolist(), strict=True):
+            if g in made_by:
+                kinds.setdefault(maker, set()).add(made_by[g])
+        breadth = np.asarray([len(kinds.get(int(m), ())) for m in best_maker], dtype=np.float64)
+        by_product = np.asarray([int(g) in made_by for g in best_group], dtype=bool)
+        bonus = ranker.TRADE_BREADTH * np.clip(breadth - 1, 0, 2)
+        return np.where(by_product, np.minimum(1.0, best_conf + bonus), best_conf)
 
     def _asks_for_the_trade(self, concept: str, parsed: ParsedRequest, request_words: str) -> bool:
         """Whether the buyer names a process as a business ("sign shop", "a woodworker", "bakery") rather than

@@ -28,6 +28,8 @@ FUZZY = "fuzzy"  # similar wording the taxonomy does not know
 CONFIDENCE = {
     LISTED: 1.0, ALIAS: 0.92, KIND: 0.88, PROCESS: 0.7, PRODUCT: 0.68, WHOLE: 0.65, SIBLING: 0.6, BROADER: 0.58
 }
+TRADE_MARK = 0.04  # for a trade asked for, how much a product few other trades make adds (and one many make takes)
+TRADE_BREADTH = 0.02  # ... and each other thing of that trade the maker lists, up to two
 SIGNATURE_PRODUCT = 0.86  # for a process asked for, a maker listing what only that process makes ("3D printed parts")
 PROCESS_FOR_KIND = 0.64  # a process that makes a kind of the item (sewing → cloth masks, for "masks")
 CORRECTED_PENALTY = 0.04  # the maker's phrase only matched after forgiving a typo

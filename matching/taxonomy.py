@@ -106,14 +106,21 @@ _DESCRIBED = frozenset({"flavor", "flavour", "flavored", "flavoured", "scent", "
 # Things any making can be a stage of: "prototype enclosure" asks for both.
 _ANY_THING = frozenset({"prototype"})
 _TRAINING = "training"
+_FINISHES = ("metal_finishing", "heat_treating")
 
 
 def _is_noun_modifier(word: str) -> bool:
     """A word as written that can describe the noun after it as a noun does: singular, no participle ("engraved",
     "reupholstering", "cast") and no hyphenated adjective ("built-in")."""
-    return is_singular(word) and len(word) > 2 and not word.endswith(("ing", "ed")) and word not in _PARTICIPLES
+    return (
+        is_singular(word) and len(word) > 2 and not word.endswith(("ing", "ed"))
+        and word not in _PARTICIPLES and word not in _FUNCTION_WORDS
+    )
 
 
+_FUNCTION_WORDS = frozenset(
+    {"into", "onto", "for", "from", "with", "out", "off", "and", "the", "per", "via", "our", "your"}
+)
 _PARTICIPLES = frozenset({"cast", "built", "cut", "made", "sewn", "spun", "blown", "bent", "hand", "custom"})
 # "we have no gowns", "there are no masks left": in a request, what follows is what the buyer lacks.
 _LACKING = frozenset({"have", "has", "had", "got", "are", "is", "were", "was", "tenemo", "tengo", "hay", "لدينا"})
@@ -476,6 +483,10 @@ class Taxonomy:
         """Not made to order by anyone: a repair, a rental, an installation, raw supplies."""
         found = self.concept(concept_id)
         return found is not None and found.unmade
+
+    def is_finish(self, concept_id: str) -> bool:
+        """A finish laid on metal parts others make: powder coating, plating, anodizing, heat treating."""
+        return concept_id in _FINISHES or _FINISHES[0] in self.ancestors(concept_id)
 
     def is_class(self, concept_id: str) -> bool:
         """Classes, of any subject."""

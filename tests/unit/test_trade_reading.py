@@ -193,3 +193,28 @@ def matcher():
 )
 def test_what_a_request_asks_for(matcher, text, expected):
     assert [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches] == expected
+
+
+def test_a_trade_is_read_from_all_of_a_makers_phrases():
+    matcher = Matcher(
+        Directory(
+            [
+                _maker(1, "Powder coater", ["powder coating", "wheels, railings, patio furniture"]),
+                _maker(2, "Fab shop", ["steel fabrication", "in-house powder coat", "railings and gates"]),
+                _maker(3, "Plate cutter", ["plasma cutting up to 1 inch"]),
+                _maker(4, "Stamping plant", ["metal stamping", "brackets and clips"]),
+                _maker(5, "Furniture studio", ["dining tables", "cutting boards", "built-in bookcases"]),
+                _maker(6, "Sign shop", ["storefront signs", "vinyl banners"]),
+            ]
+        )
+    )
+
+    def names(text: str) -> list[str]:
+        return [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches]
+
+    # A coater's list is what it coats; a fab shop that also coats makes what it lists.
+    assert names("outdoor dining tables, 6") == ["Furniture studio"]
+    assert names("steel railings for a porch") == ["Fab shop"]
+    assert names("3/8 steel plate gussets x40") == ["Plate cutter"]  # gusset plates are cut from plate
+    # A woodworker: who lists several things of the trade, before one who lists one thing many trades make.
+    assert names("looking for a local woodworker")[0] == "Furniture studio"
