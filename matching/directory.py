@@ -394,15 +394,17 @@ class Directory:
 
     def _finished_goods(self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]]) -> None:
         """A powder coater's "wheels, railings, patio furniture" are what it coats, not what it makes: for a maker
-        who finishes metal and names no process that makes anything, the phrases that only name things are made to
-        name nothing."""
+        who finishes metal and names no process that makes anything, the phrases that only list things of several
+        kinds are made to name nothing."""
         tags_of = self._cap_tags
         kind_of, is_finish = self.taxonomy.kind, self.taxonomy.is_finish
         phrases = [tags_of[first + n] for n in range(offered)]
         if any(kind_of(t.id) == "process" and not is_finish(t.id) for tags in phrases for t in tags):
             return  # "sheet metal fab; in-house powder coat": it makes the things it names too
         for number, tags in enumerate(phrases):
-            if tags and all(kind_of(t.id) in ("item", "part") for t in tags):
+            # A list of things of several trades ("wheels, railings, patio furniture"), not one trade's own goods
+            # ("railings, gates & fences"), which a maker that coats them may well make.
+            if len({t.id for t in tags}) >= 3 and all(kind_of(t.id) in ("item", "part") for t in tags):
                 tags_of[first + number] = ()
                 alike[id(tags)][1].remove(first + number)
 
