@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import pickle
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -23,6 +24,7 @@ TRAINING = "training"  # the taxonomy's concept for classes, courses and tool ac
 # What a capability phrase's tags say, as bits (Directory._read): a typo was forgiven, no item or part is named,
 # it offers a class rather than the work, it names a class (the maker teaches).
 _INEXACT, _NO_ITEM, _TRAINING, _NAMES_TRAINING = 1, 2, 4, 8
+_LIST_BREAK = re.compile(r"[,&/+]|\band\b")  # between the things of a list
 _BOX_IDS = frozenset({"packaging_box", "packaging", "bag"})  # see Taxonomy.packs_own_goods
 
 
@@ -394,8 +396,8 @@ class Directory:
 
     def _finished_goods(self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]]) -> None:
         """A powder coater's "wheels, railings, patio furniture" are what it coats, not what it makes: for a maker
-        who finishes metal and names no process that makes anything, the phrases that only list things of several
-        kinds are made to name nothing."""
+        who finishes metal and names no process that makes anything, the phrases that only list three things or more,
+        of several kinds, are made to name nothing."""
         tags_of = self._cap_tags
         kind_of, is_finish = self.taxonomy.kind, self.taxonomy.is_finish
         phrases = [tags_of[first + n] for n in range(offered)]
@@ -404,7 +406,8 @@ class Directory:
         for number, tags in enumerate(phrases):
             # A list of things of several trades ("wheels, railings, patio furniture"), not one trade's own goods
             # ("railings, gates & fences"), which a maker that coats them may well make.
-            if len({t.id for t in tags}) >= 3 and all(kind_of(t.id) in ("item", "part") for t in tags):
+            listed = len(_LIST_BREAK.split(self._cap_phrases[first + number]))
+            if listed >= 3 and len({t.id for t in tags}) >= 2 and all(kind_of(t.id) in ("item", "part") for t in tags):
                 tags_of[first + number] = ()
                 alike[id(tags)][1].remove(first + number)
 
