@@ -28,6 +28,7 @@ DEFAULT_RADIUS_MILES = 50.0
 DEFAULT_LIMIT = 5
 _FUZZY_POOL = 50  # phrases the fuzzy layer looks at per request
 # Words that ask for a business of a trade rather than a thing: "sign shop", "electronics manufacturer".
+_BROAD_TRADE = 10  # a trade that makes this many kinds of things or more makes most things of its material
 _TRADE_NOUNS = frozenset(
     tokens(
         "shop shops company companies manufacturer manufacturers manufacturing maker makers printer printers studio "
@@ -657,7 +658,10 @@ class Matcher:
             # "3D printing": a maker who lists 3D printed parts, which nothing else makes (a makerspace aside), does it.
             # Not for a service: a maker of hats does not embroider them for that.
             for product in sorted(node.makes):
-                if tax.processes_for(product) - {concept} <= _GENERALISTS:
+                # Nothing else makes it but trades that make most things of their material (woodworking, for
+                # woodturning's bowls).
+                others = tax.processes_for(product) - {concept} - _GENERALISTS
+                if all(len(tax.concept(other).makes) >= _BROAD_TRADE for other in others):
                     caps = directory.capabilities_of(product)
                     found.add(caps, ranker.SIGNATURE_PRODUCT, ranker.PRODUCT, concept, index, made=product)
         if trade and node is not None:

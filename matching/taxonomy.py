@@ -555,11 +555,12 @@ class Taxonomy:
         if not _AFTERCARE.isdisjoint(toks):
             # "guitar repairs", "classic car restoration": work on the buyer's things, which the maker does not make;
             # what a trade mends as its own craft ("stained glass repair", "furniture restoration") it still offers.
-            # "leather seat repair": one word may come between.
+            # "vintage guitar neck repair": one word may come between — and then it is that thing that is mended, not
+            # what the trade mends as its craft ("leather seat repair" is no leather goods).
             plain = fold(text)
             starts = {e[1] for e in located}
-            located = [e for e in located if self.kind(e[0].id) == "process" or self.is_mended_by_makers(e[0].id)
-                       or not _repaired(e, toks, starts, plain)]
+            located = [e for e in located if self.kind(e[0].id) == "process" or not _repaired(e, toks, starts, plain)
+                       or (self.is_mended_by_makers(e[0].id) and toks[e[2]] in _AFTERCARE)]
         if toks[-1] in _DESIGN_WORDS:
             # "merch design", "custom label design": the design alone; "cabinet design & build" is still cabinets.
             located = [e for e in located if e[2] != len(toks) - 1 or self.kind(e[0].id) == "process"]

@@ -90,6 +90,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("no wide-format banners", []),  # the "not" reaches past two describing words
         ("no rush fees on banners", ["banner"]),  # not past what says something else
         ("molds built in house", []),  # no built-ins
+        ("leather seat repair", []),  # the seat is mended, no leather goods made
+        ("leather repair", ["leather_goods"]),  # a trade mending its own craft
         ("product labels on rolls", ["label"]),  # how the labels come, no bread rolls
         ("tile installation - backsplashes, showers, floors", ["site_service", "sheet_metal_part"]),  # no tiles
     ],
@@ -205,6 +207,8 @@ def test_a_trade_is_read_from_all_of_a_makers_phrases():
                 _maker(4, "Stamping plant", ["metal stamping", "brackets and clips"]),
                 _maker(5, "Furniture studio", ["dining tables", "cutting boards", "built-in bookcases"]),
                 _maker(6, "Sign shop", ["storefront signs", "vinyl banners"]),
+                _maker(7, "Turner", ["turned bowls", "pens"]),
+                _maker(8, "Brewery", ["taproom & brewery", "private events"]),
             ]
         )
     )
@@ -216,5 +220,8 @@ def test_a_trade_is_read_from_all_of_a_makers_phrases():
     assert names("outdoor dining tables, 6") == ["Furniture studio"]
     assert names("steel railings for a porch") == ["Fab shop"]
     assert names("3/8 steel plate gussets x40") == ["Plate cutter"]  # gusset plates are cut from plate
+    # Bowls turned: the maker who lists turned bowls, which only woodworkers in general make otherwise.
+    assert names("a few bowls turned from our old oak tree") == ["Turner"]
+    assert names("3 half barrels of something local and hoppy") == ["Brewery"]
     # A woodworker: who lists several things of the trade, before one who lists one thing many trades make.
     assert names("looking for a local woodworker")[0] == "Furniture studio"
