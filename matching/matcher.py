@@ -660,8 +660,7 @@ class Matcher:
             for product in sorted(node.makes):
                 # Nothing else makes it but trades that make most things of their material (woodworking, for
                 # woodturning's bowls).
-                others = tax.processes_for(product) - {concept} - _GENERALISTS
-                if all(len(tax.concept(other).makes) >= _BROAD_TRADE for other in others):
+                if all(self._is_broad(other) for other in tax.processes_for(product) - {concept} - _GENERALISTS):
                     caps = directory.capabilities_of(product)
                     found.add(caps, ranker.SIGNATURE_PRODUCT, ranker.PRODUCT, concept, index, made=product)
         if trade and node is not None:
@@ -673,9 +672,9 @@ class Matcher:
                     caps = directory.capabilities_of(kind)
                     # A woodworker is likelier a maker of furniture, which two other trades make, than of signs,
                     # which six do: what many trades make says less of this one.
-                    others = len(set(makers_of_kind) - {concept} - _GENERALISTS)
+                    sharing = len(set(makers_of_kind) - {concept} - _GENERALISTS)
                     confidence = ranker.CONFIDENCE[ranker.PRODUCT] + (
-                        ranker.TRADE_MARK if others <= 2 else -ranker.TRADE_MARK if others >= 4 else 0.0
+                        ranker.TRADE_MARK if sharing <= 2 else -ranker.TRADE_MARK if sharing >= 4 else 0.0
                     )
                     found.add(caps, confidence, ranker.PRODUCT, concept, index, made=kind)
         # Processes that make it, or make a kind of it.
@@ -689,6 +688,11 @@ class Matcher:
             for process in sorted(tax.processes_for(kind)):
                 caps = directory.capabilities_of(process)
                 found.add(caps, ranker.PROCESS_FOR_KIND, ranker.PROCESS, concept, index, made=kind)
+
+    def _is_broad(self, process: str) -> bool:
+        """A trade that makes most things of its material (woodworking, sewing)."""
+        node = self.taxonomy.concept(process)
+        return node is not None and len(node.makes) >= _BROAD_TRADE
 
     @staticmethod
     def _trade_breadth(
