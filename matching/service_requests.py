@@ -53,13 +53,13 @@ _DETERMINERS = _stems(["a", "an", "the", "my", "our", "some", "any", "few", "un"
 # wherever they open a request; the others ("clean room garments", "frames for bikes", "store signage") only
 # before what the work is done on.
 _WORK_VERBS = _stems(
-    ["paint", "repaint", "sharpen", "appraise", "remodel", "renovate", "refinish", "resurface", "reseal", "caulk",
-     "plaster", "rewire", "unclog", "mow", "demolish", "tint", "pintar", "limpiar", "lavar", "colgar", "mover",
+    ["paint", "repaint", "sharpen", "appraise", "recycle", "remodel", "renovate", "refinish", "resurface", "reseal",
+     "caulk", "plaster", "rewire", "unclog", "mow", "demolish", "tint", "pintar", "limpiar", "lavar", "colgar", "mover",
      "enmarcar", "afilar", "remodelar", "resanar", "دهان"]
 )
 _WORK_VERBS_BEFORE_OBJECT = _stems(
-    ["patch", "clean", "wash", "hang", "mount", "move", "haul", "frame", "reframe", "inspect", "seal", "prune",
-     "remove", "shred", "store", "tow", "mask", "sign", "quitar", "tapar", "نقل", "تعليق"]
+    ["patch", "clean", "wash", "hang", "mount", "move", "haul", "laminate", "sell", "frame", "reframe", "inspect",
+     "seal", "prune", "remove", "shred", "store", "tow", "mask", "sign", "quitar", "tapar", "نقل", "تعليق"]
 )
 # The same work, done: "need my snowboard waxed and edges tuned", "get our cabinets painted".
 _WORK_DONE = _stems(
@@ -73,8 +73,8 @@ _OWNER = _stems(["my", "our", "mi", "mis", "nuestro", "nuestra", "nuestros", "nu
 # Who the work is done for or on: "patch a hole", "frame my diploma". After one of these, a product word ("frame",
 # "patch", "sign") is the verb; before other words ("frames for bikes", "patches for our jackets") the product.
 _OBJECT_WORDS = _stems(["a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "these", "those", "up",
-                        "it", "them", "mi", "mis", "nuestro", "nuestra", "nuestros", "nuestras", "el", "la", "los",
-                        "las", "un", "una"])
+                        "away", "it", "them", "mi", "mis", "nuestro", "nuestra", "nuestros", "nuestras", "el", "la",
+                        "los", "las", "un", "una"])
 # Words a request opens with before what it asks for: "can you please", "looking for someone to", "necesito que".
 _LEAD_IN = _stems(
     ["i", "we", "im", "need", "needed", "want", "wanted", "would", "like", "to", "someone", "somebody", "anyone",

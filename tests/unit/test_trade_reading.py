@@ -188,6 +188,10 @@ def matcher():
         ("200 soy wax candles", []),  # nobody here makes candles, but the wax is no supply asked for
         ("amazon gift cards for employees", []),
         ("beer garden table reservation for a birthday", []),
+        ("vinyl wrap removal from my van", []),  # work on the buyer's van
+        ("sell my old dining chairs", []),
+        ("haul away old cabinets", []),
+        ("storage for 20 pallets of inventory", []),
         ("need 40 wine labels", ["Label printer"]),  # labels for wine: no distillery nor brewery
         ("knit beanies with our brewery logo, 150", ["Embroiderer"]),  # whose logo, no brewery wanted
         ("daily delivery of truffles for our cafe", ["Chocolatier"]),  # how they come, no logistics
