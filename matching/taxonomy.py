@@ -85,7 +85,8 @@ _RENTAL_CUES = _RENTAL_WORDS - {"for", "a", "en"}
 _DESIGN_WORDS = frozenset({"design", "designer", "designing", "diseno", "تصميم"})
 # After a thing in a maker's phrase, work on the buyer's own ("guitar repairs"), not the thing made.
 _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", "refurbishment", "servicing",
-                        "reparacion", "restauracion", "installation", "install", "installing", "instalacion"})
+                        "reparacion", "restauracion", "installation", "install", "installing", "instalacion",
+                        "refill", "refills", "refilling", "supply", "supplies"})
 _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
 _ELSEWHERE_PAIRS = frozenset(

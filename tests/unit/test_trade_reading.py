@@ -92,6 +92,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("molds built in house", []),  # no built-ins
         ("leather seat repair", []),  # the seat is mended, no leather goods made
         ("leather repair", ["leather_goods"]),  # a trade mending its own craft
+        ("keg & CO2 refills", []),  # the buyer's keg refilled
+        ("homebrew supplies", []),  # for brewing, not beer
         ("product labels on rolls", ["label"]),  # how the labels come, no bread rolls
         ("tile installation - backsplashes, showers, floors", ["site_service", "sheet_metal_part"]),  # no tiles
     ],
