@@ -398,6 +398,8 @@ class Matcher:
             while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
                 before -= 1
             unmade = _is_unmade(self.taxonomy, tag.id)
+            if unmade and made_before and not WITH_WORDS.isdisjoint(toks[max(start - 3, 0) : start]):
+                continue  # "plywood crates w/ heat treated lumber": what the crates are made with
             if unmade and made_before and not BENEFICIARY_FOR.isdisjoint(toks[:start]):
                 continue  # "uniformes para taller mecánico": who the uniforms are for, not a mechanic wanted
             if unmade and tag.id == _PROFESSIONS and made_before and self._names_a_thing_after(parsed, tag):

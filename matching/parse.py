@@ -17,8 +17,9 @@ from typing import Any
 from matching import courtesy, geo, preferences
 from matching.dates import find_deadline
 from matching.item_phrase import ARABIC_SCRIPT, WORD, item_phrase, modifiers_in, product_of, says_nothing
+from matching.modifiers import find_processes
 from matching.quantities import THING_UNITS, UNIT_OF, find_quantity
-from matching.taxonomy import Taxonomy, load_taxonomy
+from matching.taxonomy import NOT_DONE_HERE, Taxonomy, load_taxonomy
 from matching.text import WORD_CHAR, fold_chars, stem, strip_urls, tokens
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ _ACCESS = re.compile(
     rf"|{_TOOL}\s+(?:for\s+(?:an?|the|one)\s+(?:afternoon|morning|evening|hour|day|weekend|few\s+hours)|by\s+the\s+(?:hour|day)|per\s+hour))(?!\w)"
 )
 TOOL_ACCESS = "tool_access"
+# Words standing in for a thing the buyer names only by how it is made: "something distilled", "stuff printed".
+_PLACEHOLDERS = frozenset(tokens("something stuff thing things anything algo cosas شيء"))
 
 _SPANISH_HINT = re.compile(
     r"(?<!\w)(?:necesitamos|necesito|para|cerca|mascarillas?|caretas?|batas?|guantes|cubrebocas|viernes|lunes|"
@@ -255,6 +258,14 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
     if not items and item_text:
         items = taxonomy.goods_of(item_text)  # "things out of metal"
     process, material = modifiers_in(remaining)
+    if not items and process and item_text and not _PLACEHOLDERS.isdisjoint(tokens(item_text)):
+        # "something distilled and bottled under our own label": what that process makes is asked for; not
+        # "just the files, no printing".
+        flat = tokens(remaining)
+        if not any(
+            NOT_DONE_HERE.intersection(flat[max(found.start - 2, 0) : found.start]) for found in find_processes(flat)
+        ):
+            items = tuple(tag.id for tag in taxonomy.tag(process) if taxonomy.kind(tag.id) == "process")
     if items and TOOL_ACCESS not in items and _ACCESS.search(fold_chars(original)):
         items = (*items, TOOL_ACCESS)
     return ParsedRequest(

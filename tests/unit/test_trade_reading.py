@@ -94,6 +94,7 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("leather repair", ["leather_goods"]),  # a trade mending its own craft
         ("keg & CO2 refills", []),  # the buyer's keg refilled
         ("homebrew supplies", []),  # for brewing, not beer
+        ("we design only - printing is referred to partner shops", []),
         ("product labels on rolls", ["label"]),  # how the labels come, no bread rolls
         ("tile installation - backsplashes, showers, floors", ["site_service", "sheet_metal_part"]),  # no tiles
     ],
@@ -229,5 +230,7 @@ def test_a_trade_is_read_from_all_of_a_makers_phrases():
     # Bowls turned: the maker who lists turned bowls, which only woodworkers in general make otherwise.
     assert names("a few bowls turned from our old oak tree") == ["Turner"]
     assert names("3 half barrels of something local and hoppy") == ["Brewery"]
+    assert names("something brewed for our block party") == ["Brewery"]  # what the process named makes
+    assert names("need a logo designed, just the files, no printing") == []
     # A woodworker: who lists several things of the trade, before one who lists one thing many trades make.
     assert names("looking for a local woodworker")[0] == "Furniture studio"
