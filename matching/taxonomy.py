@@ -93,6 +93,7 @@ _ELSEWHERE_PAIRS = frozenset(
     {("outside", w) for w in ("vendor", "shop", "partner", "source", "supplier", "service", "company", "lab")}
     | {("third", "party"), ("3rd", "party")}
 )
+_ELSEWHERE_FIRST = frozenset(first for first, _ in _ELSEWHERE_PAIRS)
 _PARTNER_DOES = frozenset({"shop", "do", "doe", "handle", "will", "can"})
 # Words without which a maker's phrase offers all it names (see Taxonomy._offered).
 _OFFER_CUES = (
@@ -352,8 +353,13 @@ class Taxonomy:
         toks = tokens(text)
         located = self.locate(toks)
         named = bool(located)
-        if len(located) > 1 and (written := written_words(text)) is not None and len(written) == len(toks):
-            located = self.without_modifiers(located, written)  # "bike bags": bags
+        if (
+            len(located) > 1
+            and any(here[2] == after[1] for here, after in itertools.pairwise(located))
+            and (written := written_words(text)) is not None
+            and len(written) == len(toks)
+        ):
+            located = self.without_modifiers(located, written)  # "wine labels": labels
         if located and not _OFFER_CUES.isdisjoint(toks):
             located = self._offered(located, toks, text)
         tags = self._collect(located, text)
@@ -525,7 +531,7 @@ class Taxonomy:
         self, located: list[tuple[Tag, int, int]], toks: list[str], text: str
     ) -> list[tuple[Tag, int, int]]:
         """What a maker's phrase offers of what it names, read from the words around them (see `read_offer`)."""
-        if any(pair in _ELSEWHERE_PAIRS for pair in itertools.pairwise(toks)):
+        if not _ELSEWHERE_FIRST.isdisjoint(toks) and any(pair in _ELSEWHERE_PAIRS for pair in itertools.pairwise(toks)):
             return []  # "plating handled through approved outside vendors", "heat treat by a third party"
         if "partner" in toks:
             # "vinyl pressing through our plant partner": done elsewhere; not "contract sewing partner for brands".
