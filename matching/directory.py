@@ -163,6 +163,7 @@ class Directory:
         self._active_count = 0
         tax = self.taxonomy
         self._training_concepts = {c for c in tax.concepts if c == TRAINING or TRAINING in tax.ancestors(c)}
+        self._finishes = frozenset(c for c in tax.concepts if tax.is_finish(c))  # see _finished_goods
         # Per capability phrase, and per maker position; read through the properties below.
         self._cap_maker, self._cap_inexact = Growable(np.int32), Growable(bool)
         self._names_no_item, self._cap_training = Growable(bool), Growable(bool)
@@ -242,7 +243,7 @@ class Directory:
                 facts.append(phrase_facts if number < offered else phrase_facts | _TRAINING)
                 if tags:
                     boxes = boxes or tags[0].id in _BOX_IDS
-                    finishes = finishes or any(self.taxonomy.is_finish(t.id) for t in tags)
+                    finishes = finishes or not self._finishes.isdisjoint(t.id for t in tags)
                     same = alike.get(id(tags))
                     if same is None:
                         alike[id(tags)] = (tags, [first + number])
@@ -399,9 +400,9 @@ class Directory:
         who finishes metal and names no process that makes anything, the phrases that only list three things or more,
         of several kinds, are made to name nothing."""
         tags_of = self._cap_tags
-        kind_of, is_finish = self.taxonomy.kind, self.taxonomy.is_finish
+        kind_of, finishes = self.taxonomy.kind, self._finishes
         phrases = [tags_of[first + n] for n in range(offered)]
-        if any(kind_of(t.id) == "process" and not is_finish(t.id) for tags in phrases for t in tags):
+        if any(kind_of(t.id) == "process" and t.id not in finishes for tags in phrases for t in tags):
             return  # "sheet metal fab; in-house powder coat": it makes the things it names too
         for number, tags in enumerate(phrases):
             # A list of things of several trades ("wheels, railings, patio furniture"), not one trade's own goods
