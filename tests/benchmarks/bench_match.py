@@ -16,7 +16,8 @@ March 2020), each asked "near 48201" unless it names its own ZIP.
 Each size runs in its own process so that peak memory (max RSS) belongs to that size alone. Reported:
 - index build time (the fuzzy index alone), directory build time (tagging every phrase + index), and the
   same directory built from a SQLite database holding those makers (what `makerlink match` and every web
-  process do at start), per 100,000 phrases;
+  process do at start), per 100,000 phrases, and against a baseline in the same run: the time to split every
+  phrase into its stemmed words, the least any reading of them costs (the builds' seconds wander with the machine);
 - p50/p95 ms per request for the full matcher (parse → taxonomy → index → rank), per kind of request,
   and for the fuzzy index;
 - p50/p95 ms for brute force, `rapidfuzz.process.extract(query, phrases, scorer=WRatio, limit=10)`,
@@ -174,10 +175,15 @@ def run_size(size: int, brute_queries: int, database: bool = True, database_buil
     from matching.index import PhraseIndex
     from matching.matcher import Matcher
     from matching.taxonomy import load_taxonomy
+    from matching.text import tokens
 
     phrases = build_phrases(size)
     by_kind = requests()
     taxonomy = load_taxonomy()
+
+    # A baseline in the same run for the builds, whose seconds wander with the machine: the least any reading of
+    # the phrases costs, splitting each into its stemmed words (fastest of three).
+    tokenize = min(_timed(lambda: [tokens(p) for p in phrases]) for _ in range(3)) / 1000
 
     start = time.perf_counter()
     index = PhraseIndex(phrases)
@@ -250,6 +256,8 @@ def run_size(size: int, brute_queries: int, database: bool = True, database_buil
         "directory_build_s_per_100k": round(directory_build * per_100k, 2),
         "database_build_s": round(database_build, 2) if database_build is not None else None,
         "database_build_s_per_100k": round(database_build * per_100k, 2) if database_build is not None else None,
+        "tokenize_s": round(tokenize, 2),
+        "database_build_vs_tokenize": round(database_build / tokenize, 1) if database_build is not None else None,
         "database_builds": len(database_builds_s),
         "database_first_build_s": round(database_builds_s[0], 2) if database_builds_s else None,
         **{
@@ -342,7 +350,8 @@ def _in_child(context, target, *args) -> dict:
 def _print_size(r: dict) -> None:
     database = (
         f", from a SQLite database {r['database_build_s']} s ({r['database_build_s_per_100k']} s per 100k phrases; "
-        f"fastest of {r['database_builds']}, the first {r['database_first_build_s']} s)"
+        f"fastest of {r['database_builds']}, the first {r['database_first_build_s']} s; "
+        f"{r['database_build_vs_tokenize']}x the baseline of tokenizing every phrase, {r['tokenize_s']} s)"
         if r["database_build_s"] is not None
         else ""
     )
