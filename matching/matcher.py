@@ -27,8 +27,8 @@ from matching.text import tokens
 DEFAULT_RADIUS_MILES = 50.0
 DEFAULT_LIMIT = 5
 _FUZZY_POOL = 50  # phrases the fuzzy layer looks at per request
-# Words that ask for a business of a trade rather than a thing: "sign shop", "electronics manufacturer".
 _BROAD_TRADE = 10  # a trade that makes this many kinds of things or more makes most things of its material
+# Words that ask for a business of a trade rather than a thing: "sign shop", "electronics manufacturer".
 _TRADE_NOUNS = frozenset(
     tokens(
         "shop shops company companies manufacturer manufacturers manufacturing maker makers printer printers studio "

@@ -110,28 +110,19 @@ _ANY_THING = frozenset({"prototype"})
 _TRAINING = "training"
 _FINISHES = ("metal_finishing", "heat_treating")
 
-
-def _is_noun_modifier(word: str) -> bool:
-    """A word as written that can describe the noun after it as a noun does: singular, no participle ("engraved",
-    "reupholstering", "cast") and no hyphenated adjective ("built-in")."""
-    return (
-        is_singular(word) and len(word) > 2 and not word.endswith(("ing", "ed"))
-        and word not in _PARTICIPLES and word not in _FUNCTION_WORDS
-    )
-
-
+# Words that cannot describe the noun after them as a noun does (see _is_noun_modifier).
 _FUNCTION_WORDS = frozenset(
     {"into", "onto", "for", "from", "with", "out", "off", "and", "the", "per", "via", "our", "your"}
 )
 _PARTICIPLES = frozenset({"cast", "built", "cut", "made", "sewn", "spun", "blown", "bent", "hand", "custom"})
 # "we have no gowns", "there are no masks left": in a request, what follows is what the buyer lacks.
 _LACKING = frozenset({"have", "has", "had", "got", "are", "is", "were", "was", "tenemo", "tengo", "hay", "لدينا"})
-# "we don't fabricate or weld", "no engraving or embroidery": the "not" goes on past these to the next thing named.
 # Words after a "not" that say something other than what the denied thing is like: "no minimum on banners".
 _NOT_DESCRIBING = frozenset(
     {"minimum", "min", "minimums", "order", "rush", "fee", "setup", "charge", "extra", "problem", "limit", "job", "on",
      "for", "of", "to", "in", "at", "with", "by", "from", "than", "too", "more", "less", "other", "else", "same"}
 )
+# "we don't fabricate or weld", "no engraving or embroidery": the "not" goes on past these to the next thing named.
 _NEGATION_GOES_ON = frozenset({"or", "and", "nor", "ni", "o", "y", "او", "أو", "و"})
 _BENEFICIARY_OWNER = frozenset(
     {"my", "our", "your", "their", "his", "her", "a", "an", "the", "mi", "mis", "nuestro", "nuestra", "nuestros",
@@ -379,7 +370,7 @@ class Taxonomy:
 
     def modifies(self, modifier: Tag, head: Tag) -> bool:
         """Whether a thing named right before another, in one run of words, only says what the other is for or of:
-        "bike frame bags", "wine labels", "lighted cabinet signs", "t-shirt quilts" — the last is what is made.
+        "sign brackets", "wine labels", "lighted cabinet signs", "t-shirt quilts" — the last is what is made.
         Both as written (no typo read into them) and things, not a process, a class, nor what no maker makes; not a
         material ("leather aprons"), a vague word, a stage of any making ("prototype enclosure"), nor a kind of the
         other; and not before a container, which may hold it ("coffee bags", "cold brew kegs")."""
@@ -1120,6 +1111,15 @@ def load_taxonomy() -> Taxonomy:
 def _aftercare_of(word: str, plain: str) -> bool:
     """Whether, in the folded text, the word is followed by a repair word with only spaces between."""
     return re.search(rf"\b{re.escape(word)}\w*\s+(?:{_AFTERCARE_WORDS})", plain) is not None
+
+
+def _is_noun_modifier(word: str) -> bool:
+    """A word as written that can describe the noun after it as a noun does: singular, no participle ("engraved",
+    "reupholstering", "cast") and no hyphenated adjective ("built-in")."""
+    return (
+        is_singular(word) and len(word) > 2 and not word.endswith(("ing", "ed"))
+        and word not in _PARTICIPLES and word not in _FUNCTION_WORDS
+    )
 
 
 def _repaired(entry: tuple[Tag, int, int], toks: list[str], starts: set[int], plain: str) -> bool:
