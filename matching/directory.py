@@ -162,7 +162,7 @@ class Directory:
         self.teaching: dict[int, str] = {}  # maker position → the first phrase of what they teach or lend
         self._active_count = 0
         tax = self.taxonomy
-        self._training_concepts = {c for c in tax.concepts if c == TRAINING or TRAINING in tax.ancestors(c)}
+        self._training_concepts = {c for c in tax.concepts if tax.is_class(c)}
         self._finishes = frozenset(c for c in tax.concepts if tax.is_finish(c))  # see _finished_goods
         # Per capability phrase, and per maker position; read through the properties below.
         self._cap_maker, self._cap_inexact = Growable(np.int32), Growable(bool)

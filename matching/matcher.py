@@ -143,11 +143,6 @@ def _makes_any(taxonomy: Taxonomy, process: str, makers_of: set[str]) -> bool:
     return any(p in makers_of for p in [process, *taxonomy.descendants(process)])
 
 
-def _is_unmade(taxonomy: Taxonomy, concept_id: str) -> bool:
-    concept = taxonomy.concept(concept_id)
-    return concept is not None and concept.unmade
-
-
 def _today(now: datetime | date | None) -> date:
     if now is None:
         return date.today()
@@ -212,7 +207,7 @@ class Matcher:
         caps = np.concatenate(found.caps)
         confidence = np.concatenate(found.confidence)
         group = np.concatenate(found.group)
-        if not any(self._is_training(c) for c in parsed.items):
+        if not any(self.taxonomy.is_class(c) for c in parsed.items):
             # What a maker teaches is not what they make: a welding class is no welding job.
             making = ~directory.cap_training[caps]
             caps, confidence, group = caps[making], confidence[making], group[making]
@@ -388,7 +383,7 @@ class Matcher:
     def _asks_for_unmade(self, parsed: ParsedRequest) -> bool:
         """Whether the request is for something no maker makes to order: a repair, a rental, an installation.
         Not when that only comes with what is made: "kitchen cabinets with installation"."""
-        if not any(_is_unmade(self.taxonomy, c) for c in parsed.items):
+        if not any(self.taxonomy.is_unmade(c) for c in parsed.items):
             return False
         toks = tokens(parsed.item or parsed.text)
         process_before = made_before = False
@@ -397,7 +392,7 @@ class Matcher:
             before = start - 1
             while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"
                 before -= 1
-            unmade = _is_unmade(self.taxonomy, tag.id)
+            unmade = self.taxonomy.is_unmade(tag.id)
             if unmade and made_before and not WITH_WORDS.isdisjoint(toks[max(start - 3, 0) : start]):
                 continue  # "plywood crates w/ heat treated lumber": what the crates are made with
             if unmade and made_before and not BENEFICIARY_FOR.isdisjoint(toks[:start]):
@@ -507,9 +502,6 @@ class Matcher:
             if self.taxonomy.kind(tag.id) == "process" and start > 0 and toks[start - 1] in _NEXT_JOB
         ]
 
-    def _is_training(self, concept: str) -> bool:
-        return concept == TRAINING or TRAINING in self.taxonomy.ancestors(concept)
-
     def _preference_notes(self, position: int, fits: tuple[str, ...]) -> tuple[str, ...]:
         """What the maker has of what the buyer prefers, in the maker's or the organisers' words."""
         notes = []
@@ -554,7 +546,7 @@ class Matcher:
         tax = self.taxonomy
         items = [c for c in parsed.items if tax.kind(c) in ("item", "part")]
         processes = [c for c in parsed.items if tax.kind(c) == "process"]
-        made = [c for c in items if not _is_unmade(tax, c)]
+        made = [c for c in items if not tax.is_unmade(c)]
         if processes or made:
             # "TIG welding an aluminum boat hull": the welding is asked for, the hull is what it is done on;
             # "uniformes para taller mecánico": the uniforms, not a mechanic (see _asks_for_unmade).
@@ -711,12 +703,16 @@ class Matcher:
         made_by = {g: e.made for g, e in enumerate(found.evidence) if e.fit == ranker.PRODUCT}
         if not made_by:
             return best_conf
-        kinds: dict[int, set[str | None]] = {}
-        for maker, g in zip(makers.tolist(), group.tolist(), strict=True):
-            if g in made_by:
-                kinds.setdefault(maker, set()).add(made_by[g])
-        breadth = np.asarray([len(kinds.get(int(m), ())) for m in best_maker], dtype=np.float64)
-        by_product = np.asarray([int(g) in made_by for g in best_group], dtype=bool)
+        # Each group's product as a number (-1: no product evidence); then distinct (maker, product) pairs.
+        numbers = {made: n for n, made in enumerate(dict.fromkeys(made_by.values()))}
+        product_of = np.full(len(found.evidence), -1, dtype=np.int64)
+        for g, made in made_by.items():
+            product_of[g] = numbers[made]
+        products = product_of[group]
+        listed = products >= 0
+        pairs = np.unique(makers[listed].astype(np.int64) * len(numbers) + products[listed])
+        breadth = np.bincount(pairs // len(numbers), minlength=int(best_maker.max()) + 1)[best_maker]
+        by_product = product_of[best_group] >= 0
         bonus = ranker.TRADE_BREADTH * np.clip(breadth - 1, 0, 2)
         return np.where(by_product, np.minimum(1.0, best_conf + bonus), best_conf)
 

@@ -16,8 +16,6 @@ from matching.quantities import UNIT_OF
 from matching.taxonomy import Taxonomy
 from matching.text import tokens
 
-TRAINING = "training"  # the taxonomy's concept for classes (matching.directory.TRAINING)
-
 
 def _stems(words: Iterable[str]) -> frozenset[str]:
     return frozenset(tok for word in words for tok in tokens(word))
@@ -251,7 +249,7 @@ def class_subject(taxonomy: Taxonomy, toks: list[str]) -> ClassSubject:
     concepts: set[str] = set()
     covered: set[int] = set()
     for tag, start, end in taxonomy.locate(toks):
-        if not _is_class(taxonomy, tag.id):
+        if not taxonomy.is_class(tag.id):
             concepts.add(tag.id)
             covered.update(range(start, end))
     words = {
@@ -276,7 +274,3 @@ def teaches_subject(taxonomy: Taxonomy, subject: ClassSubject, phrase: str, name
     # Most of the other words: "G-code and run a Haas" is taught where "G-code" and "Haas" are named.
     named_words = sum(any(w == s or (len(s) >= 5 and w.startswith(s[:5])) for w in toks) for s in subject.words)
     return named_words * 2 >= len(subject.words) and (named_words > 0 or not subject.words)
-
-
-def _is_class(taxonomy: Taxonomy, concept_id: str) -> bool:
-    return concept_id == TRAINING or TRAINING in taxonomy.ancestors(concept_id)
