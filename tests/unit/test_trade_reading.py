@@ -182,19 +182,9 @@ def matcher():
         ("engraved tumblers, 60", ["Engraver"]),
         ("custom dining tables, realtor closing gifts", ["Woodshop", "Party furniture"]),  # the gifts are for a realtor
         ("2 dining tables and 20 embroidered beanies", ["Embroiderer", "Woodshop", "Party furniture"]),  # both things
-        ("looking for a job as a seamstress", []),  # work wanted, no order
-        ("hiring a CNC machinist, full time", []),
-        ("sewing machine servicing", []),  # the machine, not sewing
-        ("embroidery thread, 40 spools", []),  # a maker's supplies, bought
-        ("screen printing ink, 5 gallons", []),
-        ("candle wax, 50 lb", []),
-        ("200 soy wax candles", []),  # nobody here makes candles, but the wax is no supply asked for
-        ("amazon gift cards for employees", []),
         ("beer garden table reservation for a birthday", []),
-        ("vinyl wrap removal from my van", []),  # work on the buyer's van
         ("sell my old dining chairs", []),
         ("haul away old cabinets", []),
-        ("storage for 20 pallets of inventory", []),
         ("need 40 wine labels", ["Label printer"]),  # labels for wine: no distillery nor brewery
         ("knit beanies with our brewery logo, 150", ["Embroiderer"]),  # whose logo, no brewery wanted
         ("daily delivery of truffles for our cafe", ["Chocolatier"]),  # how they come, no logistics
@@ -234,3 +224,47 @@ def test_a_trade_is_read_from_all_of_a_makers_phrases():
     assert names("need a logo designed, just the files, no printing") == []
     # A woodworker: who lists several things of the trade, before one who lists one thing many trades make.
     assert names("looking for a local woodworker")[0] == "Furniture studio"
+
+
+@pytest.fixture(scope="module")
+def trades():
+    return Matcher(
+        Directory(
+            [
+                _maker(1, "Sewing shop", ["contract sewing", "aprons and tote bags"]),
+                _maker(2, "Machine shop", ["CNC machining", "machinist training"]),
+                _maker(3, "Print shop", ["screen printing", "embroidery"]),
+                _maker(4, "Candle maker", ["soy candles"]),
+                _maker(5, "Wrap shop", ["vinyl wraps for vans and trucks"]),
+                _maker(6, "Pallet yard", ["new and recycled pallets"]),
+                _maker(7, "Gift shop", ["corporate gifts", "gift baskets"]),
+            ]
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Each trade answers what it makes...
+        ("40 aprons for our cafe", ["Sewing shop"]),
+        ("CNC machined brackets, 50", ["Machine shop"]),
+        ("screen printed tees, 100", ["Print shop"]),
+        ("200 soy wax candles", ["Candle maker"]),  # the wax says what the candles are
+        ("custom vinyl wrap for my van", ["Wrap shop"]),
+        ("40 pallets", ["Pallet yard"]),
+        ("corporate gifts for employees, 30", ["Gift shop", "Candle maker"]),
+        # ...and nothing of what it only works with, or what no maker makes to order.
+        ("looking for a job as a seamstress", []),  # work wanted, no order
+        ("hiring a CNC machinist, full time", []),
+        ("sewing machine servicing", []),  # the machine, not sewing
+        ("embroidery thread, 40 spools", []),  # a maker's supplies, bought
+        ("screen printing ink, 5 gallons", []),
+        ("candle wax, 50 lb", []),
+        ("amazon gift cards for employees", []),
+        ("vinyl wrap removal from my van", []),  # work on the buyer's van
+        ("storage for 20 pallets of inventory", []),
+    ],
+)
+def test_what_no_maker_makes_to_order_beside_makers_of_the_trade(trades, text, expected):
+    assert [m.name for m in trades.match(text, zip="48201", now=TODAY).matches] == expected
