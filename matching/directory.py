@@ -18,6 +18,7 @@ from matching.growable import Growable
 from matching.index import PhraseIndex
 from matching.preferences import GREEN, slug
 from matching.taxonomy import Tag, Taxonomy, load_taxonomy
+from matching.text import tokens
 
 _EMPTY = np.zeros(0, dtype=np.int32)
 TRAINING = "training"  # the taxonomy's concept for classes, courses and tool access
@@ -26,6 +27,11 @@ TRAINING = "training"  # the taxonomy's concept for classes, courses and tool ac
 _INEXACT, _NO_ITEM, _TRAINING, _NAMES_TRAINING = 1, 2, 4, 8
 _LIST_BREAK = re.compile(r"[,&/+]|\band\b")  # between the things of a list
 _BOX_IDS = frozenset({"packaging_box", "packaging", "bag"})  # see Taxonomy.packs_own_goods
+# A business named for its rentals ("Capitol Party Rentals") rents the things it lists ("tables, chairs, tents"),
+# unless a phrase says it makes them ("custom-built bars").
+_RENTS = frozenset(tokens("rental rentals rent rentas renta alquiler alquileres ايجار إيجار"))
+_MADE_CUES = frozenset(tokens("custom made make makes making build built builds fabricate fabricated fabrication "
+                              "handmade sew sewn manufacture manufactured hecho hechos hecha hechas fabricamos"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +261,8 @@ class Directory:
                 self._own_boxes(first, listed, alike)
             if finishes and offered > 1:
                 self._finished_goods(first, offered, alike)
+            if offered and not _RENTS.isdisjoint(tokens(maker.name)):
+                self._rented_goods(first, offered, alike)
             materials.append(mask)
             teaches.append(position in self.teaching)
             # Who each maker is, for the buyers' preferences (matching.preferences).
@@ -405,10 +413,30 @@ class Directory:
         if any(kind_of(t.id) == "process" and t.id not in finishes for tags in phrases for t in tags):
             return  # "sheet metal fab; in-house powder coat": it makes the things it names too
         for number, tags in enumerate(phrases):
-            # A list of things of several trades ("wheels, railings, patio furniture"), not one trade's own goods
-            # ("railings, gates & fences"), which a maker that coats them may well make.
-            listed = len(_LIST_BREAK.split(self._cap_phrases[first + number]))
-            if listed >= 3 and len({t.id for t in tags}) >= 2 and all(kind_of(t.id) in ("item", "part") for t in tags):
+            # A list of things of several trades ("wheels, railings, patio furniture"), or some of no trade known
+            # ("wheels, frames, gates"), not one trade's own goods ("railings, gates & fences"), which a maker that
+            # coats them may well make.
+            entries = _LIST_BREAK.split(self._cap_phrases[first + number])
+            if (
+                tags
+                and len(entries) >= 3
+                and all(kind_of(t.id) in ("item", "part") for t in tags)
+                and (len({t.id for t in tags}) >= 2 or not all(self.taxonomy.locate(tokens(e)) for e in entries))
+            ):
+                tags_of[first + number] = ()
+                alike[id(tags)][1].remove(first + number)
+
+    def _rented_goods(self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]]) -> None:
+        """A rental business's "tables, chairs, linens, tents" are rented, not made: of the maker whose capabilities
+        start at `first`, the phrases naming things (no process) with no word of making are made to name nothing."""
+        tags_of, kind_of = self._cap_tags, self.taxonomy.kind
+        for number in range(offered):
+            tags = tags_of[first + number]
+            if (
+                tags
+                and all(kind_of(t.id) in ("item", "part") for t in tags)
+                and _MADE_CUES.isdisjoint(tokens(self._cap_phrases[first + number]))
+            ):
                 tags_of[first + number] = ()
                 alike[id(tags)][1].remove(first + number)
 

@@ -550,6 +550,9 @@ class Taxonomy:
             ]
             if rented:  # "welders, plasma cutters, tile saws for rent": all of them
                 located = [e for e in located if e[1] >= min(rented) or self.is_offered_alone(e[0].id)]
+            if located and located[0][1] == 0 and self.is_offered_alone(located[0][0].id) and toks[0] in _RENTAL_CUES:
+                # "rent welders, tile saws, floor sanders": a rental word first rents all it is followed by.
+                located = [e for e in located if self.is_offered_alone(e[0].id)]
         if not _AFTERCARE.isdisjoint(toks):
             # "guitar repairs", "classic car restoration": work on the buyer's things, which the maker does not make;
             # what a trade mends as its own craft ("stained glass repair", "furniture restoration") it still offers.
@@ -763,6 +766,8 @@ class Taxonomy:
         and whether it is as written."""
         if tok in self._vocab_set:
             return (tok,), True
+        if tok[0] == "و" and len(tok) >= 4 and tok[1:] in self._vocab_set:
+            return (tok[1:],), True  # Arabic "and" written onto the word: "ولحام" is "and welding"
         if 3 <= len(tok) <= 4 and (doubled := self._doubled(tok)) is not None:
             return (doubled,), False  # "glas": a doubled letter typed once
         if len(tok) < 5 or tok.isdigit() or tok in self.ordinary_words or self._inflected(tok):

@@ -97,6 +97,9 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("we design only - printing is referred to partner shops", []),
         ("product labels on rolls", ["label"]),  # how the labels come, no bread rolls
         ("tile installation - backsplashes, showers, floors", ["site_service", "sheet_metal_part"]),  # no tiles
+        ("rent welders, tile saws, floor sanders", ["machine_service"]),  # a rental word first rents all it lists
+        ("IPC-A-610 class 2/3", []),  # a grade of work, no class taught
+        ("stretch film, bubble wrap, packing tape", []),  # packing supplies, no vehicle wraps
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -264,7 +267,33 @@ def trades():
         ("amazon gift cards for employees", []),
         ("vinyl wrap removal from my van", []),  # work on the buyer's van
         ("storage for 20 pallets of inventory", []),
+        ("stretch wrap and packing tape, 30 rolls each", []),
+        ("full truck graphics for our food trailer", ["Wrap shop"]),  # a vehicle's graphics are its wrap
     ],
 )
 def test_what_no_maker_makes_to_order_beside_makers_of_the_trade(trades, text, expected):
     assert [m.name for m in trades.match(text, zip="48201", now=TODAY).matches] == expected
+
+
+def test_what_a_business_rents_coats_or_names_in_grades():
+    matcher = Matcher(
+        Directory(
+            [
+                _maker(1, "Capitol Party Rentals", ["tables, chairs, linens, tents", "delivery & setup"]),
+                _maker(2, "Furniture studio", ["walnut dining tables"]),
+                _maker(3, "Powder coater", ["powder coating", "wheels, frames, gates"]),
+                _maker(4, "Fab shop", ["structural steel fabrication", "mobile welding"]),
+                _maker(5, "Precision shop", ["CNC milling 3 & 4 axis", "6061/7075, 303/316 SS, Delrin, PEEK"]),
+                _maker(6, "EMS", ["SMT & through-hole PCB assembly", "IPC-A-610 class 2/3", "box build"]),
+            ]
+        )
+    )
+
+    def names(text: str) -> list[str]:
+        return [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches]
+
+    assert names("6 dining tables for our restaurant") == ["Furniture studio"]  # the rental shop's are rented
+    assert names("steel driveway gate, 16 ft") == ["Fab shop"]  # a coater's list with things of no trade: coated
+    assert names("CNC machined parts, 20 pcs") == ["Precision shop"]  # its grades are metals: it machines metal
+    assert names("need electronics manufactured for our sensor, 500 units") == ["EMS"]  # SMT is electronics work
+    assert names("أحتاج تصليح ولحام باب حديد مكسور") == ["Fab shop"]  # "and welding", the "and" written onto it
