@@ -605,8 +605,10 @@ class Matcher:
             # "3D printing 20 brackets in PETG": a process the buyer names for items it is not known to make is
             # still how they want them made; its makers answer too.
             unknown_how = [p for p in processes if p not in services and p not in found.how]
+            # "welding classes, want to get AWS certified": the welding is what is taught, no job of its own.
+            taught = {node.teaches for c in items if (node := tax.concept(c)) is not None and node.teaches}
             for process in [*self._named_as_a_job(parsed), *unknown_how]:
-                if process not in services and process not in found.how and process not in wanted:
+                if process not in {*services, *found.how, *wanted, *taught}:
                     wanted.append(process)
                     found.wanted = len(wanted)
                     self._taxonomy_evidence(found, process, len(wanted) - 1, parsed)

@@ -285,6 +285,7 @@ def test_what_a_business_rents_coats_or_names_in_grades():
                 _maker(4, "Fab shop", ["structural steel fabrication", "mobile welding"]),
                 _maker(5, "Precision shop", ["CNC milling 3 & 4 axis", "6061/7075, 303/316 SS, Delrin, PEEK"]),
                 _maker(6, "EMS", ["SMT & through-hole PCB assembly", "IPC-A-610 class 2/3", "box build"]),
+                _maker(7, "Welding academy", ["welding classes: MIG, TIG, stick & flux core"]),
             ]
         )
     )
@@ -297,3 +298,4 @@ def test_what_a_business_rents_coats_or_names_in_grades():
     assert names("CNC machined parts, 20 pcs") == ["Precision shop"]  # its grades are metals: it machines metal
     assert names("need electronics manufactured for our sensor, 500 units") == ["EMS"]  # SMT is electronics work
     assert names("أحتاج تصليح ولحام باب حديد مكسور") == ["Fab shop"]  # "and welding", the "and" written onto it
+    assert names("lookin for welding clases, want to get AWS certifcation") == ["Welding academy"]  # taught, no job
