@@ -810,10 +810,13 @@ class Taxonomy:
         return found.pop() if len(found) == 1 else None
 
     def _split_compound(self, tok: str) -> list[str] | None:
+        """Two words of one phrase the taxonomy knows, run together ("3dprinting", "facemasks"); not a word of its own
+        that only holds two known ones ("candlesticks" are no candles)."""
         for cut in range(2, len(tok) - 1):
             head, tail = tok[:cut], stem(tok[cut:])
-            if head in self._vocab_set and tail in self._vocab_set and len(tail) >= 3:
-                return [head, tail]
+            if (head, tail) in self._longer_from or (head, tail) in self.aliases or (head == "re" and len(tail) >= 4
+                                                                                    and tail in self._vocab_set):
+                return [head, tail]  # and a verb done again: "recoating", "reupholstered"
         return None
 
     def _nearest(self, tok: str) -> str | None:

@@ -278,6 +278,9 @@ def test_the_first_word_of_a_compound_is_not_a_product(tax, text, expected):
 def test_one_slip_of_the_keys_beats_two_words_run_together(tax):
     assert ids(tax, "candels") == ["candle"]
     assert ids(tax, "3dprinting") == ["3d_printing"]
+    assert ids(tax, "laserengraving") == ["engraving"]  # two words of one known phrase run together
+    assert ids(tax, "recoating") == ["metal_finishing"]  # a verb done again
+    assert ids(tax, "candlesticks") == []  # a word of its own that only holds two known ones
 
 
 def test_water_based_inks_are_no_drinking_water(tax):

@@ -100,6 +100,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("rent welders, tile saws, floor sanders", ["machine_service"]),  # a rental word first rents all it lists
         ("IPC-A-610 class 2/3", []),  # a grade of work, no class taught
         ("stretch film, bubble wrap, packing tape", []),  # packing supplies, no vehicle wraps
+        ("hand turned bowls, pens, bottle stoppers, candlesticks", ["turned_wood"]),  # a word of its own, no candles
+        ("custom lugged & fillet brazed steel frames", ["bike_frame", "welded_fabrication"]),
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
