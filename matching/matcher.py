@@ -388,6 +388,9 @@ class Matcher:
         toks = tokens(parsed.item or parsed.text)
         process_before = made_before = False
         located = self.taxonomy.locate(toks)
+        named = {tag.id for tag, _start, _end in located}
+        if any(self.taxonomy.is_unmade(c) and c not in named for c in parsed.items):
+            return True  # what the words around it made of a thing: a car's "ceramic coating" is car care
         for tag, start, _end in located:
             before = start - 1
             while before >= 0 and toks[before] in _DETERMINERS:  # "with our logo design"

@@ -288,6 +288,10 @@ def test_what_a_business_rents_coats_or_names_in_grades():
                 _maker(5, "Precision shop", ["CNC milling 3 & 4 axis", "6061/7075, 303/316 SS, Delrin, PEEK"]),
                 _maker(6, "EMS", ["SMT & through-hole PCB assembly", "IPC-A-610 class 2/3", "box build"]),
                 _maker(7, "Welding academy", ["welding classes: MIG, TIG, stick & flux core"]),
+                _maker(8, "Auto spa", ["ceramic coating", "window tint", "paint correction"]),
+                _maker(9, "Engraver", ["laser engraving", "awards & plaques"]),
+                _maker(10, "Molder", ["plastic injection molding 55-330 ton", "overmolding"]),
+                _maker(11, "Harness shop", ["wire harnesses & cable assemblies", "crimp, solder, overmold"]),
             ]
         )
     )
@@ -301,3 +305,6 @@ def test_what_a_business_rents_coats_or_names_in_grades():
     assert names("need electronics manufactured for our sensor, 500 units") == ["EMS"]  # SMT is electronics work
     assert names("أحتاج تصليح ولحام باب حديد مكسور") == ["Fab shop"]  # "and welding", the "and" written onto it
     assert names("lookin for welding clases, want to get AWS certifcation") == ["Welding academy"]  # taught, no job
+    assert names("ceramic coating + tint on my new tesla") == []  # car care, no coating shop's work
+    assert names("overmolding, 10k parts, we have the mold") == ["Molder"]
+    assert names("wire harness for a race car, 1 off") == ["Harness shop"]
