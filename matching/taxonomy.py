@@ -897,7 +897,8 @@ _FILLING_PROCESSES = frozenset(
 # Words that name no particular thing: with a material they ask for its usual goods ("things out of metal").
 _VAGUE_WORDS = frozenset(
     tokens(
-        "thing things stuff item items product products piece pieces something anything object objects goods "
+        "thing things stuff item items product products piece pieces part parts component components clip clips "
+        "something anything object objects goods "
         "made make makes out of from in with and or custom handmade company companies manufacturer manufacturers "
         "maker makers supplier suppliers shop shops business factory producer producers "
         "cosa cosas algo objeto objetos hecho hechos de en y o شيء أشياء اشياء من و"

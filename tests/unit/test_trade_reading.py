@@ -307,4 +307,6 @@ def test_what_a_business_rents_coats_or_names_in_grades():
     assert names("lookin for welding clases, want to get AWS certifcation") == ["Welding academy"]  # taught, no job
     assert names("ceramic coating + tint on my new tesla") == []  # car care, no coating shop's work
     assert names("overmolding, 10k parts, we have the mold") == ["Molder"]
+    assert names("polypropylene parts, 50k pcs, mold needed") == ["Molder"]  # parts of a material: its goods
+    assert names("need someone with pick and place + reflow for 500 boards") == ["EMS"]
     assert names("wire harness for a race car, 1 off") == ["Harness shop"]
