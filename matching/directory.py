@@ -440,9 +440,13 @@ class Directory:
                 tags_of[first + number] = ()
                 alike[id(tags)][1].remove(first + number)
 
-    def _only_teaches(self, tags: Iterable[Tag]) -> bool:
-        """A phrase naming a class or course and processes, but nothing made: what the maker teaches."""
+    def _only_teaches(self, tags: list[Tag]) -> bool:
+        """A phrase naming a class or course and processes, but nothing made, or headed by a class of a trade
+        ("sewing classes: quilting, garment fitting"): what the maker teaches."""
         kind_of = self.taxonomy.kind
+        head = self.taxonomy.concept(tags[0].id) if tags else None
+        if head is not None and head.teaches:
+            return True
         return any(t.id in self._training_concepts for t in tags) and not any(
             kind_of(t.id) in ("item", "part") and t.id not in self._training_concepts for t in tags
         )

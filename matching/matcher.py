@@ -582,8 +582,10 @@ class Matcher:
         # A process counts as how the buyer wants the items made only if it makes one of them ("cargo bike for
         # deliveries" says nothing about how the bike is made).
         makers_of = {p for item in items for kind in [item, *tax.descendants(item)] for p in tax.processes_for(kind)}
-        found.how = [p for p in processes if p not in services and _makes_any(tax, p, makers_of)]
-        found.asked_how = [p for p in processes if p not in services] if items else []
+        # "100 tees printed + 50 embroidered hats": how one of several things is made says nothing of the others.
+        own_how = self._describing(parsed) if len(items) > 1 else set()
+        found.how = [p for p in processes if p not in services and p not in own_how and _makes_any(tax, p, makers_of)]
+        found.asked_how = [p for p in processes if p not in services and p not in own_how] if items else []
         add_ons = self._add_ons(parsed) if len(wanted) > 1 else set()
         for index, concept in enumerate(wanted):
             self._taxonomy_evidence(found, concept, index, parsed)

@@ -89,6 +89,7 @@ _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", 
                         "refill", "refills", "refilling", "supply", "supplies"})
 _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
+_IN = frozenset({"in", "en", "في"})
 _ELSEWHERE_PAIRS = frozenset(
     {("outside", w) for w in ("vendor", "shop", "partner", "source", "supplier", "service", "company", "lab")}
     | {("third", "party"), ("3rd", "party")}
@@ -351,6 +352,9 @@ class Taxonomy:
             and len(written) == len(toks)
         ):
             located = self.without_modifiers(located, written)  # "wine labels": labels
+        if len(located) > 1 and not _IN.isdisjoint(toks):
+            # "cold brew concentrate in kegs", "salsa in jars": what the thing comes in, no beer nor jars made.
+            located = [e for e in located if not self._comes_in(e, toks, located)]
         if located and not _OFFER_CUES.isdisjoint(toks):
             located = self._offered(located, toks, text)
         tags = self._collect(located, text)
@@ -367,6 +371,17 @@ class Taxonomy:
             # leather goods; "acrylic and wood signs" names a thing, and offers all it names.
             tags = [tag for tag in tags if self.kind(tag.id) == "process"]
         return self.as_offered(tags), mask, named
+
+    @staticmethod
+    def _comes_in(entry: tuple[Tag, int, int], toks: list[str], located: list[tuple[Tag, int, int]]) -> bool:
+        """Whether the thing at `entry` is a container named after "in", once something else was named before it."""
+        tag, start, _end = entry
+        return (
+            start > 0
+            and toks[start - 1] in _IN
+            and UNIT_OF.get(tag.surface.split()[-1]) in THING_UNITS
+            and any(end < start for _tag, _start, end in located)
+        )
 
     def modifies(self, modifier: Tag, head: Tag) -> bool:
         """Whether a thing named right before another, in one run of words, only says what the other is for or of:
@@ -560,7 +575,9 @@ class Taxonomy:
             # what the trade mends as its craft ("leather seat repair" is no leather goods).
             plain = fold(text)
             starts = {e[1] for e in located}
-            located = [e for e in located if self.kind(e[0].id) == "process" or not _repaired(e, toks, starts, plain)
+            # A process that mends nothing as a trade ("board-level soldering repairs", "laser repair") is the repair.
+            located = [e for e in located if not _repaired(e, toks, starts, plain)
+                       or (self.kind(e[0].id) == "process" and self.is_mended_by_makers(e[0].id))
                        or (self.is_mended_by_makers(e[0].id) and toks[e[2]] in _AFTERCARE)]
         if toks[-1] in _DESIGN_WORDS:
             # "merch design", "custom label design": the design alone; "cabinet design & build" is still cabinets.

@@ -102,6 +102,9 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("stretch film, bubble wrap, packing tape", []),  # packing supplies, no vehicle wraps
         ("hand turned bowls, pens, bottle stoppers, candlesticks", ["turned_wood"]),  # a word of its own, no candles
         ("custom lugged & fillet brazed steel frames", ["bike_frame", "welded_fabrication"]),
+        ("cold brew concentrate in kegs", ["coffee"]),  # what it comes in, no beer
+        ("board-level soldering repairs", []),  # electronics mended, none made
+        ("screen printing - plastisol, water based, discharge", ["screen_printing"]),  # no water
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -292,6 +295,9 @@ def test_what_a_business_rents_coats_or_names_in_grades():
                 _maker(9, "Engraver", ["laser engraving", "awards & plaques"]),
                 _maker(10, "Molder", ["plastic injection molding 55-330 ton", "overmolding"]),
                 _maker(11, "Harness shop", ["wire harnesses & cable assemblies", "crimp, solder, overmold"]),
+                _maker(12, "Sewing school", ["sewing classes: beginner machine, quilting, garment fitting"]),
+                _maker(13, "Tee printer", ["screen printing up to 8 colors", "DTG for small runs"]),
+                _maker(14, "Embroiderer", ["embroidery on polos, caps, beanies"]),
             ]
         )
     )
@@ -310,3 +316,5 @@ def test_what_a_business_rents_coats_or_names_in_grades():
     assert names("polypropylene parts, 50k pcs, mold needed") == ["Molder"]  # parts of a material: its goods
     assert names("need someone with pick and place + reflow for 500 boards") == ["EMS"]
     assert names("wire harness for a race car, 1 off") == ["Harness shop"]
+    assert names("custom evening gown for a wedding") == []  # a school headed by its classes teaches them
+    assert set(names("100 tees printed + 50 embroidered hats")) == {"Tee printer", "Embroiderer"}  # how each is made
