@@ -105,6 +105,9 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("cold brew concentrate in kegs", ["coffee"]),  # what it comes in, no beer
         ("board-level soldering repairs", []),  # electronics mended, none made
         ("screen printing - plastisol, water based, discharge", ["screen_printing"]),  # no water
+        ("CNC nested", ["cnc_routing"]),  # a cabinet shop's nesting router, no machine shop
+        ("CNC press brake bending", ["sheet_metal"]),
+        ("event catering, boxed lunches, drop-off trays", ["catering"]),  # food on trays, no formed plastic
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
