@@ -199,6 +199,7 @@ def matcher():
         ("need 40 wine labels", ["Label printer"]),  # labels for wine: no distillery nor brewery
         ("knit beanies with our brewery logo, 150", ["Embroiderer"]),  # whose logo, no brewery wanted
         ("daily delivery of truffles for our cafe", ["Chocolatier"]),  # how they come, no logistics
+        ("edible gifts for 50 clients", ["Chocolatier"]),  # food gifts: the shelf-stable goods of food makers
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
