@@ -394,8 +394,8 @@ class Taxonomy:
             return False
         if any(self.kind(c) != "item" or self._is_vague(c) or self.is_unmade(c) or self.is_class(c) for c in (a, b)):
             return False
-        if any((word,) in self.material_words_of for word in modifier.surface.split()):
-            return False
+        if (modifier.surface.split()[-1],) in self.material_words_of:
+            return False  # "leather aprons"; but "leather hat patches" are patches
         if UNIT_OF.get(head.surface.split()[-1]) in THING_UNITS:
             return False
         return a not in self.ancestors(b) and b not in self.ancestors(a)
@@ -579,9 +579,10 @@ class Taxonomy:
             located = [e for e in located if not _repaired(e, toks, starts, plain)
                        or (self.kind(e[0].id) == "process" and self.is_mended_by_makers(e[0].id))
                        or (self.is_mended_by_makers(e[0].id) and toks[e[2]] in _AFTERCARE)]
-        if toks[-1] in _DESIGN_WORDS:
-            # "merch design", "custom label design": the design alone; "cabinet design & build" is still cabinets.
-            located = [e for e in located if e[2] != len(toks) - 1 or self.kind(e[0].id) == "process"]
+        if not _DESIGN_WORDS.isdisjoint(toks):
+            # "merch design", "logo design, packaging design, web design": the design alone; "cabinet design & build"
+            # is still cabinets.
+            located = [e for e in located if not _designed_only(e, toks) or self.kind(e[0].id) == "process"]
         if located and "to" in toks:
             # "bisque mugs & figurines to paint": blanks the customers paint themselves, not goods made to order.
             for i in range(len(toks) - 1):
@@ -1146,6 +1147,17 @@ def _is_noun_modifier(word: str) -> bool:
         is_singular(word) and len(word) > 2 and not word.endswith(("ing", "ed"))
         and word not in _PARTICIPLES and word not in _FUNCTION_WORDS
     )
+
+
+_BUILT = frozenset({"build", "builds", "built", "fabrication", "fabricate", "make", "making", "manufacture",
+                    "manufacturing", "production", "print", "printing", "install", "installation"})
+
+
+def _designed_only(entry: tuple[Tag, int, int], toks: list[str]) -> bool:
+    """Whether a design word follows the thing named at `entry` with no word of making after it ("packaging design",
+    not "cabinet design & build")."""
+    end = entry[2]
+    return end < len(toks) and toks[end] in _DESIGN_WORDS and _BUILT.isdisjoint(toks[end + 1 : end + 3])
 
 
 def _repaired(entry: tuple[Tag, int, int], toks: list[str], starts: set[int], plain: str) -> bool:

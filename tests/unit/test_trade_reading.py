@@ -108,6 +108,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("CNC nested", ["cnc_routing"]),  # a cabinet shop's nesting router, no machine shop
         ("CNC press brake bending", ["sheet_metal"]),
         ("event catering, boxed lunches, drop-off trays", ["catering"]),  # food on trays, no formed plastic
+        ("brand identity, logo design, packaging design, web design", ["design_service"]),  # designs, no packaging
+        ("engraved tumblers, leather hat patches", ["engraved_goods", "patch"]),  # patches for hats, no hats
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
