@@ -67,7 +67,7 @@ _RENTAL_WORDS = frozenset(
 _DONE_ELSEWHERE = frozenset(
     {"outsourced", "outsource", "outsourcing", "subcontracted", "subcontract", "subcontracting", "subbed",
      "distributor", "distribute", "distributing", "reseller", "resell", "reselling", "distribuidor",
-     "referred", "refer", "tercerizado", "subcontratado", "subcontratamos"}
+     "referred", "refer", "tercerizado", "subcontratado", "subcontratamos", "consignment", "consigned"}
 )  # fmt: skip
 NOT_DONE_HERE = _DONE_ELSEWHERE | {
     "not", "no", "without", "sin", "except", "excluding", "dont", "doesnt", "cant", "cannot", "wont", "never",
