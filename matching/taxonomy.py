@@ -598,7 +598,12 @@ class Taxonomy:
             # offer; a service after it still is ("tees with embroidery").
             cut = next(i for i, tok in enumerate(toks) if tok in WITH_WORDS)
             if located[0][1] < cut:
-                located = [e for e in located if e[1] < cut or self.is_service(e[0].id)]
+                # The feature ends where the list goes on: "work shirts w/ reflective tape, scrubs, cook aprons".
+                written = written_words(text)
+                resume = len(toks)
+                if written is not None and len(written) == len(toks):
+                    resume = next((j for j in range(cut + 1, len(toks)) if "," in written[j][1]), len(toks))
+                located = [e for e in located if e[1] < cut or e[1] >= resume or self.is_service(e[0].id)]
         if not BENEFICIARY_FOR.isdisjoint(toks):
             cut = next(i for i, tok in enumerate(toks) if tok in BENEFICIARY_FOR)
             # Not after a process or a class: "printing for tees and hats", "welding classes for beginners".
