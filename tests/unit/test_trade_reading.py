@@ -110,7 +110,7 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("event catering, boxed lunches, drop-off trays", ["catering"]),  # food on trays, no formed plastic
         ("brand identity, logo design, packaging design, web design", ["design_service"]),  # designs, no packaging
         ("engraved tumblers, leather hat patches", ["engraved_goods", "patch"]),  # patches for hats, no hats
-        ("work shirts w/ reflective tape, scrubs, cook aprons", ["scrubs", "apron"]),  # the feature ends at the comma
+        ("work shirts w/ reflective tape, scrubs, cook aprons", ["uniform", "scrubs", "apron"]),  # the feature ends at the comma
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
