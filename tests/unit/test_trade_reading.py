@@ -110,7 +110,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("event catering, boxed lunches, drop-off trays", ["catering"]),  # food on trays, no formed plastic
         ("brand identity, logo design, packaging design, web design", ["design_service"]),  # designs, no packaging
         ("engraved tumblers, leather hat patches", ["engraved_goods", "patch"]),  # patches for hats, no hats
-        ("work shirts w/ reflective tape, scrubs, cook aprons", ["uniform", "scrubs", "apron"]),  # the feature ends at the comma
+        # the feature ends where the list goes on
+        ("work shirts w/ reflective tape, scrubs, cook aprons", ["uniform", "scrubs", "apron"]),
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -178,7 +179,8 @@ def matcher():
         ("patch a hole in the drywall", []),  # "patch" is the verb
         ("custom patches for our jackets, 50", ["Embroiderer"]),
         ("need 40 folding chairs rented for a party", []),
-        ("folding tables to rent out at our venue, 10", ["Party furniture", "Woodshop"]),  # bought, to rent out
+        # bought, to rent out
+        ("folding tables to rent out at our venue, 10", ["Party furniture", "Woodshop", "Cabinet shop"]),
         ("knit beanies with our logo knitted in (not embroidered)", []),  # what the buyer said no to
         ("3D printing 20 brackets in PETG", ["Print farm"]),  # 3D printed parts are made no other way
         ("need an accountant for our bakery", []),
@@ -194,8 +196,10 @@ def matcher():
         ("nitrile gloves, 50 cases", []),  # resold, and no similar wording stands in for it
         ("60 plain tumblers, no logo", []),  # blanks are bought, not engraved
         ("engraved tumblers, 60", ["Engraver"]),
-        ("custom dining tables, realtor closing gifts", ["Woodshop", "Party furniture"]),  # the gifts are for a realtor
-        ("2 dining tables and 20 embroidered beanies", ["Embroiderer", "Woodshop", "Party furniture"]),  # both things
+        # the gifts are for a realtor
+        ("custom dining tables, realtor closing gifts", ["Woodshop", "Party furniture", "Cabinet shop"]),
+        # both things
+        ("2 dining tables and 20 embroidered beanies", ["Embroiderer", "Woodshop", "Party furniture", "Cabinet shop"]),
         ("beer garden table reservation for a birthday", []),
         ("sell my old dining chairs", []),
         ("haul away old cabinets", []),
