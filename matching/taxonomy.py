@@ -789,7 +789,7 @@ class Taxonomy:
         and whether it is as written."""
         if tok in self._vocab_set:
             return (tok,), True
-        if tok[0] == "و" and len(tok) >= 4 and tok[1:] in self._vocab_set:
+        if tok.startswith("و") and len(tok) >= 4 and tok[1:] in self._vocab_set:
             return (tok[1:],), True  # Arabic "and" written onto the word: "ولحام" is "and welding"
         if 3 <= len(tok) <= 4 and (doubled := self._doubled(tok)) is not None:
             return (doubled,), False  # "glas": a doubled letter typed once
@@ -837,9 +837,10 @@ class Taxonomy:
         that only holds two known ones ("candlesticks" are no candles)."""
         for cut in range(2, len(tok) - 1):
             head, tail = tok[:cut], stem(tok[cut:])
-            if (head, tail) in self._longer_from or (head, tail) in self.aliases or (head == "re" and len(tail) >= 4
-                                                                                    and tail in self._vocab_set):
-                return [head, tail]  # and a verb done again: "recoating", "reupholstered"
+            if (head, tail) in self._longer_from or (head, tail) in self.aliases:
+                return [head, tail]
+            if head == "re" and len(tail) >= 4 and tail in self._vocab_set:
+                return [head, tail]  # a verb done again: "recoating", "reupholstered"
         return None
 
     def _nearest(self, tok: str) -> str | None:

@@ -347,7 +347,7 @@ HEADS = [
     ("screen printing on 150 t-shirts, 2 colors front", "screen printing on t-shirts", "t-shirts", 150),
     ("welding repair on a trailer frame", "welding repair on a trailer frame", "trailer frame", None),
     # Only a service, or a thing the process words describe as one phrase.
-    ("bordar 50 camisas con logo", "bordar camisas con logo", "camisas con logo", 50),
+    ("bordar 50 camisas con logo", "bordar camisas", "camisas", 50),  # the shirts named, as in English
     ("soldadura de un portón", "soldadura de un portón", "portón", None),
     ("welding", "welding", None, None),
     ("looking for someone who does injection molding, 5000 pcs", "injection molding", None, 5000),
