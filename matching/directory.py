@@ -17,7 +17,7 @@ from matching import practices as practice_vocabulary
 from matching.growable import Growable
 from matching.index import PhraseIndex
 from matching.preferences import GREEN, slug
-from matching.taxonomy import Tag, Taxonomy, load_taxonomy
+from matching.taxonomy import MADE_CUES, Tag, Taxonomy, load_taxonomy
 from matching.text import tokens
 
 _EMPTY = np.zeros(0, dtype=np.int32)
@@ -29,9 +29,14 @@ _LIST_BREAK = re.compile(r"[,&/+]|\band\b")  # between the things of a list
 _BOX_IDS = frozenset({"packaging_box", "packaging", "bag"})  # see Taxonomy.packs_own_goods
 # A business named for its rentals ("Capitol Party Rentals") rents the things it lists ("tables, chairs, tents"),
 # unless a phrase says it makes them ("custom-built bars").
-_RENTS = frozenset(tokens("rental rentals rent rentas renta alquiler alquileres ايجار إيجار"))
-_MADE_CUES = frozenset(tokens("custom made make makes making build built builds fabricate fabricated fabrication "
-                              "handmade sew sewn manufacture manufactured hecho hechos hecha hechas fabricamos"))
+_RENTS = re.compile(r"\b(?:rent|rental|rentals|renta|rentas|alquiler|alquileres)\b|ايجار|إيجار", re.IGNORECASE)
+# A list's parts that name nothing at all: "railings, gates, fences, etc.".
+# A phrase headed by a class, before a colon, a dash or a bracket: "sewing classes: quilting, garment fitting",
+# "woodworking classes (intro, build-a-table weekend)".
+_CLASS_HEAD = re.compile(
+    r"[^:;,&(]*?\b(?:classes|class|courses|course|lessons|workshops)\s*(?::|\(|-\s|–|—)", re.IGNORECASE
+)
+_LIST_FILLER = frozenset(tokens("etc more others misc and so on"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +126,14 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _forget(ids: list[int], cap: int) -> None:
+    """Take a phrase's id out of the ids of its tags: searched from the end, where the maker just read was added."""
+    for at in range(len(ids) - 1, -1, -1):
+        if ids[at] == cap:
+            del ids[at]
+            return
 
 
 def _floats(values: Iterable[float | int | None]) -> np.ndarray:
@@ -261,7 +274,7 @@ class Directory:
                 self._own_boxes(first, listed, alike)
             if finishes and offered > 1:
                 self._finished_goods(first, offered, alike)
-            if offered and not _RENTS.isdisjoint(tokens(maker.name)):
+            if offered and _RENTS.search(maker.name):
                 self._rented_goods(first, offered, alike)
             materials.append(mask)
             teaches.append(position in self.teaching)
@@ -372,7 +385,7 @@ class Directory:
         key = tuple(found)
         known = self._alike.get(key)  # most phrases are tagged like many others: work out the rest once for those
         if known is None:
-            teaches_only = self._only_teaches(found)
+            teaches_only = self._only_teaches(found, phrase)
             if teaches_only:
                 found += self.taxonomy.classes_in(found)  # "welding and woodshop classes"
             tags = tuple(found)
@@ -401,7 +414,7 @@ class Directory:
             others = (tags_of[first + n] for n in range(len(phrases)) if n != number)
             if tags and self.taxonomy.packs_own_goods(phrase, tags, others):
                 tags_of[first + number] = ()
-                alike[id(tags)][1].remove(first + number)
+                _forget(alike[id(tags)][1], first + number)
 
     def _finished_goods(self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]]) -> None:
         """A powder coater's "wheels, railings, patio furniture" are what it coats, not what it makes: for a maker
@@ -416,7 +429,8 @@ class Directory:
             # A list of things of several trades ("wheels, railings, patio furniture"), or some of no trade known
             # ("wheels, frames, gates"), not one trade's own goods ("railings, gates & fences"), which a maker that
             # coats them may well make.
-            entries = _LIST_BREAK.split(self._cap_phrases[first + number])
+            parts = _LIST_BREAK.split(self._cap_phrases[first + number])
+            entries = [e for e in parts if not _LIST_FILLER.issuperset(tokens(e))]
             if (
                 tags
                 and len(entries) >= 3
@@ -424,7 +438,7 @@ class Directory:
                 and (len({t.id for t in tags}) >= 2 or not all(self.taxonomy.locate(tokens(e)) for e in entries))
             ):
                 tags_of[first + number] = ()
-                alike[id(tags)][1].remove(first + number)
+                _forget(alike[id(tags)][1], first + number)
 
     def _rented_goods(self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]]) -> None:
         """A rental business's "tables, chairs, linens, tents" are rented, not made: of the maker whose capabilities
@@ -435,17 +449,18 @@ class Directory:
             if (
                 tags
                 and all(kind_of(t.id) in ("item", "part") for t in tags)
-                and _MADE_CUES.isdisjoint(tokens(self._cap_phrases[first + number]))
+                and MADE_CUES.isdisjoint(tokens(self._cap_phrases[first + number]))
             ):
                 tags_of[first + number] = ()
-                alike[id(tags)][1].remove(first + number)
+                _forget(alike[id(tags)][1], first + number)
 
-    def _only_teaches(self, tags: list[Tag]) -> bool:
-        """A phrase naming a class or course and processes, but nothing made, or headed by a class of a trade
-        ("sewing classes: quilting, garment fitting"): what the maker teaches."""
+    def _only_teaches(self, tags: list[Tag], phrase: str) -> bool:
+        """A phrase naming a class or course and processes, but nothing made, or headed by a class of a trade before a
+        colon, a dash or a bracket ("sewing classes: quilting, garment fitting"; not "woodworking classes & custom
+        furniture"): what the maker teaches."""
         kind_of = self.taxonomy.kind
         head = self.taxonomy.concept(tags[0].id) if tags else None
-        if head is not None and head.teaches:
+        if head is not None and head.teaches and _CLASS_HEAD.match(phrase):
             return True
         return any(t.id in self._training_concepts for t in tags) and not any(
             kind_of(t.id) in ("item", "part") and t.id not in self._training_concepts for t in tags

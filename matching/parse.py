@@ -256,7 +256,8 @@ def _parse(raw: str, now: datetime | date | None, taxonomy: Taxonomy) -> ParsedR
         remaining = rest()
         item_text, items, gloss = item_phrase(remaining, quantity.span if quantity else None, taxonomy)
     if not items and item_text:
-        items = taxonomy.goods_of(item_text.split(",")[0])  # "things out of metal", "polypropylene parts, mold needed"
+        # "things out of metal, plastic, or wood"; "polypropylene parts, mold needed": the first part alone.
+        items = taxonomy.goods_of(item_text) or taxonomy.goods_of(item_text.split(",")[0])
     process, material = modifiers_in(remaining)
     if not items and process and item_text and not _PLACEHOLDERS.isdisjoint(tokens(item_text)):
         # "something distilled and bottled under our own label": what that process makes is asked for; not

@@ -90,6 +90,9 @@ _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", 
 _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
 _IN = frozenset({"in", "en", "في"})
+# Words that say a thing is made here, not rented or resold: "rentals & custom fabrication", "tables built to order".
+MADE_CUES = frozenset(tokens("custom made make makes making build built builds fabricate fabricated fabrication "
+                             "handmade sew sewn manufacture manufactured hecho hechos hecha hechas fabricamos"))
 _ELSEWHERE_PAIRS = frozenset(
     {("outside", w) for w in ("vendor", "shop", "partner", "source", "supplier", "service", "company", "lab")}
     | {("third", "party"), ("3rd", "party")}
@@ -372,16 +375,14 @@ class Taxonomy:
             tags = [tag for tag in tags if self.kind(tag.id) == "process"]
         return self.as_offered(tags), mask, named
 
-    @staticmethod
-    def _comes_in(entry: tuple[Tag, int, int], toks: list[str], located: list[tuple[Tag, int, int]]) -> bool:
-        """Whether the thing at `entry` is a container named after "in", once something else was named before it."""
+    def _comes_in(self, entry: tuple[Tag, int, int], toks: list[str], located: list[tuple[Tag, int, int]]) -> bool:
+        """Whether the thing at `entry` is a plain container ("kegs", "jars") named right after "in" and a filled good
+        ("cold brew concentrate in kegs"); not a product whose name ends in one ("specializing in tote bags")."""
         tag, start, _end = entry
-        return (
-            start > 0
-            and toks[start - 1] in _IN
-            and UNIT_OF.get(tag.surface.split()[-1]) in THING_UNITS
-            and any(end < start for _tag, _start, end in located)
-        )
+        if start == 0 or toks[start - 1] not in _IN or UNIT_OF.get(tag.surface) not in THING_UNITS:
+            return False
+        before = [other for other, _start, end in located if end < start]
+        return bool(before) and self._is_filled_good(before[-1].id)
 
     def modifies(self, modifier: Tag, head: Tag) -> bool:
         """Whether a thing named right before another, in one run of words, only says what the other is for or of:
@@ -565,8 +566,15 @@ class Taxonomy:
             ]
             if rented:  # "welders, plasma cutters, tile saws for rent": all of them
                 located = [e for e in located if e[1] >= min(rented) or self.is_offered_alone(e[0].id)]
-            if located and located[0][1] == 0 and self.is_offered_alone(located[0][0].id) and toks[0] in _RENTAL_CUES:
-                # "rent welders, tile saws, floor sanders": a rental word first rents all it is followed by.
+            if (
+                located
+                and located[0][1] == 0
+                and self.is_offered_alone(located[0][0].id)
+                and toks[0] in _RENTAL_CUES
+                and MADE_CUES.isdisjoint(toks)
+            ):
+                # "rent welders, tile saws, floor sanders": a rental word first rents all it is followed by, unless
+                # the phrase says something is made ("rentals & custom fabrication").
                 located = [e for e in located if self.is_offered_alone(e[0].id)]
         if not _AFTERCARE.isdisjoint(toks):
             # "guitar repairs", "classic car restoration": work on the buyer's things, which the maker does not make;

@@ -112,6 +112,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("engraved tumblers, leather hat patches", ["engraved_goods", "patch"]),  # patches for hats, no hats
         # the feature ends where the list goes on
         ("work shirts w/ reflective tape, scrubs, cook aprons", ["uniform", "scrubs", "apron"]),
+        ("rentals & custom fabrication", ["machine_service", "welded_fabrication"]),  # a rental word, and made things
+        ("custom sewing specializing in tote bags", ["sewing", "tote_bag"]),  # no container: the bags are made
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -329,3 +331,24 @@ def test_what_a_business_rents_coats_or_names_in_grades():
     assert names("wire harness for a race car, 1 off") == ["Harness shop"]
     assert names("custom evening gown for a wedding") == []  # a school headed by its classes teaches them
     assert set(names("100 tees printed + 50 embroidered hats")) == {"Tee printer", "Embroiderer"}  # how each is made
+
+
+def test_a_coaters_list_a_class_heading_and_several_materials():
+    matcher = Matcher(
+        Directory(
+            [
+                _maker(1, "Coater", ["powder coating", "railings, gates, fences, etc."]),
+                _maker(2, "Woodshop", ["woodworking classes & custom furniture"]),
+                _maker(3, "Woodshop school", ["woodworking classes (intro, build-a-table weekend)"]),
+            ]
+        )
+    )
+
+    def names(text: str) -> list[str]:
+        return [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches]
+
+    assert names("steel railings for a porch") == ["Coater"]  # one trade's own list, "etc." and all
+    assert names("6 dining tables") == ["Woodshop"]  # a class beside made goods; a class heading teaches only
+    assert parse("things out of metal, plastic, or wood", TODAY, load_taxonomy()).items == (
+        "metal_part", "plastic_part", "wood_products"
+    )
