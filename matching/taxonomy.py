@@ -89,7 +89,6 @@ _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", 
                         "refill", "refills", "refilling", "supply", "supplies"})
 _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
-_IN = frozenset({"in", "en", "في"})
 # Words that say a thing is made here, not rented or resold: "rentals & custom fabrication", "tables built to order".
 MADE_CUES = frozenset(tokens("custom made make makes making build built builds fabricate fabricated fabrication "
                              "handmade sew sewn manufacture manufactured hecho hechos hecha hechas fabricamos"))
@@ -355,9 +354,6 @@ class Taxonomy:
             and len(written) == len(toks)
         ):
             located = self.without_modifiers(located, written)  # "wine labels": labels
-        if len(located) > 1 and not _IN.isdisjoint(toks):
-            # "cold brew concentrate in kegs", "salsa in jars": what the thing comes in, no beer nor jars made.
-            located = [e for e in located if not self._comes_in(e, toks, located)]
         if located and not _OFFER_CUES.isdisjoint(toks):
             located = self._offered(located, toks, text)
         tags = self._collect(located, text)
@@ -374,15 +370,6 @@ class Taxonomy:
             # leather goods; "acrylic and wood signs" names a thing, and offers all it names.
             tags = [tag for tag in tags if self.kind(tag.id) == "process"]
         return self.as_offered(tags), mask, named
-
-    def _comes_in(self, entry: tuple[Tag, int, int], toks: list[str], located: list[tuple[Tag, int, int]]) -> bool:
-        """Whether the thing at `entry` is a plain container ("kegs", "jars") named right after "in" and a filled good
-        ("cold brew concentrate in kegs"); not a product whose name ends in one ("specializing in tote bags")."""
-        tag, start, _end = entry
-        if start == 0 or toks[start - 1] not in _IN or UNIT_OF.get(tag.surface) not in THING_UNITS:
-            return False
-        before = [other for other, _start, end in located if end < start]
-        return bool(before) and self._is_filled_good(before[-1].id)
 
     def modifies(self, modifier: Tag, head: Tag) -> bool:
         """Whether a thing named right before another, in one run of words, only says what the other is for or of:
@@ -740,11 +727,12 @@ class Taxonomy:
         for entry in found[1:]:
             start, end, _concept, _exact = entry
             previous = kept[-1]
-            # "baklava trays"; "totopos en bolsa", "honey in jars": the container right after, or after "in".
-            adjacent = previous[1] == start or (
-                start - previous[1] <= 2 and not _IN_WORDS.isdisjoint(toks[previous[1] : start])
-            )
-            if adjacent and " ".join(toks[start:end]) in _CONTAINER_WORDS and self._is_filled_good(previous[2]):
+            # "baklava trays"; "totopos en bolsa", "honey in jars": the container right after, or after "in"; a keg or
+            # a bottle only after "in" ("cold brew concentrate in kegs"; "cold brew kegs" may be beer too).
+            after_in = start - previous[1] <= 2 and not _IN_WORDS.isdisjoint(toks[previous[1] : start])
+            container = " ".join(toks[start:end])
+            held = container in _CONTAINER_WORDS and (after_in or previous[1] == start)
+            if (held or (after_in and container in _HELD_AFTER_IN)) and self._is_filled_good(previous[2]):
                 continue
             kept.append(entry)
         return kept
@@ -914,7 +902,10 @@ _CONTAINER_WORDS = frozenset(
               "clamshells", "platter", "platters", "caja", "cajas", "charola", "charolas", "bolsa", "bolsas", "jar",
               "jars", "frasco", "frascos"]
 )
-_IN_WORDS = frozenset({"in", "en"})
+_IN_WORDS = frozenset({"in", "en", "في"})
+_HELD_AFTER_IN = frozenset(
+    stem(w) for w in ["keg", "kegs", "bottle", "bottles", "barril", "barriles", "botella", "botellas"]
+)
 _BOX_CONCEPTS = frozenset({"packaging_box", "packaging", "bag"})
 _CONTAINER_WANTED = frozenset(
     stem(w)
