@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from matching import geo
@@ -133,6 +135,11 @@ def test_grades_and_colours_are_no_counts(text, quantity):
     assert parse(text, TODAY, load_taxonomy()).quantity == quantity
 
 
+def _names(matcher: Matcher, text: str) -> list[str]:
+    """Who answers `text` near Detroit, best first."""
+    return [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches]
+
+
 def _maker(id, name, caps):
     place = geo.lookup_zip("48201")
     return MakerProfile(id=id, name=name, capabilities=tuple(caps), lat=place.lat, lon=place.lon, zip="48201")
@@ -212,7 +219,7 @@ def matcher():
     ],
 )
 def test_what_a_request_asks_for(matcher, text, expected):
-    assert [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches] == expected
+    assert _names(matcher, text) == expected
 
 
 def test_a_trade_is_read_from_all_of_a_makers_phrases():
@@ -231,9 +238,7 @@ def test_a_trade_is_read_from_all_of_a_makers_phrases():
         )
     )
 
-    def names(text: str) -> list[str]:
-        return [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches]
-
+    names = partial(_names, matcher)
     # A coater's list is what it coats; a fab shop that also coats makes what it lists.
     assert names("outdoor dining tables, 6") == ["Furniture studio"]
     assert names("steel railings for a porch") == ["Fab shop"]
@@ -290,7 +295,7 @@ def trades():
     ],
 )
 def test_what_no_maker_makes_to_order_beside_makers_of_the_trade(trades, text, expected):
-    assert [m.name for m in trades.match(text, zip="48201", now=TODAY).matches] == expected
+    assert _names(trades, text) == expected
 
 
 def test_what_a_business_rents_coats_or_names_in_grades():
@@ -315,9 +320,7 @@ def test_what_a_business_rents_coats_or_names_in_grades():
         )
     )
 
-    def names(text: str) -> list[str]:
-        return [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches]
-
+    names = partial(_names, matcher)
     assert names("6 dining tables for our restaurant") == ["Furniture studio"]  # the rental shop's are rented
     assert names("steel driveway gate, 16 ft") == ["Fab shop"]  # a coater's list with things of no trade: coated
     assert names("CNC machined parts, 20 pcs") == ["Precision shop"]  # its grades are metals: it machines metal
@@ -344,9 +347,7 @@ def test_a_coaters_list_a_class_heading_and_several_materials():
         )
     )
 
-    def names(text: str) -> list[str]:
-        return [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches]
-
+    names = partial(_names, matcher)
     assert names("steel railings for a porch") == ["Coater"]  # one trade's own list, "etc." and all
     assert names("6 dining tables") == ["Woodshop"]  # a class beside made goods; a class heading teaches only
     assert parse("things out of metal, plastic, or wood", TODAY, load_taxonomy()).items == (
