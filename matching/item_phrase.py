@@ -228,9 +228,13 @@ def _who_we_are(flat: list[str], start: int) -> bool:
 
 
 def _had(clause: str, words: list[tuple[str, int, int]], word_of: list[int], flat: list[str], start: int) -> bool:
-    """Whether the thing named at token `start` is what the buyer has: "have the CAD", "we have our own design".
-    Not "do you have custom cookies", "need to have 50 mugs made"."""
+    """Whether the thing named at token `start` is what the buyer has: "have the CAD", "we have our own design",
+    "we have the part design". Not "do you have custom cookies", "need to have 50 mugs made"."""
     at = start - 1
+    while at >= max(start - 2, 0) and flat[at] not in _HAVE_WHAT and flat[at] not in _HAVE:
+        at -= 1  # a word or two describing it ("the part design"), after a determiner
+    if at < start - 1 and (at < 0 or flat[at] not in _HAVE_WHAT):
+        return False
     while at >= 0 and flat[at] in _HAVE_WHAT:
         at -= 1
     if at < 0 or flat[at] not in _HAVE:

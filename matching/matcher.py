@@ -109,6 +109,7 @@ class _Candidates:
     wanted: int = 0  # how many concepts the request names
     how: list[str] = field(default_factory=list)  # processes the buyer asked the items be made by
     asked_how: list[str] = field(default_factory=list)  # every process the buyer named that is no service
+    how_in_name: list[str] = field(default_factory=list)  # the process the item's name holds ("laser cut acrylic")
     tools: int = 0  # "a laser cutter for an afternoon": the first `tools` concepts are the tools asked for
 
     def scale_concept(self, concept_index: int, factor: float, fits: frozenset[str] | None = None) -> None:
@@ -214,14 +215,9 @@ class Matcher:
         elif subject := self._class_subject(parsed):
             # "CAD class", "pottery class": a class goes to who teaches that subject, not to anyone who teaches;
             # a yoga class goes to nobody in a directory of makers.
-            about = np.asarray(
-                [
-                    not directory.cap_training[c]
-                    or self._teaches(subject, directory.capabilities[int(c)].phrase)
-                    for c in caps
-                ],
-                dtype=bool,
-            )
+            # A phrase that offers a class ("pottery classes - wheel & handbuilding") is as much a class as one
+            # whose making is only taught.
+            about = np.asarray([self._about(subject, int(c)) for c in caps], dtype=bool)
             caps, confidence, group = caps[about], confidence[about], group[about]
         makers = directory.cap_maker[caps]
         if len(directory) < len(directory.makers):  # some makers were removed or replaced since the build
@@ -278,6 +274,16 @@ class Matcher:
             best_conf = np.where(made_how, np.maximum(best_conf, ranker.MADE_AS_ASKED), best_conf)
             best_conf = np.where(listed & ~has_how[best_maker], best_conf * ranker.NOT_AS_ASKED, best_conf)
             best_conf = np.where(listed & has_how[best_maker], np.minimum(1.0, best_conf + 0.02), best_conf)
+
+        if found.how_in_name:
+            # "laser cut acrylic letters": a maker who names the thing by another name ("coasters") without the
+            # process fits less than one who has it; one who names it in the buyer's words still fits.
+            has_how = np.zeros(len(directory.makers), dtype=bool)
+            for named in found.how_in_name:
+                for process in [named, *sorted(self.taxonomy.descendants(named))]:
+                    has_how[directory.cap_maker[directory.capabilities_of(process)]] = True
+            other_name = np.asarray([found.evidence[g].fit == ranker.ALIAS for g in best_group], dtype=bool)
+            best_conf = np.where(other_name & ~has_how[best_maker], best_conf * ranker.NOT_AS_ASKED, best_conf)
 
         if found.asked_how:
             # "bronze casting for a plaque": an engraver could make a plaque, but not the way the buyer asked.
@@ -441,6 +447,19 @@ class Matcher:
                 return after.isalpha() and after not in _NOT_A_THING_AFTER
         return False
 
+    def _how_in_name(self, parsed: ParsedRequest, makers_of: set[str]) -> list[str]:
+        """The process that the one name of the item holds ("laser cut acrylic", "injection molded parts"): how the
+        buyer asked it made, as if the process had been named apart."""
+        for tag in self.taxonomy.tag(parsed.item or parsed.text):
+            words = tag.surface.split()
+            for end in range(len(words) - 1, 0, -1):
+                named = self.taxonomy.tag(" ".join(words[:end]))
+                if len(named) == 1 and self.taxonomy.kind(named[0].id) == "process":
+                    if _makes_any(self.taxonomy, named[0].id, makers_of):
+                        return [named[0].id]
+                    break
+        return []
+
     def _class_subject(self, parsed: ParsedRequest) -> service_requests.ClassSubject | None:
         """For a request for classes that no class concept names ("yoga class", "CAD class"), what it is about."""
         if TRAINING not in parsed.items:
@@ -453,14 +472,24 @@ class Matcher:
                 break
         return service_requests.class_subject(self.taxonomy, tokens(clause))
 
-    def _teaches(self, subject: service_requests.ClassSubject, phrase: str) -> bool:
+    def _about(self, subject: service_requests.ClassSubject, cap: int) -> bool:
+        """Whether a capability is about a class's subject: a class it offers ("pottery classes - wheel &
+        handbuilding") teaches the subject's trade; a making that is only taught, its trade and words as well."""
+        capability = self.directory.capabilities[cap]
+        if self.directory.cap_training[cap]:
+            return self._teaches(subject, capability.phrase)
+        if any(self.taxonomy.is_class(tag.id) for tag in capability.tags):
+            return self._teaches(subject, capability.phrase, by_words=False)
+        return True
+
+    def _teaches(self, subject: service_requests.ClassSubject, phrase: str, by_words: bool = True) -> bool:
         named = self._phrase_concepts.get(phrase)
         if named is None:
             if len(self._phrase_concepts) > 100_000:
                 self._phrase_concepts.clear()
             named = frozenset(tag.id for tag, _start, _end in self.taxonomy.locate(tokens(phrase)))
             self._phrase_concepts[phrase] = named
-        return service_requests.teaches_subject(self.taxonomy, subject, phrase, named)
+        return service_requests.teaches_subject(self.taxonomy, subject, phrase, named, by_words)
 
     def _add_ons(self, parsed: ParsedRequest) -> set[str]:
         """What comes with the thing asked for ("gin w/ custom labels", "tables with benches"): a maker of that
@@ -585,6 +614,8 @@ class Matcher:
         # "100 tees printed + 50 embroidered hats": how one of several things is made says nothing of the others.
         own_how = self._describing(parsed) if len(items) > 1 else set()
         found.how = [p for p in processes if p not in services and p not in own_how and _makes_any(tax, p, makers_of)]
+        if len(items) == 1 and not processes:
+            found.how_in_name = self._how_in_name(parsed, makers_of)
         found.asked_how = [p for p in processes if p not in services and p not in own_how] if items else []
         add_ons = self._add_ons(parsed) if len(wanted) > 1 else set()
         for index, concept in enumerate(wanted):
@@ -612,6 +643,8 @@ class Matcher:
             unknown_how = [p for p in processes if p not in services and p not in found.how]
             # "welding classes, want to get AWS certified": the welding is what is taught, no job of its own.
             taught = {node.teaches for c in items if (node := tax.concept(c)) is not None and node.teaches}
+            if TRAINING in items:  # "a class to learn running a CNC mill": any process it names is what is taught
+                taught.update(processes)
             for process in [*self._named_as_a_job(parsed), *unknown_how]:
                 if process not in {*services, *found.how, *wanted, *taught}:
                     wanted.append(process)

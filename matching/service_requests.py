@@ -144,7 +144,8 @@ _FOR_THE_MACHINE = _stems(["part", "parts", "cover", "covers", "guard", "guards"
 
 # Words of a class request that say nothing about its subject: "beginner welding class for kids on weekends".
 CLASS_WORDS = _stems(
-    ["class", "classes", "course", "courses", "lesson", "lessons", "training", "trainings", "workshop",
+    ["class", "classes", "course", "courses", "run", "running", "operate", "operating", "use", "using",
+     "lesson", "lessons", "training", "trainings", "workshop",
      "workshops", "session", "sessions", "seminar", "seminars", "camp", "camps", "program", "programs",
      "programme", "bootcamp", "certification", "certificate", "apprenticeship", "apprenticeships", "beginner",
      "beginners", "intro", "introductory", "introduction", "basic", "basics", "advanced", "intermediate",
@@ -259,11 +260,15 @@ def class_subject(taxonomy: Taxonomy, toks: list[str]) -> ClassSubject:
     return ClassSubject(frozenset(concepts), frozenset(words))
 
 
-def teaches_subject(taxonomy: Taxonomy, subject: ClassSubject, phrase: str, named: frozenset[str]) -> bool:
+def teaches_subject(
+    taxonomy: Taxonomy, subject: ClassSubject, phrase: str, named: frozenset[str], by_words: bool = True
+) -> bool:
     """Whether a class a maker lists is about the subject: it names the same trade or a close one ("ceramics
-    classes" for a pottery class), and most other words of the subject ("CAD" in "CAD classes").
+    classes" for a pottery class), and, `by_words`, most other words of the subject ("CAD" in "CAD classes").
     `named`: the concepts the taxonomy finds in the phrase."""
     toks = tokens(phrase)
+    # "sewing classes" names the class that teaches sewing: it teaches what that class teaches.
+    named = named | {node.teaches for c in named if (node := taxonomy.concept(c)) is not None and node.teaches}
     for concept in subject.concepts:
         near = {concept, *taxonomy.ancestors(concept), *taxonomy.descendants(concept), *taxonomy.processes_for(concept)}
         found = taxonomy.concept(concept)
@@ -271,6 +276,8 @@ def teaches_subject(taxonomy: Taxonomy, subject: ClassSubject, phrase: str, name
             near |= found.makes
         if not near & named:
             return False
+    if not by_words:
+        return True
     # Most of the other words: "G-code and run a Haas" is taught where "G-code" and "Haas" are named.
     named_words = sum(any(w == s or (len(s) >= 5 and w.startswith(s[:5])) for w in toks) for s in subject.words)
     return named_words * 2 >= len(subject.words) and (named_words > 0 or not subject.words)

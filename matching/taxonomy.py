@@ -89,6 +89,10 @@ _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", 
                         "refill", "refills", "refilling", "supply", "supplies"})
 _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
+# "pastries delivered daily from local bakeries", "beans from area roasters": bought in, not made here.
+_SOURCED_FROM = frozenset(tokens("bakeries bakery roasters roastery roasteries breweries suppliers supplier vendors "
+                                 "makers artisans distributors wholesalers"))
+_SOURCE_KIND = frozenset(tokens("local area nearby partner regional other various select trusted"))
 # Words that say a thing is made here, not rented or resold: "rentals & custom fabrication", "tables built to order".
 MADE_CUES = frozenset(tokens("custom made make makes making build built builds fabricate fabricated fabrication "
                              "handmade sew sewn manufacture manufactured hecho hechos hecha hechas fabricamos"))
@@ -100,8 +104,8 @@ _ELSEWHERE_FIRST = frozenset(first for first, _ in _ELSEWHERE_PAIRS)
 _PARTNER_DOES = frozenset({"shop", "do", "doe", "handle", "will", "can"})
 # Words without which a maker's phrase offers all it names (see Taxonomy._offered).
 _OFFER_CUES = (
-    NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR | {"to", "only", "partner", "outside", "third", "3rd"}
-    | _DESIGN_WORDS | _AFTERCARE
+    NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR
+    | {"to", "only", "partner", "outside", "third", "3rd", "from"} | _DESIGN_WORDS | _AFTERCARE
 )
 _DONE_BY_CUSTOMERS = frozenset({"paint", "decorate", "color", "colour", "glaze", "assemble", "try", "borrow", "pintar",
                                 "decorar"})
@@ -525,23 +529,36 @@ class Taxonomy:
         self, located: list[tuple[Tag, int, int]], toks: list[str], text: str
     ) -> list[tuple[Tag, int, int]]:
         """What a maker's phrase offers of what it names, read from the words around them (see `read_offer`)."""
-        if not _ELSEWHERE_FIRST.isdisjoint(toks) and any(pair in _ELSEWHERE_PAIRS for pair in itertools.pairwise(toks)):
-            return []  # "plating handled through approved outside vendors", "heat treat by a third party"
+        if not _ELSEWHERE_FIRST.isdisjoint(toks):
+            # "plating handled through approved outside vendors", "heat treat by a third party"
+            at = next((i for i, pair in enumerate(itertools.pairwise(toks)) if pair in _ELSEWHERE_PAIRS), None)
+            if at is not None:
+                located, toks = self._done_here(located, toks, text, at)
+        if "from" in toks:
+            at = toks.index("from")
+            source = [*toks[at + 1 : at + 3], ""]
+            if source[0] in _SOURCED_FROM or (source[0] in _SOURCE_KIND and source[1] in _SOURCED_FROM):
+                return []
         if "partner" in toks:
             # "vinyl pressing through our plant partner": done elsewhere; not "contract sewing partner for brands".
             at = toks.index("partner")
             if not _THROUGH.isdisjoint(toks[max(at - 3, 0) : at]):
-                return []
+                located, toks = self._done_here(located, toks, text, at)
             # "we design, partners print": what the partner does, named right after it, is not done here.
             after = at + 1
             while after < len(toks) and toks[after] in _PARTNER_DOES:
                 after += 1
             if any(start == after for _tag, start, _end in located):
                 located = [e for e in located if e[1] < at]
+        if not located:
+            return []
         if not NOT_DONE_HERE.isdisjoint(toks):
             # "anodize & powder outsourced", "no embroidery": not what this maker does.
             if not _DONE_ELSEWHERE.isdisjoint(toks):
-                return []
+                at = next(i for i, tok in enumerate(toks) if tok in _DONE_ELSEWHERE)
+                located, toks = self._done_here(located, toks, text, at)
+                if not located:
+                    return []
             located = self.undenied(located, toks)
         if not _RENTAL_CUES.isdisjoint(toks):
             # What is rented or sold ("welders for rent", "costume rentals") is not on offer as made: the words right
@@ -606,6 +623,20 @@ class Taxonomy:
                        for tag, start, _ in located):
                 located = [e for e in located if e[1] < cut or self.kind(e[0].id) == "part"]
         return located
+
+    @staticmethod
+    def _done_here(
+        located: list[tuple[Tag, int, int]], toks: list[str], text: str, at: int
+    ) -> tuple[list[tuple[Tag, int, int]], list[str]]:
+        """What a maker still does when the word at token `at` says something is done elsewhere, and the words left
+        to read: when that word stands in brackets that name something ("3D printing - FDM & SLA, nylon PA12 (SLS
+        through a partner)"), all but the brackets; otherwise nothing ("powder coating (outsourced)")."""
+        span = _bracket_around(toks, text, at)
+        if span is None or not any(span[0] <= start <= span[1] for _tag, start, _end in located):
+            return [], toks
+        low, high = span
+        kept = [entry for entry in located if not low <= entry[1] <= high]
+        return kept, [*toks[:low], *([""] * (high + 1 - low)), *toks[high + 1 :]]
 
     def _tags_in(self, text: str, toks: list[str]) -> list[Tag]:
         return self._collect(self.locate(toks), text)
@@ -927,6 +958,25 @@ _VAGUE_WORDS = frozenset(
         "cosa cosas algo objeto objetos hecho hechos de en y o شيء أشياء اشياء من و"
     )
 )
+
+
+def _bracket_around(toks: list[str], text: str, at: int) -> tuple[int, int] | None:
+    """The first and last token of the brackets the token `at` stands in, if it does."""
+    written = written_words(text)
+    if written is None or len(written) != len(toks):
+        return None
+    depth, inside = 0, []
+    for _word, before in written:
+        depth = max(depth + before.count("(") - before.count(")"), 0)
+        inside.append(depth > 0)
+    if not inside[at]:
+        return None
+    low = high = at
+    while low > 0 and inside[low - 1]:
+        low -= 1
+    while high + 1 < len(toks) and inside[high + 1]:
+        high += 1
+    return low, high
 
 
 def _alias_key(phrase: str) -> tuple[str, ...]:

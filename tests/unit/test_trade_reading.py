@@ -116,6 +116,13 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("work shirts w/ reflective tape, scrubs, cook aprons", ["uniform", "scrubs", "apron"]),
         ("rentals & custom fabrication", ["machine_service", "welded_fabrication"]),  # a rental word, and made things
         ("custom sewing specializing in tote bags", ["sewing", "tote_bag"]),  # no container: the bags are made
+        # only what the brackets name is done elsewhere; brackets that name nothing speak of all before them
+        ("3D printing - FDM & SLA resin, nylon PA12 (SLS through a partner)", ["3d_printing"]),
+        ("label design (print handled by partners)", ["design_engineering"]),
+        ("powder coating (outsourced)", []),
+        ("pastries delivered daily from local bakeries", []),  # bought in
+        ("plated dinners, buffets, grazing tables", ["catering"]),  # no plating, no furniture
+        ("commercial embroidery - 6 Tajima multi-head machines", ["embroidery"]),  # a brand, no "tarima" (pallet)
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -292,6 +299,7 @@ def trades():
         ("storage for 20 pallets of inventory", []),
         ("stretch wrap and packing tape, 30 rolls each", []),
         ("full truck graphics for our food trailer", ["Wrap shop"]),  # a vehicle's graphics are its wrap
+        ("need 20 pallets of drywall delivered to a jobsite", []),  # how the drywall comes
     ],
 )
 def test_what_no_maker_makes_to_order_beside_makers_of_the_trade(trades, text, expected):
@@ -353,3 +361,26 @@ def test_a_coaters_list_a_class_heading_and_several_materials():
     assert parse("things out of metal, plastic, or wood", TODAY, load_taxonomy()).items == (
         "metal_part", "plastic_part", "wood_products"
     )
+
+
+def test_how_a_name_says_it_is_made_what_a_buyer_has_and_what_a_class_teaches():
+    matcher = Matcher(
+        Directory(
+            [
+                _maker(1, "Resin studio", ["river tables", "coasters"]),
+                _maker(2, "Laser shop", ["CO2 laser cutting - acrylic, plywood, MDF"]),
+                _maker(3, "Molder", ["plastic injection molding 55-400 ton"]),
+                _maker(4, "Design studio", ["product design", "design for manufacturing"]),
+                _maker(5, "Pottery studio", ["pottery classes - wheel & handbuilding"]),
+                _maker(6, "Makerspace", ["CNC router & Tormach mill classes"]),
+            ]
+        )
+    )
+
+    names = partial(_names, matcher)
+    # "laser cut" in the item's name: the laser shop before a maker of coasters by another way
+    assert names("laser cut acrylic letters for a wall display")[0] == "Laser shop"
+    assert names("injection molded parts, 20k pcs/yr in ABS, we have the part design") == ["Molder"]
+    # a class of another trade teaches nothing of a CNC mill
+    assert names("evening class to learn running a CNC mill?") == ["Makerspace"]
+    assert names("pottery class for two") == ["Pottery studio"]
