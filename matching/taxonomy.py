@@ -99,13 +99,15 @@ MADE_CUES = frozenset(tokens("custom made make makes making build built builds f
 _ELSEWHERE_PAIRS = frozenset(
     {("outside", w) for w in ("vendor", "shop", "partner", "source", "supplier", "service", "company", "lab")}
     | {("third", "party"), ("3rd", "party")}
+    | {(w, "out") for w in tokens("sent send sends farmed farm farms")}  # "anodize & plating sent out to vendors"
 )
 _ELSEWHERE_FIRST = frozenset(first for first, _ in _ELSEWHERE_PAIRS)
+_PARTNERS = frozenset(tokens("partner vendor vendors supplier suppliers subcontractor subcontractors"))
 _PARTNER_DOES = frozenset({"shop", "do", "doe", "handle", "will", "can"})
 # Words without which a maker's phrase offers all it names (see Taxonomy._offered).
 _OFFER_CUES = (
     NOT_DONE_HERE | _RENTAL_CUES | WITH_WORDS | BENEFICIARY_FOR
-    | {"to", "only", "partner", "outside", "third", "3rd", "from"} | _DESIGN_WORDS | _AFTERCARE
+    | {"to", "only", "outside", "third", "3rd", "from", "out"} | _PARTNERS | _DESIGN_WORDS | _AFTERCARE
 )
 _DONE_BY_CUSTOMERS = frozenset({"paint", "decorate", "color", "colour", "glaze", "assemble", "try", "borrow", "pintar",
                                 "decorar"})
@@ -532,16 +534,19 @@ class Taxonomy:
         if not _ELSEWHERE_FIRST.isdisjoint(toks):
             # "plating handled through approved outside vendors", "heat treat by a third party"
             at = next((i for i, pair in enumerate(itertools.pairwise(toks)) if pair in _ELSEWHERE_PAIRS), None)
-            if at is not None:
+            if at is not None and toks[at + 1] == "out" and toks[at + 2 : at + 3] == ["for"]:
+                located = [e for e in located if e[1] < at]  # "powder coating, wheels sent out for chrome"
+            elif at is not None:
                 located, toks = self._done_here(located, toks, text, at)
         if "from" in toks:
             at = toks.index("from")
             source = [*toks[at + 1 : at + 3], ""]
             if source[0] in _SOURCED_FROM or (source[0] in _SOURCE_KIND and source[1] in _SOURCED_FROM):
                 return []
-        if "partner" in toks:
-            # "vinyl pressing through our plant partner": done elsewhere; not "contract sewing partner for brands".
-            at = toks.index("partner")
+        if not _PARTNERS.isdisjoint(toks):
+            # "vinyl pressing through our plant partner", "anodize & powder coat coordinated through vendors": done
+            # elsewhere; not "contract sewing partner for brands".
+            at = next(i for i, tok in enumerate(toks) if tok in _PARTNERS)
             if not _THROUGH.isdisjoint(toks[max(at - 3, 0) : at]):
                 located, toks = self._done_here(located, toks, text, at)
             # "we design, partners print": what the partner does, named right after it, is not done here.

@@ -123,6 +123,13 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("pastries delivered daily from local bakeries", []),  # bought in
         ("plated dinners, buffets, grazing tables", ["catering"]),  # no plating, no furniture
         ("commercial embroidery - 6 Tajima multi-head machines", ["embroidery"]),  # a brand, no "tarima" (pallet)
+        ("anodize & powder coat coordinated through vendors", []),
+        ("anodize & plating sent out to vendors", []),
+        ("powder coating, wheels & rims sent out for chrome", ["powder_coating"]),  # only what follows "for"
+        ("work uniforms (embroidery sent out)", ["uniform"]),
+        ("welders, tile saws, floor sanders", ["welding"]),  # a tool, no tile
+        ("student-built fire pits & BBQ smokers to order", ["metal_cut_part", "welded_fabrication"]),  # no catering
+        ("buffet or plated", ["catering"]),
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -300,6 +307,9 @@ def trades():
         ("stretch wrap and packing tape, 30 rolls each", []),
         ("full truck graphics for our food trailer", ["Wrap shop"]),  # a vehicle's graphics are its wrap
         ("need 20 pallets of drywall delivered to a jobsite", []),  # how the drywall comes
+        ("soy wax flakes, 50 lb", []),  # a supply, though "soy wax" names candles too
+        ("soy wax, 8oz, 150 pcs for a fundraiser", ["Candle maker"]),
+        ("windshield replacement for a 2019 F-150", []),
     ],
 )
 def test_what_no_maker_makes_to_order_beside_makers_of_the_trade(trades, text, expected):
