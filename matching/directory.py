@@ -30,6 +30,12 @@ _BOX_IDS = frozenset({"packaging_box", "packaging", "bag"})  # see Taxonomy.pack
 # A business named for its rentals ("Capitol Party Rentals") rents the things it lists ("tables, chairs, tents"),
 # unless a phrase says it makes them ("custom-built bars").
 _RENTS = re.compile(r"\b(?:rent|rental|rentals|renta|rentas|alquiler|alquileres)\b|ايجار|إيجار", re.IGNORECASE)
+# A business that says it buys what it sells ("we source from national suppliers") resells the things it lists.
+_RESELLS = re.compile(
+    r"\b(?:we\s+source\s+(?:them\s+|it\s+|everything\s+)?from|sourced\s+from\s+(?:\w+\s+){0,2}(?:suppliers|vendors|"
+    r"manufacturers|factories)|no\s+production\s+on\s+site|we\s+(?:don'?t|do\s+not)\s+(?:manufacture|make\s+anything))\b",
+    re.IGNORECASE,
+)
 # A list's parts that name nothing at all: "railings, gates, fences, etc.".
 # A phrase headed by a class, before a colon, a dash or a bracket: "sewing classes: quilting, garment fitting",
 # "woodworking classes (intro, build-a-table weekend)".
@@ -274,7 +280,7 @@ class Directory:
                 self._own_boxes(first, listed, alike)
             if finishes and offered > 1:
                 self._finished_goods(first, offered, alike)
-            if offered and _RENTS.search(maker.name):
+            if offered and (_RENTS.search(maker.name) or _RESELLS.search("; ".join(listed[:offered]))):
                 self._rented_goods(first, offered, alike)
             materials.append(mask)
             teaches.append(position in self.teaching)
@@ -441,8 +447,9 @@ class Directory:
                 _forget(alike[id(tags)][1], first + number)
 
     def _rented_goods(self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]]) -> None:
-        """A rental business's "tables, chairs, linens, tents" are rented, not made: of the maker whose capabilities
-        start at `first`, the phrases naming things (no process) with no word of making are made to name nothing."""
+        """A rental business's "tables, chairs, linens, tents" are rented, and a reseller's "branded pens, mugs" bought,
+        not made: of the maker whose capabilities start at `first`, the phrases naming things (no process) with no
+        word of making are made to name nothing."""
         tags_of, kind_of = self._cap_tags, self.taxonomy.kind
         for number in range(offered):
             tags = tags_of[first + number]

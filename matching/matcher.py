@@ -111,6 +111,7 @@ class _Candidates:
     asked_how: list[str] = field(default_factory=list)  # every process the buyer named that is no service
     how_in_name: list[str] = field(default_factory=list)  # the process the item's name holds ("laser cut acrylic")
     tools: int = 0  # "a laser cutter for an afternoon": the first `tools` concepts are the tools asked for
+    add_ons: set[int] = field(default_factory=set)  # things that only come with another ("gin w/ custom labels")
 
     def scale_concept(self, concept_index: int, factor: float, fits: frozenset[str] | None = None) -> None:
         """Weaken the evidence for one requested concept (an item a requested service is done on), or only the
@@ -194,6 +195,7 @@ class Matcher:
             or service_requests.asks_for_equipment(self.taxonomy, toks)
             or service_requests.asks_for_work_on_own_things(self.taxonomy, toks)
             or service_requests.asks_for_supplies(self.taxonomy, toks)
+            or service_requests.asks_for_design_only(parsed.items, toks)
         ):
             return empty  # "sewing machine repair", "a used embroidery machine", "paint my cabinets", "ink, 5 gal"
         if parsed.items and set(parsed.items) <= _DECORATED and not _UNDECORATED.isdisjoint(toks):
@@ -316,6 +318,8 @@ class Matcher:
             return empty
         best_maker, best_conf = best_maker[keep], best_conf[keep]
         best_cap, best_group = best_cap[keep], best_group[keep]
+        if found.add_ons and all(found.concept_of_group[g] in found.add_ons | {-1} for g in best_group):
+            return empty  # "bourbon with our company label": the label printer alone serves no part of the order
         if distances is not None:
             distances = distances[keep]
 
@@ -622,6 +626,8 @@ class Matcher:
             self._taxonomy_evidence(found, concept, index, parsed)
             if concept in add_ons:
                 found.scale_concept(index, ranker.ADD_ON)
+                if tax.kind(concept) == "item" and not tax.is_service(concept):
+                    found.add_ons.add(index)  # a thing, not work done on the thing ("cutting boards with engraving")
             if services and concept not in services:
                 # "screen printing on 150 t-shirts": a maker of the t-shirts may print them, since printing makes
                 # printed ones; "reupholster 4 dining chairs", "powder coat a bike frame": the makers of chairs or

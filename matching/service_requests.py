@@ -82,6 +82,24 @@ _LEAD_IN = _stems(
 )
 
 
+# "design my product in CAD, just drawings, no manufacturing": the design alone, which no maker here is for.
+_DESIGN = "design_engineering"
+_ONLY = _stems(["just", "only", "solo", "nomas"])
+_DRAWN = _stems(["drawing", "drawings", "file", "files", "model", "models", "plans", "design", "designs", "cad",
+                 "render", "renders", "planos", "diseno"])
+_NO = _stems(["no", "not", "without", "sin"])
+_MAKING = _stems(["manufacturing", "manufacture", "production", "fabrication", "build", "building", "making",
+                  "prototype", "prototyping", "fabricacion", "produccion"])
+
+
+def asks_for_design_only(items: Iterable[str], toks: list[str]) -> bool:
+    """Whether a request for design says it wants the drawings alone ("just drawings", "no manufacturing")."""
+    if set(items) != {_DESIGN}:
+        return False
+    pairs = list(itertools.pairwise(toks))
+    return any(a in _ONLY and b in _DRAWN for a, b in pairs) or any(a in _NO and b in _MAKING for a, b in pairs)
+
+
 def asks_for_work_on_own_things(taxonomy: Taxonomy, toks: list[str]) -> bool:
     """Whether the request opens with work done on the buyer's own things ("paint my kitchen cabinets white",
     "patch a hole in my drywall", "can someone frame a poster"), or says it is to be done to them ("need my

@@ -370,6 +370,13 @@ class Taxonomy:
             own = self._process_material.get(head) or (node.material if node is not None else None)
             if own:
                 tags = [t for t in tags if getattr(self.concepts.get(t.id), "material", None) in (None, own)]
+        if len(tags) > 1 and not _BOX_CONCEPTS.isdisjoint(t.id for t in tags):
+            # "ductwork, flashing, hoods, machine guards, custom boxes": boxes in a list of metal work are metal.
+            materials = [getattr(self.concepts.get(t.id), "material", None) for t in tags if t.id not in _BOX_CONCEPTS]
+            metal = materials.count("metal")
+            if metal and metal * 2 >= len(materials):
+                tags = [Tag(_METAL_BOX, t.surface, t.exact) if t.id in _BOX_CONCEPTS else t for t in tags]
+                tags = [t for i, t in enumerate(tags) if all(t.id != before.id for before in tags[:i])]
         mask = self._materials_in(toks)
         if tags and mask & (mask - 1) and all((tag.surface,) in self.material_words_of for tag in tags):
             # "acrylic, baltic birch plywood, MDF, felt, leather": the materials a laser cuts (acrylic work), not
@@ -943,6 +950,7 @@ _HELD_AFTER_IN = frozenset(
     stem(w) for w in ["keg", "kegs", "bottle", "bottles", "barril", "barriles", "botella", "botellas"]
 )
 _BOX_CONCEPTS = frozenset({"packaging_box", "packaging", "bag"})
+_METAL_BOX = "sheet_metal_part"
 _CONTAINER_WANTED = frozenset(
     stem(w)
     for w in ["printed", "print", "printing", "custom", "logo", "logos", "branded", "empty", "blank", "kraft",

@@ -130,6 +130,10 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("welders, tile saws, floor sanders", ["welding"]),  # a tool, no tile
         ("student-built fire pits & BBQ smokers to order", ["metal_cut_part", "welded_fabrication"]),  # no catering
         ("buffet or plated", ["catering"]),
+        ("12 ft press brake, shear, roll former", ["sheet_metal"]),  # no bread rolls
+        ("HVAC ductwork, flashing & gutters, kitchen hoods, custom boxes", ["sheet_metal_part"]),  # boxes of metal
+        ("foodsafe clamshell trays", ["thermoformed_part"]),  # food safe: no food
+        ("venta por docena o por caja a restaurantes", []),  # sold by the case, no boxes made
     ],
 )
 def test_what_a_makers_phrase_offers(tax, phrase, offered):
@@ -394,3 +398,24 @@ def test_how_a_name_says_it_is_made_what_a_buyer_has_and_what_a_class_teaches():
     # a class of another trade teaches nothing of a CNC mill
     assert names("evening class to learn running a CNC mill?") == ["Makerspace"]
     assert names("pottery class for two") == ["Pottery studio"]
+    assert names("need someone to design my product in CAD, just drawings, no manufacturing") == []
+
+
+def test_what_a_reseller_lists_and_what_only_comes_with_the_order():
+    matcher = Matcher(
+        Directory(
+            [
+                _maker(1, "Promo shop", ["promotional products", "branded pens, mugs, tumblers",
+                                         "we source from national suppliers"]),
+                _maker(2, "Print shop", ["roll labels & sticker sheets"]),
+                _maker(3, "Engraver", ["laser engraving on tumblers"]),
+            ]
+        )
+    )
+
+    names = partial(_names, matcher)
+    assert names("handmade ceramic mugs with our logo, 50") == []  # the promo shop buys its mugs
+    assert names("laser engraving on 100 Yeti tumblers") == ["Engraver"]
+    # no distillery near: the label printer serves no part of a bottled spirit
+    assert names("custom bottled bourbon with our company label, 48 bottles") == []
+    assert names("roll labels for our bourbon, 500") == ["Print shop"]
