@@ -57,7 +57,7 @@ _WORK_VERBS = _stems(
 )
 _WORK_VERBS_BEFORE_OBJECT = _stems(
     ["patch", "clean", "wash", "hang", "mount", "move", "haul", "laminate", "sell", "frame", "reframe", "inspect",
-     "seal", "prune", "remove", "shred", "store", "tow", "mask", "sign", "quitar", "tapar", "نقل", "تعليق"]
+     "fire", "seal", "prune", "remove", "shred", "store", "tow", "mask", "sign", "quitar", "tapar", "نقل", "تعليق"]
 )
 # The same work, done: "need my snowboard waxed and edges tuned", "get our cabinets painted".
 _WORK_DONE = _stems(

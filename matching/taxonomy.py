@@ -442,10 +442,13 @@ class Taxonomy:
                 while j < n and (toks[j] in _NEGATED_VERBS or toks[j] in NOT_DONE_HERE):
                     j += 1
                 negated.update(range(first, j + 1))  # "not a custom furniture shop": the alias starts at "custom"
-                # "no wide-format banners": up to two describing words before what is denied.
-                for k in (j + 1, j + 2):
+                # "no wide-format banners": up to two describing words before what is denied; more when they are a
+                # list ("we don't do zinc, nickel or chrome plating").
+                for k in range(j + 1, j + 5):
                     if k in ends:
-                        if all(toks[m].isalpha() and toks[m] not in _NOT_DESCRIBING for m in range(j, k)):
+                        if all(toks[m].isalpha() and toks[m] not in _NOT_DESCRIBING for m in range(j, k)) and (
+                            k <= j + 2 or not _NEGATION_GOES_ON.isdisjoint(toks[j:k])
+                        ):
                             negated.add(k)
                         break
                 after = max([ends[k] for k in range(first, j + 1) if k in ends] or [j + 1])

@@ -130,6 +130,9 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("welders, tile saws, floor sanders", ["welding"]),  # a tool, no tile
         ("student-built fire pits & BBQ smokers to order", ["metal_cut_part", "welded_fabrication"]),  # no catering
         ("buffet or plated", ["catering"]),
+        ("anodize only - we don't do zinc, nickel or chrome plating", ["anodizing"]),  # the "not" reaches the list
+        ("stone & tile", []),  # what a cutter cuts, no tile made
+        ("lost wax & ceramic shell", ["foundry"]),  # a foundry's moulds, no pottery
         ("12 ft press brake, shear, roll former", ["sheet_metal"]),  # no bread rolls
         ("HVAC ductwork, flashing & gutters, kitchen hoods, custom boxes", ["sheet_metal_part"]),  # boxes of metal
         ("foodsafe clamshell trays", ["thermoformed_part"]),  # food safe: no food
@@ -409,13 +412,16 @@ def test_what_a_reseller_lists_and_what_only_comes_with_the_order():
                                          "we source from national suppliers"]),
                 _maker(2, "Print shop", ["roll labels & sticker sheets"]),
                 _maker(3, "Engraver", ["laser engraving on tumblers"]),
+                _maker(4, "Potter", ["mugs, bowls, plates"]),
             ]
         )
     )
 
     names = partial(_names, matcher)
-    assert names("handmade ceramic mugs with our logo, 50") == []  # the promo shop buys its mugs
+    assert names("handmade ceramic mugs with our logo, 50") == ["Potter"]  # the promo shop buys its mugs
     assert names("laser engraving on 100 Yeti tumblers") == ["Engraver"]
     # no distillery near: the label printer serves no part of a bottled spirit
     assert names("custom bottled bourbon with our company label, 48 bottles") == []
     assert names("roll labels for our bourbon, 500") == ["Print shop"]
+    assert names("need somebody to fire my pottery in their kiln") == []  # work on the buyer's own pieces
+    assert names("handmade mugs for our cafe, 50") == ["Potter"]
