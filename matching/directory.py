@@ -134,6 +134,11 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _a_machine(surface: str) -> bool:
+    """Whether a trade is named by its machine or who works it ("welders", "plasma cutter"), not by its work."""
+    return surface.rsplit(" ", 1)[-1].endswith("er")
+
+
 def _forget(ids: list[int], cap: int) -> None:
     """Take a phrase's id out of the ids of its tags: searched from the end, where the maker just read was added."""
     for at in range(len(ids) - 1, -1, -1):
@@ -280,7 +285,9 @@ class Directory:
                 self._own_boxes(first, listed, alike)
             if finishes and offered > 1:
                 self._finished_goods(first, offered, alike)
-            if offered and (_RENTS.search(maker.name) or _RESELLS.search("; ".join(listed[:offered]))):
+            if offered and _RENTS.search(maker.name):
+                self._rented_goods(first, offered, alike, tools=True)
+            elif offered and _RESELLS.search("; ".join(listed[:offered])):
                 self._rented_goods(first, offered, alike)
             materials.append(mask)
             teaches.append(position in self.teaching)
@@ -446,16 +453,19 @@ class Directory:
                 tags_of[first + number] = ()
                 _forget(alike[id(tags)][1], first + number)
 
-    def _rented_goods(self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]]) -> None:
+    def _rented_goods(
+        self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]], tools: bool = False
+    ) -> None:
         """A rental business's "tables, chairs, linens, tents" are rented, and a reseller's "branded pens, mugs" bought,
         not made: of the maker whose capabilities start at `first`, the phrases naming things (no process) with no
-        word of making are made to name nothing."""
+        word of making are made to name nothing; with `tools`, also those naming a trade by its machine ("welders",
+        "tile saws" at a rental store)."""
         tags_of, kind_of = self._cap_tags, self.taxonomy.kind
         for number in range(offered):
             tags = tags_of[first + number]
             if (
                 tags
-                and all(kind_of(t.id) in ("item", "part") for t in tags)
+                and all(kind_of(t.id) in ("item", "part") or (tools and _a_machine(t.surface)) for t in tags)
                 and MADE_CUES.isdisjoint(tokens(self._cap_phrases[first + number]))
             ):
                 tags_of[first + number] = ()

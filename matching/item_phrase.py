@@ -52,6 +52,9 @@ _TRAILING_FILLER = [
 ]
 # "face shields for our nurses": the beneficiary is not part of the item.
 _BENEFICIARY = re.compile(r"\s(?:for|para|pour|für)\s+", re.IGNORECASE)
+_FOR_WHOM_THEN_LIST = re.compile(
+    r"\s(?:for|para)\s+(?:our|my|the|a|an|nuestro|nuestra|mi)\s[^-–—:,]{1,40}?\s*(?:\s-|–|—|:)\s+", re.IGNORECASE
+)
 
 
 def _phrase_list(phrases: list[str]) -> list[tuple[str, ...]]:
@@ -198,7 +201,19 @@ _BUSINESS_ARTICLE = frozenset(tokens("a an our my new un una nuestro nuestra mi"
 
 def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
     """Words of a clause and the concepts found in them, located by word index; not what the buyer denies ("knit
-    beanies (not embroidered)") nor what they say they have ("20,000 housings, have the CAD")."""
+    beanies (not embroidered)") nor what they say they have ("20,000 housings, have the CAD"). What follows a dash
+    or colon after whom the order is for is read on its own: "printing for our conference - programs, posters"."""
+    listed = _FOR_WHOM_THEN_LIST.search(clause)
+    if not listed:
+        return _words_and_tags(clause, taxonomy)
+    words, located = _words_and_tags(clause[: listed.end()], taxonomy)
+    more_words, more = _clause_tags(clause[listed.end() :], taxonomy)
+    shift = len(words)
+    words += [(word, start + listed.end(), end + listed.end()) for word, start, end in more_words]
+    return words, located + [(tag, first + shift, last + shift) for tag, first, last in more]
+
+
+def _words_and_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
     words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(clause)]
     flat, word_of = _flat_tokens(words)
     found = taxonomy.undenied(taxonomy.locate(flat), flat, asked=True)

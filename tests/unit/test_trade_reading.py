@@ -133,6 +133,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("anodize only - we don't do zinc, nickel or chrome plating", ["anodizing"]),  # the "not" reaches the list
         ("stone & tile", []),  # what a cutter cuts, no tile made
         ("lost wax & ceramic shell", ["foundry"]),  # a foundry's moulds, no pottery
+        ("print farm of 30 printers", ["3d_printing"]),  # no paper printing
+        ("direct to garment printing, one-offs welcome", ["garment_printing"]),  # no posters
         ("12 ft press brake, shear, roll former", ["sheet_metal"]),  # no bread rolls
         ("HVAC ductwork, flashing & gutters, kitchen hoods, custom boxes", ["sheet_metal_part"]),  # boxes of metal
         ("foodsafe clamshell trays", ["thermoformed_part"]),  # food safe: no food
@@ -425,3 +427,21 @@ def test_what_a_reseller_lists_and_what_only_comes_with_the_order():
     assert names("roll labels for our bourbon, 500") == ["Print shop"]
     assert names("need somebody to fire my pottery in their kiln") == []  # work on the buyer's own pieces
     assert names("handmade mugs for our cafe, 50") == ["Potter"]
+
+
+def test_the_list_after_whom_the_order_is_for_and_a_rental_stores_machines():
+    matcher = Matcher(
+        Directory(
+            [
+                _maker(1, "Fab shop", ["welding & fabrication", "railings, gates"]),
+                _maker(2, "Rental store", ["welders", "tile saws, floor sanders"]),
+                _maker(3, "Bar", ["taproom & kitchen"]),
+            ]
+        )
+    )
+
+    names = partial(_names, matcher)
+    # what follows the dash after "for our taproom" is what is wanted: a foot rail, not the taproom
+    assert names("need some custom metalwork for our taproom - footrail and shelf supports") == ["Fab shop"]
+    assert names("welding repair on a trailer hitch") == ["Fab shop"]  # a rental store's welders are rented
+
