@@ -36,6 +36,7 @@ _RESELLS = re.compile(
     r"manufacturers|factories)|no\s+production\s+on\s+site|we\s+(?:don'?t|do\s+not)\s+(?:manufacture|make\s+anything))\b",
     re.IGNORECASE,
 )
+_RESELL_CORES = ("ource", "roduction", "anufactur", "nything")
 # A list's parts that name nothing at all: "railings, gates, fences, etc.".
 # A phrase headed by a class, before a colon, a dash or a bracket: "sewing classes: quilting, garment fitting",
 # "woodworking classes (intro, build-a-table weekend)".
@@ -132,6 +133,12 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _says_it_resells(phrases: tuple[str, ...]) -> bool:
+    text = "; ".join(phrases)
+    # A look for the words' cores first: the pattern is run on the few makers that hold one.
+    return any(core in text for core in _RESELL_CORES) and _RESELLS.search(text) is not None
 
 
 def _a_machine(surface: str) -> bool:
@@ -287,7 +294,7 @@ class Directory:
                 self._finished_goods(first, offered, alike)
             if offered and _RENTS.search(maker.name):
                 self._rented_goods(first, offered, alike, tools=True)
-            elif offered and _RESELLS.search("; ".join(listed[:offered])):
+            elif offered and _says_it_resells(listed[:offered]):
                 self._rented_goods(first, offered, alike)
             materials.append(mask)
             teaches.append(position in self.teaching)
