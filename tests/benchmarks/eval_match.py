@@ -18,7 +18,7 @@ of the request's ZIP. A request with no relevant maker is "unservable": any answ
 `--heldout` measures instead the held-out set in `eval/heldout/`: requests written by someone who had not
 seen the taxonomy, the demo directory nor these sets, against a directory of their own (Cleveland and
 Milwaukee makers) with their own labels. Ids ending in an even digit are its dev half, odd its test half;
-`--split all` reports each half and both together. `--heldout heldout_b` … `heldout_ad` measure the other
+`--split all` reports each half and both together. `--heldout heldout_b` … `heldout_af` measure the other
 held-out sets (every `eval/heldout_*` folder), each by another writer against its own directory; names joined by
 commas are pooled.
 
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="?",
         const="heldout",
         metavar="SET",
-        help="measure a held-out set instead: eval/heldout/ (the default), heldout_b … heldout_ad, or several pooled: "
+        help="measure a held-out set instead: eval/heldout/ (the default), heldout_b … heldout_af, or several pooled: "
         "heldout,heldout_d",
     )
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which half of the held-out set")
