@@ -32,11 +32,14 @@ _BOX_IDS = frozenset({"packaging_box", "packaging", "bag"})  # see Taxonomy.pack
 _RENTS = re.compile(r"\b(?:rent|rental|rentals|renta|rentas|alquiler|alquileres)\b|ايجار|إيجار", re.IGNORECASE)
 # A business that says it buys what it sells ("we source from national suppliers") resells the things it lists.
 _RESELLS = re.compile(
-    r"\b(?:we\s+source\s+(?:them\s+|it\s+|everything\s+)?from|sourced\s+from\s+(?:\w+\s+){0,2}(?:suppliers|vendors|"
-    r"manufacturers|factories)|no\s+production\s+on\s+site|we\s+(?:don'?t|do\s+not)\s+(?:manufacture|make\s+anything))\b",
+    r"\b(?:we\s+source\s+(?:them\s+|it\s+|everything\s+|all\s+|our\s+products\s+)?from\s+(?:\w+\s+)?"
+    r"(?:national|overseas|offshore|wholesale|promo|promotional|branded)\s+(?:suppliers|vendors|manufacturers|factories)"
+    r"|no\s+production\s+on\s+site|we\s+(?:don[\'’]?t|do\s+not)\s+(?:manufacture|make\s+anything))\b",
     re.IGNORECASE,
 )
-_RESELL_CORES = ("ource", "roduction", "anufactur", "nything")
+_MACHINES = frozenset(tokens("welder welders cutter cutters printer printers router routers sander sanders saw saws "
+                              "lathe lathes press presses compressor compressors machine machines"))
+_RESELL_CORES = ("source", "production", "manufactur", "anything")
 # A list's parts that name nothing at all: "railings, gates, fences, etc.".
 # A phrase headed by a class, before a colon, a dash or a bracket: "sewing classes: quilting, garment fitting",
 # "woodworking classes (intro, build-a-table weekend)".
@@ -136,14 +139,14 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _says_it_resells(phrases: tuple[str, ...]) -> bool:
-    text = "; ".join(phrases)
+    text = "; ".join(phrases).lower()
     # A look for the words' cores first: the pattern is run on the few makers that hold one.
     return any(core in text for core in _RESELL_CORES) and _RESELLS.search(text) is not None
 
 
 def _a_machine(surface: str) -> bool:
-    """Whether a trade is named by its machine or who works it ("welders", "plasma cutter"), not by its work."""
-    return surface.rsplit(" ", 1)[-1].endswith("er")
+    """Whether a trade is named by its machine ("welders", "plasma cutter"), not by its work nor its people."""
+    return surface.rsplit(" ", 1)[-1] in _MACHINES
 
 
 def _forget(ids: list[int], cap: int) -> None:

@@ -9,6 +9,7 @@ subject no maker's class mentions) rather than from a list of such requests, so 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -134,14 +135,17 @@ _SUPPLIES = _stems(["ink", "inks", "thread", "threads", "resin", "resins", "plas
 # After a supply word, what shows it is the thing asked for: "resin for the 3D printer", "wax, 50 lb", "ink 5 gal".
 _SUPPLY_HEAD_AFTER = _stems(["for", "para", "of", "de", "in", "en"])
 _BULK_FORMS = _stems(["flakes", "flake", "pellets", "pellet", "pastilles", "beads", "slab", "slabs"])
+_WEIGHED = re.compile(r"\d+(?:\.\d+)?(?:lb|lbs|pound|pounds|kg|kgs|kilo|kilos)")
 _WEIGHTS = _stems(["lb", "lbs", "pound", "pounds", "kg", "kilo", "kilos", "libras"])
 
 
 def _bulk_wax(toks: list[str], at: int) -> bool:
-    """Whether the wax at token `at` comes as a maker's supply: in flakes or pellets, or weighed in pounds."""
+    """Whether the wax at token `at` comes as a maker's supply: in flakes or pellets, or weighed ("50 lb", "50lbs")."""
     after = toks[at + 1 : at + 3]
     return toks[at] == "wax" and bool(after) and (
-        after[0] in _BULK_FORMS or (after[0].isdigit() and len(after) > 1 and after[1] in _WEIGHTS)
+        after[0] in _BULK_FORMS
+        or (after[0].isdigit() and len(after) > 1 and after[1] in _WEIGHTS)
+        or bool(_WEIGHED.fullmatch(after[0]))
     )
 
 
@@ -152,7 +156,7 @@ def asks_for_supplies(taxonomy: Taxonomy, toks: list[str]) -> bool:
     located = taxonomy.locate(toks)
     covered = {i for _tag, start, end in located for i in range(start, end)}
     for i, tok in enumerate(toks):
-        if tok in _SUPPLIES and i in covered and _bulk_wax(toks, i):
+        if i in covered and _bulk_wax(toks, i):
             return True  # "soy wax flakes", "soy wax, 50 lb": the wax, though "soy wax" names candles too
         if tok not in _SUPPLIES or i in covered or (tok == "wax" and i > 0 and toks[i - 1] == "bee"):
             continue

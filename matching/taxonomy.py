@@ -69,6 +69,10 @@ _DONE_ELSEWHERE = frozenset(
      "distributor", "distribute", "distributing", "reseller", "resell", "reselling", "distribuidor",
      "referred", "refer", "tercerizado", "subcontratado", "subcontratamos", "consignment", "consigned"}
 )  # fmt: skip
+# Of those, what says the maker sells what others made: the whole phrase is bought in.
+_RESOLD = frozenset(
+    tokens("distributor distribute distributing reseller resell reselling distribuidor consignment consigned")
+)
 NOT_DONE_HERE = _DONE_ELSEWHERE | {
     "not", "no", "without", "sin", "except", "excluding", "dont", "doesnt", "cant", "cannot", "wont", "never",
     "nor", "لا"}  # fmt: skip
@@ -89,6 +93,7 @@ _AFTERCARE = frozenset({"restoration", "repair", "refinishing", "refurbishing", 
                         "refill", "refills", "refilling", "supply", "supplies"})
 _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
+_LIST_BREAKS = re.compile(r"[,;:()]|\s[-–—]|[–—]")  # what parts a list, in the words' gaps (see written_words)
 # "pastries delivered daily from local bakeries", "beans from area roasters": bought in, not made here.
 _SOURCED_FROM = frozenset(tokens("bakeries bakery roasters roastery roasteries breweries suppliers supplier vendors "
                                  "makers artisans distributors wholesalers"))
@@ -99,7 +104,7 @@ MADE_CUES = frozenset(tokens("custom made make makes making build built builds f
 _ELSEWHERE_PAIRS = frozenset(
     {("outside", w) for w in ("vendor", "shop", "partner", "source", "supplier", "service", "company", "lab")}
     | {("third", "party"), ("3rd", "party")}
-    | {(w, "out") for w in tokens("sent send sends farmed farm farms")}  # "anodize & plating sent out to vendors"
+    | {(w, "out") for w in tokens("sent send sends farmed")}  # "anodize & plating sent out to vendors"
 )
 _ELSEWHERE_FIRST = frozenset(first for first, _ in _ELSEWHERE_PAIRS)
 _PARTNERS = frozenset(tokens("partner vendor vendors supplier suppliers subcontractor subcontractors"))
@@ -370,12 +375,13 @@ class Taxonomy:
             own = self._process_material.get(head) or (node.material if node is not None else None)
             if own:
                 tags = [t for t in tags if getattr(self.concepts.get(t.id), "material", None) in (None, own)]
-        if len(tags) > 1 and not _BOX_CONCEPTS.isdisjoint(t.id for t in tags):
+        if len(tags) > 1 and any(t.id in _BOX_CONCEPTS and t.surface == "box" for t in tags):
             # "ductwork, flashing, hoods, machine guards, custom boxes": boxes in a list of metal work are metal.
             materials = [getattr(self.concepts.get(t.id), "material", None) for t in tags if t.id not in _BOX_CONCEPTS]
             metal = materials.count("metal")
             if metal and metal * 2 >= len(materials):
-                tags = [Tag(_METAL_BOX, t.surface, t.exact) if t.id in _BOX_CONCEPTS else t for t in tags]
+                tags = [Tag(_METAL_BOX, t.surface, t.exact) if t.id in _BOX_CONCEPTS and t.surface == "box" else t
+                        for t in tags]
                 tags = [t for i, t in enumerate(tags) if all(t.id != before.id for before in tags[:i])]
         mask = self._materials_in(toks)
         if tags and mask & (mask - 1) and all((tag.surface,) in self.material_words_of for tag in tags):
@@ -542,36 +548,43 @@ class Taxonomy:
     ) -> list[tuple[Tag, int, int]]:
         """What a maker's phrase offers of what it names, read from the words around them (see `read_offer`)."""
         if not _ELSEWHERE_FIRST.isdisjoint(toks):
-            # "plating handled through approved outside vendors", "heat treat by a third party"
+            # "plating handled through approved outside vendors", "heat treat by a third party", "anodize & plating
+            # sent out to vendors"; not "orders sent out in 3 days", which names nothing sent out.
             at = next((i for i, pair in enumerate(itertools.pairwise(toks)) if pair in _ELSEWHERE_PAIRS), None)
             if at is not None and toks[at + 1] == "out" and toks[at + 2 : at + 3] == ["for"]:
                 located = [e for e in located if e[1] < at]  # "powder coating, wheels sent out for chrome"
             elif at is not None:
-                located, toks = self._done_here(located, toks, text, at)
+                located, toks = self._done_here(located, toks, text, at, whole=toks[at + 1] != "out")
         if "from" in toks:
-            at = toks.index("from")
-            source = [*toks[at + 1 : at + 3], ""]
-            if source[0] in _SOURCED_FROM or (source[0] in _SOURCE_KIND and source[1] in _SOURCED_FROM):
-                return []
+            # "pastries delivered daily from local bakeries": bought in; not "soap made with oils from suppliers".
+            for at in [i for i, tok in enumerate(toks) if tok == "from"]:
+                source = [*toks[at + 1 : at + 3], ""]
+                if (source[0] in _SOURCED_FROM or (source[0] in _SOURCE_KIND and source[1] in _SOURCED_FROM)) and (
+                    MADE_CUES.isdisjoint(toks)
+                ):
+                    low, _high = _segment_around(toks, text, at) or (0, at)
+                    located = [e for e in located if not low <= e[1] <= at + 2]  # and the source: "bakeries"
         if not _PARTNERS.isdisjoint(toks):
-            # "vinyl pressing through our plant partner", "anodize & powder coat coordinated through vendors": done
-            # elsewhere; not "contract sewing partner for brands".
+            # "vinyl pressing through our plant partner", "heat treat & plating through our vendors": done elsewhere;
+            # not "contract sewing partner for brands", "event vendor banners".
             at = next(i for i, tok in enumerate(toks) if tok in _PARTNERS)
             if not _THROUGH.isdisjoint(toks[max(at - 3, 0) : at]):
-                located, toks = self._done_here(located, toks, text, at)
+                located, toks = self._done_here(located, toks, text, at, whole=True)
             # "we design, partners print": what the partner does, named right after it, is not done here.
             after = at + 1
             while after < len(toks) and toks[after] in _PARTNER_DOES:
                 after += 1
-            if any(start == after for _tag, start, _end in located):
+            if toks[at] == "partner" and any(start == after for _tag, start, _end in located):
                 located = [e for e in located if e[1] < at]
         if not located:
             return []
         if not NOT_DONE_HERE.isdisjoint(toks):
             # "anodize & powder outsourced", "no embroidery": not what this maker does.
+            if not _RESOLD.isdisjoint(toks):
+                return []  # "distributor of nitrile gloves, N95s, safety glasses": all of it bought in
             if not _DONE_ELSEWHERE.isdisjoint(toks):
                 at = next(i for i, tok in enumerate(toks) if tok in _DONE_ELSEWHERE)
-                located, toks = self._done_here(located, toks, text, at)
+                located, toks = self._done_here(located, toks, text, at, whole=True)
                 if not located:
                     return []
             located = self.undenied(located, toks)
@@ -641,14 +654,24 @@ class Taxonomy:
 
     @staticmethod
     def _done_here(
-        located: list[tuple[Tag, int, int]], toks: list[str], text: str, at: int
+        located: list[tuple[Tag, int, int]], toks: list[str], text: str, at: int, whole: bool
     ) -> tuple[list[tuple[Tag, int, int]], list[str]]:
         """What a maker still does when the word at token `at` says something is done elsewhere, and the words left
-        to read: when that word stands in brackets that name something ("3D printing - FDM & SLA, nylon PA12 (SLS
-        through a partner)"), all but the brackets; otherwise nothing ("powder coating (outsourced)")."""
-        span = _bracket_around(toks, text, at)
-        if span is None or not any(span[0] <= start <= span[1] for _tag, start, _end in located):
-            return [], toks
+        to read. Only what those words speak of is done elsewhere: the part of the list or of the brackets they
+        stand in ("CNC machining - heat treat & plating through our vendors", "3D printing - FDM & SLA, nylon PA12
+        (SLS through a partner)"), or, when that names nothing, the part right before the brackets they stand in
+        ("CNC machining, anodizing (outsourced)"). Where that part names nothing, everything when `whole` ("powder
+        coat; all outsourced"), else nothing ("custom tees, orders sent out in 3 days")."""
+        def names(span: tuple[int, int] | None) -> bool:
+            return span is not None and any(span[0] <= start <= span[1] for _tag, start, _end in located)
+
+        span = _segment_around(toks, text, at)
+        if not names(span):
+            bracket = _bracket_around(toks, text, at)
+            if bracket is not None and bracket[0] > 0:
+                span = _segment_around(toks, text, bracket[0] - 1)  # the thing right before the brackets
+        if span is None or not names(span):
+            return ([], toks) if whole else (located, toks)
         low, high = span
         kept = [entry for entry in located if not low <= entry[1] <= high]
         return kept, [*toks[:low], *([""] * (high + 1 - low)), *toks[high + 1 :]]
@@ -991,6 +1014,22 @@ def _bracket_around(toks: list[str], text: str, at: int) -> tuple[int, int] | No
     while low > 0 and inside[low - 1]:
         low -= 1
     while high + 1 < len(toks) and inside[high + 1]:
+        high += 1
+    return low, high
+
+
+def _segment_around(toks: list[str], text: str, at: int) -> tuple[int, int] | None:
+    """The first and last token of the part of a list the token `at` stands in: between commas, semicolons, colons,
+    brackets or a spaced dash ("CNC machining - heat treat & plating through our vendors")."""
+    written = written_words(text)
+    if written is None or len(written) != len(toks) or not 0 <= at < len(toks):
+        return None
+    breaks = [bool(_LIST_BREAKS.search(before)) for _word, before in written]
+    low = at
+    while low > 0 and not breaks[low]:
+        low -= 1
+    high = at
+    while high + 1 < len(toks) and not breaks[high + 1]:
         high += 1
     return low, high
 

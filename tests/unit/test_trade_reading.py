@@ -96,7 +96,7 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("leather repair", ["leather_goods"]),  # a trade mending its own craft
         ("keg & CO2 refills", []),  # the buyer's keg refilled
         ("homebrew supplies", []),  # for brewing, not beer
-        ("we design only - printing is referred to partner shops", []),
+        ("we design only - printing is referred to partner shops", ["design_service"]),  # a design alone
         ("product labels on rolls", ["label"]),  # how the labels come, no bread rolls
         ("tile installation - backsplashes, showers, floors", ["site_service", "sheet_metal_part"]),  # no tiles
         ("rent welders, tile saws, floor sanders", ["machine_service"]),  # a rental word first rents all it lists
@@ -134,6 +134,15 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("stone & tile", []),  # what a cutter cuts, no tile made
         ("lost wax & ceramic shell", ["foundry"]),  # a foundry's moulds, no pottery
         ("print farm of 30 printers", ["3d_printing"]),  # no paper printing
+        # what is done elsewhere is only what the words speak of: their part of the list, or the thing before brackets
+        ("CNC machining - heat treat & plating through our vendors", ["cnc_machining"]),
+        ("CNC machining, anodizing (outsourced)", ["cnc_machining"]),
+        ("custom t-shirts, orders sent out in 3 days", ["printed_tshirt"]),  # nothing named is sent out
+        ("event vendor banners & signs", ["banner", "sign"]),  # banners for vendors
+        ("pastries from local bakeries and our own sourdough bread", ["bread"]),
+        ("soap made with oils from local suppliers", ["soap"]),
+        ("distributor of nitrile gloves, N95s, safety glasses", []),  # a distributor's whole list is bought in
+        ("blacksmithing - hooks, bottle openers, knives, gift boxes", ["forging", "forged_goods", "packaging_box"]),
         ("direct to garment printing, one-offs welcome", ["garment_printing"]),  # no posters
         ("12 ft press brake, shear, roll former", ["sheet_metal"]),  # no bread rolls
         ("HVAC ductwork, flashing & gutters, kitchen hoods, custom boxes", ["sheet_metal_part"]),  # boxes of metal
@@ -414,7 +423,8 @@ def test_what_a_reseller_lists_and_what_only_comes_with_the_order():
                                          "we source from national suppliers"]),
                 _maker(2, "Print shop", ["roll labels & sticker sheets"]),
                 _maker(3, "Engraver", ["laser engraving on tumblers"]),
-                _maker(4, "Potter", ["mugs, bowls, plates"]),
+                _maker(4, "Potter", ["mugs, bowls, plates", "we source from local clay suppliers"]),
+                _maker(5, "Candle maker", ["soy candles"]),
             ]
         )
     )
@@ -426,7 +436,8 @@ def test_what_a_reseller_lists_and_what_only_comes_with_the_order():
     assert names("custom bottled bourbon with our company label, 48 bottles") == []
     assert names("roll labels for our bourbon, 500") == ["Print shop"]
     assert names("need somebody to fire my pottery in their kiln") == []  # work on the buyer's own pieces
-    assert names("handmade mugs for our cafe, 50") == ["Potter"]
+    assert names("handmade mugs for our cafe, 50") == ["Potter"]  # buying clay is no reselling of mugs
+    assert names("soy wax 50lbs") == []  # a candle maker's supply
 
 
 def test_the_list_after_whom_the_order_is_for_and_a_rental_stores_machines():
@@ -434,7 +445,7 @@ def test_the_list_after_whom_the_order_is_for_and_a_rental_stores_machines():
         Directory(
             [
                 _maker(1, "Fab shop", ["welding & fabrication", "railings, gates"]),
-                _maker(2, "Rental store", ["welders", "tile saws, floor sanders"]),
+                _maker(2, "Rental store", ["welders", "tile saws, floor sanders", "in-house sign maker"]),
                 _maker(3, "Bar", ["taproom & kitchen"]),
             ]
         )
@@ -444,4 +455,5 @@ def test_the_list_after_whom_the_order_is_for_and_a_rental_stores_machines():
     # what follows the dash after "for our taproom" is what is wanted: a foot rail, not the taproom
     assert names("need some custom metalwork for our taproom - footrail and shelf supports") == ["Fab shop"]
     assert names("welding repair on a trailer hitch") == ["Fab shop"]  # a rental store's welders are rented
+    assert names("custom yard sign 24x18") == ["Rental store"]  # but its sign maker makes signs
 
