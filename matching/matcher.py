@@ -267,10 +267,7 @@ class Matcher:
         # "CNC machined brackets": the buyer said how. A maker with that process fits better than one who
         # lists the item but makes it some other way.
         if found.how:
-            has_how = np.zeros(len(directory.makers), dtype=bool)
-            for named in found.how:
-                for process in [named, *sorted(self.taxonomy.descendants(named))]:  # Swiss turning is machining
-                    has_how[directory.cap_maker[directory.capabilities_of(process)]] = True
+            has_how = self._makers_with(found.how)  # Swiss turning is machining
             listed = np.asarray([found.evidence[g].fit != ranker.PROCESS for g in best_group])
             made_how = np.asarray([found.evidence[g].fit == ranker.PROCESS for g in best_group]) & has_how[best_maker]
             best_conf = np.where(made_how, np.maximum(best_conf, ranker.MADE_AS_ASKED), best_conf)
@@ -280,19 +277,13 @@ class Matcher:
         if found.how_in_name:
             # "laser cut acrylic letters": a maker who names the thing by another name ("coasters") without the
             # process fits less than one who has it; one who names it in the buyer's words still fits.
-            has_how = np.zeros(len(directory.makers), dtype=bool)
-            for named in found.how_in_name:
-                for process in [named, *sorted(self.taxonomy.descendants(named))]:
-                    has_how[directory.cap_maker[directory.capabilities_of(process)]] = True
+            has_how = self._makers_with(found.how_in_name)
             other_name = np.asarray([found.evidence[g].fit == ranker.ALIAS for g in best_group], dtype=bool)
             best_conf = np.where(other_name & ~has_how[best_maker], best_conf * ranker.NOT_AS_ASKED, best_conf)
 
         if found.asked_how:
             # "bronze casting for a plaque": an engraver could make a plaque, but not the way the buyer asked.
-            has_asked = np.zeros(len(directory.makers), dtype=bool)
-            for named in found.asked_how:
-                for process in [named, *sorted(self.taxonomy.descendants(named))]:
-                    has_asked[directory.cap_maker[directory.capabilities_of(process)]] = True
+            has_asked = self._makers_with(found.asked_how)
             by_process = np.asarray([found.evidence[g].fit == ranker.PROCESS for g in best_group], dtype=bool)
             otherwise = by_process & ~has_asked[best_maker]
             best_conf = np.where(otherwise, best_conf * ranker.MADE_OTHERWISE, best_conf)
@@ -450,6 +441,15 @@ class Matcher:
                 after = full[i + 1]
                 return after.isalpha() and after not in _NOT_A_THING_AFTER
         return False
+
+    def _makers_with(self, processes: list[str]) -> np.ndarray:
+        """Which makers list one of the processes, or a kind of one, as a mask over the directory's makers."""
+        directory = self.directory
+        out = np.zeros(len(directory.makers), dtype=bool)
+        for named in processes:
+            for process in [named, *sorted(self.taxonomy.descendants(named))]:
+                out[directory.cap_maker[directory.capabilities_of(process)]] = True
+        return out
 
     def _how_in_name(self, parsed: ParsedRequest, makers_of: set[str]) -> list[str]:
         """The process that the one name of the item holds ("laser cut acrylic", "injection molded parts"): how the
