@@ -296,9 +296,9 @@ class Directory:
             if finishes and offered > 1:
                 self._finished_goods(first, offered, alike)
             if offered and _RENTS.search(maker.name):
-                self._rented_goods(first, offered, alike, tools=True)
+                self._goods_not_made(first, offered, alike, tools=True)
             elif offered and _says_it_resells(listed[:offered]):
-                self._rented_goods(first, offered, alike)
+                self._goods_not_made(first, offered, alike)
             materials.append(mask)
             teaches.append(position in self.teaching)
             # Who each maker is, for the buyers' preferences (matching.preferences).
@@ -463,7 +463,7 @@ class Directory:
                 tags_of[first + number] = ()
                 _forget(alike[id(tags)][1], first + number)
 
-    def _rented_goods(
+    def _goods_not_made(
         self, first: int, offered: int, alike: dict[int, tuple[Any, list[int]]], tools: bool = False
     ) -> None:
         """A rental business's "tables, chairs, linens, tents" are rented, and a reseller's "branded pens, mugs" bought,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import pytest
@@ -172,6 +173,11 @@ def _names(matcher: Matcher, text: str) -> list[str]:
     return [m.name for m in matcher.match(text, zip="48201", now=TODAY).matches]
 
 
+def _asking(*makers: MakerProfile) -> Callable[[str], list[str]]:
+    """Who answers a request near Detroit, best first, in a directory of these makers alone."""
+    return partial(_names, Matcher(Directory(list(makers))))
+
+
 def _maker(id, name, caps):
     place = geo.lookup_zip("48201")
     return MakerProfile(id=id, name=name, capabilities=tuple(caps), lat=place.lat, lon=place.lon, zip="48201")
@@ -255,22 +261,16 @@ def test_what_a_request_asks_for(matcher, text, expected):
 
 
 def test_a_trade_is_read_from_all_of_a_makers_phrases():
-    matcher = Matcher(
-        Directory(
-            [
-                _maker(1, "Powder coater", ["powder coating", "wheels, railings, patio furniture"]),
-                _maker(2, "Fab shop", ["steel fabrication", "in-house powder coat", "railings and gates"]),
-                _maker(3, "Plate cutter", ["plasma cutting up to 1 inch"]),
-                _maker(4, "Stamping plant", ["metal stamping", "brackets and clips"]),
-                _maker(5, "Furniture studio", ["dining tables", "cutting boards", "built-in bookcases"]),
-                _maker(6, "Sign shop", ["storefront signs", "vinyl banners"]),
-                _maker(7, "Turner", ["turned bowls", "pens"]),
-                _maker(8, "Brewery", ["taproom & brewery", "private events"]),
-            ]
-        )
+    names = _asking(
+        _maker(1, "Powder coater", ["powder coating", "wheels, railings, patio furniture"]),
+        _maker(2, "Fab shop", ["steel fabrication", "in-house powder coat", "railings and gates"]),
+        _maker(3, "Plate cutter", ["plasma cutting up to 1 inch"]),
+        _maker(4, "Stamping plant", ["metal stamping", "brackets and clips"]),
+        _maker(5, "Furniture studio", ["dining tables", "cutting boards", "built-in bookcases"]),
+        _maker(6, "Sign shop", ["storefront signs", "vinyl banners"]),
+        _maker(7, "Turner", ["turned bowls", "pens"]),
+        _maker(8, "Brewery", ["taproom & brewery", "private events"]),
     )
-
-    names = partial(_names, matcher)
     # A coater's list is what it coats; a fab shop that also coats makes what it lists.
     assert names("outdoor dining tables, 6") == ["Furniture studio"]
     assert names("steel railings for a porch") == ["Fab shop"]
@@ -335,28 +335,22 @@ def test_what_no_maker_makes_to_order_beside_makers_of_the_trade(trades, text, e
 
 
 def test_what_a_business_rents_coats_or_names_in_grades():
-    matcher = Matcher(
-        Directory(
-            [
-                _maker(1, "Capitol Party Rentals", ["tables, chairs, linens, tents", "delivery & setup"]),
-                _maker(2, "Furniture studio", ["walnut dining tables"]),
-                _maker(3, "Powder coater", ["powder coating", "wheels, frames, gates"]),
-                _maker(4, "Fab shop", ["structural steel fabrication", "mobile welding"]),
-                _maker(5, "Precision shop", ["CNC milling 3 & 4 axis", "6061/7075, 303/316 SS, Delrin, PEEK"]),
-                _maker(6, "EMS", ["SMT & through-hole PCB assembly", "IPC-A-610 class 2/3", "box build"]),
-                _maker(7, "Welding academy", ["welding classes: MIG, TIG, stick & flux core"]),
-                _maker(8, "Auto spa", ["ceramic coating", "window tint", "paint correction"]),
-                _maker(9, "Engraver", ["laser engraving", "awards & plaques"]),
-                _maker(10, "Molder", ["plastic injection molding 55-330 ton", "overmolding"]),
-                _maker(11, "Harness shop", ["wire harnesses & cable assemblies", "crimp, solder, overmold"]),
-                _maker(12, "Sewing school", ["sewing classes: beginner machine, quilting, garment fitting"]),
-                _maker(13, "Tee printer", ["screen printing up to 8 colors", "DTG for small runs"]),
-                _maker(14, "Embroiderer", ["embroidery on polos, caps, beanies"]),
-            ]
-        )
+    names = _asking(
+        _maker(1, "Capitol Party Rentals", ["tables, chairs, linens, tents", "delivery & setup"]),
+        _maker(2, "Furniture studio", ["walnut dining tables"]),
+        _maker(3, "Powder coater", ["powder coating", "wheels, frames, gates"]),
+        _maker(4, "Fab shop", ["structural steel fabrication", "mobile welding"]),
+        _maker(5, "Precision shop", ["CNC milling 3 & 4 axis", "6061/7075, 303/316 SS, Delrin, PEEK"]),
+        _maker(6, "EMS", ["SMT & through-hole PCB assembly", "IPC-A-610 class 2/3", "box build"]),
+        _maker(7, "Welding academy", ["welding classes: MIG, TIG, stick & flux core"]),
+        _maker(8, "Auto spa", ["ceramic coating", "window tint", "paint correction"]),
+        _maker(9, "Engraver", ["laser engraving", "awards & plaques"]),
+        _maker(10, "Molder", ["plastic injection molding 55-330 ton", "overmolding"]),
+        _maker(11, "Harness shop", ["wire harnesses & cable assemblies", "crimp, solder, overmold"]),
+        _maker(12, "Sewing school", ["sewing classes: beginner machine, quilting, garment fitting"]),
+        _maker(13, "Tee printer", ["screen printing up to 8 colors", "DTG for small runs"]),
+        _maker(14, "Embroiderer", ["embroidery on polos, caps, beanies"]),
     )
-
-    names = partial(_names, matcher)
     assert names("6 dining tables for our restaurant") == ["Furniture studio"]  # the rental shop's are rented
     assert names("steel driveway gate, 16 ft") == ["Fab shop"]  # a coater's list with things of no trade: coated
     assert names("CNC machined parts, 20 pcs") == ["Precision shop"]  # its grades are metals: it machines metal
@@ -373,17 +367,11 @@ def test_what_a_business_rents_coats_or_names_in_grades():
 
 
 def test_a_coaters_list_a_class_heading_and_several_materials():
-    matcher = Matcher(
-        Directory(
-            [
-                _maker(1, "Coater", ["powder coating", "railings, gates, fences, etc."]),
-                _maker(2, "Woodshop", ["woodworking classes & custom furniture"]),
-                _maker(3, "Woodshop school", ["woodworking classes (intro, build-a-table weekend)"]),
-            ]
-        )
+    names = _asking(
+        _maker(1, "Coater", ["powder coating", "railings, gates, fences, etc."]),
+        _maker(2, "Woodshop", ["woodworking classes & custom furniture"]),
+        _maker(3, "Woodshop school", ["woodworking classes (intro, build-a-table weekend)"]),
     )
-
-    names = partial(_names, matcher)
     assert names("steel railings for a porch") == ["Coater"]  # one trade's own list, "etc." and all
     assert names("6 dining tables") == ["Woodshop"]  # a class beside made goods; a class heading teaches only
     assert parse("things out of metal, plastic, or wood", TODAY, load_taxonomy()).items == (
@@ -392,20 +380,14 @@ def test_a_coaters_list_a_class_heading_and_several_materials():
 
 
 def test_how_a_name_says_it_is_made_what_a_buyer_has_and_what_a_class_teaches():
-    matcher = Matcher(
-        Directory(
-            [
-                _maker(1, "Resin studio", ["river tables", "coasters"]),
-                _maker(2, "Laser shop", ["CO2 laser cutting - acrylic, plywood, MDF"]),
-                _maker(3, "Molder", ["plastic injection molding 55-400 ton"]),
-                _maker(4, "Design studio", ["product design", "design for manufacturing"]),
-                _maker(5, "Pottery studio", ["pottery classes - wheel & handbuilding"]),
-                _maker(6, "Makerspace", ["CNC router & Tormach mill classes"]),
-            ]
-        )
+    names = _asking(
+        _maker(1, "Resin studio", ["river tables", "coasters"]),
+        _maker(2, "Laser shop", ["CO2 laser cutting - acrylic, plywood, MDF"]),
+        _maker(3, "Molder", ["plastic injection molding 55-400 ton"]),
+        _maker(4, "Design studio", ["product design", "design for manufacturing"]),
+        _maker(5, "Pottery studio", ["pottery classes - wheel & handbuilding"]),
+        _maker(6, "Makerspace", ["CNC router & Tormach mill classes"]),
     )
-
-    names = partial(_names, matcher)
     # "laser cut" in the item's name: the laser shop before a maker of coasters by another way
     assert names("laser cut acrylic letters for a wall display")[0] == "Laser shop"
     assert names("injection molded parts, 20k pcs/yr in ABS, we have the part design") == ["Molder"]
@@ -416,20 +398,14 @@ def test_how_a_name_says_it_is_made_what_a_buyer_has_and_what_a_class_teaches():
 
 
 def test_what_a_reseller_lists_and_what_only_comes_with_the_order():
-    matcher = Matcher(
-        Directory(
-            [
-                _maker(1, "Promo shop", ["promotional products", "branded pens, mugs, tumblers",
-                                         "we source from national suppliers"]),
-                _maker(2, "Print shop", ["roll labels & sticker sheets"]),
-                _maker(3, "Engraver", ["laser engraving on tumblers"]),
-                _maker(4, "Potter", ["mugs, bowls, plates", "we source from local clay suppliers"]),
-                _maker(5, "Candle maker", ["soy candles"]),
-            ]
-        )
+    names = _asking(
+        _maker(1, "Promo shop", ["promotional products", "branded pens, mugs, tumblers",
+                                "we source from national suppliers"]),
+        _maker(2, "Print shop", ["roll labels & sticker sheets"]),
+        _maker(3, "Engraver", ["laser engraving on tumblers"]),
+        _maker(4, "Potter", ["mugs, bowls, plates", "we source from local clay suppliers"]),
+        _maker(5, "Candle maker", ["soy candles"]),
     )
-
-    names = partial(_names, matcher)
     assert names("handmade ceramic mugs with our logo, 50") == ["Potter"]  # the promo shop buys its mugs
     assert names("laser engraving on 100 Yeti tumblers") == ["Engraver"]
     # no distillery near: the label printer serves no part of a bottled spirit
@@ -441,17 +417,11 @@ def test_what_a_reseller_lists_and_what_only_comes_with_the_order():
 
 
 def test_the_list_after_whom_the_order_is_for_and_a_rental_stores_machines():
-    matcher = Matcher(
-        Directory(
-            [
-                _maker(1, "Fab shop", ["welding & fabrication", "railings, gates"]),
-                _maker(2, "Rental store", ["welders", "tile saws, floor sanders", "in-house sign maker"]),
-                _maker(3, "Bar", ["taproom & kitchen"]),
-            ]
-        )
+    names = _asking(
+        _maker(1, "Fab shop", ["welding & fabrication", "railings, gates"]),
+        _maker(2, "Rental store", ["welders", "tile saws, floor sanders", "in-house sign maker"]),
+        _maker(3, "Bar", ["taproom & kitchen"]),
     )
-
-    names = partial(_names, matcher)
     # what follows the dash after "for our taproom" is what is wanted: a foot rail, not the taproom
     assert names("need some custom metalwork for our taproom - footrail and shelf supports") == ["Fab shop"]
     assert names("welding repair on a trailer hitch") == ["Fab shop"]  # a rental store's welders are rented
