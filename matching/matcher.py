@@ -41,6 +41,8 @@ _TRADE_NOUNS = frozenset(
 _AGENT_ENDINGS = ("er", "ers", "ery", "eries", "ist", "ists", "ier", "iers", "smith", "smiths", "wright", "wrights")
 _AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses woodshop woodshops"))
 _NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
+_ASSEMBLY = "assembly"
+_THEN = frozenset({"then", "luego", "despues", "ثم"})
 _DETERMINERS = frozenset(tokens("a an the our my your their his her its nuestro nuestra nuestros mi mis su sus"))
 _ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"
 
@@ -409,7 +411,10 @@ class Matcher:
             done_on = process_before and not self.taxonomy.is_offered_alone(tag.id)
             if unmade and not done_on and not (before >= 0 and toks[before] in _ADD_ON):
                 return True
-            process_before = process_before or (not unmade and self.taxonomy.kind(tag.id) == "process")
+            # "assemble an IKEA wardrobe": putting together what was bought is no making of it.
+            process_before = process_before or (
+                not unmade and self.taxonomy.kind(tag.id) == "process" and tag.id != _ASSEMBLY
+            )
         return False
 
     def _refused(self, toks: list[str]) -> set[str]:
@@ -530,6 +535,17 @@ class Matcher:
                 out.add(sibling)
         return sorted(out)
 
+    def _serviced_then(self, parsed: ParsedRequest, services: list[str]) -> bool:
+        """Whether a service is named after "then", with a thing before it: "50 brackets cut and bent, then powder
+        coat black" wants the brackets made, then coated."""
+        toks = tokens(parsed.item or "")
+        located = self.taxonomy.locate(toks)
+        first_thing = min((start for tag, start, _end in located if tag.id not in services), default=None)
+        return first_thing is not None and any(
+            tag.id in services and first_thing < start and not _THEN.isdisjoint(toks[max(start - 2, 0) : start])
+            for tag, start, _end in located
+        )
+
     def _named_as_a_job(self, parsed: ParsedRequest) -> list[str]:
         toks = tokens(parsed.item or "")
         return [
@@ -635,9 +651,12 @@ class Matcher:
                 made_so = any(
                     p in services for kind in [concept, *tax.ancestors(concept)] for p in tax.processes_for(kind)
                 ) or any(concept in tax.concepts[p].makes for p in services if p in tax.concepts)
-                made_so = made_so or bool(found.how)  # "a gate fabricated and powder coated": the gate is wanted too
+                # "a gate fabricated and powder coated", "50 brackets cut and bent, then powder coat": the thing is
+                # made first, and wanted too.
+                made_first = bool(found.how) or self._serviced_then(parsed, services)
+                made_so = made_so or made_first
                 found.scale_concept(index, ranker.SERVICED_ITEM if made_so else ranker.SERVICED_ELSEWHERE)
-                if not found.how:
+                if not made_first:
                     # "anodizing for aluminum parts": who could make the parts is no answer to their finishing; but
                     # "brackets, machined then powder coated" asks for the brackets too.
                     found.scale_concept(index, 0.0, fits=_MAKING_FITS)

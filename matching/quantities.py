@@ -105,10 +105,10 @@ _UNIT_RE = "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in UNIT_OF
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+(?:\.\d+)?"
 _SCALE = r"k|thousand|mil|الف|الاف|million|millon|millones|dozen|docenas?"
-# A number that is part of a name or a measure, not a count: N95, 3M, 3-ply, level 3, size 6, $2.10, 60%.
+# A number that is part of a name or a measure, not a count: N95, 3M, 3-ply, level 3, size 6, NEMA 4X, $2.10, 60%.
 _NOT_BEFORE = re.compile(
     r"(?:\b(?:level|type|size|class|grade|model|tier|no|number|version|step|phase|covid|ffp|n|kn|p|r|room|suite|zip|"
-    r"floor|ext|usd|nivel|talla|tipo)\s*[-#.:]?\s*|[$€£#])$"
+    r"floor|ext|usd|nivel|talla|tipo|nema|reynolds|columbus|iso|astm|ansi|sae|ul|din|aisi)\s*[-#.:]?\s*|[$€£#])$"
 )
 _NOT_AFTER = re.compile(r"^(?:\s*-\s*d\b|\s+d[\s-]+p|\s*%|\s*-?\s*(?:ply|colou?rs?|sided)\b|\s*(?:st|nd|rd|th)\b|\s*[:/]\d|\s*(?:am|pm|mg|ml|mm|cm|in)\b)")
 # (?!\d) after the number stops "10am" from being read as "1" followed by "0am".
@@ -301,6 +301,8 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
     low = _DIMENSIONS.sub(lambda m: " " * len(m.group()), low)
     candidates: list[tuple[int, Quantity]] = []
     for found in _TIMES.finditer(low):
+        if _NOT_BEFORE.search(low[max(0, found.start() - 12) : found.start()]):
+            continue  # "NEMA 4X": a rating, not four of them
         value = _scaled(_number(found.group(1) or found.group(2)), None)
         if value:
             candidates.append((1, Quantity(value, None, found.span())))
@@ -337,7 +339,8 @@ def find_quantity(low: str, names_an_item: Callable[[str], bool]) -> Quantity | 
         candidates.append((rank, Quantity(value, unit, (start, span_end), approximate, unit_span)))
     if not candidates:
         return None
-    candidates.sort(key=lambda pair: (pair[0], pair[1].span[0]))
+    # A count in counting units beats a measure beside it: "soy candles, 8oz, 150 pcs" asks for 150 candles.
+    candidates.sort(key=lambda pair: (pair[0], pair[1].unit in MEASURES, pair[1].span[0]))
     return candidates[0][1]
 
 

@@ -68,6 +68,10 @@ _WORK_DONE = _stems(
      "mowed", "removed", "shredded", "stored", "towed", "serviced", "detailed", "pintado", "pintados", "pintada",
      "pintadas", "limpiado", "lavado", "enmarcado"]
 )
+# Of those, work no maker does to a thing, whoever owns it: "30 kitchen knives sharpened every week", "rugs cleaned".
+# Not "painted", "sealed" or "installed": "cabinets painted white" may be made so.
+_ONLY_SERVICED = _stems(["sharpened", "appraised", "unclogged", "mowed", "towed", "serviced", "inspected", "cleaned",
+                         "washed", "hauled", "shredded", "trued", "detailed", "afilados", "afiladas", "limpiado"])
 _OWNER = _stems(["my", "our", "mi", "mis", "nuestro", "nuestra", "nuestros", "nuestras"])
 # Who the work is done for or on: "patch a hole", "frame my diploma". After one of these, a product word ("frame",
 # "patch", "sign") is the verb; before other words ("frames for bikes", "patches for our jackets") the product.
@@ -106,6 +110,10 @@ def asks_for_work_on_own_things(taxonomy: Taxonomy, toks: list[str]) -> bool:
     "patch a hole in my drywall", "can someone frame a poster"), or says it is to be done to them ("need my
     snowboard waxed"): no maker makes that to order. Not when the word is a trade the taxonomy knows as a process,
     nor when a product word is followed by what it is for ("frames for our bikes")."""
+    if not _ONLY_SERVICED.isdisjoint(toks):
+        ends = {end for tag, _start, end in taxonomy.locate(toks) if taxonomy.kind(tag.id) != "process"}
+        if any(tok in _ONLY_SERVICED and i in ends for i, tok in enumerate(toks)):
+            return True  # "30 kitchen knives sharpened every week": the knives are the buyer's, sharpened
     if not _WORK_DONE.isdisjoint(toks) and not _OWNER.isdisjoint(toks):
         owned = next(i for i, tok in enumerate(toks) if tok in _OWNER)
         done = [i for i, tok in enumerate(toks) if tok in _WORK_DONE and i > owned + 1]

@@ -47,6 +47,9 @@ QUANTITIES = [
     ("02 monitors", None, None),
     ("$2.10 each for face shields", None, None),
     ("KN95 respirators, level 3", None, None),
+    ("NEMA 4X enclosure", None, None),  # a rating, not four of them
+    ("Reynolds 853 frame", None, None),  # a tubing's grade
+    ("soy candles, 8oz, 150 pcs", 150, "piece"),  # the count, not the size beside it
 ]
 
 

@@ -427,3 +427,22 @@ def test_the_list_after_whom_the_order_is_for_and_a_rental_stores_machines():
     assert names("welding repair on a trailer hitch") == ["Fab shop"]  # a rental store's welders are rented
     assert names("custom yard sign 24x18") == ["Rental store"]  # but its sign maker makes signs
 
+
+
+def test_made_then_serviced_work_on_what_was_bought_and_licensed_drinks():
+    names = _asking(
+        _maker(1, "Laser shop", ["fiber laser cutting", "gussets, base plates, brackets"]),
+        _maker(2, "Coater", ["powder coating"]),
+        _maker(3, "Cafe", ["espresso drinks", "pastries from local bakers"]),
+        _maker(4, "Forge", ["hand forged hooks", "chef knives"]),
+        _maker(5, "Cabinet shop", ["custom cabinets", "final assembly and install"]),
+        _maker(6, "Sheet metal", ["NEMA enclosures & electrical boxes"]),
+    )
+    # the brackets are made first, then coated: both are wanted
+    assert set(names("50 brackets cut and bent, then powder coat black")) == {"Laser shop", "Coater"}
+    assert names("powder coating for 50 brackets we have") == ["Coater"]
+    assert names("private label bourbon for our anniversary") == []  # a café's drinks are no spirits
+    assert names("need 30 kitchen knives sharpened every week") == []  # the buyer's knives, sharpened
+    assert names("chef knives, 30") == ["Forge"]
+    assert names("someone to assemble an IKEA PAX wardrobe") == []  # putting together what was bought
+    assert names("NEMA 4X box for an outdoor sensor, 50 units") == ["Sheet metal"]
