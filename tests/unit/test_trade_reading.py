@@ -446,3 +446,17 @@ def test_made_then_serviced_work_on_what_was_bought_and_licensed_drinks():
     assert names("chef knives, 30") == ["Forge"]
     assert names("someone to assemble an IKEA PAX wardrobe") == []  # putting together what was bought
     assert names("NEMA 4X box for an outdoor sensor, 50 units") == ["Sheet metal"]
+
+
+def test_a_bronze_plaque_is_poured_and_isinglass_enclosures_are_canvas():
+    names = _asking(
+        _maker(1, "Engraver", ["laser engraving", "plaques, awards, name badges"]),
+        _maker(2, "Foundry", ["aluminum and bronze sand casting"]),
+        _maker(3, "Marine canvas", ["bimini tops", "isinglass enclosures"]),
+        _maker(4, "Sheet metal", ["electrical enclosures"]),
+    )
+    assert names("cast bronze plaque for a memorial bench, 12x8") == ["Foundry"]
+    assert names("bronze plaque for our building dedication") == ["Foundry"]
+    assert names("award plaques for our bowling league, 12")[0] == "Engraver"
+    assert names("isinglass enclosure for my boat") == ["Marine canvas"]
+    assert names("NEMA 4X enclosures, 20")[0] == "Sheet metal"
