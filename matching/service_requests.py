@@ -97,10 +97,17 @@ _MAKING = _stems(["manufacturing", "manufacture", "production", "fabrication", "
                   "prototype", "prototyping", "fabricacion", "produccion"])
 
 
+# What is only ever drawn: "CAD renders of my product for kickstarter".
+_RENDERS = _stems(["render", "renders", "rendering", "renderings", "renderizado", "renders 3d"])
+
+
 def asks_for_design_only(items: Iterable[str], toks: list[str]) -> bool:
-    """Whether a request for design says it wants the drawings alone ("just drawings", "no manufacturing")."""
+    """Whether a request for design says it wants the drawings alone ("just drawings", "no manufacturing", "CAD
+    renders")."""
     if set(items) != {_DESIGN}:
         return False
+    if not _RENDERS.isdisjoint(toks):
+        return True
     pairs = list(itertools.pairwise(toks))
     return any(a in _ONLY and b in _DRAWN for a, b in pairs) or any(a in _NO and b in _MAKING for a, b in pairs)
 

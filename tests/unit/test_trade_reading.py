@@ -460,3 +460,13 @@ def test_a_bronze_plaque_is_poured_and_isinglass_enclosures_are_canvas():
     assert names("award plaques for our bowling league, 12")[0] == "Engraver"
     assert names("isinglass enclosure for my boat") == ["Marine canvas"]
     assert names("NEMA 4X enclosures, 20")[0] == "Sheet metal"
+
+
+def test_what_is_only_drawn_or_fired_for_the_buyer():
+    names = _asking(
+        _maker(1, "Design studio", ["product design", "CAD and prototyping"]),
+        _maker(2, "Clay studio", ["pottery classes", "kiln firing", "mugs and bowls"]),
+    )
+    assert names("CAD renders of my product for kickstarter") == []
+    assert names("looking for kiln firing for my own pottery pieces") == []
+    assert names("handmade mugs, 40") == ["Clay studio"]
