@@ -119,6 +119,14 @@ _DONE_BY_CUSTOMERS = frozenset({"paint", "decorate", "color", "colour", "glaze",
 # After a product word, these make it say how another thing is: "chocolate flavor", "coffee scented", "pallet style".
 _DESCRIBED = frozenset({"flavor", "flavour", "flavored", "flavoured", "scent", "scented", "themed", "theme", "style",
                         "styled", "inspired", "sabor", "aroma"})
+# After a thing's word, these name what holds or serves it, which is the thing made: "candle holders", "bike racks",
+# "soap dispensers", "wine charms", "honey dippers", "candle molds" are no candles, bikes, soap, wine or honey.
+_HOLDING = frozenset(tok for w in (
+    "holder", "holders", "rack", "racks", "dispenser", "dispensers", "dipper", "dippers", "snuffer", "snuffers",
+    "warmer", "warmers", "charm", "charms", "caddy", "caddies", "opener", "openers", "stopper", "stoppers", "hanger",
+    "hangers", "organizer", "organizers", "organiser", "organisers", "mold", "molds", "mould", "moulds", "mount",
+    "mounts", "hook", "hooks", "cozy", "cozies", "koozie", "koozies", "carrier", "carriers", "scoop", "scoops",
+    "tongs") for tok in tokens(w))
 # Things any making can be a stage of: "prototype enclosure" asks for both.
 _ANY_THING = frozenset({"prototype"})
 _TRAINING = "training"
@@ -367,6 +375,8 @@ class Taxonomy:
             located = self.without_modifiers(located, written)  # "wine labels": labels
         if located and not _OFFER_CUES.isdisjoint(toks):
             located = self._offered(located, toks, text)
+        if len(located) > 1 and any(tag.id == _ENGRAVING for tag, _start, _end in located):
+            located = self._not_engraved_on(located, toks, written_words(text))
         tags = self._collect(located, text)
         if len(tags) > 1 and _HEADED.match(text):
             # "woodturning - bowls, vases, pens": what the head names sets the material of the list after it.
@@ -652,6 +662,35 @@ class Taxonomy:
                 located = [e for e in located if e[1] < cut or self.kind(e[0].id) == "part"]
         return located
 
+    def _not_engraved_on(
+        self, located: list[tuple[Tag, int, int]], toks: list[str], written: list[tuple[str, str]] | None
+    ) -> list[tuple[Tag, int, int]]:
+        """Without the things an engraver engraves but does not make: "laser engraving on jewelry, watches",
+        "engraving - jewelry, watches, tumblers", "jewelry engraving" offer the engraving, not jewelry; "engraved
+        tumblers" and "plaques" it makes, and "cutting boards & laser engraving" offers both."""
+        engraving = self.concepts[_ENGRAVING]
+        made = set(engraving.makes) | {d for c in engraving.makes for d in self.descendants(c)}
+        at = [(start, end) for tag, start, end in located if tag.id == _ENGRAVING]
+        whole = written is not None and len(written) == len(toks)
+
+        def before(i: int) -> str:  # what stands before token i as written: "" when unknown
+            return written[i][1] if whole and written is not None and i < len(written) else ""
+
+        on_from = min(
+            (end for _start, end in at
+             if end < len(toks) and (toks[end] in _ENGRAVED_ON or before(end).strip() in ("-", ":"))),
+            default=None,
+        )
+        kept = []
+        for tag, start, end in located:
+            named_before = whole and any(end == begin and not before(begin).strip() for begin, _end in at)
+            if self.kind(tag.id) == "item" and tag.id not in made and (
+                (on_from is not None and start >= on_from) or named_before
+            ):
+                continue
+            kept.append((tag, start, end))
+        return kept
+
     @staticmethod
     def _done_here(
         located: list[tuple[Tag, int, int]], toks: list[str], text: str, at: int, whole: bool
@@ -730,6 +769,10 @@ class Taxonomy:
         if not _DESCRIBED.isdisjoint(fixed):
             # "chocolate flavor protein powder", "coffee scented candles", "pallet style furniture": how the thing is.
             found = [e for e in found if e[1] >= len(fixed) or fixed[e[1]] not in _DESCRIBED]
+            if not found:
+                return []
+        if not _HOLDING.isdisjoint(fixed):
+            found = [e for e in found if e[1] >= len(fixed) or fixed[e[1]] not in _HOLDING or self.kind(e[2]) == "process"]
             if not found:
                 return []
         located: list[tuple[Tag, int, int]] = []
@@ -976,6 +1019,8 @@ _HELD_AFTER_IN = frozenset(
     stem(w) for w in ["keg", "kegs", "bottle", "bottles", "barril", "barriles", "botella", "botellas"]
 )
 _BOX_CONCEPTS = frozenset({"packaging_box", "packaging", "bag"})
+_ENGRAVING = "engraving"
+_ENGRAVED_ON = frozenset({"on", "onto", "en", "sobre", "على"})
 _METAL_BOX = "sheet_metal_part"
 _CONTAINER_WANTED = frozenset(
     stem(w)

@@ -87,6 +87,10 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("engraved cutting boards & coasters", ["engraved_goods", "cutting_board", "laser_cut_part"]),  # a participle
         ("prototype PCBA (5-500 boards)", ["prototype", "pcb_assembly"]),  # a stage of any making
         ("cold brew kegs", ["coffee", "beer"]),  # a container may hold what is named before it
+        ("candle holders & bike racks", []),  # what holds a thing is no thing of its own kind
+        ("laser engraving on jewelry, tumblers", ["engraving", "engraved_goods"]),  # engraved, not made
+        ("jewelry engraving", ["engraving"]),
+        ("custom jewelry & engraving", ["jewelry", "engraving"]),
         ("pottery classes", ["ceramics", "training"]),  # the subject of a class
         ("we design, partners print", ["design_engineering"]),  # what the partner does
         ("anodize & plating handled through approved outside vendors", []),
