@@ -772,7 +772,8 @@ class Taxonomy:
             if not found:
                 return []
         if not _HOLDING.isdisjoint(fixed):
-            found = [e for e in found if e[1] >= len(fixed) or fixed[e[1]] not in _HOLDING or self.kind(e[2]) == "process"]
+            found = [e for e in found
+                     if e[1] >= len(fixed) or fixed[e[1]] not in _HOLDING or self.kind(e[2]) == "process"]
             if not found:
                 return []
         located: list[tuple[Tag, int, int]] = []
