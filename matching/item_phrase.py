@@ -197,6 +197,9 @@ _PLACE_OWNER = frozenset(tokens("the our my la el nuestra nuestro mi"))
 _OWN_MARKS = frozenset(tokens("logo logos brand branding name colors colours colores marca nombre شعار"))
 _POSSESSIVE = frozenset(tokens("our my your their his her nuestro nuestra mi su"))
 _BUSINESS_ARTICLE = frozenset(tokens("a an our my new un una nuestro nuestra mi"))
+# After a business, what is happening to it: "food truck launch: need a full wrap", "bakery remodel - new signage".
+_OCCASION = frozenset(tokens("launch launching opening remodel remodeling renovation rebrand rebranding buildout expansion"
+                             " apertura inauguracion remodelacion"))
 
 
 def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
@@ -225,6 +228,9 @@ def _words_and_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, in
         # "knit hats with our brewery logo": whose logo, not a brewery wanted.
         found = [e for e in found if not (e[1] > 0 and e[2] < len(flat) and flat[e[1] - 1] in _POSSESSIVE
                                           and flat[e[2]] in _OWN_MARKS)]
+    if len(found) > 1 and not _OCCASION.isdisjoint(flat):
+        # "food truck launch: need a full wrap + a stainless hood": whose launch, not a food truck wanted.
+        found = [e for e in found if not (e[2] < len(flat) and flat[e[2]] in _OCCASION)] or found
     if found and not _AT.isdisjoint(flat):
         # "our walk-in cooler at the bakery quit": where, not what.
         found = [e for e in found if not (e[1] >= 2 and flat[e[1] - 2] in _AT and flat[e[1] - 1] in _PLACE_OWNER)]
@@ -311,14 +317,15 @@ def item_phrase(
     (see `_without_gloss`)."""
     best = None
     services: dict[str, int] = {}  # a service named in any clause, by the clause's start
+    processes: dict[str, int] = {}  # and any other process
     for found in re.finditer(r"[^.!?;\n•|]+", remaining):
         clause = found.group()
         if not WORD.search(clause):
             continue
         words, located = _clause_tags(clause, taxonomy)
         for tag, _, _ in located:
-            if taxonomy.kind(tag.id) == "process" and taxonomy.is_service(tag.id):
-                services.setdefault(tag.id, found.start())
+            if taxonomy.kind(tag.id) == "process":
+                (services if taxonomy.is_service(tag.id) else processes).setdefault(tag.id, found.start())
         names_item = any(taxonomy.kind(tag.id) != "process" for tag, _, _ in located) or has_cjk(clause)
         holds_quantity = quantity_span is not None and found.start() <= quantity_span[0] < found.end()
         rank = 0 if names_item else 1 if located else 2 if holds_quantity else 3
@@ -353,6 +360,10 @@ def item_phrase(
     ids = tuple(dict.fromkeys(tag.id for tag, _, _ in located))
     # "who does anodizing near 06108? 200 aluminum housings": the service asked in another clause, done on these.
     elsewhere = tuple(c for c, at in services.items() if at != start and c not in ids)
+    # "who does FDM printing? 15 cosplay armor pieces": how they are to be made, asked in another clause, when
+    # these words name no way of making them.
+    if not any(taxonomy.kind(c) == "process" for c in ids):
+        elsewhere += tuple(c for c, at in processes.items() if at != start and c not in ids)
     ids = (*elsewhere, *ids)
     first = min(first for _, first, _ in located)
     last = max(last for _, _, last in located)

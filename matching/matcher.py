@@ -42,6 +42,7 @@ _AGENT_ENDINGS = ("er", "ers", "ery", "eries", "ist", "ists", "ier", "iers", "sm
 _AGENT_WORDS = frozenset(tokens("tailor tailors seamstress seamstresses woodshop woodshops"))
 _NEXT_JOB = frozenset({"then", "and", "plus", "also", "luego", "despues", "y", "ثم", "و"})
 _ASSEMBLY = "assembly"
+_NEW = "new"
 _THEN = frozenset({"then", "luego", "despues", "ثم"})
 _DETERMINERS = frozenset(tokens("a an the our my your their his her its nuestro nuestra nuestros mi mis su sus"))
 _ADD_ON = frozenset({"with", "including", "incl", "plus", "and", "con", "y", "مع"})  # "cabinets with installation"
@@ -535,6 +536,16 @@ class Matcher:
                 out.add(sibling)
         return sorted(out)
 
+    def _asked_new(self, parsed: ParsedRequest, concept: str) -> bool:
+        """Whether a thing is asked for new beside a service: "reupholster 10 booths and a new stair railing" wants
+        the railing made, not upholstered."""
+        toks = tokens(parsed.item or "")
+        return any(
+            tag.id == concept and _NEW in toks[max(start - 3, 0) : start]
+            and not _NEXT_JOB.isdisjoint(toks[max(start - 4, 0) : start])
+            for tag, start, _end in self.taxonomy.locate(toks)
+        )
+
     def _serviced_then(self, parsed: ParsedRequest, services: list[str]) -> bool:
         """Whether a service is named after "then", with a thing before it: "50 brackets cut and bent, then powder
         coat black" wants the brackets made, then coated."""
@@ -644,7 +655,7 @@ class Matcher:
                 found.scale_concept(index, ranker.ADD_ON)
                 if tax.kind(concept) == "item" and not tax.is_service(concept):
                     found.add_ons.add(index)  # a thing, not work done on the thing ("cutting boards with engraving")
-            if services and concept not in services:
+            if services and concept not in services and not self._asked_new(parsed, concept):
                 # "screen printing on 150 t-shirts": a maker of the t-shirts may print them, since printing makes
                 # printed ones; "reupholster 4 dining chairs", "powder coat a bike frame": the makers of chairs or
                 # frames are not who does that.

@@ -120,13 +120,14 @@ _DONE_BY_CUSTOMERS = frozenset({"paint", "decorate", "color", "colour", "glaze",
 _DESCRIBED = frozenset({"flavor", "flavour", "flavored", "flavoured", "scent", "scented", "themed", "theme", "style",
                         "styled", "inspired", "sabor", "aroma"})
 # After a thing's word, these name what holds or serves it, which is the thing made: "candle holders", "bike racks",
-# "soap dispensers", "wine charms", "honey dippers", "candle molds" are no candles, bikes, soap, wine or honey.
+# "soap dispensers", "wine charms", "honey dippers", "candle molds" are no candles, bikes, soap, wine or honey; "sign
+# blanks", "tumbler blanks" are what a decorator starts from.
 _HOLDING = frozenset(tok for w in (
     "holder", "holders", "rack", "racks", "dispenser", "dispensers", "dipper", "dippers", "snuffer", "snuffers",
     "warmer", "warmers", "charm", "charms", "caddy", "caddies", "opener", "openers", "stopper", "stoppers", "hanger",
     "hangers", "organizer", "organizers", "organiser", "organisers", "mold", "molds", "mould", "moulds", "mount",
     "mounts", "hook", "hooks", "cozy", "cozies", "koozie", "koozies", "carrier", "carriers", "scoop", "scoops",
-    "tongs") for tok in tokens(w))
+    "tongs", "blank", "blanks") for tok in tokens(w))
 # Things any making can be a stage of: "prototype enclosure" asks for both.
 _ANY_THING = frozenset({"prototype"})
 _TRAINING = "training"
@@ -217,6 +218,7 @@ class Taxonomy:
     _children: dict[str, frozenset[str]] = field(default_factory=dict)
     _fixes: dict[str, str | None] = field(default_factory=dict)
     _doubles: dict[str, str | None] = field(default_factory=dict)  # short words with a doubled letter typed once
+    _short_slips: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a short word → alias words one slip away
     _corrections: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)  # token → what it reads as
     _ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _material_starts: frozenset[str] = frozenset()  # the first word of every material word or pair
@@ -885,13 +887,43 @@ class Taxonomy:
                 fixed = self._correction(tok)
                 if len(known) < 200_000:  # words repeat across phrases and requests; bound the memory anyway
                     known[tok] = fixed
-                    if fixed == ((tok,), True):
+                    if fixed == ((tok,), True) and tok not in self._short_slips:
                         plain.add(tok)
             words, as_written = fixed
             out.extend(words)
             exact.extend([as_written] * len(words))
             origin.extend([index] * len(words))
+        if any(tok in self._short_slips for tok in toks):
+            out, exact = self._short_in_context(out, exact)
         return out, exact, origin
+
+    def _short_in_context(self, out: list[str], exact: list[bool]) -> tuple[list[str], list[bool]]:
+        """Short words a slip away from an alias word, read as it where the word beside them makes an alias with
+        it: "bike fram repair" is a bike frame, "fram" alone is left as written."""
+        out = list(out)
+        exact = list(exact)
+        for i, tok in enumerate(out):
+            candidates = self._short_slips.get(tok)
+            if not candidates:
+                continue
+            before = out[i - 1] if i > 0 else None
+            after = out[i + 1] if i + 1 < len(out) else None
+            fitting = [
+                c for c in candidates
+                if (before is not None and ((before, c) in self.aliases or (before, c) in self._longer_from))
+                or (after is not None and ((c, after) in self.aliases or (c, after) in self._longer_from))
+            ]
+            if len(fitting) == 1:
+                out[i], exact[i] = fitting[0], False
+        return out, exact
+
+    def _short_slip_candidates(self, tok: str) -> tuple[str, ...]:
+        """Alias words a short word is one slip from: a letter left out ("fram") or one key for another ("frsme")."""
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        left_out = {tok[:i] + c + tok[i:] for i in range(len(tok) + 1) for c in letters}
+        slipped = {tok[:i] + c + tok[i + 1 :] for i in range(len(tok)) for c in letters if c != tok[i]}
+        near = left_out | {w for w in slipped if _near_slip(tok, w)}
+        return tuple(sorted(w for w in near if w in self._vocab_set and len(w) >= 4))
 
     def _correction(self, tok: str) -> tuple[tuple[str, ...], bool]:
         """What one token reads as: itself, the alias word a typo stands for, or the two words it runs together;
@@ -903,6 +935,13 @@ class Taxonomy:
         if 3 <= len(tok) <= 4 and (doubled := self._doubled(tok)) is not None:
             return (doubled,), False  # "glas": a doubled letter typed once
         if len(tok) < 5 or tok.isdigit() or tok in self.ordinary_words or self._inflected(tok):
+            if (
+                3 <= len(tok) <= 4 and tok.isalpha() and tok.isascii() and tok not in self.english_words
+                and tok not in self._material_starts
+            ):
+                candidates = self._short_slip_candidates(tok)
+                if candidates and len(self._short_slips) < 50_000:
+                    self._short_slips[tok] = candidates  # read in context (`_short_in_context`)
             return (tok,), True
         nearest = self._nearest(tok)
         # One slip of the keys ("candels") is likelier than two words run together ("can" + "del").

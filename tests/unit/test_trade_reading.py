@@ -474,3 +474,24 @@ def test_what_is_only_drawn_or_fired_for_the_buyer():
     assert names("CAD renders of my product for kickstarter") == []
     assert names("looking for kiln firing for my own pottery pieces") == []
     assert names("handmade mugs, 40") == ["Clay studio"]
+
+
+def test_whose_occasion_a_new_thing_beside_a_service_and_a_process_in_another_sentence():
+    names = _asking(
+        _maker(1, "Wrap shop", ["vehicle wraps - cars, vans, food trucks"]),
+        _maker(2, "Sheet metal", ["stainless range hoods", "ductwork"]),
+        _maker(3, "Upholsterer", ["restaurant booths", "reupholstery"]),
+        _maker(4, "Iron works", ["railings & gates"]),
+        _maker(5, "Print farm", ["FDM 3D printing"]),
+        _maker(6, "Yarn shop", ["yarn & needles", "knit night Thursdays"]),
+        _maker(7, "Frame builder", ["custom steel bicycle frames", "frame repair"]),
+    )
+    # the food truck is whose launch it is
+    assert set(names("food truck launch: need a full wrap + a stainless hood built")) == {"Wrap shop", "Sheet metal"}
+    # the railing is wanted new, not reupholstered
+    assert set(names("restaurant remodel: reupholster 10 booths and a new stair railing")) == {"Upholsterer",
+                                                                                            "Iron works"}
+    assert names("who does FDM printing? 15 cosplay armor pieces before a con")[0] == "Print farm"
+    assert names("hand knit baby blankets, 6 for gifts") == []  # a knitting night makes nothing
+    assert names("bike fram repair, cracked chainstay") == ["Frame builder"]  # a short slip, read beside "bike"
+    assert names("taxidermy - shoulder mount for the buck I got") == []
