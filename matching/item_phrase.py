@@ -198,8 +198,8 @@ _OWN_MARKS = frozenset(tokens("logo logos brand branding name colors colours col
 _POSSESSIVE = frozenset(tokens("our my your their his her nuestro nuestra mi su"))
 _BUSINESS_ARTICLE = frozenset(tokens("a an our my new un una nuestro nuestra mi"))
 # After a business, what is happening to it: "food truck launch: need a full wrap", "bakery remodel - new signage".
-_OCCASION = frozenset(tokens("launch launching opening remodel remodeling renovation rebrand rebranding buildout expansion"
-                             " apertura inauguracion remodelacion"))
+_OCCASION = frozenset(tokens("launch launching opening remodel remodeling renovation rebrand rebranding buildout"
+                             " expansion apertura inauguracion remodelacion"))
 
 
 def _clause_tags(clause: str, taxonomy: Taxonomy) -> tuple[list[tuple[str, int, int]], list[tuple[Tag, int, int]]]:
