@@ -375,6 +375,8 @@ class Taxonomy:
             and len(written) == len(toks)
         ):
             located = self.without_modifiers(located, written)  # "wine labels": labels
+        if located and not _AMENITIES.isdisjoint(toks):
+            located = []  # "study tables & wifi": what a café offers its guests, nothing made to order
         if located and not _OFFER_CUES.isdisjoint(toks):
             located = self._offered(located, toks, text)
         if len(located) > 1 and any(tag.id == _ENGRAVING for tag, _start, _end in located):
@@ -1060,6 +1062,7 @@ _HELD_AFTER_IN = frozenset(
 )
 _BOX_CONCEPTS = frozenset({"packaging_box", "packaging", "bag"})
 _ENGRAVING = "engraving"
+_AMENITIES = frozenset({"wifi"})
 _ENGRAVED_ON = frozenset({"on", "onto", "en", "sobre", "على"})
 _METAL_BOX = "sheet_metal_part"
 _CONTAINER_WANTED = frozenset(

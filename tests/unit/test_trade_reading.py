@@ -91,6 +91,8 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("laser engraving on jewelry, tumblers", ["engraving", "engraved_goods"]),  # engraved, not made
         ("jewelry engraving", ["engraving"]),
         ("custom jewelry & engraving", ["jewelry", "engraving"]),
+        ("laser etching - pint & rocks glasses (sandblast etch)", ["engraving"]),  # etched glasses, no coating
+        ("study tables & wifi", []),  # what a café offers its guests
         ("pottery classes", ["ceramics", "training"]),  # the subject of a class
         ("we design, partners print", ["design_engineering"]),  # what the partner does
         ("anodize & plating handled through approved outside vendors", []),
