@@ -238,6 +238,15 @@ class Matcher:
             repairs = {int(m): service_requests.offers_repairs(directory.phrases_of(int(m))) for m in np.unique(makers)}
             fixes = np.asarray([repairs[int(m)] for m in makers], dtype=bool)
             caps, confidence, group, makers = caps[fixes], confidence[fixes], group[fixes], makers[fixes]
+        if parsed.process and service_requests.brings_tooling(toks):
+            # "metal stamping, 25k steel clips, we have the die": only a shop with that process can run the tooling.
+            tags = self.taxonomy.tag(parsed.process)  # "stamping" names stamped parts too: then what makes them
+            named = [t.id for t in tags if self.taxonomy.kind(t.id) == "process"] or sorted(
+                {p for t in tags for p in self.taxonomy.processes_for(t.id)}
+            )
+            if named:
+                able = self._makers_with([*named, *(t.id for t in tags)])[makers]
+                caps, confidence, group, makers = caps[able], confidence[able], group[able], makers[able]
         refused = self._refused(toks)
         if refused:
             # "knit beanies (not embroidered)": not from a phrase that offers what the buyer said no to.

@@ -212,6 +212,19 @@ CLASS_WORDS = _stems(
 )
 
 
+# The buyer's own tooling for a part: "we have the die", "our mold", "customer-owned tooling".
+_TOOLING = _stems(["die", "dies", "mold", "molds", "mould", "moulds", "tooling", "molde", "moldes", "troquel"])
+_OWNED = _stems(["have", "has", "own", "owned", "our", "ours", "existing", "provide", "supply", "tenemos", "nuestro",
+                 "nuestros"])
+
+
+def brings_tooling(toks: list[str]) -> bool:
+    """Whether the buyer says they have the tooling ("we have the die", "our own mold", "existing tooling")."""
+    return any(
+        tok in _TOOLING and not _OWNED.isdisjoint(toks[max(i - 3, 0) : i]) for i, tok in enumerate(toks)
+    )
+
+
 def asks_for_a_repair(taxonomy: Taxonomy, toks: list[str]) -> bool:
     """Whether the request asks to repair something whose makers do not, as a trade, repair it ("garage door
     opener repair", "fix my lamp"), and no maker's trade names the repair ("bike repair", "chair repair", "jacket

@@ -375,6 +375,11 @@ class Taxonomy:
             and len(written) == len(toks)
         ):
             located = self.without_modifiers(located, written)  # "wine labels": labels
+        if located and not WITH_WORDS.isdisjoint(toks) and not _WHOSE.isdisjoint(toks):
+            # "private label with your label or ours": whose brand goes on the goods, no labels made.
+            located = [e for e in located if not (
+                e[0].id == _LABEL and e[1] >= 2 and toks[e[1] - 1] in _WHOSE and toks[e[1] - 2] in WITH_WORDS
+            )]
         if located and not _AMENITIES.isdisjoint(toks):
             located = []  # "study tables & wifi": what a café offers its guests, nothing made to order
         if located and not _OFFER_CUES.isdisjoint(toks):
@@ -1063,6 +1068,8 @@ _HELD_AFTER_IN = frozenset(
 _BOX_CONCEPTS = frozenset({"packaging_box", "packaging", "bag"})
 _ENGRAVING = "engraving"
 _AMENITIES = frozenset({"wifi"})
+_LABEL = "label"
+_WHOSE = frozenset(tokens("your our their my his her customer customers client clients su sus nuestra"))
 _ENGRAVED_ON = frozenset({"on", "onto", "en", "sobre", "على"})
 _METAL_BOX = "sheet_metal_part"
 _CONTAINER_WANTED = frozenset(

@@ -497,3 +497,17 @@ def test_whose_occasion_a_new_thing_beside_a_service_and_a_process_in_another_se
     assert names("hand knit baby blankets, 6 for gifts") == []  # a knitting night makes nothing
     assert names("bike fram repair, cracked chainstay") == ["Frame builder"]  # a short slip, read beside "bike"
     assert names("taxidermy - shoulder mount for the buck I got") == []
+
+
+def test_a_buyers_own_tooling_whose_label_and_mass_made_labels():
+    names = _asking(
+        _maker(1, "Fab shop", ["brackets & enclosures", "MIG welding"]),
+        _maker(2, "Stamping plant", ["progressive & transfer die stamping"]),
+        _maker(3, "Potter", ["logo mugs (stamped underglaze)"]),
+        _maker(4, "Soap maker", ["cold process soap", "private label with your label or ours"]),
+        _maker(5, "Label printer", ["digital roll labels"]),
+    )
+    # the buyer has the die: only a stamping shop can run it
+    assert names("progressive die stamping, 50k steel clips, we have the die") == ["Stamping plant"]
+    assert names("hot sauce labels, 500") == ["Label printer"]  # a soap maker's "your label" is a brand
+    assert names("thermal shipping labels, 4x6, 2000") == []  # stock labels, made by the million
