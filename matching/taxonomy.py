@@ -883,7 +883,10 @@ class Taxonomy:
         """
         plain = self._as_written
         if plain.issuperset(toks):  # most phrases: nothing to forgive
-            return toks, [True] * len(toks), list(range(len(toks)))
+            if self._short_slips.keys().isdisjoint(toks):
+                return toks, [True] * len(toks), list(range(len(toks)))
+            out, exact = self._short_in_context(toks, [True] * len(toks))
+            return out, exact, list(range(len(toks)))
         out: list[str] = []
         exact: list[bool] = []
         origin: list[int] = []
@@ -894,13 +897,13 @@ class Taxonomy:
                 fixed = self._correction(tok)
                 if len(known) < 200_000:  # words repeat across phrases and requests; bound the memory anyway
                     known[tok] = fixed
-                    if fixed == ((tok,), True) and tok not in self._short_slips:
+                    if fixed == ((tok,), True):
                         plain.add(tok)
             words, as_written = fixed
             out.extend(words)
             exact.extend([as_written] * len(words))
             origin.extend([index] * len(words))
-        if any(tok in self._short_slips for tok in toks):
+        if not self._short_slips.keys().isdisjoint(toks):
             out, exact = self._short_in_context(out, exact)
         return out, exact, origin
 
