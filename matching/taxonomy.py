@@ -95,8 +95,8 @@ _AFTERCARE_WORDS = "|".join(sorted(_AFTERCARE))
 _THROUGH = frozenset({"our", "through", "via", "thru", "by"})
 _LIST_BREAKS = re.compile(r"[,;:()]|\s[-–—]|[–—]")  # what parts a list, in the words' gaps (see written_words)
 # "pastries delivered daily from local bakeries", "beans from area roasters": bought in, not made here.
-_SOURCED_FROM = frozenset(tokens("bakeries bakery roasters roastery roasteries breweries suppliers supplier vendors "
-                                 "makers artisans distributors wholesalers"))
+_SOURCED_FROM = frozenset(tokens("bakeries bakery bakehouse bakeshop roasters roastery roasteries breweries creamery "
+                                 "suppliers supplier vendors makers artisans distributors wholesalers"))
 _SOURCE_KIND = frozenset(tokens("local area nearby partner regional other various select trusted"))
 # Words that say a thing is made here, not rented or resold: "rentals & custom fabrication", "tables built to order".
 MADE_CUES = frozenset(tokens("custom made make makes making build built builds fabricate fabricated fabrication "
@@ -578,11 +578,15 @@ class Taxonomy:
             # "pastries delivered daily from local bakeries": bought in; not "soap made with oils from suppliers".
             for at in [i for i, tok in enumerate(toks) if tok == "from"]:
                 source = [*toks[at + 1 : at + 3], ""]
-                if (source[0] in _SOURCED_FROM or (source[0] in _SOURCE_KIND and source[1] in _SOURCED_FROM)) and (
-                    MADE_CUES.isdisjoint(toks)
-                ):
+                # "from local bakeries", or a source by its name: "from Manchester Street Coffee Roasters".
+                named = next((j for j in range(at + 1, min(at + 6, len(toks))) if toks[j] in _SOURCED_FROM), None)
+                if (
+                    source[0] in _SOURCED_FROM or (source[0] in _SOURCE_KIND and source[1] in _SOURCED_FROM)
+                    or named is not None
+                ) and MADE_CUES.isdisjoint(toks):
                     low, _high = _segment_around(toks, text, at) or (0, at)
-                    located = [e for e in located if not low <= e[1] <= at + 2]  # and the source: "bakeries"
+                    end = max(at + 2, named or 0)
+                    located = [e for e in located if not low <= e[1] <= end]  # and the source: "bakeries"
         if not _PARTNERS.isdisjoint(toks):
             # "vinyl pressing through our plant partner", "heat treat & plating through our vendors": done elsewhere;
             # not "contract sewing partner for brands", "event vendor banners".

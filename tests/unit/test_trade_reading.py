@@ -93,6 +93,9 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("custom jewelry & engraving", ["jewelry", "engraving"]),
         ("laser etching - pint & rocks glasses (sandblast etch)", ["engraving"]),  # etched glasses, no coating
         ("study tables & wifi", []),  # what a café offers its guests
+        ("we brew beans from Manchester Street Coffee Roasters (we don't roast)", []),  # a source by its name
+        ("drip coffee & espresso", []),  # a café's drinks, no roasted coffee
+        ("coffee shop & roastery", ["coffee_roasting"]),
         ("pottery classes", ["ceramics", "training"]),  # the subject of a class
         ("we design, partners print", ["design_engineering"]),  # what the partner does
         ("anodize & plating handled through approved outside vendors", []),
