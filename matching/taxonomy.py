@@ -380,6 +380,9 @@ class Taxonomy:
             located = [e for e in located if not (
                 e[0].id == _LABEL and e[1] >= 2 and toks[e[1] - 1] in _WHOSE and toks[e[1] - 2] in WITH_WORDS
             )]
+        if located and not _CARRY.isdisjoint(toks) and _OWN_MAKING.isdisjoint(toks) and MADE_CUES.isdisjoint(toks):
+            # "we carry local spirits", "we carry honey, jams and candles": others' goods, sold here.
+            located = [e for e in located if self.kind(e[0].id) == "process"]
         if located and not _AMENITIES.isdisjoint(toks):
             located = []  # "study tables & wifi": what a café offers its guests, nothing made to order
         if located and not _OFFER_CUES.isdisjoint(toks):
@@ -1075,6 +1078,8 @@ _HELD_AFTER_IN = frozenset(
 _BOX_CONCEPTS = frozenset({"packaging_box", "packaging", "bag"})
 _ENGRAVING = "engraving"
 _AMENITIES = frozenset({"wifi"})
+_CARRY = frozenset(tokens("carry carries resell resells reseller"))
+_OWN_MAKING = frozenset(tokens("our own house housemade brewed distilled roasted baked grown raised"))
 _LABEL = "label"
 _WHOSE = frozenset(tokens("your our their my his her customer customers client clients su sus nuestra"))
 _ENGRAVED_ON = frozenset({"on", "onto", "en", "sobre", "على"})

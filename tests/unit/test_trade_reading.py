@@ -96,6 +96,9 @@ def test_a_slip_reads_as_the_likeliest_word(tax, word, reads_as):
         ("we brew beans from Manchester Street Coffee Roasters (we don't roast)", []),  # a source by its name
         ("drip coffee & espresso", []),  # a café's drinks, no roasted coffee
         ("coffee shop & roastery", ["coffee_roasting"]),
+        ("we carry local spirits", []),  # sold here, made elsewhere
+        ("liquor store", []),
+        ("in stock: 200 pallets ready", ["pallet"]),
         ("pottery classes", ["ceramics", "training"]),  # the subject of a class
         ("we design, partners print", ["design_engineering"]),  # what the partner does
         ("anodize & plating handled through approved outside vendors", []),
