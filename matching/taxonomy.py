@@ -892,8 +892,8 @@ class Taxonomy:
         if plain.issuperset(toks):  # most phrases: nothing to forgive
             if self._short_slips.keys().isdisjoint(toks):
                 return toks, [True] * len(toks), list(range(len(toks)))
-            read, as_written = self._short_in_context(toks, [True] * len(toks))
-            return read, as_written, list(range(len(toks)))
+            read, unchanged = self._short_in_context(toks, [True] * len(toks))
+            return read, unchanged, list(range(len(toks)))
         out: list[str] = []
         exact: list[bool] = []
         origin: list[int] = []
